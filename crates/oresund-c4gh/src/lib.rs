@@ -1,0 +1,1 @@
+//! oresund-c4gh

@@ -1,0 +1,1 @@
+//! oresund-ingest
