@@ -1,1 +1,19 @@
-//! oresund-core
+//! Øresund domain types. Nothing here touches files, networks or clocks: the other crates bring data
+//! in and out, this one says what it means.
+//!
+//! - [`variant::Variant`], [`region::Region`]: what users ask about;
+//! - [`digest`] and [`vrs`]: GA4GH identifiers (refget, VRS 2.0 computed ids);
+//! - [`ontology::Ontology`] (HPO) and [`duo`]: the vocabularies of phenotypes and consent;
+//! - [`pseudonym`], [`individual`]: people as a node keeps them;
+//! - [`carriers`]: who carries a variant, as bitmaps, and the allele counts they give.
+
+pub mod carriers;
+pub mod digest;
+pub mod duo;
+pub mod individual;
+pub mod ontology;
+pub mod pseudonym;
+pub mod region;
+pub mod sequence;
+pub mod variant;
+pub mod vrs;

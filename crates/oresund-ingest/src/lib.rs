@@ -1,1 +1,16 @@
-//! oresund-ingest
+//! Getting data into a node, exactly as the reference tools would read it.
+//!
+//! - [`reference`]: import a FASTA once; random access afterwards;
+//! - [`vcf`]: VCF header, records and genotypes, with line numbers for every error;
+//! - [`normalize`]: `bcftools norm -f REF -m -any`, re-implemented and tested against it;
+//! - [`carrier_builder`]: genotypes to carrier bitmaps, split like bcftools;
+//! - [`pipeline`]: all of that for one file, streaming;
+//! - [`individuals`]: the clinical metadata file, pseudonymised as it is read.
+
+pub mod carrier_builder;
+pub mod individuals;
+pub mod input;
+pub mod normalize;
+pub mod pipeline;
+pub mod reference;
+pub mod vcf;

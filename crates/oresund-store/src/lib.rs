@@ -1,1 +1,75 @@
-//! oresund-store
+//! Where a node keeps what it knows: the catalog (datasets, individuals, files) and the variant
+//! index (per variant and file, who carries it), behind [`NodeStore`] so that the embedded SQLite
+//! backend and a PostgreSQL one pass the same tests.
+//!
+//! Writes happen in an [`IngestTransaction`]: everything an ingest adds becomes visible at once on
+//! `commit`, or not at all (a crash or `kill -9` rolls back).
+
+pub mod error;
+pub mod model;
+pub mod sqlite;
+
+use roaring::RoaringBitmap;
+
+pub use error::{Result, StoreError};
+pub use model::*;
+
+use oresund_core::carriers::CarrierSets;
+use oresund_core::individual::Individual;
+
+/// The catalog and the variant index of one node.
+pub trait NodeStore: Send + Sync {
+    /// Changes whenever an ingest commits; readers use it to refresh their caches.
+    fn generation(&self) -> Result<u64>;
+
+    fn datasets(&self) -> Result<Vec<Dataset>>;
+
+    fn files(&self) -> Result<Vec<StoredFile>>;
+
+    /// The file with this checksum in this dataset, if it was ingested before.
+    fn find_file(&self, dataset: &str, sha256: &str) -> Result<Option<StoredFile>>;
+
+    fn individuals(&self) -> Result<Vec<StoredIndividual>>;
+
+    /// One variant with its genotypes in every file.
+    fn variant(&self, key: &VariantKey) -> Result<Option<VariantCalls>>;
+
+    /// Variants overlapping `start..=end` (1-based) on a contig, ordered by position and alleles.
+    fn region(&self, contig: u32, start: u64, end: u64) -> Result<Vec<VariantCalls>>;
+
+    /// A variant by its VRS computed identifier.
+    fn variant_by_vrs_id(&self, vrs_id: &str) -> Result<Option<VariantCalls>>;
+
+    /// The individuals whose calls are haploid, for a haploid-set id stored with a file's calls.
+    fn haploid_set(&self, file: FileNumber, set: u32) -> Result<RoaringBitmap>;
+
+    /// Starts the single write transaction of an ingest.
+    fn begin_ingest(&self) -> Result<Box<dyn IngestTransaction + '_>>;
+}
+
+/// An ingest in progress. Dropping it without [`IngestTransaction::commit`] discards everything.
+pub trait IngestTransaction {
+    /// Stores (or updates) individuals; returns their node numbers in the same order. A person
+    /// already known by pseudonym keeps their number.
+    fn upsert_individuals(&mut self, people: &[Individual]) -> Result<Vec<u32>>;
+
+    /// Registers a new file (creating its dataset when new) and gives it a number and accession.
+    fn add_file(&mut self, file: &NewFile, accession_prefix: &str) -> Result<(FileNumber, String)>;
+
+    /// Adds one variant's calls in `file`. Returns false (and stores nothing) when the file already
+    /// has calls for this variant: a duplicate record after normalisation.
+    fn add_variant(
+        &mut self,
+        file: FileNumber,
+        key: &VariantKey,
+        vrs_id: &str,
+        carriers: &CarrierSets,
+        haploid: &RoaringBitmap,
+    ) -> Result<bool>;
+
+    /// Records the file's members and counts once all variants are in.
+    fn finish_file(&mut self, file: FileNumber, members: &RoaringBitmap, stats: &IngestStats) -> Result<()>;
+
+    /// Makes everything visible, atomically.
+    fn commit(self: Box<Self>) -> Result<()>;
+}

@@ -1,1 +1,44 @@
-fn main() {}
+//! `oresund`: run a national genome node.
+
+mod commands;
+mod progress;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Øresund: a national genome node that ingests, standardises and counts genomic data, and shares
+/// only privacy-checked aggregates across borders.
+#[derive(Debug, Parser)]
+#[command(name = "oresund", version, propagate_version = true)]
+#[command(after_help = "Start with `oresund init --help`, then `oresund ingest --help` and `oresund query --help`.")]
+struct Cli {
+    /// No progress bars or summaries on stderr (errors and warnings are still printed).
+    #[arg(long, short, global = true)]
+    quiet: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    Init(commands::init::InitArgs),
+    Ingest(commands::ingest::IngestArgs),
+    Query(commands::query::QueryArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Init(args) => commands::init::run(args, cli.quiet),
+        Command::Ingest(args) => commands::ingest::run(args, cli.quiet),
+        Command::Query(args) => commands::query::run(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

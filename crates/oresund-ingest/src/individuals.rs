@@ -1,0 +1,229 @@
+//! The individuals file: one row per person, tab-separated, with a header naming the columns
+//! `local_id, sex, birth_year, hpo_terms, icd10_codes, consent` (lists comma-separated).
+//!
+//! The local id (a CPR number, a personnummer) is replaced by its keyed pseudonym as soon as the
+//! row is read; no message ever quotes it, only the line number.
+
+use std::collections::HashMap;
+use std::io::BufRead;
+
+use oresund_core::duo;
+use oresund_core::individual::{Individual, Sex};
+use oresund_core::ontology::Ontology;
+use oresund_core::pseudonym::{Pseudonym, Pseudonymiser};
+
+/// A problem with the file as a whole or with one line (1-based).
+#[derive(Debug, thiserror::Error)]
+pub enum IndividualsError {
+    #[error("line {line}: {message}")]
+    Line { line: usize, message: String },
+    #[error("reading the individuals file: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Something accepted but worth telling the operator (an unknown HPO or DUO term, an ignored column).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Warning {
+    pub line: usize,
+    pub message: String,
+}
+
+impl std::fmt::Display for Warning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "line {}: {}", self.line, self.message)
+    }
+}
+
+/// The parsed file: people in file order, keyed by pseudonym.
+#[derive(Debug, Default)]
+pub struct Individuals {
+    pub people: Vec<Individual>,
+    pub warnings: Vec<Warning>,
+    by_pseudonym: HashMap<Pseudonym, usize>,
+}
+
+impl Individuals {
+    /// Position in `people` of the person with this pseudonym.
+    pub fn position(&self, pseudonym: &Pseudonym) -> Option<usize> {
+        self.by_pseudonym.get(pseudonym).copied()
+    }
+}
+
+const COLUMNS: [&str; 6] = ["local_id", "sex", "birth_year", "hpo_terms", "icd10_codes", "consent"];
+
+/// Reads an individuals file. `hpo`, when the node has one, is used to report unknown terms.
+pub fn read_individuals(
+    input: impl BufRead,
+    pseudonymiser: &Pseudonymiser,
+    hpo: Option<&Ontology>,
+) -> Result<Individuals, IndividualsError> {
+    let mut lines = input.lines();
+    let header = lines.next().transpose()?.ok_or(IndividualsError::Line {
+        line: 1,
+        message: "the file is empty; expected a header line naming the columns".into(),
+    })?;
+    let names: Vec<&str> = header.trim_end_matches('\r').split('\t').map(str::trim).collect();
+    let mut out = Individuals::default();
+    let mut index = [None; COLUMNS.len()];
+    for (i, name) in names.iter().enumerate() {
+        match COLUMNS.iter().position(|c| c == name) {
+            Some(c) if index[c].is_some() => {
+                return Err(IndividualsError::Line { line: 1, message: format!("column {name:?} appears twice") });
+            }
+            Some(c) => index[c] = Some(i),
+            None => out.warnings.push(Warning {
+                line: 1,
+                message: format!("column {name:?} is not one Øresund knows; it is ignored and not stored"),
+            }),
+        }
+    }
+    for (c, required) in [(0, "local_id"), (1, "sex")] {
+        if index[c].is_none() {
+            return Err(IndividualsError::Line {
+                line: 1,
+                message: format!("the header has no {required:?} column (expected: {})", COLUMNS.join(", ")),
+            });
+        }
+    }
+    let mut first_line: HashMap<Pseudonym, usize> = HashMap::new();
+    for (n, row) in lines.enumerate() {
+        let line = n + 2;
+        let row = row?;
+        let row = row.trim_end_matches('\r');
+        if row.trim().is_empty() {
+            continue;
+        }
+        let fields: Vec<&str> = row.split('\t').collect();
+        if fields.len() != names.len() {
+            return Err(IndividualsError::Line {
+                line,
+                message: format!("{} fields, but the header has {} columns", fields.len(), names.len()),
+            });
+        }
+        let field = |c: usize| index[c].map_or("", |i| fields[i].trim());
+        let fail = |message: String| IndividualsError::Line { line, message };
+        if field(0).is_empty() {
+            return Err(fail("local_id is empty".into()));
+        }
+        let pseudonym = pseudonymiser.pseudonym(field(0));
+        if let Some(first) = first_line.insert(pseudonym.clone(), line) {
+            return Err(fail(format!("the same local_id as line {first}; each person must appear once")));
+        }
+        let sex: Sex = field(1).parse().map_err(|e| fail(format!("{e}")))?;
+        let birth_year = match field(2) {
+            "" => None,
+            year => Some(
+                year.parse::<u16>()
+                    .ok()
+                    .filter(|y| (1850..=2200).contains(y))
+                    .ok_or_else(|| fail(format!("birth_year {year:?} is not a year")))?,
+            ),
+        };
+        let mut warn = |message: String| out.warnings.push(Warning { line, message });
+        let hpo_terms = list(field(3));
+        for term in &hpo_terms {
+            if !is_hpo_id(term) {
+                return Err(fail(format!("{term:?} is not an HPO term id (HP: and seven digits)")));
+            }
+            match hpo.map(|o| (o, o.resolve(term))) {
+                Some((_, None)) => warn(format!("HPO term {term} is not in the node's HPO release; kept, but no ontology filter will find it")),
+                Some((o, Some(t))) if o.id(t) != term => {
+                    warn(format!("HPO term {term} is obsolete or an alternative id; filters treat it as {}", o.id(t)))
+                }
+                _ => {}
+            }
+        }
+        let icd10_codes = list(field(4));
+        for code in &icd10_codes {
+            if !is_icd10(code) {
+                warn(format!("{code:?} does not look like an ICD-10 code (for example G40.9); kept as given"));
+            }
+        }
+        let consent = list(field(5));
+        for code in &consent {
+            if !duo::is_consent_code(code) {
+                warn(format!("consent code {code:?} is not a DUO term (or a disease term restricting DS); kept, but no access rule will match it"));
+            }
+        }
+        out.by_pseudonym.insert(pseudonym.clone(), out.people.len());
+        out.people.push(Individual { pseudonym, sex, birth_year, hpo_terms, icd10_codes, consent });
+    }
+    Ok(out)
+}
+
+fn list(field: &str) -> Vec<String> {
+    field.split([',', ';']).map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect()
+}
+
+fn is_hpo_id(term: &str) -> bool {
+    term.strip_prefix("HP:").is_some_and(|d| d.len() == 7 && d.bytes().all(|b| b.is_ascii_digit()))
+}
+
+fn is_icd10(code: &str) -> bool {
+    let b = code.as_bytes();
+    b.len() >= 3
+        && b[0].is_ascii_uppercase()
+        && b[1].is_ascii_digit()
+        && b[2].is_ascii_alphanumeric()
+        && (b.len() == 3 || (b[3] == b'.' && b.len() > 4 && b[4..].iter().all(u8::is_ascii_alphanumeric)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key() -> Pseudonymiser {
+        Pseudonymiser::new(&[3; 32]).unwrap()
+    }
+
+    #[test]
+    fn reads_every_column_and_pseudonymises() {
+        let text = "local_id\tsex\tbirth_year\thpo_terms\ticd10_codes\tconsent\n\
+                    070248-4770\tfemale\t1948\t\t\tDUO:0000006\n\
+                    231259-3086\tmale\t1959\tHP:0000118,HP:0000822\tG40.9\tDUO:0000042,DUO:0000019\n";
+        let people = read_individuals(text.as_bytes(), &key(), None).unwrap();
+        assert_eq!(people.people.len(), 2);
+        let p = &people.people[1];
+        assert_eq!(p.pseudonym, key().pseudonym("231259-3086"));
+        assert_eq!((p.sex, p.birth_year), (Sex::Male, Some(1959)));
+        assert_eq!(p.hpo_terms, ["HP:0000118", "HP:0000822"]);
+        assert_eq!(p.icd10_codes, ["G40.9"]);
+        assert_eq!(p.consent, ["DUO:0000042", "DUO:0000019"]);
+        assert_eq!(people.position(&key().pseudonym("070248-4770")), Some(0));
+        assert!(people.warnings.is_empty());
+    }
+
+    #[test]
+    fn unknown_terms_are_reported_with_their_line_and_kept() {
+        let hpo = Ontology::from_obo(oresund_core_test_hpo().as_bytes()).unwrap();
+        let text = "local_id\tsex\thpo_terms\tconsent\tnickname\nA1\tF\tHP:0000001,HP:7654321\tDUO:0000042,DUO:7777777\tx\n";
+        let people = read_individuals(text.as_bytes(), &key(), Some(&hpo)).unwrap();
+        let messages: Vec<String> = people.warnings.iter().map(ToString::to_string).collect();
+        assert!(messages[0].starts_with("line 1: column \"nickname\""), "{messages:?}");
+        assert!(messages[1].starts_with("line 2: HPO term HP:7654321 is not in"), "{messages:?}");
+        assert!(messages[2].starts_with("line 2: consent code \"DUO:7777777\""), "{messages:?}");
+        assert_eq!(people.people[0].hpo_terms, ["HP:0000001", "HP:7654321"]);
+    }
+
+    fn oresund_core_test_hpo() -> &'static str {
+        "[Term]\nid: HP:0000001\nname: All\n"
+    }
+
+    #[test]
+    fn errors_name_the_line_and_never_the_local_id() {
+        let cases = [
+            ("local_id\tsex\nX-1\tfemale\nX-1\tmale\n", "line 3: the same local_id as line 2"),
+            ("local_id\tsex\nX-1\twoman\n", "line 2: sex must be"),
+            ("local_id\tsex\tbirth_year\nX-1\tf\t19x8\n", "line 2: birth_year"),
+            ("local_id\tsex\tbirth_year\nX-1\tf\n", "line 2: 2 fields"),
+            ("local_id\tsex\thpo_terms\nX-1\tf\tHP:12\n", "line 2: \"HP:12\" is not an HPO term id"),
+            ("sex\nf\n", "line 1: the header has no \"local_id\" column"),
+            ("", "line 1: the file is empty"),
+        ];
+        for (text, expected) in cases {
+            let err = read_individuals(text.as_bytes(), &key(), None).unwrap_err().to_string();
+            assert!(err.starts_with(expected), "{err}");
+            assert!(!err.contains("X-1"), "{err}");
+        }
+    }
+}

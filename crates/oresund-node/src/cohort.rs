@@ -1,0 +1,242 @@
+//! Cohort filters as bitmaps of individual numbers, built once per catalog generation.
+//!
+//! A phenotype filter with descendants (Beacon v2 `includeDescendantTerms`, the default) selects
+//! everyone annotated with the term or any term below it. Rather than expand the query term into
+//! its (possibly thousands of) descendants, each person is indexed under every *ancestor* of their
+//! terms, so any filter is one lookup. ICD-10 codes are indexed under their category as well.
+
+use std::collections::{BTreeMap, HashMap};
+
+use oresund_core::individual::{Sex, icd10_closure};
+use oresund_core::ontology::Ontology;
+use oresund_store::{FileNumber, StoredFile, StoredIndividual};
+use roaring::RoaringBitmap;
+
+/// One ontology term in a filter.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct TermFilter {
+    /// `HP:0001250`, `ICD10:G40.9` (or `G40.9`), `NCIT:C16576`...
+    pub id: String,
+    /// Match the term's descendants too (Beacon v2 default: true).
+    pub include_descendants: bool,
+}
+
+/// What a count is restricted to; every part must hold (Beacon v2 filters are ANDed).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct CohortFilter {
+    pub terms: Vec<TermFilter>,
+    pub sex: Option<Sex>,
+    /// Dataset ids; empty means all.
+    pub datasets: Vec<String>,
+}
+
+/// A filter resolved to bitmaps.
+#[derive(Debug, Clone, Default)]
+pub struct ResolvedFilter {
+    /// Individuals that pass; `None` means everyone.
+    pub individuals: Option<RoaringBitmap>,
+    /// Files whose calls count; `None` means all files.
+    pub files: Option<Vec<FileNumber>>,
+}
+
+impl ResolvedFilter {
+    pub fn includes_file(&self, file: FileNumber) -> bool {
+        self.files.as_ref().is_none_or(|f| f.contains(&file))
+    }
+}
+
+/// A filter term the node does not know.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FilterError {
+    #[error("unknown filter term {0:?}: not in the node's ontologies (HPO terms look like HP:0001250, ICD-10 codes like G40.9)")]
+    UnknownTerm(String),
+    #[error("unknown dataset {0:?}")]
+    UnknownDataset(String),
+}
+
+/// Bitmaps of the node's individuals by attribute.
+#[derive(Debug, Default)]
+pub struct CohortIndex {
+    pub generation: u64,
+    everyone: RoaringBitmap,
+    females: RoaringBitmap,
+    males: RoaringBitmap,
+    /// Term (HPO with ancestors, ICD-10 with category) → individuals annotated with it or below it.
+    with_descendants: HashMap<String, RoaringBitmap>,
+    /// Term → individuals annotated with exactly it.
+    exact: HashMap<String, RoaringBitmap>,
+    pub files: Vec<StoredFile>,
+    /// Dataset id → its files.
+    pub datasets: BTreeMap<String, Vec<FileNumber>>,
+    /// Ontology term names for the terms present (for `/filtering_terms`).
+    pub labels: HashMap<String, String>,
+}
+
+impl CohortIndex {
+    pub fn build(
+        generation: u64,
+        individuals: &[StoredIndividual],
+        files: Vec<StoredFile>,
+        hpo: Option<&Ontology>,
+    ) -> Self {
+        let mut index = CohortIndex { generation, ..CohortIndex::default() };
+        for person in individuals {
+            let n = person.number;
+            index.everyone.insert(n);
+            match person.individual.sex {
+                Sex::Female => index.females.insert(n),
+                Sex::Male => index.males.insert(n),
+                Sex::Unknown => false,
+            };
+            for term in &person.individual.hpo_terms {
+                index.exact.entry(term.clone()).or_default().insert(n);
+                let resolved = hpo.and_then(|o| o.resolve(term).map(|t| (o, t)));
+                match resolved {
+                    Some((o, t)) => {
+                        for ancestor in o.ancestors(t) {
+                            let id = o.id(ancestor);
+                            index.with_descendants.entry(id.to_string()).or_default().insert(n);
+                            index.labels.entry(id.to_string()).or_insert_with(|| o.name(ancestor).to_string());
+                        }
+                    }
+                    None => {
+                        index.with_descendants.entry(term.clone()).or_default().insert(n);
+                    }
+                }
+            }
+            for code in &person.individual.icd10_codes {
+                let closure = icd10_closure(code);
+                index.exact.entry(closure[0].clone()).or_default().insert(n);
+                for id in closure {
+                    index.with_descendants.entry(id).or_default().insert(n);
+                }
+            }
+        }
+        for file in &files {
+            index.datasets.entry(file.dataset.clone()).or_default().push(file.number);
+        }
+        index.files = files;
+        index
+    }
+
+    /// Terms that select at least one person, with how many (for `/filtering_terms`).
+    pub fn terms(&self) -> impl Iterator<Item = (&str, u64)> {
+        self.with_descendants.iter().map(|(t, set)| (t.as_str(), set.len()))
+    }
+
+    /// Everyone in the node's catalog.
+    pub fn everyone(&self) -> &RoaringBitmap {
+        &self.everyone
+    }
+
+    /// Individuals whose genotypes some file of `datasets` (all when empty) holds.
+    pub fn members(&self, datasets: &[String]) -> RoaringBitmap {
+        let mut out = RoaringBitmap::new();
+        for file in &self.files {
+            if datasets.is_empty() || datasets.contains(&file.dataset) {
+                out |= &file.members;
+            }
+        }
+        out
+    }
+
+    /// Resolves a filter; `hpo` tells a known-but-absent term (count 0) from an unknown one (error).
+    pub fn resolve(&self, filter: &CohortFilter, hpo: Option<&Ontology>) -> Result<ResolvedFilter, FilterError> {
+        let mut individuals: Option<RoaringBitmap> = None;
+        let mut restrict = |set: &RoaringBitmap| match individuals.as_mut() {
+            Some(current) => *current &= set,
+            None => individuals = Some(set.clone()),
+        };
+        match filter.sex {
+            Some(Sex::Female) => restrict(&self.females),
+            Some(Sex::Male) => restrict(&self.males),
+            Some(Sex::Unknown) => restrict(&(&self.everyone - &(&self.females | &self.males))),
+            None => {}
+        }
+        let empty = RoaringBitmap::new();
+        for term in &filter.terms {
+            let id = canonical_term(&term.id, hpo).ok_or_else(|| FilterError::UnknownTerm(term.id.clone()))?;
+            let table = if term.include_descendants { &self.with_descendants } else { &self.exact };
+            restrict(table.get(&id).unwrap_or(&empty));
+        }
+        let files = if filter.datasets.is_empty() {
+            None
+        } else {
+            let mut files = Vec::new();
+            for dataset in &filter.datasets {
+                files.extend(self.datasets.get(dataset).ok_or_else(|| FilterError::UnknownDataset(dataset.clone()))?);
+            }
+            Some(files)
+        };
+        Ok(ResolvedFilter { individuals, files })
+    }
+}
+
+/// The id under which a filter term is indexed, or `None` for a term the node cannot know.
+fn canonical_term(id: &str, hpo: Option<&Ontology>) -> Option<String> {
+    let id = id.trim();
+    if id.starts_with("HP:") {
+        return match hpo {
+            Some(o) => o.resolve(id).map(|t| o.id(t).to_string()),
+            None => Some(id.to_string()),
+        };
+    }
+    let code = id.strip_prefix("ICD10:").unwrap_or(id);
+    let b = code.as_bytes();
+    let looks_icd10 = b.len() >= 3 && b[0].is_ascii_alphabetic() && b[1].is_ascii_digit() && b[2].is_ascii_alphanumeric();
+    looks_icd10.then(|| icd10_closure(code).swap_remove(0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use oresund_core::individual::Individual;
+    use oresund_core::pseudonym::Pseudonymiser;
+
+    fn person(number: u32, sex: Sex, hpo: &[&str], icd10: &[&str]) -> StoredIndividual {
+        let key = Pseudonymiser::new(&[1; 32]).unwrap();
+        StoredIndividual {
+            number,
+            individual: Individual {
+                pseudonym: key.pseudonym(&number.to_string()),
+                sex,
+                birth_year: None,
+                hpo_terms: hpo.iter().map(|s| s.to_string()).collect(),
+                icd10_codes: icd10.iter().map(|s| s.to_string()).collect(),
+                consent: vec![],
+            },
+        }
+    }
+
+    fn ids(b: &RoaringBitmap) -> Vec<u32> {
+        b.iter().collect()
+    }
+
+    #[test]
+    fn descendants_sex_and_icd10_categories() {
+        let hpo = Ontology::from_obo(
+            "[Term]\nid: HP:0000001\nname: All\n\n[Term]\nid: HP:0000707\nname: Nervous\nis_a: HP:0000001\n\n[Term]\nid: HP:0001250\nname: Seizure\nis_a: HP:0000707\n"
+                .as_bytes(),
+        )
+        .unwrap();
+        let people = [
+            person(1, Sex::Female, &["HP:0001250"], &["G40.9"]),
+            person(2, Sex::Male, &["HP:0000707"], &[]),
+            person(3, Sex::Female, &[], &["G40.1"]),
+        ];
+        let index = CohortIndex::build(1, &people, vec![], Some(&hpo));
+        let term = |id: &str, d: bool| TermFilter { id: id.into(), include_descendants: d };
+        let resolve = |terms: Vec<TermFilter>, sex| {
+            ids(&index.resolve(&CohortFilter { terms, sex, datasets: vec![] }, Some(&hpo)).unwrap().individuals.unwrap())
+        };
+        assert_eq!(resolve(vec![term("HP:0000707", true)], None), [1, 2]);
+        assert_eq!(resolve(vec![term("HP:0000707", false)], None), [2]);
+        assert_eq!(resolve(vec![term("HP:0000707", true)], Some(Sex::Female)), [1]);
+        assert_eq!(resolve(vec![term("G40", true)], None), [1, 3]);
+        assert_eq!(resolve(vec![term("ICD10:G40.9", false)], None), [1]);
+        assert_eq!(resolve(vec![term("HP:0000001", true), term("G40", true)], None), [1]);
+        assert_eq!(resolve(vec![], Some(Sex::Male)), [2]);
+        let unknown = CohortFilter { terms: vec![term("HP:9999999", true)], ..Default::default() };
+        assert_eq!(index.resolve(&unknown, Some(&hpo)).unwrap_err(), FilterError::UnknownTerm("HP:9999999".into()));
+    }
+}

@@ -1,0 +1,89 @@
+//! `oresund init`: a new node directory with its reference, ontology, secrets and empty store.
+
+use std::path::{Path, PathBuf};
+
+use oresund_core::ontology::Ontology;
+use oresund_ingest::reference::ReferenceDir;
+use oresund_store::sqlite::SqliteStore;
+
+use crate::config::{NodeConfig, OntologyConfig, ReferenceConfig};
+use crate::error::NodeError;
+use crate::fsutil;
+use crate::layout::Layout;
+
+/// What `init` needs to know.
+#[derive(Debug, Clone)]
+pub struct InitOptions {
+    pub node_id: String,
+    pub country: String,
+    pub assembly: String,
+    pub reference: PathBuf,
+    pub hpo: Option<PathBuf>,
+}
+
+/// Creates a node in `dir`, which must not exist or be empty. On failure nothing is left behind.
+pub fn init(dir: &Path, options: &InitOptions, progress: impl FnMut(u64)) -> Result<NodeConfig, NodeError> {
+    let layout = Layout::new(dir);
+    if layout.config().exists() {
+        return Err(NodeError::AlreadyANode(dir.to_path_buf()));
+    }
+    let existed = dir.exists();
+    if existed && std::fs::read_dir(dir).map_err(|e| NodeError::io(dir, e))?.next().is_some() {
+        return Err(NodeError::Invalid(format!("{}: the directory is not empty; choose a new or empty one", dir.display())));
+    }
+    let result = create(&layout, options, progress);
+    if result.is_err() {
+        // Leave no half-made node: remove what this call created.
+        if existed {
+            if let Ok(entries) = std::fs::read_dir(dir) {
+                for entry in entries.flatten() {
+                    let _ = std::fs::remove_dir_all(entry.path()).or_else(|_| std::fs::remove_file(entry.path()));
+                }
+            }
+        } else {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+    result
+}
+
+fn create(layout: &Layout, options: &InitOptions, progress: impl FnMut(u64)) -> Result<NodeConfig, NodeError> {
+    let mut config = NodeConfig {
+        node_id: options.node_id.clone(),
+        country: options.country.to_ascii_uppercase(),
+        assembly: options.assembly.clone(),
+        reference: ReferenceConfig {
+            source: options.reference.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+        },
+        ontology: OntologyConfig::default(),
+    };
+    config.validate().map_err(NodeError::Invalid)?;
+    std::fs::create_dir_all(layout.root()).map_err(|e| NodeError::io(layout.root(), e))?;
+    ReferenceDir::import(&options.reference, &layout.reference(), progress)?;
+    if let Some(hpo) = &options.hpo {
+        // Parse before copying: a node must not start with an ontology it cannot read.
+        let ontology = load_ontology(hpo)?;
+        if ontology.is_empty() {
+            return Err(NodeError::Ontology { path: hpo.clone(), message: "no [Term] stanzas found".into() });
+        }
+        std::fs::create_dir_all(layout.ontology()).map_err(|e| NodeError::io(&layout.ontology(), e))?;
+        let name = hpo.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "hp.obo".into());
+        let target = layout.ontology().join(&name);
+        std::fs::copy(hpo, &target).map_err(|e| NodeError::io(&target, e))?;
+        config.ontology.hpo = Some(format!("ontology/{name}"));
+    }
+    fsutil::create_private_dir(&layout.secrets())?;
+    let mut secret = [0u8; 32];
+    getrandom::fill(&mut secret).map_err(|e| NodeError::Invalid(format!("no randomness available: {e}")))?;
+    fsutil::write_secret(&layout.pseudonym_key(), &secret)?;
+    SqliteStore::open(&layout.database())?;
+    config.save(layout.root())?;
+    Ok(config)
+}
+
+/// Reads an OBO ontology, plain or gzipped.
+pub fn load_ontology(path: &Path) -> Result<Ontology, NodeError> {
+    let input = oresund_ingest::input::open_maybe_gzipped(path).map_err(|e| NodeError::io(path, e))?;
+    Ontology::from_obo(std::io::BufReader::with_capacity(1 << 20, input))
+        .map_err(|e| NodeError::Ontology { path: path.to_path_buf(), message: e.to_string() })
+}

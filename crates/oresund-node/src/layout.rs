@@ -1,0 +1,56 @@
+//! Where things live inside a node directory.
+//!
+//! ```text
+//! NODE_DIR/
+//!   oresund.toml        configuration (written last by `init`: its presence means the node is whole)
+//!   node.db             catalog and variant index (SQLite, WAL)
+//!   reference/          the imported reference: contigs.tsv + one raw sequence file per contig
+//!   ontology/           the HPO release the node resolves phenotype terms with
+//!   secrets/            0700: pseudonymisation key (and later archive and signing keys)
+//!   ingest.lock         held while an ingest runs
+//! ```
+
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone)]
+pub struct Layout {
+    root: PathBuf,
+}
+
+impl Layout {
+    pub fn new(root: &Path) -> Self {
+        Self { root: root.to_path_buf() }
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    pub fn config(&self) -> PathBuf {
+        self.root.join(crate::config::CONFIG_FILE)
+    }
+
+    pub fn database(&self) -> PathBuf {
+        self.root.join("node.db")
+    }
+
+    pub fn reference(&self) -> PathBuf {
+        self.root.join("reference")
+    }
+
+    pub fn ontology(&self) -> PathBuf {
+        self.root.join("ontology")
+    }
+
+    pub fn secrets(&self) -> PathBuf {
+        self.root.join("secrets")
+    }
+
+    pub fn pseudonym_key(&self) -> PathBuf {
+        self.secrets().join("pseudonym.key")
+    }
+
+    pub fn ingest_lock(&self) -> PathBuf {
+        self.root.join("ingest.lock")
+    }
+}

@@ -1,0 +1,16 @@
+//! An Øresund node as a library: `init` a directory, `ingest` cohorts into it, and ask it for
+//! allele counts under cohort filters. The CLI and the HTTP server are thin layers over this.
+
+pub mod cohort;
+pub mod config;
+pub mod error;
+pub mod fsutil;
+pub mod ingest;
+pub mod init;
+pub mod layout;
+pub mod node;
+pub mod query;
+
+pub use cohort::{CohortFilter, TermFilter};
+pub use error::NodeError;
+pub use node::Node;

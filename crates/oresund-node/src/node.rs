@@ -1,0 +1,128 @@
+//! An open node: configuration, store, reference and ontology, with the cohort index kept in step
+//! with the catalog.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+use oresund_core::ontology::Ontology;
+use oresund_core::pseudonym::Pseudonymiser;
+use oresund_ingest::reference::ReferenceDir;
+use oresund_store::sqlite::SqliteStore;
+use oresund_store::{FileNumber, NodeStore};
+use roaring::RoaringBitmap;
+
+use crate::cohort::CohortIndex;
+use crate::config::NodeConfig;
+use crate::error::NodeError;
+use crate::init::load_ontology;
+use crate::layout::Layout;
+
+/// How long a cohort index is trusted before the catalog generation is checked again.
+const REFRESH_INTERVAL: Duration = Duration::from_millis(250);
+
+pub struct Node {
+    pub(crate) layout: Layout,
+    pub config: NodeConfig,
+    pub(crate) store: Box<dyn NodeStore>,
+    pub(crate) reference: ReferenceDir,
+    pub(crate) hpo: Option<Ontology>,
+    cohort: RwLock<(Arc<CohortIndex>, Instant)>,
+    /// Serialises rebuilds so concurrent readers do not all rebuild at once.
+    rebuild: Mutex<()>,
+    haploid_sets: RwLock<HashMap<(FileNumber, u32), Arc<RoaringBitmap>>>,
+}
+
+impl Node {
+    /// Opens the node in `dir`.
+    pub fn open(dir: &Path) -> Result<Self, NodeError> {
+        let layout = Layout::new(dir);
+        if !layout.config().exists() {
+            return Err(NodeError::NotANode(dir.to_path_buf()));
+        }
+        let config = NodeConfig::load(dir)?;
+        let store = Box::new(SqliteStore::open(&layout.database())?);
+        let reference = ReferenceDir::open(&layout.reference())?;
+        let hpo = config.ontology.hpo.as_ref().map(|p| load_ontology(&dir.join(p))).transpose()?;
+        let index = build_index(store.as_ref(), hpo.as_ref())?;
+        Ok(Node {
+            layout,
+            config,
+            store,
+            reference,
+            hpo,
+            cohort: RwLock::new((Arc::new(index), Instant::now())),
+            rebuild: Mutex::new(()),
+            haploid_sets: RwLock::new(HashMap::new()),
+        })
+    }
+
+    pub fn store(&self) -> &dyn NodeStore {
+        self.store.as_ref()
+    }
+
+    pub fn reference(&self) -> &ReferenceDir {
+        &self.reference
+    }
+
+    pub fn hpo(&self) -> Option<&Ontology> {
+        self.hpo.as_ref()
+    }
+
+    pub fn dir(&self) -> &Path {
+        self.layout.root()
+    }
+
+    pub(crate) fn pseudonymiser(&self) -> Result<Pseudonymiser, NodeError> {
+        let path = self.layout.pseudonym_key();
+        let secret = std::fs::read(&path).map_err(|e| NodeError::io(&path, e))?;
+        Pseudonymiser::new(&secret)
+            .ok_or_else(|| NodeError::Config { path, message: "the pseudonymisation key is shorter than 32 bytes".into() })
+    }
+
+    /// The cohort index for the current catalog, rebuilt when an ingest has committed since.
+    pub fn cohort(&self) -> Result<Arc<CohortIndex>, NodeError> {
+        {
+            let guard = self.cohort.read().map_err(|_| poisoned())?;
+            if guard.1.elapsed() < REFRESH_INTERVAL {
+                return Ok(guard.0.clone());
+            }
+        }
+        self.refresh_cohort()
+    }
+
+    /// Checks the catalog generation now and rebuilds the cohort index if it moved.
+    pub fn refresh_cohort(&self) -> Result<Arc<CohortIndex>, NodeError> {
+        let _rebuilding = self.rebuild.lock().map_err(|_| poisoned())?;
+        let generation = self.store.generation()?;
+        let current = self.cohort.read().map_err(|_| poisoned())?.0.clone();
+        let index = if current.generation == generation {
+            current
+        } else {
+            Arc::new(build_index(self.store.as_ref(), self.hpo.as_ref())?)
+        };
+        *self.cohort.write().map_err(|_| poisoned())? = (index.clone(), Instant::now());
+        Ok(index)
+    }
+
+    /// The individuals with haploid calls for a haploid-set id of a file (cached; sets never change).
+    pub(crate) fn haploid_set(&self, file: FileNumber, set: u32) -> Result<Arc<RoaringBitmap>, NodeError> {
+        if let Some(found) = self.haploid_sets.read().map_err(|_| poisoned())?.get(&(file, set)) {
+            return Ok(found.clone());
+        }
+        let loaded = Arc::new(self.store.haploid_set(file, set)?);
+        self.haploid_sets.write().map_err(|_| poisoned())?.insert((file, set), loaded.clone());
+        Ok(loaded)
+    }
+}
+
+fn build_index(store: &dyn NodeStore, hpo: Option<&Ontology>) -> Result<CohortIndex, NodeError> {
+    // Read the generation first: a commit racing with this read makes the next check rebuild again.
+    let generation = store.generation()?;
+    Ok(CohortIndex::build(generation, &store.individuals()?, store.files()?, hpo))
+}
+
+fn poisoned() -> NodeError {
+    NodeError::Invalid("an internal lock was poisoned by an earlier panic".into())
+}
