@@ -74,7 +74,9 @@ mod tests {
 
     #[test]
     fn knows_the_permissions_and_modifiers_of_the_brief() {
-        for (id, short) in [("DUO:0000042", "GRU"), ("DUO:0000006", "HMB"), ("DUO:0000007", "DS"), ("DUO:0000045", "NPU")] {
+        for (id, short) in
+            [("DUO:0000042", "GRU"), ("DUO:0000006", "HMB"), ("DUO:0000007", "DS"), ("DUO:0000045", "NPU")]
+        {
             assert_eq!(lookup(id).unwrap().shorthand, short);
             assert_eq!(lookup(short).unwrap().id, id);
         }

@@ -58,7 +58,9 @@ impl Ontology {
                 }
                 continue;
             }
-            let Some((tag, value)) = line.split_once(": ") else { continue };
+            let Some((tag, value)) = line.split_once(": ") else {
+                continue;
+            };
             let value = strip_comment(value);
             match current.as_mut() {
                 None if tag == "data-version" => version = Some(value.to_string()),
@@ -81,10 +83,10 @@ impl Ontology {
     fn from_stanzas(stanzas: Vec<Stanza>, version: Option<String>) -> Result<Self, OboError> {
         let mut ontology = Ontology { version, ..Ontology::default() };
         for stanza in &stanzas {
-            let id = stanza.id.clone().ok_or_else(|| OboError::Syntax {
-                line: stanza.line,
-                message: "[Term] stanza without an id".into(),
-            })?;
+            let id = stanza
+                .id
+                .clone()
+                .ok_or_else(|| OboError::Syntax { line: stanza.line, message: "[Term] stanza without an id".into() })?;
             let index = ontology.ids.len() as TermIndex;
             if ontology.by_id.insert(id.clone(), index).is_some() {
                 return Err(OboError::Syntax { line: stanza.line, message: format!("term {id} is defined twice") });

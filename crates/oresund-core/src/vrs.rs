@@ -69,7 +69,8 @@ impl Allele {
                 reference: String::from_utf8_lossy(&on_reference).into_owned(),
             });
         }
-        let (start, end, state) = normalise(sequence, start, end, on_reference, alternate.to_ascii_uppercase().into_bytes())?;
+        let (start, end, state) =
+            normalise(sequence, start, end, on_reference, alternate.to_ascii_uppercase().into_bytes())?;
         Ok(Allele { refget: refget.to_string(), start, end, state })
     }
 
@@ -112,7 +113,9 @@ impl Allele {
     pub fn to_json(&self) -> Value {
         let location_digest = self.location_digest();
         let state = match &self.state {
-            State::LiteralSequence(sequence) => json!({"type": "LiteralSequenceExpression", "sequence": sequence}),
+            State::LiteralSequence(sequence) => {
+                json!({"type": "LiteralSequenceExpression", "sequence": sequence})
+            }
             State::ReferenceLength { length, repeat_subunit_length, sequence } => {
                 let mut state = json!({
                     "type": "ReferenceLengthExpression",

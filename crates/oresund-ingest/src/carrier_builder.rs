@@ -38,10 +38,19 @@ impl CarrierBuilder {
 
     /// Carrier sets for ALT allele `alt` (1-based) of a record, and the individuals whose calls are haploid.
     pub fn build(&mut self, calls: &[Call], alt: u16) -> (CarrierSets, RoaringBitmap) {
-        for list in [&mut self.het, &mut self.hom, &mut self.hemi, &mut self.missing_one, &mut self.missing_two, &mut self.haploid] {
+        for list in [
+            &mut self.het,
+            &mut self.hom,
+            &mut self.hemi,
+            &mut self.missing_one,
+            &mut self.missing_two,
+            &mut self.haploid,
+        ] {
             list.clear();
         }
-        let recode = |a: u16| if a == MISSING { MISSING } else { u16::from(a == alt) };
+        let recode = |a: u16| {
+            if a == MISSING { MISSING } else { u16::from(a == alt) }
+        };
         for (column, call) in calls.iter().enumerate() {
             let column = column as u32;
             match *call {

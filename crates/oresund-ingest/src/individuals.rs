@@ -30,7 +30,7 @@ pub struct Warning {
 
 impl std::fmt::Display for Warning {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "line {}: {}", self.line, self.message)
+        write!(f, "{}: {}", self.line, self.message)
     }
 }
 
@@ -126,7 +126,9 @@ pub fn read_individuals(
                 return Err(fail(format!("{term:?} is not an HPO term id (HP: and seven digits)")));
             }
             match hpo.map(|o| (o, o.resolve(term))) {
-                Some((_, None)) => warn(format!("HPO term {term} is not in the node's HPO release; kept, but no ontology filter will find it")),
+                Some((_, None)) => warn(format!(
+                    "HPO term {term} is not in the node's HPO release; kept, but no ontology filter will find it"
+                )),
                 Some((o, Some(t))) if o.id(t) != term => {
                     warn(format!("HPO term {term} is obsolete or an alternative id; filters treat it as {}", o.id(t)))
                 }
@@ -142,7 +144,9 @@ pub fn read_individuals(
         let consent = list(field(5));
         for code in &consent {
             if !duo::is_consent_code(code) {
-                warn(format!("consent code {code:?} is not a DUO term (or a disease term restricting DS); kept, but no access rule will match it"));
+                warn(format!(
+                    "consent code {code:?} is not a DUO term (or a disease term restricting DS); kept, but no access rule will match it"
+                ));
             }
         }
         out.by_pseudonym.insert(pseudonym.clone(), out.people.len());
@@ -196,12 +200,13 @@ mod tests {
     #[test]
     fn unknown_terms_are_reported_with_their_line_and_kept() {
         let hpo = Ontology::from_obo(oresund_core_test_hpo().as_bytes()).unwrap();
-        let text = "local_id\tsex\thpo_terms\tconsent\tnickname\nA1\tF\tHP:0000001,HP:7654321\tDUO:0000042,DUO:7777777\tx\n";
+        let text =
+            "local_id\tsex\thpo_terms\tconsent\tnickname\nA1\tF\tHP:0000001,HP:7654321\tDUO:0000042,DUO:7777777\tx\n";
         let people = read_individuals(text.as_bytes(), &key(), Some(&hpo)).unwrap();
         let messages: Vec<String> = people.warnings.iter().map(ToString::to_string).collect();
-        assert!(messages[0].starts_with("line 1: column \"nickname\""), "{messages:?}");
-        assert!(messages[1].starts_with("line 2: HPO term HP:7654321 is not in"), "{messages:?}");
-        assert!(messages[2].starts_with("line 2: consent code \"DUO:7777777\""), "{messages:?}");
+        assert!(messages[0].starts_with("1: column \"nickname\""), "{messages:?}");
+        assert!(messages[1].starts_with("2: HPO term HP:7654321 is not in"), "{messages:?}");
+        assert!(messages[2].starts_with("2: consent code \"DUO:7777777\""), "{messages:?}");
         assert_eq!(people.people[0].hpo_terms, ["HP:0000001", "HP:7654321"]);
     }
 

@@ -165,7 +165,10 @@ mod tests {
         seq.extend(std::iter::repeat_n(b'A', 250));
         seq.extend(b"CTGACTGACT");
         let n = realign(seq.as_slice(), 250, b"AA", b"A").unwrap();
-        assert_eq!((n.pos, n.reference.as_slice(), n.alternate.as_slice(), n.realigned), (1, &b"GA"[..], &b"G"[..], true));
+        assert_eq!(
+            (n.pos, n.reference.as_slice(), n.alternate.as_slice(), n.realigned),
+            (1, &b"GA"[..], &b"G"[..], true)
+        );
     }
 
     #[test]

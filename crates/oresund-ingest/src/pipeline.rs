@@ -104,8 +104,7 @@ pub fn normalise_vcf<E>(
     let mut current: Option<(String, usize, ContigSequence<'_>, String)> = None;
     let path = reader.path().to_path_buf();
     let fail = |line: usize, message: String| VcfError::Record { path: path.clone(), line, message };
-    loop {
-        let Some(record) = reader.next_record()? else { break };
+    while let Some(record) = reader.next_record()? {
         let line = record.line;
         summary.records += 1;
         if current.as_ref().is_none_or(|(name, ..)| name != record.chrom) {
@@ -113,7 +112,8 @@ pub fn normalise_vcf<E>(
                 let message = format!("contig {:?} is not in the node's reference", record.chrom);
                 return Err(fail(line, message).into());
             };
-            let sequence = reference.sequence(index).ok_or_else(|| fail(line, "the node's reference is damaged".into()))?;
+            let sequence =
+                reference.sequence(index).ok_or_else(|| fail(line, "the node's reference is damaged".into()))?;
             current = Some((record.chrom.to_string(), index, sequence, contig.refget.clone()));
         }
         let Some((chrom, contig, sequence, refget)) = current.as_ref() else { unreachable!("set above") };

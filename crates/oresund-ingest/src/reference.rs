@@ -25,11 +25,11 @@ pub struct Contig {
 /// Why a reference could not be imported or read.
 #[derive(Debug, thiserror::Error)]
 pub enum ReferenceError {
-    #[error("{path}: {source}")]
-    Io { path: PathBuf, source: io::Error },
-    #[error("{path}:{line}: {message}")]
+    #[error("{}: {error}", path.display())]
+    Io { path: PathBuf, error: io::Error },
+    #[error("{}:{line}: {message}", path.display())]
     Fasta { path: PathBuf, line: usize, message: String },
-    #[error("{path}: the reference directory is damaged: {message}")]
+    #[error("{}: the reference directory is damaged: {message}", path.display())]
     Damaged { path: PathBuf, message: String },
 }
 
@@ -72,7 +72,7 @@ impl ReferenceDir {
     pub fn import(fasta: &Path, dir: &Path, mut progress: impl FnMut(u64)) -> Result<Self, ReferenceError> {
         let io_err = |path: &Path| {
             let path = path.to_path_buf();
-            move |source| ReferenceError::Io { path: path.clone(), source }
+            move |source| ReferenceError::Io { path: path.clone(), error: source }
         };
         std::fs::create_dir_all(dir).map_err(io_err(dir))?;
         let input = crate::input::open_maybe_gzipped(fasta).map_err(io_err(fasta))?;
@@ -81,10 +81,11 @@ impl ReferenceDir {
         let mut current: Option<(String, BufWriter<File>, RefgetDigest, u64)> = None;
         let mut line = Vec::new();
         let mut number = 0;
-        let fasta_error = |line: usize, message: String| ReferenceError::Fasta { path: fasta.to_path_buf(), line, message };
+        let fasta_error =
+            |line: usize, message: String| ReferenceError::Fasta { path: fasta.to_path_buf(), line, message };
         let finish = |current: Option<(String, BufWriter<File>, RefgetDigest, u64)>,
-                          contigs: &mut Vec<Contig>,
-                          line: usize|
+                      contigs: &mut Vec<Contig>,
+                      line: usize|
          -> Result<(), ReferenceError> {
             if let Some((name, mut out, digest, length)) = current {
                 if length == 0 {
@@ -136,8 +137,7 @@ impl ReferenceDir {
         if contigs.is_empty() {
             return Err(fasta_error(number, "no sequences found; is this a FASTA file?".into()));
         }
-        let listing: String =
-            contigs.iter().map(|c| format!("{}\t{}\t{}\n", c.name, c.length, c.refget)).collect();
+        let listing: String = contigs.iter().map(|c| format!("{}\t{}\t{}\n", c.name, c.length, c.refget)).collect();
         std::fs::write(dir.join(CONTIGS_FILE), listing).map_err(io_err(dir))?;
         Self::open(dir)
     }
@@ -146,7 +146,7 @@ impl ReferenceDir {
     pub fn open(dir: &Path) -> Result<Self, ReferenceError> {
         let listing_path = dir.join(CONTIGS_FILE);
         let listing = std::fs::read_to_string(&listing_path)
-            .map_err(|source| ReferenceError::Io { path: listing_path.clone(), source })?;
+            .map_err(|source| ReferenceError::Io { path: listing_path.clone(), error: source })?;
         let damaged = |message: String| ReferenceError::Damaged { path: dir.to_path_buf(), message };
         let mut reference = ReferenceDir { contigs: Vec::new(), files: Vec::new(), by_name: HashMap::new() };
         for (index, row) in listing.lines().enumerate() {
@@ -156,8 +156,9 @@ impl ReferenceDir {
             };
             let length = length.parse().map_err(|_| damaged(format!("bad length {length:?}")))?;
             let path = seq_file(dir, index);
-            let file = File::open(&path).map_err(|source| ReferenceError::Io { path: path.clone(), source })?;
-            let on_disk = file.metadata().map_err(|source| ReferenceError::Io { path: path.clone(), source })?.len();
+            let file = File::open(&path).map_err(|source| ReferenceError::Io { path: path.clone(), error: source })?;
+            let on_disk =
+                file.metadata().map_err(|source| ReferenceError::Io { path: path.clone(), error: source })?.len();
             if on_disk != length {
                 return Err(damaged(format!("{} holds {on_disk} bases, expected {length}", path.display())));
             }

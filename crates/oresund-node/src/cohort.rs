@@ -48,7 +48,9 @@ impl ResolvedFilter {
 /// A filter term the node does not know.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FilterError {
-    #[error("unknown filter term {0:?}: not in the node's ontologies (HPO terms look like HP:0001250, ICD-10 codes like G40.9)")]
+    #[error(
+        "unknown filter term {0:?}: not in the node's ontologies (HPO terms look like HP:0001250, ICD-10 codes like G40.9)"
+    )]
     UnknownTerm(String),
     #[error("unknown dataset {0:?}")]
     UnknownDataset(String),
@@ -183,7 +185,8 @@ fn canonical_term(id: &str, hpo: Option<&Ontology>) -> Option<String> {
     }
     let code = id.strip_prefix("ICD10:").unwrap_or(id);
     let b = code.as_bytes();
-    let looks_icd10 = b.len() >= 3 && b[0].is_ascii_alphabetic() && b[1].is_ascii_digit() && b[2].is_ascii_alphanumeric();
+    let looks_icd10 =
+        b.len() >= 3 && b[0].is_ascii_alphabetic() && b[1].is_ascii_digit() && b[2].is_ascii_alphanumeric();
     looks_icd10.then(|| icd10_closure(code).swap_remove(0))
 }
 
@@ -227,7 +230,11 @@ mod tests {
         let index = CohortIndex::build(1, &people, vec![], Some(&hpo));
         let term = |id: &str, d: bool| TermFilter { id: id.into(), include_descendants: d };
         let resolve = |terms: Vec<TermFilter>, sex| {
-            ids(&index.resolve(&CohortFilter { terms, sex, datasets: vec![] }, Some(&hpo)).unwrap().individuals.unwrap())
+            ids(&index
+                .resolve(&CohortFilter { terms, sex, datasets: vec![] }, Some(&hpo))
+                .unwrap()
+                .individuals
+                .unwrap())
         };
         assert_eq!(resolve(vec![term("HP:0000707", true)], None), [1, 2]);
         assert_eq!(resolve(vec![term("HP:0000707", false)], None), [2]);

@@ -50,7 +50,8 @@ impl NodeConfig {
 
     pub fn save(&self, dir: &Path) -> Result<(), NodeError> {
         let path = dir.join(CONFIG_FILE);
-        let text = toml::to_string_pretty(self).map_err(|e| NodeError::Config { path: path.clone(), message: e.to_string() })?;
+        let text = toml::to_string_pretty(self)
+            .map_err(|e| NodeError::Config { path: path.clone(), message: e.to_string() })?;
         crate::fsutil::write_atomic(&path, text.as_bytes())
     }
 

@@ -10,8 +10,8 @@ use oresund_store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum NodeError {
-    #[error("{}: {source}", path.display())]
-    Io { path: PathBuf, source: std::io::Error },
+    #[error("{}: {error}", path.display())]
+    Io { path: PathBuf, error: std::io::Error },
     #[error("{}: {message}", path.display())]
     Config { path: PathBuf, message: String },
     #[error("{}: not an Øresund node directory (no oresund.toml); create one with `oresund init`", .0.display())]
@@ -22,8 +22,8 @@ pub enum NodeError {
     Reference(#[from] ReferenceError),
     #[error(transparent)]
     Vcf(#[from] VcfError),
-    #[error("{}:{source}", path.display())]
-    Individuals { path: PathBuf, source: IndividualsError },
+    #[error("{}:{}", path.display(), located(error))]
+    Individuals { path: PathBuf, error: IndividualsError },
     #[error("{}: {message}", path.display())]
     Ontology { path: PathBuf, message: String },
     #[error(transparent)]
@@ -34,9 +34,17 @@ pub enum NodeError {
     Busy(PathBuf),
 }
 
+/// `LINE: message` for a line error, ` message` otherwise (after `path:`).
+fn located(error: &IndividualsError) -> String {
+    match error {
+        IndividualsError::Line { line, message } => format!("{line}: {message}"),
+        IndividualsError::Io(e) => format!(" {e}"),
+    }
+}
+
 impl NodeError {
     pub fn io(path: &Path, source: std::io::Error) -> Self {
-        NodeError::Io { path: path.to_path_buf(), source }
+        NodeError::Io { path: path.to_path_buf(), error: source }
     }
 }
 

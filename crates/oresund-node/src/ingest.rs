@@ -21,9 +21,16 @@ use crate::node::Node;
 /// What `ingest` did.
 #[derive(Debug, Clone, PartialEq)]
 pub enum IngestOutcome {
-    Ingested { accession: String, stats: IngestStats, individuals: usize, warnings: Vec<Warning> },
+    Ingested {
+        accession: String,
+        stats: IngestStats,
+        individuals: usize,
+        warnings: Vec<Warning>,
+    },
     /// The dataset already holds a file with the same SHA-256; nothing was added.
-    AlreadyIngested { accession: String },
+    AlreadyIngested {
+        accession: String,
+    },
 }
 
 /// Dataset ids appear in URLs and accessions: keep them plain.
@@ -83,7 +90,7 @@ impl Node {
         let metadata = {
             let file = File::open(individuals).map_err(|e| NodeError::io(individuals, e))?;
             read_individuals(BufReader::new(file), &pseudonymiser, self.hpo.as_ref())
-                .map_err(|source| NodeError::Individuals { path: individuals.to_path_buf(), source })?
+                .map_err(|error| NodeError::Individuals { path: individuals.to_path_buf(), error })?
         };
         let mut reader = VcfReader::open(vcf, progress)?;
         // Each sample column must be a person described in the individuals file. Messages give
@@ -110,7 +117,8 @@ impl Node {
         let (file, accession) = tx.add_file(&new_file, &self.config.node_id)?;
         let mut duplicates = 0u64;
         let summary: Summary = normalise_vcf(&mut reader, &self.reference, columns.clone(), |v| {
-            let key = VariantKey { contig: v.contig as u32, pos: v.pos, reference: v.reference, alternate: v.alternate };
+            let key =
+                VariantKey { contig: v.contig as u32, pos: v.pos, reference: v.reference, alternate: v.alternate };
             if !tx.add_variant(file, &key, &v.vrs_id, &v.carriers, &v.haploid)? {
                 duplicates += 1;
             }
@@ -127,6 +135,11 @@ impl Node {
         let members: RoaringBitmap = columns.iter().copied().collect();
         tx.finish_file(file, &members, &stats)?;
         tx.commit()?;
-        Ok(IngestOutcome::Ingested { accession, stats, individuals: metadata.people.len(), warnings: metadata.warnings })
+        Ok(IngestOutcome::Ingested {
+            accession,
+            stats,
+            individuals: metadata.people.len(),
+            warnings: metadata.warnings,
+        })
     }
 }

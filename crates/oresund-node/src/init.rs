@@ -29,7 +29,10 @@ pub fn init(dir: &Path, options: &InitOptions, progress: impl FnMut(u64)) -> Res
     }
     let existed = dir.exists();
     if existed && std::fs::read_dir(dir).map_err(|e| NodeError::io(dir, e))?.next().is_some() {
-        return Err(NodeError::Invalid(format!("{}: the directory is not empty; choose a new or empty one", dir.display())));
+        return Err(NodeError::Invalid(format!(
+            "{}: the directory is not empty; choose a new or empty one",
+            dir.display()
+        )));
     }
     let result = create(&layout, options, progress);
     if result.is_err() {

@@ -77,8 +77,10 @@ impl Node {
     pub(crate) fn pseudonymiser(&self) -> Result<Pseudonymiser, NodeError> {
         let path = self.layout.pseudonym_key();
         let secret = std::fs::read(&path).map_err(|e| NodeError::io(&path, e))?;
-        Pseudonymiser::new(&secret)
-            .ok_or_else(|| NodeError::Config { path, message: "the pseudonymisation key is shorter than 32 bytes".into() })
+        Pseudonymiser::new(&secret).ok_or_else(|| NodeError::Config {
+            path,
+            message: "the pseudonymisation key is shorter than 32 bytes".into(),
+        })
     }
 
     /// The cohort index for the current catalog, rebuilt when an ingest has committed since.

@@ -31,7 +31,8 @@ impl Node {
         let sequence = self.reference.sequence(index).ok_or_else(|| NodeError::Invalid("reference damaged".into()))?;
         let invalid = |e: oresund_ingest::normalize::NormaliseError| NodeError::Invalid(e.to_string());
         check_reference(&sequence, &variant.chrom, variant.pos, variant.reference.as_bytes()).map_err(invalid)?;
-        let n = realign(&sequence, variant.pos, variant.reference.as_bytes(), variant.alternate.as_bytes()).map_err(invalid)?;
+        let n = realign(&sequence, variant.pos, variant.reference.as_bytes(), variant.alternate.as_bytes())
+            .map_err(invalid)?;
         Ok(VariantKey {
             contig: index as u32,
             pos: n.pos,
@@ -43,12 +44,18 @@ impl Node {
     fn contig(&self, name: &str) -> Result<(usize, u64), NodeError> {
         self.reference.contig(name).map(|(i, c)| (i, c.length)).ok_or_else(|| {
             let known: Vec<&str> = self.reference.contigs().iter().map(|c| c.name.as_str()).take(30).collect();
-            NodeError::Invalid(format!("contig {name:?} is not in this node's reference (it has: {})", known.join(", ")))
+            NodeError::Invalid(format!(
+                "contig {name:?} is not in this node's reference (it has: {})",
+                known.join(", ")
+            ))
         })
     }
 
     /// Resolves a filter against the current cohort.
-    pub fn resolve_filter(&self, filter: &CohortFilter) -> Result<(std::sync::Arc<CohortIndex>, ResolvedFilter), NodeError> {
+    pub fn resolve_filter(
+        &self,
+        filter: &CohortFilter,
+    ) -> Result<(std::sync::Arc<CohortIndex>, ResolvedFilter), NodeError> {
         let cohort = self.cohort()?;
         let resolved = cohort.resolve(filter, self.hpo.as_ref()).map_err(|e| NodeError::Invalid(e.to_string()))?;
         Ok((cohort, resolved))
@@ -68,7 +75,10 @@ impl Node {
     pub fn count_region(&self, region: &Region, filter: &CohortFilter) -> Result<Vec<VariantCount>, NodeError> {
         let (index, length) = self.contig(&region.chrom)?;
         if region.start > length {
-            return Err(NodeError::Invalid(format!("region {region} starts after the end of {} ({length})", region.chrom)));
+            return Err(NodeError::Invalid(format!(
+                "region {region} starts after the end of {} ({length})",
+                region.chrom
+            )));
         }
         let (cohort, resolved) = self.resolve_filter(filter)?;
         let mut out = Vec::new();
@@ -125,8 +135,9 @@ impl Node {
             .reference
             .sequence(key.contig as usize)
             .ok_or_else(|| NodeError::Invalid("reference damaged".into()))?;
-        let allele = oresund_core::vrs::Allele::from_vcf(&contig.refget, &sequence, key.pos, &key.reference, &key.alternate)
-            .map_err(|e| NodeError::Invalid(e.to_string()))?;
+        let allele =
+            oresund_core::vrs::Allele::from_vcf(&contig.refget, &sequence, key.pos, &key.reference, &key.alternate)
+                .map_err(|e| NodeError::Invalid(e.to_string()))?;
         Ok(allele.id())
     }
 }

@@ -68,11 +68,9 @@ fn count_columns(samples: &[u8]) -> usize {
 /// Parses one GT value such as `0/1`, `1|0`, `.`, `./.`, `2`; VCF 4.4's leading phase marker is accepted.
 pub fn parse_gt(gt: &[u8], column: usize, alts: usize) -> Result<Call, GenotypeError> {
     // Fast paths for the overwhelmingly common diploid single-digit calls.
-    if let [a, sep, b] = gt {
-        if (*sep == b'/' || *sep == b'|') && a.is_ascii_digit() && b.is_ascii_digit() {
-            let (a, b) = (u16::from(a - b'0'), u16::from(b - b'0'));
-            return checked(Call::Diploid(a, b), column, alts);
-        }
+    if let [a @ b'0'..=b'9', b'/' | b'|', b @ b'0'..=b'9'] = gt {
+        let (a, b) = (u16::from(a - b'0'), u16::from(b - b'0'));
+        return checked(Call::Diploid(a, b), column, alts);
     }
     let malformed = || GenotypeError::Malformed { column, found: String::from_utf8_lossy(gt).into_owned() };
     let body = match gt.first() {

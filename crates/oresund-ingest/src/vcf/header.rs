@@ -23,22 +23,39 @@ pub struct Header {
 /// A header rule the file broke. Messages quote the VCF 4.3 rule.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum HeaderError {
-    #[error("line 1: a VCF must start with ##fileformat=VCFv4.x (VCF 4.3 §1.4.1), found {0:?}")]
+    #[error("a VCF must start with ##fileformat=VCFv4.x (VCF 4.3 §1.4.1), found {0:?}")]
     FileFormat(String),
-    #[error("line {line}: malformed ##contig line (VCF 4.3 §1.4.7: ##contig=<ID=name,length=n>)")]
+    #[error("malformed ##contig line (VCF 4.3 §1.4.7: ##contig=<ID=name,length=n>)")]
     Contig { line: usize },
     #[error(
         "line {line}: the #CHROM line must have the eight fixed columns, then FORMAT and sample columns (VCF 4.3 §1.5)"
     )]
     ColumnHeader { line: usize },
-    #[error("line {line}: the file has no sample columns; Øresund ingests genotypes")]
+    #[error("the file has no sample columns; Øresund ingests genotypes")]
     NoSamples { line: usize },
-    #[error("line {line}: sample column {column} has the same name as sample column {first} (VCF 4.3 §1.5: sample names must be unique)")]
+    #[error(
+        "sample column {column} has the same name as sample column {first} (VCF 4.3 §1.5: sample names must be unique)"
+    )]
     DuplicateSample { line: usize, column: usize, first: usize },
-    #[error("line {line}: sample column {column} has an empty name")]
+    #[error("sample column {column} has an empty name")]
     EmptySample { line: usize, column: usize },
     #[error("the file ended before the #CHROM header line")]
     Truncated,
+}
+
+impl HeaderError {
+    /// The 1-based line the error is about (0 when the file ended early).
+    pub fn line(&self) -> usize {
+        match self {
+            HeaderError::FileFormat(_) => 1,
+            HeaderError::Contig { line }
+            | HeaderError::ColumnHeader { line }
+            | HeaderError::NoSamples { line }
+            | HeaderError::DuplicateSample { line, .. }
+            | HeaderError::EmptySample { line, .. } => *line,
+            HeaderError::Truncated => 0,
+        }
+    }
 }
 
 const FIXED: [&str; 9] = ["#CHROM", "POS", "ID", "REF", "ALT", "QUAL", "FILTER", "INFO", "FORMAT"];
@@ -128,7 +145,6 @@ fn split_structured(inner: &str) -> Vec<&str> {
     fields.push(&inner[start..]);
     fields
 }
-
 
 #[cfg(test)]
 mod tests {

@@ -8,10 +8,10 @@ use super::header::{Header, HeaderError, HeaderParser};
 /// A problem in a VCF, with where it is.
 #[derive(Debug, thiserror::Error)]
 pub enum VcfError {
-    #[error("{}: {source}", path.display())]
-    Io { path: PathBuf, source: std::io::Error },
-    #[error("{}: {source}", path.display())]
-    Header { path: PathBuf, source: HeaderError },
+    #[error("{}: {error}", path.display())]
+    Io { path: PathBuf, error: std::io::Error },
+    #[error("{}:{}: {error}", path.display(), error.line())]
+    Header { path: PathBuf, error: HeaderError },
     #[error("{}:{line}: {message}", path.display())]
     Record { path: PathBuf, line: usize, message: String },
 }
@@ -44,7 +44,7 @@ pub struct VcfReader {
 impl VcfReader {
     /// Opens a VCF and reads its header. `progress` gets the compressed bytes read so far.
     pub fn open(path: &Path, progress: impl FnMut(u64) + Send + 'static) -> Result<Self, VcfError> {
-        let io_error = |source| VcfError::Io { path: path.to_path_buf(), source };
+        let io_error = |source| VcfError::Io { path: path.to_path_buf(), error: source };
         let input = crate::input::open_with_progress(path, progress).map_err(io_error)?;
         Self::from_reader(path, Box::new(crate::input::buffered(input)))
     }
@@ -55,15 +55,19 @@ impl VcfReader {
         let mut buf = Vec::new();
         loop {
             buf.clear();
-            let n = input.read_until(b'\n', &mut buf).map_err(|source| VcfError::Io { path: path.into(), source })?;
+            let n = input
+                .read_until(b'\n', &mut buf)
+                .map_err(|source| VcfError::Io { path: path.into(), error: source })?;
             if n == 0 {
-                return Err(VcfError::Header { path: path.into(), source: HeaderError::Truncated });
+                return Err(VcfError::Header { path: path.into(), error: HeaderError::Truncated });
             }
             let line = String::from_utf8_lossy(trim_newline(&buf)).into_owned();
             match parser.push(&line) {
                 Ok(true) => break,
                 Ok(false) => {}
-                Err(source) => return Err(VcfError::Header { path: path.into(), source }),
+                Err(error) => {
+                    return Err(VcfError::Header { path: path.into(), error });
+                }
             }
         }
         let header = parser.finish();
@@ -90,7 +94,7 @@ impl VcfReader {
             let n = self
                 .input
                 .read_until(b'\n', &mut self.buf)
-                .map_err(|source| VcfError::Io { path: self.path.clone(), source })?;
+                .map_err(|source| VcfError::Io { path: self.path.clone(), error: source })?;
             if n == 0 {
                 return Ok(None);
             }
@@ -104,7 +108,9 @@ impl VcfReader {
         let text = trim_newline(&self.buf);
         let mut fields = text.splitn(10, |b| *b == b'\t');
         let mut next = |name: &str| {
-            fields.next().ok_or_else(|| fail(format!("the line ends before the {name} column (VCF 4.3 §1.6: 8 fixed columns, FORMAT, samples)")))
+            fields.next().ok_or_else(|| {
+                fail(format!("the line ends before the {name} column (VCF 4.3 §1.6: 8 fixed columns, FORMAT, samples)"))
+            })
         };
         let chrom = next("CHROM")?;
         let pos = next("POS")?;
@@ -146,7 +152,10 @@ mod tests {
 
     #[test]
     fn reads_records_with_line_numbers() {
-        let mut r = reader(&format!("{HEADER}22\t5\t.\tA\tC,G\t.\tPASS\t.\tGT\t0/1\t1/2\n\n22\t9\t.\tT\t.\t.\t.\t.\tGT:DP\t0/0:3\t./.:0\r\n")).unwrap();
+        let mut r = reader(&format!(
+            "{HEADER}22\t5\t.\tA\tC,G\t.\tPASS\t.\tGT\t0/1\t1/2\n\n22\t9\t.\tT\t.\t.\t.\t.\tGT:DP\t0/0:3\t./.:0\r\n"
+        ))
+        .unwrap();
         let rec = r.next_record().unwrap().unwrap();
         assert_eq!((rec.line, rec.chrom, rec.pos, rec.reference, rec.alternates), (3, "22", 5, &b"A"[..], &b"C,G"[..]));
         assert_eq!(rec.samples, b"0/1\t1/2");
@@ -161,6 +170,9 @@ mod tests {
         assert_eq!(r.next_record().unwrap_err().to_string(), "t.vcf:3: POS \"x\" is not a positive integer");
         let mut r = reader(&format!("{HEADER}22\t5\t.\tA\tC\n")).unwrap();
         assert!(r.next_record().unwrap_err().to_string().starts_with("t.vcf:3: the line ends before the QUAL column"));
-        assert!(matches!(reader("##fileformat=VCFv4.3\n"), Err(VcfError::Header { source: HeaderError::Truncated, .. })));
+        assert!(matches!(
+            reader("##fileformat=VCFv4.3\n"),
+            Err(VcfError::Header { error: HeaderError::Truncated, .. })
+        ));
     }
 }

@@ -208,8 +208,8 @@ impl NodeStore for SqliteStore {
         let mut out = Vec::new();
         for row in rows {
             let (number, pseudonym, sex, birth_year, hpo, icd10, consent) = row?;
-            let pseudonym =
-                Pseudonym::parse(&pseudonym).ok_or_else(|| StoreError::Corrupt(format!("pseudonym of individual {number}")))?;
+            let pseudonym = Pseudonym::parse(&pseudonym)
+                .ok_or_else(|| StoreError::Corrupt(format!("pseudonym of individual {number}")))?;
             let sex: Sex = sex.parse().map_err(|_| StoreError::Corrupt(format!("sex of individual {number}")))?;
             let individual = Individual {
                 pseudonym,
@@ -239,9 +239,8 @@ impl NodeStore for SqliteStore {
 
     fn region(&self, contig: u32, start: u64, end: u64) -> Result<Vec<VariantCalls>> {
         let conn = self.conn()?;
-        let max_ref_len: u64 = conn
-            .prepare_cached("SELECT value FROM meta WHERE key = 'max_ref_len'")?
-            .query_row([], |r| r.get(0))?;
+        let max_ref_len: u64 =
+            conn.prepare_cached("SELECT value FROM meta WHERE key = 'max_ref_len'")?.query_row([], |r| r.get(0))?;
         let sql = format!(
             "SELECT {CALL_COLUMNS} FROM variants v JOIN calls c ON c.variant = v.id \
              WHERE v.contig = ?1 AND v.pos BETWEEN ?2 AND ?3 AND v.pos + length(v.ref) - 1 >= ?4 \
@@ -249,7 +248,8 @@ impl NodeStore for SqliteStore {
         );
         let mut stmt = conn.prepare_cached(&sql)?;
         let from = start.saturating_sub(max_ref_len.saturating_sub(1)).max(1);
-        let rows = stmt.query_map(params![contig, from, end, start], call_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
+        let rows =
+            stmt.query_map(params![contig, from, end, start], call_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
         group_calls(rows)
     }
 
@@ -326,7 +326,8 @@ impl IngestTransaction for SqliteIngest<'_> {
     }
 
     fn add_file(&mut self, file: &NewFile, accession_prefix: &str) -> Result<(FileNumber, String)> {
-        self.conn.execute("INSERT INTO datasets (accession) VALUES (?1) ON CONFLICT DO NOTHING", params![file.dataset])?;
+        self.conn
+            .execute("INSERT INTO datasets (accession) VALUES (?1) ON CONFLICT DO NOTHING", params![file.dataset])?;
         let dataset: i64 =
             self.conn.query_row("SELECT id FROM datasets WHERE accession = ?1", params![file.dataset], |r| r.get(0))?;
         let number: u32 = self.conn.query_row(

@@ -15,9 +15,11 @@ use crate::progress;
 /// The ingest is atomic (a failure or kill leaves the node as it was) and idempotent (the same
 /// file twice into one dataset adds nothing).
 #[derive(Debug, Args)]
-#[command(after_help = "Example:\n  oresund ingest dk-node --dataset DK-COHORT-1 --individuals DK.individuals.tsv DK.vcf.gz\n\n\
+#[command(
+    after_help = "Example:\n  oresund ingest dk-node --dataset DK-COHORT-1 --individuals DK.individuals.tsv DK.vcf.gz\n\n\
 The individuals file is tab-separated with a header: local_id, sex, birth_year, hpo_terms,\n\
-icd10_codes, consent (lists comma-separated). Every VCF sample must have a row.")]
+icd10_codes, consent (lists comma-separated). Every VCF sample must have a row."
+)]
 pub struct IngestArgs {
     /// Node directory made by `oresund init`.
     pub node_dir: PathBuf,

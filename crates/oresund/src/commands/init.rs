@@ -9,7 +9,9 @@ use crate::progress;
 
 /// Create a node: a directory holding its configuration, reference, ontology, keys and store.
 #[derive(Debug, Args)]
-#[command(after_help = "Example:\n  oresund init dk-node --node-id DK-NGC --country DK --assembly GRCh38 \\\n      --reference reference.fa.gz --hpo hp.obo.gz")]
+#[command(
+    after_help = "Example:\n  oresund init dk-node --node-id DK-NGC --country DK --assembly GRCh38 \\\n      --reference reference.fa.gz --hpo hp.obo.gz"
+)]
 pub struct InitArgs {
     /// Directory to create (must not exist, or be empty).
     pub node_dir: PathBuf,

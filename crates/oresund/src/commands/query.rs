@@ -100,7 +100,12 @@ pub fn run(args: QueryArgs) -> anyhow::Result<()> {
             None => {
                 // Not observed: report zeros under the normalised notation and its VRS id.
                 let key = node.normalise(variant)?;
-                let normalised = Variant { pos: key.pos, reference: key.reference.clone(), alternate: key.alternate.clone(), ..variant.clone() };
+                let normalised = Variant {
+                    pos: key.pos,
+                    reference: key.reference.clone(),
+                    alternate: key.alternate.clone(),
+                    ..variant.clone()
+                };
                 eprintln!("note: {normalised} is not observed in this node");
                 vec![(normalised.to_string(), node.vrs_id(&key)?, AlleleCounts::default())]
             }
