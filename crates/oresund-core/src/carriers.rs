@@ -1,32 +1,34 @@
-//! Who carries a variant, as bitmaps of individual numbers, and the allele counts they give.
+//! Who carries a variant within one ingested file, and the allele counts that gives.
 //!
-//! A node numbers its individuals with `u32`s. For each variant and each ingested file it keeps one
-//! [`CarrierSets`]; a cohort filter (phenotype, sex, dataset, consent) is itself a bitmap, so every
-//! count is the popcount of an intersection.
+//! Individuals are addressed by their *column* in the file (0-based sample column): the sets are
+//! built in column order at ingest, and a query translates its cohort filter into the file's
+//! columns once ([`ColumnFilter`]) and then counts every variant against it.
 //!
-//! The classes follow `bcftools +fill-tags -- -t AN,AC,AC_Het,AC_Hom,AC_Hemi` exactly: a genotype
-//! contributes its *called* alleles to AN; two called alleles that differ are heterozygous, two equal
-//! ALT alleles homozygous, and exactly one called ALT allele (haploid `1`, or half-missing `./1`)
-//! hemizygous, on any chromosome.
+//! The genotype classes follow `bcftools +fill-tags -- -t AN,AC,AC_Het,AC_Hom,AC_Hemi` exactly: a
+//! genotype contributes its *called* alleles to AN; two called alleles that differ are
+//! heterozygous, two ALT alleles homozygous, exactly one called ALT allele (haploid `1`, or
+//! half-missing `./1`) hemizygous — on any chromosome.
+//!
+//! Encoding (one byte string per variant and file): for each of the five sets, a tag byte then
+//! `0` empty; `1` a u32 LE count and that many column numbers (u16 LE when the file has at most
+//! 65,536 columns, else u32 LE); `2` a bitset of ⌈columns/64⌉ u64 LE words. Whichever is smaller
+//! is written, so a rare variant costs a few bytes and a common one a fixed bitset.
 
-use std::io::{self, Read};
-
-use roaring::RoaringBitmap;
 use serde::{Deserialize, Serialize};
 
-/// Genotype classes for one biallelic variant among the samples of one file.
-#[derive(Debug, Clone, Default, PartialEq)]
+/// Genotype classes for one biallelic variant among the sample columns of one file.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CarrierSets {
     /// Two called alleles, one REF and one ALT.
-    pub het: RoaringBitmap,
+    pub het: Vec<u32>,
     /// Two called alleles, both ALT.
-    pub hom_alt: RoaringBitmap,
+    pub hom_alt: Vec<u32>,
     /// Exactly one called allele, and it is ALT.
-    pub hemi: RoaringBitmap,
+    pub hemi: Vec<u32>,
     /// One allele slot without a call: haploid `.`, or diploid `./0`, `./1`.
-    pub missing_one: RoaringBitmap,
+    pub missing_one: Vec<u32>,
     /// Two allele slots without a call: diploid `./.`.
-    pub missing_two: RoaringBitmap,
+    pub missing_two: Vec<u32>,
 }
 
 /// Allele counts over a set of individuals, with the names of the issue and of bcftools.
@@ -66,107 +68,268 @@ impl std::ops::AddAssign for AlleleCounts {
     }
 }
 
-/// Allele slots of the individuals in a file that pass a filter: 2 per diploid, 1 per haploid.
-/// `members` are the file's individuals; `haploid` those whose genotypes at this variant are haploid.
-pub fn allele_slots(members: &RoaringBitmap, haploid: &RoaringBitmap, filter: Option<&RoaringBitmap>) -> u64 {
-    match filter {
-        None => 2 * members.len() - haploid.len(),
-        Some(f) => 2 * members.intersection_len(f) - haploid.intersection_len(f),
+/// The columns of one file that pass a cohort filter, as a bitset.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ColumnFilter {
+    words: Vec<u64>,
+    len: u64,
+}
+
+impl ColumnFilter {
+    /// Columns `0..columns` for which `keep(column)` holds.
+    pub fn from_fn(columns: usize, mut keep: impl FnMut(usize) -> bool) -> Self {
+        let mut words = vec![0u64; columns.div_ceil(64)];
+        let mut len = 0;
+        for column in 0..columns {
+            if keep(column) {
+                words[column / 64] |= 1 << (column % 64);
+                len += 1;
+            }
+        }
+        Self { words, len }
+    }
+
+    /// Number of columns that pass.
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    pub fn contains(&self, column: u32) -> bool {
+        self.words.get(column as usize / 64).is_some_and(|w| w & (1 << (column % 64)) != 0)
     }
 }
 
-const FORMAT_VERSION: u8 = 1;
+/// Malformed carrier bytes (a damaged store): an error, never a panic.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("carrier record is malformed: {0}")]
+pub struct CarrierFormatError(&'static str);
 
-impl CarrierSets {
-    fn sets(&self) -> [&RoaringBitmap; 5] {
-        [&self.het, &self.hom_alt, &self.hemi, &self.missing_one, &self.missing_two]
+const EMPTY: u8 = 0;
+const LIST: u8 = 1;
+const BITS: u8 = 2;
+
+fn wide(columns: usize) -> bool {
+    columns > 1 << 16
+}
+
+/// Appends one set, in whichever encoding is smaller.
+pub fn encode_set(out: &mut Vec<u8>, set: &[u32], columns: usize) {
+    let width = if wide(columns) { 4 } else { 2 };
+    let words = columns.div_ceil(64);
+    if set.is_empty() {
+        out.push(EMPTY);
+    } else if 4 + set.len() * width <= words * 8 {
+        out.push(LIST);
+        out.extend_from_slice(&(set.len() as u32).to_le_bytes());
+        for &column in set {
+            if width == 2 {
+                out.extend_from_slice(&(column as u16).to_le_bytes());
+            } else {
+                out.extend_from_slice(&column.to_le_bytes());
+            }
+        }
+    } else {
+        out.push(BITS);
+        let mut bits = vec![0u64; words];
+        for &column in set {
+            bits[column as usize / 64] |= 1 << (column % 64);
+        }
+        for word in bits {
+            out.extend_from_slice(&word.to_le_bytes());
+        }
+    }
+}
+
+/// One encoded set, borrowed from the store's bytes.
+#[derive(Debug, Clone, Copy)]
+enum SetRef<'a> {
+    Empty,
+    List { count: usize, bytes: &'a [u8], width: usize },
+    Bits(&'a [u8]),
+}
+
+fn take<'a>(bytes: &mut &'a [u8], n: usize) -> Result<&'a [u8], CarrierFormatError> {
+    if bytes.len() < n {
+        return Err(CarrierFormatError("truncated"));
+    }
+    let (head, tail) = bytes.split_at(n);
+    *bytes = tail;
+    Ok(head)
+}
+
+fn read_set<'a>(bytes: &mut &'a [u8], columns: usize) -> Result<SetRef<'a>, CarrierFormatError> {
+    let tag = take(bytes, 1)?[0];
+    match tag {
+        EMPTY => Ok(SetRef::Empty),
+        LIST => {
+            let count =
+                u32::from_le_bytes(take(bytes, 4)?.try_into().map_err(|_| CarrierFormatError("count"))?) as usize;
+            let width = if wide(columns) { 4 } else { 2 };
+            let body = take(bytes, count.checked_mul(width).ok_or(CarrierFormatError("count"))?)?;
+            Ok(SetRef::List { count, bytes: body, width })
+        }
+        BITS => Ok(SetRef::Bits(take(bytes, columns.div_ceil(64) * 8)?)),
+        _ => Err(CarrierFormatError("unknown set encoding")),
+    }
+}
+
+impl SetRef<'_> {
+    fn columns(&self) -> Box<dyn Iterator<Item = u32> + '_> {
+        match *self {
+            SetRef::Empty => Box::new(std::iter::empty()),
+            SetRef::List { bytes, width: 2, .. } => {
+                Box::new(bytes.chunks_exact(2).map(|c| u32::from(u16::from_le_bytes([c[0], c[1]]))))
+            }
+            SetRef::List { bytes, .. } => {
+                Box::new(bytes.chunks_exact(4).map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]])))
+            }
+            SetRef::Bits(bytes) => Box::new(bytes.chunks_exact(8).enumerate().flat_map(|(i, c)| {
+                let mut word = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
+                std::iter::from_fn(move || {
+                    (word != 0).then(|| {
+                        let bit = word.trailing_zeros();
+                        word &= word - 1;
+                        i as u32 * 64 + bit
+                    })
+                })
+            })),
+        }
     }
 
-    /// Counts over the individuals in `filter` (all when `None`); `slots` comes from [`allele_slots`]
-    /// for the same filter.
-    pub fn counts(&self, filter: Option<&RoaringBitmap>, slots: u64) -> AlleleCounts {
-        let len = |set: &RoaringBitmap| match filter {
-            None => set.len(),
-            Some(f) => set.intersection_len(f),
-        };
-        let (het, hom, hemi) = (len(&self.het), len(&self.hom_alt), len(&self.hemi));
-        let missing = len(&self.missing_one) + 2 * len(&self.missing_two);
+    /// Members that pass `filter` (all members when `None`).
+    fn count(&self, filter: Option<&ColumnFilter>) -> u64 {
+        match (*self, filter) {
+            (SetRef::Empty, _) => 0,
+            (SetRef::List { count, .. }, None) => count as u64,
+            (SetRef::Bits(bytes), None) => bytes
+                .chunks_exact(8)
+                .map(|c| u64::from_le_bytes(c.try_into().unwrap_or_default()).count_ones() as u64)
+                .sum(),
+            (SetRef::Bits(bytes), Some(f)) => bytes
+                .chunks_exact(8)
+                .zip(&f.words)
+                .map(|(c, w)| (u64::from_le_bytes(c.try_into().unwrap_or_default()) & w).count_ones() as u64)
+                .sum(),
+            (SetRef::List { bytes, width: 2, .. }, Some(f)) => {
+                bytes.chunks_exact(2).filter(|c| f.contains(u32::from(u16::from_le_bytes([c[0], c[1]])))).count() as u64
+            }
+            (SetRef::List { bytes, .. }, Some(f)) => {
+                bytes.chunks_exact(4).filter(|c| f.contains(u32::from_le_bytes([c[0], c[1], c[2], c[3]]))).count()
+                    as u64
+            }
+        }
+    }
+}
+
+/// The five sets of one variant in one file, read in place from their encoding.
+#[derive(Debug, Clone, Copy)]
+pub struct EncodedCarriers<'a> {
+    sets: [SetRef<'a>; 5],
+}
+
+impl<'a> EncodedCarriers<'a> {
+    /// Parses the encoding of a file with `columns` sample columns.
+    pub fn parse(mut bytes: &'a [u8], columns: usize) -> Result<Self, CarrierFormatError> {
+        let mut sets = [SetRef::Empty; 5];
+        for set in &mut sets {
+            *set = read_set(&mut bytes, columns)?;
+        }
+        if !bytes.is_empty() {
+            return Err(CarrierFormatError("trailing bytes"));
+        }
+        Ok(Self { sets })
+    }
+
+    /// Counts over the columns in `filter` (all when `None`); `slots` is [`allele_slots`] for the same filter.
+    pub fn counts(&self, filter: Option<&ColumnFilter>, slots: u64) -> AlleleCounts {
+        let [het, hom, hemi, missing_one, missing_two] = self.sets.map(|s| s.count(filter));
         AlleleCounts {
             allele_count: het + 2 * hom + hemi,
-            allele_number: slots.saturating_sub(missing),
+            allele_number: slots.saturating_sub(missing_one + 2 * missing_two),
             heterozygous: het,
             homozygous_alt: hom,
             hemizygous: hemi,
         }
     }
 
-    /// Everyone with at least one ALT allele.
-    pub fn carriers(&self) -> RoaringBitmap {
-        &(&self.het | &self.hom_alt) | &self.hemi
-    }
-
-    /// Serialises as a version byte, then each set as a u32 LE length and its portable roaring bytes.
-    pub fn to_bytes(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(1 + self.sets().iter().map(|s| 4 + s.serialized_size()).sum::<usize>());
-        out.push(FORMAT_VERSION);
-        for set in self.sets() {
-            out.extend_from_slice(&(set.serialized_size() as u32).to_le_bytes());
-            // Writing into a Vec cannot fail.
-            let _ = set.serialize_into(&mut out);
-        }
+    /// Columns with at least one ALT allele, ascending.
+    pub fn carriers(&self) -> Vec<u32> {
+        let mut out: Vec<u32> = self.sets[..3].iter().flat_map(|s| s.columns()).collect();
+        out.sort_unstable();
         out
     }
 
-    /// Reads what [`CarrierSets::to_bytes`] wrote; corrupt bytes are an error, never a panic.
-    pub fn from_bytes(bytes: &[u8]) -> io::Result<Self> {
-        let (&version, mut rest) = bytes.split_first().ok_or_else(|| invalid("empty carrier record"))?;
-        if version != FORMAT_VERSION {
-            return Err(invalid("unknown carrier record version"));
+    /// Back to lists of columns.
+    pub fn decode(&self) -> CarrierSets {
+        let list = |s: &SetRef<'_>| s.columns().collect::<Vec<u32>>();
+        CarrierSets {
+            het: list(&self.sets[0]),
+            hom_alt: list(&self.sets[1]),
+            hemi: list(&self.sets[2]),
+            missing_one: list(&self.sets[3]),
+            missing_two: list(&self.sets[4]),
         }
-        let mut read = || -> io::Result<RoaringBitmap> {
-            let mut len = [0u8; 4];
-            rest.read_exact(&mut len)?;
-            let len = u32::from_le_bytes(len) as usize;
-            if len > rest.len() {
-                return Err(invalid("carrier record is truncated"));
-            }
-            let (set, tail) = rest.split_at(len);
-            rest = tail;
-            RoaringBitmap::deserialize_from(set)
-        };
-        Ok(CarrierSets { het: read()?, hom_alt: read()?, hemi: read()?, missing_one: read()?, missing_two: read()? })
     }
 }
 
-fn invalid(message: &str) -> io::Error {
-    io::Error::new(io::ErrorKind::InvalidData, message.to_string())
+impl CarrierSets {
+    /// Encodes for a file with `columns` sample columns (see the module docs).
+    pub fn encode(&self, columns: usize) -> Vec<u8> {
+        let mut out = Vec::new();
+        for set in [&self.het, &self.hom_alt, &self.hemi, &self.missing_one, &self.missing_two] {
+            encode_set(&mut out, set, columns);
+        }
+        out
+    }
+}
+
+/// Encodes a single set of columns (a haploid set) on its own.
+pub fn encode_columns(set: &[u32], columns: usize) -> Vec<u8> {
+    let mut out = Vec::new();
+    encode_set(&mut out, set, columns);
+    out
+}
+
+/// Decodes what [`encode_columns`] wrote.
+pub fn decode_columns(mut bytes: &[u8], columns: usize) -> Result<Vec<u32>, CarrierFormatError> {
+    let set = read_set(&mut bytes, columns)?;
+    Ok(set.columns().collect())
+}
+
+/// Allele slots of the columns that pass a filter: 2 per diploid, 1 per haploid column.
+pub fn allele_slots(columns: usize, haploid: &[u32], filter: Option<&ColumnFilter>) -> u64 {
+    match filter {
+        None => 2 * columns as u64 - haploid.len() as u64,
+        Some(f) => 2 * f.len() - haploid.iter().filter(|&&c| f.contains(c)).count() as u64,
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn set(ids: &[u32]) -> RoaringBitmap {
-        ids.iter().copied().collect()
-    }
-
     /// The bcftools fill-tags worked example: `0/1 1 1/1 0 ./1 ./. . 0/0` gives
-    /// AN=9;AC=5;AC_Het=1;AC_Hom=2;AC_Hemi=2 (individuals 0..8, haploid: 1, 3, 6).
-    fn example() -> (CarrierSets, RoaringBitmap, RoaringBitmap) {
+    /// AN=9;AC=5;AC_Het=1;AC_Hom=2;AC_Hemi=2 (columns 0..8, haploid: 1, 3, 6).
+    fn example() -> (CarrierSets, Vec<u32>) {
         let sets = CarrierSets {
-            het: set(&[0]),
-            hom_alt: set(&[2]),
-            hemi: set(&[1, 4]),
-            missing_one: set(&[4, 6]),
-            missing_two: set(&[5]),
+            het: vec![0],
+            hom_alt: vec![2],
+            hemi: vec![1, 4],
+            missing_one: vec![4, 6],
+            missing_two: vec![5],
         };
-        (sets, set(&[0, 1, 2, 3, 4, 5, 6, 7]), set(&[1, 3, 6]))
+        (sets, vec![1, 3, 6])
     }
 
     #[test]
     fn counts_like_bcftools_fill_tags() {
-        let (sets, members, haploid) = example();
-        let c = sets.counts(None, allele_slots(&members, &haploid, None));
+        let (sets, haploid) = example();
+        let bytes = sets.encode(8);
+        let c = EncodedCarriers::parse(&bytes, 8).unwrap().counts(None, allele_slots(8, &haploid, None));
         assert_eq!(
             c,
             AlleleCounts { allele_count: 5, allele_number: 9, heterozygous: 1, homozygous_alt: 1, hemizygous: 2 }
@@ -176,10 +339,12 @@ mod tests {
 
     #[test]
     fn filters_restrict_every_count() {
-        let (sets, members, haploid) = example();
-        let filter = set(&[0, 1, 5, 42]);
-        let c = sets.counts(Some(&filter), allele_slots(&members, &haploid, Some(&filter)));
-        // 0/1 → AN 2, AC 1; haploid 1 → AN 1, AC 1; ./. → 0; 42 is not in the file.
+        let (sets, haploid) = example();
+        let bytes = sets.encode(8);
+        let filter = ColumnFilter::from_fn(8, |c| [0, 1, 5].contains(&c));
+        let c =
+            EncodedCarriers::parse(&bytes, 8).unwrap().counts(Some(&filter), allele_slots(8, &haploid, Some(&filter)));
+        // 0/1 → AN 2, AC 1; haploid 1 → AN 1, AC 1; ./. → 0.
         assert_eq!(
             c,
             AlleleCounts { allele_count: 2, allele_number: 3, heterozygous: 1, homozygous_alt: 0, hemizygous: 1 }
@@ -187,12 +352,41 @@ mod tests {
     }
 
     #[test]
-    fn bytes_round_trip_and_corruption_is_an_error() {
-        let (sets, _, _) = example();
-        let bytes = sets.to_bytes();
-        assert_eq!(CarrierSets::from_bytes(&bytes).unwrap(), sets);
-        assert!(CarrierSets::from_bytes(&bytes[..bytes.len() - 3]).is_err());
-        assert!(CarrierSets::from_bytes(&[]).is_err());
-        assert!(CarrierSets::from_bytes(&[9, 0, 0]).is_err());
+    fn dense_sets_become_bitsets_and_count_the_same() {
+        let columns = 5000;
+        let het: Vec<u32> = (0..columns as u32).filter(|c| c % 3 == 0).collect();
+        let sets = CarrierSets { het: het.clone(), hom_alt: vec![1, 4999], ..CarrierSets::default() };
+        let bytes = sets.encode(columns);
+        assert_eq!(bytes[0], BITS);
+        assert!(bytes.len() < 700, "{} bytes", bytes.len());
+        let parsed = EncodedCarriers::parse(&bytes, columns).unwrap();
+        assert_eq!(parsed.decode(), sets);
+        let filter = ColumnFilter::from_fn(columns, |c| c < 100);
+        let slots = allele_slots(columns, &[], Some(&filter));
+        let c = parsed.counts(Some(&filter), slots);
+        assert_eq!((c.heterozygous, c.homozygous_alt, c.allele_number), (34, 1, 200));
+        assert_eq!(parsed.carriers().len(), het.len() + 2);
+    }
+
+    #[test]
+    fn wide_files_use_32_bit_columns() {
+        let sets = CarrierSets { het: vec![3, 70_000], ..CarrierSets::default() };
+        let bytes = sets.encode(100_000);
+        assert_eq!(EncodedCarriers::parse(&bytes, 100_000).unwrap().decode(), sets);
+        assert_eq!(decode_columns(&encode_columns(&[7, 99_999], 100_000), 100_000).unwrap(), [7, 99_999]);
+    }
+
+    #[test]
+    fn corrupt_bytes_are_errors() {
+        let (sets, _) = example();
+        let bytes = sets.encode(8);
+        for cut in 0..bytes.len() {
+            assert!(EncodedCarriers::parse(&bytes[..cut], 8).is_err(), "cut at {cut}");
+        }
+        assert!(EncodedCarriers::parse(&[9, 0, 0, 0, 0], 8).is_err());
+        let mut long = bytes.clone();
+        long.push(0);
+        assert!(EncodedCarriers::parse(&long, 8).is_err());
+        assert!(EncodedCarriers::parse(&[1, 255, 255, 255, 255, 0, 0, 0, 0], 8).is_err());
     }
 }

@@ -2,15 +2,13 @@
 //! normalise like `bcftools norm -f REF -m -any`, give each variant its VRS id, and turn genotypes
 //! into carrier bitmaps. What happens to the results (the store) is the caller's business.
 
-use oresund_core::carriers::CarrierSets;
-use oresund_core::vrs::Allele;
-use roaring::RoaringBitmap;
-
-use crate::carrier_builder::CarrierBuilder;
+use crate::carrier_builder::carriers_of;
 use crate::normalize::{check_reference, realign};
 use crate::reference::{ContigSequence, ReferenceDir};
 use crate::vcf::genotype::{Call, for_each_call};
 use crate::vcf::reader::{VcfError, VcfReader};
+use oresund_core::carriers::CarrierSets;
+use oresund_core::vrs::Allele;
 
 /// One normalised biallelic variant with its carriers among the file's samples.
 #[derive(Debug, Clone)]
@@ -23,9 +21,10 @@ pub struct NormalisedVariant {
     pub alternate: String,
     /// GA4GH VRS 2.0 computed identifier.
     pub vrs_id: String,
+    /// Carriers by sample column.
     pub carriers: CarrierSets,
-    /// Individuals whose genotype at this variant is haploid.
-    pub haploid: RoaringBitmap,
+    /// Sample columns whose genotype at this variant is haploid.
+    pub haploid: Vec<u32>,
     /// Line of the VCF the variant came from.
     pub line: usize,
 }
@@ -86,17 +85,15 @@ pub fn check_header_contigs(reader: &VcfReader, reference: &ReferenceDir) -> Res
     Ok(())
 }
 
-/// Reads every record of `reader`, handing each normalised variant to `sink`. `columns` gives the
-/// individual number of each sample column. Stops at the first invalid record.
+/// Reads every record of `reader`, handing each normalised variant to `sink`. Stops at the first
+/// invalid record.
 pub fn normalise_vcf<E>(
     reader: &mut VcfReader,
     reference: &ReferenceDir,
-    columns: Vec<u32>,
     mut sink: impl FnMut(NormalisedVariant) -> Result<(), E>,
 ) -> Result<Summary, PipelineError<E>> {
     check_header_contigs(reader, reference)?;
     let samples = reader.header().samples.len();
-    let mut builder = CarrierBuilder::new(columns);
     let mut summary = Summary::default();
     let mut calls: Vec<Call> = Vec::with_capacity(samples);
     let mut alternates: Vec<Vec<u8>> = Vec::new();
@@ -154,7 +151,7 @@ pub fn normalise_vcf<E>(
             let alternate_text = String::from_utf8_lossy(&normalised.alternate).into_owned();
             let allele = Allele::from_vcf(refget, sequence, normalised.pos, &reference_text, &alternate_text)
                 .map_err(|e| fail(line, e.to_string()))?;
-            let (carriers, haploid) = builder.build(&calls, k as u16 + 1);
+            let (carriers, haploid) = carriers_of(&calls, k as u16 + 1);
             summary.variants += 1;
             summary.realigned += u64::from(normalised.realigned);
             sink(NormalisedVariant {

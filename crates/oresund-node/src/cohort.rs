@@ -6,7 +6,9 @@
 //! terms, so any filter is one lookup. ICD-10 codes are indexed under their category as well.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::RwLock;
 
+use oresund_core::carriers::{ColumnFilter, allele_slots};
 use oresund_core::individual::{Sex, icd10_closure};
 use oresund_core::ontology::Ontology;
 use oresund_store::{FileNumber, StoredFile, StoredIndividual};
@@ -30,18 +32,50 @@ pub struct CohortFilter {
     pub datasets: Vec<String>,
 }
 
-/// A filter resolved to bitmaps.
-#[derive(Debug, Clone, Default)]
-pub struct ResolvedFilter {
+/// A filter resolved against one catalog generation: who passes, which files count, and each
+/// file's passing sample columns. Built once per distinct filter and reused across queries.
+#[derive(Debug)]
+pub struct PreparedFilter {
+    pub generation: u64,
     /// Individuals that pass; `None` means everyone.
     pub individuals: Option<RoaringBitmap>,
-    /// Files whose calls count; `None` means all files.
-    pub files: Option<Vec<FileNumber>>,
+    files: HashMap<FileNumber, FileScope>,
+    /// Allele slots per (file, haploid set), computed on first use.
+    slots: RwLock<HashMap<(FileNumber, u32), u64>>,
 }
 
-impl ResolvedFilter {
-    pub fn includes_file(&self, file: FileNumber) -> bool {
-        self.files.as_ref().is_none_or(|f| f.contains(&file))
+/// One admitted file as a filter sees it.
+#[derive(Debug)]
+pub struct FileScope {
+    pub dataset: std::sync::Arc<str>,
+    pub columns: usize,
+    /// Columns that pass; `None` when every column does.
+    pub filter: Option<ColumnFilter>,
+}
+
+impl PreparedFilter {
+    /// The file's scope, or `None` when the filter leaves the file out.
+    pub fn file(&self, file: FileNumber) -> Option<&FileScope> {
+        self.files.get(&file)
+    }
+
+    /// Allele slots of the passing columns of `file` for a haploid set; `haploid` loads the set's
+    /// columns the first time.
+    pub fn slots<E>(
+        &self,
+        file: FileNumber,
+        set: u32,
+        haploid: impl FnOnce() -> Result<std::sync::Arc<Vec<u32>>, E>,
+    ) -> Result<u64, E> {
+        if let Some(&slots) = self.slots.read().ok().as_ref().and_then(|m| m.get(&(file, set))) {
+            return Ok(slots);
+        }
+        let Some(scope) = self.files.get(&file) else { return Ok(0) };
+        let slots = allele_slots(scope.columns, &haploid()?, scope.filter.as_ref());
+        if let Ok(mut cache) = self.slots.write() {
+            cache.insert((file, set), slots);
+        }
+        Ok(slots)
     }
 }
 
@@ -136,14 +170,14 @@ impl CohortIndex {
         let mut out = RoaringBitmap::new();
         for file in &self.files {
             if datasets.is_empty() || datasets.contains(&file.dataset) {
-                out |= &file.members;
+                out.extend(file.columns.iter().copied());
             }
         }
         out
     }
 
     /// Resolves a filter; `hpo` tells a known-but-absent term (count 0) from an unknown one (error).
-    pub fn resolve(&self, filter: &CohortFilter, hpo: Option<&Ontology>) -> Result<ResolvedFilter, FilterError> {
+    pub fn prepare(&self, filter: &CohortFilter, hpo: Option<&Ontology>) -> Result<PreparedFilter, FilterError> {
         let mut individuals: Option<RoaringBitmap> = None;
         let mut restrict = |set: &RoaringBitmap| match individuals.as_mut() {
             Some(current) => *current &= set,
@@ -161,16 +195,23 @@ impl CohortIndex {
             let table = if term.include_descendants { &self.with_descendants } else { &self.exact };
             restrict(table.get(&id).unwrap_or(&empty));
         }
-        let files = if filter.datasets.is_empty() {
-            None
-        } else {
-            let mut files = Vec::new();
-            for dataset in &filter.datasets {
-                files.extend(self.datasets.get(dataset).ok_or_else(|| FilterError::UnknownDataset(dataset.clone()))?);
+        for dataset in &filter.datasets {
+            if !self.datasets.contains_key(dataset) {
+                return Err(FilterError::UnknownDataset(dataset.clone()));
             }
-            Some(files)
-        };
-        Ok(ResolvedFilter { individuals, files })
+        }
+        let files = self
+            .files
+            .iter()
+            .filter(|f| filter.datasets.is_empty() || filter.datasets.contains(&f.dataset))
+            .map(|f| {
+                let columns = f.columns.len();
+                let filter =
+                    individuals.as_ref().map(|set| ColumnFilter::from_fn(columns, |c| set.contains(f.columns[c])));
+                (f.number, FileScope { dataset: f.dataset.as_str().into(), columns, filter })
+            })
+            .collect();
+        Ok(PreparedFilter { generation: self.generation, individuals, files, slots: RwLock::new(HashMap::new()) })
     }
 }
 
@@ -231,7 +272,7 @@ mod tests {
         let term = |id: &str, d: bool| TermFilter { id: id.into(), include_descendants: d };
         let resolve = |terms: Vec<TermFilter>, sex| {
             ids(&index
-                .resolve(&CohortFilter { terms, sex, datasets: vec![] }, Some(&hpo))
+                .prepare(&CohortFilter { terms, sex, datasets: vec![] }, Some(&hpo))
                 .unwrap()
                 .individuals
                 .unwrap())
@@ -244,6 +285,6 @@ mod tests {
         assert_eq!(resolve(vec![term("HP:0000001", true), term("G40", true)], None), [1]);
         assert_eq!(resolve(vec![], Some(Sex::Male)), [2]);
         let unknown = CohortFilter { terms: vec![term("HP:9999999", true)], ..Default::default() };
-        assert_eq!(index.resolve(&unknown, Some(&hpo)).unwrap_err(), FilterError::UnknownTerm("HP:9999999".into()));
+        assert_eq!(index.prepare(&unknown, Some(&hpo)).unwrap_err(), FilterError::UnknownTerm("HP:9999999".into()));
     }
 }

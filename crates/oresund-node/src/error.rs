@@ -3,7 +3,6 @@
 use std::path::{Path, PathBuf};
 
 use oresund_ingest::individuals::IndividualsError;
-use oresund_ingest::pipeline::PipelineError;
 use oresund_ingest::reference::ReferenceError;
 use oresund_ingest::vcf::reader::VcfError;
 use oresund_store::StoreError;
@@ -45,14 +44,5 @@ fn located(error: &IndividualsError) -> String {
 impl NodeError {
     pub fn io(path: &Path, source: std::io::Error) -> Self {
         NodeError::Io { path: path.to_path_buf(), error: source }
-    }
-}
-
-impl From<PipelineError<StoreError>> for NodeError {
-    fn from(e: PipelineError<StoreError>) -> Self {
-        match e {
-            PipelineError::Vcf(e) => NodeError::Vcf(e),
-            PipelineError::Sink(e) => NodeError::Store(e),
-        }
     }
 }

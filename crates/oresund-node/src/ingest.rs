@@ -9,10 +9,9 @@ use std::io::{BufReader, Read};
 use std::path::Path;
 
 use oresund_ingest::individuals::{Warning, read_individuals};
-use oresund_ingest::pipeline::{Summary, normalise_vcf};
-use oresund_ingest::vcf::reader::VcfReader;
+use oresund_ingest::pipeline::{PipelineError, Summary, normalise_vcf};
+use oresund_ingest::vcf::reader::{VcfError, VcfReader};
 use oresund_store::{IngestStats, NewFile, StoreError, VariantKey};
-use roaring::RoaringBitmap;
 use sha2::{Digest, Sha256};
 
 use crate::error::NodeError;
@@ -112,28 +111,35 @@ impl Node {
         let mut tx = self.store.begin_ingest()?;
         let numbers = tx.upsert_individuals(&metadata.people)?;
         let columns: Vec<u32> = positions.iter().map(|&p| numbers[p]).collect();
+        let width = columns.len();
         let name = vcf.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        let new_file = NewFile { dataset: dataset.to_string(), name, sha256, size };
+        let new_file = NewFile { dataset: dataset.to_string(), name, sha256, size, columns };
         let (file, accession) = tx.add_file(&new_file, &self.config.node_id)?;
-        let mut duplicates = 0u64;
-        let summary: Summary = normalise_vcf(&mut reader, &self.reference, columns.clone(), |v| {
+        let path = vcf.to_path_buf();
+        let summary: Summary = normalise_vcf(&mut reader, &self.reference, |v| {
             let key =
                 VariantKey { contig: v.contig as u32, pos: v.pos, reference: v.reference, alternate: v.alternate };
-            if !tx.add_variant(file, &key, &v.vrs_id, &v.carriers, &v.haploid)? {
-                duplicates += 1;
-            }
-            Ok::<(), StoreError>(())
+            tx.add_variant(file, &key, &v.vrs_id, &v.carriers.encode(width), &v.haploid).map_err(|e| match e {
+                // Ordering problems are the file's: say where.
+                StoreError::Conflict(message) => {
+                    NodeError::Vcf(VcfError::Record { path: path.clone(), line: v.line, message })
+                }
+                other => NodeError::Store(other),
+            })
+        })
+        .map_err(|e| match e {
+            PipelineError::Vcf(e) => NodeError::Vcf(e),
+            PipelineError::Sink(e) => e,
         })?;
         let stats = IngestStats {
             records: summary.records,
             split: summary.split,
-            variants: summary.variants - duplicates,
+            variants: summary.variants,
             realigned: summary.realigned,
             skipped: summary.skipped,
-            duplicates,
+            duplicates: 0,
         };
-        let members: RoaringBitmap = columns.iter().copied().collect();
-        tx.finish_file(file, &members, &stats)?;
+        let stats = tx.finish_file(file, &stats)?;
         tx.commit()?;
         Ok(IngestOutcome::Ingested {
             accession,

@@ -11,9 +11,8 @@ use oresund_core::pseudonym::Pseudonymiser;
 use oresund_ingest::reference::ReferenceDir;
 use oresund_store::sqlite::SqliteStore;
 use oresund_store::{FileNumber, NodeStore};
-use roaring::RoaringBitmap;
 
-use crate::cohort::CohortIndex;
+use crate::cohort::{CohortFilter, CohortIndex, PreparedFilter};
 use crate::config::NodeConfig;
 use crate::error::NodeError;
 use crate::init::load_ontology;
@@ -21,6 +20,11 @@ use crate::layout::Layout;
 
 /// How long a cohort index is trusted before the catalog generation is checked again.
 const REFRESH_INTERVAL: Duration = Duration::from_millis(250);
+/// Distinct prepared filters kept; the cache is emptied when full (filters are cheap to rebuild).
+const FILTER_CACHE: usize = 1024;
+
+/// A file's haploid set: (file, set id).
+type HaploidSetKey = (FileNumber, u32);
 
 pub struct Node {
     pub(crate) layout: Layout,
@@ -31,7 +35,8 @@ pub struct Node {
     cohort: RwLock<(Arc<CohortIndex>, Instant)>,
     /// Serialises rebuilds so concurrent readers do not all rebuild at once.
     rebuild: Mutex<()>,
-    haploid_sets: RwLock<HashMap<(FileNumber, u32), Arc<RoaringBitmap>>>,
+    haploid_sets: RwLock<HashMap<HaploidSetKey, Arc<Vec<u32>>>>,
+    filters: RwLock<HashMap<CohortFilter, Arc<PreparedFilter>>>,
 }
 
 impl Node {
@@ -55,6 +60,7 @@ impl Node {
             cohort: RwLock::new((Arc::new(index), Instant::now())),
             rebuild: Mutex::new(()),
             haploid_sets: RwLock::new(HashMap::new()),
+            filters: RwLock::new(HashMap::new()),
         })
     }
 
@@ -108,8 +114,22 @@ impl Node {
         Ok(index)
     }
 
-    /// The individuals with haploid calls for a haploid-set id of a file (cached; sets never change).
-    pub(crate) fn haploid_set(&self, file: FileNumber, set: u32) -> Result<Arc<RoaringBitmap>, NodeError> {
+    pub(crate) fn filter_cache_get(&self, filter: &CohortFilter, generation: u64) -> Option<Arc<PreparedFilter>> {
+        let cache = self.filters.read().ok()?;
+        cache.get(filter).filter(|p| p.generation == generation).cloned()
+    }
+
+    pub(crate) fn filter_cache_put(&self, filter: &CohortFilter, prepared: Arc<PreparedFilter>) {
+        if let Ok(mut cache) = self.filters.write() {
+            if cache.len() >= FILTER_CACHE {
+                cache.clear();
+            }
+            cache.insert(filter.clone(), prepared);
+        }
+    }
+
+    /// The sample columns with haploid calls for a haploid-set id of a file (cached; sets never change).
+    pub(crate) fn haploid_set(&self, file: FileNumber, set: u32) -> Result<Arc<Vec<u32>>, NodeError> {
         if let Some(found) = self.haploid_sets.read().map_err(|_| poisoned())?.get(&(file, set)) {
             return Ok(found.clone());
         }

@@ -1,26 +1,34 @@
 //! Allele counts for a variant or a region, over any cohort filter: the question every other part
 //! of Øresund (CLI, Beacon, network) asks.
 
-use std::collections::BTreeMap;
+use std::sync::Arc;
 
-use oresund_core::carriers::{AlleleCounts, allele_slots};
+use oresund_core::carriers::{AlleleCounts, EncodedCarriers};
 use oresund_core::region::Region;
 use oresund_core::variant::Variant;
 use oresund_ingest::normalize::{check_reference, realign};
-use oresund_store::{VariantCalls, VariantKey};
-use serde::Serialize;
+use oresund_store::{FileNumber, VariantCalls, VariantKey};
 
-use crate::cohort::{CohortFilter, CohortIndex, ResolvedFilter};
+use crate::cohort::{CohortFilter, PreparedFilter};
 use crate::error::NodeError;
 use crate::node::Node;
 
 /// Counts for one variant: in total and per dataset.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct VariantCount {
     pub variant: Variant,
     pub vrs_id: String,
     pub counts: AlleleCounts,
-    pub datasets: BTreeMap<String, AlleleCounts>,
+    /// Per dataset, in order of dataset id.
+    pub datasets: Vec<(Arc<str>, AlleleCounts)>,
+}
+
+/// Adds `counts` to `dataset`'s entry, keeping the list ordered by dataset id.
+fn add_dataset(datasets: &mut Vec<(Arc<str>, AlleleCounts)>, dataset: &Arc<str>, counts: AlleleCounts) {
+    match datasets.binary_search_by(|(d, _)| d.as_ref().cmp(dataset.as_ref())) {
+        Ok(i) => datasets[i].1 += counts,
+        Err(i) => datasets.insert(i, (dataset.clone(), counts)),
+    }
 }
 
 impl Node {
@@ -51,27 +59,17 @@ impl Node {
         })
     }
 
-    /// Resolves a filter against the current cohort.
-    pub fn resolve_filter(
-        &self,
-        filter: &CohortFilter,
-    ) -> Result<(std::sync::Arc<CohortIndex>, ResolvedFilter), NodeError> {
-        let cohort = self.cohort()?;
-        let resolved = cohort.resolve(filter, self.hpo.as_ref()).map_err(|e| NodeError::Invalid(e.to_string()))?;
-        Ok((cohort, resolved))
-    }
-
-    /// Counts for one variant; `None` when no ingested file has it.
+    /// Counts for one variant; `None` when no ingested file the filter admits has it.
     pub fn count_variant(&self, variant: &Variant, filter: &CohortFilter) -> Result<Option<VariantCount>, NodeError> {
         let key = self.normalise(variant)?;
-        let (cohort, resolved) = self.resolve_filter(filter)?;
+        let prepared = self.prepare_filter(filter)?;
         match self.store.variant(&key)? {
-            Some(calls) => self.count_calls(&calls, &cohort, &resolved).map(Some),
+            Some(calls) => self.count_calls(&calls, &prepared),
             None => Ok(None),
         }
     }
 
-    /// Counts for every variant overlapping a region (1-based, inclusive).
+    /// Counts for every variant overlapping a region (1-based, inclusive), in position order.
     pub fn count_region(&self, region: &Region, filter: &CohortFilter) -> Result<Vec<VariantCount>, NodeError> {
         let (index, length) = self.contig(&region.chrom)?;
         if region.start > length {
@@ -80,41 +78,82 @@ impl Node {
                 region.chrom
             )));
         }
-        let (cohort, resolved) = self.resolve_filter(filter)?;
-        let mut out = Vec::new();
-        for calls in self.store.region(index as u32, region.start, region.end)? {
-            let count = self.count_calls(&calls, &cohort, &resolved)?;
-            // A filter to datasets without this variant leaves nothing to report.
-            if !count.datasets.is_empty() {
-                out.push(count);
+        let prepared = self.prepare_filter(filter)?;
+        let chrom = &self.reference.contigs()[index].name;
+        let mut counted: Vec<VariantCount> = Vec::new();
+        let mut failure = None;
+        self.store.scan_region(index as u32, region.start, region.end, &mut |file, entry| {
+            let Some(scope) = prepared.file(file) else { return Ok(()) };
+            match self.count_entry(&prepared, file, entry.haploid_set, entry.carriers) {
+                Ok(counts) => {
+                    let variant = Variant {
+                        chrom: chrom.clone(),
+                        pos: entry.pos,
+                        reference: entry.reference.to_string(),
+                        alternate: entry.alternate.to_string(),
+                    };
+                    let datasets = vec![(scope.dataset.clone(), counts)];
+                    let count = VariantCount { variant, vrs_id: entry.vrs_id.to_string(), counts, datasets };
+                    counted.push(count);
+                }
+                Err(e) => failure = Some(e),
+            }
+            Ok(())
+        })?;
+        if let Some(e) = failure {
+            return Err(e);
+        }
+        // Files come one after another, each sorted: a stable sort merges them, then equal
+        // variants from several files are summed.
+        if !counted.is_sorted_by(|a, b| a.variant <= b.variant) {
+            counted.sort_by(|a, b| a.variant.cmp(&b.variant));
+        }
+        let mut out: Vec<VariantCount> = Vec::with_capacity(counted.len());
+        for count in counted {
+            match out.last_mut() {
+                Some(last) if last.variant == count.variant => {
+                    last.counts += count.counts;
+                    for (dataset, c) in &count.datasets {
+                        add_dataset(&mut last.datasets, dataset, *c);
+                    }
+                }
+                _ => out.push(count),
             }
         }
         Ok(out)
     }
 
-    /// Sums the calls of every file the filter admits, restricted to the filter's individuals.
+    fn count_entry(
+        &self,
+        prepared: &PreparedFilter,
+        file: FileNumber,
+        haploid_set: u32,
+        carriers: &[u8],
+    ) -> Result<AlleleCounts, NodeError> {
+        let scope = prepared.file(file).ok_or_else(|| NodeError::Invalid(format!("file {file} not admitted")))?;
+        let slots = prepared.slots(file, haploid_set, || self.haploid_set(file, haploid_set))?;
+        let carriers = EncodedCarriers::parse(carriers, scope.columns)
+            .map_err(|e| NodeError::Store(oresund_store::StoreError::Corrupt(e.to_string())))?;
+        Ok(carriers.counts(scope.filter.as_ref(), slots))
+    }
+
+    /// Sums the calls of every file the filter admits; `None` when it admits none of them.
     pub fn count_calls(
         &self,
         calls: &VariantCalls,
-        cohort: &CohortIndex,
-        filter: &ResolvedFilter,
-    ) -> Result<VariantCount, NodeError> {
-        let individuals = filter.individuals.as_ref();
+        prepared: &PreparedFilter,
+    ) -> Result<Option<VariantCount>, NodeError> {
         let mut total = AlleleCounts::default();
-        let mut datasets: BTreeMap<String, AlleleCounts> = BTreeMap::new();
+        let mut datasets = Vec::new();
         for file_calls in &calls.calls {
-            if !filter.includes_file(file_calls.file) {
-                continue;
-            }
-            let Some(file) = cohort.files.iter().find(|f| f.number == file_calls.file) else {
-                // Committed after this cohort index was built; the next refresh will include it.
-                continue;
-            };
-            let haploid = self.haploid_set(file.number, file_calls.haploid_set)?;
-            let slots = allele_slots(&file.members, &haploid, individuals);
-            let counts = file_calls.carriers.counts(individuals, slots);
+            // A file committed after the filter was prepared is not in it; the next refresh adds it.
+            let Some(scope) = prepared.file(file_calls.file) else { continue };
+            let counts = self.count_entry(prepared, file_calls.file, file_calls.haploid_set, &file_calls.carriers)?;
             total += counts;
-            *datasets.entry(file.dataset.clone()).or_default() += counts;
+            add_dataset(&mut datasets, &scope.dataset, counts);
+        }
+        if datasets.is_empty() {
+            return Ok(None);
         }
         let chrom = self.reference.contigs().get(calls.key.contig as usize).map(|c| c.name.clone()).unwrap_or_default();
         let variant = Variant {
@@ -123,11 +162,9 @@ impl Node {
             reference: calls.key.reference.clone(),
             alternate: calls.key.alternate.clone(),
         };
-        Ok(VariantCount { variant, vrs_id: calls.vrs_id.clone(), counts: total, datasets })
+        Ok(Some(VariantCount { variant, vrs_id: calls.vrs_id.clone(), counts: total, datasets }))
     }
-}
 
-impl Node {
     /// The VRS computed identifier of a normalised variant.
     pub fn vrs_id(&self, key: &VariantKey) -> Result<String, NodeError> {
         let contig = &self.reference.contigs()[key.contig as usize];
@@ -139,5 +176,17 @@ impl Node {
             oresund_core::vrs::Allele::from_vcf(&contig.refget, &sequence, key.pos, &key.reference, &key.alternate)
                 .map_err(|e| NodeError::Invalid(e.to_string()))?;
         Ok(allele.id())
+    }
+
+    /// A prepared filter for the current catalog, from the cache when this filter was seen before.
+    pub fn prepare_filter(&self, filter: &CohortFilter) -> Result<Arc<PreparedFilter>, NodeError> {
+        let cohort = self.cohort()?;
+        if let Some(found) = self.filter_cache_get(filter, cohort.generation) {
+            return Ok(found);
+        }
+        let prepared =
+            Arc::new(cohort.prepare(filter, self.hpo.as_ref()).map_err(|e| NodeError::Invalid(e.to_string()))?);
+        self.filter_cache_put(filter, prepared.clone());
+        Ok(prepared)
     }
 }

@@ -4,6 +4,8 @@
 pub enum StoreError {
     #[error("database: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    #[error("database value: {0}")]
+    Value(#[from] rusqlite::types::FromSqlError),
     #[error("the store is damaged: {0}")]
     Corrupt(String),
     #[error("{0}")]

@@ -5,16 +5,14 @@
 //! Writes happen in an [`IngestTransaction`]: everything an ingest adds becomes visible at once on
 //! `commit`, or not at all (a crash or `kill -9` rolls back).
 
+pub mod blocks;
 pub mod error;
 pub mod model;
 pub mod sqlite;
 
-use roaring::RoaringBitmap;
-
 pub use error::{Result, StoreError};
 pub use model::*;
 
-use oresund_core::carriers::CarrierSets;
 use oresund_core::individual::Individual;
 
 /// The catalog and the variant index of one node.
@@ -34,14 +32,21 @@ pub trait NodeStore: Send + Sync {
     /// One variant with its genotypes in every file.
     fn variant(&self, key: &VariantKey) -> Result<Option<VariantCalls>>;
 
-    /// Variants overlapping `start..=end` (1-based) on a contig, ordered by position and alleles.
-    fn region(&self, contig: u32, start: u64, end: u64) -> Result<Vec<VariantCalls>>;
+    /// Visits every stored variant overlapping `start..=end` (1-based) on a contig: file by file
+    /// (ascending file number), and in each file by position and alleles.
+    fn scan_region(
+        &self,
+        contig: u32,
+        start: u64,
+        end: u64,
+        visit: &mut dyn FnMut(FileNumber, EntryRef<'_>) -> Result<()>,
+    ) -> Result<()>;
 
     /// A variant by its VRS computed identifier.
     fn variant_by_vrs_id(&self, vrs_id: &str) -> Result<Option<VariantCalls>>;
 
-    /// The individuals whose calls are haploid, for a haploid-set id stored with a file's calls.
-    fn haploid_set(&self, file: FileNumber, set: u32) -> Result<RoaringBitmap>;
+    /// The sample columns whose calls are haploid, for a haploid-set id stored with a file's calls.
+    fn haploid_set(&self, file: FileNumber, set: u32) -> Result<Vec<u32>>;
 
     /// Starts the single write transaction of an ingest.
     fn begin_ingest(&self) -> Result<Box<dyn IngestTransaction + '_>>;
@@ -56,19 +61,21 @@ pub trait IngestTransaction {
     /// Registers a new file (creating its dataset when new) and gives it a number and accession.
     fn add_file(&mut self, file: &NewFile, accession_prefix: &str) -> Result<(FileNumber, String)>;
 
-    /// Adds one variant's calls in `file`. Returns false (and stores nothing) when the file already
-    /// has calls for this variant: a duplicate record after normalisation.
+    /// Adds one variant's calls in `file` (`carriers` encoded for the file's columns, `haploid` the
+    /// columns with haploid calls). Variants may arrive slightly out of order; a variant already
+    /// added to the file is counted as a duplicate and kept once.
     fn add_variant(
         &mut self,
         file: FileNumber,
         key: &VariantKey,
         vrs_id: &str,
-        carriers: &CarrierSets,
-        haploid: &RoaringBitmap,
-    ) -> Result<bool>;
+        carriers: &[u8],
+        haploid: &[u32],
+    ) -> Result<()>;
 
-    /// Records the file's members and counts once all variants are in.
-    fn finish_file(&mut self, file: FileNumber, members: &RoaringBitmap, stats: &IngestStats) -> Result<()>;
+    /// Writes what is buffered and records the file's counts; returns them with `variants` and
+    /// `duplicates` filled in by the store.
+    fn finish_file(&mut self, file: FileNumber, stats: &IngestStats) -> Result<IngestStats>;
 
     /// Makes everything visible, atomically.
     fn commit(self: Box<Self>) -> Result<()>;

@@ -1,8 +1,6 @@
 //! What the store keeps, in plain types that know nothing of SQL.
 
-use oresund_core::carriers::CarrierSets;
 use oresund_core::individual::Individual;
-use roaring::RoaringBitmap;
 
 /// Number of an individual on this node (stable, never reused).
 pub type IndividualNumber = u32;
@@ -17,7 +15,7 @@ pub struct Dataset {
 }
 
 /// A file the node ingested, as recorded once its ingest committed.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredFile {
     pub number: FileNumber,
     /// Stable accession, `NODE-F000001`.
@@ -30,18 +28,24 @@ pub struct StoredFile {
     pub size: u64,
     pub created: String,
     pub stats: IngestStats,
-    /// Individuals whose genotypes the file holds.
-    pub members: RoaringBitmap,
+    /// Individual number of each sample column.
+    pub columns: Vec<IndividualNumber>,
 }
 
 /// Counts reported for an ingest.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct IngestStats {
+    /// Data lines read.
     pub records: u64,
+    /// Multi-allelic records split.
     pub split: u64,
+    /// Distinct variants stored.
     pub variants: u64,
+    /// Variants moved or trimmed by normalisation.
     pub realigned: u64,
+    /// Alleles not indexed (ALT `.`, symbolic, `*`).
     pub skipped: u64,
+    /// Variants seen twice after normalisation (kept once).
     pub duplicates: u64,
 }
 
@@ -52,6 +56,8 @@ pub struct NewFile {
     pub name: String,
     pub sha256: String,
     pub size: u64,
+    /// Individual number of each sample column.
+    pub columns: Vec<IndividualNumber>,
 }
 
 /// An individual as stored, with the node's number for it.
@@ -78,18 +84,22 @@ impl VariantKey {
 }
 
 /// One variant's genotypes in one file.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileCalls {
     pub file: FileNumber,
     /// Id of the file's haploid set (see [`crate::NodeStore::haploid_set`]); 0 when all diploid.
     pub haploid_set: u32,
-    pub carriers: CarrierSets,
+    /// Encoded carrier sets (`oresund_core::carriers`), in the file's sample columns.
+    pub carriers: Vec<u8>,
 }
 
 /// A variant and its genotypes in every file that has it.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VariantCalls {
     pub key: VariantKey,
     pub vrs_id: String,
     pub calls: Vec<FileCalls>,
 }
+
+/// One variant of one file during a region scan, borrowed from the stored block.
+pub use crate::blocks::EntryRef;

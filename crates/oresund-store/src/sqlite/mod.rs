@@ -9,12 +9,12 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::Duration;
 
-use oresund_core::carriers::CarrierSets;
+use oresund_core::carriers::{decode_columns, encode_columns};
 use oresund_core::individual::{Individual, Sex};
 use oresund_core::pseudonym::Pseudonym;
-use roaring::RoaringBitmap;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, params};
 
+use crate::blocks::{BLOCK_SPAN, Block, BlockView, Entry, EntryRef, FileBlocks};
 use crate::error::{Result, StoreError};
 use crate::model::*;
 use crate::{IngestTransaction, NodeStore};
@@ -70,6 +70,9 @@ impl SqliteStore {
         // FULL: a commit is durable before `ingest` reports success.
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", true)?;
+        // Read pages through a memory map and keep a large page cache: queries read blocks, not rows.
+        conn.pragma_update(None, "mmap_size", 1i64 << 34)?;
+        conn.pragma_update(None, "cache_size", -65536)?;
         conn.set_prepared_statement_cache_capacity(64);
         Ok(conn)
     }
@@ -84,15 +87,15 @@ impl SqliteStore {
     }
 }
 
-fn bitmap(bytes: &[u8]) -> Result<RoaringBitmap> {
-    RoaringBitmap::deserialize_from(bytes).map_err(|e| StoreError::Corrupt(format!("bitmap: {e}")))
+fn columns_bytes(columns: &[u32]) -> Vec<u8> {
+    columns.iter().flat_map(|c| c.to_le_bytes()).collect()
 }
 
-fn bitmap_bytes(set: &RoaringBitmap) -> Vec<u8> {
-    let mut out = Vec::with_capacity(set.serialized_size());
-    // Writing into a Vec cannot fail.
-    let _ = set.serialize_into(&mut out);
-    out
+fn columns_from(bytes: &[u8]) -> Result<Vec<u32>> {
+    if !bytes.len().is_multiple_of(4) {
+        return Err(StoreError::Corrupt("file columns".into()));
+    }
+    Ok(bytes.chunks_exact(4).map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect())
 }
 
 fn json_list(text: &str) -> Result<Vec<String>> {
@@ -100,9 +103,9 @@ fn json_list(text: &str) -> Result<Vec<String>> {
 }
 
 const FILE_COLUMNS: &str = "f.number, f.accession, d.accession, f.name, f.sha256, f.size, f.created, \
-     f.records, f.split, f.variants, f.realigned, f.skipped, f.duplicates, f.members";
+     f.records, f.split, f.variants, f.realigned, f.skipped, f.duplicates, f.columns";
 
-fn file_from_row(row: &Row<'_>) -> rusqlite::Result<(StoredFile, Option<Vec<u8>>)> {
+fn file_from_row(row: &Row<'_>) -> rusqlite::Result<(StoredFile, Vec<u8>)> {
     let stats = IngestStats {
         records: row.get(7)?,
         split: row.get(8)?,
@@ -120,38 +123,48 @@ fn file_from_row(row: &Row<'_>) -> rusqlite::Result<(StoredFile, Option<Vec<u8>>
         size: row.get(5)?,
         created: row.get(6)?,
         stats,
-        members: RoaringBitmap::new(),
+        columns: Vec::new(),
     };
     Ok((file, row.get(13)?))
 }
 
-fn with_members((mut file, members): (StoredFile, Option<Vec<u8>>)) -> Result<StoredFile> {
-    file.members = members.as_deref().map(bitmap).transpose()?.unwrap_or_default();
+fn with_columns((mut file, columns): (StoredFile, Vec<u8>)) -> Result<StoredFile> {
+    file.columns = columns_from(&columns)?;
     Ok(file)
 }
 
-/// Rows of `variant.vrs_id, calls.file, calls.haploid_set, calls.carriers` grouped into variants.
-fn group_calls(rows: Vec<(VariantKey, String, FileNumber, u32, Vec<u8>)>) -> Result<Vec<VariantCalls>> {
-    let mut out: Vec<VariantCalls> = Vec::new();
-    for (key, vrs_id, file, haploid_set, carriers) in rows {
-        let calls = FileCalls {
-            file,
-            haploid_set,
-            carriers: CarrierSets::from_bytes(&carriers).map_err(|e| StoreError::Corrupt(e.to_string()))?,
-        };
-        match out.last_mut() {
-            Some(last) if last.key == key => last.calls.push(calls),
-            _ => out.push(VariantCalls { key, vrs_id, calls: vec![calls] }),
+/// Reads rows of `vrs_id, file, slot, block data[, contig]` into one variant with its calls per file.
+/// Without `key`, the key is read from the first block entry and the contig from column 4.
+fn read_variant(
+    stmt: &mut rusqlite::CachedStatement<'_>,
+    params: impl rusqlite::Params,
+    key: Option<&VariantKey>,
+) -> Result<Option<VariantCalls>> {
+    let mut rows = stmt.query(params)?;
+    let mut out: Option<VariantCalls> = None;
+    while let Some(row) = rows.next()? {
+        let file: FileNumber = row.get(1)?;
+        let slot: usize = row.get(2)?;
+        let block = BlockView::parse(row.get_ref(3)?.as_blob()?)?;
+        let entry = block.entry(slot)?;
+        let calls = FileCalls { file, haploid_set: entry.haploid_set, carriers: entry.carriers.to_vec() };
+        match out.as_mut() {
+            Some(found) => found.calls.push(calls),
+            None => {
+                let key = match key {
+                    Some(key) => key.clone(),
+                    None => VariantKey {
+                        contig: row.get(4)?,
+                        pos: entry.pos,
+                        reference: entry.reference.to_string(),
+                        alternate: entry.alternate.to_string(),
+                    },
+                };
+                out = Some(VariantCalls { key, vrs_id: row.get(0)?, calls: vec![calls] });
+            }
         }
     }
     Ok(out)
-}
-
-const CALL_COLUMNS: &str = "v.contig, v.pos, v.ref, v.alt, v.vrs_id, c.file, c.haploid_set, c.carriers";
-
-fn call_row(row: &Row<'_>) -> rusqlite::Result<(VariantKey, String, FileNumber, u32, Vec<u8>)> {
-    let key = VariantKey { contig: row.get(0)?, pos: row.get(1)?, reference: row.get(2)?, alternate: row.get(3)? };
-    Ok((key, row.get(4)?, row.get(5)?, row.get(6)?, row.get(7)?))
 }
 
 impl NodeStore for SqliteStore {
@@ -172,21 +185,21 @@ impl NodeStore for SqliteStore {
         let conn = self.conn()?;
         let sql = format!(
             "SELECT {FILE_COLUMNS} FROM files f JOIN datasets d ON d.id = f.dataset \
-             WHERE f.members IS NOT NULL ORDER BY f.number"
+             WHERE f.finished = 1 ORDER BY f.number"
         );
         let mut stmt = conn.prepare_cached(&sql)?;
         let rows = stmt.query_map([], file_from_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
-        rows.into_iter().map(with_members).collect()
+        rows.into_iter().map(with_columns).collect()
     }
 
     fn find_file(&self, dataset: &str, sha256: &str) -> Result<Option<StoredFile>> {
         let conn = self.conn()?;
         let sql = format!(
             "SELECT {FILE_COLUMNS} FROM files f JOIN datasets d ON d.id = f.dataset \
-             WHERE d.accession = ?1 AND f.sha256 = ?2 AND f.members IS NOT NULL"
+             WHERE d.accession = ?1 AND f.sha256 = ?2 AND f.finished = 1"
         );
         let mut stmt = conn.prepare_cached(&sql)?;
-        stmt.query_row(params![dataset, sha256], file_from_row).optional()?.map(with_members).transpose()
+        stmt.query_row(params![dataset, sha256], file_from_row).optional()?.map(with_columns).transpose()
     }
 
     fn individuals(&self) -> Result<Vec<StoredIndividual>> {
@@ -226,66 +239,89 @@ impl NodeStore for SqliteStore {
 
     fn variant(&self, key: &VariantKey) -> Result<Option<VariantCalls>> {
         let conn = self.conn()?;
-        let sql = format!(
-            "SELECT {CALL_COLUMNS} FROM variants v JOIN calls c ON c.variant = v.id \
-             WHERE v.contig = ?1 AND v.pos = ?2 AND v.ref = ?3 AND v.alt = ?4 ORDER BY c.file"
-        );
-        let mut stmt = conn.prepare_cached(&sql)?;
-        let rows = stmt
-            .query_map(params![key.contig, key.pos, key.reference, key.alternate], call_row)?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
-        Ok(group_calls(rows)?.pop())
+        let mut stmt = conn.prepare_cached(
+            "SELECT v.vrs_id, vb.file, vb.slot, b.data FROM variants v \
+             JOIN variant_blocks vb ON vb.variant = v.id JOIN blocks b ON b.id = vb.block \
+             WHERE v.contig = ?1 AND v.pos = ?2 AND v.ref = ?3 AND v.alt = ?4 ORDER BY vb.file",
+        )?;
+        read_variant(&mut stmt, params![key.contig, key.pos, key.reference, key.alternate], Some(key))
     }
 
-    fn region(&self, contig: u32, start: u64, end: u64) -> Result<Vec<VariantCalls>> {
+    fn scan_region(
+        &self,
+        contig: u32,
+        start: u64,
+        end: u64,
+        visit: &mut dyn FnMut(FileNumber, EntryRef<'_>) -> Result<()>,
+    ) -> Result<()> {
         let conn = self.conn()?;
         let max_ref_len: u64 =
             conn.prepare_cached("SELECT value FROM meta WHERE key = 'max_ref_len'")?.query_row([], |r| r.get(0))?;
-        let sql = format!(
-            "SELECT {CALL_COLUMNS} FROM variants v JOIN calls c ON c.variant = v.id \
-             WHERE v.contig = ?1 AND v.pos BETWEEN ?2 AND ?3 AND v.pos + length(v.ref) - 1 >= ?4 \
-             ORDER BY v.pos, v.ref, v.alt, c.file"
-        );
-        let mut stmt = conn.prepare_cached(&sql)?;
-        let from = start.saturating_sub(max_ref_len.saturating_sub(1)).max(1);
-        let rows =
-            stmt.query_map(params![contig, from, end, start], call_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
-        group_calls(rows)
+        // A block starts at most BLOCK_SPAN + REF length before the last base it covers.
+        let lowest_first = start.saturating_sub(BLOCK_SPAN + max_ref_len);
+        let mut stmt = conn.prepare_cached(
+            "SELECT file, data FROM blocks WHERE contig = ?1 AND first_pos BETWEEN ?2 AND ?3 AND last_pos >= ?4 \
+             ORDER BY file, first_pos",
+        )?;
+        let mut rows = stmt.query(params![contig, lowest_first, end, start])?;
+        while let Some(row) = rows.next()? {
+            let file: FileNumber = row.get(0)?;
+            let data = row.get_ref(1)?.as_blob()?;
+            let block = BlockView::parse(data)?;
+            // Entries are sorted by position; one before `start` may still overlap it.
+            let from = block.lower_bound(start.saturating_sub(max_ref_len.saturating_sub(1)));
+            for i in from..block.len() {
+                if block.pos(i) > end {
+                    break;
+                }
+                let entry = block.entry(i)?;
+                if entry.end() >= start {
+                    visit(file, entry)?;
+                }
+            }
+        }
+        Ok(())
     }
 
     fn variant_by_vrs_id(&self, vrs_id: &str) -> Result<Option<VariantCalls>> {
         let conn = self.conn()?;
-        let sql = format!(
-            "SELECT {CALL_COLUMNS} FROM variants v JOIN calls c ON c.variant = v.id WHERE v.vrs_id = ?1 ORDER BY c.file"
-        );
-        let mut stmt = conn.prepare_cached(&sql)?;
-        let rows = stmt.query_map(params![vrs_id], call_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
-        Ok(group_calls(rows)?.pop())
+        let mut stmt = conn.prepare_cached(
+            "SELECT v.vrs_id, vb.file, vb.slot, b.data, v.contig FROM variants v \
+             JOIN variant_blocks vb ON vb.variant = v.id JOIN blocks b ON b.id = vb.block \
+             WHERE v.vrs_id = ?1 ORDER BY vb.file",
+        )?;
+        read_variant(&mut stmt, params![vrs_id], None)
     }
 
-    fn haploid_set(&self, file: FileNumber, set: u32) -> Result<RoaringBitmap> {
+    fn haploid_set(&self, file: FileNumber, set: u32) -> Result<Vec<u32>> {
         if set == 0 {
-            return Ok(RoaringBitmap::new());
+            return Ok(Vec::new());
         }
         let conn = self.conn()?;
-        let mut stmt = conn.prepare_cached("SELECT members FROM haploid_sets WHERE file = ?1 AND id = ?2")?;
-        let bytes: Option<Vec<u8>> = stmt.query_row(params![file, set], |r| r.get(0)).optional()?;
-        bitmap(&bytes.ok_or_else(|| StoreError::Corrupt(format!("haploid set {set} of file {file} is missing")))?)
+        let mut stmt = conn.prepare_cached(
+            "SELECT h.columns, length(f.columns) / 4 FROM haploid_sets h JOIN files f ON f.number = h.file \
+             WHERE h.file = ?1 AND h.id = ?2",
+        )?;
+        let found: Option<(Vec<u8>, usize)> =
+            stmt.query_row(params![file, set], |r| Ok((r.get(0)?, r.get(1)?))).optional()?;
+        let (bytes, columns) =
+            found.ok_or_else(|| StoreError::Corrupt(format!("haploid set {set} of file {file} is missing")))?;
+        decode_columns(&bytes, columns).map_err(|e| StoreError::Corrupt(e.to_string()))
     }
 
     fn begin_ingest(&self) -> Result<Box<dyn IngestTransaction + '_>> {
         let conn = self.conn()?;
         // IMMEDIATE: take the write lock now, so two ingests queue instead of failing at commit.
         conn.execute_batch("BEGIN IMMEDIATE")?;
-        Ok(Box::new(SqliteIngest { conn, committed: false, haploid_ids: HashMap::new(), max_ref_len: 1 }))
+        Ok(Box::new(SqliteIngest { conn, committed: false, files: HashMap::new(), max_ref_len: 1 }))
     }
 }
 
 struct SqliteIngest<'a> {
     conn: Pooled<'a>,
     committed: bool,
-    /// Interned haploid sets of this ingest: (file, serialised set) → id.
-    haploid_ids: HashMap<(FileNumber, Vec<u8>), u32>,
+    /// Blocks being built for each file of this ingest, and its column count.
+    files: HashMap<FileNumber, (FileBlocks, usize)>,
     max_ref_len: usize,
 }
 
@@ -294,6 +330,43 @@ impl Drop for SqliteIngest<'_> {
         if !self.committed {
             let _ = self.conn.execute_batch("ROLLBACK");
         }
+    }
+}
+
+impl SqliteIngest<'_> {
+    fn write_blocks(&mut self, file: FileNumber, blocks: Vec<Block>) -> Result<()> {
+        for block in blocks {
+            let block_id: i64 = self
+                .conn
+                .prepare_cached(
+                    "INSERT INTO blocks (file, contig, first_pos, last_pos, data) VALUES (?1, ?2, ?3, ?4, ?5) RETURNING id",
+                )?
+                .query_row(params![file, block.contig, block.first_pos, block.last_pos, block.encode()], |r| r.get(0))?;
+            for (slot, e) in block.entries.iter().enumerate() {
+                let variant: i64 = self
+                    .conn
+                    .prepare_cached(
+                        "INSERT INTO variants (contig, pos, ref, alt, vrs_id) VALUES (?1, ?2, ?3, ?4, ?5) \
+                         ON CONFLICT (contig, pos, ref, alt) DO UPDATE SET vrs_id = excluded.vrs_id RETURNING id",
+                    )?
+                    .query_row(params![block.contig, e.pos, e.reference, e.alternate, e.vrs_id], |r| r.get(0))?;
+                self.conn
+                    .prepare_cached("INSERT INTO variant_blocks (variant, file, block, slot) VALUES (?1, ?2, ?3, ?4)")?
+                    .execute(params![variant, file, block_id, slot as i64])?;
+                self.max_ref_len = self.max_ref_len.max(e.reference.len());
+            }
+        }
+        let (blocks, columns) = self
+            .files
+            .get_mut(&file)
+            .ok_or_else(|| StoreError::Conflict(format!("file {file} is not part of this ingest")))?;
+        let columns = *columns;
+        for (id, set) in blocks.take_new_haploid_sets() {
+            self.conn
+                .prepare_cached("INSERT INTO haploid_sets (file, id, columns) VALUES (?1, ?2, ?3)")?
+                .execute(params![file, id, encode_columns(&set, columns)])?;
+        }
+        Ok(())
     }
 }
 
@@ -331,12 +404,14 @@ impl IngestTransaction for SqliteIngest<'_> {
         let dataset: i64 =
             self.conn.query_row("SELECT id FROM datasets WHERE accession = ?1", params![file.dataset], |r| r.get(0))?;
         let number: u32 = self.conn.query_row(
-            "INSERT INTO files (accession, dataset, name, sha256, size) VALUES ('', ?1, ?2, ?3, ?4) RETURNING number",
-            params![dataset, file.name, file.sha256, file.size],
+            "INSERT INTO files (accession, dataset, name, sha256, size, columns) VALUES ('', ?1, ?2, ?3, ?4, ?5) \
+             RETURNING number",
+            params![dataset, file.name, file.sha256, file.size, columns_bytes(&file.columns)],
             |r| r.get(0),
         )?;
         let accession = format!("{accession_prefix}-F{number:06}");
         self.conn.execute("UPDATE files SET accession = ?1 WHERE number = ?2", params![accession, number])?;
+        self.files.insert(number, (FileBlocks::default(), file.columns.len()));
         Ok((number, accession))
     }
 
@@ -345,58 +420,40 @@ impl IngestTransaction for SqliteIngest<'_> {
         file: FileNumber,
         key: &VariantKey,
         vrs_id: &str,
-        carriers: &CarrierSets,
-        haploid: &RoaringBitmap,
-    ) -> Result<bool> {
-        let haploid_set = if haploid.is_empty() {
-            0
-        } else {
-            let bytes = bitmap_bytes(haploid);
-            let next = self.haploid_ids.len() as u32 + 1;
-            match self.haploid_ids.get(&(file, bytes.clone())) {
-                Some(&id) => id,
-                None => {
-                    self.conn
-                        .prepare_cached("INSERT INTO haploid_sets (file, id, members) VALUES (?1, ?2, ?3)")?
-                        .execute(params![file, next, bytes])?;
-                    self.haploid_ids.insert((file, bytes), next);
-                    next
-                }
-            }
+        carriers: &[u8],
+        haploid: &[u32],
+    ) -> Result<()> {
+        let (blocks, _) = self
+            .files
+            .get_mut(&file)
+            .ok_or_else(|| StoreError::Conflict(format!("file {file} is not part of this ingest")))?;
+        let entry = Entry {
+            pos: key.pos,
+            reference: key.reference.clone(),
+            alternate: key.alternate.clone(),
+            vrs_id: vrs_id.to_string(),
+            haploid_set: blocks.haploid_set(haploid),
+            carriers: carriers.to_vec(),
         };
-        let variant: i64 = self
-            .conn
-            .prepare_cached(
-                "INSERT INTO variants (contig, pos, ref, alt, vrs_id) VALUES (?1, ?2, ?3, ?4, ?5) \
-                 ON CONFLICT (contig, pos, ref, alt) DO UPDATE SET vrs_id = excluded.vrs_id RETURNING id",
-            )?
-            .query_row(params![key.contig, key.pos, key.reference, key.alternate, vrs_id], |r| r.get(0))?;
-        let inserted = self
-            .conn
-            .prepare_cached(
-                "INSERT INTO calls (variant, file, haploid_set, carriers) VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
-            )?
-            .execute(params![variant, file, haploid_set, carriers.to_bytes()])?;
-        self.max_ref_len = self.max_ref_len.max(key.reference.len());
-        Ok(inserted == 1)
+        let done = blocks.push(key.contig, entry)?;
+        self.write_blocks(file, done)
     }
 
-    fn finish_file(&mut self, file: FileNumber, members: &RoaringBitmap, stats: &IngestStats) -> Result<()> {
+    fn finish_file(&mut self, file: FileNumber, stats: &IngestStats) -> Result<IngestStats> {
+        let (blocks, _) = self
+            .files
+            .get_mut(&file)
+            .ok_or_else(|| StoreError::Conflict(format!("file {file} is not part of this ingest")))?;
+        let done = blocks.finish();
+        let (variants, duplicates) = (blocks.variants, blocks.duplicates);
+        self.write_blocks(file, done)?;
+        let stats = IngestStats { variants, duplicates, ..*stats };
         self.conn.execute(
-            "UPDATE files SET members = ?1, records = ?2, split = ?3, variants = ?4, realigned = ?5, \
-             skipped = ?6, duplicates = ?7 WHERE number = ?8",
-            params![
-                bitmap_bytes(members),
-                stats.records,
-                stats.split,
-                stats.variants,
-                stats.realigned,
-                stats.skipped,
-                stats.duplicates,
-                file
-            ],
+            "UPDATE files SET finished = 1, records = ?1, split = ?2, variants = ?3, realigned = ?4, \
+             skipped = ?5, duplicates = ?6 WHERE number = ?7",
+            params![stats.records, stats.split, stats.variants, stats.realigned, stats.skipped, stats.duplicates, file],
         )?;
-        Ok(())
+        Ok(stats)
     }
 
     fn commit(mut self: Box<Self>) -> Result<()> {

@@ -27,6 +27,7 @@ const MIGRATIONS: &[&str] = &[
         consent TEXT NOT NULL
     );
 
+    -- columns: the individual number of each sample column (u32 LE each).
     CREATE TABLE files (
         number INTEGER PRIMARY KEY,
         accession TEXT NOT NULL UNIQUE,
@@ -41,10 +42,23 @@ const MIGRATIONS: &[&str] = &[
         realigned INTEGER NOT NULL DEFAULT 0,
         skipped INTEGER NOT NULL DEFAULT 0,
         duplicates INTEGER NOT NULL DEFAULT 0,
-        members BLOB,
+        columns BLOB NOT NULL,
+        finished INTEGER NOT NULL DEFAULT 0,
         UNIQUE (dataset, sha256)
     );
 
+    -- The variant index: blocks of consecutive variants of one file (see blocks.rs).
+    CREATE TABLE blocks (
+        id INTEGER PRIMARY KEY,
+        file INTEGER NOT NULL REFERENCES files(number),
+        contig INTEGER NOT NULL,
+        first_pos INTEGER NOT NULL,
+        last_pos INTEGER NOT NULL,
+        data BLOB NOT NULL
+    );
+    CREATE INDEX blocks_by_position ON blocks (contig, first_pos);
+
+    -- Every distinct variant, for lookups by key or VRS id, and where each file stores it.
     CREATE TABLE variants (
         id INTEGER PRIMARY KEY,
         contig INTEGER NOT NULL,
@@ -56,19 +70,19 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX variants_by_vrs_id ON variants (vrs_id);
 
-    CREATE TABLE calls (
+    CREATE TABLE variant_blocks (
         variant INTEGER NOT NULL REFERENCES variants(id),
         file INTEGER NOT NULL REFERENCES files(number),
-        haploid_set INTEGER NOT NULL,
-        carriers BLOB NOT NULL,
-        UNIQUE (variant, file)
-    );
+        block INTEGER NOT NULL REFERENCES blocks(id),
+        slot INTEGER NOT NULL,
+        PRIMARY KEY (variant, file)
+    ) WITHOUT ROWID;
 
-    -- Haploid individuals repeat for every variant on X; each distinct set is stored once per file.
+    -- Haploid sample columns repeat for every variant on X; each distinct set is stored once per file.
     CREATE TABLE haploid_sets (
         file INTEGER NOT NULL REFERENCES files(number),
         id INTEGER NOT NULL,
-        members BLOB NOT NULL,
+        columns BLOB NOT NULL,
         PRIMARY KEY (file, id)
     );
     "#,

@@ -1,0 +1,422 @@
+//! The variant index's unit of storage: a block of up to [`BLOCK_VARIANTS`] consecutive variants of
+//! one file on one contig, sorted by position, in one byte string. A region query reads a handful
+//! of blocks instead of thousands of rows; a single-variant lookup reads one block and jumps to
+//! its slot. Every backend stores the same blocks.
+//!
+//! Layout (integers little-endian):
+//! ```text
+//! u8 version = 1 | u32 n | n × u32 pos | n × u32 end offset of each entry in the payload
+//! payload: per entry  u32 len, REF | u32 len, ALT | u32 len, VRS id | u32 haploid set | u32 len, carriers
+//! ```
+
+use std::collections::{BTreeMap, HashMap};
+
+use crate::error::{Result, StoreError};
+
+/// Most variants in one block.
+pub const BLOCK_VARIANTS: usize = 64;
+/// Largest distance between the first and last position of a block.
+pub const BLOCK_SPAN: u64 = 100_000;
+/// How far behind the furthest position seen a variant may still arrive (normalisation moves
+/// indels left through repeats); later arrivals are refused.
+pub const SORT_WINDOW: u64 = 1_000_000;
+
+const VERSION: u8 = 1;
+
+/// One variant of one file, as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    pub pos: u64,
+    pub reference: String,
+    pub alternate: String,
+    pub vrs_id: String,
+    /// Id of the file's haploid set (0: every call diploid).
+    pub haploid_set: u32,
+    /// Encoded carrier sets (`oresund_core::carriers`).
+    pub carriers: Vec<u8>,
+}
+
+impl Entry {
+    pub fn end(&self) -> u64 {
+        self.pos + self.reference.len() as u64 - 1
+    }
+}
+
+/// A finished block, ready to store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Block {
+    pub contig: u32,
+    pub first_pos: u64,
+    /// Largest end (pos + len(REF) - 1) of its entries.
+    pub last_pos: u64,
+    pub entries: Vec<Entry>,
+}
+
+impl Block {
+    pub fn encode(&self) -> Vec<u8> {
+        let n = self.entries.len();
+        let mut payload = Vec::new();
+        let mut ends = Vec::with_capacity(n);
+        for e in &self.entries {
+            for field in [e.reference.as_bytes(), e.alternate.as_bytes(), e.vrs_id.as_bytes()] {
+                payload.extend_from_slice(&(field.len() as u32).to_le_bytes());
+                payload.extend_from_slice(field);
+            }
+            payload.extend_from_slice(&e.haploid_set.to_le_bytes());
+            payload.extend_from_slice(&(e.carriers.len() as u32).to_le_bytes());
+            payload.extend_from_slice(&e.carriers);
+            ends.push(payload.len() as u32);
+        }
+        let mut out = Vec::with_capacity(5 + 8 * n + payload.len());
+        out.push(VERSION);
+        out.extend_from_slice(&(n as u32).to_le_bytes());
+        for e in &self.entries {
+            out.extend_from_slice(&(e.pos as u32).to_le_bytes());
+        }
+        for end in ends {
+            out.extend_from_slice(&end.to_le_bytes());
+        }
+        out.extend_from_slice(&payload);
+        out
+    }
+}
+
+/// One entry read in place from a block.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EntryRef<'a> {
+    pub pos: u64,
+    pub reference: &'a str,
+    pub alternate: &'a str,
+    pub vrs_id: &'a str,
+    pub haploid_set: u32,
+    pub carriers: &'a [u8],
+}
+
+impl EntryRef<'_> {
+    pub fn end(&self) -> u64 {
+        self.pos + self.reference.len() as u64 - 1
+    }
+}
+
+/// A stored block, parsed lazily.
+pub struct BlockView<'a> {
+    n: usize,
+    positions: &'a [u8],
+    ends: &'a [u8],
+    payload: &'a [u8],
+}
+
+fn corrupt(what: &str) -> StoreError {
+    StoreError::Corrupt(format!("variant block: {what}"))
+}
+
+fn u32_at(bytes: &[u8], i: usize) -> u32 {
+    u32::from_le_bytes([bytes[4 * i], bytes[4 * i + 1], bytes[4 * i + 2], bytes[4 * i + 3]])
+}
+
+impl<'a> BlockView<'a> {
+    pub fn parse(bytes: &'a [u8]) -> Result<Self> {
+        if bytes.len() < 5 || bytes[0] != VERSION {
+            return Err(corrupt("unknown version or too short"));
+        }
+        let n = u32_at(&bytes[1..5], 0) as usize;
+        let table = n.checked_mul(8).filter(|t| 5 + t <= bytes.len()).ok_or_else(|| corrupt("truncated table"))?;
+        let (positions, rest) = bytes[5..5 + table].split_at(4 * n);
+        let payload = &bytes[5 + table..];
+        if n > 0 && u32_at(rest, n - 1) as usize != payload.len() {
+            return Err(corrupt("payload length"));
+        }
+        Ok(Self { n, positions, ends: rest, payload })
+    }
+
+    pub fn len(&self) -> usize {
+        self.n
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.n == 0
+    }
+
+    pub fn pos(&self, i: usize) -> u64 {
+        u64::from(u32_at(self.positions, i))
+    }
+
+    pub fn entry(&self, i: usize) -> Result<EntryRef<'a>> {
+        if i >= self.n {
+            return Err(corrupt("slot out of range"));
+        }
+        let start = if i == 0 { 0 } else { u32_at(self.ends, i - 1) as usize };
+        let end = u32_at(self.ends, i) as usize;
+        let mut bytes = self.payload.get(start..end).ok_or_else(|| corrupt("entry bounds"))?;
+        let text = |b: &'a [u8]| std::str::from_utf8(b).map_err(|_| corrupt("text field"));
+        let reference = text(field(&mut bytes)?)?;
+        let alternate = text(field(&mut bytes)?)?;
+        let vrs_id = text(field(&mut bytes)?)?;
+        let haploid_set = u32_at(take(&mut bytes, 4)?, 0);
+        let carriers = field(&mut bytes)?;
+        Ok(EntryRef { pos: self.pos(i), reference, alternate, vrs_id, haploid_set, carriers })
+    }
+
+    /// The slot holding this variant, if any.
+    pub fn find(&self, pos: u64, reference: &str, alternate: &str) -> Result<Option<usize>> {
+        let first = partition_point(self.n, |i| self.pos(i) < pos);
+        for i in first..self.n {
+            if self.pos(i) != pos {
+                break;
+            }
+            let e = self.entry(i)?;
+            if e.reference == reference && e.alternate == alternate {
+                return Ok(Some(i));
+            }
+        }
+        Ok(None)
+    }
+
+    /// The first slot whose position is at least `pos`.
+    pub fn lower_bound(&self, pos: u64) -> usize {
+        partition_point(self.n, |i| self.pos(i) < pos)
+    }
+}
+
+fn take<'a>(bytes: &mut &'a [u8], n: usize) -> Result<&'a [u8]> {
+    if bytes.len() < n {
+        return Err(corrupt("entry is truncated"));
+    }
+    let (head, tail) = bytes.split_at(n);
+    *bytes = tail;
+    Ok(head)
+}
+
+/// A u32-length-prefixed field.
+fn field<'a>(bytes: &mut &'a [u8]) -> Result<&'a [u8]> {
+    let len = u32_at(take(bytes, 4)?, 0) as usize;
+    take(bytes, len)
+}
+
+fn partition_point(n: usize, mut before: impl FnMut(usize) -> bool) -> usize {
+    let (mut lo, mut hi) = (0, n);
+    while lo < hi {
+        let mid = (lo + hi) / 2;
+        if before(mid) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    lo
+}
+
+/// Builds the blocks of one file from variants arriving nearly sorted (normalisation moves some
+/// left), interning haploid sets and dropping duplicates after normalisation.
+#[derive(Default)]
+pub struct FileBlocks {
+    contig: Option<u32>,
+    done_contigs: Vec<u32>,
+    pending: BTreeMap<(u64, String, String), Entry>,
+    furthest: u64,
+    last_flushed: Option<(u64, String, String)>,
+    open: Vec<Entry>,
+    haploid_ids: HashMap<Vec<u32>, u32>,
+    new_haploid_sets: Vec<(u32, Vec<u32>)>,
+    pub duplicates: u64,
+    pub variants: u64,
+    pub max_ref_len: usize,
+}
+
+impl FileBlocks {
+    /// Id of a haploid set (0 when empty), registering it when new.
+    pub fn haploid_set(&mut self, columns: &[u32]) -> u32 {
+        if columns.is_empty() {
+            return 0;
+        }
+        if let Some(&id) = self.haploid_ids.get(columns) {
+            return id;
+        }
+        let id = self.haploid_ids.len() as u32 + 1;
+        self.haploid_ids.insert(columns.to_vec(), id);
+        self.new_haploid_sets.push((id, columns.to_vec()));
+        id
+    }
+
+    /// Haploid sets registered since the last call, to be stored.
+    pub fn take_new_haploid_sets(&mut self) -> Vec<(u32, Vec<u32>)> {
+        std::mem::take(&mut self.new_haploid_sets)
+    }
+
+    /// Adds a variant; returns the blocks it completed.
+    pub fn push(&mut self, contig: u32, entry: Entry) -> Result<Vec<Block>> {
+        let mut done = Vec::new();
+        if self.contig != Some(contig) {
+            if self.done_contigs.contains(&contig) {
+                return Err(StoreError::Conflict(format!(
+                    "the records of contig #{contig} are not together; sort the VCF (bcftools sort)"
+                )));
+            }
+            done.extend(self.flush_all());
+            if let Some(previous) = self.contig {
+                self.done_contigs.push(previous);
+            }
+            self.contig = Some(contig);
+            self.furthest = 0;
+            self.last_flushed = None;
+        }
+        let key = (entry.pos, entry.reference.clone(), entry.alternate.clone());
+        if self.last_flushed.as_ref().is_some_and(|last| &key <= last) {
+            if self.last_flushed.as_ref() == Some(&key) {
+                self.duplicates += 1;
+                return Ok(done);
+            }
+            return Err(StoreError::Conflict(format!(
+                "normalisation moved the variant at position {} more than {SORT_WINDOW} bases before records already \
+                 read; this is unsupported",
+                entry.pos
+            )));
+        }
+        self.furthest = self.furthest.max(entry.pos);
+        match self.pending.entry(key) {
+            std::collections::btree_map::Entry::Occupied(_) => self.duplicates += 1,
+            std::collections::btree_map::Entry::Vacant(slot) => {
+                slot.insert(entry);
+            }
+        }
+        while let Some(first) = self.pending.first_key_value() {
+            if first.0.0 + SORT_WINDOW >= self.furthest {
+                break;
+            }
+            if let Some((key, entry)) = self.pending.pop_first() {
+                self.last_flushed = Some(key);
+                done.extend(self.append(entry));
+            }
+        }
+        Ok(done)
+    }
+
+    fn append(&mut self, entry: Entry) -> Option<Block> {
+        let full = self
+            .open
+            .first()
+            .is_some_and(|first| self.open.len() >= BLOCK_VARIANTS || entry.pos > first.pos + BLOCK_SPAN);
+        let finished = if full { self.close() } else { None };
+        self.variants += 1;
+        self.max_ref_len = self.max_ref_len.max(entry.reference.len());
+        self.open.push(entry);
+        finished
+    }
+
+    fn close(&mut self) -> Option<Block> {
+        let entries = std::mem::take(&mut self.open);
+        let contig = self.contig?;
+        let first_pos = entries.first()?.pos;
+        let last_pos = entries.iter().map(Entry::end).max()?;
+        Some(Block { contig, first_pos, last_pos, entries })
+    }
+
+    fn flush_all(&mut self) -> Vec<Block> {
+        let mut done = Vec::new();
+        while let Some((key, entry)) = self.pending.pop_first() {
+            self.last_flushed = Some(key);
+            done.extend(self.append(entry));
+        }
+        done.extend(self.close());
+        done
+    }
+
+    /// Everything still buffered, as blocks.
+    pub fn finish(&mut self) -> Vec<Block> {
+        self.flush_all()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(pos: u64, alt: &str) -> Entry {
+        Entry {
+            pos,
+            reference: "A".into(),
+            alternate: alt.into(),
+            vrs_id: format!("ga4gh:VA.{pos}{alt}"),
+            haploid_set: 0,
+            carriers: vec![0, 0, 0, 0, 0],
+        }
+    }
+
+    fn build(entries: Vec<(u32, Entry)>) -> Result<(Vec<Block>, FileBlocks)> {
+        let mut file = FileBlocks::default();
+        let mut blocks = Vec::new();
+        for (contig, e) in entries {
+            blocks.extend(file.push(contig, e)?);
+        }
+        blocks.extend(file.finish());
+        Ok((blocks, file))
+    }
+
+    #[test]
+    fn blocks_are_sorted_bounded_and_round_trip() {
+        // Arrive slightly out of order, as left-aligned indels do; one duplicate.
+        let mut input: Vec<(u32, Entry)> = (0..200).map(|i| (0, entry(1000 + i * 10, "C"))).collect();
+        input.swap(5, 6);
+        input.push((0, entry(1500, "C")));
+        input.push((1, entry(7, "G")));
+        let (blocks, file) = build(input).unwrap();
+        assert_eq!((file.duplicates, file.variants), (1, 201));
+        assert_eq!(blocks.iter().map(|b| b.entries.len()).collect::<Vec<_>>(), [64, 64, 64, 8, 1]);
+        let all: Vec<u64> =
+            blocks.iter().filter(|b| b.contig == 0).flat_map(|b| b.entries.iter().map(|e| e.pos)).collect();
+        assert!(all.windows(2).all(|w| w[0] < w[1]));
+        let bytes = blocks[1].encode();
+        let view = BlockView::parse(&bytes).unwrap();
+        assert_eq!(view.len(), 64);
+        let e = view.entry(3).unwrap();
+        assert_eq!((e.pos, e.reference, e.alternate), (blocks[1].entries[3].pos, "A", "C"));
+        assert_eq!(view.find(e.pos, "A", "C").unwrap(), Some(3));
+        assert_eq!(view.find(e.pos, "A", "T").unwrap(), None);
+        assert_eq!(view.lower_bound(e.pos), 3);
+    }
+
+    #[test]
+    fn blocks_close_on_span() {
+        let (blocks, _) = build(vec![(0, entry(1, "C")), (0, entry(2, "C")), (0, entry(3 + BLOCK_SPAN, "C"))]).unwrap();
+        assert_eq!(blocks.len(), 2);
+        assert_eq!((blocks[0].first_pos, blocks[0].last_pos), (1, 2));
+    }
+
+    #[test]
+    fn far_late_and_scattered_contigs_are_refused() {
+        let (late, _) = build(vec![(0, entry(100, "C")), (0, entry(50, "C")), (0, entry(60, "C"))]).unwrap();
+        let order: Vec<u64> = late[0].entries.iter().map(|e| e.pos).collect();
+        assert_eq!(order, [50, 60, 100], "within the window, late variants are sorted in");
+        let far = build(vec![
+            (0, entry(10, "C")),
+            (0, entry(20, "C")),
+            (0, entry(3 * SORT_WINDOW, "C")),
+            (0, entry(15, "C")),
+        ]);
+        assert!(matches!(far, Err(StoreError::Conflict(_))));
+        let scattered = build(vec![(0, entry(10, "C")), (1, entry(10, "C")), (0, entry(20, "C"))]);
+        assert!(matches!(scattered, Err(StoreError::Conflict(m)) if m.contains("bcftools sort")));
+    }
+
+    #[test]
+    fn corrupt_blocks_are_errors() {
+        let (blocks, _) = build(vec![(0, entry(1, "C")), (0, entry(2, "G"))]).unwrap();
+        let bytes = blocks[0].encode();
+        for cut in 0..bytes.len() {
+            if let Ok(view) = BlockView::parse(&bytes[..cut]) {
+                assert!((0..view.len()).any(|i| view.entry(i).is_err()), "cut {cut} parsed cleanly");
+            }
+        }
+    }
+
+    #[test]
+    fn haploid_sets_are_interned() {
+        let mut file = FileBlocks::default();
+        assert_eq!(file.haploid_set(&[]), 0);
+        assert_eq!(file.haploid_set(&[1, 3]), 1);
+        assert_eq!(file.haploid_set(&[1, 3]), 1);
+        assert_eq!(file.haploid_set(&[2]), 2);
+        assert_eq!(file.take_new_haploid_sets().len(), 2);
+        assert!(file.take_new_haploid_sets().is_empty());
+    }
+}
