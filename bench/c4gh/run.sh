@@ -8,7 +8,8 @@
 # tmpfs (/dev/shm) so that both tools are timed on their crypto and not on
 # the disk's dirty-page writeback (plain `dd` to ext4 here varies 0.3-1.8 GB/s);
 # pass /tmp to include a real file system.
-# Needs: cargo, python3, `pip install crypt4gh==1.8.6`.
+# Needs: cargo, python3, `pip install crypt4gh==1.8.6`. Also times the `oresund c4gh` CLI
+# (release build of the whole binary) on the same files, like the Python CLI.
 # Writes a markdown report to $RESULTS (default bench/c4gh-results.md).
 set -euo pipefail
 
@@ -56,6 +57,13 @@ PY_ENC=$(best_of "rm -f '$WORKDIR/c4gh_bench_py.c4gh'; crypt4gh encrypt --sk '$K
 PY_DEC=$(best_of "crypt4gh decrypt --sk '$KEYS/bench.sec' < '$WORKDIR/c4gh_bench_py.c4gh' > /dev/null")
 rm -f "$WORKDIR/c4gh_bench_py.c4gh"
 
+echo "timing the oresund c4gh CLI" >&2
+(cd "$ROOT" && cargo build --release -p oresund >&2)
+CLI="$ROOT/target/release/oresund"
+CLI_ENC=$(best_of "rm -f '$WORKDIR/c4gh_bench_cli.c4gh'; '$CLI' c4gh encrypt --recipient_pk '$KEYS/bench.pub' < '$INPUT' > '$WORKDIR/c4gh_bench_cli.c4gh'")
+CLI_DEC=$(best_of "'$CLI' c4gh decrypt --sk '$KEYS/bench.sec' < '$WORKDIR/c4gh_bench_cli.c4gh' > /dev/null")
+rm -f "$WORKDIR/c4gh_bench_cli.c4gh"
+
 echo "timing oresund-c4gh" >&2
 OURS_CMD="target/release/examples/c4gh_throughput $INPUT $THREADS $WORKDIR"
 OURS="$("$BIN" "$INPUT" "$THREADS" "$WORKDIR" | tee /dev/stderr | grep '^RESULT')"
@@ -63,9 +71,9 @@ OURS="$("$BIN" "$INPUT" "$THREADS" "$WORKDIR" | tee /dev/stderr | grep '^RESULT'
 CMD="bench/c4gh/run.sh $*"
 WHERE="$(df -T "$WORKDIR" | awk 'NR==2 {print $2}')"
 MODEL="$(lscpu | grep 'Model name' | sed 's/Model name:[[:space:]]*//')"
-python3 - "$RESULTS" "$SIZE_MIB" "$THREADS" "$PY_ENC" "$PY_DEC" "$(nproc)" "$MODEL" "$CMD" "$WORKDIR" "$WHERE" "$OURS_CMD" <<EOF
+python3 - "$RESULTS" "$SIZE_MIB" "$THREADS" "$PY_ENC" "$PY_DEC" "$(nproc)" "$MODEL" "$CMD" "$WORKDIR" "$WHERE" "$OURS_CMD" "$CLI_ENC" "$CLI_DEC" <<EOF
 import sys, datetime
-out, size_mib, threads, py_enc, py_dec, nproc, model, cmd, workdir, fstype, ours_cmd = sys.argv[1:]
+out, size_mib, threads, py_enc, py_dec, nproc, model, cmd, workdir, fstype, ours_cmd, cli_enc, cli_dec = sys.argv[1:]
 size = int(size_mib) << 20
 mbps = {}
 for line in """$OURS""".splitlines():
@@ -73,6 +81,8 @@ for line in """$OURS""".splitlines():
     mbps[name] = float(rate)
 mbps['py_encrypt'] = size / 1e6 / float(py_enc)
 mbps['py_decrypt'] = size / 1e6 / float(py_dec)
+mbps['cli_encrypt'] = size / 1e6 / float(cli_enc)
+mbps['cli_decrypt'] = size / 1e6 / float(cli_dec)
 
 def row(label, key, op):
     r = mbps[key]
@@ -100,6 +110,7 @@ for op in ("encrypt", "decrypt"):
         row(f"oresund-c4gh {op}_body, {threads} threads, memory → sink", f"ours_{op}_n", op),
         row(f"oresund-c4gh whole file, 1 thread, file → {'file' if op == 'encrypt' else '/dev/null'}", f"file_{op}_1", op),
         row(f"oresund-c4gh whole file, {threads} threads, file → {'file' if op == 'encrypt' else '/dev/null'}", f"file_{op}_n", op),
+        row(f"\`oresund c4gh {op}\` CLI (all cores), file → {'file' if op == 'encrypt' else '/dev/null'}", f"cli_{op}", op),
         row(f"Python \`crypt4gh {op}\` CLI, file → {'file' if op == 'encrypt' else '/dev/null'}", f"py_{op}", op),
         "",
     ]
@@ -113,6 +124,7 @@ lines += [
     f"| single thread ≥ 0.8 × bare AEAD loop (in memory) | {ratio('ours_encrypt_1', 'bare_encrypt'):.2f} | {ratio('ours_decrypt_1', 'bare_decrypt'):.2f} |",
     f"| {threads} threads ≥ 1.7 × 1 thread (in memory) | {ratio('ours_encrypt_n', 'ours_encrypt_1'):.2f} | {ratio('ours_decrypt_n', 'ours_decrypt_1'):.2f} |",
     f"| {threads} threads ≥ 3 × Python CLI (whole file) | {ratio('file_encrypt_n', 'py_encrypt'):.2f} | {ratio('file_decrypt_n', 'py_decrypt'):.2f} |",
+    f"| \`oresund c4gh\` CLI ≥ 3 × Python CLI | {ratio('cli_encrypt', 'py_encrypt'):.2f} | {ratio('cli_decrypt', 'py_decrypt'):.2f} |",
     "",
     "Notes: the bare decrypt loop copies each segment into a reused buffer before",
     "decrypting it in place (decryption destroys its input, as in any reader).",

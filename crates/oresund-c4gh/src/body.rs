@@ -106,8 +106,9 @@ impl Process for Sealer {
 
 /// Encrypts a plaintext stream into a Crypt4GH body (§3.4) under `key`.
 ///
-/// `threads`: 1 = on the calling thread; n > 1 = n worker threads (the
-/// calling thread does the I/O); 0 = one worker per available core.
+/// `threads`: 1 = on the calling thread; n > 1 = the calling thread (which
+/// also does the I/O) and n - 1 worker threads; 0 = one thread per available
+/// core.
 ///
 /// ```
 /// use oresund_c4gh::{DataKey, encrypt_body, body::ciphertext_len};

@@ -4,12 +4,21 @@
 //! MAC), so batches of segments can be sealed or opened in parallel as long
 //! as they are written back in input order. The calling thread does all I/O
 //! (so readers and writers need not be `Send`): it fills batch buffers from
-//! the input, hands batch `i` to worker `i % n` and writes results back in
-//! the same round-robin order, reading ahead while the workers compute.
+//! the input, hands them to `threads - 1` workers, and writes results back
+//! in input order, reading ahead while the workers compute.
 //!
-//! Memory is constant: `2 × threads` batch buffers, allocated once per call
-//! and recycled; nothing is allocated per segment.
+//! The calling thread is one of the `threads`: when every worker already has
+//! a full queue, it seals or opens the next batch itself. Without that, the
+//! I/O thread and `threads` workers would share `threads` cores, and the
+//! scheduler would give the I/O thread — the one every batch must pass
+//! through twice — only a fraction of a core (whole-file encryption on
+//! 2 cores ran at half the in-memory speed). Now the calling thread spends
+//! whatever time I/O leaves it on crypto, and nothing is oversubscribed.
+//!
+//! Memory is constant: a few batch buffers per thread, allocated once per
+//! call and recycled; nothing is allocated per segment.
 
+use std::collections::VecDeque;
 use std::sync::mpsc;
 use std::thread;
 
@@ -22,7 +31,7 @@ use crate::error::{Error, Result};
 /// hand-offs and write calls, small enough to keep memory low.
 pub(crate) const SEGMENTS_PER_BATCH: usize = 16;
 
-/// Batches in flight per worker: one being computed, one queued, so workers
+/// Batches queued per worker: one being computed, one waiting, so workers
 /// never wait for the I/O thread in steady state.
 const BATCHES_PER_WORKER: usize = 2;
 
@@ -94,7 +103,8 @@ pub(crate) enum Input {
 
 /// Runs `fill → process → emit` over the whole input.
 ///
-/// `threads <= 1` runs everything on the calling thread with a single batch.
+/// `threads <= 1` runs everything on the calling thread with a single batch;
+/// otherwise `threads - 1` workers help the calling thread.
 /// The first error in input order is returned; output written before it is
 /// left as is (the caller discards it).
 pub(crate) fn run<P: Process>(
@@ -125,10 +135,11 @@ pub(crate) fn run<P: Process>(
         }
     }
 
+    let workers = threads - 1;
     thread::scope(|scope| {
-        let mut to_workers = Vec::with_capacity(threads);
-        let mut from_workers = Vec::with_capacity(threads);
-        for _ in 0..threads {
+        let mut to_workers = Vec::with_capacity(workers);
+        let mut from_workers = Vec::with_capacity(workers);
+        for _ in 0..workers {
             let (work_tx, work_rx) = mpsc::channel::<Batch>();
             let (done_tx, done_rx) = mpsc::channel::<Batch>();
             scope.spawn(move || {
@@ -143,8 +154,21 @@ pub(crate) fn run<P: Process>(
             from_workers.push(done_rx);
         }
 
-        let mut free: Vec<Batch> = (0..threads * BATCHES_PER_WORKER).map(|_| Batch::new()).collect();
-        let (mut sent, mut received) = (0usize, 0usize);
+        // Batches in input order. Each worker's channel is FIFO, so the first `Worker(w)` slot
+        // is the next batch worker `w` returns.
+        enum Slot {
+            /// Read, waiting for a worker with room (or for this thread to be idle).
+            Unsent(Batch),
+            /// Processed here.
+            Ready(Batch),
+            /// Queued at worker `w`.
+            Worker(usize),
+        }
+        let mut in_flight: VecDeque<Slot> = VecDeque::new();
+        let mut queued = vec![0usize; workers];
+        // Enough buffers to keep every worker's queue full, with one more being processed here
+        // and one being written.
+        let mut free: Vec<Batch> = (0..workers * BATCHES_PER_WORKER + 2).map(|_| Batch::new()).collect();
         let mut next_segment = 0u64;
         let mut input_done = false;
         let result = loop {
@@ -164,18 +188,67 @@ pub(crate) fn run<P: Process>(
                     break;
                 }
                 next_segment += batch.count as u64;
-                if to_workers[sent % threads].send(batch).is_err() {
-                    break;
+                in_flight.push_back(Slot::Unsent(batch));
+            }
+            // Hand waiting batches, in order, to workers with room in their queues.
+            for slot in in_flight.iter_mut() {
+                if !matches!(slot, Slot::Unsent(_)) {
+                    continue;
                 }
-                sent += 1;
+                let Some(w) = (0..workers).filter(|&w| queued[w] < BATCHES_PER_WORKER).min_by_key(|&w| queued[w])
+                else {
+                    break;
+                };
+                if let Slot::Unsent(batch) = std::mem::replace(slot, Slot::Worker(w)) {
+                    if to_workers[w].send(batch).is_err() {
+                        return Err(Error::WorkerStopped);
+                    }
+                    queued[w] += 1;
+                }
             }
-            if received == sent {
-                break Ok(());
-            }
-            let Ok(mut batch) = from_workers[received % threads].recv() else {
-                break Err(Error::WorkerStopped);
+            // The next batch to write; while its worker is still busy, process a waiting batch
+            // here rather than sit idle.
+            let next = loop {
+                match in_flight.front_mut() {
+                    None => break None,
+                    Some(Slot::Worker(w)) => {
+                        let w = *w;
+                        let received = match from_workers[w].try_recv() {
+                            Ok(batch) => Some(batch),
+                            Err(mpsc::TryRecvError::Empty) => {
+                                match in_flight.iter_mut().find(|s| matches!(s, Slot::Unsent(_))) {
+                                    Some(slot) => {
+                                        let taken = std::mem::replace(slot, Slot::Worker(usize::MAX));
+                                        if let Slot::Unsent(mut batch) = taken {
+                                            processor.process(&mut batch);
+                                            *slot = Slot::Ready(batch);
+                                        }
+                                        continue;
+                                    }
+                                    None => from_workers[w].recv().ok(),
+                                }
+                            }
+                            Err(mpsc::TryRecvError::Disconnected) => None,
+                        };
+                        in_flight.pop_front();
+                        queued[w] -= 1;
+                        break Some(received.ok_or(Error::WorkerStopped));
+                    }
+                    Some(_) => match in_flight.pop_front() {
+                        Some(Slot::Ready(batch)) => break Some(Ok(batch)),
+                        Some(Slot::Unsent(mut batch)) => {
+                            processor.process(&mut batch);
+                            break Some(Ok(batch));
+                        }
+                        _ => break Some(Err(Error::WorkerStopped)),
+                    },
+                }
             };
-            received += 1;
+            let mut batch = match next {
+                None => break Ok(()),
+                Some(Err(e)) => break Err(e),
+                Some(Ok(batch)) => batch,
+            };
             if let Some(e) = batch.error.take() {
                 break Err(e);
             }

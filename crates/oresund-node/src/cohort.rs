@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::RwLock;
 
 use oresund_core::carriers::{ColumnFilter, allele_slots};
-use oresund_core::individual::{Sex, icd10_closure};
+use oresund_core::individual::{Individual, Sex, icd10_closure};
 use oresund_core::ontology::Ontology;
 use oresund_store::{FileNumber, StoredFile, StoredIndividual};
 use roaring::RoaringBitmap;
@@ -106,9 +106,30 @@ pub struct CohortIndex {
     pub datasets: BTreeMap<String, Vec<FileNumber>>,
     /// Ontology term names for the terms present (for `/filtering_terms`).
     pub labels: HashMap<String, String>,
+    /// Everyone's metadata, by individual number.
+    pub people: BTreeMap<u32, Individual>,
+    /// Individual number by pseudonym.
+    pub by_pseudonym: HashMap<String, u32>,
 }
 
 impl CohortIndex {
+    /// Per dataset, the individuals whose genotypes it holds and who pass `prepared`.
+    pub fn selected(&self, prepared: &PreparedFilter) -> BTreeMap<String, RoaringBitmap> {
+        let mut out: BTreeMap<String, RoaringBitmap> = BTreeMap::new();
+        for file in &self.files {
+            if prepared.file(file.number).is_none() {
+                continue;
+            }
+            let set = out.entry(file.dataset.clone()).or_default();
+            for &number in &file.columns {
+                if prepared.individuals.as_ref().is_none_or(|f| f.contains(number)) {
+                    set.insert(number);
+                }
+            }
+        }
+        out
+    }
+
     pub fn build(
         generation: u64,
         individuals: &[StoredIndividual],
@@ -118,6 +139,8 @@ impl CohortIndex {
         let mut index = CohortIndex { generation, ..CohortIndex::default() };
         for person in individuals {
             let n = person.number;
+            index.people.insert(n, person.individual.clone());
+            index.by_pseudonym.insert(person.individual.pseudonym.as_str().to_string(), n);
             index.everyone.insert(n);
             match person.individual.sex {
                 Sex::Female => index.females.insert(n),
@@ -234,7 +257,6 @@ fn canonical_term(id: &str, hpo: Option<&Ontology>) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use oresund_core::individual::Individual;
     use oresund_core::pseudonym::Pseudonymiser;
 
     fn person(number: u32, sex: Sex, hpo: &[&str], icd10: &[&str]) -> StoredIndividual {

@@ -1,8 +1,10 @@
 //! `oresund.toml`: what a node is (id, country, assembly) and how it runs. Written by `init`,
 //! edited by the operator; unknown keys are an error so a typo is never silently ignored.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
+use oresund_access::DatasetPolicy;
 use serde::{Deserialize, Serialize};
 
 use crate::error::NodeError;
@@ -21,6 +23,14 @@ pub struct NodeConfig {
     pub reference: ReferenceConfig,
     #[serde(default)]
     pub ontology: OntologyConfig,
+    #[serde(default)]
+    pub beacon: BeaconConfig,
+    #[serde(default)]
+    pub server: ServerConfig,
+    #[serde(default)]
+    pub archive: crate::archive::config::ArchiveConfig,
+    #[serde(default, skip_serializing_if = "NetworkConfig::is_empty")]
+    pub network: NetworkConfig,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -36,6 +46,139 @@ pub struct OntologyConfig {
     /// HPO release copied into the node at `init`, relative to the node directory.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hpo: Option<String>,
+}
+
+/// `[beacon]`: how the node presents itself over GA4GH Beacon v2 and what each dataset discloses.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BeaconConfig {
+    /// Human-readable name of the beacon.
+    pub name: String,
+    pub organization: String,
+    /// Counts from 1 to `threshold - 1` are never disclosed below the CONTROLLED tier.
+    pub threshold: u64,
+    /// Per dataset: what each tier may see (`public`, `registered`, `controlled`:
+    /// none | boolean | count | record), plus a name and description.
+    pub datasets: BTreeMap<String, DatasetSettings>,
+    /// Operator-issued bearer tokens (stored as SHA-256), until GA4GH Passports replace them.
+    pub tokens: Vec<TokenConfig>,
+}
+
+impl Default for BeaconConfig {
+    fn default() -> Self {
+        Self {
+            name: String::new(),
+            organization: String::new(),
+            threshold: 5,
+            datasets: BTreeMap::new(),
+            tokens: Vec::new(),
+        }
+    }
+}
+
+/// `[beacon.datasets.ID]`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DatasetSettings {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    #[serde(flatten)]
+    pub policy: DatasetPolicy,
+}
+
+/// `[[beacon.tokens]]`: one caller's credential.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokenConfig {
+    /// Lower-case hex SHA-256 of the token (`oresund token add` writes it; the token itself is shown once).
+    pub sha256: String,
+    /// Who holds it (appears in audit records).
+    pub user: String,
+    /// Registered (bona fide) researcher: count answers.
+    #[serde(default)]
+    pub registered: bool,
+    /// Datasets this caller may see at the CONTROLLED tier.
+    #[serde(default)]
+    pub controlled: Vec<String>,
+}
+
+/// `[server]`: the HTTP listener.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// Address to listen on (`oresund serve --listen` overrides it).
+    pub listen: String,
+    /// Public base URL of this node, used in dataset URLs and self links (default: http://LISTEN).
+    pub base_url: Option<String>,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self { listen: "127.0.0.1:7001".into(), base_url: None }
+    }
+}
+
+/// `[network]` (or a `--peers` file of the same shape): the national nodes this one federates with.
+/// Every peer shares an HMAC secret with this node; a network query from anyone else is refused.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NetworkConfig {
+    /// This node's id towards its peers (default: `node_id`).
+    pub id: Option<String>,
+    /// How long to wait for a peer before answering without it.
+    pub timeout_ms: u64,
+    pub peers: Vec<PeerConfig>,
+}
+
+impl Default for NetworkConfig {
+    fn default() -> Self {
+        Self { id: None, timeout_ms: 5000, peers: Vec::new() }
+    }
+}
+
+impl NetworkConfig {
+    pub fn is_empty(&self) -> bool {
+        self.peers.is_empty() && self.id.is_none() && self.timeout_ms == 5000
+    }
+
+    /// Reads a peers file (`[network]` keys at top level) and checks it.
+    pub fn load(path: &Path) -> Result<Self, NodeError> {
+        let text = std::fs::read_to_string(path).map_err(|source| NodeError::io(path, source))?;
+        let config: NetworkConfig = toml::from_str(&text)
+            .map_err(|e| NodeError::Config { path: path.to_path_buf(), message: e.to_string() })?;
+        config.validate().map_err(|message| NodeError::Config { path: path.to_path_buf(), message })?;
+        Ok(config)
+    }
+
+    pub fn validate(&self) -> Result<(), String> {
+        if self.timeout_ms == 0 {
+            return Err("network.timeout_ms must be positive".into());
+        }
+        for peer in &self.peers {
+            if peer.secret.len() < 32 {
+                return Err(format!("network peer {:?}: the shared secret must be at least 32 characters", peer.id));
+            }
+            if let Some(url) = peer.url.as_ref().filter(|u| !(u.starts_with("http://") || u.starts_with("https://"))) {
+                return Err(format!("network peer {:?}: url {url:?} must start with http:// or https://", peer.id));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `[[network.peers]]`: one national node.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PeerConfig {
+    /// The peer's id (its `node_id`), sent in and checked against `X-Oresund-Peer`.
+    pub id: String,
+    /// ISO 3166-1 alpha-2 country of the peer.
+    pub country: String,
+    /// Base URL to send network queries to; absent for peers that only ask this node.
+    #[serde(default)]
+    pub url: Option<String>,
+    /// Shared HMAC-SHA256 secret with this peer (keep the file mode 0600).
+    pub secret: String,
 }
 
 impl NodeConfig {
@@ -68,6 +211,21 @@ impl NodeConfig {
         }
         if self.assembly.trim().is_empty() {
             return Err("assembly must name the reference assembly, for example GRCh38".into());
+        }
+        self.archive.validate()?;
+        self.network.validate()?;
+        if self.beacon.threshold == 0 {
+            return Err("beacon.threshold must be at least 1".into());
+        }
+        for (id, dataset) in &self.beacon.datasets {
+            dataset.policy.validate().map_err(|e| format!("beacon.datasets.{id}: {e}"))?;
+        }
+        for token in &self.beacon.tokens {
+            let hex = token.sha256.len() == 64
+                && token.sha256.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase());
+            if !hex {
+                return Err(format!("beacon.tokens for {:?}: sha256 must be 64 lower-case hex digits", token.user));
+            }
         }
         Ok(())
     }

@@ -27,6 +27,8 @@ pub enum NodeError {
     Ontology { path: PathBuf, message: String },
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    Archive(#[from] crate::archive::error::ArchiveError),
     #[error("{0}")]
     Invalid(String),
     #[error("another ingest is running on this node ({})", .0.display())]

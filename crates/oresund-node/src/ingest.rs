@@ -1,19 +1,24 @@
 //! `oresund ingest`: one VCF and its individuals file into a dataset, atomically and idempotently.
 //!
-//! Everything happens inside one store transaction: individuals, the file record and every
-//! variant's carriers become visible together at commit, or not at all. A file whose SHA-256 the
-//! dataset already holds is recognised and not ingested twice.
+//! Everything happens inside one store transaction: individuals, the file record, every variant's
+//! carriers and the references to the encrypted originals in the archive become visible together
+//! at commit, or not at all. A file whose SHA-256 the dataset already holds is recognised and not
+//! ingested twice.
 
 use std::fs::File;
 use std::io::{BufReader, Read};
 use std::path::Path;
 
+use oresund_c4gh::PublicKey;
 use oresund_ingest::individuals::{Warning, read_individuals};
 use oresund_ingest::pipeline::{PipelineError, Summary, normalise_vcf};
 use oresund_ingest::vcf::reader::{VcfError, VcfReader};
-use oresund_store::{IngestStats, NewFile, StoreError, VariantKey};
-use sha2::{Digest, Sha256};
+use oresund_store::{ArchiveKind, IngestStats, NewFile, StoreError, VariantKey};
 
+use crate::archive::error::ArchiveError;
+use crate::archive::ingest::open_tapped;
+use crate::archive::store::ObjectArchive;
+use crate::archive::{self, INDEX_SUFFIX, INDIVIDUALS_SUFFIX, StoredObject};
 use crate::error::NodeError;
 use crate::node::Node;
 
@@ -47,27 +52,14 @@ pub fn check_dataset_id(id: &str) -> Result<(), NodeError> {
     }
 }
 
-/// SHA-256 (hex) and size of a file.
-pub fn sha256_file(path: &Path) -> Result<(String, u64), NodeError> {
-    let io = |e| NodeError::io(path, e);
-    let mut file = BufReader::with_capacity(1 << 20, File::open(path).map_err(io)?);
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 1 << 20];
-    let mut size = 0u64;
-    loop {
-        let n = file.read(&mut buf).map_err(io)?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buf[..n]);
-        size += n as u64;
-    }
-    Ok((hasher.finalize().iter().map(|b| format!("{b:02x}")).collect(), size))
-}
-
 impl Node {
     /// Ingests `vcf` with the metadata in `individuals` into `dataset`. `progress` receives the
     /// compressed bytes of the VCF read so far (the VCF's size is the total).
+    ///
+    /// Both files are first archived, encrypted to the node key (hashing on the way, one pass);
+    /// the catalog transaction then refers to the archived objects and commits them with the
+    /// file. If anything fails the objects are removed; if the process is killed they are left
+    /// unreferenced, invisible, for `archive gc`.
     pub fn ingest(
         &self,
         dataset: &str,
@@ -81,17 +73,39 @@ impl Node {
         if lock.try_lock().is_err() {
             return Err(NodeError::Busy(lock_path));
         }
-        let (sha256, size) = sha256_file(vcf)?;
+        let objects = self.archive()?;
+        let mut originals =
+            Originals { objects: &objects, node_key: self.key_files().read_public()?, written: Vec::new() };
+        let result = self.ingest_archiving(dataset, vcf, individuals, &mut originals, progress);
+        if !matches!(result, Ok(IngestOutcome::Ingested { .. })) {
+            // Refused, failed or already there: the objects written here must not linger.
+            originals.discard();
+        }
+        result
+    }
+
+    fn ingest_archiving(
+        &self,
+        dataset: &str,
+        vcf: &Path,
+        individuals: &Path,
+        originals: &mut Originals<'_>,
+        progress: impl FnMut(u64) + Send + 'static,
+    ) -> Result<IngestOutcome, NodeError> {
+        // The individuals file is read once, into memory: the archived bytes are the parsed bytes.
+        let metadata_bytes = std::fs::read(individuals).map_err(|e| NodeError::io(individuals, e))?;
+        let metadata_object = originals.store(&metadata_bytes[..])?;
+        let vcf_file = File::open(vcf).map_err(|e| NodeError::io(vcf, e))?;
+        let vcf_object = originals.store(BufReader::with_capacity(1 << 20, vcf_file))?;
+        let (sha256, size) = (vcf_object.plaintext_sha256.clone(), vcf_object.plaintext_size);
         if let Some(existing) = self.store.find_file(dataset, &sha256)? {
             return Ok(IngestOutcome::AlreadyIngested { accession: existing.accession });
         }
         let pseudonymiser = self.pseudonymiser()?;
-        let metadata = {
-            let file = File::open(individuals).map_err(|e| NodeError::io(individuals, e))?;
-            read_individuals(BufReader::new(file), &pseudonymiser, self.hpo.as_ref())
-                .map_err(|error| NodeError::Individuals { path: individuals.to_path_buf(), error })?
-        };
-        let mut reader = VcfReader::open(vcf, progress)?;
+        let metadata = read_individuals(&metadata_bytes[..], &pseudonymiser, self.hpo.as_ref())
+            .map_err(|error| NodeError::Individuals { path: individuals.to_path_buf(), error })?;
+        let (input, tap) = open_tapped(vcf, progress).map_err(|e| NodeError::io(vcf, e))?;
+        let mut reader = VcfReader::from_reader(vcf, input)?;
         // Each sample column must be a person described in the individuals file. Messages give
         // the column, never the sample name: it is a personal identifier.
         let mut positions = Vec::with_capacity(reader.header().samples.len());
@@ -112,8 +126,8 @@ impl Node {
         let numbers = tx.upsert_individuals(&metadata.people)?;
         let columns: Vec<u32> = positions.iter().map(|&p| numbers[p]).collect();
         let width = columns.len();
-        let name = vcf.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        let new_file = NewFile { dataset: dataset.to_string(), name, sha256, size, columns };
+        let name = file_name(vcf);
+        let new_file = NewFile { dataset: dataset.to_string(), name: name.clone(), sha256, size, columns };
         let (file, accession) = tx.add_file(&new_file, &self.config.node_id)?;
         let path = vcf.to_path_buf();
         let summary: Summary = normalise_vcf(&mut reader, &self.reference, |v| {
@@ -131,6 +145,25 @@ impl Node {
             PipelineError::Vcf(e) => NodeError::Vcf(e),
             PipelineError::Sink(e) => e,
         })?;
+        // Dropping the reader stops the decompressor, so the tap has seen every raw byte.
+        drop(reader);
+        let tapped = tap.finish();
+        if (tapped.sha256.as_str(), tapped.size) != (vcf_object.plaintext_sha256.as_str(), vcf_object.plaintext_size) {
+            return Err(ArchiveError::ChangedDuringIngest { path: vcf.to_path_buf() }.into());
+        }
+        tx.add_archive_object(&vcf_object.record(accession.clone(), file, ArchiveKind::Vcf, name.clone()))?;
+        let metadata_accession = format!("{accession}{INDIVIDUALS_SUFFIX}");
+        tx.add_archive_object(&metadata_object.record(
+            metadata_accession,
+            file,
+            ArchiveKind::Individuals,
+            file_name(individuals),
+        ))?;
+        if let Some(index) = tapped.index {
+            let stored = originals.store(&index.to_bytes()[..])?;
+            let accession = format!("{accession}{INDEX_SUFFIX}");
+            tx.add_archive_object(&stored.record(accession, file, ArchiveKind::BlockIndex, format!("{name}.blocks")))?;
+        }
         let stats = IngestStats {
             records: summary.records,
             split: summary.split,
@@ -148,4 +181,29 @@ impl Node {
             warnings: metadata.warnings,
         })
     }
+}
+
+/// The encrypted originals an ingest writes; removed again unless the ingest commits.
+struct Originals<'a> {
+    objects: &'a ObjectArchive,
+    node_key: PublicKey,
+    written: Vec<StoredObject>,
+}
+
+impl Originals<'_> {
+    /// Encrypts and stores `plain` (see [`archive::store_encrypted`]).
+    fn store(&mut self, plain: impl Read) -> Result<StoredObject, NodeError> {
+        let stored = archive::store_encrypted(self.objects, plain, &self.node_key)?;
+        self.written.push(stored.clone());
+        Ok(stored)
+    }
+
+    fn discard(self) {
+        archive::discard(self.objects, &self.written.iter().collect::<Vec<_>>());
+    }
+}
+
+/// A path's file name (no directories) for the catalog.
+fn file_name(path: &Path) -> String {
+    path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
 }

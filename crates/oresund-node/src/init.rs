@@ -1,4 +1,5 @@
-//! `oresund init`: a new node directory with its reference, ontology, secrets and empty store.
+//! `oresund init`: a new node directory with its reference, ontology, secrets (pseudonymisation
+//! key, archive key pair) and empty store.
 
 use std::path::{Path, PathBuf};
 
@@ -9,6 +10,7 @@ use oresund_store::sqlite::SqliteStore;
 use crate::config::{NodeConfig, OntologyConfig, ReferenceConfig};
 use crate::error::NodeError;
 use crate::fsutil;
+use crate::keys::{self, KeyFiles};
 use crate::layout::Layout;
 
 /// What `init` needs to know.
@@ -59,6 +61,10 @@ fn create(layout: &Layout, options: &InitOptions, progress: impl FnMut(u64)) -> 
             source: options.reference.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
         },
         ontology: OntologyConfig::default(),
+        beacon: Default::default(),
+        server: Default::default(),
+        network: Default::default(),
+        archive: Default::default(),
     };
     config.validate().map_err(NodeError::Invalid)?;
     std::fs::create_dir_all(layout.root()).map_err(|e| NodeError::io(layout.root(), e))?;
@@ -79,6 +85,10 @@ fn create(layout: &Layout, options: &InitOptions, progress: impl FnMut(u64)) -> 
     let mut secret = [0u8; 32];
     getrandom::fill(&mut secret).map_err(|e| NodeError::Invalid(format!("no randomness available: {e}")))?;
     fsutil::write_secret(&layout.pseudonym_key(), &secret)?;
+    // The archive key pair: sealed with scrypt if ORESUND_KEY_PASSPHRASE is set, else protected
+    // by its mode in the 0700 secrets directory (see `archive_config`).
+    let passphrase = keys::passphrase_from_env();
+    keys::create_node_key(&KeyFiles::of(layout.root(), &config.archive), passphrase.as_deref().map(|p| &p[..]))?;
     SqliteStore::open(&layout.database())?;
     config.save(layout.root())?;
     Ok(config)

@@ -6,7 +6,8 @@
 //!   node.db             catalog and variant index (SQLite, WAL)
 //!   reference/          the imported reference: contigs.tsv + one raw sequence file per contig
 //!   ontology/           the HPO release the node resolves phenotype terms with
-//!   secrets/            0700: pseudonymisation key (and later archive and signing keys)
+//!   secrets/            0700: pseudonymisation key, archive key pair (archive.sec 0600, archive.pub)
+//!   archive/            encrypted originals: Crypt4GH headers and bodies as separate objects
 //!   ingest.lock         held while an ingest runs
 //! ```
 

@@ -1,12 +1,14 @@
 //! An Øresund node as a library: `init` a directory, `ingest` cohorts into it, and ask it for
 //! allele counts under cohort filters. The CLI and the HTTP server are thin layers over this.
 
+pub mod archive;
 pub mod cohort;
 pub mod config;
 pub mod error;
 pub mod fsutil;
 pub mod ingest;
 pub mod init;
+pub mod keys;
 pub mod layout;
 pub mod node;
 pub mod query;

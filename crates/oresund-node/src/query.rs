@@ -190,3 +190,60 @@ impl Node {
         Ok(prepared)
     }
 }
+
+/// How an individual carries a variant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Zygosity {
+    Heterozygous,
+    Homozygous,
+    Hemizygous,
+}
+
+/// One carrier of a variant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Carrier {
+    pub dataset: Arc<str>,
+    pub individual: u32,
+    pub zygosity: Zygosity,
+}
+
+impl Node {
+    /// A stored variant by its VRS id (`ga4gh:VA.…`) or its `CHROM-POS-REF-ALT` notation (normalised first).
+    pub fn find_variant(&self, id: &str) -> Result<Option<VariantCalls>, NodeError> {
+        if id.starts_with("ga4gh:VA.") {
+            return Ok(self.store.variant_by_vrs_id(id)?);
+        }
+        let variant: Variant = id.parse().map_err(|e: oresund_core::variant::VariantParseError| {
+            NodeError::Invalid(format!("{e}; or give a VRS id (ga4gh:VA.…)"))
+        })?;
+        let key = self.normalise(&variant)?;
+        Ok(self.store.variant(&key)?)
+    }
+
+    /// Everyone carrying an ALT allele of `calls` among the individuals and files `prepared` admits.
+    pub fn carriers(&self, calls: &VariantCalls, prepared: &PreparedFilter) -> Result<Vec<Carrier>, NodeError> {
+        let cohort = self.cohort()?;
+        let mut out = Vec::new();
+        for file_calls in &calls.calls {
+            let Some(scope) = prepared.file(file_calls.file) else { continue };
+            let Some(file) = cohort.files.iter().find(|f| f.number == file_calls.file) else { continue };
+            let sets = EncodedCarriers::parse(&file_calls.carriers, scope.columns)
+                .map_err(|e| NodeError::Store(oresund_store::StoreError::Corrupt(e.to_string())))?
+                .decode();
+            for (columns, zygosity) in [
+                (&sets.het, Zygosity::Heterozygous),
+                (&sets.hom_alt, Zygosity::Homozygous),
+                (&sets.hemi, Zygosity::Hemizygous),
+            ] {
+                for &column in columns {
+                    let admitted = scope.filter.as_ref().is_none_or(|f| f.contains(column));
+                    if let (true, Some(&individual)) = (admitted, file.columns.get(column as usize)) {
+                        out.push(Carrier { dataset: scope.dataset.clone(), individual, zygosity });
+                    }
+                }
+            }
+        }
+        out.sort_by_key(|c| (c.dataset.clone(), c.individual));
+        Ok(out)
+    }
+}

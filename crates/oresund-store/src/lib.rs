@@ -50,6 +50,19 @@ pub trait NodeStore: Send + Sync {
 
     /// Starts the single write transaction of an ingest.
     fn begin_ingest(&self) -> Result<Box<dyn IngestTransaction + '_>>;
+
+    /// Every archive object of a committed ingest, by accession.
+    fn archive_objects(&self) -> Result<Vec<ArchiveObject>>;
+
+    /// One archive object of a committed ingest.
+    fn archive_object(&self, accession: &str) -> Result<Option<ArchiveObject>>;
+
+    /// The archive objects of one ingested file (the catalog's link to its encrypted originals).
+    fn archive_objects_of_file(&self, file: FileNumber) -> Result<Vec<ArchiveObject>>;
+
+    /// Re-points archive objects at new headers, all or none (key rotation). Fails with
+    /// [`StoreError::Conflict`] if an object no longer has the header the switch expects.
+    fn switch_archive_headers(&self, switches: &[HeaderSwitch]) -> Result<()>;
 }
 
 /// An ingest in progress. Dropping it without [`IngestTransaction::commit`] discards everything.
@@ -76,6 +89,10 @@ pub trait IngestTransaction {
     /// Writes what is buffered and records the file's counts; returns them with `variants` and
     /// `duplicates` filled in by the store.
     fn finish_file(&mut self, file: FileNumber, stats: &IngestStats) -> Result<IngestStats>;
+
+    /// Records an encrypted object of a file added in this transaction; it becomes visible with
+    /// the file at commit. The objects must already be stored (the catalog only refers to them).
+    fn add_archive_object(&mut self, object: &ArchiveObject) -> Result<()>;
 
     /// Makes everything visible, atomically.
     fn commit(self: Box<Self>) -> Result<()>;

@@ -103,3 +103,72 @@ pub struct VariantCalls {
 
 /// One variant of one file during a region scan, borrowed from the stored block.
 pub use crate::blocks::EntryRef;
+
+/// What an archived object holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ArchiveKind {
+    /// The ingested VCF, byte for byte.
+    Vcf,
+    /// The individuals (metadata) file given with the VCF; it holds local ids.
+    Individuals,
+    /// The node's BGZF block index of the VCF, for region export (indexes leak information too).
+    BlockIndex,
+}
+
+impl ArchiveKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ArchiveKind::Vcf => "vcf",
+            ArchiveKind::Individuals => "individuals",
+            ArchiveKind::BlockIndex => "block-index",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        [ArchiveKind::Vcf, ArchiveKind::Individuals, ArchiveKind::BlockIndex].into_iter().find(|k| k.as_str() == text)
+    }
+}
+
+impl std::fmt::Display for ArchiveKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An encrypted object in the node's archive, as the catalog records it: where its Crypt4GH header
+/// and body are stored, and the checksums to verify them. The store keeps only this metadata; the
+/// bytes live in the archive's object store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArchiveObject {
+    /// Stable accession: the file's (`NODE-F000001`) for the VCF, with a suffix for the others.
+    pub accession: String,
+    /// The ingested file it belongs to.
+    pub file: FileNumber,
+    pub kind: ArchiveKind,
+    /// File name as given at ingest (no directories).
+    pub name: String,
+    /// SHA-256 (hex) and size of the original bytes.
+    pub plaintext_sha256: String,
+    pub plaintext_size: u64,
+    /// SHA-256 (hex) and size of the stored Crypt4GH body.
+    pub body_sha256: String,
+    pub body_size: u64,
+    /// Object path of the Crypt4GH header (encrypted to the node key `key_id`).
+    pub header_path: String,
+    /// Object path of the Crypt4GH body.
+    pub body_path: String,
+    /// Id of the node key the header is encrypted to.
+    pub key_id: String,
+    /// Set by the store when the object is recorded (ignored when adding).
+    pub created: String,
+}
+
+/// Re-points an archive object at a header encrypted to another node key (key rotation).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeaderSwitch {
+    pub accession: String,
+    /// The header the object must still have; otherwise the switch is refused.
+    pub from_header_path: String,
+    pub to_header_path: String,
+    pub to_key_id: String,
+}

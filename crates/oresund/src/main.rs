@@ -25,6 +25,11 @@ enum Command {
     Init(commands::init::InitArgs),
     Ingest(commands::ingest::IngestArgs),
     Query(commands::query::QueryArgs),
+    Serve(commands::serve::ServeArgs),
+    Token(commands::token::TokenArgs),
+    Archive(commands::archive::ArchiveArgs),
+    Keys(commands::keys::KeysArgs),
+    C4gh(commands::c4gh::C4ghArgs),
 }
 
 fn main() -> ExitCode {
@@ -33,6 +38,11 @@ fn main() -> ExitCode {
         Command::Init(args) => commands::init::run(args, cli.quiet),
         Command::Ingest(args) => commands::ingest::run(args, cli.quiet),
         Command::Query(args) => commands::query::run(args),
+        Command::Serve(args) => commands::serve::run(args, cli.quiet),
+        Command::Token(args) => commands::token::run(args),
+        Command::Archive(args) => commands::archive::run(args, cli.quiet),
+        Command::Keys(args) => commands::keys::run(args, cli.quiet),
+        Command::C4gh(args) => commands::c4gh::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,6 +1,7 @@
 //! The embedded backend: one SQLite database file (WAL mode), so a node is one directory and
 //! `serve` can read while `ingest` writes.
 
+mod archive;
 mod schema;
 
 use std::collections::HashMap;
@@ -315,6 +316,22 @@ impl NodeStore for SqliteStore {
         conn.execute_batch("BEGIN IMMEDIATE")?;
         Ok(Box::new(SqliteIngest { conn, committed: false, files: HashMap::new(), max_ref_len: 1 }))
     }
+
+    fn archive_objects(&self) -> Result<Vec<ArchiveObject>> {
+        archive::list(&*self.conn()?)
+    }
+
+    fn archive_object(&self, accession: &str) -> Result<Option<ArchiveObject>> {
+        archive::get(&*self.conn()?, accession)
+    }
+
+    fn archive_objects_of_file(&self, file: FileNumber) -> Result<Vec<ArchiveObject>> {
+        archive::of_file(&*self.conn()?, file)
+    }
+
+    fn switch_archive_headers(&self, switches: &[HeaderSwitch]) -> Result<()> {
+        archive::switch_headers(&mut *self.conn()?, switches)
+    }
 }
 
 struct SqliteIngest<'a> {
@@ -454,6 +471,13 @@ impl IngestTransaction for SqliteIngest<'_> {
             params![stats.records, stats.split, stats.variants, stats.realigned, stats.skipped, stats.duplicates, file],
         )?;
         Ok(stats)
+    }
+
+    fn add_archive_object(&mut self, object: &ArchiveObject) -> Result<()> {
+        if !self.files.contains_key(&object.file) {
+            return Err(StoreError::Conflict(format!("file {} is not part of this ingest", object.file)));
+        }
+        archive::insert(&self.conn, object)
     }
 
     fn commit(mut self: Box<Self>) -> Result<()> {

@@ -86,6 +86,24 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (file, id)
     );
     "#,
+    // 2: the encrypted archive of ingested files (metadata only; the bytes are in the object store).
+    r#"
+    CREATE TABLE archive_objects (
+        accession TEXT PRIMARY KEY,
+        file INTEGER NOT NULL REFERENCES files(number),
+        kind TEXT NOT NULL,
+        name TEXT NOT NULL,
+        plaintext_sha256 TEXT NOT NULL,
+        plaintext_size INTEGER NOT NULL,
+        body_sha256 TEXT NOT NULL,
+        body_size INTEGER NOT NULL,
+        header_path TEXT NOT NULL UNIQUE,
+        body_path TEXT NOT NULL UNIQUE,
+        key_id TEXT NOT NULL,
+        created TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
+    );
+    CREATE INDEX archive_objects_by_file ON archive_objects (file);
+    "#,
 ];
 
 /// Brings the database to the newest schema.

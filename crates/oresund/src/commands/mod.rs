@@ -1,5 +1,10 @@
 //! One file per subcommand.
 
+pub mod archive;
+pub mod c4gh;
 pub mod ingest;
 pub mod init;
+pub mod keys;
 pub mod query;
+pub mod serve;
+pub mod token;

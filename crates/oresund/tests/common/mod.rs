@@ -109,3 +109,142 @@ impl TestNode {
         rows
     }
 }
+
+/// A running `oresund serve`, stopped when dropped.
+pub struct Server {
+    pub child: std::process::Child,
+    _stdin: std::process::ChildStdin,
+    /// `127.0.0.1:PORT`
+    pub address: String,
+}
+
+impl Server {
+    /// Starts `oresund serve NODE --listen 127.0.0.1:0` and waits for its address.
+    pub fn start(node: &Path, extra: &[&str]) -> Server {
+        use std::io::BufRead;
+        let mut child = oresund()
+            .args(["serve", node.to_str().unwrap(), "--listen", "127.0.0.1:0", "--until-stdin-closes"])
+            .args(extra)
+            // The server stops when this pipe closes, so it cannot outlive the test process.
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("oresund serve starts");
+        let stdin = child.stdin.take().unwrap();
+        let stderr = child.stderr.take().unwrap();
+        let mut lines = std::io::BufReader::new(stderr).lines();
+        let first = lines.next().expect("serve prints its address").unwrap();
+        let address = first
+            .split("http://")
+            .nth(1)
+            .and_then(|rest| rest.split_whitespace().next())
+            .unwrap_or_else(|| panic!("no address in {first:?}"))
+            .to_string();
+        // Keep draining stderr so the server never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        Server { child, _stdin: stdin, address }
+    }
+
+    pub fn get(&self, path: &str, token: Option<&str>) -> (u16, serde_json::Value) {
+        http(&self.address, "GET", path, token, None)
+    }
+
+    pub fn post(&self, path: &str, token: Option<&str>, body: &str) -> (u16, serde_json::Value) {
+        http(&self.address, "POST", path, token, Some(body))
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A minimal HTTP/1.1 exchange (`Connection: close`), returning status and JSON body
+/// (`Value::Null` when the body is not JSON).
+pub fn http(
+    address: &str,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<&str>,
+) -> (u16, serde_json::Value) {
+    let (status, text) = http_text(address, method, path, token, body);
+    (status, serde_json::from_str(&text).unwrap_or(serde_json::Value::Null))
+}
+
+pub fn http_text(address: &str, method: &str, path: &str, token: Option<&str>, body: Option<&str>) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(address).expect("connect to the server");
+    stream.set_read_timeout(Some(std::time::Duration::from_secs(30))).unwrap();
+    let mut request = format!("{method} {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n");
+    if let Some(token) = token {
+        request.push_str(&format!("Authorization: Bearer {token}\r\n"));
+    }
+    let body = body.unwrap_or("");
+    if method == "POST" {
+        request.push_str(&format!("Content-Type: application/json\r\nContent-Length: {}\r\n", body.len()));
+    }
+    request.push_str("\r\n");
+    request.push_str(body);
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).unwrap();
+    let text = String::from_utf8_lossy(&response).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let body =
+        if head.to_ascii_lowercase().contains("transfer-encoding: chunked") { dechunk(body) } else { body.to_string() };
+    (status, body)
+}
+
+fn dechunk(mut body: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, rest)) = body.split_once("\r\n") {
+        let size = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+        if size == 0 || rest.len() < size {
+            break;
+        }
+        out.push_str(&rest[..size]);
+        body = rest[size..].trim_start_matches("\r\n");
+    }
+    out
+}
+
+/// Creates a bearer token on a node (`oresund token add`) and returns it.
+pub fn token(node: &Path, args: &[&str]) -> String {
+    let mut all = vec!["token", "add", node.to_str().unwrap()];
+    all.extend_from_slice(args);
+    ok(&all).trim().to_string()
+}
+
+/// Validates a document against a Beacon v2 schema with `oracles/beacon/validate_beacon.py`
+/// (Python jsonschema, offline, all `$ref`s to the shared schema copies). `target` is a schema path
+/// or `--entity NAME`.
+pub fn beacon_schema_errors(target: &[&str], document: &serde_json::Value) -> Option<String> {
+    use std::io::Write;
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/oracles/beacon/validate_beacon.py");
+    let mut child = Command::new("python3")
+        .arg(script)
+        .arg("--spec-root")
+        .arg(shared().join("specs/beacon-v2"))
+        .args(target)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("python3 runs");
+    child.stdin.take().unwrap().write_all(document.to_string().as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    match out.status.code() {
+        Some(0) => None,
+        Some(1) => Some(String::from_utf8_lossy(&out.stdout).into_owned()),
+        _ => panic!(
+            "validate_beacon.py could not run (pip install jsonschema referencing): {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    }
+}

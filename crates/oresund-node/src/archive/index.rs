@@ -1,0 +1,456 @@
+//! A BGZF block index of an ingested VCF, so that `archive export --region` can hand a reader only
+//! the compressed blocks that hold the header and the region's records, selected with a Crypt4GH
+//! edit list (spec §3.2.4, §4.3) over the unchanged encrypted body.
+//!
+//! BGZF (SAM/BAM spec §4.1) is a series of independent gzip members ("blocks"), so any run of
+//! whole blocks decompresses on its own. A run may only start where a line starts at the first
+//! byte of a block (a *cut point*), or the reader would get half a record: writers that align
+//! blocks to lines (`bcftools view -Oz`) make every block a cut point; `bgzip` 1.16, for one, cuts
+//! blocks at fixed sizes, and such a file has no cut point after its header.
+//!
+//! The index is built while ingest decompresses the VCF ([`IndexingReader`], no extra pass) and
+//! is archived encrypted like the VCF itself: an index leaks information too (record positions,
+//! and from them the sex of the samples).
+
+use std::io::{self, BufRead, Read};
+use std::sync::{Arc, Mutex};
+
+use noodles_bgzf::io::MultithreadedReader;
+
+/// The 28-byte empty block that ends a BGZF file (SAM/BAM spec §4.1.2).
+pub const BGZF_EOF: [u8; 28] = [
+    0x1f, 0x8b, 0x08, 0x04, 0, 0, 0, 0, 0, 0xff, 0x06, 0, 0x42, 0x43, 0x02, 0, 0x1b, 0, 0x03, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+];
+
+/// Longest line prefix kept while looking for the REF column; a longer REF counts as unbounded.
+const MAX_PREFIX: usize = 1 << 20;
+
+const MAGIC: &str = "oresund-bgzf-index 1";
+
+/// Records that start in one block, on one contig: the span they may overlap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecordSpan {
+    pub contig: u32,
+    /// Smallest POS (1-based).
+    pub first: u64,
+    /// Largest last base covered by REF.
+    pub last: u64,
+}
+
+/// A block in which at least one line starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexedBlock {
+    /// Offset of the block in the compressed file.
+    pub offset: u64,
+    /// A line starts at the block's first byte: a run of blocks may start here.
+    pub cut: bool,
+    pub records: Vec<RecordSpan>,
+}
+
+/// The block index of one BGZF VCF.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct BlockIndex {
+    /// Size of the compressed file.
+    pub size: u64,
+    /// Offset of the trailing BGZF EOF block, if the file has one.
+    pub eof: Option<u64>,
+    /// End of the blocks that hold the header (a cut point, or `size`).
+    pub header_end: u64,
+    pub contigs: Vec<String>,
+    pub blocks: Vec<IndexedBlock>,
+}
+
+/// Which compressed bytes to hand over for a region: sorted, disjoint `start..end` spans.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Selection {
+    pub spans: Vec<(u64, u64)>,
+    /// Blocks holding records that may overlap the region.
+    pub blocks: usize,
+}
+
+impl BlockIndex {
+    /// The byte spans of the file to hand over for `contig:start-end` (1-based, inclusive): the
+    /// header blocks, every block from the last cut point before the first overlapping record to
+    /// the first cut point after the last one, and the EOF block. Records near the region's ends
+    /// may come along (as with htsget); every line is whole.
+    pub fn select(&self, contig: &str, start: u64, end: u64) -> Result<Selection, String> {
+        let cut_after_header = self.blocks.iter().any(|b| b.cut && b.offset >= self.header_end && b.offset < self.size);
+        if self.header_end >= self.eof.unwrap_or(self.size) || !cut_after_header {
+            return Err("its BGZF blocks are not aligned to lines (it was compressed in fixed-size blocks, as \
+                        bgzip 1.16 does), so a region would need the whole file; export it whole, or \
+                        re-compress it with `bcftools view -Oz` before ingest"
+                .into());
+        }
+        let mut spans = vec![(0, self.header_end)];
+        let wanted = self.contigs.iter().position(|c| c == contig).map(|c| c as u32);
+        let hits: Vec<usize> = match wanted {
+            Some(c) => (0..self.blocks.len())
+                .filter(|&i| self.blocks[i].records.iter().any(|r| r.contig == c && r.first <= end && r.last >= start))
+                .collect(),
+            None => Vec::new(),
+        };
+        if let (Some(&first), Some(&last)) = (hits.first(), hits.last()) {
+            let run_start = self.blocks[..=first].iter().rev().find(|b| b.cut).map_or(0, |b| b.offset);
+            let data_end = self.eof.unwrap_or(self.size);
+            let run_end = self.blocks[last + 1..].iter().find(|b| b.cut).map_or(data_end, |b| b.offset);
+            spans.push((run_start, run_end));
+        }
+        if let Some(eof) = self.eof {
+            spans.push((eof, self.size));
+        }
+        Ok(Selection { spans: merge(spans), blocks: hits.len() })
+    }
+
+    /// Serialises the index (a small text format; it is stored encrypted).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = format!("{MAGIC}\nsize\t{}\nheader_end\t{}\n", self.size, self.header_end);
+        if let Some(eof) = self.eof {
+            out.push_str(&format!("eof\t{eof}\n"));
+        }
+        for name in &self.contigs {
+            out.push_str(&format!("contig\t{name}\n"));
+        }
+        for block in &self.blocks {
+            out.push_str(&format!("block\t{}\t{}\n", block.offset, u8::from(block.cut)));
+            for r in &block.records {
+                out.push_str(&format!("records\t{}\t{}\t{}\n", r.contig, r.first, r.last));
+            }
+        }
+        out.into_bytes()
+    }
+
+    /// Parses [`BlockIndex::to_bytes`].
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, String> {
+        let text = std::str::from_utf8(bytes).map_err(|_| "the block index is not text".to_string())?;
+        let mut lines = text.lines();
+        if lines.next() != Some(MAGIC) {
+            return Err("not an Øresund block index (version 1)".into());
+        }
+        let mut index = BlockIndex::default();
+        for (n, line) in lines.enumerate() {
+            let bad = || format!("block index line {}: malformed", n + 2);
+            let fields: Vec<&str> = line.split('\t').collect();
+            let num = |i: usize| fields.get(i).and_then(|f| f.parse::<u64>().ok()).ok_or_else(bad);
+            match fields[0] {
+                "size" => index.size = num(1)?,
+                "header_end" => index.header_end = num(1)?,
+                "eof" => index.eof = Some(num(1)?),
+                "contig" => index.contigs.push(fields.get(1).ok_or_else(bad)?.to_string()),
+                "block" => index.blocks.push(IndexedBlock { offset: num(1)?, cut: num(2)? == 1, records: Vec::new() }),
+                "records" => {
+                    let contig = u32::try_from(num(1)?).map_err(|_| bad())?;
+                    let span = RecordSpan { contig, first: num(2)?, last: num(3)? };
+                    index.blocks.last_mut().ok_or_else(bad)?.records.push(span);
+                }
+                _ => return Err(bad()),
+            }
+        }
+        Ok(index)
+    }
+}
+
+fn merge(mut spans: Vec<(u64, u64)>) -> Vec<(u64, u64)> {
+    spans.retain(|(s, e)| s < e);
+    spans.sort_unstable();
+    let mut out: Vec<(u64, u64)> = Vec::with_capacity(spans.len());
+    for (s, e) in spans {
+        match out.last_mut() {
+            Some(last) if s <= last.1 => last.1 = last.1.max(e),
+            _ => out.push((s, e)),
+        }
+    }
+    out
+}
+
+/// Builds a [`BlockIndex`] from the decompressed bytes as they are consumed, block by block.
+#[derive(Debug, Default)]
+struct IndexBuilder {
+    index: BlockIndex,
+    /// The next byte starts a line.
+    at_line_start: bool,
+    /// Block of the current line's first byte, and whether that byte is the block's first.
+    line_block: u64,
+    line_at_block_start: bool,
+    /// The start of the current line, up to its REF column.
+    prefix: Vec<u8>,
+    /// Tabs seen in `prefix`; collection stops at the 4th (after REF).
+    tabs: usize,
+    /// Where the first data line started: (block offset, at the block's first byte).
+    first_data: Option<(u64, bool)>,
+}
+
+impl IndexBuilder {
+    fn new() -> Self {
+        IndexBuilder { at_line_start: true, ..Default::default() }
+    }
+
+    /// `bytes` were consumed from the block at `block`, from its uncompressed offset `within`.
+    fn consume(&mut self, block: u64, within: usize, bytes: &[u8]) {
+        let mut pos = 0;
+        while pos < bytes.len() {
+            if self.at_line_start {
+                self.start_line(block, within + pos == 0);
+            }
+            let newline = memchr::memchr(b'\n', &bytes[pos..]).map(|i| pos + i);
+            let end = newline.unwrap_or(bytes.len());
+            self.collect(&bytes[pos..end]);
+            match newline {
+                Some(nl) => {
+                    self.end_line();
+                    pos = nl + 1;
+                }
+                None => pos = end,
+            }
+        }
+    }
+
+    fn start_line(&mut self, block: u64, at_block_start: bool) {
+        self.at_line_start = false;
+        self.line_block = block;
+        self.line_at_block_start = at_block_start;
+        self.prefix.clear();
+        self.tabs = 0;
+        match self.index.blocks.last_mut() {
+            Some(last) if last.offset == block => {}
+            _ => self.index.blocks.push(IndexedBlock { offset: block, cut: at_block_start, records: Vec::new() }),
+        }
+    }
+
+    /// Keeps the line's bytes up to the tab after REF.
+    fn collect(&mut self, segment: &[u8]) {
+        if self.tabs >= 4 || self.prefix.len() >= MAX_PREFIX {
+            return;
+        }
+        let mut take = segment.len();
+        for i in memchr::memchr_iter(b'\t', segment) {
+            self.tabs += 1;
+            if self.tabs == 4 {
+                take = i;
+                break;
+            }
+        }
+        let room = MAX_PREFIX - self.prefix.len();
+        self.prefix.extend_from_slice(&segment[..take.min(room)]);
+    }
+
+    fn end_line(&mut self) {
+        self.at_line_start = true;
+        if self.prefix.is_empty() || self.prefix[0] == b'#' {
+            return;
+        }
+        if self.first_data.is_none() {
+            self.first_data = Some((self.line_block, self.line_at_block_start));
+        }
+        let mut fields = self.prefix.split(|b| *b == b'\t');
+        let (Some(chrom), Some(pos)) = (fields.next(), fields.next()) else { return };
+        let Some(pos) = std::str::from_utf8(pos).ok().and_then(|p| p.parse::<u64>().ok()) else { return };
+        // The last base REF covers, when the whole column was seen; otherwise it may reach anywhere.
+        let last = match fields.nth(1) {
+            Some(r) if self.tabs >= 4 && !r.is_empty() => pos.saturating_add(r.len() as u64 - 1),
+            _ => u64::MAX,
+        };
+        let contig = contig_number(&mut self.index.contigs, chrom);
+        if let Some(current) = self.index.blocks.last_mut() {
+            match current.records.iter_mut().find(|r| r.contig == contig) {
+                Some(span) => {
+                    span.first = span.first.min(pos);
+                    span.last = span.last.max(last);
+                }
+                None => current.records.push(RecordSpan { contig, first: pos, last }),
+            }
+        }
+    }
+
+    /// The index of a file of `size` bytes ending with `tail`.
+    fn finish(mut self, size: u64, tail: &[u8]) -> BlockIndex {
+        self.index.size = size;
+        self.index.eof = (tail == BGZF_EOF && size >= BGZF_EOF.len() as u64).then(|| size - BGZF_EOF.len() as u64);
+        let data_end = self.index.eof.unwrap_or(size);
+        self.index.header_end = match self.first_data {
+            Some((block, true)) => block,
+            Some((block, false)) => {
+                self.index.blocks.iter().find(|b| b.cut && b.offset > block).map_or(data_end, |b| b.offset)
+            }
+            None => data_end,
+        };
+        self.index
+    }
+}
+
+/// The number of a contig name, adding it when new.
+fn contig_number(contigs: &mut Vec<String>, chrom: &[u8]) -> u32 {
+    let name = String::from_utf8_lossy(chrom);
+    match contigs.iter().position(|c| *c == name) {
+        Some(i) => i as u32,
+        None => {
+            contigs.push(name.into_owned());
+            (contigs.len() - 1) as u32
+        }
+    }
+}
+
+/// A BGZF reader that feeds an [`IndexBuilder`] with every byte its consumer takes.
+pub struct IndexingReader<R: Read + Send + 'static> {
+    inner: MultithreadedReader<R>,
+    builder: Option<IndexBuilder>,
+    /// Where the builder goes when the reader is dropped (its consumer owns the reader).
+    done: Arc<Mutex<Option<IndexBuilder>>>,
+    /// Block and offset of the bytes last returned by `fill_buf`.
+    at: (u64, usize),
+}
+
+/// Collects the index once the [`IndexingReader`] is dropped.
+pub struct PendingIndex {
+    done: Arc<Mutex<Option<IndexBuilder>>>,
+}
+
+impl PendingIndex {
+    /// The finished index of a file of `size` bytes whose last bytes are `tail`, once the reader
+    /// has read everything and been dropped.
+    pub fn finish(self, size: u64, tail: &[u8]) -> Option<BlockIndex> {
+        let builder = self.done.lock().ok()?.take()?;
+        Some(builder.finish(size, tail))
+    }
+}
+
+impl<R: Read + Send + 'static> IndexingReader<R> {
+    pub fn new(inner: MultithreadedReader<R>) -> (Self, PendingIndex) {
+        let done = Arc::new(Mutex::new(None));
+        let reader = IndexingReader { inner, builder: Some(IndexBuilder::new()), done: done.clone(), at: (0, 0) };
+        (reader, PendingIndex { done })
+    }
+}
+
+impl<R: Read + Send + 'static> Drop for IndexingReader<R> {
+    fn drop(&mut self) {
+        if let (Some(builder), Ok(mut slot)) = (self.builder.take(), self.done.lock()) {
+            *slot = Some(builder);
+        }
+    }
+}
+
+impl<R: Read + Send + 'static> Read for IndexingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let available = self.fill_buf()?;
+        let n = available.len().min(buf.len());
+        buf[..n].copy_from_slice(&available[..n]);
+        self.consume(n);
+        Ok(n)
+    }
+}
+
+impl<R: Read + Send + 'static> BufRead for IndexingReader<R> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        let bytes = self.inner.fill_buf()?;
+        if !bytes.is_empty() {
+            // fill_buf returns the rest of one block, so this is where those bytes live.
+            let (block, within) = self.inner.virtual_position().into();
+            self.at = (block, usize::from(within));
+        }
+        self.inner.fill_buf()
+    }
+
+    fn consume(&mut self, amount: usize) {
+        if let (Some(builder), Ok(bytes)) = (self.builder.as_mut(), self.inner.fill_buf()) {
+            let amount = amount.min(bytes.len());
+            builder.consume(self.at.0, self.at.1, &bytes[..amount]);
+            self.at.1 += amount;
+        }
+        self.inner.consume(amount);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+
+    use super::*;
+
+    /// A VCF in BGZF, one block per `lines_per_block` lines (aligned) or cut every 300 bytes.
+    fn bgzf(text: &str, aligned: bool) -> Vec<u8> {
+        let mut writer = noodles_bgzf::io::Writer::new(Vec::new());
+        let lines: Vec<&str> = text.split_inclusive('\n').collect();
+        if aligned {
+            for chunk in lines.chunks(3) {
+                writer.write_all(chunk.concat().as_bytes()).unwrap();
+                writer.flush().unwrap();
+            }
+        } else {
+            for chunk in text.as_bytes().chunks(300) {
+                writer.write_all(chunk).unwrap();
+                writer.flush().unwrap();
+            }
+        }
+        writer.finish().unwrap()
+    }
+
+    fn vcf() -> String {
+        let mut text = String::from("##fileformat=VCFv4.3\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n");
+        for pos in (100..2000).step_by(100) {
+            text.push_str(&format!("22\t{pos}\t.\tACGT\tA\t.\t.\t.\n"));
+        }
+        for pos in (100..500).step_by(100) {
+            text.push_str(&format!("X\t{pos}\t.\tA\tC\t.\t.\t.\n"));
+        }
+        text
+    }
+
+    fn index_of(file: &[u8]) -> (BlockIndex, String) {
+        let (mut reader, pending) = IndexingReader::new(MultithreadedReader::new(io::Cursor::new(file.to_vec())));
+        let mut text = String::new();
+        let mut line = String::new();
+        while reader.read_line(&mut line).unwrap() > 0 {
+            text.push_str(&line);
+            line.clear();
+        }
+        drop(reader);
+        (pending.finish(file.len() as u64, &file[file.len() - 28..]).unwrap(), text)
+    }
+
+    /// The decompressed text of the selected spans.
+    fn extract(file: &[u8], selection: &Selection) -> String {
+        let mut picked = Vec::new();
+        for &(s, e) in &selection.spans {
+            picked.extend_from_slice(&file[s as usize..e as usize]);
+        }
+        let mut text = String::new();
+        noodles_bgzf::io::Reader::new(&picked[..]).read_to_string(&mut text).unwrap();
+        text
+    }
+
+    #[test]
+    fn aligned_files_export_whole_lines_of_the_region() {
+        let file = bgzf(&vcf(), true);
+        let (index, text) = index_of(&file);
+        assert_eq!(text, vcf(), "the reader passes every byte through");
+        assert_eq!(index.contigs, ["22", "X"]);
+        assert_eq!(index.eof, Some(file.len() as u64 - 28));
+        assert_eq!(BlockIndex::from_bytes(&index.to_bytes()).unwrap(), index);
+
+        let selection = index.select("22", 502, 700).unwrap();
+        let out = extract(&file, &selection);
+        let records: Vec<&str> = out.lines().filter(|l| !l.starts_with('#')).collect();
+        assert!(out.starts_with("##fileformat=VCFv4.3\n#CHROM"), "{out}");
+        // 500 overlaps 502 (ACGT covers 500-503); every record in the region is there, whole.
+        for pos in [500, 600, 700] {
+            assert!(records.contains(&format!("22\t{pos}\t.\tACGT\tA\t.\t.\t.").as_str()), "{pos} missing: {out}");
+        }
+        assert!(records.len() < 10, "only nearby records come along: {}", records.len());
+        assert!(records.iter().all(|r| r.split('\t').count() == 8));
+
+        let none = index.select("22", 5000, 6000).unwrap();
+        // Only the record that shares the header's last block comes along.
+        assert_eq!(extract(&file, &none).lines().filter(|l| !l.starts_with('#')).count(), 1);
+        let other = index.select("X", 1, 150).unwrap();
+        assert!(extract(&file, &other).contains("X\t100\t"));
+        assert_eq!(index.select("7", 1, 100).unwrap().blocks, 0);
+    }
+
+    #[test]
+    fn unaligned_files_are_refused() {
+        let file = bgzf(&vcf(), false);
+        let (index, text) = index_of(&file);
+        assert_eq!(text, vcf());
+        assert!(index.select("22", 1, 1000).unwrap_err().contains("not aligned to lines"));
+    }
+}

@@ -1,0 +1,288 @@
+//! The archive's object store, behind a synchronous API.
+//!
+//! Everything goes through `object_store` on an `Arc<dyn ObjectStore>` and object paths, so the
+//! code that serves a local directory today serves S3 later (issue 7). `object_store` is async;
+//! the node library is synchronous, so each [`ObjectArchive`] owns a small current-thread tokio
+//! runtime and blocks on it. Large objects stream both ways in chunks, in constant memory.
+
+use std::io::{self, Read, Write};
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use bytes::Bytes;
+use futures_util::StreamExt;
+use object_store::buffered::BufWriter;
+use object_store::local::LocalFileSystem;
+use object_store::path::Path as ObjectPath;
+use object_store::{ObjectStore, ObjectStoreExt, PutMode, PutOptions, PutPayload};
+use tokio::io::AsyncWriteExt;
+use tokio::runtime::Runtime;
+
+use crate::archive::error::ArchiveError;
+
+/// Bytes fetched per ranged read when streaming an object.
+const READ_CHUNK: u64 = 4 << 20;
+/// Bytes buffered before a streaming upload switches to multipart (each part this size).
+const WRITE_BUFFER: usize = 8 << 20;
+
+/// An object store with a runtime to drive it.
+pub struct ObjectArchive {
+    store: Arc<dyn ObjectStore>,
+    runtime: Runtime,
+    /// The directory of a local archive (for [`ObjectArchive::abandoned_uploads`]).
+    local_dir: Option<PathBuf>,
+}
+
+/// Size of a stored object, or that there is none.
+pub type ObjectSize = Option<u64>;
+
+fn object_path(path: &str) -> Result<ObjectPath, ArchiveError> {
+    ObjectPath::parse(path).map_err(|e| ArchiveError::Invalid(format!("archive object path {path:?}: {e}")))
+}
+
+fn store_error(path: &str) -> impl FnOnce(object_store::Error) -> ArchiveError + '_ {
+    move |source| ArchiveError::ObjectStore { path: path.to_string(), source: Box::new(source) }
+}
+
+impl ObjectArchive {
+    /// An archive in a local directory (created if missing). Writes are fsynced before they
+    /// return, so an object the catalog refers to survives a power loss like the catalog does.
+    pub fn open_local(dir: &Path) -> Result<Self, ArchiveError> {
+        std::fs::create_dir_all(dir).map_err(|error| ArchiveError::Io { path: dir.to_path_buf(), error })?;
+        let local = LocalFileSystem::new_with_prefix(dir)
+            .map_err(|source| ArchiveError::ObjectStore { path: dir.display().to_string(), source: Box::new(source) })?
+            .with_fsync(true)
+            .with_automatic_cleanup(true);
+        let mut archive = Self::new(Arc::new(local))?;
+        archive.local_dir = Some(dir.to_path_buf());
+        Ok(archive)
+    }
+
+    /// An archive over any object store.
+    pub fn new(store: Arc<dyn ObjectStore>) -> Result<Self, ArchiveError> {
+        let runtime = tokio::runtime::Builder::new_current_thread().build().map_err(ArchiveError::Runtime)?;
+        Ok(ObjectArchive { store, runtime, local_dir: None })
+    }
+
+    /// Stores a small object whole; fails if `path` already exists (names are never reused).
+    pub fn put_new(&self, path: &str, bytes: Vec<u8>) -> Result<(), ArchiveError> {
+        let location = object_path(path)?;
+        let options = PutOptions { mode: PutMode::Create, ..Default::default() };
+        self.runtime
+            .block_on(self.store.put_opts(&location, PutPayload::from(bytes), options))
+            .map_err(store_error(path))?;
+        Ok(())
+    }
+
+    /// Reads a small object whole.
+    pub fn get(&self, path: &str) -> Result<Vec<u8>, ArchiveError> {
+        let location = object_path(path)?;
+        let bytes = self
+            .runtime
+            .block_on(async { self.store.get(&location).await?.bytes().await })
+            .map_err(store_error(path))?;
+        Ok(bytes.to_vec())
+    }
+
+    /// The size of an object, `None` if it does not exist.
+    pub fn size(&self, path: &str) -> Result<ObjectSize, ArchiveError> {
+        let location = object_path(path)?;
+        match self.runtime.block_on(self.store.head(&location)) {
+            Ok(meta) => Ok(Some(meta.size)),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(store_error(path)(e)),
+        }
+    }
+
+    /// Streams an object (or the byte range `range` of it) as a [`Read`].
+    pub fn reader(&self, path: &str, range: Option<Range<u64>>) -> Result<ObjectReader<'_>, ArchiveError> {
+        let location = object_path(path)?;
+        let size = self.size(path)?.ok_or_else(|| ArchiveError::Missing(path.to_string()))?;
+        let Range { start, end } = range.unwrap_or(0..size);
+        Ok(ObjectReader {
+            archive: self,
+            path: path.to_string(),
+            location,
+            next: start,
+            end: end.min(size),
+            chunk: Bytes::new(),
+        })
+    }
+
+    /// Starts a streaming upload to `path`; nothing is visible there until
+    /// [`ObjectWriter::finish`] (dropping the writer abandons the upload).
+    pub fn writer(&self, path: &str) -> Result<ObjectWriter<'_>, ArchiveError> {
+        let location = object_path(path)?;
+        let upload = BufWriter::with_capacity(self.store.clone(), location, WRITE_BUFFER).with_max_concurrency(2);
+        Ok(ObjectWriter { archive: self, path: path.to_string(), upload: Some(upload) })
+    }
+
+    /// Deletes an object; deleting one that does not exist is not an error.
+    pub fn delete(&self, path: &str) -> Result<(), ArchiveError> {
+        let location = object_path(path)?;
+        match self.runtime.block_on(self.store.delete(&location)) {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(store_error(path)(e)),
+        }
+    }
+
+    /// Every object path in the archive with its size.
+    pub fn list(&self) -> Result<Vec<(String, u64)>, ArchiveError> {
+        self.runtime.block_on(async {
+            let mut listing = self.store.list(None);
+            let mut out = Vec::new();
+            while let Some(meta) = listing.next().await {
+                let meta = meta.map_err(store_error(""))?;
+                out.push((meta.location.to_string(), meta.size));
+            }
+            out.sort();
+            Ok(out)
+        })
+    }
+}
+
+impl ObjectArchive {
+    /// Staging files of uploads a killed process never completed, with their sizes (and removes
+    /// them unless `dry_run`). `object_store` writes a local object to `<name>#<n>` and renames
+    /// it when complete, and lists only complete objects, so these are found on the file system;
+    /// on S3 the bucket's lifecycle rule for incomplete multipart uploads does this job. Only
+    /// call this when no upload can be running (under the ingest lock).
+    pub fn abandoned_uploads(&self, dry_run: bool) -> Result<Vec<(String, u64)>, ArchiveError> {
+        let Some(root) = &self.local_dir else { return Ok(Vec::new()) };
+        fn io(path: &Path) -> impl FnOnce(std::io::Error) -> ArchiveError + '_ {
+            move |error| ArchiveError::Io { path: path.to_path_buf(), error }
+        }
+        let mut found = Vec::new();
+        let mut stack = vec![root.clone()];
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(&dir).map_err(io(&dir))? {
+                let path = entry.map_err(io(&dir))?.path();
+                let meta = std::fs::symlink_metadata(&path).map_err(io(&path))?;
+                if meta.is_dir() {
+                    stack.push(path);
+                } else if path.file_name().is_some_and(|n| n.to_string_lossy().contains('#')) {
+                    if !dry_run {
+                        std::fs::remove_file(&path).map_err(io(&path))?;
+                    }
+                    let name = path.strip_prefix(root).unwrap_or(&path).display().to_string();
+                    found.push((name, meta.len()));
+                }
+            }
+        }
+        found.sort();
+        Ok(found)
+    }
+}
+
+/// An object read sequentially in large ranged reads.
+pub struct ObjectReader<'a> {
+    archive: &'a ObjectArchive,
+    path: String,
+    location: ObjectPath,
+    next: u64,
+    end: u64,
+    chunk: Bytes,
+}
+
+impl Read for ObjectReader<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.chunk.is_empty() && self.next < self.end {
+            let range = self.next..self.end.min(self.next + READ_CHUNK);
+            let archive = self.archive;
+            self.chunk = archive
+                .runtime
+                .block_on(archive.store.get_range(&self.location, range.clone()))
+                .map_err(|e| io::Error::other(format!("{}: {e}", self.path)))?;
+            if self.chunk.is_empty() {
+                return Err(io::Error::new(io::ErrorKind::UnexpectedEof, format!("{}: object shrank", self.path)));
+            }
+            self.next += self.chunk.len() as u64;
+        }
+        let n = buf.len().min(self.chunk.len());
+        buf[..n].copy_from_slice(&self.chunk[..n]);
+        self.chunk = self.chunk.slice(n..);
+        Ok(n)
+    }
+}
+
+/// A streaming upload, as a [`Write`].
+pub struct ObjectWriter<'a> {
+    archive: &'a ObjectArchive,
+    path: String,
+    upload: Option<BufWriter>,
+}
+
+impl ObjectWriter<'_> {
+    /// Completes the upload: the object becomes visible (and, locally, durable) at once.
+    pub fn finish(mut self) -> Result<(), ArchiveError> {
+        let mut upload = self.upload.take().ok_or_else(|| ArchiveError::Invalid("upload already finished".into()))?;
+        self.archive
+            .runtime
+            .block_on(upload.shutdown())
+            .map_err(|error| ArchiveError::ObjectIo { path: self.path.clone(), error })
+    }
+}
+
+impl Write for ObjectWriter<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let upload = self.upload.as_mut().ok_or_else(|| io::Error::other("upload already finished"))?;
+        self.archive
+            .runtime
+            .block_on(upload.put(Bytes::copy_from_slice(buf)))
+            .map_err(|e| io::Error::other(format!("{}: {e}", self.path)))?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        // Parts are sent as they fill; completion happens in `finish`.
+        Ok(())
+    }
+}
+
+impl Drop for ObjectWriter<'_> {
+    fn drop(&mut self) {
+        if let Some(mut upload) = self.upload.take() {
+            // Abandoned (an error upstream): remove any staged parts; nothing was published.
+            let _ = self.archive.runtime.block_on(upload.abort());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn put_get_stream_range_list_delete() {
+        let dir = tempfile::tempdir().unwrap();
+        let archive = ObjectArchive::open_local(dir.path()).unwrap();
+        archive.put_new("A/x.header", b"head".to_vec()).unwrap();
+        assert!(archive.put_new("A/x.header", b"again".to_vec()).is_err(), "names are never overwritten");
+        assert_eq!(archive.get("A/x.header").unwrap(), b"head");
+
+        let big: Vec<u8> = (0..(20u32 << 20)).map(|i| (i % 251) as u8).collect();
+        let mut writer = archive.writer("A/x.body").unwrap();
+        for chunk in big.chunks(1 << 20) {
+            writer.write_all(chunk).unwrap();
+        }
+        assert_eq!(archive.size("A/x.body").unwrap(), None, "invisible until finished");
+        writer.finish().unwrap();
+        assert_eq!(archive.size("A/x.body").unwrap(), Some(big.len() as u64));
+        let mut back = Vec::new();
+        archive.reader("A/x.body", None).unwrap().read_to_end(&mut back).unwrap();
+        assert!(back == big);
+        let mut part = Vec::new();
+        archive.reader("A/x.body", Some(5..9_000_000)).unwrap().read_to_end(&mut part).unwrap();
+        assert!(part[..] == big[5..9_000_000]);
+
+        let mut abandoned = archive.writer("A/y.body").unwrap();
+        abandoned.write_all(&big[..100]).unwrap();
+        drop(abandoned);
+        let names: Vec<String> = archive.list().unwrap().into_iter().map(|(p, _)| p).collect();
+        assert_eq!(names, ["A/x.body", "A/x.header"]);
+        archive.delete("A/x.header").unwrap();
+        archive.delete("A/x.header").unwrap();
+        assert!(matches!(archive.reader("A/x.header", None), Err(ArchiveError::Missing(_))));
+    }
+}

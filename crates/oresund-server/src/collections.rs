@@ -1,0 +1,82 @@
+//! `/datasets` and `/cohorts`: the collections a caller may see (one cohort per dataset), as
+//! Beacon v2 collections responses.
+
+use oresund_access::{Caller, Granularity};
+use serde_json::{Value, json};
+
+use crate::entities::{COHORT, DATASET, EntryType};
+use crate::error::BeaconError;
+use crate::request::BeaconRequest;
+use crate::response::{response_meta, shown};
+use crate::state::AppState;
+
+/// Lists datasets (`entity` = DATASET) or cohorts (COHORT); `only` selects one by id.
+pub fn list(
+    app: &AppState,
+    caller: &Caller,
+    request: &BeaconRequest,
+    entity: EntryType,
+    only: Option<&str>,
+) -> Result<Value, BeaconError> {
+    let cohort = app.node.cohort().map_err(BeaconError::internal)?;
+    let created = app.node.store().datasets().map_err(BeaconError::internal)?;
+    if let Some(id) = only.filter(|id| !cohort.datasets.contains_key(*id)) {
+        return Err(BeaconError::not_found(format!("no {} {id:?} on this node; see /{}", entity.id, entity.path)));
+    }
+    let mut collections = Vec::new();
+    for (id, files) in &cohort.datasets {
+        if only.is_some_and(|o| o != id) {
+            continue;
+        }
+        // A dataset is listed to whoever may see anything of it.
+        let granted = app.beacon.granted(caller, id, Some(Granularity::Record));
+        if granted == Granularity::None {
+            if only.is_some() {
+                return Err(BeaconError::forbidden(format!("{} {id:?} is not visible to this caller", entity.id)));
+            }
+            continue;
+        }
+        let info = app.beacon.datasets.get(id);
+        let name = info.and_then(|d| d.name.clone()).unwrap_or_else(|| id.clone());
+        let description = info.and_then(|d| d.description.clone());
+        let size = cohort
+            .files
+            .iter()
+            .filter(|f| files.contains(&f.number))
+            .flat_map(|f| f.columns.iter())
+            .collect::<std::collections::BTreeSet<_>>()
+            .len();
+        let size = shown(&app.beacon, size as u64, caller.tier(id) == oresund_access::Tier::Controlled);
+        let security = app.beacon.policy(id).security_level().as_str();
+        let entry = if entity.id == DATASET.id {
+            let created = created.iter().find(|d| &d.id == id).map(|d| d.created.clone());
+            // No `info`: the model's `$ref` for it (`../common/info.json`) does not resolve.
+            let mut entry = json!({"id": id, "name": name, "version": format!("{} files", files.len())});
+            if let Some(description) = description {
+                entry["description"] = json!(description);
+            }
+            if let Some(created) = created {
+                entry["createDateTime"] = json!(created);
+            }
+            entry
+        } else {
+            json!({
+                "id": id,
+                "name": format!("Cohort of dataset {name}"),
+                "cohortType": "study-defined",
+                "cohortSize": size.value,
+                "info": {"countPrecision": size.precision(), "securityLevel": security, "dataset": id},
+            })
+        };
+        collections.push(entry);
+    }
+    let meta =
+        response_meta(&app.beacon, if entity.id == COHORT.id { COHORT } else { DATASET }, Granularity::Record, request);
+    let total = collections.len();
+    let page: Vec<Value> = collections.into_iter().skip(request.skip).take(request.limit).collect();
+    Ok(json!({
+        "meta": meta,
+        "responseSummary": {"exists": total > 0, "numTotalResults": total},
+        "response": {"collections": page},
+    }))
+}

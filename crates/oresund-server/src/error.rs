@@ -1,0 +1,71 @@
+//! Errors as Beacon v2 error responses (`beaconErrorResponse.json`): `{meta, error: {errorCode,
+//! errorMessage}}` with the HTTP status as `errorCode`. Every refusal says what to fix.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+/// A request the node refuses or cannot answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BeaconError {
+    pub status: StatusCode,
+    pub message: String,
+    /// Beacon id for the envelope's `meta`.
+    pub beacon_id: String,
+}
+
+impl BeaconError {
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self { status: StatusCode::BAD_REQUEST, message: message.into(), beacon_id: String::new() }
+    }
+
+    pub fn unauthorized(message: impl Into<String>) -> Self {
+        Self { status: StatusCode::UNAUTHORIZED, message: message.into(), beacon_id: String::new() }
+    }
+
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self { status: StatusCode::FORBIDDEN, message: message.into(), beacon_id: String::new() }
+    }
+
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self { status: StatusCode::NOT_FOUND, message: message.into(), beacon_id: String::new() }
+    }
+
+    /// A failure on our side; the message is generic, the cause goes to the log.
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        eprintln!("internal error: {cause}");
+        Self {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            message: "the node could not answer this request; the operator has the details in the log".into(),
+            beacon_id: String::new(),
+        }
+    }
+
+    pub fn with_beacon(mut self, beacon_id: &str) -> Self {
+        self.beacon_id = beacon_id.to_string();
+        self
+    }
+}
+
+impl IntoResponse for BeaconError {
+    fn into_response(self) -> Response {
+        // beaconErrorResponse.json requires the full response meta, request summary included.
+        let body = json!({
+            "meta": {
+                "beaconId": self.beacon_id,
+                "apiVersion": crate::API_VERSION,
+                "returnedSchemas": [],
+                "returnedGranularity": "boolean",
+                "receivedRequestSummary": {
+                    "apiVersion": crate::API_VERSION,
+                    "requestedSchemas": [],
+                    "pagination": {},
+                    "requestedGranularity": "boolean",
+                },
+            },
+            "error": {"errorCode": self.status.as_u16(), "errorMessage": self.message},
+        });
+        (self.status, Json(body)).into_response()
+    }
+}

@@ -1,0 +1,145 @@
+//! `/individuals`: who matches the filters, per dataset — counts below CONTROLLED, pseudonymous
+//! records (never local ids) at CONTROLLED.
+
+use std::collections::BTreeMap;
+
+use oresund_access::{Caller, Granularity};
+use oresund_core::individual::{Individual, Sex};
+use oresund_node::CohortFilter;
+use serde_json::{Value, json};
+
+use crate::entities::INDIVIDUAL;
+use crate::error::BeaconError;
+use crate::filters::resolve;
+use crate::g_variants::node_error;
+use crate::request::BeaconRequest;
+use crate::response::{query_response, response_meta, result_set, shown, warnings_info};
+use crate::scope::{Scope, scope};
+use crate::state::AppState;
+
+/// Which individuals a request is about.
+pub enum Selection<'a> {
+    /// Everyone passing the filters.
+    Filtered,
+    /// One individual by pseudonym (`/individuals/{id}`).
+    One(&'a str),
+    /// Carriers of a variant (`/g_variants/{id}/individuals`).
+    Carriers(&'a str),
+}
+
+/// Runs an individuals request; `dataset` from `/datasets/{id}/individuals` or `/cohorts/{id}/individuals`.
+pub fn search(
+    app: &AppState,
+    caller: &Caller,
+    request: &BeaconRequest,
+    dataset: Option<&str>,
+    selection: Selection<'_>,
+) -> Result<Value, BeaconError> {
+    let scope = scope(app, caller, request, dataset)?;
+    let filters = resolve(&request.filters, app.node.hpo());
+    let node = &app.node;
+    let cohort = node.cohort().map_err(BeaconError::internal)?;
+    let mut selected: BTreeMap<String, Vec<u32>> = BTreeMap::new();
+    if !scope.datasets.is_empty() && !filters.matches_nobody() {
+        let filter = CohortFilter { datasets: scope.ids(), ..filters.cohort.clone() };
+        let prepared = node.prepare_filter(&filter).map_err(node_error)?;
+        match selection {
+            Selection::Filtered => {
+                for (dataset, people) in cohort.selected(&prepared) {
+                    selected.insert(dataset, people.iter().collect());
+                }
+            }
+            Selection::One(pseudonym) => {
+                let number = cohort.by_pseudonym.get(pseudonym).copied();
+                for (dataset, people) in cohort.selected(&prepared) {
+                    if let Some(n) = number.filter(|n| people.contains(*n)) {
+                        selected.insert(dataset, vec![n]);
+                    }
+                }
+            }
+            Selection::Carriers(variant) => {
+                if let Some(calls) = node.find_variant(variant).map_err(node_error)? {
+                    for carrier in node.carriers(&calls, &prepared).map_err(node_error)? {
+                        selected.entry(carrier.dataset.to_string()).or_default().push(carrier.individual);
+                    }
+                }
+            }
+        }
+    }
+    Ok(respond(app, request, &scope, &selected, &cohort.people, &filters.warnings))
+}
+
+fn sex_term(sex: Sex) -> Value {
+    match sex {
+        Sex::Female => json!({"id": "NCIT:C16576", "label": "female"}),
+        Sex::Male => json!({"id": "NCIT:C20197", "label": "male"}),
+        Sex::Unknown => json!({"id": "NCIT:C17998", "label": "unknown"}),
+    }
+}
+
+/// An individual record (default model individuals/defaultSchema.json), by pseudonym. No `info`:
+/// the model's `$ref` for it (`../common/info.json`) does not resolve in the v2.0 schemas.
+fn record(app: &AppState, person: &Individual) -> Value {
+    let label = |id: &str| {
+        app.node
+            .hpo()
+            .and_then(|o| o.resolve(id))
+            .map(|t| app.node.hpo().map(|o| o.name(t).to_string()).unwrap_or_default())
+    };
+    let phenotypes: Vec<Value> = person
+        .hpo_terms
+        .iter()
+        .map(|id| json!({"featureType": {"id": id, "label": label(id).unwrap_or_else(|| id.clone())}}))
+        .collect();
+    let diseases: Vec<Value> = person
+        .icd10_codes
+        .iter()
+        .map(|code| json!({"diseaseCode": {"id": format!("ICD10:{code}"), "label": code}}))
+        .collect();
+    json!({
+        "id": person.pseudonym.as_str(),
+        "sex": sex_term(person.sex),
+        "phenotypicFeatures": phenotypes,
+        "diseases": diseases,
+    })
+}
+
+fn respond(
+    app: &AppState,
+    request: &BeaconRequest,
+    scope: &Scope,
+    selected: &BTreeMap<String, Vec<u32>>,
+    people: &BTreeMap<u32, Individual>,
+    warnings: &[String],
+) -> Value {
+    let granularity = scope.granularity;
+    let meta = response_meta(&app.beacon, INDIVIDUAL, granularity, request);
+    let empty = Vec::new();
+    let mut result_sets = Vec::new();
+    let mut everyone: Vec<u32> = Vec::new();
+    for dataset in &scope.datasets {
+        let members = selected.get(&dataset.id).unwrap_or(&empty);
+        everyone.extend(members);
+        let exists = !members.is_empty();
+        if !request.resultsets.includes(exists) {
+            continue;
+        }
+        let count = shown(&app.beacon, members.len() as u64, dataset.exact_counts());
+        let results = if granularity == Granularity::Record {
+            members
+                .iter()
+                .skip(request.skip)
+                .take(request.limit)
+                .filter_map(|n| people.get(n))
+                .map(|p| record(app, p))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        result_sets.push(result_set(&dataset.id, exists, Some(count), results, None));
+    }
+    everyone.sort_unstable();
+    everyone.dedup();
+    let total = shown(&app.beacon, everyone.len() as u64, scope.all_exact());
+    query_response(meta, granularity, !everyone.is_empty(), total, result_sets, warnings_info(warnings))
+}

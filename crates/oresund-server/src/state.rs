@@ -1,0 +1,110 @@
+//! What every handler shares: the node, how callers are authenticated, and the beacon's settings.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use oresund_access::{
+    Authenticator, Caller, CountThreshold, DatasetPolicy, Granularity, TokenAuthenticator, TokenGrant,
+};
+use oresund_node::Node;
+use oresund_node::config::NodeConfig;
+
+use crate::error::BeaconError;
+
+/// The shared state of a running node server.
+#[derive(Clone)]
+pub struct AppState {
+    pub node: Arc<Node>,
+    pub auth: Arc<dyn Authenticator>,
+    pub beacon: Arc<BeaconSettings>,
+}
+
+/// The beacon's identity and per-dataset policies, from `[beacon]` in oresund.toml.
+#[derive(Debug, Clone)]
+pub struct BeaconSettings {
+    /// Reverse-domain beacon id (`org.oresund.dk-ngc`).
+    pub id: String,
+    pub name: String,
+    pub organization: String,
+    pub country: String,
+    pub assembly: String,
+    pub base_url: String,
+    pub threshold: CountThreshold,
+    pub datasets: BTreeMap<String, DatasetInfo>,
+}
+
+/// How one dataset is presented and protected.
+#[derive(Debug, Clone, Default)]
+pub struct DatasetInfo {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub policy: DatasetPolicy,
+}
+
+impl BeaconSettings {
+    pub fn from_config(config: &NodeConfig, base_url: String) -> Self {
+        let id = format!("org.oresund.{}", config.node_id.to_ascii_lowercase());
+        let datasets = config
+            .beacon
+            .datasets
+            .iter()
+            .map(|(id, d)| {
+                (id.clone(), DatasetInfo { name: d.name.clone(), description: d.description.clone(), policy: d.policy })
+            })
+            .collect();
+        Self {
+            id,
+            name: if config.beacon.name.is_empty() {
+                format!("Øresund node {} ({})", config.node_id, config.country)
+            } else {
+                config.beacon.name.clone()
+            },
+            organization: if config.beacon.organization.is_empty() {
+                config.node_id.clone()
+            } else {
+                config.beacon.organization.clone()
+            },
+            country: config.country.clone(),
+            assembly: config.assembly.clone(),
+            base_url,
+            threshold: CountThreshold(config.beacon.threshold),
+            datasets,
+        }
+    }
+
+    /// The policy of a dataset (the defaults when the config does not name it).
+    pub fn policy(&self, dataset: &str) -> DatasetPolicy {
+        self.datasets.get(dataset).map(|d| d.policy).unwrap_or_default()
+    }
+
+    /// What `caller` gets of `dataset` when asking for `requested` (the most they may see when `None`).
+    pub fn granted(&self, caller: &Caller, dataset: &str, requested: Option<Granularity>) -> Granularity {
+        self.policy(dataset).granted(caller.tier(dataset), requested.unwrap_or(Granularity::Record))
+    }
+}
+
+/// The operator tokens of the config as an authenticator.
+pub fn token_authenticator(config: &NodeConfig) -> TokenAuthenticator {
+    TokenAuthenticator::new(
+        config
+            .beacon
+            .tokens
+            .iter()
+            .map(|t| TokenGrant {
+                sha256: t.sha256.clone(),
+                user: t.user.clone(),
+                registered: t.registered,
+                controlled: t.controlled.iter().cloned().collect(),
+            })
+            .collect(),
+    )
+}
+
+impl AppState {
+    /// Authenticates the request's `Authorization` header.
+    pub fn caller(&self, authorization: Option<&str>) -> Result<Caller, BeaconError> {
+        let bearer = oresund_access::authenticator::bearer_token(authorization)
+            .map_err(|e| BeaconError::unauthorized(e.to_string()))?;
+        self.auth.authenticate(bearer).map_err(|e| BeaconError::unauthorized(e.to_string()))
+    }
+}

@@ -1,0 +1,90 @@
+//! `oresund keys`: the node's Crypt4GH key pair.
+
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand};
+use oresund_node::archive::error::ArchiveError;
+use oresund_node::keys::{KeyRing, PASSPHRASE_ENV, passphrase_from_env};
+use oresund_node::{Node, NodeError};
+use zeroize::Zeroizing;
+
+use crate::commands::c4gh::prompt;
+
+/// Manage the node's Crypt4GH key pair, to which every archived header is encrypted.
+///
+/// The private key's passphrase is read from ORESUND_KEY_PASSPHRASE (or asked for on a
+/// terminal). Without the variable at `oresund init`, the key is stored unsealed, protected by
+/// its mode 0600 in the 0700 secrets/ directory.
+#[derive(Debug, Args)]
+#[command(after_help = "Example:\n  ORESUND_KEY_PASSPHRASE=... oresund keys rotate dk-node")]
+pub struct KeysArgs {
+    #[command(subcommand)]
+    pub command: KeysCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    Rotate(RotateArgs),
+}
+
+/// Re-encrypt every archived header to a new node key; bodies are not touched.
+///
+/// Safe to interrupt: every object stays readable with the old or the new key (both are kept
+/// until the catalog has switched), and running the command again finishes the rotation.
+/// The new private key is sealed with ORESUND_KEY_PASSPHRASE when it is set. Ingests wait until
+/// the rotation is done. Afterwards `oresund archive gc` removes headers an interruption left.
+#[derive(Debug, Args)]
+#[command(after_help = "Example:\n  ORESUND_KEY_PASSPHRASE=... oresund keys rotate dk-node\n  \
+oresund archive verify dk-node   # every object still decrypts")]
+pub struct RotateArgs {
+    /// Node directory.
+    pub node_dir: PathBuf,
+}
+
+pub fn run(args: KeysArgs, quiet: bool) -> anyhow::Result<()> {
+    match args.command {
+        KeysCommand::Rotate(args) => {
+            let node = Node::open(&args.node_dir)?;
+            let passphrase = node_passphrase(&node)?;
+            let summary = node.rotate_keys(passphrase.as_deref().map(|p| &p[..]))?;
+            if !quiet {
+                match summary.old_key {
+                    Some(old) => eprintln!(
+                        "rotated the node key {old} → {}: {} headers re-encrypted, bodies untouched",
+                        summary.new_key, summary.headers
+                    ),
+                    None => eprintln!("created the node key {}", summary.new_key),
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+/// The passphrase of the node's secret key: ORESUND_KEY_PASSPHRASE, none if the key is unsealed,
+/// or asked for on the terminal.
+pub fn node_passphrase(node: &Node) -> Result<Option<Zeroizing<Vec<u8>>>, NodeError> {
+    if let Some(passphrase) = passphrase_from_env() {
+        return Ok(Some(passphrase));
+    }
+    let files = node.key_files();
+    if !files.secret_exists() {
+        return Ok(None);
+    }
+    match files.read_secret(None) {
+        Ok(_) => Ok(None),
+        Err(ArchiveError::PassphraseRequired(path)) => {
+            match prompt(&format!("Passphrase of the node key {}: ", path.display()), PASSPHRASE_ENV) {
+                Ok(typed) => Ok(Some(typed)),
+                Err(_) => Err(ArchiveError::PassphraseRequired(path).into()),
+            }
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The node's secret keys, unlocked (see [`node_passphrase`]).
+pub fn node_keys(node: &Node) -> Result<KeyRing, NodeError> {
+    let passphrase = node_passphrase(node)?;
+    Ok(node.load_keys(passphrase.as_deref().map(|p| &p[..]))?)
+}

@@ -1,0 +1,73 @@
+//! `oresund serve`.
+
+use std::path::PathBuf;
+
+use clap::Args;
+use oresund_node::Node;
+
+/// Serve the node over HTTP: the GA4GH Beacon v2 API until Ctrl-C.
+///
+/// Anonymous callers get what each dataset's `public` policy allows (boolean answers by default),
+/// callers with a registered token counts, callers with controlled access to a dataset records.
+/// Counts from 1 to threshold − 1 are never disclosed below the CONTROLLED tier.
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:\n  oresund serve dk-node --listen 127.0.0.1:7001\n  \
+curl 'http://127.0.0.1:7001/g_variants?referenceName=22&start=17000016&referenceBases=C&alternateBases=A&requestedGranularity=count'\n\n\
+Configuration (NODE_DIR/oresund.toml):\n  [server]  listen, base_url\n  [beacon]  name, organization, threshold (default 5)\n  \
+[beacon.datasets.ID]  name, description, public/registered/controlled = none|boolean|count|record\n  \
+[[beacon.tokens]]  made by `oresund token add`")]
+pub struct ServeArgs {
+    /// Node directory.
+    pub node_dir: PathBuf,
+    /// Address to listen on (default: [server] listen in oresund.toml, else 127.0.0.1:7001).
+    #[arg(long)]
+    pub listen: Option<String>,
+    /// Public base URL used in links and dataset URLs (default: [server] base_url, else http://LISTEN).
+    #[arg(long)]
+    pub base_url: Option<String>,
+    /// Also stop when standard input closes: for supervisors (and tests) that want the server
+    /// to end with them.
+    #[arg(long, hide = true)]
+    pub until_stdin_closes: bool,
+}
+
+pub fn run(args: ServeArgs, quiet: bool) -> anyhow::Result<()> {
+    let node = Node::open(&args.node_dir)?;
+    let listen = args.listen.unwrap_or_else(|| node.config.server.listen.clone());
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(&listen)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
+        let address = listener.local_addr()?;
+        let base_url = args
+            .base_url
+            .or_else(|| node.config.server.base_url.clone())
+            .unwrap_or_else(|| format!("http://{address}"));
+        let node_id = node.config.node_id.clone();
+        let state = oresund_server::state_for(node, base_url.clone());
+        if !quiet {
+            eprintln!("node {node_id} serving the Beacon v2 API at {base_url} (Ctrl-C stops)");
+        }
+        let until_stdin_closes = args.until_stdin_closes;
+        let shutdown = async move {
+            let stdin_closed = async {
+                if until_stdin_closes {
+                    let mut sink = Vec::new();
+                    let _ = tokio::io::AsyncReadExt::read_to_end(&mut tokio::io::stdin(), &mut sink).await;
+                } else {
+                    std::future::pending::<()>().await;
+                }
+            };
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = stdin_closed => {}
+            }
+        };
+        oresund_server::serve(state, listener, shutdown).await?;
+        if !quiet {
+            eprintln!("node {node_id} stopped");
+        }
+        Ok(())
+    })
+}

@@ -1,0 +1,73 @@
+//! `oresund token`: operator-issued bearer tokens for registered and controlled callers.
+
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand};
+use oresund_node::config::{NodeConfig, TokenConfig};
+
+/// Manage bearer tokens (until GA4GH Passports): a token is shown once; the node keeps its SHA-256.
+#[derive(Debug, Args)]
+pub struct TokenArgs {
+    #[command(subcommand)]
+    pub command: TokenCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create a token for a user and print it (stdout), once.
+    #[command(
+        after_help = "Example:\n  oresund token add dk-node --user alice@ku.dk --registered --controlled DK-COHORT-1"
+    )]
+    Add {
+        node_dir: PathBuf,
+        /// Who holds the token (appears in audit records).
+        #[arg(long)]
+        user: String,
+        /// A registered (bona fide) researcher: count answers.
+        #[arg(long)]
+        registered: bool,
+        /// A dataset this user may see at the CONTROLLED tier (repeat for several).
+        #[arg(long = "controlled", value_name = "DATASET")]
+        controlled: Vec<String>,
+    },
+    /// List token holders (never the tokens).
+    List { node_dir: PathBuf },
+    /// Revoke every token of a user.
+    Revoke {
+        node_dir: PathBuf,
+        #[arg(long)]
+        user: String,
+    },
+}
+
+pub fn run(args: TokenArgs) -> anyhow::Result<()> {
+    match args.command {
+        TokenCommand::Add { node_dir, user, registered, controlled } => {
+            let mut config = NodeConfig::load(&node_dir)?;
+            let mut secret = [0u8; 32];
+            getrandom::fill(&mut secret).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
+            let token: String = secret.iter().map(|b| format!("{b:02x}")).collect();
+            let sha256 = oresund_access::authenticator::token_sha256(&token);
+            config.beacon.tokens.push(TokenConfig { sha256, user: user.clone(), registered, controlled });
+            config.validate().map_err(|e| anyhow::anyhow!(e))?;
+            config.save(&node_dir)?;
+            eprintln!("token for {user} (shown once; a running `serve` picks it up on restart):");
+            println!("{token}");
+        }
+        TokenCommand::List { node_dir } => {
+            let config = NodeConfig::load(&node_dir)?;
+            for t in &config.beacon.tokens {
+                println!("{}\tregistered={}\tcontrolled={}", t.user, t.registered, t.controlled.join(","));
+            }
+        }
+        TokenCommand::Revoke { node_dir, user } => {
+            let mut config = NodeConfig::load(&node_dir)?;
+            let before = config.beacon.tokens.len();
+            config.beacon.tokens.retain(|t| t.user != user);
+            let removed = before - config.beacon.tokens.len();
+            config.save(&node_dir)?;
+            eprintln!("revoked {removed} token(s) of {user}");
+        }
+    }
+    Ok(())
+}
