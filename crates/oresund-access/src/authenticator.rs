@@ -3,6 +3,8 @@
 //! Passports another.
 
 use std::collections::BTreeSet;
+use std::future::Future;
+use std::pin::Pin;
 
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
@@ -16,12 +18,18 @@ pub enum AuthError {
     UnknownToken,
     #[error("malformed Authorization header: expected `Bearer <token>`")]
     Malformed,
+    #[error("passport refused: {0}")]
+    Passport(String),
 }
+
+/// The future an [`Authenticator`] returns.
+pub type AuthFuture<'a> = Pin<Box<dyn Future<Output = Result<Caller, AuthError>> + Send + 'a>>;
 
 /// Turns a request credential into a [`Caller`].
 pub trait Authenticator: Send + Sync {
     /// `bearer` is the token of `Authorization: Bearer <token>`, `None` for anonymous requests.
-    fn authenticate(&self, bearer: Option<&str>) -> Result<Caller, AuthError>;
+    /// Asynchronous because checking a passport may fetch an issuer's key set.
+    fn authenticate<'a>(&'a self, bearer: Option<&'a str>) -> AuthFuture<'a>;
 }
 
 /// Parses an `Authorization` header value into its bearer token (RFC 6750 §2.1).
@@ -61,8 +69,9 @@ pub fn token_sha256(token: &str) -> String {
     Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }
 
-impl Authenticator for TokenAuthenticator {
-    fn authenticate(&self, bearer: Option<&str>) -> Result<Caller, AuthError> {
+impl TokenAuthenticator {
+    /// The caller holding `bearer`, checked against the configured tokens.
+    pub fn check(&self, bearer: Option<&str>) -> Result<Caller, AuthError> {
         let Some(token) = bearer else { return Ok(Caller::anonymous()) };
         let digest = token_sha256(token);
         // Compare every grant in constant time so timing does not reveal a matching prefix.
@@ -81,6 +90,12 @@ impl Authenticator for TokenAuthenticator {
     }
 }
 
+impl Authenticator for TokenAuthenticator {
+    fn authenticate<'a>(&'a self, bearer: Option<&'a str>) -> AuthFuture<'a> {
+        Box::pin(async move { self.check(bearer) })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -94,10 +109,10 @@ mod tests {
             registered: true,
             controlled: BTreeSet::from(["DK-1".to_string()]),
         }]);
-        let alice = auth.authenticate(Some("s3cret")).unwrap();
+        let alice = auth.check(Some("s3cret")).unwrap();
         assert_eq!((alice.tier("DK-1"), alice.tier("SE-1")), (Tier::Controlled, Tier::Registered));
-        assert_eq!(auth.authenticate(None).unwrap(), Caller::anonymous());
-        assert_eq!(auth.authenticate(Some("guess")), Err(AuthError::UnknownToken));
+        assert_eq!(auth.check(None).unwrap(), Caller::anonymous());
+        assert_eq!(auth.check(Some("guess")), Err(AuthError::UnknownToken));
     }
 
     #[test]

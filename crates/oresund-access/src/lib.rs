@@ -1,9 +1,19 @@
-//! Access control for a node: who the caller is ([`authenticator`]), what they may see of each
-//! dataset ([`tier`]), and how much an aggregate may disclose ([`privacy`]).
+//! Access control for a node: who the caller is ([`authenticator`], [`passport`]), what they may
+//! see of each dataset ([`tier`]), how much an aggregate may disclose ([`privacy`], [`budget`]),
+//! whether a research purpose fits a consent ([`duo_match`]), and the tamper-evident record of it
+//! all ([`audit`]).
 
+pub mod audit;
 pub mod authenticator;
+pub mod budget;
 pub mod caller;
+pub mod conditions;
+pub mod duo_match;
+pub mod jwk;
+pub mod jwt;
+pub mod passport;
 pub mod privacy;
+pub mod signing;
 pub mod tier;
 
 pub use authenticator::{AuthError, Authenticator, TokenAuthenticator, TokenGrant};

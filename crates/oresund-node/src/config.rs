@@ -29,6 +29,9 @@ pub struct NodeConfig {
     pub server: ServerConfig,
     #[serde(default)]
     pub archive: crate::archive::config::ArchiveConfig,
+    /// `[catalog]`: the embedded store unless it names a PostgreSQL database.
+    #[serde(default, skip_serializing_if = "crate::catalog::CatalogConfig::is_embedded")]
+    pub catalog: crate::catalog::CatalogConfig,
     #[serde(default, skip_serializing_if = "NetworkConfig::is_empty")]
     pub network: NetworkConfig,
 }
@@ -213,6 +216,7 @@ impl NodeConfig {
             return Err("assembly must name the reference assembly, for example GRCh38".into());
         }
         self.archive.validate()?;
+        self.catalog.validate()?;
         self.network.validate()?;
         if self.beacon.threshold == 0 {
             return Err("beacon.threshold must be at least 1".into());

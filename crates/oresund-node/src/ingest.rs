@@ -68,11 +68,7 @@ impl Node {
         progress: impl FnMut(u64) + Send + 'static,
     ) -> Result<IngestOutcome, NodeError> {
         check_dataset_id(dataset)?;
-        let lock_path = self.layout.ingest_lock();
-        let lock = File::create(&lock_path).map_err(|e| NodeError::io(&lock_path, e))?;
-        if lock.try_lock().is_err() {
-            return Err(NodeError::Busy(lock_path));
-        }
+        let _writer = self.lock_writers()?;
         let objects = self.archive()?;
         let mut originals =
             Originals { objects: &objects, node_key: self.key_files().read_public()?, written: Vec::new() };

@@ -5,7 +5,6 @@ use std::path::{Path, PathBuf};
 
 use oresund_core::ontology::Ontology;
 use oresund_ingest::reference::ReferenceDir;
-use oresund_store::sqlite::SqliteStore;
 
 use crate::config::{NodeConfig, OntologyConfig, ReferenceConfig};
 use crate::error::NodeError;
@@ -23,8 +22,28 @@ pub struct InitOptions {
     pub hpo: Option<PathBuf>,
 }
 
+/// Where a new node keeps its catalog and archive; the default is embedded, in the node directory.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StorageOptions {
+    /// `postgres://…` (no password: see [`crate::catalog`]) for a PostgreSQL catalog.
+    pub catalog: Option<String>,
+    /// A directory or `s3://BUCKET[/PREFIX]?endpoint=…` (see [`crate::archive::location`]).
+    pub archive: Option<String>,
+}
+
 /// Creates a node in `dir`, which must not exist or be empty. On failure nothing is left behind.
 pub fn init(dir: &Path, options: &InitOptions, progress: impl FnMut(u64)) -> Result<NodeConfig, NodeError> {
+    init_with_storage(dir, options, &StorageOptions::default(), progress)
+}
+
+/// [`init`] with the catalog and archive in `storage`. A PostgreSQL catalog must be empty and an
+/// S3 archive location hold no objects; both are checked before anything else is done.
+pub fn init_with_storage(
+    dir: &Path,
+    options: &InitOptions,
+    storage: &StorageOptions,
+    progress: impl FnMut(u64),
+) -> Result<NodeConfig, NodeError> {
     let layout = Layout::new(dir);
     if layout.config().exists() {
         return Err(NodeError::AlreadyANode(dir.to_path_buf()));
@@ -36,7 +55,7 @@ pub fn init(dir: &Path, options: &InitOptions, progress: impl FnMut(u64)) -> Res
             dir.display()
         )));
     }
-    let result = create(&layout, options, progress);
+    let result = create(&layout, options, storage, progress);
     if result.is_err() {
         // Leave no half-made node: remove what this call created.
         if existed {
@@ -52,7 +71,12 @@ pub fn init(dir: &Path, options: &InitOptions, progress: impl FnMut(u64)) -> Res
     result
 }
 
-fn create(layout: &Layout, options: &InitOptions, progress: impl FnMut(u64)) -> Result<NodeConfig, NodeError> {
+fn create(
+    layout: &Layout,
+    options: &InitOptions,
+    storage: &StorageOptions,
+    progress: impl FnMut(u64),
+) -> Result<NodeConfig, NodeError> {
     let mut config = NodeConfig {
         node_id: options.node_id.clone(),
         country: options.country.to_ascii_uppercase(),
@@ -65,9 +89,17 @@ fn create(layout: &Layout, options: &InitOptions, progress: impl FnMut(u64)) -> 
         server: Default::default(),
         network: Default::default(),
         archive: Default::default(),
+        catalog: Default::default(),
     };
+    config.catalog.url = storage.catalog.clone();
+    if let Some(archive) = &storage.archive {
+        config.archive.location = archive.clone();
+    }
     config.validate().map_err(NodeError::Invalid)?;
     std::fs::create_dir_all(layout.root()).map_err(|e| NodeError::io(layout.root(), e))?;
+    // The servers first: a wrong URL or missing password fails before the slow reference import.
+    crate::backend::create_store(layout, &config)?;
+    crate::backend::create_archive(layout.root(), &config.archive)?;
     ReferenceDir::import(&options.reference, &layout.reference(), progress)?;
     if let Some(hpo) = &options.hpo {
         // Parse before copying: a node must not start with an ontology it cannot read.
@@ -89,7 +121,6 @@ fn create(layout: &Layout, options: &InitOptions, progress: impl FnMut(u64)) -> 
     // by its mode in the 0700 secrets directory (see `archive_config`).
     let passphrase = keys::passphrase_from_env();
     keys::create_node_key(&KeyFiles::of(layout.root(), &config.archive), passphrase.as_deref().map(|p| &p[..]))?;
-    SqliteStore::open(&layout.database())?;
     config.save(layout.root())?;
     Ok(config)
 }

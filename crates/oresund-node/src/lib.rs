@@ -2,6 +2,8 @@
 //! allele counts under cohort filters. The CLI and the HTTP server are thin layers over this.
 
 pub mod archive;
+pub mod backend;
+pub mod catalog;
 pub mod cohort;
 pub mod config;
 pub mod error;
@@ -12,6 +14,7 @@ pub mod keys;
 pub mod layout;
 pub mod node;
 pub mod query;
+pub mod writer_lock;
 
 pub use cohort::{CohortFilter, TermFilter};
 pub use error::NodeError;

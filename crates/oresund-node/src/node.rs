@@ -9,7 +9,6 @@ use std::time::{Duration, Instant};
 use oresund_core::ontology::Ontology;
 use oresund_core::pseudonym::Pseudonymiser;
 use oresund_ingest::reference::ReferenceDir;
-use oresund_store::sqlite::SqliteStore;
 use oresund_store::{FileNumber, NodeStore};
 
 use crate::cohort::{CohortFilter, CohortIndex, PreparedFilter};
@@ -47,7 +46,7 @@ impl Node {
             return Err(NodeError::NotANode(dir.to_path_buf()));
         }
         let config = NodeConfig::load(dir)?;
-        let store = Box::new(SqliteStore::open(&layout.database())?);
+        let store = crate::backend::open_store(&layout, &config)?;
         let reference = ReferenceDir::open(&layout.reference())?;
         let hpo = config.ontology.hpo.as_ref().map(|p| load_ontology(&dir.join(p))).transpose()?;
         let index = build_index(store.as_ref(), hpo.as_ref())?;

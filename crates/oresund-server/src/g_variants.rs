@@ -52,10 +52,7 @@ pub fn search(
             (None, None) => Vec::new(),
         }
     };
-    // A variant is a hit in a dataset when a filtered individual there carries it.
-    let hits: Vec<&VariantCount> =
-        found.iter().filter(|v| v.datasets.iter().any(|(_, c)| c.allele_count > 0)).collect();
-    Ok(respond(app, request, &scope, &hits, &filters.warnings))
+    Ok(respond(app, request, &scope, &found, &filters.warnings))
 }
 
 fn lookup(app: &AppState, id: &str, filter: &CohortFilter) -> Result<Vec<VariantCount>, BeaconError> {
@@ -187,15 +184,20 @@ fn frequency_row(app: &AppState, variant: &VariantCount, dataset: &str, exact: b
     })
 }
 
+/// A variant is a hit in a dataset when a filtered individual there carries it. Count answers also
+/// list the dataset's variants with no carrier among the filtered individuals (AC 0): their allele
+/// number still counts when frequencies are pooled across nodes.
 fn respond(
     app: &AppState,
     request: &BeaconRequest,
     scope: &Scope,
-    hits: &[&VariantCount],
+    found: &[VariantCount],
     warnings: &[String],
 ) -> Value {
     let granularity = scope.granularity;
     let meta = response_meta(&app.beacon, GENOMIC_VARIANT, granularity, request);
+    let hits: Vec<&VariantCount> =
+        found.iter().filter(|v| v.datasets.iter().any(|(_, c)| c.allele_count > 0)).collect();
     let mut result_sets = Vec::new();
     for dataset in &scope.datasets {
         let in_dataset: Vec<&VariantCount> = hits
@@ -217,7 +219,12 @@ fn respond(
                 result_set(&dataset.id, exists, Some(count), page.map(|v| record(app, v, scope)).collect(), None)
             }
             _ => {
-                let rows: Vec<Value> = page.map(|v| frequency_row(app, v, &dataset.id, exact)).collect();
+                let present = found.iter().filter(|v| v.datasets.iter().any(|(d, _)| d.as_ref() == dataset.id));
+                let rows: Vec<Value> = present
+                    .skip(request.skip)
+                    .take(request.limit)
+                    .map(|v| frequency_row(app, v, &dataset.id, exact))
+                    .collect();
                 result_set(&dataset.id, exists, Some(count), Vec::new(), Some(json!({"variants": rows})))
             }
         };

@@ -10,6 +10,8 @@ pub mod framework;
 pub mod g_variants;
 pub mod genomic;
 pub mod individuals;
+pub mod network;
+pub mod portal;
 pub mod request;
 pub mod response;
 pub mod routes;
@@ -28,8 +30,21 @@ pub use state::{AppState, BeaconSettings};
 /// The Beacon API version this node implements.
 pub const API_VERSION: &str = "v2.0.0";
 
-/// All routes of a node.
-pub fn router(state: AppState) -> Router {
+/// All routes of a node; with a network, also `/network/…` and the portal page at `/portal/`.
+pub fn router(state: AppState, network: Option<Arc<network::Network>>) -> Router {
+    let node = node_router(state);
+    match network {
+        Some(network) => node.merge(network::router(network)).merge(portal::pages("/portal/")),
+        None => node,
+    }
+}
+
+/// A portal without data of its own: the page at `/` and `/network/…`.
+pub fn portal_router(network: Arc<network::Network>) -> Router {
+    network::router(network).merge(portal::pages("/"))
+}
+
+fn node_router(state: AppState) -> Router {
     Router::new()
         .route("/", get(routes::info))
         .route("/info", get(routes::info))
@@ -53,11 +68,11 @@ pub fn state_for(node: Node, base_url: String) -> AppState {
 
 /// Serves until `shutdown` resolves.
 pub async fn serve(
-    state: AppState,
+    router: Router,
     listener: tokio::net::TcpListener,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state).into_make_service_with_connect_info::<SocketAddr>())
+    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown)
         .await
 }

@@ -7,6 +7,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::HeaderMap;
 use axum::http::header::AUTHORIZATION;
 use axum::response::{IntoResponse, Response};
+use oresund_access::Caller;
 use serde_json::Value;
 
 use crate::entities::{self, COHORT, DATASET, EntryType, GENOMIC_VARIANT, INDIVIDUAL};
@@ -14,7 +15,7 @@ use crate::error::BeaconError;
 use crate::genomic::G_VARIANT_PARAMETERS;
 use crate::individuals::Selection;
 use crate::request::BeaconRequest;
-use crate::response::{granularity_name, response_meta};
+use crate::response::response_meta;
 use crate::state::AppState;
 use crate::{collections, framework, g_variants, individuals};
 
@@ -24,7 +25,7 @@ pub enum Input {
     Body(Bytes),
 }
 
-fn json(result: Result<Value, BeaconError>, app: &AppState) -> Response {
+pub fn json(result: Result<Value, BeaconError>, app: &AppState) -> Response {
     match result {
         Ok(value) => Json(value).into_response(),
         Err(error) => error.with_beacon(&app.beacon.id).into_response(),
@@ -72,7 +73,7 @@ pub async fn entry_get(
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Response {
-    entry(&app, &path, &headers, Input::Query(query))
+    entry(&app, &path, &headers, Input::Query(query)).await
 }
 
 pub async fn entry_post(
@@ -81,7 +82,7 @@ pub async fn entry_post(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    entry(&app, &path, &headers, Input::Body(body))
+    entry(&app, &path, &headers, Input::Body(body)).await
 }
 
 /// Parameters each kind of endpoint accepts besides the common ones.
@@ -103,46 +104,63 @@ fn parse(input: Input, entity: EntryType) -> Result<BeaconRequest, BeaconError> 
     }
 }
 
+/// The entry type a path is about and the entry type it returns (`/g_variants/{id}/individuals`
+/// is about variants and returns individuals).
+pub fn entry_types_of(path: &str) -> Result<(EntryType, EntryType), BeaconError> {
+    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    let entity = entities::by_path(segments[0])
+        .ok_or_else(|| BeaconError::not_found("no such endpoint; see /map for the endpoints of this beacon"))?;
+    let returned = match segments.get(2).and_then(|s| entities::by_path(s)) {
+        Some(related) => related,
+        None if segments.len() > 2 => return Err(BeaconError::not_found(format!("no endpoint {path:?}"))),
+        None => entity,
+    };
+    Ok((entity, returned))
+}
+
+/// Parses the request of an entry path.
+pub fn parse_request(path: &str, input: Input) -> Result<BeaconRequest, BeaconError> {
+    let (_, returned) = entry_types_of(path)?;
+    parse(input, returned)
+}
+
 /// Dispatches `/{entry}[/{id}[/{related}]]`.
-pub fn entry(app: &AppState, path: &str, headers: &HeaderMap, input: Input) -> Response {
+pub async fn entry(app: &AppState, path: &str, headers: &HeaderMap, input: Input) -> Response {
     let authorization = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok());
-    let result = (|| {
-        let caller = app.caller(authorization)?;
-        let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
-        let entity = entities::by_path(segments[0])
-            .ok_or_else(|| BeaconError::not_found("no such endpoint; see /map for the endpoints of this beacon"))?;
-        // Parameters of related endpoints are those of the entries they return.
-        let returned = match segments.get(2).and_then(|s| entities::by_path(s)) {
-            Some(related) => related,
-            None if segments.len() > 2 => return Err(BeaconError::not_found(format!("no endpoint {path:?}"))),
-            None => entity,
-        };
-        let request = parse(input, returned)?;
-        tokio::task::block_in_place(|| match (entity, &segments[1..]) {
-            (e, []) if e == GENOMIC_VARIANT => g_variants::search(app, &caller, &request, None, None),
-            (e, [id]) if e == GENOMIC_VARIANT => g_variants::search(app, &caller, &request, None, Some(id)),
-            (e, [id, "individuals"]) if e == GENOMIC_VARIANT => {
-                individuals::search(app, &caller, &request, None, Selection::Carriers(id))
-            }
-            (e, []) if e == INDIVIDUAL => individuals::search(app, &caller, &request, None, Selection::Filtered),
-            (e, [id]) if e == INDIVIDUAL => individuals::search(app, &caller, &request, None, Selection::One(id)),
-            (e, []) if e == DATASET || e == COHORT => collections::list(app, &caller, &request, e, None),
-            (e, [id]) if e == DATASET || e == COHORT => collections::list(app, &caller, &request, e, Some(id)),
-            (e, [id, "g_variants"]) if e == DATASET => g_variants::search(app, &caller, &request, Some(id), None),
-            (e, [id, "individuals"]) if e == DATASET || e == COHORT => {
-                individuals::search(app, &caller, &request, Some(id), Selection::Filtered)
-            }
-            // Entry types the node does not hold, and relations it has no data for: a valid empty answer.
-            (_, [] | [_] | [_, _]) => Ok(nothing(app, returned, &request)),
-            _ => Err(BeaconError::not_found(format!("no endpoint {path:?}"))),
-        })
-    })();
+    let result = match app.caller(authorization).await {
+        Ok(caller) => parse_request(path, input)
+            .and_then(|request| tokio::task::block_in_place(|| answer(app, &caller, path, &request))),
+        Err(e) => Err(e),
+    };
     json(result, app)
+}
+
+/// Answers a parsed request for an entry path.
+pub fn answer(app: &AppState, caller: &Caller, path: &str, request: &BeaconRequest) -> Result<Value, BeaconError> {
+    let (entity, returned) = entry_types_of(path)?;
+    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    match (entity, &segments[1..]) {
+        (e, []) if e == GENOMIC_VARIANT => g_variants::search(app, caller, request, None, None),
+        (e, [id]) if e == GENOMIC_VARIANT => g_variants::search(app, caller, request, None, Some(id)),
+        (e, [id, "individuals"]) if e == GENOMIC_VARIANT => {
+            individuals::search(app, caller, request, None, Selection::Carriers(id))
+        }
+        (e, []) if e == INDIVIDUAL => individuals::search(app, caller, request, None, Selection::Filtered),
+        (e, [id]) if e == INDIVIDUAL => individuals::search(app, caller, request, None, Selection::One(id)),
+        (e, []) if e == DATASET || e == COHORT => collections::list(app, caller, request, e, None),
+        (e, [id]) if e == DATASET || e == COHORT => collections::list(app, caller, request, e, Some(id)),
+        (e, [id, "g_variants"]) if e == DATASET => g_variants::search(app, caller, request, Some(id), None),
+        (e, [id, "individuals"]) if e == DATASET || e == COHORT => {
+            individuals::search(app, caller, request, Some(id), Selection::Filtered)
+        }
+        // Entry types the node does not hold, and relations it has no data for: a valid empty answer.
+        (_, [] | [_] | [_, _]) => Ok(nothing(app, returned, request)),
+        _ => Err(BeaconError::not_found(format!("no endpoint {path:?}"))),
+    }
 }
 
 /// A boolean `exists: false` answer for entries this node does not hold.
 fn nothing(app: &AppState, entity: EntryType, request: &BeaconRequest) -> Value {
     let meta = response_meta(&app.beacon, entity, oresund_access::Granularity::Boolean, request);
-    debug_assert_eq!(granularity_name(oresund_access::Granularity::Boolean), "boolean");
     serde_json::json!({"meta": meta, "responseSummary": {"exists": false}})
 }

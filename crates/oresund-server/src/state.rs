@@ -102,9 +102,9 @@ pub fn token_authenticator(config: &NodeConfig) -> TokenAuthenticator {
 
 impl AppState {
     /// Authenticates the request's `Authorization` header.
-    pub fn caller(&self, authorization: Option<&str>) -> Result<Caller, BeaconError> {
+    pub async fn caller(&self, authorization: Option<&str>) -> Result<Caller, BeaconError> {
         let bearer = oresund_access::authenticator::bearer_token(authorization)
             .map_err(|e| BeaconError::unauthorized(e.to_string()))?;
-        self.auth.authenticate(bearer).map_err(|e| BeaconError::unauthorized(e.to_string()))
+        self.auth.authenticate(bearer).await.map_err(|e| BeaconError::unauthorized(e.to_string()))
     }
 }

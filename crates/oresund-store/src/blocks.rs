@@ -176,6 +176,30 @@ impl<'a> BlockView<'a> {
     pub fn lower_bound(&self, pos: u64) -> usize {
         partition_point(self.n, |i| self.pos(i) < pos)
     }
+
+    /// Where slot `i`'s entry lies in the encoded block: a store that can read part of a stored
+    /// value (PostgreSQL `substring` on an uncompressed bytea) fetches only these bytes for a
+    /// single-variant lookup, and reads them back with [`block_of_one`].
+    pub fn entry_span(&self, i: usize) -> Result<std::ops::Range<usize>> {
+        if i >= self.n {
+            return Err(corrupt("slot out of range"));
+        }
+        let payload_start = 5 + 8 * self.n;
+        let start = if i == 0 { 0 } else { u32_at(self.ends, i - 1) as usize };
+        let end = u32_at(self.ends, i) as usize;
+        Ok(payload_start + start..payload_start + end)
+    }
+}
+
+/// A block holding one entry, from the bytes [`BlockView::entry_span`] delimits and its position.
+pub fn block_of_one(pos: u64, entry: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(13 + entry.len());
+    out.push(VERSION);
+    out.extend_from_slice(&1u32.to_le_bytes());
+    out.extend_from_slice(&(pos as u32).to_le_bytes());
+    out.extend_from_slice(&(entry.len() as u32).to_le_bytes());
+    out.extend_from_slice(entry);
+    out
 }
 
 fn take<'a>(bytes: &mut &'a [u8], n: usize) -> Result<&'a [u8]> {
@@ -373,6 +397,8 @@ mod tests {
         assert_eq!(view.find(e.pos, "A", "C").unwrap(), Some(3));
         assert_eq!(view.find(e.pos, "A", "T").unwrap(), None);
         assert_eq!(view.lower_bound(e.pos), 3);
+        let one = block_of_one(e.pos, &bytes[view.entry_span(3).unwrap()]);
+        assert_eq!(BlockView::parse(&one).unwrap().entry(0).unwrap(), e);
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Where a node keeps what it knows: the catalog (datasets, individuals, files) and the variant
 //! index (per variant and file, who carries it), behind [`NodeStore`] so that the embedded SQLite
-//! backend and a PostgreSQL one pass the same tests.
+//! backend ([`sqlite`]) and the PostgreSQL one ([`postgres`]) pass the same tests
+//! (`tests/storage.rs`).
 //!
 //! Writes happen in an [`IngestTransaction`]: everything an ingest adds becomes visible at once on
 //! `commit`, or not at all (a crash or `kill -9` rolls back).
@@ -8,6 +9,7 @@
 pub mod blocks;
 pub mod error;
 pub mod model;
+pub mod postgres;
 pub mod sqlite;
 
 pub use error::{Result, StoreError};
@@ -63,6 +65,26 @@ pub trait NodeStore: Send + Sync {
     /// Re-points archive objects at new headers, all or none (key rotation). Fails with
     /// [`StoreError::Conflict`] if an object no longer has the header the switch expects.
     fn switch_archive_headers(&self, switches: &[HeaderSwitch]) -> Result<()>;
+
+    /// Excludes every other writer (ingest, archive gc, key rotation) of this store, in any
+    /// process on any machine, until the returned lock is dropped; fails at once with
+    /// [`StoreError::Busy`] if another holds it. `None`: the store has no shared lock (the
+    /// embedded store lives in one node directory, whose lock file is enough).
+    fn lock_writers(&self) -> Result<Option<WriterLock>> {
+        Ok(None)
+    }
+}
+
+/// A store-wide writer lock; released when dropped (or when its process dies).
+pub struct WriterLock {
+    _held: Box<dyn Send>,
+}
+
+impl WriterLock {
+    /// A lock held for as long as `held` lives (its drop releases it).
+    pub fn new(held: impl Send + 'static) -> Self {
+        WriterLock { _held: Box::new(held) }
+    }
 }
 
 /// An ingest in progress. Dropping it without [`IngestTransaction::commit`] discards everything.

@@ -1,9 +1,8 @@
 //! `archive gc`: remove objects no catalog row refers to — left by an ingest or a key rotation
-//! that was killed before it finished — and uploads such a kill left incomplete. Runs under the ingest lock, so an ingest that is writing
+//! that was killed before it finished — and uploads such a kill left incomplete. Runs under the writer lock (`writer_lock.rs`), so an ingest that is writing
 //! objects it has not yet committed is never in progress meanwhile.
 
 use std::collections::HashSet;
-use std::fs::File;
 
 use crate::NodeError;
 use crate::node::Node;
@@ -20,11 +19,7 @@ pub struct GcSummary {
 impl Node {
     /// Finds (and unless `dry_run`, removes) unreferenced archive objects.
     pub fn archive_gc(&self, dry_run: bool) -> Result<GcSummary, NodeError> {
-        let lock_path = self.layout.ingest_lock();
-        let lock = File::create(&lock_path).map_err(|e| NodeError::io(&lock_path, e))?;
-        if lock.try_lock().is_err() {
-            return Err(NodeError::Busy(lock_path));
-        }
+        let _writer = self.lock_writers()?;
         let referenced: HashSet<String> =
             self.store.archive_objects()?.into_iter().flat_map(|o| [o.header_path, o.body_path]).collect();
         let objects = self.archive()?;

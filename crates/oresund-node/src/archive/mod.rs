@@ -20,7 +20,9 @@ pub mod export;
 pub mod gc;
 pub mod index;
 pub mod ingest;
+pub mod location;
 pub mod rotate;
+pub mod s3;
 pub mod store;
 pub mod verify;
 
@@ -142,7 +144,7 @@ pub fn discard(objects: &ObjectArchive, stored: &[&StoredObject]) {
 impl Node {
     /// The archive's object store.
     pub fn archive(&self) -> Result<ObjectArchive, ArchiveError> {
-        ObjectArchive::open_local(&self.config.archive.location(self.layout.root()))
+        crate::backend::open_archive(self.layout.root(), &self.config.archive)
     }
 
     /// Where the node's key pair is kept.

@@ -18,8 +18,6 @@
 //! added to the old key in between). Old headers left by an interruption are removed by
 //! `archive gc`. The ingest lock is held throughout, so no ingest adds objects meanwhile.
 
-use std::fs::File;
-
 use oresund_c4gh::{Header, SecretKey, reencrypt_header};
 use oresund_store::HeaderSwitch;
 
@@ -48,11 +46,7 @@ impl Node {
     /// Rotates the node key (see the module documentation). `passphrase` unlocks the current
     /// key, and seals the new one if given.
     pub fn rotate_keys(&self, passphrase: Option<&[u8]>) -> Result<RotationSummary, NodeError> {
-        let lock_path = self.layout.ingest_lock();
-        let lock = File::create(&lock_path).map_err(|e| NodeError::io(&lock_path, e))?;
-        if lock.try_lock().is_err() {
-            return Err(NodeError::Busy(lock_path));
-        }
+        let _writer = self.lock_writers()?;
         let files = self.key_files();
         let pending = files.pending();
         if !files.secret_exists() {

@@ -1,9 +1,11 @@
 //! The archive's object store, behind a synchronous API.
 //!
 //! Everything goes through `object_store` on an `Arc<dyn ObjectStore>` and object paths, so the
-//! code that serves a local directory today serves S3 later (issue 7). `object_store` is async;
-//! the node library is synchronous, so each [`ObjectArchive`] owns a small current-thread tokio
-//! runtime and blocks on it. Large objects stream both ways in chunks, in constant memory.
+//! same code serves a local directory and an S3 bucket ([`ObjectArchive::open_s3`], see `s3.rs`).
+//! `object_store` is async; the node library is synchronous, so each [`ObjectArchive`] owns a
+//! small current-thread tokio runtime and blocks on it. Large objects stream both ways in chunks,
+//! in constant memory: uploads of more than one 8 MiB part become multipart uploads, reads are
+//! ranged GETs of 4 MiB.
 
 use std::io::{self, Read, Write};
 use std::ops::Range;
@@ -15,11 +17,14 @@ use futures_util::StreamExt;
 use object_store::buffered::BufWriter;
 use object_store::local::LocalFileSystem;
 use object_store::path::Path as ObjectPath;
+use object_store::prefix::PrefixStore;
 use object_store::{ObjectStore, ObjectStoreExt, PutMode, PutOptions, PutPayload};
 use tokio::io::AsyncWriteExt;
 use tokio::runtime::Runtime;
 
 use crate::archive::error::ArchiveError;
+use crate::archive::location::S3Location;
+use crate::archive::s3::{self, S3Credentials, SharedS3};
 
 /// Bytes fetched per ranged read when streaming an object.
 const READ_CHUNK: u64 = 4 << 20;
@@ -32,6 +37,8 @@ pub struct ObjectArchive {
     runtime: Runtime,
     /// The directory of a local archive (for [`ObjectArchive::abandoned_uploads`]).
     local_dir: Option<PathBuf>,
+    /// The client and key prefix of an S3 archive (for [`ObjectArchive::abandoned_uploads`]).
+    s3: Option<(SharedS3, String)>,
 }
 
 /// Size of a stored object, or that there is none.
@@ -59,10 +66,28 @@ impl ObjectArchive {
         Ok(archive)
     }
 
+    /// An archive in an S3 bucket, under the location's prefix.
+    pub fn open_s3(
+        location: &S3Location,
+        credentials: &S3Credentials,
+        connections: usize,
+    ) -> Result<Self, ArchiveError> {
+        let client: SharedS3 = Arc::new(s3::client(location, credentials, connections)?);
+        let store: Arc<dyn ObjectStore> = if location.prefix.is_empty() {
+            client.clone()
+        } else {
+            Arc::new(PrefixStore::new(client.clone(), location.prefix.as_str()))
+        };
+        // The S3 client needs the runtime's I/O and timer drivers (the local store does not).
+        let runtime =
+            tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(ArchiveError::Runtime)?;
+        Ok(ObjectArchive { store, runtime, local_dir: None, s3: Some((client, location.prefix.clone())) })
+    }
+
     /// An archive over any object store.
     pub fn new(store: Arc<dyn ObjectStore>) -> Result<Self, ArchiveError> {
         let runtime = tokio::runtime::Builder::new_current_thread().build().map_err(ArchiveError::Runtime)?;
-        Ok(ObjectArchive { store, runtime, local_dir: None })
+        Ok(ObjectArchive { store, runtime, local_dir: None, s3: None })
     }
 
     /// Stores a small object whole; fails if `path` already exists (names are never reused).
@@ -143,12 +168,28 @@ impl ObjectArchive {
 }
 
 impl ObjectArchive {
-    /// Staging files of uploads a killed process never completed, with their sizes (and removes
-    /// them unless `dry_run`). `object_store` writes a local object to `<name>#<n>` and renames
-    /// it when complete, and lists only complete objects, so these are found on the file system;
-    /// on S3 the bucket's lifecycle rule for incomplete multipart uploads does this job. Only
-    /// call this when no upload can be running (under the ingest lock).
+    /// Uploads a killed process never completed (and removes them unless `dry_run`), with their
+    /// sizes where known. `object_store` writes a local object to `<name>#<n>` and renames it
+    /// when complete, and lists only complete objects, so these are found on the file system; on
+    /// S3 they are the incomplete multipart uploads under the archive's prefix (size 0: S3 does
+    /// not report it in the listing). Only call this when no upload can be running (under the
+    /// writer lock).
     pub fn abandoned_uploads(&self, dry_run: bool) -> Result<Vec<(String, u64)>, ArchiveError> {
+        if let Some((client, prefix)) = &self.s3 {
+            let listed = if prefix.is_empty() { String::new() } else { format!("{prefix}/") };
+            return self.runtime.block_on(async {
+                let mut found = Vec::new();
+                for upload in s3::incomplete_uploads(client, &listed).await? {
+                    if !dry_run {
+                        s3::abort(client, &upload).await?;
+                    }
+                    let name = upload.key.strip_prefix(&listed).unwrap_or(&upload.key);
+                    found.push((format!("{name} (incomplete upload)"), 0));
+                }
+                found.sort();
+                Ok(found)
+            });
+        }
         let Some(root) = &self.local_dir else { return Ok(Vec::new()) };
         fn io(path: &Path) -> impl FnOnce(std::io::Error) -> ArchiveError + '_ {
             move |error| ArchiveError::Io { path: path.to_path_buf(), error }

@@ -1,9 +1,12 @@
 //! `oresund serve`.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use clap::Args;
 use oresund_node::Node;
+use oresund_node::config::NetworkConfig;
+use oresund_server::network::Network;
 
 /// Serve the node over HTTP: the GA4GH Beacon v2 API until Ctrl-C.
 ///
@@ -25,6 +28,10 @@ pub struct ServeArgs {
     /// Public base URL used in links and dataset URLs (default: [server] base_url, else http://LISTEN).
     #[arg(long)]
     pub base_url: Option<String>,
+    /// Peers file (`[[peers]]` with id, country, url, secret): this node also answers network
+    /// queries (`/network/…`) by asking its peers. Default: the `[network]` section of oresund.toml.
+    #[arg(long)]
+    pub peers: Option<PathBuf>,
     /// Also stop when standard input closes: for supervisors (and tests) that want the server
     /// to end with them.
     #[arg(long, hide = true)]
@@ -45,10 +52,27 @@ pub fn run(args: ServeArgs, quiet: bool) -> anyhow::Result<()> {
             .or_else(|| node.config.server.base_url.clone())
             .unwrap_or_else(|| format!("http://{address}"));
         let node_id = node.config.node_id.clone();
+        let country = node.config.country.clone();
+        let network_config = match &args.peers {
+            Some(path) => Some(NetworkConfig::load(path)?),
+            None => Some(node.config.network.clone()).filter(|n| !n.peers.is_empty()),
+        };
         let state = oresund_server::state_for(node, base_url.clone());
+        let network = network_config
+            .map(|config| Network::new(&config, node_id.clone(), country, Some(state.clone()), state.beacon.clone()))
+            .transpose()
+            .map_err(|e| anyhow::anyhow!(e))?
+            .map(Arc::new);
         if !quiet {
+            let peers = network.as_ref().map_or(0, |n| n.peers.len());
             eprintln!("node {node_id} serving the Beacon v2 API at {base_url} (Ctrl-C stops)");
+            if peers > 0 {
+                eprintln!(
+                    "  network queries at {base_url}/network/… and the portal at {base_url}/portal/ ({peers} peers)"
+                );
+            }
         }
+        let router = oresund_server::router(state, network);
         let until_stdin_closes = args.until_stdin_closes;
         let shutdown = async move {
             let stdin_closed = async {
@@ -64,7 +88,7 @@ pub fn run(args: ServeArgs, quiet: bool) -> anyhow::Result<()> {
                 _ = stdin_closed => {}
             }
         };
-        oresund_server::serve(state, listener, shutdown).await?;
+        oresund_server::serve(router, listener, shutdown).await?;
         if !quiet {
             eprintln!("node {node_id} stopped");
         }

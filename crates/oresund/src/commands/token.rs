@@ -29,6 +29,10 @@ pub enum TokenCommand {
         /// A dataset this user may see at the CONTROLLED tier (repeat for several).
         #[arg(long = "controlled", value_name = "DATASET")]
         controlled: Vec<String>,
+        /// Register a token read from standard input instead of making one (the same token on
+        /// several nodes of a network).
+        #[arg(long)]
+        token_stdin: bool,
     },
     /// List token holders (never the tokens).
     List { node_dir: PathBuf },
@@ -42,17 +46,29 @@ pub enum TokenCommand {
 
 pub fn run(args: TokenArgs) -> anyhow::Result<()> {
     match args.command {
-        TokenCommand::Add { node_dir, user, registered, controlled } => {
+        TokenCommand::Add { node_dir, user, registered, controlled, token_stdin } => {
             let mut config = NodeConfig::load(&node_dir)?;
-            let mut secret = [0u8; 32];
-            getrandom::fill(&mut secret).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
-            let token: String = secret.iter().map(|b| format!("{b:02x}")).collect();
+            let token = if token_stdin {
+                let mut line = String::new();
+                std::io::stdin().read_line(&mut line)?;
+                let token = line.trim().to_string();
+                anyhow::ensure!(token.len() >= 32, "a token must be at least 32 characters");
+                token
+            } else {
+                let mut secret = [0u8; 32];
+                getrandom::fill(&mut secret).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
+                secret.iter().map(|b| format!("{b:02x}")).collect()
+            };
             let sha256 = oresund_access::authenticator::token_sha256(&token);
             config.beacon.tokens.push(TokenConfig { sha256, user: user.clone(), registered, controlled });
             config.validate().map_err(|e| anyhow::anyhow!(e))?;
             config.save(&node_dir)?;
-            eprintln!("token for {user} (shown once; a running `serve` picks it up on restart):");
-            println!("{token}");
+            if token_stdin {
+                eprintln!("token registered for {user} (a running `serve` picks it up on restart)");
+            } else {
+                eprintln!("token for {user} (shown once; a running `serve` picks it up on restart):");
+                println!("{token}");
+            }
         }
         TokenCommand::List { node_dir } => {
             let config = NodeConfig::load(&node_dir)?;

@@ -248,3 +248,165 @@ pub fn beacon_schema_errors(target: &[&str], document: &serde_json::Value) -> Op
         ),
     }
 }
+
+/// The scale backend's services for a test: a fresh PostgreSQL database and a fresh S3 bucket on
+/// the servers `bash .ci/run` starts (found through `ORESUND_TEST_*`). Missing services fail the
+/// test — they are never skipped. The database is dropped afterwards.
+pub struct ScaleServices {
+    /// `postgres://…/DB` without a password (it is in `PGPASSWORD`, which children inherit).
+    pub catalog: String,
+    /// `s3://BUCKET?endpoint=…`.
+    pub archive: String,
+    pub endpoint: String,
+    pub bucket: String,
+    admin: String,
+    database: String,
+}
+
+/// An `ORESUND_TEST_*` variable, or a failure saying how to get the services.
+pub fn service_env(name: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| {
+        panic!("{name} is not set: this test needs PostgreSQL and S3; run bash .ci/run, which starts them")
+    })
+}
+
+impl ScaleServices {
+    pub fn new() -> ScaleServices {
+        use std::sync::atomic::{AtomicU32, Ordering};
+        static COUNTER: AtomicU32 = AtomicU32::new(0);
+        let admin = service_env("ORESUND_TEST_POSTGRES_URL");
+        let endpoint = service_env("ORESUND_TEST_S3_ENDPOINT");
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
+        let unique = format!("{}-{}-{nanos}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed));
+        let database = format!("oresund_e2e_{}", unique.replace('-', "_"));
+        let bucket = format!("e2e-{unique}");
+        s3_request("PUT", &format!("{endpoint}/{bucket}"));
+        // Last, so that no database is left behind by a failure above.
+        sh(&format!("psql -qX '{admin}' -c 'CREATE DATABASE {database}'"));
+        let (base, query) = admin.split_once('?').map_or((admin.as_str(), ""), |(b, q)| (b, q));
+        let base = base.rsplit_once('/').map_or(base, |(b, _)| b);
+        let catalog =
+            if query.is_empty() { format!("{base}/{database}") } else { format!("{base}/{database}?{query}") };
+        let archive = format!("s3://{bucket}?endpoint={endpoint}");
+        ScaleServices { catalog, archive, endpoint, bucket, admin, database }
+    }
+
+    /// `oresund` with the S3 keys in the standard AWS variables (as an operator would run it).
+    pub fn oresund(&self) -> Command {
+        let mut command = oresund();
+        command
+            .env("AWS_ACCESS_KEY_ID", service_env("ORESUND_TEST_S3_ACCESS_KEY_ID"))
+            .env("AWS_SECRET_ACCESS_KEY", service_env("ORESUND_TEST_S3_SECRET_ACCESS_KEY"));
+        command
+    }
+
+    /// A node initialised on this database and bucket. Its `oresund.toml` then names the
+    /// `ORESUND_TEST_S3_*` variables as the key variables (`[archive] access_key_id_env`), so every
+    /// later command (and the shared helpers) find the keys without extra environment.
+    pub fn node(&self, node_id: &str, country: &str) -> TestNode {
+        let tmp = tempfile::tempdir().expect("temp dir");
+        let dir = tmp.path().join("node");
+        let out = self
+            .oresund()
+            .args(["init", dir.to_str().unwrap(), "--node-id", node_id, "--country", country, "--reference"])
+            .arg(cohort("reference.fa.gz"))
+            .arg("--hpo")
+            .arg(hpo())
+            .args(["--catalog", &self.catalog, "--archive", &self.archive])
+            .stdin(Stdio::null())
+            .output()
+            .expect("the oresund binary runs");
+        assert!(out.status.success(), "scale init failed:\n{}", String::from_utf8_lossy(&out.stderr));
+        let config = dir.join("oresund.toml");
+        let text = std::fs::read_to_string(&config).unwrap().replace(
+            "[archive]\n",
+            "[archive]\naccess_key_id_env = \"ORESUND_TEST_S3_ACCESS_KEY_ID\"\n\
+             secret_access_key_env = \"ORESUND_TEST_S3_SECRET_ACCESS_KEY\"\n",
+        );
+        std::fs::write(&config, text).unwrap();
+        TestNode { tmp, dir }
+    }
+
+    /// Every object key in the bucket (S3 ListObjectsV2, all pages).
+    pub fn bucket_keys(&self) -> Vec<String> {
+        let mut keys = Vec::new();
+        let mut token = String::new();
+        loop {
+            let mut url = format!("{}/{}?list-type=2", self.endpoint, self.bucket);
+            if !token.is_empty() {
+                url.push_str(&format!(
+                    "&continuation-token={}",
+                    token.replace('+', "%2B").replace('/', "%2F").replace('=', "%3D")
+                ));
+            }
+            let xml = s3_request("GET", &url);
+            keys.extend(xml_values(&xml, "Key"));
+            match xml_values(&xml, "NextContinuationToken").into_iter().next() {
+                Some(next) if xml.contains("<IsTruncated>true</IsTruncated>") => token = next,
+                _ => break,
+            }
+        }
+        keys.sort();
+        keys
+    }
+
+    /// Incomplete multipart uploads in the bucket, as (key, upload id).
+    pub fn incomplete_uploads(&self) -> Vec<(String, String)> {
+        let xml = s3_request("GET", &format!("{}/{}?uploads=", self.endpoint, self.bucket));
+        xml_values(&xml, "Key").into_iter().zip(xml_values(&xml, "UploadId")).collect()
+    }
+
+    /// Starts a multipart upload of `key` and sends one part, leaving it incomplete (what a
+    /// killed upload of a large body leaves).
+    pub fn abandon_upload(&self, key: &str) {
+        let xml = s3_request("POST", &format!("{}/{}/{key}?uploads=", self.endpoint, self.bucket));
+        let id = xml_values(&xml, "UploadId").into_iter().next().expect("an upload id");
+        let part = format!("{}/{}/{key}?partNumber=1&uploadId={id}", self.endpoint, self.bucket);
+        s3_request_with_body("PUT", &part, &vec![7u8; 6 << 20]);
+    }
+}
+
+impl Drop for ScaleServices {
+    fn drop(&mut self) {
+        let _ = Command::new("psql")
+            .args(["-qX", &self.admin, "-c", &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.database)])
+            .output();
+    }
+}
+
+/// A signed S3 request with curl (SigV4), returning the body; asserts success.
+pub fn s3_request(method: &str, url: &str) -> String {
+    s3_request_with_body(method, url, &[])
+}
+
+fn s3_request_with_body(method: &str, url: &str, body: &[u8]) -> String {
+    let user = format!(
+        "{}:{}",
+        service_env("ORESUND_TEST_S3_ACCESS_KEY_ID"),
+        service_env("ORESUND_TEST_S3_SECRET_ACCESS_KEY")
+    );
+    let mut curl = Command::new("curl");
+    curl.args(["-sS", "--fail-with-body", "--aws-sigv4", "aws:amz:us-east-1:s3", "--user", &user]);
+    // A body goes as an upload file: curl signs its hash (a --data body is signed differently).
+    let body_file = tempfile::NamedTempFile::new().expect("temp file");
+    if body.is_empty() {
+        curl.args(["-X", method]);
+    } else {
+        std::fs::write(body_file.path(), body).unwrap();
+        curl.arg("-T").arg(body_file.path());
+    }
+    let out = curl.arg(url).stdin(Stdio::null()).output().expect("curl runs");
+    assert!(
+        out.status.success(),
+        "S3 {method} {url} failed: {}{}",
+        String::from_utf8_lossy(&out.stderr),
+        String::from_utf8_lossy(&out.stdout)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The text of every `<tag>…</tag>` in an S3 XML answer.
+pub fn xml_values(xml: &str, tag: &str) -> Vec<String> {
+    let (open, close) = (format!("<{tag}>"), format!("</{tag}>"));
+    xml.split(&open).skip(1).filter_map(|rest| rest.split_once(&close).map(|(v, _)| v.replace("&amp;", "&"))).collect()
+}

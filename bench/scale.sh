@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Scale backend benchmark (issue 7): the same cohort and queries on an embedded node and on a
+# PostgreSQL + S3 node, in one run: ingest wall time, in-process single-variant and 1 Mb region
+# latency (examples/query_latency), and Beacon throughput of one vs two `serve` processes over
+# the same PostgreSQL and S3 under `wrk`.
+#
+#   bench/scale.sh [COHORT_DIR]      (default bench-data, the 5,000-sample cohort)
+#
+# Needs the services `.ci/run` starts, found the same way as the tests: ORESUND_TEST_POSTGRES_URL
+# (+ PGPASSWORD), ORESUND_TEST_S3_ENDPOINT, ORESUND_TEST_S3_ACCESS_KEY_ID / _SECRET_ACCESS_KEY.
+# Everything runs on this machine: PostgreSQL, SeaweedFS, the servers and wrk share its cores.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+data=${1:-bench-data}
+shared=${SHARED:-../shared}
+for var in ORESUND_TEST_POSTGRES_URL ORESUND_TEST_S3_ENDPOINT ORESUND_TEST_S3_ACCESS_KEY_ID ORESUND_TEST_S3_SECRET_ACCESS_KEY; do
+  [ -n "${!var:-}" ] || { echo "$var is not set: start PostgreSQL and S3 as bash .ci/run does" >&2; exit 1; }
+done
+cargo build --release -q -p oresund
+cargo build --release -q -p oresund-node --example query_latency
+bin=$PWD/target/release/oresund
+work=$(mktemp -d)
+run_id="bench_$(date +%s)"
+export AWS_ACCESS_KEY_ID=$ORESUND_TEST_S3_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY=$ORESUND_TEST_S3_SECRET_ACCESS_KEY
+cleanup() {
+  kill $(jobs -p) 2>/dev/null || true
+  psql -qX "$ORESUND_TEST_POSTGRES_URL" -c "DROP DATABASE IF EXISTS $run_id WITH (FORCE)" || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+psql -qX "$ORESUND_TEST_POSTGRES_URL" -c "CREATE DATABASE $run_id"
+bucket=${run_id//_/-}
+curl -sf --aws-sigv4 "aws:amz:us-east-1:s3" --user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" -X PUT "$ORESUND_TEST_S3_ENDPOINT/$bucket"
+catalog="${ORESUND_TEST_POSTGRES_URL%/*}/$run_id"
+archive="s3://$bucket?endpoint=$ORESUND_TEST_S3_ENDPOINT"
+
+echo "machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p'), $(date -u +%Y-%m-%dT%H:%MZ)"
+echo "PostgreSQL $(psql -AtX "$ORESUND_TEST_POSTGRES_URL" -c 'SHOW server_version' | cut -d' ' -f1), SeaweedFS $(weed version 2>/dev/null | awk '{print $3}'), $(wrk --version 2>&1 | head -1 | cut -d' ' -f1-2)"
+echo "input: $data/DK.vcf.gz, $(zcat "$data/DK.vcf.gz" | grep -m1 '^#CHROM' | awk '{print NF-9}') samples, $(stat -c %s "$data/DK.vcf.gz") bytes"
+init() { "$bin" init -q "$work/$1" --node-id BENCH --country DK --reference "$data/reference.fa.gz" --hpo "$shared/ontologies/hp.obo.gz" "${@:2}"; }
+init embedded
+init scale --catalog "$catalog" --archive "$archive"
+for node in embedded scale; do
+  /usr/bin/time -f "ingest $node: %e s wall, %M KB peak RSS" \
+    "$bin" ingest -q "$work/$node" --dataset DK --individuals "$data/DK.individuals.tsv" "$data/DK.vcf.gz"
+done
+echo "PostgreSQL database: $(psql -AtX "$catalog" -c "SELECT pg_size_pretty(pg_database_size(current_database()))"), embedded node.db: $(du -h "$work/embedded/node.db" | cut -f1)"
+for node in embedded scale; do
+  echo "-- query latency, $node"
+  target/release/examples/query_latency "$work/$node" HP:0000707 20000 | grep -v '^node '
+done
+
+# Throughput: one vs two `serve` processes over the same PostgreSQL + S3 (the second with its
+# own copy of the node directory), a registered count query with a phenotype filter as in
+# bench/beacon.sh; the same total wrk connections either way.
+token=$("$bin" token add "$work/scale" --user bench --registered 2>/dev/null)
+cp -r "$work/scale" "$work/scale2"
+sleep 1000000 | "$bin" serve -q "$work/scale" --listen 127.0.0.1:7501 --until-stdin-closes &
+sleep 1000000 | "$bin" serve -q "$work/scale2" --listen 127.0.0.1:7502 --until-stdin-closes &
+sleep 2
+read -r pos ref alt < <(zcat "$data/DK.vcf.gz" | grep -v '^#' | awk 'NR>=2000 && $5 !~ /,/ && length($4)==1 && length($5)==1 {n=gsub(/0\/1|1\/1/,"&"); if (n>500) {print $2-1, $4, $5; exit}}')
+path="/g_variants?referenceName=22&start=$pos&referenceBases=$ref&alternateBases=$alt&requestedGranularity=count&filters=HP:0000707"
+for port in 7501 7502; do curl -sf -H "Authorization: Bearer $token" "http://127.0.0.1:$port$path" >/dev/null; done
+summary() { awk '/Requests\/sec/ {rps=$2} $1=="50%" {p50=$2} $1=="99%" {p99=$2} END {printf "%s requests/s, p50 %s, p99 %s", rps, p50, p99}' "$1"; }
+wrk -t2 -c16 -d10s --latency -H "Authorization: Bearer $token" "http://127.0.0.1:7501$path" > "$work/one.txt"
+echo "one serve process, wrk -t2 -c16: $(summary "$work/one.txt")"
+wrk -t1 -c8 -d10s --latency -H "Authorization: Bearer $token" "http://127.0.0.1:7501$path" > "$work/a.txt" &
+first=$!
+wrk -t1 -c8 -d10s --latency -H "Authorization: Bearer $token" "http://127.0.0.1:7502$path" > "$work/b.txt"
+wait "$first"
+total=$(awk '/Requests\/sec/ {s += $2} END {printf "%.0f", s}' "$work/a.txt" "$work/b.txt")
+echo "two serve processes, wrk -t1 -c8 each: $total requests/s in total ($(summary "$work/a.txt") | $(summary "$work/b.txt"))"

@@ -1,0 +1,34 @@
+//! The re-identification budget (after Raisaro et al., "Addressing Beacon re-identification
+//! attacks", JAMIA 2017). Shringarpure & Bustamante (AJHG 2015) showed that yes/no answers about
+//! a person's rare alleles reveal whether the person is in a beacon. Each answer that reports a
+//! carried allele therefore costs its carriers `-ln(1 - D)` with `D = (1 - f)^(2N)`: the surprise
+//! of that allele being present in N people at frequency f — large for rare alleles, near zero for
+//! common ones. Once answering would take any carrier past the budget, the answer is refused.
+
+/// Cost to each carrier of reporting an allele of frequency `f` among `n` individuals.
+pub fn cost(frequency: f64, n: u64) -> f64 {
+    if n == 0 || frequency <= 0.0 {
+        return 0.0;
+    }
+    let absent = (1.0 - frequency.min(1.0)).powf(2.0 * n as f64);
+    -(1.0 - absent).max(f64::MIN_POSITIVE).ln()
+}
+
+/// Default budget per (user, individual), in nats: about 20 answers on singletons.
+pub const DEFAULT_BUDGET: f64 = 10.0;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rare_alleles_cost_more_than_common_ones() {
+        let n = 500;
+        let singleton = cost(1.0 / (2.0 * n as f64), n);
+        let common = cost(0.3, n);
+        assert!((singleton - 0.4587).abs() < 1e-3, "{singleton}");
+        assert!(common < 1e-12);
+        assert!(cost(0.001, n) > cost(0.01, n));
+        assert_eq!(cost(0.0, n), 0.0);
+    }
+}

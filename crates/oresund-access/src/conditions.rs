@@ -1,0 +1,102 @@
+//! Visa `conditions` (Passport v1.2 §"Conditions"): a list of alternatives (OR), each a list of
+//! clauses (AND); a clause names a visa `type` and optionally `value`, `source` and `by`, each
+//! either `const:TEXT` (exact) or `pattern:GLOB` (`*` any run, `?` one character). A clause holds
+//! when another visa of the same passport matches it.
+
+use serde_json::Value;
+
+use crate::passport::Visa;
+
+/// Glob match with `*` and `?` (no escapes), on characters.
+fn glob(pattern: &str, text: &str) -> bool {
+    let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
+    let (mut pi, mut ti, mut star, mut mark) = (0, 0, None, 0);
+    while ti < t.len() {
+        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
+            pi += 1;
+            ti += 1;
+        } else if pi < p.len() && p[pi] == '*' {
+            star = Some(pi);
+            mark = ti;
+            pi += 1;
+        } else if let Some(s) = star {
+            pi = s + 1;
+            mark += 1;
+            ti = mark;
+        } else {
+            return false;
+        }
+    }
+    p[pi..].iter().all(|c| *c == '*')
+}
+
+fn field_matches(rule: Option<&str>, actual: Option<&str>) -> bool {
+    match (rule, actual) {
+        (None, _) => true,
+        (Some(_), None) => false,
+        (Some(rule), Some(actual)) => match (rule.strip_prefix("const:"), rule.strip_prefix("pattern:")) {
+            (Some(exact), _) => exact == actual,
+            (_, Some(pattern)) => glob(pattern, actual),
+            // Neither prefix: not a valid condition value, so it never matches.
+            _ => false,
+        },
+    }
+}
+
+fn clause_met(clause: &Value, visas: &[Visa]) -> bool {
+    let Some(kind) = clause["type"].as_str() else { return false };
+    visas.iter().any(|v| {
+        v.kind == kind
+            && field_matches(clause["value"].as_str(), Some(&v.value))
+            && field_matches(clause["source"].as_str(), Some(&v.source))
+            && field_matches(clause["by"].as_str(), v.by.as_deref())
+    })
+}
+
+/// Whether `conditions` (a list of lists of clauses) is met by `visas`.
+pub fn conditions_met(conditions: &Value, visas: &[Visa]) -> bool {
+    let Some(alternatives) = conditions.as_array() else { return false };
+    alternatives.iter().any(|all| all.as_array().is_some_and(|clauses| clauses.iter().all(|c| clause_met(c, visas))))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn visa(kind: &str, value: &str, by: Option<&str>) -> Visa {
+        Visa {
+            iss: "i".into(),
+            sub: "s".into(),
+            jti: None,
+            kind: kind.into(),
+            value: value.into(),
+            source: "https://ku.dk".into(),
+            by: by.map(str::to_string),
+            asserted: 0,
+            exp: 0,
+            conditions: None,
+        }
+    }
+
+    #[test]
+    fn or_of_ands_with_const_and_pattern() {
+        let visas = [
+            visa("AffiliationAndRole", "faculty@ku.dk", Some("so")),
+            visa("AcceptedTermsAndPolicies", "https://x/terms", None),
+        ];
+        let affiliated = json!([[{"type": "AffiliationAndRole", "value": "pattern:*@ku.dk", "by": "const:so"}]]);
+        assert!(conditions_met(&affiliated, &visas));
+        let both = json!([[{"type": "AffiliationAndRole", "value": "pattern:faculty@*"}, {"type": "AcceptedTermsAndPolicies", "value": "const:https://x/terms"}]]);
+        assert!(conditions_met(&both, &visas));
+        let elsewhere = json!([[{"type": "AffiliationAndRole", "value": "pattern:*@uu.se"}]]);
+        assert!(!conditions_met(&elsewhere, &visas));
+        let either = json!([[{"type": "AffiliationAndRole", "value": "pattern:*@uu.se"}], [{"type": "AcceptedTermsAndPolicies"}]]);
+        assert!(conditions_met(&either, &visas));
+        assert!(
+            !conditions_met(&json!([[{"type": "AffiliationAndRole", "value": "faculty@ku.dk"}]]), &visas),
+            "values need a prefix"
+        );
+        assert!(glob("a?c*", "abcdef") && !glob("a?c", "abcd") && glob("*", ""));
+    }
+}

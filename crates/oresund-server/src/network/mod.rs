@@ -1,0 +1,364 @@
+//! Federation: one Beacon question answered by every national node, merged.
+//!
+//! `GET|POST /network/{entry path}` on an aggregator (a node started with peers, or a portal)
+//! fans the query out to every peer concurrently — the caller's `Authorization` forwarded, the
+//! request signed with the pair's shared secret (see [`signature`]) — answers its own part
+//! in-process when it holds data, and merges ([`merge`]). A peer that is down, slow (beyond the
+//! configured timeout) or answers garbage yields a partial answer with its status.
+//!
+//! A node receiving a signed network query answers from its own data only, after checking the
+//! signature (401 otherwise), under its own tiers and small-count rule. The network never carries
+//! records: requested granularity is capped at `count` on both sides, so only aggregates cross a
+//! border.
+
+pub mod merge;
+pub mod signature;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::Json;
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{RawQuery, State};
+use axum::http::header::AUTHORIZATION;
+use axum::http::{HeaderMap, Method};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use oresund_access::Granularity;
+use oresund_node::config::{NetworkConfig, PeerConfig};
+use serde_json::{Value, json};
+
+use crate::error::BeaconError;
+use crate::request::BeaconRequest;
+use crate::response::{granularity_name, response_meta};
+use crate::routes::{Input, answer, entry_types_of, parse_request};
+use crate::state::{AppState, BeaconSettings};
+use merge::{NodeAnswer, merge};
+use signature::{PEER_HEADER, PeerAuthError, SIGNATURE_HEADER, Signed, TIMESTAMP_HEADER, unix_now};
+
+/// A node's (or portal's) place in the network.
+pub struct Network {
+    /// This node's id towards peers.
+    pub id: String,
+    pub country: String,
+    pub timeout: Duration,
+    pub peers: Vec<PeerConfig>,
+    /// The node's own data, when it has any (a portal has none).
+    pub local: Option<AppState>,
+    /// Identity used in the `meta` of merged answers.
+    pub beacon: Arc<BeaconSettings>,
+    client: reqwest::Client,
+}
+
+impl Network {
+    pub fn new(
+        config: &NetworkConfig,
+        id: String,
+        country: String,
+        local: Option<AppState>,
+        beacon: Arc<BeaconSettings>,
+    ) -> Result<Self, String> {
+        config.validate()?;
+        let client = reqwest::Client::builder()
+            .pool_max_idle_per_host(32)
+            .build()
+            .map_err(|e| format!("cannot create the HTTP client: {e}"))?;
+        Ok(Self {
+            id: config.id.clone().unwrap_or(id),
+            country,
+            timeout: Duration::from_millis(config.timeout_ms),
+            peers: config.peers.clone(),
+            local,
+            beacon,
+            client,
+        })
+    }
+}
+
+/// The `/network/…` routes.
+pub fn router(network: Arc<Network>) -> Router {
+    Router::new().route("/network/{*path}", get(network_get).post(network_post)).with_state(network)
+}
+
+async fn network_get(
+    State(network): State<Arc<Network>>,
+    uri: axum::http::Uri,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
+    handle(network, Method::GET, uri, headers, query, Bytes::new()).await
+}
+
+async fn network_post(
+    State(network): State<Arc<Network>>,
+    uri: axum::http::Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    handle(network, Method::POST, uri, headers, None, body).await
+}
+
+async fn handle(
+    network: Arc<Network>,
+    method: Method,
+    uri: axum::http::Uri,
+    headers: HeaderMap,
+    query: Option<String>,
+    body: Bytes,
+) -> Response {
+    let path = uri.path().strip_prefix("/network/").unwrap_or("").to_string();
+    let authorization = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    let result = if headers.contains_key(PEER_HEADER) {
+        let path_and_query = uri.path_and_query().map(|p| p.as_str().to_string()).unwrap_or_default();
+        answer_peer(&network, &method, &path, &path_and_query, &headers, &authorization, query, body).await
+    } else {
+        aggregate(&network, &method, &path, &authorization, query, body).await
+    };
+    match result {
+        Ok(value) => Json(value).into_response(),
+        Err(error) => error.with_beacon(&network.beacon.id).into_response(),
+    }
+}
+
+fn input(method: &Method, query: Option<String>, body: Bytes) -> Input {
+    if method == Method::POST { Input::Body(body) } else { Input::Query(query) }
+}
+
+/// Granularity of network answers: never records.
+fn capped(request: &BeaconRequest) -> Granularity {
+    request.granularity.unwrap_or(Granularity::Boolean).min(Granularity::Count)
+}
+
+/// A signed query from a peer: answered from this node's own data.
+#[allow(clippy::too_many_arguments)]
+async fn answer_peer(
+    network: &Network,
+    method: &Method,
+    path: &str,
+    path_and_query: &str,
+    headers: &HeaderMap,
+    authorization: &str,
+    query: Option<String>,
+    body: Bytes,
+) -> Result<Value, BeaconError> {
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let refuse = |e: PeerAuthError| BeaconError::unauthorized(format!("network query refused: {e}"));
+    let (Some(peer_id), Some(timestamp), Some(signature)) =
+        (header(PEER_HEADER), header(TIMESTAMP_HEADER), header(SIGNATURE_HEADER))
+    else {
+        return Err(refuse(PeerAuthError::Missing));
+    };
+    let peer = network
+        .peers
+        .iter()
+        .find(|p| p.id == peer_id)
+        .ok_or_else(|| refuse(PeerAuthError::UnknownPeer(peer_id.to_string())))?;
+    let signed = Signed { method: method.as_str(), path_and_query, body: &body, authorization };
+    signed.verify(&peer.secret, timestamp, unix_now(), signature).map_err(refuse)?;
+    let local =
+        network.local.as_ref().ok_or_else(|| BeaconError::not_found("this network portal holds no data of its own"))?;
+    if path == "info" {
+        return Ok(crate::framework::info(local));
+    }
+    let mut request = parse_request(path, input(method, query, body))?;
+    request.granularity = Some(capped(&request));
+    let caller = local.caller(Some(authorization).filter(|a| !a.is_empty())).await?;
+    tokio::task::block_in_place(|| answer(local, &caller, path, &request))
+}
+
+/// The query as forwarded: same path and parameters, granularity capped at count.
+fn forwarded(
+    method: &Method,
+    path: &str,
+    query: Option<&str>,
+    body: &Bytes,
+    granularity: Granularity,
+) -> (String, Bytes) {
+    let name = granularity_name(granularity);
+    if method == Method::POST {
+        let mut value: Value = serde_json::from_slice(body).unwrap_or_else(|_| json!({}));
+        if !value["query"].is_object() {
+            value["query"] = json!({});
+        }
+        value["query"]["requestedGranularity"] = json!(name);
+        return (format!("/network/{path}"), Bytes::from(value.to_string()));
+    }
+    let mut serializer = form_urlencoded::Serializer::new(String::new());
+    for (key, value) in form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
+        if key != "requestedGranularity" {
+            serializer.append_pair(&key, &value);
+        }
+    }
+    serializer.append_pair("requestedGranularity", name);
+    (format!("/network/{path}?{}", serializer.finish()), Bytes::new())
+}
+
+async fn aggregate(
+    network: &Arc<Network>,
+    method: &Method,
+    path: &str,
+    authorization: &str,
+    query: Option<String>,
+    body: Bytes,
+) -> Result<Value, BeaconError> {
+    if path == "info" {
+        return Ok(aggregate_info(network, authorization).await);
+    }
+    // Refuse malformed requests once, here, rather than once per node.
+    let (_, returned) = entry_types_of(path)?;
+    let request = parse_request(path, input(method, query.clone(), body.clone()))?;
+    let granularity = capped(&request);
+    let (path_and_query, forwarded_body) = forwarded(method, path, query.as_deref(), &body, granularity);
+    let mut legs = Vec::new();
+    for peer in network.peers.iter().filter(|p| p.url.is_some()) {
+        legs.push(ask(network, peer, method, &path_and_query, forwarded_body.clone(), authorization));
+    }
+    let local = local_answer(network, path, &request, granularity, authorization).await;
+    let mut answers: Vec<NodeAnswer> = local.into_iter().collect();
+    answers.extend(futures::future::join_all(legs).await);
+    let pool_variants = returned.id == crate::entities::GENOMIC_VARIANT.id;
+    let (summary, response, info, merged_granularity) = merge(&answers, pool_variants);
+    let mut echoed = request.clone();
+    echoed.granularity = request.granularity;
+    let granted = if merged_granularity == "count" { Granularity::Count } else { Granularity::Boolean };
+    let mut answer = json!({
+        "meta": response_meta(&network.beacon, returned, granted, &echoed),
+        "responseSummary": summary,
+        "info": info,
+    });
+    if granted == Granularity::Count {
+        answer["response"] = response;
+    }
+    Ok(answer)
+}
+
+async fn local_answer(
+    network: &Network,
+    path: &str,
+    request: &BeaconRequest,
+    granularity: Granularity,
+    authorization: &str,
+) -> Option<NodeAnswer> {
+    let local = network.local.as_ref()?;
+    let started = Instant::now();
+    let mut request = request.clone();
+    request.granularity = Some(granularity);
+    let outcome = match local.caller(Some(authorization).filter(|a| !a.is_empty())).await {
+        Ok(caller) => tokio::task::block_in_place(|| answer(local, &caller, path, &request)),
+        Err(e) => Err(e),
+    }
+    .map_err(|e| e.message);
+    Some(NodeAnswer {
+        id: network.id.clone(),
+        country: network.country.clone(),
+        latency_ms: started.elapsed().as_millis() as u64,
+        outcome,
+    })
+}
+
+/// Sends a signed query to one peer and waits at most the network timeout.
+async fn ask(
+    network: &Network,
+    peer: &PeerConfig,
+    method: &Method,
+    path_and_query: &str,
+    body: Bytes,
+    authorization: &str,
+) -> NodeAnswer {
+    let started = Instant::now();
+    let outcome = tokio::time::timeout(
+        network.timeout + Duration::from_millis(200),
+        send(network, peer, method, path_and_query, body, authorization),
+    )
+    .await
+    .unwrap_or_else(|_| Err(format!("no answer within {} ms", network.timeout.as_millis())));
+    NodeAnswer {
+        id: peer.id.clone(),
+        country: peer.country.clone(),
+        latency_ms: started.elapsed().as_millis() as u64,
+        outcome,
+    }
+}
+
+async fn send(
+    network: &Network,
+    peer: &PeerConfig,
+    method: &Method,
+    path_and_query: &str,
+    body: Bytes,
+    authorization: &str,
+) -> Result<Value, String> {
+    let base = peer.url.as_deref().unwrap_or_default().trim_end_matches('/');
+    let url = reqwest::Url::parse(&format!("{base}{path_and_query}")).map_err(|e| format!("bad peer url: {e}"))?;
+    // Sign exactly what goes on the wire (the URL parser may normalise the query).
+    let wire = match url.query() {
+        Some(query) => format!("{}?{query}", url.path()),
+        None => url.path().to_string(),
+    };
+    let timestamp = unix_now();
+    let signature = Signed { method: method.as_str(), path_and_query: &wire, body: &body, authorization }
+        .sign(&peer.secret, timestamp);
+    let mut request = network
+        .client
+        .request(method.clone(), url)
+        .timeout(network.timeout)
+        .header(PEER_HEADER, &network.id)
+        .header(TIMESTAMP_HEADER, timestamp.to_string())
+        .header(SIGNATURE_HEADER, signature);
+    if !authorization.is_empty() {
+        request = request.header(AUTHORIZATION, authorization);
+    }
+    if method == Method::POST {
+        request = request.header(axum::http::header::CONTENT_TYPE, "application/json").body(body);
+    }
+    let response = request.send().await.map_err(|e| {
+        if e.is_timeout() {
+            format!("no answer within {} ms", network.timeout.as_millis())
+        } else if e.is_connect() {
+            "unreachable (connection refused or no route)".to_string()
+        } else {
+            format!("request failed: {e}")
+        }
+    })?;
+    let status = response.status();
+    let bytes = response.bytes().await.map_err(|e| format!("reading the answer failed: {e}"))?;
+    let value: Value = serde_json::from_slice(&bytes).map_err(|_| format!("HTTP {status}: the answer is not JSON"))?;
+    if let Some(message) = value["error"]["errorMessage"].as_str() {
+        return Err(format!("HTTP {}: {message}", status.as_u16()));
+    }
+    if !status.is_success() || !value["meta"].is_object() || !value["responseSummary"].is_object() {
+        return Err(format!("HTTP {}: not a Beacon response", status.as_u16()));
+    }
+    Ok(value)
+}
+
+async fn aggregate_info(network: &Arc<Network>, authorization: &str) -> Value {
+    let mut legs = Vec::new();
+    for peer in network.peers.iter().filter(|p| p.url.is_some()) {
+        legs.push(ask(network, peer, &Method::GET, "/network/info", Bytes::new(), authorization));
+    }
+    let mut nodes = Vec::new();
+    if let Some(local) = &network.local {
+        nodes.push(json!({"beaconId": network.id, "country": network.country, "status": "ok", "latencyMs": 0,
+                          "info": crate::framework::info(local)["response"]}));
+    }
+    for answer in futures::future::join_all(legs).await {
+        let mut node = json!({"beaconId": answer.id, "country": answer.country, "latencyMs": answer.latency_ms});
+        match answer.outcome {
+            Ok(info) => {
+                node["status"] = json!("ok");
+                node["info"] = info["response"].clone();
+            }
+            Err(message) => {
+                node["status"] = json!("unavailable");
+                node["error"] = json!(message);
+            }
+        }
+        nodes.push(node);
+    }
+    json!({
+        "meta": crate::response::informational_meta(&network.beacon, &[("info", "beacon-info-v2.0.0")]),
+        "response": {"id": network.beacon.id, "name": network.beacon.name, "nodes": nodes},
+    })
+}

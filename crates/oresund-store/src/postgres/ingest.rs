@@ -1,0 +1,368 @@
+//! An ingest as one PostgreSQL transaction.
+//!
+//! Blocks are built exactly as in the embedded store ([`FileBlocks`]) and sent in batches with
+//! binary `COPY` (one round trip per batch instead of one `INSERT` per variant), together with
+//! each variant's key and slot into a temporary staging table. When a file is finished, two
+//! set-based statements fill `variants` and `variant_blocks` from the staging table. Nothing is
+//! visible to readers before `COMMIT`; if the process dies, the server rolls the transaction
+//! back when the connection drops.
+
+use std::collections::HashMap;
+
+use oresund_core::carriers::encode_columns;
+use oresund_core::individual::Individual;
+use postgres::binary_copy::BinaryCopyInWriter;
+use postgres::types::{ToSql, Type};
+
+use super::pool::Pooled;
+use super::rows::{columns_bytes, list_text, unsigned};
+use crate::IngestTransaction;
+use crate::blocks::{Block, BlockView, Entry, FileBlocks};
+use crate::error::{Result, StoreError};
+use crate::model::*;
+
+/// Transaction-scoped advisory lock key serialising ingests ("oresund" + 3), the counterpart of
+/// SQLite's `BEGIN IMMEDIATE`: numbers are assigned as max + 1 under it.
+const INGEST_LOCK: i64 = 0x6f72_6573_756e_6403;
+/// Completed blocks buffered before a `COPY` (~3 MB for 5,000 samples).
+const FLUSH_BLOCKS: usize = 128;
+/// Block ids reserved from the sequence per round trip.
+const RESERVE_IDS: i64 = 512;
+
+/// Individuals as one array per column, for a single `unnest` statement.
+#[derive(Default)]
+struct PeopleColumns {
+    number: Vec<i64>,
+    pseudonym: Vec<String>,
+    sex: Vec<&'static str>,
+    birth_year: Vec<Option<i32>>,
+    hpo: Vec<String>,
+    icd10: Vec<String>,
+    consent: Vec<String>,
+}
+
+impl PeopleColumns {
+    fn push(&mut self, number: i64, person: &Individual) {
+        self.number.push(number);
+        self.pseudonym.push(person.pseudonym.as_str().to_string());
+        self.sex.push(person.sex.as_str());
+        self.birth_year.push(person.birth_year.map(i32::from));
+        self.hpo.push(list_text(&person.hpo_terms));
+        self.icd10.push(list_text(&person.icd10_codes));
+        self.consent.push(list_text(&person.consent));
+    }
+}
+
+struct FileState {
+    blocks: FileBlocks,
+    columns: usize,
+}
+
+pub(super) struct PostgresIngest<'a> {
+    conn: Pooled<'a>,
+    committed: bool,
+    files: HashMap<FileNumber, FileState>,
+    /// Completed blocks not yet sent, with their file.
+    pending: Vec<(FileNumber, Block)>,
+    /// Block ids reserved from `block_ids`, not yet used.
+    reserved: Vec<i64>,
+    max_ref_len: usize,
+}
+
+fn not_in_this_ingest(file: FileNumber) -> StoreError {
+    StoreError::Conflict(format!("file {file} is not part of this ingest"))
+}
+
+fn signed(value: u64, what: &str) -> Result<i64> {
+    i64::try_from(value).map_err(|_| StoreError::Conflict(format!("{what} {value} is out of range")))
+}
+
+impl<'a> PostgresIngest<'a> {
+    pub(super) fn begin(conn: Pooled<'a>) -> Result<Self> {
+        // Built first, so that a failure from here on rolls back (on drop) before the connection
+        // returns to the pool.
+        let mut ingest = PostgresIngest {
+            conn,
+            committed: false,
+            files: HashMap::new(),
+            pending: Vec::new(),
+            reserved: Vec::new(),
+            max_ref_len: 1,
+        };
+        // lock_timeout: a second ingest waits for the first like SQLite's busy timeout, not forever.
+        ingest.conn.client.batch_execute("BEGIN; SET LOCAL lock_timeout = '30s'")?;
+        ingest.conn.client.execute("SELECT pg_advisory_xact_lock($1)", &[&INGEST_LOCK])?;
+        ingest.conn.client.batch_execute(
+            "CREATE TEMPORARY TABLE staged_variants (contig integer, pos bigint, ref text, alt text, vrs_id text, \
+             file bigint, block bigint, slot integer, entry_offset integer, entry_length integer) ON COMMIT DROP",
+        )?;
+        Ok(ingest)
+    }
+
+    fn file(&mut self, file: FileNumber) -> Result<&mut FileState> {
+        self.files.get_mut(&file).ok_or_else(|| not_in_this_ingest(file))
+    }
+
+    /// Queues completed blocks and the file's new haploid sets; sends them when enough are queued.
+    fn queue(&mut self, file: FileNumber, blocks: Vec<Block>, force: bool) -> Result<()> {
+        let state = self.file(file)?;
+        let columns = state.columns;
+        let sets = state.blocks.take_new_haploid_sets();
+        for (id, set) in sets {
+            let statement = self.conn.statement("INSERT INTO haploid_sets (file, id, columns) VALUES ($1, $2, $3)")?;
+            self.conn
+                .client
+                .execute(&statement, &[&i64::from(file), &i64::from(id), &encode_columns(&set, columns)])?;
+        }
+        self.pending.extend(blocks.into_iter().map(|b| (file, b)));
+        if force || self.pending.len() >= FLUSH_BLOCKS {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    /// Sends the queued blocks with two binary `COPY`s: the blocks, and their variants' keys and
+    /// slots into the staging table.
+    fn flush(&mut self) -> Result<()> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        if self.reserved.len() < self.pending.len() {
+            let wanted = RESERVE_IDS.max(self.pending.len() as i64);
+            let rows = self
+                .conn
+                .client
+                .query("SELECT nextval('block_ids') FROM generate_series(1, $1::bigint)", &[&wanted])?;
+            let ids: Vec<i64> = rows.iter().map(|r| r.try_get(0)).collect::<Result<_, _>>()?;
+            self.reserved.extend(ids.into_iter().rev());
+        }
+        let pending = std::mem::take(&mut self.pending);
+        let mut encoded = Vec::with_capacity(pending.len());
+        for (file, block) in pending {
+            let id = self.reserved.pop().ok_or_else(|| StoreError::Corrupt("block id reservation".into()))?;
+            let data = block.encode();
+            encoded.push((id, file, block, data));
+        }
+        let writer =
+            self.conn.client.copy_in("COPY blocks (id, file, contig, first_pos, last_pos, data) FROM STDIN BINARY")?;
+        let mut copy =
+            BinaryCopyInWriter::new(writer, &[Type::INT8, Type::INT8, Type::INT4, Type::INT8, Type::INT8, Type::BYTEA]);
+        for (id, file, block, data) in &encoded {
+            let contig = contig_value(block.contig)?;
+            copy.write(&[
+                id,
+                &i64::from(*file),
+                &contig,
+                &signed(block.first_pos, "position")?,
+                &signed(block.last_pos, "position")?,
+                data,
+            ])?;
+        }
+        copy.finish()?;
+        let writer = self.conn.client.copy_in(
+            "COPY staged_variants (contig, pos, ref, alt, vrs_id, file, block, slot, entry_offset, entry_length) \
+             FROM STDIN BINARY",
+        )?;
+        let types = [
+            Type::INT4,
+            Type::INT8,
+            Type::TEXT,
+            Type::TEXT,
+            Type::TEXT,
+            Type::INT8,
+            Type::INT8,
+            Type::INT4,
+            Type::INT4,
+            Type::INT4,
+        ];
+        let mut copy = BinaryCopyInWriter::new(writer, &types);
+        for (id, file, block, data) in &encoded {
+            let view = BlockView::parse(data)?;
+            let contig = contig_value(block.contig)?;
+            for (slot, e) in block.entries.iter().enumerate() {
+                let span = view.entry_span(slot)?;
+                let (offset, length) = (int4(span.start)?, int4(span.len())?);
+                let values: [&(dyn ToSql + Sync); 10] = [
+                    &contig,
+                    &signed(e.pos, "position")?,
+                    &e.reference,
+                    &e.alternate,
+                    &e.vrs_id,
+                    &i64::from(*file),
+                    id,
+                    &int4(slot)?,
+                    &offset,
+                    &length,
+                ];
+                copy.write(&values)?;
+                self.max_ref_len = self.max_ref_len.max(e.reference.len());
+            }
+        }
+        copy.finish()?;
+        Ok(())
+    }
+}
+
+fn contig_value(contig: u32) -> Result<i32> {
+    i32::try_from(contig).map_err(|_| StoreError::Conflict(format!("contig number {contig} is out of range")))
+}
+
+fn int4(value: usize) -> Result<i32> {
+    i32::try_from(value).map_err(|_| StoreError::Conflict(format!("value {value} does not fit a PostgreSQL integer")))
+}
+
+impl Drop for PostgresIngest<'_> {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = self.conn.client.batch_execute("ROLLBACK");
+        }
+    }
+}
+
+impl IngestTransaction for PostgresIngest<'_> {
+    fn upsert_individuals(&mut self, people: &[Individual]) -> Result<Vec<u32>> {
+        let pseudonyms: Vec<&str> = people.iter().map(|p| p.pseudonym.as_str()).collect();
+        let statement = self.conn.statement("SELECT pseudonym, number FROM individuals WHERE pseudonym = ANY($1)")?;
+        let mut numbers: HashMap<String, i64> = HashMap::with_capacity(people.len());
+        for row in self.conn.client.query(&statement, &[&pseudonyms])? {
+            numbers.insert(row.try_get(0)?, row.try_get(1)?);
+        }
+        let mut next: i64 =
+            self.conn.client.query_one("SELECT coalesce(max(number), 0) FROM individuals", &[])?.try_get(0)?;
+        // The last description of a person wins, as with the embedded upsert.
+        let mut last: HashMap<&str, &Individual> = HashMap::with_capacity(people.len());
+        let mut order = Vec::with_capacity(people.len());
+        for p in people {
+            let pseudonym = p.pseudonym.as_str();
+            if !numbers.contains_key(pseudonym) {
+                next += 1;
+                numbers.insert(pseudonym.to_string(), next);
+            }
+            if last.insert(pseudonym, p).is_none() {
+                order.push(pseudonym);
+            }
+        }
+        let mut rows = PeopleColumns::default();
+        for pseudonym in order {
+            rows.push(numbers[pseudonym], last[pseudonym]);
+        }
+        // One statement for all: new people are inserted with their numbers, known ones updated.
+        let statement = self.conn.statement(
+            "INSERT INTO individuals (number, pseudonym, sex, birth_year, hpo_terms, icd10_codes, consent) \
+             SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::integer[], $5::text[], $6::text[], \
+             $7::text[]) ON CONFLICT (pseudonym) DO UPDATE SET sex = excluded.sex, birth_year = excluded.birth_year, \
+             hpo_terms = excluded.hpo_terms, icd10_codes = excluded.icd10_codes, consent = excluded.consent",
+        )?;
+        self.conn.client.execute(
+            &statement,
+            &[&rows.number, &rows.pseudonym, &rows.sex, &rows.birth_year, &rows.hpo, &rows.icd10, &rows.consent],
+        )?;
+        people.iter().map(|p| unsigned(numbers[p.pseudonym.as_str()], "individual number")).collect()
+    }
+
+    fn add_file(&mut self, file: &NewFile, accession_prefix: &str) -> Result<(FileNumber, String)> {
+        let client = &mut self.conn.client;
+        client.execute(
+            "INSERT INTO datasets (id, accession) SELECT coalesce(max(id), 0) + 1, $1 FROM datasets \
+             ON CONFLICT (accession) DO NOTHING",
+            &[&file.dataset],
+        )?;
+        let dataset: i64 =
+            client.query_one("SELECT id FROM datasets WHERE accession = $1", &[&file.dataset])?.try_get(0)?;
+        let number: i64 = client.query_one("SELECT coalesce(max(number), 0) + 1 FROM files", &[])?.try_get(0)?;
+        let number: FileNumber = unsigned(number, "file number")?;
+        let accession = format!("{accession_prefix}-F{number:06}");
+        client.execute(
+            "INSERT INTO files (number, accession, dataset, name, sha256, size, columns) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            &[
+                &i64::from(number),
+                &accession,
+                &dataset,
+                &file.name,
+                &file.sha256,
+                &signed(file.size, "file size")?,
+                &columns_bytes(&file.columns),
+            ],
+        )?;
+        self.files.insert(number, FileState { blocks: FileBlocks::default(), columns: file.columns.len() });
+        Ok((number, accession))
+    }
+
+    fn add_variant(
+        &mut self,
+        file: FileNumber,
+        key: &VariantKey,
+        vrs_id: &str,
+        carriers: &[u8],
+        haploid: &[u32],
+    ) -> Result<()> {
+        let state = self.file(file)?;
+        let entry = Entry {
+            pos: key.pos,
+            reference: key.reference.clone(),
+            alternate: key.alternate.clone(),
+            vrs_id: vrs_id.to_string(),
+            haploid_set: state.blocks.haploid_set(haploid),
+            carriers: carriers.to_vec(),
+        };
+        let done = state.blocks.push(key.contig, entry)?;
+        self.queue(file, done, false)
+    }
+
+    fn finish_file(&mut self, file: FileNumber, stats: &IngestStats) -> Result<IngestStats> {
+        let state = self.file(file)?;
+        let done = state.blocks.finish();
+        let (variants, duplicates) = (state.blocks.variants, state.blocks.duplicates);
+        self.queue(file, done, true)?;
+        let number = i64::from(file);
+        let client = &mut self.conn.client;
+        // Variant rows are keyed by (contig, pos, ref, alt); the VRS id is a function of the key,
+        // so a variant another file already brought keeps its row.
+        client.execute(
+            "INSERT INTO variants (contig, pos, ref, alt, vrs_id) SELECT contig, pos, ref, alt, vrs_id \
+             FROM staged_variants WHERE file = $1 ORDER BY contig, pos ON CONFLICT (contig, pos, ref, alt) DO NOTHING",
+            &[&number],
+        )?;
+        client.execute(
+            "INSERT INTO variant_blocks (variant, file, block, slot, entry_offset, entry_length) \
+             SELECT v.id, s.file, s.block, s.slot, s.entry_offset, s.entry_length FROM staged_variants s \
+             JOIN variants v ON v.contig = s.contig AND v.pos = s.pos AND v.ref = s.ref AND v.alt = s.alt \
+             WHERE s.file = $1",
+            &[&number],
+        )?;
+        client.execute("DELETE FROM staged_variants WHERE file = $1", &[&number])?;
+        let stats = IngestStats { variants, duplicates, ..*stats };
+        client.execute(
+            "UPDATE files SET finished = true, records = $1, split = $2, variants = $3, realigned = $4, \
+             skipped = $5, duplicates = $6 WHERE number = $7",
+            &[
+                &signed(stats.records, "records")?,
+                &signed(stats.split, "split")?,
+                &signed(stats.variants, "variants")?,
+                &signed(stats.realigned, "realigned")?,
+                &signed(stats.skipped, "skipped")?,
+                &signed(stats.duplicates, "duplicates")?,
+                &number,
+            ],
+        )?;
+        Ok(stats)
+    }
+
+    fn add_archive_object(&mut self, object: &ArchiveObject) -> Result<()> {
+        if !self.files.contains_key(&object.file) {
+            return Err(not_in_this_ingest(object.file));
+        }
+        super::archive::insert(&mut self.conn, object)
+    }
+
+    fn commit(mut self: Box<Self>) -> Result<()> {
+        self.flush()?;
+        let max_ref_len = signed(self.max_ref_len as u64, "max_ref_len")?;
+        let client = &mut self.conn.client;
+        client.execute("UPDATE meta SET value = greatest(value, $1) WHERE key = 'max_ref_len'", &[&max_ref_len])?;
+        client.execute("UPDATE meta SET value = value + 1 WHERE key = 'generation'", &[])?;
+        client.batch_execute("COMMIT")?;
+        self.committed = true;
+        Ok(())
+    }
+}

@@ -1,0 +1,245 @@
+//! The scale backend: the catalog and the variant index in PostgreSQL, with the same tables,
+//! the same encoded blocks (`bytea`) and the same semantics as the embedded store:
+//!
+//! * one ingest is one transaction: nothing is visible before `COMMIT`, and a killed ingest's
+//!   connection drops, which makes the server roll it back;
+//! * ingests queue on a transaction-scoped advisory lock, like `BEGIN IMMEDIATE` in SQLite;
+//! * `meta.generation` moves at every commit, so every process reading the same database (N
+//!   `serve` processes) sees another's ingest at its next generation check;
+//! * connections come from a small bounded [`pool`].
+
+mod archive;
+mod ingest;
+pub mod options;
+mod pool;
+mod rows;
+mod schema;
+
+use oresund_core::carriers::decode_columns;
+use postgres::types::ToSql;
+
+use crate::blocks::{BLOCK_SPAN, BlockView, EntryRef, block_of_one};
+use crate::error::{Result, StoreError};
+use crate::model::*;
+use crate::{IngestTransaction, NodeStore, WriterLock};
+
+pub use options::{PostgresOptions, check_url, redact_url, url_has_password};
+use pool::Pool;
+use rows::file_columns;
+
+/// Session advisory lock key of the store-wide writer lock ("oresund" + 2).
+const WRITER_LOCK: i64 = 0x6f72_6573_756e_6402;
+
+/// A node store in a PostgreSQL database.
+pub struct PostgresStore {
+    pool: Pool,
+}
+
+impl PostgresStore {
+    /// Connects to the database and applies migrations.
+    pub fn open(options: &PostgresOptions) -> Result<Self> {
+        let store = PostgresStore { pool: Pool::new(options)? };
+        schema::migrate(&mut store.pool.get()?.client)?;
+        Ok(store)
+    }
+
+    /// Whether the catalog holds anything yet (`init` refuses to take over a used catalog).
+    pub fn is_empty(&self) -> Result<bool> {
+        let mut conn = self.pool.get()?;
+        let row = conn
+            .client
+            .query_one("SELECT NOT EXISTS (SELECT 1 FROM individuals) AND NOT EXISTS (SELECT 1 FROM datasets)", &[])?;
+        Ok(row.try_get(0)?)
+    }
+}
+
+/// Builds one variant's calls from rows of `vrs_id, file, entry bytes, pos[, contig]`, where the
+/// entry bytes are the slot's entry cut from its block (see [`BlockView::entry_span`]).
+fn read_variant(rows: Vec<postgres::Row>, key: Option<&VariantKey>) -> Result<Option<VariantCalls>> {
+    let mut out: Option<VariantCalls> = None;
+    for row in rows {
+        let file: FileNumber = rows::unsigned(row.try_get(1)?, "file number")?;
+        let pos: u64 = rows::unsigned(row.try_get(3)?, "position")?;
+        let block = block_of_one(pos, row.try_get(2)?);
+        let view = BlockView::parse(&block)?;
+        let entry = view.entry(0)?;
+        let calls = FileCalls { file, haploid_set: entry.haploid_set, carriers: entry.carriers.to_vec() };
+        match out.as_mut() {
+            Some(found) => found.calls.push(calls),
+            None => {
+                let key = match key {
+                    Some(key) => key.clone(),
+                    None => VariantKey {
+                        contig: rows::unsigned(i64::from(row.try_get::<_, i32>(4)?), "contig")?,
+                        pos,
+                        reference: entry.reference.to_string(),
+                        alternate: entry.alternate.to_string(),
+                    },
+                };
+                out = Some(VariantCalls { key, vrs_id: row.try_get(0)?, calls: vec![calls] });
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn contig_param(contig: u32) -> Result<i32> {
+    i32::try_from(contig).map_err(|_| StoreError::Conflict(format!("contig number {contig} is out of range")))
+}
+
+fn position_param(pos: u64) -> Result<i64> {
+    i64::try_from(pos).map_err(|_| StoreError::Conflict(format!("position {pos} is out of range")))
+}
+
+impl NodeStore for PostgresStore {
+    fn generation(&self) -> Result<u64> {
+        let mut conn = self.pool.get()?;
+        let statement = conn.statement("SELECT value FROM meta WHERE key = 'generation'")?;
+        rows::unsigned(conn.client.query_one(&statement, &[])?.try_get(0)?, "generation")
+    }
+
+    fn datasets(&self) -> Result<Vec<Dataset>> {
+        let mut conn = self.pool.get()?;
+        let rows = conn.client.query("SELECT accession, created FROM datasets ORDER BY id", &[])?;
+        rows.iter().map(|r| Ok(Dataset { id: r.try_get(0)?, created: r.try_get(1)? })).collect()
+    }
+
+    fn files(&self) -> Result<Vec<StoredFile>> {
+        let mut conn = self.pool.get()?;
+        let statement = conn.statement(concat!(
+            "SELECT ",
+            file_columns!(),
+            " FROM files f JOIN datasets d ON d.id = f.dataset WHERE f.finished ORDER BY f.number"
+        ))?;
+        conn.client.query(&statement, &[])?.iter().map(rows::file_from_row).collect()
+    }
+
+    fn find_file(&self, dataset: &str, sha256: &str) -> Result<Option<StoredFile>> {
+        let mut conn = self.pool.get()?;
+        let statement = conn.statement(concat!(
+            "SELECT ",
+            file_columns!(),
+            " FROM files f JOIN datasets d ON d.id = f.dataset WHERE d.accession = $1 AND f.sha256 = $2 AND f.finished"
+        ))?;
+        conn.client.query_opt(&statement, &[&dataset, &sha256])?.as_ref().map(rows::file_from_row).transpose()
+    }
+
+    fn individuals(&self) -> Result<Vec<StoredIndividual>> {
+        let mut conn = self.pool.get()?;
+        let statement = conn.statement(
+            "SELECT number, pseudonym, sex, birth_year, hpo_terms, icd10_codes, consent FROM individuals ORDER BY number",
+        )?;
+        conn.client.query(&statement, &[])?.iter().map(rows::individual_from_row).collect()
+    }
+
+    fn variant(&self, key: &VariantKey) -> Result<Option<VariantCalls>> {
+        let mut conn = self.pool.get()?;
+        let statement = conn.statement(
+            "SELECT v.vrs_id, vb.file, substring(b.data FROM vb.entry_offset + 1 FOR vb.entry_length), v.pos \
+             FROM variants v JOIN variant_blocks vb ON vb.variant = v.id JOIN blocks b ON b.id = vb.block \
+             WHERE v.contig = $1 AND v.pos = $2 AND v.ref = $3 AND v.alt = $4 ORDER BY vb.file",
+        )?;
+        let params: [&(dyn ToSql + Sync); 4] =
+            [&contig_param(key.contig)?, &position_param(key.pos)?, &key.reference, &key.alternate];
+        read_variant(conn.client.query(&statement, &params)?, Some(key))
+    }
+
+    fn scan_region(
+        &self,
+        contig: u32,
+        start: u64,
+        end: u64,
+        visit: &mut dyn FnMut(FileNumber, EntryRef<'_>) -> Result<()>,
+    ) -> Result<()> {
+        let mut conn = self.pool.get()?;
+        // One round trip: the longest REF comes with the blocks (a block starts at most
+        // BLOCK_SPAN + REF length before the last base it covers).
+        let statement = conn.statement(
+            "WITH m AS (SELECT value AS max_ref_len FROM meta WHERE key = 'max_ref_len') \
+             SELECT m.max_ref_len, b.file, b.data FROM m, blocks b \
+             WHERE b.contig = $1::integer AND b.first_pos BETWEEN $2::bigint - $4::bigint - m.max_ref_len AND $3::bigint \
+             AND b.last_pos >= $2::bigint \
+             ORDER BY b.file, b.first_pos",
+        )?;
+        let params: [&(dyn ToSql + Sync); 4] =
+            [&contig_param(contig)?, &position_param(start)?, &position_param(end)?, &position_param(BLOCK_SPAN)?];
+        let mut rows = conn.client.query_raw(&statement, params)?;
+        while let Some(row) = postgres::fallible_iterator::FallibleIterator::next(&mut rows)? {
+            let max_ref_len: u64 = rows::unsigned(row.try_get(0)?, "max_ref_len")?;
+            let file: FileNumber = rows::unsigned(row.try_get(1)?, "file number")?;
+            let block = BlockView::parse(row.try_get(2)?)?;
+            // Entries are sorted by position; one before `start` may still overlap it.
+            let from = block.lower_bound(start.saturating_sub(max_ref_len.saturating_sub(1)));
+            for i in from..block.len() {
+                if block.pos(i) > end {
+                    break;
+                }
+                let entry = block.entry(i)?;
+                if entry.end() >= start {
+                    visit(file, entry)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn variant_by_vrs_id(&self, vrs_id: &str) -> Result<Option<VariantCalls>> {
+        let mut conn = self.pool.get()?;
+        let statement = conn.statement(
+            "SELECT v.vrs_id, vb.file, substring(b.data FROM vb.entry_offset + 1 FOR vb.entry_length), v.pos, \
+             v.contig FROM variants v JOIN variant_blocks vb ON vb.variant = v.id JOIN blocks b ON b.id = vb.block \
+             WHERE v.vrs_id = $1 ORDER BY vb.file",
+        )?;
+        read_variant(conn.client.query(&statement, &[&vrs_id])?, None)
+    }
+
+    fn haploid_set(&self, file: FileNumber, set: u32) -> Result<Vec<u32>> {
+        if set == 0 {
+            return Ok(Vec::new());
+        }
+        let mut conn = self.pool.get()?;
+        let statement = conn.statement(
+            "SELECT h.columns, length(f.columns) / 4 FROM haploid_sets h JOIN files f ON f.number = h.file \
+             WHERE h.file = $1 AND h.id = $2",
+        )?;
+        let row = conn.client.query_opt(&statement, &[&i64::from(file), &i64::from(set)])?;
+        let row = row.ok_or_else(|| StoreError::Corrupt(format!("haploid set {set} of file {file} is missing")))?;
+        let columns: usize = rows::unsigned(i64::from(row.try_get::<_, i32>(1)?), "column count")?;
+        decode_columns(row.try_get(0)?, columns).map_err(|e| StoreError::Corrupt(e.to_string()))
+    }
+
+    fn begin_ingest(&self) -> Result<Box<dyn IngestTransaction + '_>> {
+        Ok(Box::new(ingest::PostgresIngest::begin(self.pool.get()?)?))
+    }
+
+    fn archive_objects(&self) -> Result<Vec<ArchiveObject>> {
+        archive::list(&mut *self.pool.get()?)
+    }
+
+    fn archive_object(&self, accession: &str) -> Result<Option<ArchiveObject>> {
+        archive::get(&mut *self.pool.get()?, accession)
+    }
+
+    fn archive_objects_of_file(&self, file: FileNumber) -> Result<Vec<ArchiveObject>> {
+        archive::of_file(&mut *self.pool.get()?, file)
+    }
+
+    fn switch_archive_headers(&self, switches: &[HeaderSwitch]) -> Result<()> {
+        archive::switch_headers(&mut *self.pool.get()?, switches)
+    }
+
+    /// A session advisory lock on a connection of its own: it lasts as long as that session, so
+    /// a killed writer's lock goes with its connection.
+    fn lock_writers(&self) -> Result<Option<WriterLock>> {
+        let mut client = self.pool.connect()?;
+        let locked: bool = client.query_one("SELECT pg_try_advisory_lock($1)", &[&WRITER_LOCK])?.try_get(0)?;
+        if !locked {
+            return Err(StoreError::Busy(
+                "another ingest, archive gc or key rotation is running on this node's PostgreSQL catalog \
+                 (it holds the writer lock); try again when it has finished"
+                    .into(),
+            ));
+        }
+        Ok(Some(WriterLock::new(client)))
+    }
+}
