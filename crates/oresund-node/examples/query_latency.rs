@@ -12,6 +12,10 @@ use oresund_core::region::Region;
 use oresund_core::variant::Variant;
 use oresund_node::{CohortFilter, Node, TermFilter};
 
+// The same allocator as the `oresund` binary, so the numbers are the server's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
 }

@@ -177,6 +177,28 @@ impl<'a> BlockView<'a> {
         partition_point(self.n, |i| self.pos(i) < pos)
     }
 
+    /// Calls `visit` for every entry overlapping `start..=end` (1-based), in order. `max_ref_len`
+    /// bounds how far before `start` an overlapping entry can begin.
+    pub fn visit_overlapping(
+        &self,
+        start: u64,
+        end: u64,
+        max_ref_len: u64,
+        mut visit: impl FnMut(EntryRef<'a>) -> Result<()>,
+    ) -> Result<()> {
+        // Entries are sorted by position; one before `start` may still overlap it.
+        for i in self.lower_bound(start.saturating_sub(max_ref_len.saturating_sub(1)))..self.n {
+            if self.pos(i) > end {
+                break;
+            }
+            let entry = self.entry(i)?;
+            if entry.end() >= start {
+                visit(entry)?;
+            }
+        }
+        Ok(())
+    }
+
     /// Where slot `i`'s entry lies in the encoded block: a store that can read part of a stored
     /// value (PostgreSQL `substring` on an uncompressed bytea) fetches only these bytes for a
     /// single-variant lookup, and reads them back with [`block_of_one`].

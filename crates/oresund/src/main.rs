@@ -7,6 +7,9 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Øresund: a national genome node that ingests, standardises and counts genomic data, and shares
 /// only privacy-checked aggregates across borders.
 #[derive(Debug, Parser)]

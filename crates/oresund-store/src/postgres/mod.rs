@@ -167,18 +167,8 @@ impl NodeStore for PostgresStore {
         while let Some(row) = postgres::fallible_iterator::FallibleIterator::next(&mut rows)? {
             let max_ref_len: u64 = rows::unsigned(row.try_get(0)?, "max_ref_len")?;
             let file: FileNumber = rows::unsigned(row.try_get(1)?, "file number")?;
-            let block = BlockView::parse(row.try_get(2)?)?;
-            // Entries are sorted by position; one before `start` may still overlap it.
-            let from = block.lower_bound(start.saturating_sub(max_ref_len.saturating_sub(1)));
-            for i in from..block.len() {
-                if block.pos(i) > end {
-                    break;
-                }
-                let entry = block.entry(i)?;
-                if entry.end() >= start {
-                    visit(file, entry)?;
-                }
-            }
+            BlockView::parse(row.try_get(2)?)?
+                .visit_overlapping(start, end, max_ref_len, |entry| visit(file, entry))?;
         }
         Ok(())
     }

@@ -268,18 +268,7 @@ impl NodeStore for SqliteStore {
         while let Some(row) = rows.next()? {
             let file: FileNumber = row.get(0)?;
             let data = row.get_ref(1)?.as_blob()?;
-            let block = BlockView::parse(data)?;
-            // Entries are sorted by position; one before `start` may still overlap it.
-            let from = block.lower_bound(start.saturating_sub(max_ref_len.saturating_sub(1)));
-            for i in from..block.len() {
-                if block.pos(i) > end {
-                    break;
-                }
-                let entry = block.entry(i)?;
-                if entry.end() >= start {
-                    visit(file, entry)?;
-                }
-            }
+            BlockView::parse(data)?.visit_overlapping(start, end, max_ref_len, |entry| visit(file, entry))?;
         }
         Ok(())
     }
