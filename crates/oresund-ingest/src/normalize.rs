@@ -21,6 +21,8 @@ pub enum NormaliseError {
     ReferenceMismatch { chrom: String, pos: u64, vcf: String, reference: String },
     #[error("REF {0:?} has a base other than A, C, G, T or N")]
     NonAcgtnReference(String),
+    #[error("position {pos} is beyond the end of {chrom} ({length} bases)")]
+    PastTheEnd { chrom: String, pos: u64, length: u64 },
     #[error("ALT {0:?} has a base other than A, C, G, T or N (symbolic alleles are written <...>)")]
     NonAcgtnAlternate(String),
     #[error("ALT {0:?} is the same as REF")]
@@ -63,8 +65,12 @@ pub fn check_reference<S: Sequence + ?Sized>(
     if !reference.iter().all(|b| is_acgtn(*b)) {
         return Err(NormaliseError::NonAcgtnReference(String::from_utf8_lossy(reference).into_owned()));
     }
-    // htslib clamps a POS past the end to the last base.
-    let start = (pos - 1).min(sequence.len().saturating_sub(1));
+    // htslib clamps a POS past the end to the last base and may then accept the record; a position
+    // outside the contig is an error here.
+    if pos > sequence.len() {
+        return Err(NormaliseError::PastTheEnd { chrom: chrom.to_string(), pos, length: sequence.len() });
+    }
+    let start = pos - 1;
     let on_reference = reference_bases(sequence, start, start + reference.len() as u64)?;
     if !on_reference.eq_ignore_ascii_case(reference) {
         return Err(NormaliseError::ReferenceMismatch {
@@ -180,7 +186,10 @@ mod tests {
         assert!(matches!(check_reference(C1, "c1", 5, b"R"), Err(NormaliseError::NonAcgtnReference(_))));
         assert!(check_reference(C1, "c1", 47, b"N").is_ok());
         let short: &[u8] = b"ACGTACGTAC";
-        assert!(check_reference(short, "c2", 12, b"C").is_ok(), "POS past the end is clamped to the last base");
+        assert!(
+            matches!(check_reference(short, "c2", 12, b"C"), Err(NormaliseError::PastTheEnd { .. })),
+            "bcftools clamps POS past the end to the last base; here it is an error"
+        );
         assert!(matches!(check_reference(short, "c2", 9, b"ACG"), Err(NormaliseError::ReferenceMismatch { .. })));
         assert!(matches!(realign(C1, 5, b"G", b"g"), Err(NormaliseError::DuplicateAllele(_))));
         assert!(matches!(realign(C1, 5, b"G", b"R"), Err(NormaliseError::NonAcgtnAlternate(_))));

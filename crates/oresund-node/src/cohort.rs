@@ -148,8 +148,11 @@ impl CohortIndex {
                 Sex::Unknown => false,
             };
             for term in &person.individual.hpo_terms {
-                index.exact.entry(term.clone()).or_default().insert(n);
                 let resolved = hpo.and_then(|o| o.resolve(term).map(|t| (o, t)));
+                // Keyed by the primary id, as filters are looked up: an alternative or obsolete id
+                // given at ingest still matches an exact-term filter.
+                let primary = resolved.map_or_else(|| term.clone(), |(o, t)| o.id(t).to_string());
+                index.exact.entry(primary).or_default().insert(n);
                 match resolved {
                     Some((o, t)) => {
                         for ancestor in o.ancestors(t) {

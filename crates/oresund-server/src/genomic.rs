@@ -158,12 +158,12 @@ pub fn parse_variant_query(
     })?;
     let starts = request.parameter("start").map(|s| coordinates("start", s)).transpose()?.unwrap_or_default();
     let ends = request.parameter("end").map(|s| coordinates("end", s)).transpose()?.unwrap_or_default();
-    for &c in starts.iter().chain(&ends) {
-        if c > length {
-            return Err(BeaconError::bad_request(format!(
-                "coordinate {c} is beyond the end of {chrom} ({length} bases; coordinates are 0-based)"
-            )));
-        }
+    // A start is a base (0-based, so below the length); an end is exclusive (at most the length).
+    let beyond = starts.iter().find(|&&c| c >= length).or_else(|| ends.iter().find(|&&c| c > length));
+    if let Some(c) = beyond {
+        return Err(BeaconError::bad_request(format!(
+            "coordinate {c} is beyond the end of {chrom} ({length} bases; coordinates are 0-based)"
+        )));
     }
     let reference = request.parameter("referenceBases").map(|b| bases("referenceBases", b)).transpose()?;
     let alternate = request.parameter("alternateBases").map(|b| bases("alternateBases", b)).transpose()?;

@@ -18,8 +18,9 @@ pub const BLOCK_VARIANTS: usize = 64;
 /// Largest distance between the first and last position of a block.
 pub const BLOCK_SPAN: u64 = 100_000;
 /// How far behind the furthest position seen a variant may still arrive (normalisation moves
-/// indels left through repeats); later arrivals are refused.
-pub const SORT_WINDOW: u64 = 1_000_000;
+/// indels left through repeats, rarely by more than a few hundred bases; bcftools' own window is
+/// 1 kb); later arrivals are refused.
+pub const SORT_WINDOW: u64 = 100_000;
 
 const VERSION: u8 = 1;
 
@@ -253,14 +254,17 @@ fn partition_point(n: usize, mut before: impl FnMut(usize) -> bool) -> usize {
 }
 
 /// Builds the blocks of one file from variants arriving nearly sorted (normalisation moves some
-/// left), interning haploid sets and dropping duplicates after normalisation.
+/// left), interning haploid sets. Two records of a file that normalise to the same variant are
+/// kept once when their genotypes agree exactly, and refused when they differ: which one to believe
+/// is for the operator to decide (`bcftools norm -d exact` removes duplicates).
 #[derive(Default)]
 pub struct FileBlocks {
     contig: Option<u32>,
     done_contigs: Vec<u32>,
     pending: BTreeMap<(u64, String, String), Entry>,
     furthest: u64,
-    last_flushed: Option<(u64, String, String)>,
+    /// Key, carriers and haploid set of the last variant written, to recognise a late duplicate.
+    last_flushed: Option<((u64, String, String), Vec<u8>, u32)>,
     open: Vec<Entry>,
     haploid_ids: HashMap<Vec<u32>, u32>,
     new_haploid_sets: Vec<(u32, Vec<u32>)>,
@@ -307,34 +311,50 @@ impl FileBlocks {
             self.last_flushed = None;
         }
         let key = (entry.pos, entry.reference.clone(), entry.alternate.clone());
-        if self.last_flushed.as_ref().is_some_and(|last| &key <= last) {
-            if self.last_flushed.as_ref() == Some(&key) {
-                self.duplicates += 1;
-                return Ok(done);
+        if let Some((last, carriers, haploid)) = &self.last_flushed {
+            if key == *last {
+                return self
+                    .duplicate(&entry, carriers == &entry.carriers && *haploid == entry.haploid_set)
+                    .map(|()| done);
             }
-            return Err(StoreError::Conflict(format!(
-                "normalisation moved the variant at position {} more than {SORT_WINDOW} bases before records already \
-                 read; this is unsupported",
-                entry.pos
-            )));
+            if key < *last {
+                return Err(StoreError::Conflict(format!(
+                    "normalisation moved the variant at position {} more than {SORT_WINDOW} bases before records \
+                     already read; this is unsupported",
+                    entry.pos
+                )));
+            }
         }
         self.furthest = self.furthest.max(entry.pos);
-        match self.pending.entry(key) {
-            std::collections::btree_map::Entry::Occupied(_) => self.duplicates += 1,
-            std::collections::btree_map::Entry::Vacant(slot) => {
-                slot.insert(entry);
-            }
+        if let Some(earlier) = self.pending.get(&key) {
+            let same = earlier.carriers == entry.carriers && earlier.haploid_set == entry.haploid_set;
+            self.duplicate(&entry, same)?;
+        } else {
+            self.pending.insert(key, entry);
         }
         while let Some(first) = self.pending.first_key_value() {
             if first.0.0 + SORT_WINDOW >= self.furthest {
                 break;
             }
             if let Some((key, entry)) = self.pending.pop_first() {
-                self.last_flushed = Some(key);
+                self.last_flushed = Some((key, entry.carriers.clone(), entry.haploid_set));
                 done.extend(self.append(entry));
             }
         }
         Ok(done)
+    }
+
+    /// A second record of the same variant: counted once if it says the same, refused otherwise.
+    fn duplicate(&mut self, entry: &Entry, same_genotypes: bool) -> Result<()> {
+        if same_genotypes {
+            self.duplicates += 1;
+            return Ok(());
+        }
+        Err(StoreError::Conflict(format!(
+            "an earlier record of this file normalises to the same variant ({} {}>{}) with different genotypes; \
+             remove one (bcftools norm -d exact keeps the first)",
+            entry.pos, entry.reference, entry.alternate
+        )))
     }
 
     fn append(&mut self, entry: Entry) -> Option<Block> {
@@ -360,7 +380,7 @@ impl FileBlocks {
     fn flush_all(&mut self) -> Vec<Block> {
         let mut done = Vec::new();
         while let Some((key, entry)) = self.pending.pop_first() {
-            self.last_flushed = Some(key);
+            self.last_flushed = Some((key, entry.carriers.clone(), entry.haploid_set));
             done.extend(self.append(entry));
         }
         done.extend(self.close());
@@ -403,7 +423,7 @@ mod tests {
         // Arrive slightly out of order, as left-aligned indels do; one duplicate.
         let mut input: Vec<(u32, Entry)> = (0..200).map(|i| (0, entry(1000 + i * 10, "C"))).collect();
         input.swap(5, 6);
-        input.push((0, entry(1500, "C")));
+        input.push((0, entry(1500, "C"))); // the same record again: kept once
         input.push((1, entry(7, "G")));
         let (blocks, file) = build(input).unwrap();
         assert_eq!((file.duplicates, file.variants), (1, 201));
@@ -421,6 +441,19 @@ mod tests {
         assert_eq!(view.lower_bound(e.pos), 3);
         let one = block_of_one(e.pos, &bytes[view.entry_span(3).unwrap()]);
         assert_eq!(BlockView::parse(&one).unwrap().entry(0).unwrap(), e);
+    }
+
+    #[test]
+    fn a_duplicate_with_other_genotypes_is_refused() {
+        let mut other = entry(20, "C");
+        other.carriers = vec![1, 1, 0, 0, 0, 3, 0, 0, 0, 0];
+        let pending = build(vec![(0, entry(20, "C")), (0, other.clone())]);
+        assert!(matches!(pending, Err(StoreError::Conflict(m)) if m.contains("different genotypes")));
+        let far = 2 * SORT_WINDOW;
+        let flushed = build(vec![(0, entry(20, "C")), (0, entry(far, "C")), (0, other)]);
+        assert!(matches!(flushed, Err(StoreError::Conflict(m)) if m.contains("different genotypes")));
+        let (_, same) = build(vec![(0, entry(20, "C")), (0, entry(far, "C")), (0, entry(20, "C"))]).unwrap();
+        assert_eq!(same.duplicates, 1);
     }
 
     #[test]

@@ -33,6 +33,13 @@ fn dk_excerpt(records: usize, edit: impl Fn(String) -> String) -> String {
     edit(text)
 }
 
+/// The first record again, right after itself, with one genotype changed.
+fn duplicate_first_record_with_other_genotypes(text: String) -> String {
+    let first = text.lines().find(|l| !l.starts_with('#')).unwrap().to_string();
+    let changed = first.replacen("GT\t0/0", "GT\t0/1", 1);
+    text.replacen(&format!("{first}\n"), &format!("{first}\n{changed}\n"), 1)
+}
+
 fn ingest_args<'a>(node: &'a TestNode, vcf: &'a str, individuals: &'a str) -> Vec<&'a str> {
     vec!["ingest", node.path(), "--dataset", "BAD", "--individuals", individuals, vcf]
 }
@@ -91,6 +98,11 @@ fn invalid_files_are_refused_with_file_line_and_reason_and_change_nothing() {
             "format.vcf",
             Box::new(|t: String| t.replacen("\tGT\t0/0", "\tDP\t0/0", 1)),
             "format.vcf:7: FORMAT \"DP\" does not start with GT",
+        ),
+        (
+            "twice.vcf",
+            Box::new(duplicate_first_record_with_other_genotypes),
+            "twice.vcf:8: an earlier record of this file normalises to the same variant",
         ),
     ];
     for (name, edit, expected) in cases {
