@@ -253,6 +253,9 @@ fn partition_point(n: usize, mut before: impl FnMut(usize) -> bool) -> usize {
     lo
 }
 
+/// Position, REF and ALT: a variant's identity within one contig.
+type VariantKey = (u64, String, String);
+
 /// Builds the blocks of one file from variants arriving nearly sorted (normalisation moves some
 /// left), interning haploid sets. Two records of a file that normalise to the same variant are
 /// kept once when their genotypes agree exactly, and refused when they differ: which one to believe
@@ -261,10 +264,10 @@ fn partition_point(n: usize, mut before: impl FnMut(usize) -> bool) -> usize {
 pub struct FileBlocks {
     contig: Option<u32>,
     done_contigs: Vec<u32>,
-    pending: BTreeMap<(u64, String, String), Entry>,
+    pending: BTreeMap<VariantKey, Entry>,
     furthest: u64,
     /// Key, carriers and haploid set of the last variant written, to recognise a late duplicate.
-    last_flushed: Option<((u64, String, String), Vec<u8>, u32)>,
+    last_flushed: Option<(VariantKey, Vec<u8>, u32)>,
     open: Vec<Entry>,
     haploid_ids: HashMap<Vec<u32>, u32>,
     new_haploid_sets: Vec<(u32, Vec<u32>)>,
