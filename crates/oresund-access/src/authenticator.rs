@@ -1,6 +1,6 @@
 //! Authenticating a request's `Authorization: Bearer` credential. The server only knows the
-//! [`Authenticator`] trait; bearer tokens configured by the operator are one implementation, GA4GH
-//! Passports another.
+//! [`Authenticator`] trait; GA4GH Passports are one implementation (in `oresund-server`), bearer
+//! tokens configured by the operator ([`TokenAuthenticator`], for operators and scripts) another.
 
 use std::collections::BTreeSet;
 use std::future::Future;
@@ -10,6 +10,7 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use crate::caller::Caller;
+use crate::passport::PassportError;
 
 /// Why a credential was refused (HTTP 401).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -19,7 +20,7 @@ pub enum AuthError {
     #[error("malformed Authorization header: expected `Bearer <token>`")]
     Malformed,
     #[error("passport refused: {0}")]
-    Passport(String),
+    Passport(#[from] PassportError),
 }
 
 /// The future an [`Authenticator`] returns.
@@ -52,7 +53,7 @@ pub struct TokenGrant {
     pub controlled: BTreeSet<String>,
 }
 
-/// Bearer tokens configured by the operator (until Passports arrive).
+/// Bearer tokens configured by the operator: the path for operators and scripts, beside passports.
 #[derive(Debug, Clone, Default)]
 pub struct TokenAuthenticator {
     grants: Vec<TokenGrant>,

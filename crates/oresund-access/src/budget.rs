@@ -14,8 +14,16 @@ pub fn cost(frequency: f64, n: u64) -> f64 {
     -(1.0 - absent).max(f64::MIN_POSITIVE).ln()
 }
 
-/// Default budget per (user, individual), in nats: about 20 answers on singletons.
-pub const DEFAULT_BUDGET: f64 = 10.0;
+/// Default budget per (user, individual), in nats: four answers on a person's singletons (each
+/// costs `-ln(1 - e^-1)` ≈ 0.46 whatever the cohort size), a likelihood ratio of at most e² ≈ 7.4
+/// for that person being in the cohort. With three nats or more, the attack in
+/// `crates/oresund/tests/reidentification.rs` keeps up to a fifth of its power on some orderings
+/// of its targets; with ten, most of it (BENCHMARKS.md).
+pub const DEFAULT_BUDGET: f64 = 2.0;
+
+/// Charges below this are not recorded: a million of them still add up to a millionth of a nat,
+/// so common variants (whose cost underflows towards zero) cost nothing to answer.
+pub const NEGLIGIBLE: f64 = 1e-12;
 
 #[cfg(test)]
 mod tests {
@@ -30,5 +38,8 @@ mod tests {
         assert!(common < 1e-12);
         assert!(cost(0.001, n) > cost(0.01, n));
         assert_eq!(cost(0.0, n), 0.0);
+        // A singleton costs the same in any cohort size: (1 - 1/2N)^2N tends to 1/e.
+        assert!((cost(1.0 / 120_000.0, 60_000) - singleton).abs() < 1e-3);
+        assert!(cost(0.05, n) < NEGLIGIBLE);
     }
 }

@@ -1,7 +1,9 @@
 //! Visa `conditions` (Passport v1.2 §"Conditions"): a list of alternatives (OR), each a list of
 //! clauses (AND); a clause names a visa `type` and optionally `value`, `source` and `by`, each
-//! either `const:TEXT` (exact) or `pattern:GLOB` (`*` any run, `?` one character). A clause holds
-//! when another visa of the same passport matches it.
+//! `const:TEXT` (exact), `pattern:GLOB` (`*` any run, `?` one character) or
+//! `split_pattern:GLOB;GLOB…` (any of the semicolon-separated globs). A clause holds when another
+//! visa of the same passport matches it. A visa whose conditions do not hold grants nothing (see
+//! [`crate::passport`]).
 
 use serde_json::Value;
 
@@ -34,12 +36,18 @@ fn field_matches(rule: Option<&str>, actual: Option<&str>) -> bool {
     match (rule, actual) {
         (None, _) => true,
         (Some(_), None) => false,
-        (Some(rule), Some(actual)) => match (rule.strip_prefix("const:"), rule.strip_prefix("pattern:")) {
-            (Some(exact), _) => exact == actual,
-            (_, Some(pattern)) => glob(pattern, actual),
-            // Neither prefix: not a valid condition value, so it never matches.
-            _ => false,
-        },
+        (Some(rule), Some(actual)) => {
+            if let Some(exact) = rule.strip_prefix("const:") {
+                exact == actual
+            } else if let Some(pattern) = rule.strip_prefix("pattern:") {
+                glob(pattern, actual)
+            } else if let Some(patterns) = rule.strip_prefix("split_pattern:") {
+                patterns.split(';').any(|p| glob(p, actual))
+            } else {
+                // No known prefix: not a valid condition value, so it never matches.
+                false
+            }
+        }
     }
 }
 
@@ -98,5 +106,7 @@ mod tests {
             "values need a prefix"
         );
         assert!(glob("a?c*", "abcdef") && !glob("a?c", "abcd") && glob("*", ""));
+        let split = json!([[{"type": "AffiliationAndRole", "value": "split_pattern:*@uu.se;faculty@*"}]]);
+        assert!(conditions_met(&split, &visas));
     }
 }

@@ -43,6 +43,33 @@ pub struct ResearchPurpose {
     pub methods: bool,
 }
 
+/// Why a research purpose cannot be matched (the request is refused with HTTP 400).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PurposeError {
+    #[error("purpose {0:?} is not a DUO research purpose: use GRU, HMB, DS or POA (or their DUO ids)")]
+    NotAPurpose(String),
+    #[error("a disease-specific purpose (DS, DUO:0000007) must name the disease (MONDO, HPO or ICD-10 term)")]
+    DiseaseMissing,
+    #[error("disease {0:?} is not a MONDO, HPO, ICD-10, DOID, OMIM or ORPHA term")]
+    NotADisease(String),
+}
+
+impl ResearchPurpose {
+    /// Checks that the purpose can be matched: a DUO permission a researcher can pursue, and for
+    /// DS (DUO:0000007) a disease term.
+    pub fn validate(&self) -> Result<(), PurposeError> {
+        let wanted = canonical(&self.purpose);
+        if ![GRU, HMB, DS, POA].contains(&wanted.as_str()) {
+            return Err(PurposeError::NotAPurpose(self.purpose.clone()));
+        }
+        match self.disease.as_deref() {
+            None if wanted == DS => Err(PurposeError::DiseaseMissing),
+            Some(d) if !oresund_core::duo::is_disease_term(d) => Err(PurposeError::NotADisease(d.to_string())),
+            _ => Ok(()),
+        }
+    }
+}
+
 /// The automatic decision.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -242,6 +269,16 @@ mod tests {
         assert_eq!(decide(&hmb, &["GRU", "PUB"]), Outcome::Approve);
         assert_eq!(decide(&hmb, &["GRU", "IRB"]), Outcome::NeedsReview);
         assert_eq!(decide(&hmb, &["NRES"]), Outcome::Approve);
+    }
+
+    #[test]
+    fn purposes_are_checked_before_matching() {
+        assert!(purpose("HMB", None, false).validate().is_ok());
+        assert!(purpose("DUO:0000007", Some("MONDO:0005027"), false).validate().is_ok());
+        assert_eq!(purpose("NRES", None, false).validate(), Err(PurposeError::NotAPurpose("NRES".into())));
+        assert_eq!(purpose("fun", None, false).validate(), Err(PurposeError::NotAPurpose("fun".into())));
+        assert_eq!(purpose("DS", None, false).validate(), Err(PurposeError::DiseaseMissing));
+        assert!(matches!(purpose("DS", Some("epilepsy"), false).validate(), Err(PurposeError::NotADisease(_))));
     }
 
     #[test]

@@ -36,7 +36,13 @@ struct RawJwk {
     n: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     e: Option<String>,
+    /// `sig` or `enc` (RFC 7517 §4.2); an encryption key never verifies a signature.
+    #[serde(default, rename = "use", skip_serializing_if = "Option::is_none")]
+    usage: Option<String>,
 }
+
+/// Smallest RSA modulus accepted: 2048 bits (NIST SP 800-131A; shorter keys can be factored).
+pub const MIN_RSA_BITS: usize = 2048;
 
 pub(crate) fn b64(text: &str) -> Option<Vec<u8>> {
     URL_SAFE_NO_PAD.decode(text.trim_end_matches('=')).ok()
@@ -58,6 +64,9 @@ impl PublicJwk {
                 let e = raw.e.as_deref().and_then(b64).ok_or_else(|| bad("RSA key without e"))?;
                 let key = rsa::RsaPublicKey::new(rsa::BigUint::from_bytes_be(&n), rsa::BigUint::from_bytes_be(&e))
                     .map_err(|e| bad(&format!("not a usable RSA key: {e}")))?;
+                if rsa::traits::PublicKeyParts::size(&key) * 8 < MIN_RSA_BITS {
+                    return Err(bad(&format!("RSA keys shorter than {MIN_RSA_BITS} bits are refused")));
+                }
                 Ok(PublicJwk::Rsa { kid: raw.kid.clone(), key: rsa::pkcs1v15::VerifyingKey::new(key) })
             }
             "EC" => {
@@ -101,7 +110,9 @@ pub struct Jwks {
 }
 
 impl Jwks {
-    /// Parses a JWKS document; keys of unsupported types are skipped, malformed ones are errors.
+    /// Parses a JWKS document. Keys this node cannot use for RS256/ES256 signatures (other key
+    /// types, other curves, `use: enc`) are skipped, so an issuer publishing them beside its
+    /// signing keys still works; a malformed RSA or P-256 key is an error.
     pub fn parse(text: &[u8]) -> Result<Self, JwkError> {
         #[derive(Deserialize)]
         struct Document {
@@ -111,7 +122,9 @@ impl Jwks {
         let mut keys = Vec::new();
         for value in document.keys {
             let raw: RawJwk = serde_json::from_value(value).map_err(|_| JwkError::NotAJwks)?;
-            if raw.kty == "RSA" || raw.kty == "EC" {
+            let signing = raw.usage.as_deref().is_none_or(|u| u == "sig");
+            let usable = raw.kty == "RSA" || (raw.kty == "EC" && raw.crv.as_deref() == Some("P-256"));
+            if signing && usable {
                 keys.push(PublicJwk::from_raw(&raw)?);
             }
         }
@@ -121,5 +134,35 @@ impl Jwks {
     /// Keys that may have made a signature with header `kid` (all keys when the header has none).
     pub fn candidates<'a>(&'a self, kid: Option<&'a str>) -> impl Iterator<Item = &'a PublicJwk> + 'a {
         self.keys.iter().filter(move |k| kid.is_none() || k.kid() == kid)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unusable_keys_are_skipped_and_weak_ones_refused() {
+        let key = crate::signing::NodeSigningKey::generate().unwrap();
+        let p384 = serde_json::json!({"kty": "EC", "crv": "P-384", "kid": "other", "x": "AA", "y": "AA"});
+        let enc = {
+            let mut k = key.public_jwk();
+            k["use"] = "enc".into();
+            k["kid"] = "enc".into();
+            k
+        };
+        let oct = serde_json::json!({"kty": "oct", "k": "c2VjcmV0"});
+        let document = serde_json::json!({"keys": [p384, enc, oct, key.public_jwk()]}).to_string();
+        let jwks = Jwks::parse(document.as_bytes()).unwrap();
+        assert_eq!(jwks.keys.iter().map(|k| k.kid()).collect::<Vec<_>>(), [Some(key.kid.as_str())]);
+        // A 512-bit modulus (n = 2^511 + 1 is odd and large enough to parse as a key).
+        let mut n = vec![0u8; 64];
+        n[0] = 0x80;
+        n[63] = 1;
+        let weak =
+            serde_json::json!({"keys": [{"kty": "RSA", "kid": "weak", "n": URL_SAFE_NO_PAD.encode(&n), "e": "AQAB"}]});
+        let err = Jwks::parse(weak.to_string().as_bytes()).unwrap_err();
+        assert!(err.to_string().contains("2048"), "{err}");
+        assert_eq!(Jwks::parse(b"{}").unwrap_err(), JwkError::NotAJwks);
     }
 }

@@ -29,6 +29,8 @@ pub enum JwtError {
     Algorithm(String),
     #[error("no key of the issuer's key set verifies the signature")]
     BadSignature,
+    #[error("the header lists critical extensions ({0}) this node does not understand (RFC 7515 §4.1.11)")]
+    Critical(String),
 }
 
 impl UnverifiedJwt {
@@ -53,6 +55,9 @@ impl UnverifiedJwt {
             signing_input: format!("{header}.{payload}"),
             signature: b64(signature).ok_or(JwtError::Malformed)?,
         };
+        if let Some(critical) = parsed.header.get("crit") {
+            return Err(JwtError::Critical(critical.to_string()));
+        }
         match parsed.algorithm() {
             "RS256" | "ES256" => Ok(parsed),
             other => Err(JwtError::Algorithm(other.to_string())),
@@ -110,5 +115,7 @@ mod tests {
         assert_eq!(UnverifiedJwt::parse("a.b").unwrap_err(), JwtError::Malformed);
         assert_eq!(UnverifiedJwt::parse("!!.!!.!!").unwrap_err(), JwtError::Malformed);
         assert_eq!(UnverifiedJwt::parse(&"a".repeat(MAX_TOKEN_BYTES + 1)).unwrap_err(), JwtError::TooLarge);
+        let critical = format!("{}.{claims}.AA", encode(&serde_json::json!({"alg": "ES256", "crit": ["exp"]})));
+        assert!(matches!(UnverifiedJwt::parse(&critical), Err(JwtError::Critical(_))));
     }
 }

@@ -3,8 +3,9 @@
 //! whether a research purpose fits a consent ([`duo_match`]), and the tamper-evident record of it
 //! all ([`audit`]).
 
-pub mod audit;
 pub mod authenticator;
+/// The audit chain lives in `oresund-core`, so the store can append to it in its transactions.
+pub use oresund_core::audit;
 pub mod budget;
 pub mod caller;
 pub mod conditions;

@@ -4,9 +4,16 @@
 //!
 //! A caller's tier follows from the visas: REGISTERED with a ResearcherStatus and an
 //! AcceptedTermsAndPolicies visa whose values are the registered-access DOI (Dyke et al. 2018),
-//! CONTROLLED for a dataset with a ControlledAccessGrants visa whose value is that dataset's URL.
-//! Any invalid visa makes the whole passport invalid: a broker should not pass on broken visas,
-//! and a node should not guess which part of a tampered token to believe.
+//! CONTROLLED for a dataset with a ControlledAccessGrants visa whose value is that dataset's URL,
+//! asserted by an issuer allowed to grant that dataset (this node's own data access committee, or
+//! an issuer configured for it).
+//!
+//! A visa that fails a check (signature, trust, time, `by`, revocation) makes the whole passport
+//! invalid: a broker should not pass on broken visas, and a node should not guess which part of a
+//! tampered token to believe. Two things are not failures: a visa of a type this node does not
+//! know (Passport v1.2 §"Custom Visa Types") and a visa whose `conditions` do not hold (§"Conditions":
+//! such a visa is not valid) are kept out of the caller's rights and reported in
+//! [`VerifiedPassport::ignored`].
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
@@ -27,12 +34,17 @@ pub const BONA_FIDE: &str = "https://doi.org/10.1038/s41431-018-0219-y";
 pub const PASSPORT_TYP: &str = "vnd.ga4gh.passport+jwt";
 /// Most visas in one passport.
 pub const MAX_VISAS: usize = 200;
+/// The visa type that grants a dataset (Passport v1.2 §"ControlledAccessGrants").
+pub const CONTROLLED_ACCESS_GRANTS: &str = "ControlledAccessGrants";
 
 /// An issuer the node trusts, with the key-set URLs it may sign from.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct TrustedIssuer {
     pub iss: String,
     pub jku: Vec<String>,
+    /// Dataset ids whose ControlledAccessGrants this issuer may assert (`*`: all). Empty for a
+    /// broker or an identity provider, which vouch for researchers, not for access to our data.
+    pub grants: Vec<String>,
 }
 
 /// What the node accepts.
@@ -41,20 +53,59 @@ pub struct PassportPolicy {
     pub trusted: Vec<TrustedIssuer>,
     /// Allowed clock difference for `exp`, `iat` and `nbf`, seconds.
     pub max_skew: u64,
-    /// Dataset URL (a ControlledAccessGrants value) → dataset id.
+    /// Dataset URL (a ControlledAccessGrants value) → dataset id, for URLs set by the operator.
     pub dataset_urls: BTreeMap<String, String>,
-    /// This node's own issuer, whose visas can be revoked here.
+    /// The default dataset URL prefix (`{base_url}/datasets/`): a value that starts with it names
+    /// the dataset id after it.
+    pub dataset_prefix: Option<String>,
+    /// This node's own issuer, whose visas are checked against its grant records.
     pub own_issuer: Option<String>,
 }
 
-/// Fetches (and caches) the key set at a trusted `jku`.
-pub trait KeySource: Send + Sync {
-    fn keys<'a>(&'a self, jku: &'a str) -> Pin<Box<dyn Future<Output = Result<Arc<Jwks>, String>> + Send + 'a>>;
+impl PassportPolicy {
+    /// The dataset a ControlledAccessGrants value names (values match as exact strings).
+    pub fn dataset_of(&self, url: &str) -> Option<String> {
+        if let Some(id) = self.dataset_urls.get(url) {
+            return Some(id.clone());
+        }
+        let id = url.strip_prefix(self.dataset_prefix.as_deref()?)?;
+        (!id.is_empty() && !id.contains('/')).then(|| id.to_string())
+    }
+
+    /// Whether visas of `iss` may grant `dataset`.
+    pub fn may_grant(&self, iss: &str, dataset: &str) -> bool {
+        self.own_issuer.as_deref() == Some(iss)
+            || self.trusted.iter().any(|t| t.iss == iss && t.grants.iter().any(|g| g == "*" || g == dataset))
+    }
 }
 
-/// Grants revoked by this node's data access committee (by visa `jti`).
+/// The future a [`KeySource`] returns.
+pub type KeysFuture<'a> = Pin<Box<dyn Future<Output = Result<Arc<Jwks>, String>> + Send + 'a>>;
+
+/// Fetches (and caches) the key set at a trusted `jku`.
+pub trait KeySource: Send + Sync {
+    fn keys<'a>(&'a self, jku: &'a str) -> KeysFuture<'a>;
+}
+
+/// What this node's records say about a visa it issued.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GrantStatus {
+    Active,
+    Revoked,
+    /// No grant has this `jti`.
+    Unknown,
+    /// The grant was issued to another identity (another `iss#sub`).
+    OtherHolder,
+}
+
+/// The future a [`Revocations`] returns.
+pub type GrantFuture<'a> = Pin<Box<dyn Future<Output = Result<GrantStatus, String>> + Send + 'a>>;
+
+/// The grants this node's data access committee issued, by visa `jti`: asked on every use, so a
+/// revocation takes effect at once, before the visa expires.
 pub trait Revocations: Send + Sync {
-    fn is_revoked(&self, jti: &str) -> bool;
+    /// The status of grant `jti` for the passport holder `holder` (`iss#sub`).
+    fn status<'a>(&'a self, jti: &'a str, holder: &'a str) -> GrantFuture<'a>;
 }
 
 /// Why a passport was refused; the message names the visa and the rule.
@@ -74,8 +125,14 @@ pub enum PassportError {
     Signature { what: String },
     #[error("the passport holds {0} visas; at most {MAX_VISAS} are accepted")]
     TooManyVisas(usize),
-    #[error("{what}: this grant was revoked")]
+    #[error("{what}: this grant was revoked by the data access committee")]
     Revoked { what: String },
+    #[error("{what}: this node has no record of issuing this visa")]
+    UnknownGrant { what: String },
+    #[error("{what}: this grant was issued to another identity than the passport's")]
+    OtherHolder { what: String },
+    #[error("{what}: the grant could not be checked: {reason}")]
+    GrantCheck { what: String, reason: String },
 }
 
 /// One verified visa (`ga4gh_visa_v1` plus who issued it).
@@ -98,7 +155,12 @@ pub struct Visa {
 pub struct VerifiedPassport {
     pub iss: String,
     pub sub: String,
-    pub visas: Vec<Visa>,
+    /// The passport's own `exp`.
+    pub exp: i64,
+    /// The visas that hold (their position in the passport, and the visa).
+    pub visas: Vec<(usize, Visa)>,
+    /// Visas verified but granting nothing: position and why.
+    pub ignored: Vec<(usize, String)>,
 }
 
 fn claims_error(what: &str, reason: impl Into<String>) -> PassportError {
@@ -142,13 +204,57 @@ async fn verify_signed(
     Ok((iss, sub))
 }
 
+/// The visa types of Passport v1.2 §"GA4GH Standard Passport Visa Type Definitions".
 const VISA_TYPES: [&str; 5] = [
     "AffiliationAndRole",
     "AcceptedTermsAndPolicies",
     "ResearcherStatus",
-    "ControlledAccessGrants",
+    CONTROLLED_ACCESS_GRANTS,
     "LinkedIdentities",
 ];
+
+/// Reads and checks one visa.
+async fn verify_visa(
+    token: &Value,
+    what: &str,
+    sub: &str,
+    policy: &PassportPolicy,
+    keys: &dyn KeySource,
+    now: i64,
+) -> Result<Visa, PassportError> {
+    let token = token.as_str().ok_or_else(|| claims_error(what, "not a JWT string"))?;
+    let jwt = UnverifiedJwt::parse(token).map_err(|e| claims_error(what, e.to_string()))?;
+    let (visa_iss, visa_sub) = verify_signed(&jwt, what, policy, keys, now).await?;
+    if visa_sub != sub {
+        return Err(claims_error(what, "its sub differs from the passport's"));
+    }
+    let object = &jwt.claims["ga4gh_visa_v1"];
+    let field = |name: &str| object[name].as_str().map(str::to_string);
+    let visa = Visa {
+        iss: visa_iss,
+        sub: visa_sub,
+        jti: jwt.claim_str("jti").map(str::to_string),
+        kind: field("type").ok_or_else(|| claims_error(what, "ga4gh_visa_v1.type is missing"))?,
+        value: field("value").ok_or_else(|| claims_error(what, "ga4gh_visa_v1.value is missing"))?,
+        source: field("source").ok_or_else(|| claims_error(what, "ga4gh_visa_v1.source is missing"))?,
+        by: field("by"),
+        asserted: object["asserted"].as_i64().ok_or_else(|| claims_error(what, "ga4gh_visa_v1.asserted is missing"))?,
+        exp: jwt.claims["exp"].as_i64().unwrap_or_default(),
+        conditions: object.get("conditions").filter(|c| !c.is_null()).cloned(),
+    };
+    // Passport v1.2 §ControlledAccessGrants: `by` is required.
+    if visa.kind == CONTROLLED_ACCESS_GRANTS && visa.by.is_none() {
+        return Err(claims_error(what, "a ControlledAccessGrants visa needs `by`"));
+    }
+    if visa.asserted > now + policy.max_skew as i64 {
+        return Err(claims_error(what, "asserted in the future"));
+    }
+    // This node's visas are revocable by jti, so one without a jti cannot be ours to honour.
+    if policy.own_issuer.as_deref() == Some(visa.iss.as_str()) && visa.jti.is_none() {
+        return Err(claims_error(what, "a visa of this node without jti"));
+    }
+    Ok(visa)
+}
 
 /// Verifies a passport JWT and all its visas at time `now` (unix seconds).
 pub async fn verify_passport(
@@ -170,69 +276,333 @@ pub async fn verify_passport(
         return Err(PassportError::TooManyVisas(encoded.len()));
     }
     let mut visas = Vec::with_capacity(encoded.len());
+    let mut ignored = Vec::new();
     for (i, token) in encoded.iter().enumerate() {
+        let visa = verify_visa(token, &format!("visa {i}"), &sub, policy, keys, now).await?;
+        if VISA_TYPES.contains(&visa.kind.as_str()) {
+            visas.push((i, visa));
+        } else {
+            ignored.push((i, format!("custom visa type {:?} grants nothing here", visa.kind)));
+        }
+    }
+    // A visa whose conditions fail is not valid, and cannot satisfy another's conditions either:
+    // drop such visas until the rest all hold.
+    loop {
+        let all: Vec<Visa> = visas.iter().map(|(_, v)| v.clone()).collect();
+        let failing = visas.iter().position(|(_, v)| v.conditions.as_ref().is_some_and(|c| !conditions_met(c, &all)));
+        match failing {
+            Some(index) => {
+                let (i, _) = visas.remove(index);
+                ignored.push((i, "its conditions are not met by the other visas".into()));
+            }
+            None => break,
+        }
+    }
+    ignored.sort();
+    let exp = passport.claims["exp"].as_i64().unwrap_or_default();
+    let verified = VerifiedPassport { iss, sub, exp, visas, ignored };
+    check_own_grants(&verified, policy, revocations).await?;
+    Ok(verified)
+}
+
+/// Asks this node's grant records about each of its visas in the passport: revoked, unknown or
+/// someone else's grants refuse the passport. Run on every use of a passport, cached or not.
+pub async fn check_own_grants(
+    passport: &VerifiedPassport,
+    policy: &PassportPolicy,
+    revocations: &dyn Revocations,
+) -> Result<(), PassportError> {
+    let Some(own) = policy.own_issuer.as_deref() else { return Ok(()) };
+    let holder = passport.holder();
+    for (i, visa) in passport.visas.iter().filter(|(_, v)| v.iss == own) {
         let what = format!("visa {i}");
-        let token = token.as_str().ok_or_else(|| claims_error(&what, "not a JWT string"))?;
-        let jwt = UnverifiedJwt::parse(token).map_err(|e| claims_error(&what, e.to_string()))?;
-        let (visa_iss, visa_sub) = verify_signed(&jwt, &what, policy, keys, now).await?;
-        if visa_sub != sub {
-            return Err(claims_error(&what, "its sub differs from the passport's"));
-        }
-        let object = &jwt.claims["ga4gh_visa_v1"];
-        let field = |name: &str| object[name].as_str().map(str::to_string);
-        let kind = field("type").ok_or_else(|| claims_error(&what, "ga4gh_visa_v1.type is missing"))?;
-        if !VISA_TYPES.contains(&kind.as_str()) {
-            return Err(claims_error(&what, format!("unknown visa type {kind:?}")));
-        }
-        let visa = Visa {
-            iss: visa_iss,
-            sub: visa_sub,
-            jti: jwt.claim_str("jti").map(str::to_string),
-            value: field("value").ok_or_else(|| claims_error(&what, "ga4gh_visa_v1.value is missing"))?,
-            source: field("source").ok_or_else(|| claims_error(&what, "ga4gh_visa_v1.source is missing"))?,
-            by: field("by"),
-            asserted: object["asserted"]
-                .as_i64()
-                .ok_or_else(|| claims_error(&what, "ga4gh_visa_v1.asserted is missing"))?,
-            exp: jwt.claims["exp"].as_i64().unwrap_or_default(),
-            conditions: object.get("conditions").filter(|c| !c.is_null()).cloned(),
-            kind,
-        };
-        // Passport v1.2 §ControlledAccessGrants: `by` is required.
-        if visa.kind == "ControlledAccessGrants" && visa.by.is_none() {
-            return Err(claims_error(&what, "a ControlledAccessGrants visa needs `by`"));
-        }
-        if visa.asserted > now + policy.max_skew as i64 {
-            return Err(claims_error(&what, "asserted in the future"));
-        }
-        let own = policy.own_issuer.as_deref() == Some(visa.iss.as_str());
-        if own && visa.jti.as_deref().is_some_and(|jti| revocations.is_revoked(jti)) {
-            return Err(PassportError::Revoked { what });
-        }
-        visas.push(visa);
-    }
-    for (i, visa) in visas.iter().enumerate() {
-        if visa.conditions.as_ref().is_some_and(|c| !conditions_met(c, &visas)) {
-            return Err(claims_error(&format!("visa {i}"), "its conditions are not met by the other visas"));
+        let jti = visa.jti.as_deref().ok_or_else(|| claims_error(&what, "a visa of this node without jti"))?;
+        match revocations.status(jti, &holder).await {
+            Ok(GrantStatus::Active) => {}
+            Ok(GrantStatus::Revoked) => return Err(PassportError::Revoked { what }),
+            Ok(GrantStatus::Unknown) => return Err(PassportError::UnknownGrant { what }),
+            Ok(GrantStatus::OtherHolder) => return Err(PassportError::OtherHolder { what }),
+            Err(reason) => return Err(PassportError::GrantCheck { what, reason }),
         }
     }
-    Ok(VerifiedPassport { iss, sub, visas })
+    Ok(())
 }
 
 impl VerifiedPassport {
+    /// The holder's identity on this node: `iss#sub` of the passport.
+    pub fn holder(&self) -> String {
+        format!("{}#{}", self.iss, self.sub)
+    }
+
+    /// Until when the passport and every visa in it are valid.
+    pub fn valid_until(&self) -> i64 {
+        self.visas.iter().map(|(_, v)| v.exp).fold(self.exp, i64::min)
+    }
+
     /// The caller these visas make.
     pub fn caller(&self, policy: &PassportPolicy) -> Caller {
-        let has = |kind: &str| self.visas.iter().any(|v| v.kind == kind && v.value == BONA_FIDE);
+        let has = |kind: &str| self.visas.iter().any(|(_, v)| v.kind == kind && v.value == BONA_FIDE);
         let controlled: BTreeSet<String> = self
             .visas
             .iter()
-            .filter(|v| v.kind == "ControlledAccessGrants")
-            .filter_map(|v| policy.dataset_urls.get(&v.value).cloned())
+            .filter(|(_, v)| v.kind == CONTROLLED_ACCESS_GRANTS)
+            .filter_map(|(_, v)| policy.dataset_of(&v.value).filter(|id| policy.may_grant(&v.iss, id)))
             .collect();
         Caller {
-            user: Some(format!("{}#{}", self.iss, self.sub)),
+            user: Some(self.holder()),
             registered: has("ResearcherStatus") && has("AcceptedTermsAndPolicies"),
             controlled,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+    use std::sync::Mutex;
+
+    use serde_json::json;
+
+    use super::*;
+    use crate::signing::NodeSigningKey;
+    use crate::tier::Tier;
+
+    const NOW: i64 = 1_800_000_000;
+    const BROKER: &str = "https://broker.example";
+    const BROKER_JKU: &str = "https://broker.example/jwks";
+    const NODE: &str = "https://node.example";
+    const NODE_JKU: &str = "https://node.example/.well-known/jwks.json";
+
+    struct Keys {
+        sets: HashMap<String, Arc<Jwks>>,
+        fetched: Mutex<Vec<String>>,
+    }
+
+    impl KeySource for Keys {
+        fn keys<'a>(&'a self, jku: &'a str) -> KeysFuture<'a> {
+            self.fetched.lock().unwrap().push(jku.to_string());
+            let found = self.sets.get(jku).cloned().ok_or_else(|| "HTTP 404".to_string());
+            Box::pin(async move { found })
+        }
+    }
+
+    struct Grants(HashMap<String, (GrantStatus, String)>);
+
+    impl Revocations for Grants {
+        fn status<'a>(&'a self, jti: &'a str, holder: &'a str) -> GrantFuture<'a> {
+            let status = match self.0.get(jti) {
+                None => GrantStatus::Unknown,
+                Some((_, owner)) if owner != holder => GrantStatus::OtherHolder,
+                Some((status, _)) => *status,
+            };
+            Box::pin(async move { Ok(status) })
+        }
+    }
+
+    struct World {
+        broker: NodeSigningKey,
+        node: NodeSigningKey,
+        keys: Keys,
+        policy: PassportPolicy,
+        grants: Grants,
+    }
+
+    fn world() -> World {
+        let broker = NodeSigningKey::generate().unwrap();
+        let node = NodeSigningKey::generate().unwrap();
+        let set = |k: &NodeSigningKey| Arc::new(Jwks { keys: vec![k.public()] });
+        let keys = Keys {
+            sets: HashMap::from([(BROKER_JKU.to_string(), set(&broker)), (NODE_JKU.to_string(), set(&node))]),
+            fetched: Mutex::new(Vec::new()),
+        };
+        let policy = PassportPolicy {
+            trusted: vec![
+                TrustedIssuer { iss: BROKER.into(), jku: vec![BROKER_JKU.into()], grants: vec![] },
+                TrustedIssuer { iss: NODE.into(), jku: vec![NODE_JKU.into()], grants: vec![] },
+            ],
+            max_skew: 60,
+            dataset_urls: BTreeMap::new(),
+            dataset_prefix: Some(format!("{NODE}/datasets/")),
+            own_issuer: Some(NODE.into()),
+        };
+        let grants = Grants(HashMap::from([("g1".to_string(), (GrantStatus::Active, format!("{BROKER}#alice")))]));
+        World { broker, node, keys, policy, grants }
+    }
+
+    fn visa(key: &NodeSigningKey, iss: &str, jku: &str, kind: &str, value: &str, extra: Value) -> String {
+        let mut claims = json!({"iss": iss, "sub": "alice", "iat": NOW - 10, "exp": NOW + 3600,
+            "ga4gh_visa_v1": {"type": kind, "value": value, "source": "https://ku.dk", "asserted": NOW - 100}});
+        if let (Some(claims), Some(extra)) = (claims.as_object_mut(), extra.as_object()) {
+            for (k, v) in extra {
+                if k == "visa" {
+                    for (vk, vv) in v.as_object().unwrap() {
+                        claims["ga4gh_visa_v1"][vk] = vv.clone();
+                    }
+                } else {
+                    claims.insert(k.clone(), v.clone());
+                }
+            }
+        }
+        key.sign(&claims, "JWT", jku)
+    }
+
+    fn registered(w: &World) -> Vec<String> {
+        vec![
+            visa(&w.broker, BROKER, BROKER_JKU, "ResearcherStatus", BONA_FIDE, json!({"visa": {"by": "so"}})),
+            visa(&w.broker, BROKER, BROKER_JKU, "AcceptedTermsAndPolicies", BONA_FIDE, json!({"visa": {"by": "self"}})),
+        ]
+    }
+
+    fn grant(w: &World, jti: &str, dataset: &str) -> String {
+        let url = format!("{NODE}/datasets/{dataset}");
+        visa(&w.node, NODE, NODE_JKU, CONTROLLED_ACCESS_GRANTS, &url, json!({"jti": jti, "visa": {"by": "dac"}}))
+    }
+
+    fn passport(w: &World, visas: &[String], extra: Value) -> String {
+        let mut claims =
+            json!({"iss": BROKER, "sub": "alice", "iat": NOW - 10, "exp": NOW + 3600, "ga4gh_passport_v1": visas});
+        for (k, v) in extra.as_object().unwrap() {
+            claims[k] = v.clone();
+        }
+        w.broker.sign(&claims, PASSPORT_TYP, BROKER_JKU)
+    }
+
+    fn verify(w: &World, token: &str) -> Result<VerifiedPassport, PassportError> {
+        futures_lite(verify_passport(token, &w.policy, &w.keys, &w.grants, NOW))
+    }
+
+    /// Runs a future that never waits (the test key source and grants answer at once).
+    fn futures_lite<F: Future>(future: F) -> F::Output {
+        use std::task::{Context, Poll, Waker};
+        let mut future = std::pin::pin!(future);
+        match future.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
+            Poll::Ready(output) => output,
+            Poll::Pending => panic!("the test future waited"),
+        }
+    }
+
+    #[test]
+    fn registered_and_controlled_tiers_follow_the_visas() {
+        let w = world();
+        let mut visas = registered(&w);
+        visas.push(grant(&w, "g1", "DK-1"));
+        let verified = verify(&w, &passport(&w, &visas, json!({}))).unwrap();
+        let caller = verified.caller(&w.policy);
+        assert_eq!(caller.user.as_deref(), Some("https://broker.example#alice"));
+        assert_eq!((caller.tier("DK-1"), caller.tier("SE-1")), (Tier::Controlled, Tier::Registered));
+        assert_eq!(verified.valid_until(), NOW + 3600);
+        let only_terms = verify(&w, &passport(&w, &visas[1..2], json!({}))).unwrap();
+        assert_eq!(only_terms.caller(&w.policy).tier("DK-1"), Tier::Public, "both bona fide visas are needed");
+    }
+
+    #[test]
+    fn trust_is_checked_before_any_key_is_fetched() {
+        let w = world();
+        let evil = NodeSigningKey::generate().unwrap();
+        let untrusted_jku = evil.sign(
+            &json!({"iss": BROKER, "sub": "alice", "iat": NOW, "exp": NOW + 60, "ga4gh_passport_v1": []}),
+            PASSPORT_TYP,
+            "https://evil.example/jwks",
+        );
+        assert!(matches!(verify(&w, &untrusted_jku), Err(PassportError::UntrustedJku { .. })));
+        // The node's jku is trusted, but not for the broker.
+        let other_issuers_jku = w.node.sign(
+            &json!({"iss": BROKER, "sub": "alice", "iat": NOW, "exp": NOW + 60, "ga4gh_passport_v1": []}),
+            PASSPORT_TYP,
+            NODE_JKU,
+        );
+        assert!(matches!(verify(&w, &other_issuers_jku), Err(PassportError::UntrustedJku { .. })));
+        let stranger = evil.sign(
+            &json!({"iss": "https://evil.example", "sub": "alice", "iat": NOW, "exp": NOW + 60}),
+            PASSPORT_TYP,
+            "https://evil.example/jwks",
+        );
+        assert!(matches!(verify(&w, &stranger), Err(PassportError::UntrustedIssuer { .. })));
+        assert!(w.keys.fetched.lock().unwrap().is_empty(), "an untrusted jku was fetched");
+        // Signed with a key the trusted jku does not hold.
+        let wrong_key = evil.sign(
+            &json!({"iss": BROKER, "sub": "alice", "iat": NOW, "exp": NOW + 60, "ga4gh_passport_v1": []}),
+            PASSPORT_TYP,
+            BROKER_JKU,
+        );
+        assert!(matches!(verify(&w, &wrong_key), Err(PassportError::Signature { .. })));
+    }
+
+    #[test]
+    fn times_are_checked_with_bounded_skew() {
+        let w = world();
+        let at = |extra: Value| verify(&w, &passport(&w, &registered(&w), extra));
+        assert!(at(json!({"exp": NOW - 30})).is_ok(), "within the skew");
+        assert!(at(json!({"exp": NOW - 61})).unwrap_err().to_string().contains("expired"));
+        assert!(at(json!({"iat": NOW + 61})).unwrap_err().to_string().contains("iat"));
+        assert!(at(json!({"nbf": NOW + 600})).unwrap_err().to_string().contains("nbf"));
+        let expired_visa =
+            visa(&w.broker, BROKER, BROKER_JKU, "ResearcherStatus", BONA_FIDE, json!({"exp": NOW - 999}));
+        let err = verify(&w, &passport(&w, &[expired_visa], json!({}))).unwrap_err();
+        assert!(err.to_string().starts_with("visa 0: expired"), "{err}");
+    }
+
+    #[test]
+    fn visa_rules_refuse_the_passport() {
+        let w = world();
+        let stolen = w.broker.sign(
+            &json!({"iss": BROKER, "sub": "mallory", "iat": NOW, "exp": NOW + 60,
+                "ga4gh_visa_v1": {"type": "ResearcherStatus", "value": BONA_FIDE, "source": "x", "asserted": NOW}}),
+            "JWT",
+            BROKER_JKU,
+        );
+        assert!(verify(&w, &passport(&w, &[stolen], json!({}))).unwrap_err().to_string().contains("sub differs"));
+        let no_by = visa(&w.node, NODE, NODE_JKU, CONTROLLED_ACCESS_GRANTS, "u", json!({"jti": "g1"}));
+        assert!(verify(&w, &passport(&w, &[no_by], json!({}))).unwrap_err().to_string().contains("needs `by`"));
+        let too_many: Vec<String> = (0..=MAX_VISAS).map(|_| "a.b.c".to_string()).collect();
+        assert_eq!(verify(&w, &passport(&w, &too_many, json!({}))), Err(PassportError::TooManyVisas(201)));
+    }
+
+    #[test]
+    fn own_grants_are_checked_on_every_use() {
+        let mut w = world();
+        let token = passport(&w, &[grant(&w, "g1", "DK-1")], json!({}));
+        assert!(verify(&w, &token).is_ok());
+        w.grants.0.insert("g1".into(), (GrantStatus::Revoked, format!("{BROKER}#alice")));
+        assert!(matches!(verify(&w, &token), Err(PassportError::Revoked { .. })));
+        w.grants.0.insert("g1".into(), (GrantStatus::Active, format!("{BROKER}#bob")));
+        assert!(matches!(verify(&w, &token), Err(PassportError::OtherHolder { .. })));
+        let forged = passport(&w, &[grant(&w, "g9", "DK-1")], json!({}));
+        assert!(matches!(verify(&w, &forged), Err(PassportError::UnknownGrant { .. })));
+    }
+
+    #[test]
+    fn only_allowed_issuers_grant_datasets() {
+        let mut w = world();
+        let url = format!("{NODE}/datasets/DK-1");
+        let brokered =
+            visa(&w.broker, BROKER, BROKER_JKU, CONTROLLED_ACCESS_GRANTS, &url, json!({"visa": {"by": "dac"}}));
+        let token = passport(&w, &[brokered], json!({}));
+        assert_eq!(verify(&w, &token).unwrap().caller(&w.policy).tier("DK-1"), Tier::Public);
+        w.policy.trusted[0].grants = vec!["DK-1".into()];
+        assert_eq!(verify(&w, &token).unwrap().caller(&w.policy).tier("DK-1"), Tier::Controlled);
+        w.policy.dataset_urls.insert("https://elsewhere/ds".into(), "SE-1".into());
+        assert_eq!(w.policy.dataset_of("https://elsewhere/ds").as_deref(), Some("SE-1"));
+        assert_eq!(w.policy.dataset_of(&format!("{NODE}/datasets/a/b")), None);
+    }
+
+    #[test]
+    fn unmet_conditions_and_custom_types_grant_nothing_but_do_not_refuse() {
+        let w = world();
+        let needs_ku = json!({"jti": "g1", "visa": {"by": "dac",
+            "conditions": [[{"type": "AffiliationAndRole", "value": "pattern:*@ku.dk"}]]}});
+        let conditional =
+            visa(&w.node, NODE, NODE_JKU, CONTROLLED_ACCESS_GRANTS, &format!("{NODE}/datasets/DK-1"), needs_ku);
+        let custom = visa(&w.broker, BROKER, BROKER_JKU, "ElixirBonaFide", "yes", json!({}));
+        let mut visas = registered(&w);
+        visas.extend([conditional, custom]);
+        let verified = verify(&w, &passport(&w, &visas, json!({}))).unwrap();
+        assert_eq!(verified.ignored.iter().map(|(i, _)| *i).collect::<Vec<_>>(), [2, 3]);
+        assert_eq!(verified.caller(&w.policy).tier("DK-1"), Tier::Registered);
+        let affiliation =
+            visa(&w.broker, BROKER, BROKER_JKU, "AffiliationAndRole", "faculty@ku.dk", json!({"visa": {"by": "so"}}));
+        visas.push(affiliation);
+        let verified = verify(&w, &passport(&w, &visas, json!({}))).unwrap();
+        assert_eq!(verified.caller(&w.policy).tier("DK-1"), Tier::Controlled);
     }
 }

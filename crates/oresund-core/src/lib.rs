@@ -5,8 +5,10 @@
 //! - [`digest`] and [`vrs`]: GA4GH identifiers (refget, VRS 2.0 computed ids);
 //! - [`ontology::Ontology`] (HPO) and [`duo`]: the vocabularies of phenotypes and consent;
 //! - [`pseudonym`], [`individual`]: people as a node keeps them;
-//! - [`carriers`]: who carries a variant, as bitmaps, and the allele counts they give.
+//! - [`carriers`]: who carries a variant, as bitmaps, and the allele counts they give;
+//! - [`audit`]: the hash chain of the audit log; [`time`]: UTC timestamps as RFC 3339 text.
 
+pub mod audit;
 pub mod carriers;
 pub mod digest;
 pub mod duo;
@@ -15,5 +17,6 @@ pub mod ontology;
 pub mod pseudonym;
 pub mod region;
 pub mod sequence;
+pub mod time;
 pub mod variant;
 pub mod vrs;

@@ -34,6 +34,9 @@ pub struct NodeConfig {
     pub catalog: crate::catalog::CatalogConfig,
     #[serde(default, skip_serializing_if = "NetworkConfig::is_empty")]
     pub network: NetworkConfig,
+    /// `[access]`: passport issuers, the data access committee, the re-identification budget.
+    #[serde(default, skip_serializing_if = "crate::access::AccessConfig::is_default")]
+    pub access: crate::access::AccessConfig,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -63,7 +66,8 @@ pub struct BeaconConfig {
     /// Per dataset: what each tier may see (`public`, `registered`, `controlled`:
     /// none | boolean | count | record), plus a name and description.
     pub datasets: BTreeMap<String, DatasetSettings>,
-    /// Operator-issued bearer tokens (stored as SHA-256), until GA4GH Passports replace them.
+    /// Operator-issued bearer tokens (stored as SHA-256): the path for operators and scripts,
+    /// beside GA4GH Passports (`[access]`).
     pub tokens: Vec<TokenConfig>,
 }
 
@@ -198,7 +202,8 @@ impl NodeConfig {
         let path = dir.join(CONFIG_FILE);
         let text = toml::to_string_pretty(self)
             .map_err(|e| NodeError::Config { path: path.clone(), message: e.to_string() })?;
-        crate::fsutil::write_atomic(&path, text.as_bytes())
+        // Mode 0600: the file holds peer secrets and token digests.
+        crate::fsutil::write_secret(&path, text.as_bytes())
     }
 
     /// Rules the types cannot express.
@@ -218,6 +223,7 @@ impl NodeConfig {
         self.archive.validate()?;
         self.catalog.validate()?;
         self.network.validate()?;
+        self.access.validate()?;
         if self.beacon.threshold == 0 {
             return Err("beacon.threshold must be at least 1".into());
         }

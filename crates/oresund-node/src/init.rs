@@ -1,5 +1,5 @@
 //! `oresund init`: a new node directory with its reference, ontology, secrets (pseudonymisation
-//! key, archive key pair) and empty store.
+//! key, archive key pair, visa signing key) and empty store.
 
 use std::path::{Path, PathBuf};
 
@@ -90,6 +90,7 @@ fn create(
         network: Default::default(),
         archive: Default::default(),
         catalog: Default::default(),
+        access: Default::default(),
     };
     config.catalog.url = storage.catalog.clone();
     if let Some(archive) = &storage.archive {
@@ -121,6 +122,8 @@ fn create(
     // by its mode in the 0700 secrets directory (see `archive_config`).
     let passphrase = keys::passphrase_from_env();
     keys::create_node_key(&KeyFiles::of(layout.root(), &config.archive), passphrase.as_deref().map(|p| &p[..]))?;
+    // The key that signs the visas the data access committee issues (0600, never served).
+    crate::signing_keys::create(layout)?;
     config.save(layout.root())?;
     Ok(config)
 }

@@ -4,9 +4,11 @@
 //! NODE_DIR/
 //!   oresund.toml        configuration (written last by `init`: its presence means the node is whole)
 //!   node.db             catalog and variant index (SQLite, WAL)
+//!   access.db           access requests, grants, audit log, budgets (SQLite, WAL)
 //!   reference/          the imported reference: contigs.tsv + one raw sequence file per contig
 //!   ontology/           the HPO release the node resolves phenotype terms with
-//!   secrets/            0700: pseudonymisation key, archive key pair (archive.sec 0600, archive.pub)
+//!   secrets/            0700: pseudonymisation key, archive key pair (archive.sec 0600, archive.pub),
+//!                       visa signing key (signing.jwk 0600) and retired public keys (signing-retired.json)
 //!   archive/            encrypted originals: Crypt4GH headers and bodies as separate objects
 //!   ingest.lock         held while an ingest runs
 //! ```
@@ -49,6 +51,16 @@ impl Layout {
 
     pub fn pseudonym_key(&self) -> PathBuf {
         self.secrets().join("pseudonym.key")
+    }
+
+    /// The node's current visa signing key (a private EC P-256 JWK).
+    pub fn signing_key(&self) -> PathBuf {
+        self.secrets().join("signing.jwk")
+    }
+
+    /// Public keys of earlier signing keys, published until the last visa they signed expires.
+    pub fn retired_signing_keys(&self) -> PathBuf {
+        self.secrets().join("signing-retired.json")
     }
 
     pub fn ingest_lock(&self) -> PathBuf {

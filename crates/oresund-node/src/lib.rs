@@ -1,11 +1,16 @@
-//! An Øresund node as a library: `init` a directory, `ingest` cohorts into it, and ask it for
-//! allele counts under cohort filters. The CLI and the HTTP server are thin layers over this.
+//! An Øresund node as a library: `init` a directory, `ingest` cohorts into it, ask it for allele
+//! counts under cohort filters, and run its data access committee. The CLI and the HTTP server
+//! are thin layers over this.
 
+pub mod access;
 pub mod archive;
 pub mod backend;
 pub mod catalog;
+pub mod clock;
 pub mod cohort;
 pub mod config;
+pub mod dac;
+pub mod diseases;
 pub mod error;
 pub mod fsutil;
 pub mod ingest;
@@ -14,6 +19,7 @@ pub mod keys;
 pub mod layout;
 pub mod node;
 pub mod query;
+pub mod signing_keys;
 pub mod writer_lock;
 
 pub use cohort::{CohortFilter, TermFilter};

@@ -96,12 +96,25 @@ impl Node {
                 return Ok(guard.0.clone());
             }
         }
-        self.refresh_cohort()
+        let _rebuilding = self.rebuild.lock().map_err(|_| poisoned())?;
+        // Another reader may have refreshed while this one waited for the lock.
+        {
+            let guard = self.cohort.read().map_err(|_| poisoned())?;
+            if guard.1.elapsed() < REFRESH_INTERVAL {
+                return Ok(guard.0.clone());
+            }
+        }
+        self.refresh_locked()
     }
 
     /// Checks the catalog generation now and rebuilds the cohort index if it moved.
     pub fn refresh_cohort(&self) -> Result<Arc<CohortIndex>, NodeError> {
         let _rebuilding = self.rebuild.lock().map_err(|_| poisoned())?;
+        self.refresh_locked()
+    }
+
+    /// [`Node::refresh_cohort`] with the rebuild lock held.
+    fn refresh_locked(&self) -> Result<Arc<CohortIndex>, NodeError> {
         let generation = self.store.generation()?;
         let current = self.cohort.read().map_err(|_| poisoned())?.0.clone();
         let index = if current.generation == generation {

@@ -32,6 +32,11 @@ impl BeaconError {
         Self { status: StatusCode::NOT_FOUND, message: message.into(), beacon_id: String::new() }
     }
 
+    /// No node of a network could answer.
+    pub fn bad_gateway(message: impl Into<String>) -> Self {
+        Self { status: StatusCode::BAD_GATEWAY, message: message.into(), beacon_id: String::new() }
+    }
+
     /// A failure on our side; the message is generic, the cause goes to the log.
     pub fn internal(cause: impl std::fmt::Display) -> Self {
         eprintln!("internal error: {cause}");

@@ -1,5 +1,6 @@
 //! `/g_variants`: which variants exist in which dataset, with what frequency, under the caller's
-//! granularity and the node's small-count rule.
+//! granularity, the node's small-count rule and, at the REGISTERED tier, the re-identification
+//! budget ([`crate::budget`]).
 
 use oresund_access::{Caller, Granularity};
 use oresund_core::region::Region;
@@ -43,15 +44,19 @@ pub fn search(
         })?),
     };
     let cohort_filter = CohortFilter { datasets: scope.ids(), ..filters.cohort.clone() };
-    let found = if scope.datasets.is_empty() || filters.matches_nobody() {
-        Vec::new()
-    } else {
+    let asked = !scope.datasets.is_empty() && !filters.matches_nobody();
+    let found = if asked {
         match (&query, variant) {
             (_, Some(id)) => lookup(app, id, &cohort_filter)?,
             (Some(query), None) => run(app, query, &cohort_filter)?,
             (None, None) => Vec::new(),
         }
+    } else {
+        Vec::new()
     };
+    if asked {
+        crate::budget::charge(app, caller, &scope, &found, &cohort_filter, request.skip, request.limit)?;
+    }
     Ok(respond(app, request, &scope, &found, &filters.warnings))
 }
 
@@ -163,25 +168,42 @@ fn record(app: &AppState, variant: &VariantCount, scope: &Scope) -> Value {
     })
 }
 
-/// Per-variant frequencies for count answers, every count as the caller may see it.
+/// Per-variant frequencies for count answers, every count as the caller may see it. Below
+/// CONTROLLED the genotype counts are left out: with AC shown, heterozygous and hemizygous counts
+/// would give the number of homozygous people away even when each count alone passes the
+/// threshold (AC = het + 2·hom + hemi). The allele number counts people twice (diploid), so it is
+/// held to twice the threshold.
 fn frequency_row(app: &AppState, variant: &VariantCount, dataset: &str, exact: bool) -> Value {
     let c = variant.datasets.iter().find(|(d, _)| d.as_ref() == dataset).map(|(_, c)| *c).unwrap_or_default();
-    let [ac, an, het, hom, hemi] = [c.allele_count, c.allele_number, c.heterozygous, c.homozygous_alt, c.hemizygous]
-        .map(|n| shown(&app.beacon, n, exact));
+    let ac = shown(&app.beacon, c.allele_count, exact);
+    let an = shown_allele_number(app, c.allele_number, exact);
     // The frequency is computed from what is shown, so it cannot give a hidden count away.
     let frequency = if an.value == 0 { 0.0 } else { ac.value as f64 / an.value as f64 };
-    let all_exact = [ac, an, het, hom, hemi].iter().all(|s| s.exact);
-    json!({
+    let mut row = json!({
         "variantInternalId": variant.variant.to_string(),
         "vrsId": variant.vrs_id,
         "alleleCount": ac.value,
         "alleleNumber": an.value,
         "alleleFrequency": frequency,
-        "heterozygous": het.value,
-        "homozygousAlt": hom.value,
-        "hemizygous": hemi.value,
-        "countPrecision": if all_exact { "exact" } else { "imprecise" },
-    })
+        "countPrecision": if ac.exact && an.exact { "exact" } else { "imprecise" },
+    });
+    if exact {
+        row["heterozygous"] = json!(c.heterozygous);
+        row["homozygousAlt"] = json!(c.homozygous_alt);
+        row["hemizygous"] = json!(c.hemizygous);
+    }
+    row
+}
+
+/// An allele number as disclosed: exact from twice the threshold (or at CONTROLLED), else raised
+/// to twice the threshold and marked imprecise.
+fn shown_allele_number(app: &AppState, allele_number: u64, exact: bool) -> Shown {
+    let floor = 2 * app.beacon.threshold.0;
+    if exact || allele_number == 0 || allele_number >= floor {
+        Shown { value: allele_number, exact: true }
+    } else {
+        Shown { value: floor, exact: false }
+    }
 }
 
 /// A variant is a hit in a dataset when a filtered individual there carries it. Count answers also

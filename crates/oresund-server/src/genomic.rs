@@ -150,6 +150,13 @@ pub fn parse_variant_query(
                 "{given} needs referenceName (the chromosome, for example 22)"
             )));
         }
+        // Counting every variant of the genome for a filtered subset is a scan of the whole
+        // index per request: filtered variant queries name a region.
+        if !request.filters.is_empty() {
+            return Err(BeaconError::bad_request(
+                "filtered variant queries need a region: give referenceName, start and end",
+            ));
+        }
         return Ok(VariantQuery::All);
     };
     let chrom = chrom.trim().to_string();
@@ -186,6 +193,7 @@ pub fn parse_variant_query(
                     "end ({end}) must be greater than start ({start}); coordinates are 0-based, end exclusive"
                 )));
             }
+            within_span(*start, *end)?;
             let constraints = Constraints {
                 reference,
                 alternate,
@@ -205,12 +213,27 @@ pub fn parse_variant_query(
             if s1 > s2 || e1 > e2 {
                 return Err(BeaconError::bad_request("bracket queries need start=min,max and end=min,max in order"));
             }
+            within_span(*s1, *e2)?;
             Ok(VariantQuery::Bracket { chrom, start: (s1 + 1, s2 + 1), end: (*e1, *e2) })
         }
         _ => Err(BeaconError::bad_request(
             "give start (sequence), start and end (range), or two starts and two ends (bracket query)",
         )),
     }
+}
+
+/// The widest range one request may cover: a bound on the work of one request (a chromosome arm
+/// of a large cohort is millions of variants). Wider questions are asked in pieces.
+pub const MAX_RANGE_SPAN: u64 = 10_000_000;
+
+fn within_span(start: u64, end: u64) -> Result<(), BeaconError> {
+    if end.saturating_sub(start) > MAX_RANGE_SPAN {
+        return Err(BeaconError::bad_request(format!(
+            "the range {start}-{end} spans more than {} Mb; ask in smaller pieces",
+            MAX_RANGE_SPAN / 1_000_000
+        )));
+    }
+    Ok(())
 }
 
 fn length_param(name: &str, text: &str) -> Result<u64, BeaconError> {

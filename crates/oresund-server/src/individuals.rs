@@ -13,7 +13,7 @@ use crate::error::BeaconError;
 use crate::filters::resolve;
 use crate::g_variants::node_error;
 use crate::request::BeaconRequest;
-use crate::response::{query_response, response_meta, result_set, shown, warnings_info};
+use crate::response::{Shown, query_response, response_meta, result_set, shown, warnings_info};
 use crate::scope::{Scope, scope};
 use crate::state::AppState;
 
@@ -50,6 +50,11 @@ pub fn search(
                 }
             }
             Selection::One(pseudonym) => {
+                // Whether a known pseudonym matches the filters is a fact about that person: only
+                // for callers who may see their record.
+                if scope.granularity < Granularity::Record {
+                    return Err(record_needed(caller));
+                }
                 let number = cohort.by_pseudonym.get(pseudonym).copied();
                 for (dataset, people) in cohort.selected(&prepared) {
                     if let Some(n) = number.filter(|n| people.contains(*n)) {
@@ -58,7 +63,14 @@ pub fn search(
                 }
             }
             Selection::Carriers(variant) => {
-                if let Some(calls) = node.find_variant(variant).map_err(node_error)? {
+                let calls = node.find_variant(variant).map_err(node_error)?;
+                // A carrier count tells as much as an allele count: the same budget applies.
+                let counted = match &calls {
+                    Some(calls) => node.count_calls(calls, &prepared).map_err(node_error)?,
+                    None => None,
+                };
+                crate::budget::charge(app, caller, &scope, counted.as_slice(), &filter, 0, 1)?;
+                if let Some(calls) = calls {
                     for carrier in node.carriers(&calls, &prepared).map_err(node_error)? {
                         selected.entry(carrier.dataset.to_string()).or_default().push(carrier.individual);
                     }
@@ -67,6 +79,15 @@ pub fn search(
         }
     }
     Ok(respond(app, request, &scope, &selected, &cohort.people, &filters.warnings))
+}
+
+fn record_needed(caller: &Caller) -> BeaconError {
+    let message = "/individuals/{id} answers only records: CONTROLLED access, requestedGranularity=record";
+    if caller.user.is_none() {
+        BeaconError::unauthorized(format!("{message}; send Authorization: Bearer <token>"))
+    } else {
+        BeaconError::forbidden(message)
+    }
 }
 
 fn sex_term(sex: Sex) -> Value {
@@ -102,6 +123,22 @@ fn record(app: &AppState, person: &Individual) -> Value {
         "phenotypicFeatures": phenotypes,
         "diseases": diseases,
     })
+}
+
+/// The number of individuals across datasets as disclosed. When a dataset's count was raised to
+/// the threshold, an exact total would give it away (total − the other datasets' counts), so the
+/// total is then the sum of what each dataset showed, imprecise.
+fn total_shown(app: &AppState, scope: &Scope, selected: &BTreeMap<String, Vec<u32>>, distinct: u64) -> Shown {
+    let per_dataset: Vec<Shown> = scope
+        .datasets
+        .iter()
+        .map(|d| shown(&app.beacon, selected.get(&d.id).map_or(0, |m| m.len() as u64), d.exact_counts()))
+        .collect();
+    if per_dataset.iter().all(|s| s.exact) {
+        shown(&app.beacon, distinct, scope.all_exact())
+    } else {
+        Shown { value: per_dataset.iter().map(|s| s.value).sum(), exact: false }
+    }
 }
 
 fn respond(
@@ -140,6 +177,6 @@ fn respond(
     }
     everyone.sort_unstable();
     everyone.dedup();
-    let total = shown(&app.beacon, everyone.len() as u64, scope.all_exact());
+    let total = total_shown(app, scope, selected, everyone.len() as u64);
     query_response(meta, granularity, !everyone.is_empty(), total, result_sets, warnings_info(warnings))
 }

@@ -1,16 +1,25 @@
-//! A node over HTTP: the GA4GH Beacon v2 API (framework + default model) with security tiers
-//! and small-count protection. Handlers are thin: parsing in [`request`] and [`genomic`],
-//! decisions in [`scope`], answers from `oresund-node`, documents built in [`response`].
+//! A node over HTTP: the GA4GH Beacon v2 API (framework + default model) with security tiers,
+//! small-count protection and a re-identification budget; GA4GH Passports as bearer tokens
+//! ([`passport_auth`]); the data access committee ([`dac_api`]); every decision in the audit log
+//! ([`audit_log`]). Handlers are thin: parsing in [`request`] and [`genomic`], decisions in
+//! [`scope`], answers from `oresund-node`, documents built in [`response`].
 
+pub mod audit_log;
+pub mod budget;
 pub mod collections;
+pub mod dac_api;
+pub mod decision;
 pub mod entities;
 pub mod error;
 pub mod filters;
 pub mod framework;
 pub mod g_variants;
 pub mod genomic;
+pub mod grant_status;
 pub mod individuals;
+pub mod jwks_cache;
 pub mod network;
+pub mod passport_auth;
 pub mod portal;
 pub mod request;
 pub mod response;
@@ -18,14 +27,19 @@ pub mod routes;
 pub mod scope;
 pub mod state;
 
+use std::collections::{BTreeMap, HashSet};
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use axum::routing::get;
+use oresund_access::passport::{PassportPolicy, TrustedIssuer};
 use oresund_node::Node;
+use oresund_node::access::OwnIssuer;
 
-pub use state::{AppState, BeaconSettings};
+pub use audit_log::{AuditLog, AuditWriter};
+pub use state::{AccessSettings, AppState, BeaconSettings};
 
 /// The Beacon API version this node implements.
 pub const API_VERSION: &str = "v2.0.0";
@@ -45,6 +59,7 @@ pub fn portal_router(network: Arc<network::Network>) -> Router {
 }
 
 fn node_router(state: AppState) -> Router {
+    let dac = dac_api::router(state.clone());
     Router::new()
         .route("/", get(routes::info))
         .route("/info", get(routes::info))
@@ -57,13 +72,69 @@ fn node_router(state: AppState) -> Router {
         .route("/{*path}", get(routes::entry_get).post(routes::entry_post))
         .fallback(routes::not_found)
         .with_state(state)
+        .merge(dac)
 }
 
-/// The state for serving `node`, with operator tokens as the authenticator.
-pub fn state_for(node: Node, base_url: String) -> AppState {
-    let beacon = BeaconSettings::from_config(&node.config, base_url);
-    let auth = state::token_authenticator(&node.config);
-    AppState { node: Arc::new(node), auth: Arc::new(auth), beacon: Arc::new(beacon) }
+/// The passport policy of a node served at `issuer`: the configured issuers, and the node itself
+/// for its own committee's grants.
+pub fn passport_policy(config: &oresund_node::config::NodeConfig, issuer: &OwnIssuer) -> PassportPolicy {
+    let access = &config.access;
+    let mut trusted: Vec<TrustedIssuer> = access
+        .issuers
+        .iter()
+        .filter(|i| i.iss != issuer.iss)
+        .map(|i| TrustedIssuer { iss: i.iss.clone(), jku: i.jku.clone(), grants: i.grants.clone() })
+        .collect();
+    trusted.push(TrustedIssuer { iss: issuer.iss.clone(), jku: vec![issuer.jku()], grants: vec!["*".into()] });
+    let dataset_urls: BTreeMap<String, String> =
+        access.dataset_urls.iter().map(|(id, url)| (url.clone(), id.clone())).collect();
+    PassportPolicy {
+        trusted,
+        max_skew: access.clock_skew_s,
+        dataset_urls,
+        dataset_prefix: Some(format!("{}/datasets/", issuer.iss)),
+        own_issuer: Some(issuer.iss.clone()),
+    }
+}
+
+/// The state for serving `node` at `base_url`: passports (and operator tokens) for callers, the
+/// audit writer, the budget. Needs a Tokio runtime (the audit writer is a task); stop the writer
+/// with [`AuditWriter::finish`] once the server has stopped.
+pub fn state_for(node: Node, base_url: String) -> Result<(AppState, AuditWriter), String> {
+    let beacon = BeaconSettings::from_config(&node.config, base_url.clone());
+    let issuer = OwnIssuer::new(&base_url);
+    let access_config = node.config.access.clone();
+    let policy = passport_policy(&node.config, &issuer);
+    let tokens = state::token_authenticator(&node.config);
+    let node = Arc::new(node);
+    let own_keys = Arc::new(jwks_cache::OwnKeys::new(node.clone()));
+    let trusted: HashSet<String> = policy.trusted.iter().flat_map(|t| t.jku.iter().cloned()).collect();
+    let keys = jwks_cache::JwksCache::new(
+        trusted,
+        issuer.jku(),
+        own_keys.clone(),
+        Duration::from_secs(access_config.jwks_ttl_s),
+        Duration::from_secs(access_config.jwks_failure_ttl_s),
+    )?;
+    let grants = grant_status::StoreGrants { node: node.clone() };
+    let auth = passport_auth::PassportAuthenticator::new(
+        policy,
+        Arc::new(keys),
+        Arc::new(grants),
+        tokens,
+        access_config.jwks_ttl_s as i64,
+    );
+    let (audit, writer) = audit_log::start(node.clone());
+    let state = AppState {
+        node,
+        auth: Arc::new(auth),
+        beacon: Arc::new(beacon),
+        access: Arc::new(AccessSettings { issuer, dac_members: access_config.dac_members.clone() }),
+        audit,
+        budget: Arc::new(budget::Budget::new(access_config.budget.enabled, access_config.budget.nats)),
+        own_keys,
+    };
+    Ok((state, writer))
 }
 
 /// Serves until `shutdown` resolves.

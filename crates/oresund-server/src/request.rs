@@ -9,6 +9,9 @@ use serde_json::{Map, Value};
 
 use crate::error::BeaconError;
 
+/// The most filters one request may carry (each is an ontology expansion and a cohort scan).
+pub const MAX_FILTERS: usize = 32;
+
 /// One filter (Beacon v2 `filteringTerms.json`): an ontology or custom term.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Filter {
@@ -127,6 +130,17 @@ impl BeaconRequest {
     }
 
     /// From a GET query string's pairs; `accepted` are the endpoint's own request parameters.
+    /// Refuses requests with more filters than one request may carry.
+    fn within_limits(self) -> Result<Self, BeaconError> {
+        if self.filters.len() > MAX_FILTERS {
+            return Err(BeaconError::bad_request(format!(
+                "{} filters given; a request may carry at most {MAX_FILTERS}",
+                self.filters.len()
+            )));
+        }
+        Ok(self)
+    }
+
     pub fn from_query(pairs: &[(String, String)], accepted: &[&str]) -> Result<Self, BeaconError> {
         let mut request = Self::empty();
         for (name, value) in pairs {
@@ -152,7 +166,7 @@ impl BeaconRequest {
                 other => return Err(unknown(other, accepted)),
             }
         }
-        Ok(request)
+        request.within_limits()
     }
 
     /// From a POST body (`beaconRequestBody.json`).
@@ -228,7 +242,7 @@ impl BeaconRequest {
                 }
             }
         }
-        Ok(request)
+        request.within_limits()
     }
 
     pub fn parameter(&self, name: &str) -> Option<&str> {

@@ -124,15 +124,44 @@ pub fn parse_request(path: &str, input: Input) -> Result<BeaconRequest, BeaconEr
     parse(input, returned)
 }
 
-/// Dispatches `/{entry}[/{id}[/{related}]]`.
+/// Dispatches `/{entry}[/{id}[/{related}]]`; every decision goes to the audit log.
 pub async fn entry(app: &AppState, path: &str, headers: &HeaderMap, input: Input) -> Response {
     let authorization = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok());
-    let result = match app.caller(authorization).await {
-        Ok(caller) => parse_request(path, input)
-            .and_then(|request| tokio::task::block_in_place(|| answer(app, &caller, path, &request))),
+    let result = match authenticate(app, authorization, path).await {
+        Ok(caller) => answer_recorded(app, &caller, path, parse_request(path, input), None).await,
         Err(e) => Err(e),
     };
     json(result, app)
+}
+
+/// The caller of a request; a refused credential is recorded in the audit log.
+pub async fn authenticate(app: &AppState, authorization: Option<&str>, path: &str) -> Result<Caller, BeaconError> {
+    match app.caller(authorization).await {
+        Ok(caller) => Ok(caller),
+        Err(e) => {
+            let bearer = oresund_access::authenticator::bearer_token(authorization).ok().flatten();
+            app.audit.record(crate::decision::credential_refused(bearer, path, &e)).await;
+            Err(e)
+        }
+    }
+}
+
+/// Answers a request (or passes on its parse error) and records the decision; `via` names the
+/// network peer that forwarded it.
+pub async fn answer_recorded(
+    app: &AppState,
+    caller: &Caller,
+    path: &str,
+    request: Result<BeaconRequest, BeaconError>,
+    via: Option<&str>,
+) -> Result<Value, BeaconError> {
+    let (result, record) = tokio::task::block_in_place(|| {
+        let result = request.as_ref().map_err(Clone::clone).and_then(|r| answer(app, caller, path, r));
+        let record = crate::decision::query(app, caller, path, request.as_ref().ok(), &result, via);
+        (result, record)
+    });
+    app.audit.record(record).await;
+    result
 }
 
 /// Answers a parsed request for an entry path.

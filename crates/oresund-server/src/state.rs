@@ -1,4 +1,5 @@
-//! What every handler shares: the node, how callers are authenticated, and the beacon's settings.
+//! What every handler shares: the node, how callers are authenticated, the beacon's settings, the
+//! audit log, the re-identification budget and the node's identity as a visa issuer.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -7,9 +8,13 @@ use oresund_access::{
     Authenticator, Caller, CountThreshold, DatasetPolicy, Granularity, TokenAuthenticator, TokenGrant,
 };
 use oresund_node::Node;
+use oresund_node::access::OwnIssuer;
 use oresund_node::config::NodeConfig;
 
+use crate::audit_log::AuditLog;
+use crate::budget::Budget;
 use crate::error::BeaconError;
+use crate::jwks_cache::OwnKeys;
 
 /// The shared state of a running node server.
 #[derive(Clone)]
@@ -17,6 +22,19 @@ pub struct AppState {
     pub node: Arc<Node>,
     pub auth: Arc<dyn Authenticator>,
     pub beacon: Arc<BeaconSettings>,
+    pub access: Arc<AccessSettings>,
+    pub audit: AuditLog,
+    pub budget: Arc<Budget>,
+    /// The keys this node signs visas with, as published.
+    pub own_keys: Arc<OwnKeys>,
+}
+
+/// The node as a visa issuer and its data access committee.
+#[derive(Debug, Clone)]
+pub struct AccessSettings {
+    pub issuer: OwnIssuer,
+    /// User ids of the committee's members.
+    pub dac_members: Vec<String>,
 }
 
 /// The beacon's identity and per-dataset policies, from `[beacon]` in oresund.toml.

@@ -4,21 +4,26 @@
 //! (`tests/storage.rs`).
 //!
 //! Writes happen in an [`IngestTransaction`]: everything an ingest adds becomes visible at once on
-//! `commit`, or not at all (a crash or `kill -9` rolls back).
+//! `commit`, or not at all (a crash or `kill -9` rolls back). Controlled-access records (access
+//! requests, grants, the audit log, budgets) are behind [`AccessStore`], which every node store
+//! also is.
 
+pub mod access;
 pub mod blocks;
 pub mod error;
 pub mod model;
 pub mod postgres;
 pub mod sqlite;
 
+pub use access::*;
 pub use error::{Result, StoreError};
 pub use model::*;
 
 use oresund_core::individual::Individual;
 
-/// The catalog and the variant index of one node.
-pub trait NodeStore: Send + Sync {
+/// The catalog and the variant index of one node (and, as an [`AccessStore`], its
+/// controlled-access records).
+pub trait NodeStore: AccessStore + Send + Sync {
     /// Changes whenever an ingest commits; readers use it to refresh their caches.
     fn generation(&self) -> Result<u64>;
 

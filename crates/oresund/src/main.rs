@@ -34,6 +34,8 @@ enum Command {
     Token(commands::token::TokenArgs),
     Archive(commands::archive::ArchiveArgs),
     Keys(commands::keys::KeysArgs),
+    Dac(commands::dac::DacArgs),
+    Audit(commands::audit::AuditArgs),
     C4gh(commands::c4gh::C4ghArgs),
 }
 
@@ -49,6 +51,8 @@ fn main() -> ExitCode {
         Command::Token(args) => commands::token::run(args),
         Command::Archive(args) => commands::archive::run(args, cli.quiet),
         Command::Keys(args) => commands::keys::run(args, cli.quiet),
+        Command::Dac(args) => commands::dac::run(args, cli.quiet),
+        Command::Audit(args) => commands::audit::run(args, cli.quiet),
         Command::C4gh(args) => commands::c4gh::run(args),
     };
     match result {

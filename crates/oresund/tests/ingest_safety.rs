@@ -1,5 +1,6 @@
 //! Bad input is refused with file and line and changes nothing; a killed ingest leaves the node as
-//! it was; the same file twice counts once; no local id ever reaches the node's files.
+//! it was; the same file twice counts once; no local id ever reaches the node's files, the audit
+//! log and access records included.
 
 mod common;
 
@@ -179,6 +180,47 @@ fn no_local_id_reaches_any_file_the_node_wrote() {
     node.ingest("DK-1", "DK");
     node.ingest("SE-1", "SE");
     ok(&["query", node.path(), "--variant", "22-17000017-C-A", "--phenotype", "HP:0001250"]);
+    assert_no_local_id(&node);
+}
+
+#[test]
+fn no_local_id_reaches_the_audit_log_or_any_file_after_serving_queries() {
+    let node = TestNode::new("TEST", "DK");
+    node.ingest("DK-1", "DK");
+    node.ingest("SE-1", "SE");
+    let registered = token(&node.dir, &["--user", "reg@example.org", "--registered"]);
+    let controlled = token(&node.dir, &["--user", "dac@example.org", "--registered", "--controlled", "DK-1"]);
+    let server = Server::start(&node.dir, &[]);
+    let (_, records) =
+        server.get("/individuals?filters=HP:0001250&requestedGranularity=record&datasets=DK-1", Some(&controlled));
+    let pseudonym = records["response"]["resultSets"][0]["results"][0]["id"].as_str().unwrap().to_string();
+    for (path, token) in [
+        (format!("/individuals/{pseudonym}?requestedGranularity=record&datasets=DK-1"), Some(&controlled)),
+        ("/g_variants/22-17000017-C-A/individuals?requestedGranularity=record&datasets=DK-1".into(), Some(&controlled)),
+        (
+            "/g_variants?referenceName=22&start=17000016&referenceBases=C&alternateBases=A&requestedGranularity=count"
+                .into(),
+            Some(&registered),
+        ),
+        (
+            "/g_variants?referenceName=22&start=16000000&end=16010000&requestedGranularity=count".into(),
+            Some(&registered),
+        ),
+        ("/individuals?filters=HP:0000707,NCIT:C16576&requestedGranularity=count".into(), None),
+        ("/cohorts".into(), Some(&registered)),
+    ] {
+        assert_eq!(server.get(&path, token.map(String::as_str)).0, 200, "{path}");
+    }
+    let request = r#"{"dataset": "DK-1", "purpose": {"purpose": "DS", "disease": "MONDO:0005027"}}"#;
+    assert_eq!(server.post("/dac/requests", Some(&registered), request).0, 201);
+    assert!(server.stop().success());
+    let logged = ok(&["audit", "show", node.path()]);
+    assert!(logged.lines().count() >= 8 && logged.contains(&pseudonym), "the log holds the query, pseudonyms included");
+    assert_no_local_id(&node);
+}
+
+/// Scans every byte of every file in the node directory for the cohorts' local ids.
+fn assert_no_local_id(node: &TestNode) {
     let mut ids = Vec::new();
     for population in ["DK", "SE"] {
         let text = std::fs::read_to_string(cohort(&format!("{population}.individuals.tsv"))).unwrap();

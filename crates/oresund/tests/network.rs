@@ -240,6 +240,15 @@ fn a_node_down_slow_or_broken_gives_a_partial_answer_in_time() {
         assert_eq!(node["status"], "unavailable", "{node}");
         assert!(node["error"].as_str().unwrap().contains(reason), "{id}: {node}");
     }
+
+    // No node answered at all: a gateway error naming each node's problem, not an empty answer.
+    let lonely = tempfile::tempdir().unwrap();
+    let portal =
+        Portal::start(lonely.path(), &peers_file(timeout_ms, &[("DOWN", "SE", format!("http://{down}"), SECRET_SE)]));
+    let (status, answer) =
+        http(&portal.address, "GET", "/network/g_variants?referenceName=22&start=1&end=100", None, None);
+    assert_eq!(status, 502, "{answer}");
+    assert!(answer["error"]["errorMessage"].as_str().unwrap().contains("DOWN: unreachable"), "{answer}");
 }
 
 #[test]

@@ -32,7 +32,7 @@ use serde_json::{Value, json};
 use crate::error::BeaconError;
 use crate::request::BeaconRequest;
 use crate::response::{granularity_name, response_meta};
-use crate::routes::{Input, answer, entry_types_of, parse_request};
+use crate::routes::{Input, answer_recorded, authenticate, entry_types_of, parse_request};
 use crate::state::{AppState, BeaconSettings};
 use merge::{NodeAnswer, merge};
 use signature::{PEER_HEADER, PeerAuthError, SIGNATURE_HEADER, Signed, TIMESTAMP_HEADER, unix_now};
@@ -62,6 +62,8 @@ impl Network {
         config.validate()?;
         let client = reqwest::Client::builder()
             .pool_max_idle_per_host(32)
+            // A peer answers where it was asked; a redirect is a misconfiguration or an attack.
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| format!("cannot create the HTTP client: {e}"))?;
         Ok(Self {
@@ -161,10 +163,12 @@ async fn answer_peer(
     if path == "info" {
         return Ok(crate::framework::info(local));
     }
-    let mut request = parse_request(path, input(method, query, body))?;
-    request.granularity = Some(capped(&request));
-    let caller = local.caller(Some(authorization).filter(|a| !a.is_empty())).await?;
-    tokio::task::block_in_place(|| answer(local, &caller, path, &request))
+    let request = parse_request(path, input(method, query, body)).map(|mut request| {
+        request.granularity = Some(capped(&request));
+        request
+    });
+    let caller = authenticate(local, Some(authorization).filter(|a| !a.is_empty()), path).await?;
+    answer_recorded(local, &caller, path, request, Some(&format!("network query from peer {peer_id}"))).await
 }
 
 /// The query as forwarded: same path and parameters, granularity capped at count.
@@ -210,13 +214,24 @@ async fn aggregate(
     let request = parse_request(path, input(method, query.clone(), body.clone()))?;
     let granularity = capped(&request);
     let (path_and_query, forwarded_body) = forwarded(method, path, query.as_deref(), &body, granularity);
-    let mut legs = Vec::new();
-    for peer in network.peers.iter().filter(|p| p.url.is_some()) {
-        legs.push(ask(network, peer, method, &path_and_query, forwarded_body.clone(), authorization));
-    }
+    // The peers' legs run on their own task while this one answers locally (which blocks).
+    let peers = {
+        let (network, method, authorization) = (network.clone(), method.clone(), authorization.to_string());
+        tokio::spawn(async move {
+            let legs = network
+                .peers
+                .iter()
+                .filter(|p| p.url.is_some())
+                .map(|peer| ask(&network, peer, &method, &path_and_query, forwarded_body.clone(), &authorization));
+            futures::future::join_all(legs).await
+        })
+    };
     let local = local_answer(network, path, &request, granularity, authorization).await;
     let mut answers: Vec<NodeAnswer> = local.into_iter().collect();
-    answers.extend(futures::future::join_all(legs).await);
+    answers.extend(peers.await.map_err(BeaconError::internal)?);
+    if let Some(error) = nobody_answered(&answers) {
+        return Err(error);
+    }
     let pool_variants = returned.id == crate::entities::GENOMIC_VARIANT.id;
     let (summary, response, info, merged_granularity) = merge(&answers, pool_variants);
     let mut echoed = request.clone();
@@ -233,6 +248,21 @@ async fn aggregate(
     Ok(answer)
 }
 
+/// The error when no node answered: 400 when every node found the request wrong, else 502.
+fn nobody_answered(answers: &[NodeAnswer]) -> Option<BeaconError> {
+    if answers.is_empty() || answers.iter().any(|a| a.outcome.is_ok()) {
+        return None;
+    }
+    let reasons: Vec<String> =
+        answers.iter().map(|a| format!("{}: {}", a.id, a.outcome.as_ref().err().map_or("", |e| e.as_str()))).collect();
+    let all_bad_request = answers.iter().all(|a| a.outcome.as_ref().is_err_and(|e| e.starts_with("HTTP 400")));
+    Some(if all_bad_request {
+        BeaconError::bad_request(format!("every node refused the request: {}", reasons.join("; ")))
+    } else {
+        BeaconError::bad_gateway(format!("no node answered: {}", reasons.join("; ")))
+    })
+}
+
 async fn local_answer(
     network: &Network,
     path: &str,
@@ -244,11 +274,11 @@ async fn local_answer(
     let started = Instant::now();
     let mut request = request.clone();
     request.granularity = Some(granularity);
-    let outcome = match local.caller(Some(authorization).filter(|a| !a.is_empty())).await {
-        Ok(caller) => tokio::task::block_in_place(|| answer(local, &caller, path, &request)),
+    let outcome = match authenticate(local, Some(authorization).filter(|a| !a.is_empty()), path).await {
+        Ok(caller) => answer_recorded(local, &caller, path, Ok(request), Some("network query")).await,
         Err(e) => Err(e),
     }
-    .map_err(|e| e.message);
+    .map_err(|e| format!("HTTP {}: {}", e.status.as_u16(), e.message));
     Some(NodeAnswer {
         id: network.id.clone(),
         country: network.country.clone(),
@@ -322,15 +352,45 @@ async fn send(
         }
     })?;
     let status = response.status();
-    let bytes = response.bytes().await.map_err(|e| format!("reading the answer failed: {e}"))?;
-    let value: Value = serde_json::from_slice(&bytes).map_err(|_| format!("HTTP {status}: the answer is not JSON"))?;
+    let bytes = read_capped(response).await?;
+    let mut value: Value =
+        serde_json::from_slice(&bytes).map_err(|_| format!("HTTP {status}: the answer is not JSON"))?;
     if let Some(message) = value["error"]["errorMessage"].as_str() {
         return Err(format!("HTTP {}: {message}", status.as_u16()));
     }
     if !status.is_success() || !value["meta"].is_object() || !value["responseSummary"].is_object() {
         return Err(format!("HTTP {}: not a Beacon response", status.as_u16()));
     }
+    // The network carries aggregates only, whatever a peer sends.
+    if value["meta"]["returnedGranularity"] == "record" {
+        return Err("answered with records; network answers are aggregates only".into());
+    }
+    if let Some(sets) = value["response"]["resultSets"].as_array_mut() {
+        for set in sets {
+            if set.get("results").is_some() {
+                set["results"] = json!([]);
+            }
+        }
+    }
     Ok(value)
+}
+
+/// The largest peer answer read; a count answer is kilobytes, a region's variant rows a few MB.
+const MAX_PEER_ANSWER: usize = 16 << 20;
+
+async fn read_capped(mut response: reqwest::Response) -> Result<Vec<u8>, String> {
+    let too_big = || format!("the answer is larger than {} MB", MAX_PEER_ANSWER >> 20);
+    if response.content_length().is_some_and(|n| n > MAX_PEER_ANSWER as u64) {
+        return Err(too_big());
+    }
+    let mut bytes = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(|e| format!("reading the answer failed: {e}"))? {
+        if bytes.len() + chunk.len() > MAX_PEER_ANSWER {
+            return Err(too_big());
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    Ok(bytes)
 }
 
 async fn aggregate_info(network: &Arc<Network>, authorization: &str) -> Value {

@@ -8,7 +8,11 @@
 //!   `serve` processes) sees another's ingest at its next generation check;
 //! * connections come from a small bounded [`pool`].
 
+mod access;
 mod archive;
+mod audit;
+mod budget;
+mod dac;
 mod ingest;
 pub mod options;
 mod pool;

@@ -1,92 +1,53 @@
-//! The embedded backend: one SQLite database file (WAL mode), so a node is one directory and
-//! `serve` can read while `ingest` writes.
+//! The embedded backend: SQLite database files (WAL mode) in the node directory, so a node is
+//! one directory and `serve` can read while `ingest` writes.
 
+mod access;
+mod access_schema;
 mod archive;
+mod audit;
+mod budget;
+mod dac;
+mod pool;
 mod schema;
 
 use std::collections::HashMap;
-use std::ops::{Deref, DerefMut};
-use std::path::{Path, PathBuf};
-use std::sync::Mutex;
-use std::time::Duration;
+use std::path::Path;
 
 use oresund_core::carriers::{decode_columns, encode_columns};
 use oresund_core::individual::{Individual, Sex};
 use oresund_core::pseudonym::Pseudonym;
-use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, params};
+use rusqlite::{OptionalExtension, Row, params};
 
 use crate::blocks::{BLOCK_SPAN, Block, BlockView, Entry, EntryRef, FileBlocks};
 use crate::error::{Result, StoreError};
 use crate::model::*;
 use crate::{IngestTransaction, NodeStore};
+use pool::{ConnPool, Pooled};
 
-/// A node store in one SQLite file.
+/// A node store in SQLite: the catalog and variant index in one file (`node.db`), and the
+/// controlled-access records (audit log, access requests, grants, budgets) in another beside it
+/// (`access.db`). Two files because an ingest holds the catalog's write lock for its whole
+/// transaction, and audit appends and budget charges must not wait for it.
 pub struct SqliteStore {
-    path: PathBuf,
-    idle: Mutex<Vec<Connection>>,
-}
-
-/// A connection borrowed from the pool, returned when dropped.
-struct Pooled<'a> {
-    store: &'a SqliteStore,
-    conn: Option<Connection>,
-}
-
-impl Deref for Pooled<'_> {
-    type Target = Connection;
-    fn deref(&self) -> &Connection {
-        self.conn.as_ref().expect("present until drop")
-    }
-}
-
-impl DerefMut for Pooled<'_> {
-    fn deref_mut(&mut self) -> &mut Connection {
-        self.conn.as_mut().expect("present until drop")
-    }
-}
-
-impl Drop for Pooled<'_> {
-    fn drop(&mut self) {
-        if let (Some(conn), Ok(mut idle)) = (self.conn.take(), self.store.idle.lock()) {
-            idle.push(conn);
-        }
-    }
+    main: ConnPool,
+    access: ConnPool,
 }
 
 impl SqliteStore {
-    /// Opens (creating if needed) the store at `path` and applies migrations.
+    /// Opens (creating if needed) the store at `path` and `access.db` beside it, applying migrations.
     pub fn open(path: &Path) -> Result<Self> {
-        let store = SqliteStore { path: path.to_path_buf(), idle: Mutex::new(Vec::new()) };
-        let mut conn = store.connect()?;
-        schema::migrate(&mut conn)?;
-        store.idle.lock().map_err(|_| StoreError::Corrupt("connection pool poisoned".into()))?.push(conn);
-        Ok(store)
-    }
-
-    fn connect(&self) -> Result<Connection> {
-        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let conn = Connection::open_with_flags(&self.path, flags)?;
-        conn.busy_timeout(Duration::from_secs(30))?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        // FULL: a commit is durable before `ingest` reports success.
-        conn.pragma_update(None, "synchronous", "FULL")?;
-        conn.pragma_update(None, "foreign_keys", true)?;
-        // Read pages through a memory map and keep a large page cache: queries read blocks, not rows.
-        conn.pragma_update(None, "mmap_size", 1i64 << 34)?;
-        conn.pragma_update(None, "cache_size", -65536)?;
-        conn.set_prepared_statement_cache_capacity(64);
-        Ok(conn)
+        let main = ConnPool::open(path, schema::migrate)?;
+        let access = ConnPool::open(&path.with_file_name(ACCESS_DB), access_schema::migrate)?;
+        Ok(SqliteStore { main, access })
     }
 
     fn conn(&self) -> Result<Pooled<'_>> {
-        let idle = self.idle.lock().map_err(|_| StoreError::Corrupt("connection pool poisoned".into()))?.pop();
-        let conn = match idle {
-            Some(conn) => conn,
-            None => self.connect()?,
-        };
-        Ok(Pooled { store: self, conn: Some(conn) })
+        self.main.get()
     }
 }
+
+/// File name of the controlled-access database, beside the catalog.
+pub const ACCESS_DB: &str = "access.db";
 
 fn columns_bytes(columns: &[u32]) -> Vec<u8> {
     columns.iter().flat_map(|c| c.to_le_bytes()).collect()

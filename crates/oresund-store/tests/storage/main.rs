@@ -3,6 +3,7 @@
 //! and for PostgreSQL (a fresh database per test, from `ORESUND_TEST_POSTGRES_URL`; `bash .ci/run`
 //! starts the server).
 
+mod access_suite;
 mod backends;
 mod fixtures;
 mod suite;
@@ -32,4 +33,8 @@ for_each_backend!(
     individuals_keep_their_numbers_when_described_again,
     archive_objects_appear_at_commit_and_switch_all_or_nothing,
     a_second_writer_is_refused_while_the_lock_is_held,
+    access_requests_are_decided_once_with_their_audit_entries,
+    audit_appends_from_two_handles_keep_one_chain,
+    budgets_charge_once_refuse_and_lock,
+    concurrent_charges_never_overspend,
 );

@@ -6,6 +6,8 @@ use oresund_store::{ArchiveKind, HeaderSwitch, NodeStore, StoreError, VariantKey
 use crate::backends::Backend;
 use crate::fixtures::{self, Ingest, expected_scan, run, scan, vrs_id};
 
+pub use crate::access_suite::*;
+
 fn everything(store: &dyn NodeStore) -> String {
     format!(
         "{:?} {:?} {:?} {:?} {:?}",

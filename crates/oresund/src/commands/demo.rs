@@ -144,6 +144,7 @@ pub fn run(args: DemoArgs, quiet: bool) -> anyhow::Result<()> {
     runtime.block_on(async move {
         let (stop, _) = tokio::sync::broadcast::channel::<()>(1);
         let mut servers = Vec::new();
+        let mut writers = Vec::new();
         let mut lines = Vec::new();
         for (i, country) in COUNTRIES.iter().enumerate() {
             let port = args.port + 1 + i as u16;
@@ -151,7 +152,8 @@ pub fn run(args: DemoArgs, quiet: bool) -> anyhow::Result<()> {
             let node = Node::open(&args.dir.join(country.node_id))?;
             let base_url = format!("http://127.0.0.1:{port}");
             let config = node.config.network.clone();
-            let state = oresund_server::state_for(node, base_url.clone());
+            let (state, audit) = oresund_server::state_for(node, base_url.clone()).map_err(|e| anyhow::anyhow!(e))?;
+            writers.push(audit);
             let network = Network::new(&config, country.node_id.into(), country.country.into(), Some(state.clone()), state.beacon.clone())
                 .map_err(|e| anyhow::anyhow!(e))?;
             let router = oresund_server::router(state, Some(Arc::new(network)));
@@ -198,6 +200,9 @@ pub fn run(args: DemoArgs, quiet: bool) -> anyhow::Result<()> {
         let _ = stop.send(());
         for server in servers {
             server.await??;
+        }
+        for writer in writers {
+            writer.finish().await;
         }
         if !quiet {
             eprintln!("demo stopped");

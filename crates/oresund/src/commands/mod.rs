@@ -1,7 +1,9 @@
 //! One file per subcommand.
 
 pub mod archive;
+pub mod audit;
 pub mod c4gh;
+pub mod dac;
 pub mod demo;
 pub mod ingest;
 pub mod init;

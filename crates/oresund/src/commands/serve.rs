@@ -10,15 +10,19 @@ use oresund_server::network::Network;
 
 /// Serve the node over HTTP: the GA4GH Beacon v2 API until Ctrl-C.
 ///
+/// Callers send a GA4GH Passport v1.2 JWT (or an operator token) as `Authorization: Bearer`.
 /// Anonymous callers get what each dataset's `public` policy allows (boolean answers by default),
-/// callers with a registered token counts, callers with controlled access to a dataset records.
-/// Counts from 1 to threshold − 1 are never disclosed below the CONTROLLED tier.
+/// registered researchers counts (within a re-identification budget), callers granted a dataset
+/// records. Counts from 1 to threshold − 1 are never disclosed below the CONTROLLED tier. Every
+/// decision is appended to the audit log (`oresund audit`); the data access committee is at /dac/.
 #[derive(Debug, Args)]
 #[command(after_help = "Examples:\n  oresund serve dk-node --listen 127.0.0.1:7001\n  \
 curl 'http://127.0.0.1:7001/g_variants?referenceName=22&start=17000016&referenceBases=C&alternateBases=A&requestedGranularity=count'\n\n\
 Configuration (NODE_DIR/oresund.toml):\n  [server]  listen, base_url\n  [beacon]  name, organization, threshold (default 5)\n  \
 [beacon.datasets.ID]  name, description, public/registered/controlled = none|boolean|count|record\n  \
-[[beacon.tokens]]  made by `oresund token add`")]
+[[beacon.tokens]]  made by `oresund token add`\n  \
+[access]  trusted passport issuers ([[access.issuers]] iss, jku, grants), dac_members, clock_skew_s,\n            \
+jwks_ttl_s, visa_lifetime_days, dataset_urls; [access.budget] enabled, nats")]
 pub struct ServeArgs {
     /// Node directory.
     pub node_dir: PathBuf,
@@ -57,7 +61,7 @@ pub fn run(args: ServeArgs, quiet: bool) -> anyhow::Result<()> {
             Some(path) => Some(NetworkConfig::load(path)?),
             None => Some(node.config.network.clone()).filter(|n| !n.peers.is_empty()),
         };
-        let state = oresund_server::state_for(node, base_url.clone());
+        let (state, audit) = oresund_server::state_for(node, base_url.clone()).map_err(|e| anyhow::anyhow!(e))?;
         let network = network_config
             .map(|config| Network::new(&config, node_id.clone(), country, Some(state.clone()), state.beacon.clone()))
             .transpose()
@@ -89,6 +93,8 @@ pub fn run(args: ServeArgs, quiet: bool) -> anyhow::Result<()> {
             }
         };
         oresund_server::serve(router, listener, shutdown).await?;
+        // The server has stopped: append the decisions still queued for the audit log.
+        audit.finish().await;
         if !quiet {
             eprintln!("node {node_id} stopped");
         }

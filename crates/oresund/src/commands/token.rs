@@ -1,11 +1,13 @@
-//! `oresund token`: operator-issued bearer tokens for registered and controlled callers.
+//! `oresund token`: operator-issued bearer tokens for registered and controlled callers — the path
+//! for operators and scripts; researchers use GA4GH Passports (`[access]` in oresund.toml).
 
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 use oresund_node::config::{NodeConfig, TokenConfig};
 
-/// Manage bearer tokens (until GA4GH Passports): a token is shown once; the node keeps its SHA-256.
+/// Manage operator bearer tokens (for operators and scripts; researchers send GA4GH Passports):
+/// a token is shown once; the node keeps its SHA-256.
 #[derive(Debug, Args)]
 pub struct TokenArgs {
     #[command(subcommand)]
@@ -36,7 +38,7 @@ pub enum TokenCommand {
     },
     /// List token holders (never the tokens).
     List { node_dir: PathBuf },
-    /// Revoke every token of a user.
+    /// Revoke every token of a user (running servers stop accepting them when restarted).
     Revoke {
         node_dir: PathBuf,
         #[arg(long)]
@@ -82,7 +84,10 @@ pub fn run(args: TokenArgs) -> anyhow::Result<()> {
             config.beacon.tokens.retain(|t| t.user != user);
             let removed = before - config.beacon.tokens.len();
             config.save(&node_dir)?;
-            eprintln!("revoked {removed} token(s) of {user}");
+            anyhow::ensure!(removed > 0, "no token of user {user:?} in {}", node_dir.display());
+            // Operator tokens are read when `serve` starts; committee grants (passports) are the
+            // revocation that takes effect at once.
+            eprintln!("revoked {removed} token(s) of {user}; restart running `serve` processes for it to take effect");
         }
     }
     Ok(())

@@ -2,6 +2,8 @@
 //! the reference tools (bcftools, Python oracles) the tests compare against.
 #![allow(dead_code)]
 
+pub mod passports;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
@@ -113,7 +115,7 @@ impl TestNode {
 /// A running `oresund serve`, stopped when dropped.
 pub struct Server {
     pub child: std::process::Child,
-    _stdin: std::process::ChildStdin,
+    stdin: Option<std::process::ChildStdin>,
     /// `127.0.0.1:PORT`
     pub address: String,
 }
@@ -143,7 +145,21 @@ impl Server {
             .to_string();
         // Keep draining stderr so the server never blocks on a full pipe.
         std::thread::spawn(move || for _ in lines {});
-        Server { child, _stdin: stdin, address }
+        Server { child, stdin: Some(stdin), address }
+    }
+
+    /// Stops the server gracefully, as its supervisor would (standard input closes), and waits
+    /// for it: it finishes its requests and appends its queued audit records first.
+    pub fn stop(mut self) -> std::process::ExitStatus {
+        drop(self.stdin.take());
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait for serve") {
+                return status;
+            }
+            assert!(std::time::Instant::now() < deadline, "serve did not stop within 30 s");
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
     }
 
     pub fn get(&self, path: &str, token: Option<&str>) -> (u16, serde_json::Value) {

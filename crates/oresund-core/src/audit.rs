@@ -1,5 +1,7 @@
 //! The tamper-evident audit log: each entry carries the SHA-256 of the one before it, so editing,
-//! removing or reordering any entry breaks every hash after it.
+//! removing or reordering any entry breaks every hash after it. The store also keeps the chain's
+//! head (last sequence number and hash) beside it, updated in the same transaction as every
+//! append, so removing the *last* entries is caught too.
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -10,9 +12,10 @@ use sha2::{Digest, Sha256};
 pub struct AuditRecord {
     /// RFC 3339 UTC time.
     pub time: String,
-    /// User id (`issuer#subject`, token holder) or `anonymous`.
+    /// User id (`issuer#subject`, token holder), `operator` (the CLI), `anonymous` or
+    /// `unauthenticated` (a credential that was refused).
     pub actor: String,
-    /// `query`, `dac.request`, `dac.approve`, `dac.reject`, `dac.revoke`, `auth`...
+    /// `query`, `auth`, `dac.request`, `dac.approve`, `dac.reject`, `dac.revoke`...
     pub action: String,
     /// Endpoint or object acted on.
     pub resource: String,
@@ -24,6 +27,11 @@ pub struct AuditRecord {
     /// Why (the refusal message, the DUO match...).
     pub detail: String,
 }
+
+/// `allowed`, as [`AuditRecord::decision`] says it.
+pub const ALLOWED: &str = "allowed";
+/// `denied`, as [`AuditRecord::decision`] says it.
+pub const DENIED: &str = "denied";
 
 /// A record in the chain.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -71,6 +79,10 @@ pub enum ChainError {
     Edited { seq: u64 },
     #[error("entry {seq}: it does not follow entry {expected_previous} (removed or reordered entries)")]
     Broken { seq: u64, expected_previous: u64 },
+    #[error("the log ends at entry {last} but its head says {head}: the last entries were removed")]
+    Truncated { last: u64, head: u64 },
+    #[error("the log's head names entry {head} with another hash than that entry's (edited head or entries)")]
+    HeadMismatch { head: u64 },
 }
 
 /// Checks a whole chain in order; the error names the first bad entry.
@@ -89,6 +101,20 @@ pub fn verify_chain(entries: &[AuditEntry]) -> Result<(), ChainError> {
     Ok(())
 }
 
+/// [`verify_chain`], then checks that the chain ends where its head (`seq`, `hash`, kept apart
+/// by the store; `(0, GENESIS)` for an empty log) says it does.
+pub fn verify_with_head(entries: &[AuditEntry], head: (u64, &str)) -> Result<(), ChainError> {
+    verify_chain(entries)?;
+    let (last, last_hash) = entries.last().map_or((0, GENESIS), |e| (e.seq, e.hash.as_str()));
+    if last < head.0 {
+        return Err(ChainError::Truncated { last, head: head.0 });
+    }
+    if last != head.0 || last_hash != head.1 {
+        return Err(ChainError::HeadMismatch { head: head.0 });
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -101,7 +127,7 @@ mod tests {
             resource: "/g_variants".into(),
             datasets: vec!["DK-1".into()],
             granularity: Some("count".into()),
-            decision: "allowed".into(),
+            decision: ALLOWED.into(),
             detail: String::new(),
         }
     }
@@ -121,7 +147,7 @@ mod tests {
         let good = chain(5);
         assert_eq!(verify_chain(&good), Ok(()));
         let mut edited = good.clone();
-        edited[2].record.decision = "denied".into();
+        edited[2].record.decision = DENIED.into();
         assert_eq!(verify_chain(&edited), Err(ChainError::Edited { seq: 3 }));
         let mut removed = good.clone();
         removed.remove(1);
@@ -129,5 +155,16 @@ mod tests {
         let mut reordered = good.clone();
         reordered.swap(3, 4);
         assert_eq!(verify_chain(&reordered), Err(ChainError::Broken { seq: 5, expected_previous: 3 }));
+    }
+
+    #[test]
+    fn the_head_catches_removed_last_entries() {
+        let good = chain(5);
+        let head = (5, good[4].hash.as_str());
+        assert_eq!(verify_with_head(&good, head), Ok(()));
+        assert_eq!(verify_with_head(&good[..3], head), Err(ChainError::Truncated { last: 3, head: 5 }));
+        assert_eq!(verify_with_head(&[], head), Err(ChainError::Truncated { last: 0, head: 5 }));
+        assert_eq!(verify_with_head(&[], (0, GENESIS)), Ok(()));
+        assert_eq!(verify_with_head(&good, (5, GENESIS)), Err(ChainError::HeadMismatch { head: 5 }));
     }
 }

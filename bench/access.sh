@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Controlled access (issue 6): what passports and the audit log cost a node's Beacon throughput.
+# The same count query as bench/beacon.sh (a common SNV, HP:0000707 with descendants), asked by a
+# registered caller with an operator token and with a GA4GH passport (broker-signed RS256, two
+# registered-access visas, minted by crates/oresund/tests/oracles/passports.py; the broker's JWKS
+# served by `python3 -m http.server`). Every request is audited; the budget is on (common variants
+# cost nothing). Also the in-process cost of verifying a passport that is not cached.
+#
+#   bench/access.sh [COHORT_DIR]      (default: the shared 500-person cohort; DK.vcf.gz is served)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+shared=${SHARED:-../shared}
+data=${1:-$shared/data/cohort}
+cargo build --release -q -p oresund
+cargo build --release -q -p oresund-access --example passport_verification
+bin=$PWD/target/release/oresund
+work=$(mktemp -d)
+trap 'rm -rf "$work"; kill $(jobs -p) 2>/dev/null || true' EXIT
+echo "machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p'), $(date -u +%Y-%m-%dT%H:%MZ), $(wrk --version 2>&1 | head -1 | cut -d' ' -f1-2)"
+target/release/examples/passport_verification 2000
+
+node="$work/node"
+"$bin" init -q "$node" --node-id BENCH --country DK --reference "$data/reference.fa.gz" --hpo "$shared/ontologies/hp.obo.gz"
+"$bin" ingest -q "$node" --dataset DK --individuals "$data/DK.individuals.tsv" "$data/DK.vcf.gz"
+token=$("$bin" token add "$node" --user bench --registered 2>/dev/null)
+mkdir "$work/keys"
+python3 crates/oresund/tests/oracles/passports.py keygen "$work/keys"
+(cd "$work/keys" && exec python3 -m http.server 7398 --bind 127.0.0.1 >/dev/null 2>&1) &
+printf '\n[access]\n[[access.issuers]]\niss = "https://broker.test"\njku = ["http://127.0.0.1:7398/broker.jwks.json"]\n' >> "$node/oresund.toml"
+now=$(date +%s)
+visa() {
+  printf '{"key":"broker","alg":"RS256","header":{"jku":"http://127.0.0.1:7398/broker.jwks.json"},"claims":{"iss":"https://broker.test","sub":"bench","iat":%s,"exp":%s,"ga4gh_visa_v1":{"type":"%s","value":"https://doi.org/10.1038/s41431-018-0219-y","source":"https://ku.dk","by":"so","asserted":%s}}}' "$now" $((now + 86400)) "$1" "$now"
+}
+visas=$(echo "[$(visa ResearcherStatus),$(visa AcceptedTermsAndPolicies)]" | python3 crates/oresund/tests/oracles/passports.py mint "$work/keys")
+passport=$(printf '[{"key":"broker","alg":"RS256","header":{"jku":"http://127.0.0.1:7398/broker.jwks.json","typ":"vnd.ga4gh.passport+jwt"},"claims":{"iss":"https://broker.test","sub":"bench","iat":%s,"exp":%s,"ga4gh_passport_v1":%s}}]' "$now" $((now + 86400)) "$visas" \
+  | python3 crates/oresund/tests/oracles/passports.py mint "$work/keys" | python3 -c 'import json,sys; print(json.load(sys.stdin)[0])')
+sleep 1000000 | "$bin" serve -q "$node" --listen 127.0.0.1:7399 --until-stdin-closes &
+sleep 1
+# A common biallelic SNV (carried by more than a third of the samples), as in bench/beacon.sh.
+samples=$(bcftools query -l "$data/DK.vcf.gz" | wc -l)
+read -r pos ref alt < <(zcat "$data/DK.vcf.gz" | grep -v '^#' | awk -v min=$((samples / 3)) 'NR>=2000 && $5 !~ /,/ && length($4)==1 && length($5)==1 {n=gsub(/0\/1|1\/1/,"&"); if (n>min) {print $2-1, $4, $5; exit}}')
+url="http://127.0.0.1:7399/g_variants?referenceName=22&start=$pos&referenceBases=$ref&alternateBases=$alt&requestedGranularity=count&filters=HP:0000707"
+for who in token passport; do
+  credential=$token
+  [ "$who" = passport ] && credential=$passport
+  granularity=$(curl -sf -H "Authorization: Bearer $credential" "$url" | python3 -c 'import json,sys; print(json.load(sys.stdin)["meta"]["returnedGranularity"])')
+  for connections in 8 16; do
+    wrk -t1 -c$connections -d10s --latency -H "Authorization: Bearer $credential" "$url" > "$work/wrk.txt"
+    rps=$(awk '/Requests\/sec/ {print $2}' "$work/wrk.txt")
+    p50=$(awk '$1=="50%" {print $2}' "$work/wrk.txt")
+    p99=$(awk '$1=="99%" {print $2}' "$work/wrk.txt")
+    echo "$who ($granularity), $connections connections: $rps requests/s, p50 $p50, p99 $p99"
+  done
+done
+"$bin" audit verify "$node"

@@ -1,0 +1,172 @@
+//! `[access]` in `oresund.toml`: the GA4GH Passport issuers this node trusts, its data access
+//! committee, the visas it issues and the re-identification budget.
+//!
+//! ```toml
+//! [access]
+//! clock_skew_s = 60              # allowed clock difference for exp/iat/nbf (Passport v1.2)
+//! jwks_ttl_s = 300               # how long a fetched JWKS is used before it is fetched again
+//! jwks_failure_ttl_s = 10        # how long a failed fetch is remembered (no fetch storm)
+//! visa_lifetime_days = 365       # exp of the ControlledAccessGrants visas the committee issues
+//! dac_members = ["https://login.elixir-czech.org/oidc/#d2c9…"]   # user ids (iss#sub or token users)
+//!
+//! [access.dataset_urls]          # ControlledAccessGrants values; default {base_url}/datasets/{id}
+//! DK-COHORT-1 = "https://beacon.ngc.dk/datasets/DK-COHORT-1"
+//!
+//! [[access.issuers]]             # a broker: its passports and registered-access visas count
+//! iss = "https://login.elixir-czech.org/oidc/"
+//! jku = ["https://login.elixir-czech.org/oidc/jwk"]
+//! grants = []                    # dataset ids whose ControlledAccessGrants it may assert ("*": all)
+//!
+//! [access.budget]
+//! enabled = true
+//! nats = 2.0                     # per (registered user, individual)
+//! ```
+//!
+//! The node itself is always a trusted issuer (iss = its base URL, jku = base URL +
+//! `/.well-known/jwks.json`), for its own committee's grants.
+
+use std::collections::BTreeMap;
+
+use oresund_access::budget::DEFAULT_BUDGET;
+use serde::{Deserialize, Serialize};
+
+/// The `[access]` section.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AccessConfig {
+    pub clock_skew_s: u64,
+    pub jwks_ttl_s: u64,
+    pub jwks_failure_ttl_s: u64,
+    pub visa_lifetime_days: u64,
+    /// User ids of the data access committee's members.
+    pub dac_members: Vec<String>,
+    /// Dataset id → the URL its ControlledAccessGrants visas carry as `value`.
+    pub dataset_urls: BTreeMap<String, String>,
+    /// `[[access.issuers]]`
+    pub issuers: Vec<IssuerConfig>,
+    pub budget: BudgetConfig,
+}
+
+impl Default for AccessConfig {
+    fn default() -> Self {
+        AccessConfig {
+            clock_skew_s: 60,
+            jwks_ttl_s: 300,
+            jwks_failure_ttl_s: 10,
+            visa_lifetime_days: 365,
+            dac_members: Vec::new(),
+            dataset_urls: BTreeMap::new(),
+            issuers: Vec::new(),
+            budget: BudgetConfig::default(),
+        }
+    }
+}
+
+/// `[[access.issuers]]`: a passport broker or visa issuer, and the key sets it signs with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IssuerConfig {
+    /// `iss` exactly as it appears in its tokens.
+    pub iss: String,
+    /// JWKS URLs this issuer's tokens may name as `jku`; no other URL is ever fetched for it.
+    pub jku: Vec<String>,
+    /// Datasets whose ControlledAccessGrants this issuer may assert (`*`: all). Empty for brokers.
+    #[serde(default)]
+    pub grants: Vec<String>,
+}
+
+/// `[access.budget]`: the re-identification budget of registered callers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BudgetConfig {
+    pub enabled: bool,
+    /// Budget per (user, individual), in nats.
+    pub nats: f64,
+}
+
+impl Default for BudgetConfig {
+    fn default() -> Self {
+        BudgetConfig { enabled: true, nats: DEFAULT_BUDGET }
+    }
+}
+
+impl AccessConfig {
+    pub fn is_default(&self) -> bool {
+        self == &AccessConfig::default()
+    }
+
+    /// Rules the types cannot express.
+    pub fn validate(&self) -> Result<(), String> {
+        let url = |u: &str| u.starts_with("https://") || u.starts_with("http://");
+        for issuer in &self.issuers {
+            if issuer.iss.trim().is_empty() {
+                return Err("access.issuers: iss must not be empty".into());
+            }
+            if issuer.jku.is_empty() {
+                return Err(format!("access.issuers {:?}: jku must list at least one JWKS URL", issuer.iss));
+            }
+            if let Some(bad) = issuer.jku.iter().find(|j| !url(j)) {
+                return Err(format!("access.issuers {:?}: jku {bad:?} must be an http(s) URL", issuer.iss));
+            }
+        }
+        if self.clock_skew_s > 600 {
+            return Err(format!("access.clock_skew_s {} is above 600 s: fix the clocks instead", self.clock_skew_s));
+        }
+        if self.jwks_ttl_s == 0 || self.jwks_failure_ttl_s == 0 {
+            return Err("access.jwks_ttl_s and access.jwks_failure_ttl_s must be positive".into());
+        }
+        if !(1..=3650).contains(&self.visa_lifetime_days) {
+            return Err("access.visa_lifetime_days must be between 1 and 3650".into());
+        }
+        if let Some((id, bad)) = self.dataset_urls.iter().find(|(_, u)| !url(u)) {
+            return Err(format!("access.dataset_urls.{id}: {bad:?} must be an http(s) URL"));
+        }
+        if !(self.budget.nats.is_finite() && self.budget.nats > 0.0) {
+            return Err(format!("access.budget.nats must be a positive number, got {}", self.budget.nats));
+        }
+        Ok(())
+    }
+
+    /// The URL a dataset's grants carry: configured, or `{base_url}/datasets/{id}`.
+    pub fn dataset_url(&self, base_url: &str, dataset: &str) -> String {
+        self.dataset_urls
+            .get(dataset)
+            .cloned()
+            .unwrap_or_else(|| format!("{}/datasets/{dataset}", base_url.trim_end_matches('/')))
+    }
+}
+
+/// This node as a visa issuer: `iss` is its base URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OwnIssuer {
+    pub iss: String,
+}
+
+impl OwnIssuer {
+    pub fn new(base_url: &str) -> Self {
+        OwnIssuer { iss: base_url.trim_end_matches('/').to_string() }
+    }
+
+    /// Where the node publishes its JWKS.
+    pub fn jku(&self) -> String {
+        format!("{}/.well-known/jwks.json", self.iss)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_and_checks() {
+        let config = AccessConfig::default();
+        assert!(config.validate().is_ok() && config.is_default());
+        assert_eq!(config.dataset_url("https://n.dk/", "DK-1"), "https://n.dk/datasets/DK-1");
+        let issuer = IssuerConfig { iss: "https://b".into(), jku: vec!["ftp://b/jwks".into()], grants: vec![] };
+        let bad = AccessConfig { issuers: vec![issuer], ..AccessConfig::default() };
+        assert!(bad.validate().unwrap_err().contains("http(s)"));
+        let bad = AccessConfig { budget: BudgetConfig { enabled: true, nats: f64::NAN }, ..AccessConfig::default() };
+        assert!(bad.validate().is_err());
+        assert_eq!(OwnIssuer::new("http://127.0.0.1:7001/").jku(), "http://127.0.0.1:7001/.well-known/jwks.json");
+    }
+}

@@ -1,0 +1,227 @@
+//! The re-identification budget of REGISTERED-tier answers about genotypes (after Raisaro et al.,
+//! JAMIA 2017; see `oresund_access::budget`).
+//!
+//! For each dataset answered at the REGISTERED tier, every variant the answer reports with
+//! carriers among the caller's filtered individuals charges each of those carriers
+//! `cost(f, N)`: `f` the variant's allele frequency among them, `N` the individuals with a call
+//! (AN / 2). The charges of one answer are booked together (`AccessStore::charge_budget`); a
+//! disclosure the user was charged for before — same dataset, variant, counts and carriers — is
+//! free. If any carrier would pass the budget, the answer is refused (HTTP 403).
+//!
+//! From that refusal on, the user gets no new REGISTERED-tier answer about genotypes at all, not
+//! even "no carrier" or a common variant's frequency: a refusal happens only when carriers exist,
+//! and the Shringarpure–Bustamante test draws its power from the "no" answers non-members get,
+//! so answering those while refusing the rest would tell members from non-members as well as the
+//! answers themselves (and each person shifts a common variant's counts a little too). See
+//! `crates/oresund/tests/reidentification.rs` and BENCHMARKS.md. Repeats of charged answers stay
+//! free. Common variants cost nothing (below `NEGLIGIBLE`): for a user who is not locked they
+//! need no store access beyond a lock check at most once a second.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use oresund_access::budget::{NEGLIGIBLE, cost};
+use oresund_access::{Caller, Tier};
+use oresund_node::CohortFilter;
+use oresund_node::query::VariantCount;
+use oresund_store::{BudgetCharge, BudgetOutcome, ChargeItem};
+use sha2::{Digest, Sha256};
+
+use crate::error::BeaconError;
+use crate::g_variants::node_error;
+use crate::scope::Scope;
+use crate::state::AppState;
+
+/// Fingerprints known to be charged, per process: repeats need no store access.
+const SEEN_ENTRIES: usize = 100_000;
+/// How long "this user is not locked" is believed before the store is asked again (another
+/// process may have locked them).
+const UNLOCKED_FOR: Duration = Duration::from_secs(1);
+
+/// The budget of one node.
+pub struct Budget {
+    pub enabled: bool,
+    /// Nats per (user, individual).
+    pub limit: f64,
+    seen: Mutex<HashSet<String>>,
+    /// Per user: locked (for good), or not locked when last asked.
+    locks: Mutex<HashMap<String, Option<Instant>>>,
+}
+
+impl Budget {
+    pub fn new(enabled: bool, limit: f64) -> Self {
+        Budget { enabled, limit, seen: Mutex::new(HashSet::new()), locks: Mutex::new(HashMap::new()) }
+    }
+
+    /// Whether `user` is locked: remembered once seen, otherwise asked at most once a second.
+    fn is_locked(&self, store: &dyn oresund_store::NodeStore, user: &str) -> Result<bool, BeaconError> {
+        if let Ok(locks) = self.locks.lock() {
+            match locks.get(user) {
+                Some(None) => return Ok(true),
+                Some(Some(asked)) if asked.elapsed() < UNLOCKED_FOR => return Ok(false),
+                _ => {}
+            }
+        }
+        let locked = store.budget_locked(user).map_err(BeaconError::internal)?;
+        self.set_locked(user, locked);
+        Ok(locked)
+    }
+
+    fn set_locked(&self, user: &str, locked: bool) {
+        if let Ok(mut locks) = self.locks.lock() {
+            if locks.len() >= SEEN_ENTRIES {
+                locks.clear();
+            }
+            locks.insert(user.to_string(), if locked { None } else { Some(Instant::now()) });
+        }
+    }
+
+    fn all_seen(&self, user: &str, items: &[ChargeItem]) -> bool {
+        let Ok(seen) = self.seen.lock() else { return false };
+        items.iter().all(|i| seen.contains(&format!("{user}\0{}", i.fingerprint)))
+    }
+
+    fn remember(&self, user: &str, items: &[ChargeItem]) {
+        if let Ok(mut seen) = self.seen.lock() {
+            if seen.len() + items.len() > SEEN_ENTRIES {
+                seen.clear();
+            }
+            seen.extend(items.iter().map(|i| format!("{user}\0{}", i.fingerprint)));
+        }
+    }
+}
+
+fn refused(dataset_hint: &str, limit: f64) -> BeaconError {
+    BeaconError::forbidden(format!(
+        "re-identification budget: answering would take an individual{dataset_hint} past this user's budget of \
+         {limit} nats (Raisaro et al. 2017), so this answer is refused and this user gets no further new \
+         REGISTERED-tier answers about genotypes; ask the data access committee for controlled access \
+         (POST /dac/requests)"
+    ))
+}
+
+fn locked() -> BeaconError {
+    BeaconError::forbidden(
+        "re-identification budget spent: an earlier answer would have taken an individual past this user's \
+         budget, so this user gets no new REGISTERED-tier answers about genotypes (repeats of answers about \
+         rare variants still work); ask the data access committee for controlled access (POST /dac/requests)",
+    )
+}
+
+/// Charges a g_variants-style answer: `found` are the variants the query matched (each with its
+/// counts per dataset), `skip`/`limit` the page of rows shown.
+pub fn charge(
+    app: &AppState,
+    caller: &Caller,
+    scope: &Scope,
+    found: &[VariantCount],
+    filter: &CohortFilter,
+    skip: usize,
+    limit: usize,
+) -> Result<(), BeaconError> {
+    let budget = &app.budget;
+    let Some(user) = caller.user.as_deref() else { return Ok(()) };
+    if !budget.enabled {
+        return Ok(());
+    }
+    let registered: Vec<&crate::scope::ScopedDataset> =
+        scope.datasets.iter().filter(|d| d.tier == Tier::Registered).collect();
+    if registered.is_empty() {
+        return Ok(());
+    }
+    let mut absence = false;
+    let mut costly: Vec<(&str, &VariantCount, f64)> = Vec::new();
+    for dataset in registered {
+        let mut present =
+            found.iter().filter_map(|v| v.datasets.iter().find(|(d, _)| d.as_ref() == dataset.id).map(|(_, c)| (v, c)));
+        let mut hits = 0;
+        for (i, (variant, counts)) in present.by_ref().enumerate() {
+            let shown = i >= skip && i < skip.saturating_add(limit);
+            if counts.allele_count == 0 {
+                // A row saying nobody carries it: a "no" answer.
+                absence |= shown;
+                continue;
+            }
+            hits += 1;
+            let c = cost(counts.allele_frequency(), counts.allele_number.div_ceil(2));
+            if c >= NEGLIGIBLE {
+                costly.push((dataset.id.as_str(), variant, c));
+            }
+        }
+        absence |= hits == 0;
+    }
+    let store = app.node.store();
+    if costly.is_empty() {
+        // Nothing to charge, but a locked user gets no new answer about genotypes.
+        return if budget.is_locked(store, user)? { Err(locked()) } else { Ok(()) };
+    }
+    let items = items(app, user, filter, &costly)?;
+    if !absence && budget.all_seen(user, &items) {
+        return Ok(());
+    }
+    let charge = BudgetCharge {
+        user: user.to_string(),
+        limit: budget.limit,
+        items,
+        discloses_absence: absence,
+        time: oresund_node::clock::now_rfc3339(),
+    };
+    match store.charge_budget(&charge).map_err(BeaconError::internal)? {
+        BudgetOutcome::Charged | BudgetOutcome::Repeat => {
+            budget.remember(user, &charge.items);
+            Ok(())
+        }
+        BudgetOutcome::Refused { .. } => {
+            budget.set_locked(user, true);
+            let datasets: Vec<&str> = costly.iter().map(|(d, _, _)| *d).collect();
+            let hint = if datasets.windows(2).all(|w| w[0] == w[1]) {
+                format!(" of dataset {}", datasets.first().copied().unwrap_or_default())
+            } else {
+                String::new()
+            };
+            Err(refused(&hint, budget.limit))
+        }
+        BudgetOutcome::Locked => {
+            budget.set_locked(user, true);
+            Err(locked())
+        }
+    }
+}
+
+/// The charge items of the costly variants: their carriers among the filtered individuals.
+fn items(
+    app: &AppState,
+    user: &str,
+    filter: &CohortFilter,
+    costly: &[(&str, &VariantCount, f64)],
+) -> Result<Vec<ChargeItem>, BeaconError> {
+    let node = &app.node;
+    let prepared = node.prepare_filter(filter).map_err(node_error)?;
+    let mut items = Vec::with_capacity(costly.len());
+    for &(dataset, variant, c) in costly {
+        let Some(calls) = node.find_variant(&variant.vrs_id).map_err(node_error)? else { continue };
+        let mut carriers: Vec<u32> = node
+            .carriers(&calls, &prepared)
+            .map_err(node_error)?
+            .into_iter()
+            .filter(|carrier| carrier.dataset.as_ref() == dataset)
+            .map(|carrier| carrier.individual)
+            .collect();
+        carriers.sort_unstable();
+        carriers.dedup();
+        let counts = variant.datasets.iter().find(|(d, _)| d.as_ref() == dataset).map(|(_, c)| *c).unwrap_or_default();
+        // The same people shown the same counts of the same variant: nothing new is disclosed.
+        let mut hasher = Sha256::new();
+        hasher.update(format!(
+            "{user}\0{dataset}\0{}\0{}\0{}\0",
+            variant.vrs_id, counts.allele_count, counts.allele_number
+        ));
+        for carrier in &carriers {
+            hasher.update(carrier.to_le_bytes());
+        }
+        let fingerprint = hasher.finalize().iter().map(|b| format!("{b:02x}")).collect();
+        items.push(ChargeItem { fingerprint, charges: carriers.iter().map(|&i| (i, c)).collect() });
+    }
+    Ok(items)
+}

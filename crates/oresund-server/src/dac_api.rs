@@ -1,0 +1,280 @@
+//! The data access committee over HTTP, and the node's key set as a visa issuer.
+//!
+//! | endpoint | who | what |
+//! |---|---|---|
+//! | `POST /dac/requests` `{dataset, purpose: {purpose, disease?, commercial, methods?}}` | registered researcher | files a request; answers with the automatic DUO match |
+//! | `GET /dac/requests[/ID]` | the requester, committee members (all) | requests and their state |
+//! | `POST /dac/requests/ID/approve` | committee member | issues a ControlledAccessGrants visa |
+//! | `POST /dac/requests/ID/reject` `{note}` | committee member | rejects |
+//! | `GET /dac/grants[?all=true]` | the grantee (members: all) | grants with their visas |
+//! | `POST /dac/grants/JTI/revoke` `{reason}` | committee member | the visa stops working at once |
+//! | `GET /.well-known/jwks.json` | anyone | the public keys that verify this node's visas |
+//!
+//! Committee members are the user ids in `[access] dac_members`. Errors are
+//! `{"error": {"errorCode", "errorMessage"}}` with 400/401/403/404/409; every refusal is audited.
+
+use axum::Json;
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::header::AUTHORIZATION;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use oresund_access::Caller;
+use oresund_access::duo_match::ResearchPurpose;
+use oresund_core::audit::{AuditRecord, DENIED};
+use oresund_core::time::rfc3339;
+use oresund_node::clock::{now_rfc3339, unix_now};
+use oresund_node::dac::{DacError, FiledRequest};
+use oresund_store::{AccessRequest, Grant};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::state::AppState;
+
+/// The DAC routes and `/.well-known/jwks.json`.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/.well-known/jwks.json", get(jwks))
+        .route("/dac/requests", post(file).get(list))
+        .route("/dac/requests/{id}", get(one))
+        .route("/dac/requests/{id}/approve", post(approve))
+        .route("/dac/requests/{id}/reject", post(reject))
+        .route("/dac/grants", get(grants))
+        .route("/dac/grants/{jti}/revoke", post(revoke))
+        .with_state(state)
+}
+
+/// A refusal with its HTTP status.
+struct ApiError(StatusCode, String);
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.0, Json(json!({"error": {"errorCode": self.0.as_u16(), "errorMessage": self.1}}))).into_response()
+    }
+}
+
+impl From<DacError> for ApiError {
+    fn from(e: DacError) -> Self {
+        let status = match &e {
+            DacError::UnknownDataset(_) | DacError::NoRequest(_) | DacError::NoGrant(_) => StatusCode::NOT_FOUND,
+            DacError::Purpose(_) => StatusCode::BAD_REQUEST,
+            DacError::Conflict(_) | DacError::ConsentDenies(_) => StatusCode::CONFLICT,
+            DacError::NoSigningKey => StatusCode::SERVICE_UNAVAILABLE,
+            DacError::Node(cause) => {
+                eprintln!("internal error: {cause}");
+                let message = "the node could not do this; the operator has the details in the log".to_string();
+                return ApiError(StatusCode::INTERNAL_SERVER_ERROR, message);
+            }
+        };
+        ApiError(status, e.to_string())
+    }
+}
+
+type Answer = Result<Response, ApiError>;
+
+async fn jwks(State(app): State<AppState>) -> Response {
+    match app.own_keys.current() {
+        Ok((document, _)) => Json(document).into_response(),
+        Err(e) => ApiError::from(DacError::Node(oresund_node::NodeError::Invalid(e))).into_response(),
+    }
+}
+
+/// The caller, or a 401 that is audited.
+async fn caller(app: &AppState, headers: &HeaderMap, path: &str) -> Result<Caller, ApiError> {
+    let authorization = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok());
+    crate::routes::authenticate(app, authorization, path)
+        .await
+        .map_err(|e| ApiError(StatusCode::UNAUTHORIZED, e.message))
+}
+
+/// Records a refused DAC call and returns the refusal.
+async fn refuse(app: &AppState, caller: &Caller, action: &str, path: &str, error: ApiError) -> ApiError {
+    let record = AuditRecord {
+        time: now_rfc3339(),
+        actor: caller.label().to_string(),
+        action: action.into(),
+        resource: path.into(),
+        datasets: Vec::new(),
+        granularity: None,
+        decision: DENIED.into(),
+        detail: error.1.clone(),
+    };
+    app.audit.record(record).await;
+    error
+}
+
+fn is_member(app: &AppState, caller: &Caller) -> bool {
+    caller.user.as_ref().is_some_and(|u| app.access.dac_members.contains(u))
+}
+
+/// A committee member, or an audited 401/403.
+async fn member(app: &AppState, headers: &HeaderMap, action: &str, path: &str) -> Result<Caller, ApiError> {
+    let caller = caller(app, headers, path).await?;
+    if is_member(app, &caller) {
+        return Ok(caller);
+    }
+    let (status, message) = match caller.user {
+        None => (StatusCode::UNAUTHORIZED, "data access committee actions need Authorization: Bearer <passport>"),
+        Some(_) => (
+            StatusCode::FORBIDDEN,
+            "only members of this node's data access committee ([access] dac_members) may do this",
+        ),
+    };
+    Err(refuse(app, &caller, action, path, ApiError(status, message.into())).await)
+}
+
+fn request_json(r: &AccessRequest) -> Value {
+    json!({
+        "id": r.id,
+        "user": r.user,
+        "dataset": r.dataset,
+        "purpose": serde_json::from_str::<Value>(&r.purpose).unwrap_or(Value::Null),
+        "automatic": {"decision": r.automatic, "reasons": r.reasons},
+        "status": r.status.as_str(),
+        "created": r.created,
+        "decided": r.decided,
+        "decidedBy": r.decided_by,
+        "note": r.note,
+    })
+}
+
+fn grant_json(g: &Grant) -> Value {
+    json!({
+        "jti": g.jti,
+        "request": g.request,
+        "user": g.user,
+        "dataset": g.dataset,
+        "issued": rfc3339(g.issued_at),
+        "expires": rfc3339(g.expires_at),
+        "visa": g.visa,
+        "revoked": g.revoked,
+        "revokedBy": g.revoked_by,
+        "revokeReason": g.revoke_reason,
+    })
+}
+
+fn request_id(text: &str) -> Result<u64, ApiError> {
+    text.parse().map_err(|_| ApiError(StatusCode::BAD_REQUEST, format!("{text:?} is not a request id (a number)")))
+}
+
+fn body<T: for<'de> Deserialize<'de>>(bytes: &Bytes, what: &str) -> Result<T, ApiError> {
+    let bytes = if bytes.is_empty() { &b"{}"[..] } else { &bytes[..] };
+    serde_json::from_slice(bytes).map_err(|e| ApiError(StatusCode::BAD_REQUEST, format!("{what}: {e}")))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileBody {
+    dataset: String,
+    purpose: ResearchPurpose,
+}
+
+async fn file(State(app): State<AppState>, headers: HeaderMap, bytes: Bytes) -> Answer {
+    let path = "/dac/requests";
+    let caller = caller(&app, &headers, path).await?;
+    let Some(user) = caller.user.clone() else {
+        let e = ApiError(StatusCode::UNAUTHORIZED, "filing a request needs Authorization: Bearer <passport>".into());
+        return Err(refuse(&app, &caller, "dac.request", path, e).await);
+    };
+    if !caller.registered {
+        let e = ApiError(
+            StatusCode::FORBIDDEN,
+            "only registered researchers (ResearcherStatus and AcceptedTermsAndPolicies visas) may file requests"
+                .into(),
+        );
+        return Err(refuse(&app, &caller, "dac.request", path, e).await);
+    }
+    let parsed: FileBody = match body(
+        &bytes,
+        "the request body must be {\"dataset\", \"purpose\": {\"purpose\", \"disease\"?, \"commercial\"?, \"methods\"?}}",
+    ) {
+        Ok(parsed) => parsed,
+        Err(e) => return Err(refuse(&app, &caller, "dac.request", path, e).await),
+    };
+    // A passport holder's visa carries their passport `sub`; the user id is `iss#sub`.
+    let subject = user.rsplit_once('#').map_or(user.as_str(), |(_, sub)| sub).to_string();
+    let filed = FiledRequest { user, subject, dataset: parsed.dataset, purpose: parsed.purpose };
+    let request = tokio::task::block_in_place(|| app.node.file_access_request(&filed, unix_now()))?;
+    Ok((StatusCode::CREATED, Json(request_json(&request))).into_response())
+}
+
+async fn list(State(app): State<AppState>, headers: HeaderMap) -> Answer {
+    let caller = caller(&app, &headers, "/dac/requests").await?;
+    let Some(user) = caller.user.as_deref() else {
+        return Err(ApiError(StatusCode::UNAUTHORIZED, "send Authorization: Bearer <passport>".into()));
+    };
+    let only = if is_member(&app, &caller) { None } else { Some(user) };
+    let requests = tokio::task::block_in_place(|| app.node.store().access_requests(only)).map_err(DacError::from)?;
+    Ok(Json(json!({"requests": requests.iter().map(request_json).collect::<Vec<_>>()})).into_response())
+}
+
+async fn one(State(app): State<AppState>, headers: HeaderMap, Path(id): Path<String>) -> Answer {
+    let id = request_id(&id)?;
+    let path = format!("/dac/requests/{id}");
+    let caller = caller(&app, &headers, &path).await?;
+    let request = tokio::task::block_in_place(|| app.node.store().access_request(id)).map_err(DacError::from)?;
+    match request {
+        Some(r) if is_member(&app, &caller) || caller.user.as_deref() == Some(r.user.as_str()) => {
+            Ok(Json(request_json(&r)).into_response())
+        }
+        // Someone else's request is not acknowledged to exist.
+        _ => Err(ApiError::from(DacError::NoRequest(id))),
+    }
+}
+
+async fn approve(State(app): State<AppState>, headers: HeaderMap, Path(id): Path<String>) -> Answer {
+    let id = request_id(&id)?;
+    let path = format!("/dac/requests/{id}/approve");
+    let caller = member(&app, &headers, "dac.approve", &path).await?;
+    let actor = caller.label().to_string();
+    let grant =
+        tokio::task::block_in_place(|| app.node.approve_access_request(id, &actor, &app.access.issuer, unix_now()))?;
+    Ok(Json(grant_json(&grant)).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NoteBody {
+    #[serde(default)]
+    note: String,
+}
+
+async fn reject(State(app): State<AppState>, headers: HeaderMap, Path(id): Path<String>, bytes: Bytes) -> Answer {
+    let id = request_id(&id)?;
+    let path = format!("/dac/requests/{id}/reject");
+    let caller = member(&app, &headers, "dac.reject", &path).await?;
+    let note: NoteBody = body(&bytes, "the body must be {\"note\": \"…\"}")?;
+    let actor = caller.label().to_string();
+    let request = tokio::task::block_in_place(|| app.node.reject_access_request(id, &actor, &note.note, unix_now()))?;
+    Ok(Json(request_json(&request)).into_response())
+}
+
+async fn grants(State(app): State<AppState>, headers: HeaderMap, RawQuery(query): RawQuery) -> Answer {
+    let caller = caller(&app, &headers, "/dac/grants").await?;
+    let Some(user) = caller.user.as_deref() else {
+        return Err(ApiError(StatusCode::UNAUTHORIZED, "send Authorization: Bearer <passport>".into()));
+    };
+    let all =
+        query.as_deref().is_some_and(|q| form_urlencoded::parse(q.as_bytes()).any(|(k, v)| k == "all" && v == "true"));
+    let only = if all && is_member(&app, &caller) { None } else { Some(user) };
+    let grants = tokio::task::block_in_place(|| app.node.store().grants(only)).map_err(DacError::from)?;
+    Ok(Json(json!({"grants": grants.iter().map(grant_json).collect::<Vec<_>>()})).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReasonBody {
+    #[serde(default)]
+    reason: String,
+}
+
+async fn revoke(State(app): State<AppState>, headers: HeaderMap, Path(jti): Path<String>, bytes: Bytes) -> Answer {
+    let path = format!("/dac/grants/{jti}/revoke");
+    let caller = member(&app, &headers, "dac.revoke", &path).await?;
+    let reason: ReasonBody = body(&bytes, "the body must be {\"reason\": \"…\"}")?;
+    let actor = caller.label().to_string();
+    let grant = tokio::task::block_in_place(|| app.node.revoke_grant(&jti, &actor, &reason.reason, unix_now()))?;
+    Ok(Json(grant_json(&grant)).into_response())
+}

@@ -1,0 +1,131 @@
+//! What the audit log records of a request: who asked (user id or `anonymous`; `unauthenticated`
+//! with the identity a refused credential claimed), what (the endpoint and the parsed request, not
+//! the raw query string), which datasets, the granularity returned, allowed or denied, and why.
+//! User ids and pseudonyms only: a node never holds a local id to record.
+
+use oresund_access::Caller;
+use oresund_core::audit::{ALLOWED, AuditRecord, DENIED};
+use serde_json::Value;
+
+use crate::entities::{COHORT, DATASET};
+use crate::error::BeaconError;
+use crate::passport_auth::{claimed_identity, is_jws};
+use crate::request::BeaconRequest;
+use crate::routes::entry_types_of;
+use crate::scope::scope;
+use crate::state::AppState;
+
+/// The longest `resource` or `detail` recorded (a request or a refused token can be long, and
+/// partly the caller's words; their gist is not).
+const MAX_RESOURCE: usize = 1000;
+
+fn shorten(mut text: String) -> String {
+    if text.len() > MAX_RESOURCE {
+        let mut end = MAX_RESOURCE;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        text.truncate(end);
+        text.push('…');
+    }
+    text
+}
+
+/// `/path {parameters} filters=[…] granularity=…`.
+fn resource(path: &str, request: Option<&BeaconRequest>) -> String {
+    let path = format!("/{}", path.trim_start_matches('/'));
+    let Some(request) = request else { return path };
+    let mut text = path;
+    if !request.parameters.is_empty() {
+        let parameters: Vec<String> = request.parameters.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        text.push_str(&format!(" {}", parameters.join("&")));
+    }
+    if !request.filters.is_empty() {
+        let filters: Vec<&str> = request.filters.iter().map(|f| f.id.as_str()).collect();
+        text.push_str(&format!(" filters={}", filters.join(",")));
+    }
+    if let Some(g) = request.granularity {
+        text.push_str(&format!(" requestedGranularity={g}"));
+    }
+    shorten(text)
+}
+
+/// The datasets a request touched: its scope, or what it asked for when refused.
+fn datasets(app: &AppState, caller: &Caller, path: &str, request: Option<&BeaconRequest>) -> Vec<String> {
+    let Some(request) = request else { return Vec::new() };
+    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    let named = match (entry_types_of(path), segments.get(1)) {
+        (Ok((entity, _)), Some(id)) if entity == DATASET || entity == COHORT => Some(*id),
+        _ => None,
+    };
+    match scope(app, caller, request, named) {
+        Ok(scope) => scope.ids(),
+        Err(_) => {
+            let mut wanted: Vec<String> = request
+                .parameter("datasets")
+                .map(|list| list.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect())
+                .unwrap_or_default();
+            wanted.extend(named.map(str::to_string));
+            wanted
+        }
+    }
+}
+
+/// The record of an answered or refused query; `via` names a network peer that forwarded it.
+pub fn query(
+    app: &AppState,
+    caller: &Caller,
+    path: &str,
+    request: Option<&BeaconRequest>,
+    outcome: &Result<Value, BeaconError>,
+    via: Option<&str>,
+) -> AuditRecord {
+    let (decision, granularity, mut detail) = match outcome {
+        Ok(value) => (ALLOWED, value["meta"]["returnedGranularity"].as_str().map(str::to_string), String::new()),
+        Err(e) => (DENIED, None, format!("HTTP {}: {}", e.status.as_u16(), e.message)),
+    };
+    if let Some(via) = via {
+        detail = if detail.is_empty() { via.to_string() } else { format!("{via}; {detail}") };
+    }
+    AuditRecord {
+        time: oresund_node::clock::now_rfc3339(),
+        actor: caller.label().to_string(),
+        action: "query".into(),
+        resource: resource(path, request),
+        datasets: datasets(app, caller, path, request),
+        granularity,
+        decision: decision.into(),
+        detail: shorten(detail),
+    }
+}
+
+/// The record of a refused credential (HTTP 401), with the identity a refused passport claimed.
+pub fn credential_refused(bearer: Option<&str>, path: &str, error: &BeaconError) -> AuditRecord {
+    let claimed = bearer.filter(|b| is_jws(b)).and_then(claimed_identity);
+    let detail = match claimed {
+        Some(claimed) => format!("{} (claimed {claimed})", error.message),
+        None => error.message.clone(),
+    };
+    AuditRecord {
+        time: oresund_node::clock::now_rfc3339(),
+        actor: "unauthenticated".into(),
+        action: "auth".into(),
+        resource: format!("/{}", path.trim_start_matches('/')),
+        datasets: Vec::new(),
+        granularity: None,
+        decision: DENIED.into(),
+        detail: shorten(detail),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_texts_are_cut_at_a_character_boundary() {
+        assert_eq!(shorten("short".into()), "short");
+        let cut = shorten("ø".repeat(800));
+        assert!(cut.len() <= MAX_RESOURCE + '…'.len_utf8() && cut.ends_with('…'), "{}", cut.len());
+    }
+}

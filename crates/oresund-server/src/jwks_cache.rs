@@ -1,0 +1,138 @@
+//! Issuers' key sets for passport verification (`oresund_access::passport::KeySource`): fetched over
+//! HTTP(S) only from `jku` URLs the configuration trusts (the passport code checks trust for the
+//! token's issuer first; this cache refuses any other URL as well), kept for `jwks_ttl_s`, and a
+//! failed fetch remembered for `jwks_failure_ttl_s` so a dead issuer does not cost a fetch per
+//! request. This node's own key set is served from memory, re-read from its key files every few
+//! seconds so a `keys rotate --signing` reaches a running server.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use oresund_access::jwk::Jwks;
+use oresund_access::passport::{KeySource, KeysFuture};
+use oresund_node::Node;
+use serde_json::Value;
+
+/// Largest key set accepted (a JWKS with a few keys is a few kB).
+const MAX_JWKS_BYTES: usize = 1 << 20;
+/// How long one fetch may take.
+const FETCH_TIMEOUT: Duration = Duration::from_secs(5);
+/// How often this node's own key files are re-read.
+const OWN_REFRESH: Duration = Duration::from_secs(5);
+
+enum Entry {
+    Keys { keys: Arc<Jwks>, until: Instant },
+    Failed { reason: String, until: Instant },
+}
+
+/// This node's published keys: the JWKS document and its parsed form.
+pub struct OwnKeys {
+    node: Arc<Node>,
+    cached: RwLock<Option<(Value, Arc<Jwks>, Instant)>>,
+}
+
+impl OwnKeys {
+    pub fn new(node: Arc<Node>) -> Self {
+        OwnKeys { node, cached: RwLock::new(None) }
+    }
+
+    /// The JWKS (document, parsed), re-read from the key files when older than a few seconds.
+    pub fn current(&self) -> Result<(Value, Arc<Jwks>), String> {
+        if let Ok(guard) = self.cached.read()
+            && let Some((document, keys, read)) = guard.as_ref()
+            && read.elapsed() < OWN_REFRESH
+        {
+            return Ok((document.clone(), keys.clone()));
+        }
+        let document = match self.node.signing_keys().map_err(|e| e.to_string())? {
+            Some(keys) => keys.jwks(oresund_node::clock::unix_now()),
+            None => serde_json::json!({"keys": []}),
+        };
+        let keys = Arc::new(Jwks::parse(document.to_string().as_bytes()).map_err(|e| e.to_string())?);
+        if let Ok(mut guard) = self.cached.write() {
+            *guard = Some((document.clone(), keys.clone(), Instant::now()));
+        }
+        Ok((document, keys))
+    }
+}
+
+/// Trusted issuers' key sets, fetched and cached.
+pub struct JwksCache {
+    client: reqwest::Client,
+    trusted: HashSet<String>,
+    own_jku: String,
+    own: Arc<OwnKeys>,
+    ttl: Duration,
+    failure_ttl: Duration,
+    entries: RwLock<HashMap<String, Entry>>,
+}
+
+impl JwksCache {
+    pub fn new(
+        trusted: HashSet<String>,
+        own_jku: String,
+        own: Arc<OwnKeys>,
+        ttl: Duration,
+        failure_ttl: Duration,
+    ) -> Result<Self, String> {
+        let client = reqwest::Client::builder()
+            .timeout(FETCH_TIMEOUT)
+            // A key set answered by a redirect would be fetched from an untrusted URL.
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| format!("cannot create the HTTP client: {e}"))?;
+        Ok(JwksCache { client, trusted, own_jku, own, ttl, failure_ttl, entries: RwLock::new(HashMap::new()) })
+    }
+
+    fn cached(&self, jku: &str) -> Option<Result<Arc<Jwks>, String>> {
+        let entries = self.entries.read().ok()?;
+        match entries.get(jku)? {
+            Entry::Keys { keys, until } if *until > Instant::now() => Some(Ok(keys.clone())),
+            Entry::Failed { reason, until } if *until > Instant::now() => Some(Err(reason.clone())),
+            _ => None,
+        }
+    }
+
+    async fn fetch(&self, jku: &str) -> Result<Arc<Jwks>, String> {
+        let mut response = self.client.get(jku).send().await.map_err(|e| {
+            if e.is_timeout() { format!("no answer within {} s", FETCH_TIMEOUT.as_secs()) } else { format!("{e}") }
+        })?;
+        if !response.status().is_success() {
+            return Err(format!("HTTP {}", response.status().as_u16()));
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(|e| e.to_string())? {
+            if body.len() + chunk.len() > MAX_JWKS_BYTES {
+                return Err(format!("the key set is larger than {MAX_JWKS_BYTES} bytes"));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(Arc::new(Jwks::parse(&body).map_err(|e| e.to_string())?))
+    }
+}
+
+impl KeySource for JwksCache {
+    fn keys<'a>(&'a self, jku: &'a str) -> KeysFuture<'a> {
+        Box::pin(async move {
+            if jku == self.own_jku {
+                return self.own.current().map(|(_, keys)| keys);
+            }
+            if !self.trusted.contains(jku) {
+                return Err(format!("{jku} is not a trusted key set"));
+            }
+            if let Some(found) = self.cached(jku) {
+                return found;
+            }
+            let fetched = self.fetch(jku).await;
+            let entry = match &fetched {
+                Ok(keys) => Entry::Keys { keys: keys.clone(), until: Instant::now() + self.ttl },
+                Err(reason) => Entry::Failed { reason: reason.clone(), until: Instant::now() + self.failure_ttl },
+            };
+            if let Ok(mut entries) = self.entries.write() {
+                entries.insert(jku.to_string(), entry);
+            }
+            fetched
+        })
+    }
+}

@@ -1,0 +1,69 @@
+//! [`AccessStore`] for PostgreSQL.
+
+use oresund_core::audit::{AuditEntry, AuditRecord};
+
+use super::{PostgresStore, audit, budget, dac};
+use crate::access::*;
+use crate::error::Result;
+
+impl AccessStore for PostgresStore {
+    fn add_access_request(
+        &self,
+        request: &NewAccessRequest,
+        audit: &dyn Fn(&AccessRequest) -> AuditRecord,
+    ) -> Result<AccessRequest> {
+        dac::add(&mut *self.pool.get()?, request, audit)
+    }
+
+    fn access_requests(&self, user: Option<&str>) -> Result<Vec<AccessRequest>> {
+        dac::list(&mut *self.pool.get()?, user)
+    }
+
+    fn access_request(&self, id: u64) -> Result<Option<AccessRequest>> {
+        dac::get(&mut *self.pool.get()?, id)
+    }
+
+    fn approve_access_request(&self, id: u64, by: &str, grant: &NewGrant, audit: &AuditRecord) -> Result<Grant> {
+        dac::approve(&mut *self.pool.get()?, id, by, grant, audit)
+    }
+
+    fn reject_access_request(&self, id: u64, by: &str, note: &str, audit: &AuditRecord) -> Result<AccessRequest> {
+        dac::reject(&mut *self.pool.get()?, id, by, note, audit)
+    }
+
+    fn revoke_grant(&self, jti: &str, by: &str, reason: &str, audit: &AuditRecord) -> Result<Grant> {
+        dac::revoke(&mut *self.pool.get()?, jti, by, reason, audit)
+    }
+
+    fn grants(&self, user: Option<&str>) -> Result<Vec<Grant>> {
+        dac::grants(&mut *self.pool.get()?, user)
+    }
+
+    fn grant(&self, jti: &str) -> Result<Option<Grant>> {
+        dac::grant(&mut *self.pool.get()?, jti)
+    }
+
+    fn latest_visa_expiry(&self, kid: &str) -> Result<Option<i64>> {
+        dac::latest_expiry(&mut *self.pool.get()?, kid)
+    }
+
+    fn append_audit(&self, records: &[AuditRecord]) -> Result<()> {
+        audit::append(&mut *self.pool.get()?, records)
+    }
+
+    fn audit_entries(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>> {
+        audit::entries(&mut *self.pool.get()?, query)
+    }
+
+    fn audit_head(&self) -> Result<(u64, String)> {
+        audit::head(&mut *self.pool.get()?)
+    }
+
+    fn charge_budget(&self, charge: &BudgetCharge) -> Result<BudgetOutcome> {
+        budget::charge(&mut *self.pool.get()?, charge)
+    }
+
+    fn budget_locked(&self, user: &str) -> Result<bool> {
+        budget::locked(&mut *self.pool.get()?, user)
+    }
+}

@@ -1,0 +1,87 @@
+//! A pool of SQLite connections to one database file, each set up the same way (WAL, durable
+//! commits, memory-mapped reads, statement cache).
+
+use std::ops::{Deref, DerefMut};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags};
+
+use crate::error::{Result, StoreError};
+
+/// Idle connections to one database file.
+pub(super) struct ConnPool {
+    path: PathBuf,
+    idle: Mutex<Vec<Connection>>,
+}
+
+/// A connection borrowed from the pool, returned when dropped.
+pub(super) struct Pooled<'a> {
+    pool: &'a ConnPool,
+    conn: Option<Connection>,
+}
+
+impl Deref for Pooled<'_> {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        self.conn.as_ref().expect("present until drop")
+    }
+}
+
+impl DerefMut for Pooled<'_> {
+    fn deref_mut(&mut self) -> &mut Connection {
+        self.conn.as_mut().expect("present until drop")
+    }
+}
+
+impl Drop for Pooled<'_> {
+    fn drop(&mut self) {
+        // A connection left inside a transaction (a failed rollback) would carry it to the next
+        // user: it is closed instead of returned.
+        if let (Some(conn), Ok(mut idle)) = (self.conn.take(), self.pool.idle.lock())
+            && conn.is_autocommit()
+        {
+            idle.push(conn);
+        }
+    }
+}
+
+impl ConnPool {
+    /// Opens (creating if needed) the database at `path` and brings it to the newest schema.
+    pub fn open(path: &Path, migrate: fn(&mut Connection) -> Result<()>) -> Result<Self> {
+        let pool = ConnPool { path: path.to_path_buf(), idle: Mutex::new(Vec::new()) };
+        let mut conn = pool.connect()?;
+        migrate(&mut conn)?;
+        pool.idle.lock().map_err(|_| poisoned())?.push(conn);
+        Ok(pool)
+    }
+
+    fn connect(&self) -> Result<Connection> {
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(&self.path, flags)?;
+        conn.busy_timeout(Duration::from_secs(30))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        // FULL: a commit is durable before `ingest` reports success.
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", true)?;
+        // Read pages through a memory map and keep a large page cache: queries read blocks, not rows.
+        conn.pragma_update(None, "mmap_size", 1i64 << 34)?;
+        conn.pragma_update(None, "cache_size", -65536)?;
+        conn.set_prepared_statement_cache_capacity(64);
+        Ok(conn)
+    }
+
+    pub fn get(&self) -> Result<Pooled<'_>> {
+        let idle = self.idle.lock().map_err(|_| poisoned())?.pop();
+        let conn = match idle {
+            Some(conn) => conn,
+            None => self.connect()?,
+        };
+        Ok(Pooled { pool: self, conn: Some(conn) })
+    }
+}
+
+fn poisoned() -> StoreError {
+    StoreError::Corrupt("connection pool poisoned".into())
+}

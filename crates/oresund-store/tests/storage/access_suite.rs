@@ -1,0 +1,222 @@
+//! The controlled-access cases (requests, grants, audit chain, budgets), generic over the backend
+//! like the catalog cases in `suite.rs`.
+
+use oresund_core::audit::{ALLOWED, AuditRecord, GENESIS, verify_with_head};
+use oresund_store::{
+    AccessStore, AuditQuery, BudgetCharge, BudgetOutcome, ChargeItem, NewAccessRequest, NewGrant, NodeStore,
+    RequestStatus, StoreError,
+};
+
+use crate::backends::Backend;
+
+fn record(actor: &str, action: &str, dataset: &str, time: &str) -> AuditRecord {
+    AuditRecord {
+        time: time.into(),
+        actor: actor.into(),
+        action: action.into(),
+        resource: format!("/test/{action}"),
+        datasets: vec![dataset.into()],
+        granularity: None,
+        decision: ALLOWED.into(),
+        detail: String::new(),
+    }
+}
+
+fn request(user: &str, dataset: &str) -> NewAccessRequest {
+    NewAccessRequest {
+        user: user.into(),
+        subject: user.rsplit('#').next().unwrap_or(user).into(),
+        dataset: dataset.into(),
+        purpose: r#"{"purpose":"HMB"}"#.into(),
+        automatic: "needs_review".into(),
+        reasons: vec!["HMB: 3 individuals".into(), "DS: 1 individual".into()],
+    }
+}
+
+fn grant(jti: &str, kid: &str, expires_at: i64) -> NewGrant {
+    NewGrant { jti: jti.into(), kid: kid.into(), visa: format!("visa.{jti}.sig"), issued_at: 100, expires_at }
+}
+
+fn chain_is_whole(store: &dyn NodeStore) -> Vec<oresund_core::audit::AuditEntry> {
+    let entries = store.audit_entries(&AuditQuery::default()).unwrap();
+    let (seq, hash) = store.audit_head().unwrap();
+    verify_with_head(&entries, (seq, &hash)).expect("the chain verifies");
+    entries
+}
+
+pub fn access_requests_are_decided_once_with_their_audit_entries<B: Backend>() {
+    let backend = B::fresh();
+    let store = backend.store();
+    assert_eq!(store.audit_head().unwrap(), (0, GENESIS.to_string()));
+    let t = "2026-11-25T12:00:00Z";
+    let filed = store
+        .add_access_request(&request("iss#alice", "DK-1"), &|r| {
+            record(&r.user, "dac.request", &r.dataset, &format!("{t}#{}", r.id))
+        })
+        .unwrap();
+    assert_eq!((filed.id, filed.status, filed.decided.as_deref()), (1, RequestStatus::Pending, None));
+    assert_eq!(filed.reasons.len(), 2);
+    assert!(!filed.created.is_empty());
+    let second = store
+        .add_access_request(&request("iss#bob", "SE-1"), &|r| record(&r.user, "dac.request", &r.dataset, t))
+        .unwrap();
+    assert_eq!(store.access_requests(None).unwrap().len(), 2);
+    assert_eq!(store.access_requests(Some("iss#bob")).unwrap(), std::slice::from_ref(&second));
+    assert_eq!(store.access_request(1).unwrap(), Some(filed.clone()));
+    assert!(store.access_request(99).unwrap().is_none());
+
+    let issued = store
+        .approve_access_request(1, "dac@x", &grant("j1", "k1", 5000), &record("dac@x", "dac.approve", "DK-1", t))
+        .unwrap();
+    assert_eq!(
+        (issued.user.as_str(), issued.subject.as_str(), issued.dataset.as_str()),
+        ("iss#alice", "alice", "DK-1")
+    );
+    assert_eq!((issued.request, issued.revoked.as_deref()), (1, None));
+    let decided = store.access_request(1).unwrap().unwrap();
+    assert_eq!(
+        (decided.status, decided.decided.as_deref(), decided.decided_by.as_deref()),
+        (RequestStatus::Approved, Some(t), Some("dac@x"))
+    );
+    let again =
+        store.approve_access_request(1, "dac@x", &grant("j2", "k1", 5000), &record("dac@x", "dac.approve", "DK-1", t));
+    assert!(matches!(again, Err(StoreError::Conflict(_))), "a request is decided once");
+    assert!(matches!(
+        store.reject_access_request(1, "dac@x", "no", &record("dac@x", "dac.reject", "DK-1", t)),
+        Err(StoreError::Conflict(_))
+    ));
+    assert!(matches!(
+        store.reject_access_request(7, "dac@x", "no", &record("dac@x", "dac.reject", "DK-1", t)),
+        Err(StoreError::Conflict(_))
+    ));
+    let rejected = store
+        .reject_access_request(2, "dac@x", "purpose too broad", &record("dac@x", "dac.reject", "SE-1", t))
+        .unwrap();
+    assert_eq!((rejected.status, rejected.note.as_deref()), (RequestStatus::Rejected, Some("purpose too broad")));
+
+    assert_eq!(store.grants(Some("iss#alice")).unwrap(), std::slice::from_ref(&issued));
+    assert!(store.grants(Some("iss#bob")).unwrap().is_empty());
+    assert_eq!(store.grant("j1").unwrap(), Some(issued.clone()));
+    assert_eq!(store.latest_visa_expiry("k1").unwrap(), Some(5000));
+    assert_eq!(store.latest_visa_expiry("k9").unwrap(), None);
+    let revoked =
+        store.revoke_grant("j1", "dac@x", "consent withdrawn", &record("dac@x", "dac.revoke", "DK-1", t)).unwrap();
+    assert_eq!((revoked.revoked.as_deref(), revoked.revoke_reason.as_deref()), (Some(t), Some("consent withdrawn")));
+    assert!(matches!(
+        store.revoke_grant("j1", "dac@x", "again", &record("dac@x", "dac.revoke", "DK-1", t)),
+        Err(StoreError::Conflict(_))
+    ));
+    assert!(matches!(
+        store.revoke_grant("nope", "dac@x", "x", &record("dac@x", "dac.revoke", "DK-1", t)),
+        Err(StoreError::Conflict(_))
+    ));
+
+    // One audit entry per change, none for the refused ones, in order.
+    let entries = chain_is_whole(store);
+    let actions: Vec<&str> = entries.iter().map(|e| e.record.action.as_str()).collect();
+    assert_eq!(actions, ["dac.request", "dac.request", "dac.approve", "dac.reject", "dac.revoke"]);
+    assert_eq!(entries[0].record.time, format!("{t}#1"), "the entry sees the new request's id");
+}
+
+pub fn audit_appends_from_two_handles_keep_one_chain<B: Backend>() {
+    let backend = B::fresh();
+    let other = backend.reopen();
+    std::thread::scope(|scope| {
+        for (n, store) in [(0, backend.store() as &dyn NodeStore), (1, &other as &dyn NodeStore)] {
+            scope.spawn(move || {
+                for batch in 0..20 {
+                    let records: Vec<AuditRecord> = (0..5)
+                        .map(|i| {
+                            let dataset = if i % 2 == 0 { "DK-1" } else { "SE-1" };
+                            record(
+                                &format!("user{n}"),
+                                "query",
+                                dataset,
+                                &format!("2026-11-{:02}T00:00:00Z", 1 + batch),
+                            )
+                        })
+                        .collect();
+                    store.append_audit(&records).unwrap();
+                }
+            });
+        }
+    });
+    let entries = chain_is_whole(backend.store());
+    assert_eq!(entries.len(), 200);
+    assert_eq!(entries.iter().map(|e| e.seq).collect::<Vec<_>>(), (1..=200).collect::<Vec<_>>());
+    let query = |user: Option<&str>, dataset: Option<&str>, since: Option<&str>, until: Option<&str>| {
+        let q = AuditQuery {
+            user: user.map(Into::into),
+            dataset: dataset.map(Into::into),
+            since: since.map(Into::into),
+            until: until.map(Into::into),
+        };
+        other.audit_entries(&q).unwrap().len()
+    };
+    assert_eq!(query(Some("user0"), None, None, None), 100);
+    assert_eq!(query(Some("user1"), Some("SE-1"), None, None), 40);
+    assert_eq!(query(None, None, Some("2026-11-19T00:00:00Z"), None), 20);
+    assert_eq!(query(None, Some("DK-1"), Some("2026-11-02T00:00:00Z"), Some("2026-11-03T00:00:00Z")), 12);
+    assert_eq!(query(Some("nobody"), None, None, None), 0);
+}
+
+fn item(fingerprint: &str, charges: &[(u32, f64)]) -> ChargeItem {
+    ChargeItem { fingerprint: fingerprint.into(), charges: charges.to_vec() }
+}
+
+fn charge(user: &str, items: Vec<ChargeItem>, absence: bool) -> BudgetCharge {
+    BudgetCharge {
+        user: user.into(),
+        limit: 3.0,
+        items,
+        discloses_absence: absence,
+        time: "2026-11-25T12:00:00Z".into(),
+    }
+}
+
+pub fn budgets_charge_once_refuse_and_lock<B: Backend>() {
+    let backend = B::fresh();
+    let store = backend.store();
+    let outcome = |c: BudgetCharge| store.charge_budget(&c).unwrap();
+    assert_eq!(outcome(charge("u", vec![item("a", &[(1, 1.0), (2, 0.5)])], false)), BudgetOutcome::Charged);
+    assert_eq!(outcome(charge("u", vec![item("a", &[(1, 1.0), (2, 0.5)])], false)), BudgetOutcome::Repeat);
+    assert_eq!(outcome(charge("u", vec![item("b", &[(1, 1.5)])], true)), BudgetOutcome::Charged);
+    assert_eq!(
+        outcome(charge("v", vec![item("a", &[(1, 2.9)])], false)),
+        BudgetOutcome::Charged,
+        "budgets are per user"
+    );
+    // Individual 1 has spent 2.5 of 3: half a nat more is the limit, more is refused, nothing is charged.
+    let refused = outcome(charge("u", vec![item("c", &[(2, 0.1)]), item("d", &[(1, 0.6)])], false));
+    assert!(matches!(refused, BudgetOutcome::Refused { individual: 1, .. }), "{refused:?}");
+    assert!(store.budget_locked("u").unwrap() && !store.budget_locked("v").unwrap());
+    // Locked: anything new is refused, repeats stay free, absence answers are refused too.
+    assert_eq!(outcome(charge("u", vec![item("e", &[(3, 0.01)])], false)), BudgetOutcome::Locked);
+    assert_eq!(outcome(charge("u", vec![item("a", &[(1, 1.0)])], false)), BudgetOutcome::Repeat);
+    assert_eq!(outcome(charge("u", vec![], true)), BudgetOutcome::Locked);
+    assert_eq!(outcome(charge("v", vec![], true)), BudgetOutcome::Repeat);
+    let other = backend.reopen();
+    assert!(other.budget_locked("u").unwrap(), "another process sees the lock");
+    assert_eq!(other.charge_budget(&charge("u", vec![item("c", &[(2, 0.1)])], false)).unwrap(), BudgetOutcome::Locked);
+}
+
+pub fn concurrent_charges_never_overspend<B: Backend>() {
+    let backend = B::fresh();
+    let other = backend.reopen();
+    // Two processes race to charge individual 7 in steps of 0.4 nats: at most 7 steps fit in 3.
+    let charged = std::sync::atomic::AtomicUsize::new(0);
+    std::thread::scope(|scope| {
+        for (n, store) in [(0, backend.store() as &dyn NodeStore), (1, &other as &dyn NodeStore)] {
+            let charged = &charged;
+            scope.spawn(move || {
+                for i in 0..10 {
+                    let c = charge("racer", vec![item(&format!("{n}-{i}"), &[(7, 0.4)])], false);
+                    if store.charge_budget(&c).unwrap() == BudgetOutcome::Charged {
+                        charged.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    }
+                }
+            });
+        }
+    });
+    assert_eq!(charged.into_inner(), 7, "exactly the budget was spent, once");
+}
