@@ -168,9 +168,28 @@ impl NetworkConfig {
             if let Some(url) = peer.url.as_ref().filter(|u| !(u.starts_with("http://") || u.starts_with("https://"))) {
                 return Err(format!("network peer {:?}: url {url:?} must start with http:// or https://", peer.id));
             }
+            // Queries carry callers' passports: across machines they travel over TLS only.
+            if let Some(url) = peer.url.as_ref().filter(|u| u.starts_with("http://") && !is_loopback_url(u)) {
+                return Err(format!(
+                    "network peer {:?}: url {url:?} is plain http to another machine; use https:// \
+                     (plain http is accepted on loopback only)",
+                    peer.id
+                ));
+            }
         }
         Ok(())
     }
+}
+
+/// Whether an `http://` URL names this machine (`localhost`, 127.0.0.0/8, `[::1]`).
+fn is_loopback_url(url: &str) -> bool {
+    let rest = url.trim_start_matches("http://");
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(""),
+        None => authority.rsplit_once(':').map_or(authority, |(h, _)| h),
+    };
+    host.eq_ignore_ascii_case("localhost") || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 /// `[[network.peers]]`: one national node.
@@ -256,5 +275,15 @@ mod tests {
         assert!(err.contains("unknown field") && err.contains("oresund.toml"), "{err}");
         std::fs::write(dir.path().join(CONFIG_FILE), good.replace("\"DK\"", "\"Denmark\"")).unwrap();
         assert!(NodeConfig::load(dir.path()).unwrap_err().to_string().contains("ISO 3166-1"));
+    }
+
+    #[test]
+    fn plain_http_peers_only_on_loopback() {
+        for url in ["http://127.0.0.1:7001", "http://localhost:8080/", "http://[::1]:7001", "https://gms.se"] {
+            assert!(is_loopback_url(url) || url.starts_with("https"), "{url}");
+        }
+        for url in ["http://gms.se:7001", "http://10.0.0.5", "http://127.0.0.1.evil.test/"] {
+            assert!(!is_loopback_url(url), "{url}");
+        }
     }
 }

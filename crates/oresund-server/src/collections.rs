@@ -60,13 +60,18 @@ pub fn list(
             }
             entry
         } else {
-            json!({
+            let mut entry = json!({
                 "id": id,
                 "name": format!("Cohort of dataset {name}"),
                 "cohortType": "study-defined",
-                "cohortSize": size.value,
-                "info": {"countPrecision": size.precision(), "securityLevel": security, "dataset": id},
-            })
+                "info": {"securityLevel": security, "dataset": id},
+            });
+            // The size is a count of people: for callers who may see counts of this dataset.
+            if app.beacon.granted(caller, id, Some(Granularity::Count)) >= Granularity::Count {
+                entry["cohortSize"] = json!(size.value);
+                entry["info"]["countPrecision"] = json!(size.precision());
+            }
+            entry
         };
         collections.push(entry);
     }

@@ -135,8 +135,11 @@ pub fn map(app: &AppState) -> Value {
 /// ICD-10 codes and categories, and the sex terms. No counts: listing terms is public.
 pub fn filtering_terms(app: &AppState) -> Result<Value, crate::error::BeaconError> {
     let cohort = app.node.cohort().map_err(crate::error::BeaconError::internal)?;
+    // A term held by fewer people than the small-count threshold is not listed: that it exists
+    // at all would say something about those few (it can still be used as a filter).
     let mut terms: Vec<(String, Value)> = cohort
         .terms()
+        .filter(|(_, people)| *people >= app.beacon.threshold.0)
         .map(|(id, _)| {
             let label = cohort.labels.get(id).cloned().unwrap_or_else(|| id.trim_start_matches("ICD10:").to_string());
             (id.to_string(), json!({"type": "ontologyTerm", "id": id, "label": label, "scopes": ["individuals", "genomicVariations"]}))

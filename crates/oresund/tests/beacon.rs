@@ -173,6 +173,15 @@ fn collections_and_other_entries_validate() {
     let ids: Vec<&str> =
         datasets["response"]["collections"].as_array().unwrap().iter().map(|d| d["id"].as_str().unwrap()).collect();
     assert_eq!(ids, ["DK-1", "SE-1"], "HIDDEN is not listed to anonymous callers");
+    // A cohort's size is a count of people: only for callers who may see counts of it.
+    let size = |token: Option<&str>, id: &str| {
+        let (_, cohorts) = f.server.get("/cohorts", token);
+        let all = cohorts["response"]["collections"].as_array().unwrap().clone();
+        all.into_iter().find(|c| c["id"] == id).unwrap()["cohortSize"].as_u64()
+    };
+    assert_eq!(size(None, "DK-1"), None, "DK-1 gives anonymous callers booleans only");
+    assert!(size(None, "SE-1").is_some_and(|n| n >= 5), "SE-1 gives anonymous callers counts");
+    assert!(size(Some(&f.registered), "DK-1").is_some());
     let (status, _) = f.server.get("/datasets/HIDDEN/g_variants", None);
     assert_eq!(status, 401);
     let (status, _) = f.server.get("/datasets/HIDDEN/g_variants", Some(&f.registered));

@@ -257,7 +257,7 @@ fn only_configured_and_correctly_signed_peers_are_answered() {
     let path = "/network/g_variants?referenceName=22&start=17000016&referenceBases=C&alternateBases=A&requestedGranularity=count";
     let signed = |peer: &str, secret: &str, timestamp: u64| {
         let signature =
-            Signed { method: "GET", path_and_query: path, body: b"", authorization: "" }.sign(secret, timestamp);
+            Signed { peer, method: "GET", path_and_query: path, body: b"", authorization: "" }.sign(secret, timestamp);
         raw_get(
             &dk.address,
             path,
@@ -307,8 +307,9 @@ fn nothing_individual_level_crosses_the_border() {
         // token of a caller who could see records on the node itself.
         let authorization = format!("Bearer {TOKEN}");
         let timestamp = unix_now();
-        let signature = Signed { method: "GET", path_and_query: path, body: b"", authorization: &authorization }
-            .sign(SECRET_DK, timestamp);
+        let signature =
+            Signed { peer: "PORTAL", method: "GET", path_and_query: path, body: b"", authorization: &authorization }
+                .sign(SECRET_DK, timestamp);
         let (status, body) = raw_get(
             &dk.address,
             path,

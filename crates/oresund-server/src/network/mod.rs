@@ -156,7 +156,7 @@ async fn answer_peer(
         .iter()
         .find(|p| p.id == peer_id)
         .ok_or_else(|| refuse(PeerAuthError::UnknownPeer(peer_id.to_string())))?;
-    let signed = Signed { method: method.as_str(), path_and_query, body: &body, authorization };
+    let signed = Signed { peer: peer_id, method: method.as_str(), path_and_query, body: &body, authorization };
     signed.verify(&peer.secret, timestamp, unix_now(), signature).map_err(refuse)?;
     let local =
         network.local.as_ref().ok_or_else(|| BeaconError::not_found("this network portal holds no data of its own"))?;
@@ -327,8 +327,9 @@ async fn send(
         None => url.path().to_string(),
     };
     let timestamp = unix_now();
-    let signature = Signed { method: method.as_str(), path_and_query: &wire, body: &body, authorization }
-        .sign(&peer.secret, timestamp);
+    let signature =
+        Signed { peer: &network.id, method: method.as_str(), path_and_query: &wire, body: &body, authorization }
+            .sign(&peer.secret, timestamp);
     let mut request = network
         .client
         .request(method.clone(), url)

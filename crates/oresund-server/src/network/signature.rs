@@ -4,10 +4,11 @@
 //! X-Oresund-Peer:      <sender id>
 //! X-Oresund-Timestamp: <unix seconds>
 //! X-Oresund-Signature: hex HMAC-SHA256(shared secret,
-//!                        METHOD \n PATH?QUERY \n TIMESTAMP \n hex SHA-256(body) \n AUTHORIZATION)
+//!                        PEER \n METHOD \n PATH?QUERY \n TIMESTAMP \n hex SHA-256(body) \n AUTHORIZATION)
 //! ```
 //!
-//! The secret is shared by exactly two nodes. Signing the caller's `Authorization` value binds the
+//! The secret is shared by exactly two nodes; the sender's id is signed too, so a secret reused
+//! for two peers still does not let one speak as the other. Signing the caller's `Authorization` value binds the
 //! forwarded credential to the query; the timestamp bounds replay to [`MAX_SKEW`].
 
 use hmac::{Hmac, Mac};
@@ -27,6 +28,8 @@ fn hex(bytes: &[u8]) -> String {
 /// The parts of a request a signature covers.
 #[derive(Debug, Clone, Copy)]
 pub struct Signed<'a> {
+    /// The sender's id, as in `X-Oresund-Peer`.
+    pub peer: &'a str,
     pub method: &'a str,
     pub path_and_query: &'a str,
     pub body: &'a [u8],
@@ -39,7 +42,8 @@ impl Signed<'_> {
         // HMAC accepts keys of any length; the config requires at least 32 characters.
         let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key length");
         let message = format!(
-            "{}\n{}\n{timestamp}\n{}\n{}",
+            "{}\n{}\n{}\n{timestamp}\n{}\n{}",
+            self.peer,
             self.method,
             self.path_and_query,
             hex(&Sha256::digest(self.body)),
@@ -95,6 +99,7 @@ mod tests {
     fn signatures_bind_every_part_of_the_request() {
         let now = 1_800_000_000;
         let request = Signed {
+            peer: "PORTAL",
             method: "GET",
             path_and_query: "/network/g_variants?start=5",
             body: b"",
@@ -102,8 +107,15 @@ mod tests {
         };
         let sig = request.sign(SECRET, now);
         assert!(request.verify(SECRET, &now.to_string(), now + 10, &sig).is_ok());
-        let other = |method, path_and_query, authorization| Signed { method, path_and_query, body: b"", authorization };
+        let other = |method, path_and_query, authorization| Signed {
+            peer: "PORTAL",
+            method,
+            path_and_query,
+            body: b"",
+            authorization,
+        };
         for changed in [
+            Signed { peer: "DK-NGC", ..request },
             other("POST", "/network/g_variants?start=5", "Bearer x"),
             other("GET", "/network/g_variants?start=6", "Bearer x"),
             other("GET", "/network/g_variants?start=5", "Bearer y"),
