@@ -13,7 +13,7 @@ use oresund_c4gh::PublicKey;
 use oresund_ingest::individuals::{Warning, read_individuals};
 use oresund_ingest::pipeline::{PipelineError, Summary, normalise_vcf};
 use oresund_ingest::vcf::reader::{VcfError, VcfReader};
-use oresund_store::{ArchiveKind, IngestStats, NewFile, StoreError, VariantKey};
+use oresund_store::{ArchiveKind, IngestStats, NewFile, StoreError, StoredFile, VariantKey};
 
 use crate::archive::error::ArchiveError;
 use crate::archive::ingest::open_tapped;
@@ -30,11 +30,11 @@ pub enum IngestOutcome {
         stats: IngestStats,
         individuals: usize,
         warnings: Vec<Warning>,
+        /// Individuals this file shares with earlier files of the dataset (see [`shared_people`]).
+        shared: Option<String>,
     },
     /// The dataset already holds a file with the same SHA-256; nothing was added.
-    AlreadyIngested {
-        accession: String,
-    },
+    AlreadyIngested { accession: String },
 }
 
 /// Dataset ids appear in URLs and accessions: keep them plain.
@@ -118,9 +118,11 @@ impl Node {
             })?;
             positions.push(position);
         }
+        let earlier: Vec<StoredFile> = self.store.files()?.into_iter().filter(|f| f.dataset == dataset).collect();
         let mut tx = self.store.begin_ingest()?;
         let numbers = tx.upsert_individuals(&metadata.people)?;
         let columns: Vec<u32> = positions.iter().map(|&p| numbers[p]).collect();
+        let shared = shared_people(&columns, &earlier);
         let width = columns.len();
         let name = file_name(vcf);
         let new_file = NewFile { dataset: dataset.to_string(), name: name.clone(), sha256, size, columns };
@@ -175,8 +177,30 @@ impl Node {
             stats,
             individuals: metadata.people.len(),
             warnings: metadata.warnings,
+            shared,
         })
     }
+}
+
+/// A note when people of this file are already in earlier files of its dataset. Files split by
+/// chromosome share everyone and that is fine; files that hold the same person's calls for the
+/// same variants would count that person twice, which counting cannot tell apart.
+fn shared_people(columns: &[u32], earlier: &[StoredFile]) -> Option<String> {
+    let mine: std::collections::HashSet<u32> = columns.iter().copied().collect();
+    let overlaps: Vec<String> = earlier
+        .iter()
+        .filter_map(|f| {
+            let n = f.columns.iter().filter(|c| mine.contains(c)).count();
+            (n > 0).then(|| format!("{n} with {}", f.accession))
+        })
+        .collect();
+    (!overlaps.is_empty()).then(|| {
+        format!(
+            "individuals of this file are also in earlier files of the dataset ({}); fine for files split by \
+             chromosome, but a variant present in two of them counts those people twice",
+            overlaps.join(", ")
+        )
+    })
 }
 
 /// The encrypted originals an ingest writes; removed again unless the ingest commits.

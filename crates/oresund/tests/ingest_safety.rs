@@ -136,6 +136,21 @@ fn the_same_file_twice_counts_once() {
     let again = node.ingest("DK-1", "DK");
     assert!(again.contains("already in dataset DK-1 as TEST-F000001"), "{again}");
     assert_eq!(node.dump(&[]), first);
+
+    // Another file with the same people in the same dataset is taken, with a note that a variant
+    // in both files would count them twice; into another dataset it is simply taken.
+    let excerpt = node.tmp.path().join("excerpt.vcf.gz");
+    write_gz(&excerpt, &dk_excerpt(50, |t| t));
+    let individuals = cohort("DK.individuals.tsv");
+    let into = |dataset: &str| {
+        let args = ["ingest", node.path(), "--dataset", dataset, "--individuals", individuals.to_str().unwrap()];
+        let out = run(&[&args[..], &[excerpt.to_str().unwrap()]].concat());
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let note = into("DK-1");
+    assert!(note.contains("also in earlier files of the dataset (500 with TEST-F000001)"), "{note}");
+    assert!(!into("DK-2").contains("earlier files"));
 }
 
 #[test]

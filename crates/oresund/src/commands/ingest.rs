@@ -48,9 +48,12 @@ pub fn run(args: IngestArgs, quiet: bool) -> anyhow::Result<()> {
                 args.dataset
             );
         }
-        IngestOutcome::Ingested { accession, stats, individuals, warnings } => {
+        IngestOutcome::Ingested { accession, stats, individuals, warnings, shared } => {
             for warning in &warnings {
                 eprintln!("warning: {}:{warning}", args.individuals.display());
+            }
+            if let Some(shared) = shared {
+                eprintln!("note: {}: {shared}", args.vcf.display());
             }
             if !quiet {
                 eprintln!("ingested {} into {} as {accession}", args.vcf.display(), args.dataset);
