@@ -29,7 +29,10 @@ for population in DK SE; do
 done
 "$bin" portal -q --peers "$peers" --listen 127.0.0.1:7400 &
 sleep 1.5
-read -r pos ref alt < <(zcat "$data/DK.vcf.gz" | grep -v '^#' | awk 'NR>=2000 && $5 !~ /,/ && length($4)==1 && length($5)==1 {n=gsub(/0\/1|1\/1/,"&"); if (n>500) {print $2-1, $4, $5; exit}}')
+# A common biallelic SNV (carried by more than a tenth of the samples, at most 500).
+samples=$(bcftools query -l "$data/DK.vcf.gz" | wc -l)
+min=$((samples / 10 < 500 ? samples / 10 : 500))
+read -r pos ref alt < <(zcat "$data/DK.vcf.gz" | grep -v '^#' | awk -v min=$min 'NR>=2000 && $5 !~ /,/ && length($4)==1 && length($5)==1 {n=gsub(/0\/1|1\/1/,"&"); if (n>min) {print $2-1, $4, $5; exit}}')
 query="referenceName=22&start=$pos&referenceBases=$ref&alternateBases=$alt&requestedGranularity=count&filters=HP:0000707"
 curl -sf -H "Authorization: Bearer $token" "http://127.0.0.1:7400/network/g_variants?$query" | grep -q '"status":"ok"'
 for connections in 4 8; do
