@@ -202,4 +202,8 @@ pub trait AccessStore {
 
     /// Whether the user is locked.
     fn budget_locked(&self, user: &str) -> Result<bool>;
+
+    /// Lifts a user's lock (their spent budgets stay spent) and records `audit` in the same
+    /// transaction. False when the user was not locked (nothing is recorded then).
+    fn unlock_budget(&self, user: &str, audit: &AuditRecord) -> Result<bool>;
 }

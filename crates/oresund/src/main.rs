@@ -36,6 +36,7 @@ enum Command {
     Keys(commands::keys::KeysArgs),
     Dac(commands::dac::DacArgs),
     Audit(commands::audit::AuditArgs),
+    Budget(commands::budget::BudgetArgs),
     C4gh(commands::c4gh::C4ghArgs),
 }
 
@@ -53,6 +54,7 @@ fn main() -> ExitCode {
         Command::Keys(args) => commands::keys::run(args, cli.quiet),
         Command::Dac(args) => commands::dac::run(args, cli.quiet),
         Command::Audit(args) => commands::audit::run(args, cli.quiet),
+        Command::Budget(args) => commands::budget::run(args, cli.quiet),
         Command::C4gh(args) => commands::c4gh::run(args),
     };
     match result {

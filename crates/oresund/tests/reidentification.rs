@@ -294,4 +294,15 @@ fn the_budget_takes_the_membership_attack_down_to_chance() {
         assert_eq!(server.get(&path(rare), Some(&clinician)).0, 200);
     }
     assert!(server.stop().success());
+
+    // The operator lifts the attacker's lock: common variants are answered again, the spent
+    // budgets stay spent, and the unlock is in the audit log.
+    ok(&["budget", "unlock", node.path(), "--user", "attacker@example.org", "--reason", "reviewed"]);
+    let again = run(&["budget", "unlock", node.path(), "--user", "attacker@example.org", "--reason", "reviewed"]);
+    assert!(!again.status.success() && String::from_utf8_lossy(&again.stderr).contains("is not locked"));
+    let server = Server::start(&node.dir, &[]);
+    assert_eq!(server.get(&path(common[0]), Some(&attacker)).0, 200);
+    assert!(server.stop().success());
+    let log = ok(&["audit", "show", node.path(), "--user", "operator"]);
+    assert!(log.contains("budget-unlock") && log.contains("reviewed"), "{log}");
 }

@@ -66,4 +66,8 @@ impl AccessStore for PostgresStore {
     fn budget_locked(&self, user: &str) -> Result<bool> {
         budget::locked(&mut *self.pool.get()?, user)
     }
+
+    fn unlock_budget(&self, user: &str, audit: &AuditRecord) -> Result<bool> {
+        budget::unlock(&mut *self.pool.get()?, user, audit)
+    }
 }

@@ -3,6 +3,9 @@
 
 use std::collections::BTreeMap;
 
+use oresund_core::audit::AuditRecord;
+
+use super::audit::append_in;
 use super::pool::Conn;
 use crate::access::{BudgetCharge, BudgetOutcome};
 use crate::error::Result;
@@ -70,4 +73,15 @@ pub(super) fn charge(conn: &mut Conn, charge: &BudgetCharge) -> Result<BudgetOut
 pub(super) fn locked(conn: &mut Conn, user: &str) -> Result<bool> {
     let row = conn.client.query_opt("SELECT locked FROM budget_users WHERE user_id = $1", &[&user])?;
     Ok(row.map(|r| r.try_get::<_, Option<String>>(0)).transpose()?.flatten().is_some())
+}
+
+pub(super) fn unlock(conn: &mut Conn, user: &str, audit: &AuditRecord) -> Result<bool> {
+    let mut tx = conn.client.transaction()?;
+    let changed =
+        tx.execute("UPDATE budget_users SET locked = NULL WHERE user_id = $1 AND locked IS NOT NULL", &[&user])?;
+    if changed > 0 {
+        append_in(&mut tx, std::slice::from_ref(audit))?;
+    }
+    tx.commit()?;
+    Ok(changed > 0)
 }

@@ -71,4 +71,8 @@ impl AccessStore for SqliteStore {
     fn budget_locked(&self, user: &str) -> Result<bool> {
         budget::locked(&*self.access.get()?, user)
     }
+
+    fn unlock_budget(&self, user: &str, audit: &AuditRecord) -> Result<bool> {
+        budget::unlock(&mut *self.access.get()?, user, audit)
+    }
 }

@@ -3,7 +3,10 @@
 
 use std::collections::BTreeMap;
 
+use oresund_core::audit::AuditRecord;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+
+use super::audit::append_in;
 
 use crate::access::{BudgetCharge, BudgetOutcome};
 use crate::error::Result;
@@ -77,4 +80,15 @@ pub(super) fn locked(conn: &Connection, user: &str) -> Result<bool> {
     let locked: Option<Option<String>> =
         conn.query_row("SELECT locked FROM budget_users WHERE user_id = ?1", params![user], |r| r.get(0)).optional()?;
     Ok(locked.flatten().is_some())
+}
+
+pub(super) fn unlock(conn: &mut Connection, user: &str, audit: &AuditRecord) -> Result<bool> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let changed =
+        tx.execute("UPDATE budget_users SET locked = NULL WHERE user_id = ?1 AND locked IS NOT NULL", params![user])?;
+    if changed > 0 {
+        append_in(&tx, std::slice::from_ref(audit))?;
+    }
+    tx.commit()?;
+    Ok(changed > 0)
 }

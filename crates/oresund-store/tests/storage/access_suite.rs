@@ -198,6 +198,16 @@ pub fn budgets_charge_once_refuse_and_lock<B: Backend>() {
     let other = backend.reopen();
     assert!(other.budget_locked("u").unwrap(), "another process sees the lock");
     assert_eq!(other.charge_budget(&charge("u", vec![item("c", &[(2, 0.1)])], false)).unwrap(), BudgetOutcome::Locked);
+    // The operator lifts the lock: spent budgets stay spent, the unlock is audited once.
+    let audited = || store.audit_entries(&AuditQuery::default()).unwrap().len();
+    let before = audited();
+    assert!(store.unlock_budget("u", &record("operator", "budget-unlock", "", "2026-11-29T08:00:00Z")).unwrap());
+    assert!(!store.unlock_budget("u", &record("operator", "budget-unlock", "", "2026-11-29T08:00:01Z")).unwrap());
+    assert_eq!(audited(), before + 1);
+    assert!(!other.budget_locked("u").unwrap());
+    assert_eq!(outcome(charge("u", vec![item("f", &[(3, 0.01)])], false)), BudgetOutcome::Charged);
+    let again = outcome(charge("u", vec![item("g", &[(1, 0.6)])], false));
+    assert!(matches!(again, BudgetOutcome::Refused { individual: 1, .. }), "{again:?}");
 }
 
 pub fn concurrent_charges_never_overspend<B: Backend>() {

@@ -2,6 +2,7 @@
 
 pub mod archive;
 pub mod audit;
+pub mod budget;
 pub mod c4gh;
 pub mod dac;
 pub mod demo;
