@@ -192,13 +192,14 @@ async fn verify_signed(
     let skew = policy.max_skew as i64;
     let exp = jwt.claims["exp"].as_i64().ok_or_else(|| claims_error(what, "exp is missing"))?;
     let iat = jwt.claims["iat"].as_i64().ok_or_else(|| claims_error(what, "iat is missing"))?;
-    if exp + skew < now {
-        return Err(claims_error(what, format!("expired {} s ago", now - exp)));
+    // Saturating: the numbers are the token's, and may be anything an issuer signed.
+    if exp.saturating_add(skew) < now {
+        return Err(claims_error(what, format!("expired {} s ago", now.saturating_sub(exp))));
     }
-    if iat - skew > now {
+    if iat.saturating_sub(skew) > now {
         return Err(claims_error(what, "issued in the future (iat)"));
     }
-    if jwt.claims["nbf"].as_i64().is_some_and(|nbf| nbf - skew > now) {
+    if jwt.claims["nbf"].as_i64().is_some_and(|nbf| nbf.saturating_sub(skew) > now) {
         return Err(claims_error(what, "not yet valid (nbf)"));
     }
     Ok((iss, sub))
@@ -342,17 +343,18 @@ impl VerifiedPassport {
     /// The caller these visas make.
     pub fn caller(&self, policy: &PassportPolicy) -> Caller {
         let has = |kind: &str| self.visas.iter().any(|(_, v)| v.kind == kind && v.value == BONA_FIDE);
+        // Registered access (Dyke et al. 2018): a researcher's status is vouched for by a signing
+        // official or a system, never by the researcher ("self").
+        let vouched = self.visas.iter().any(|(_, v)| {
+            v.kind == "ResearcherStatus" && v.value == BONA_FIDE && matches!(v.by.as_deref(), Some("so" | "system"))
+        });
         let controlled: BTreeSet<String> = self
             .visas
             .iter()
             .filter(|(_, v)| v.kind == CONTROLLED_ACCESS_GRANTS)
             .filter_map(|(_, v)| policy.dataset_of(&v.value).filter(|id| policy.may_grant(&v.iss, id)))
             .collect();
-        Caller {
-            user: Some(self.holder()),
-            registered: has("ResearcherStatus") && has("AcceptedTermsAndPolicies"),
-            controlled,
-        }
+        Caller { user: Some(self.holder()), registered: vouched && has("AcceptedTermsAndPolicies"), controlled }
     }
 }
 
@@ -493,6 +495,14 @@ mod tests {
         assert_eq!(verified.valid_until(), NOW + 3600);
         let only_terms = verify(&w, &passport(&w, &visas[1..2], json!({}))).unwrap();
         assert_eq!(only_terms.caller(&w.policy).tier("DK-1"), Tier::Public, "both bona fide visas are needed");
+        let self_asserted = vec![
+            visa(&w.broker, BROKER, BROKER_JKU, "ResearcherStatus", BONA_FIDE, json!({"visa": {"by": "self"}})),
+            visas[1].clone(),
+        ];
+        let claimed = verify(&w, &passport(&w, &self_asserted, json!({}))).unwrap();
+        assert_eq!(claimed.caller(&w.policy).tier("SE-1"), Tier::Public, "a researcher cannot vouch for themselves");
+        let far = verify(&w, &passport(&w, &visas, json!({"exp": i64::MAX, "iat": i64::MIN})));
+        assert!(far.is_ok(), "extreme times are compared without overflow: {far:?}");
     }
 
     #[test]

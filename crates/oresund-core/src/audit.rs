@@ -1,7 +1,10 @@
 //! The tamper-evident audit log: each entry carries the SHA-256 of the one before it, so editing,
 //! removing or reordering any entry breaks every hash after it. The store also keeps the chain's
 //! head (last sequence number and hash) beside it, updated in the same transaction as every
-//! append, so removing the *last* entries is caught too.
+//! append, so removing the *last* entries is caught too — unless whoever removes them also rewrites
+//! the head (it sits in the same database). Against someone with write access to the database the
+//! chain proves nothing by itself: keep the head hash `oresund audit verify` prints somewhere they
+//! cannot write (a ticket, an append-only store), and compare.
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};

@@ -30,6 +30,8 @@ use std::collections::BTreeMap;
 use oresund_access::budget::DEFAULT_BUDGET;
 use serde::{Deserialize, Serialize};
 
+use crate::config::is_loopback_url;
+
 /// The `[access]` section.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -108,6 +110,13 @@ impl AccessConfig {
             if let Some(bad) = issuer.jku.iter().find(|j| !url(j)) {
                 return Err(format!("access.issuers {:?}: jku {bad:?} must be an http(s) URL", issuer.iss));
             }
+            // Whoever can change a key set in transit can forge any passport of that issuer.
+            if let Some(bad) = issuer.jku.iter().find(|j| j.starts_with("http://") && !is_loopback_url(j)) {
+                return Err(format!(
+                    "access.issuers {:?}: jku {bad:?} must be https:// (plain http only on loopback)",
+                    issuer.iss
+                ));
+            }
         }
         if self.clock_skew_s > 600 {
             return Err(format!("access.clock_skew_s {} is above 600 s: fix the clocks instead", self.clock_skew_s));
@@ -165,6 +174,9 @@ mod tests {
         let issuer = IssuerConfig { iss: "https://b".into(), jku: vec!["ftp://b/jwks".into()], grants: vec![] };
         let bad = AccessConfig { issuers: vec![issuer], ..AccessConfig::default() };
         assert!(bad.validate().unwrap_err().contains("http(s)"));
+        let plain = IssuerConfig { iss: "https://b".into(), jku: vec!["http://b.example/jwks".into()], grants: vec![] };
+        let bad = AccessConfig { issuers: vec![plain], ..AccessConfig::default() };
+        assert!(bad.validate().unwrap_err().contains("must be https://"));
         let bad = AccessConfig { budget: BudgetConfig { enabled: true, nats: f64::NAN }, ..AccessConfig::default() };
         assert!(bad.validate().is_err());
         assert_eq!(OwnIssuer::new("http://127.0.0.1:7001/").jku(), "http://127.0.0.1:7001/.well-known/jwks.json");

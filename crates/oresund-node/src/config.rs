@@ -182,7 +182,7 @@ impl NetworkConfig {
 }
 
 /// Whether an `http://` URL names this machine (`localhost`, 127.0.0.0/8, `[::1]`).
-fn is_loopback_url(url: &str) -> bool {
+pub fn is_loopback_url(url: &str) -> bool {
     let rest = url.trim_start_matches("http://");
     let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
     let host = match authority.strip_prefix('[') {

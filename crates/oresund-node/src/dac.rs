@@ -107,10 +107,26 @@ pub fn outcome_name(outcome: Outcome) -> &'static str {
     }
 }
 
+/// Counts of people that add up to a known total (the dataset's size is public to registered
+/// callers): exact only when every one is at least the threshold, otherwise each is only said to
+/// be below or at least the threshold — with the others exact, a hidden one would be their
+/// difference from the total.
+fn shown_together(parts: &[(usize, &str)], threshold: u64) -> String {
+    let exact = parts.iter().all(|(n, _)| *n == 0 || *n as u64 >= threshold);
+    let shown: Vec<String> = parts
+        .iter()
+        .map(|(n, what)| match *n {
+            n if exact || n == 0 => format!("{n} {what}"),
+            n if (n as u64) < threshold => format!("fewer than {threshold} {what}"),
+            _ => format!("{threshold} or more {what}"),
+        })
+        .collect();
+    shown.join(", ")
+}
+
 impl Node {
     /// The automatic DUO match of `purpose` against the consent of everyone in `dataset`: the
-    /// outcome and its reasons, each with how many individuals it applies to (counts below the
-    /// beacon threshold are not given exactly).
+    /// outcome and its reasons, with how many individuals each applies to (see [`shown_together`]).
     pub fn duo_match(&self, dataset: &str, purpose: &ResearchPurpose) -> Result<(Outcome, Vec<String>), DacError> {
         let cohort = self.cohort()?;
         if !cohort.datasets.contains_key(dataset) {
@@ -125,17 +141,11 @@ impl Node {
             .collect();
         let (outcome, approved, denied) = dataset_decision(&decisions);
         let threshold = self.config.beacon.threshold;
-        let amount = |n: usize| match n {
-            n if n > 0 && (n as u64) < threshold => format!("fewer than {threshold}"),
-            n => n.to_string(),
-        };
         let review = decisions.len() - approved - denied;
         let mut reasons = vec![format!(
-            "{} individuals: {} approve, {} deny, {} need review",
-            amount(decisions.len()),
-            amount(approved),
-            amount(denied),
-            amount(review)
+            "{} individuals: {}",
+            decisions.len(),
+            shown_together(&[(approved, "approve"), (denied, "deny"), (review, "need review")], threshold)
         )];
         let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
         for decision in &decisions {
@@ -143,7 +153,10 @@ impl Node {
                 *counts.entry(reason.as_str()).or_default() += 1;
             }
         }
-        reasons.extend(counts.into_iter().map(|(reason, n)| format!("{reason} ({} individuals)", amount(n))));
+        let parts: Vec<(usize, &str)> = counts.into_iter().map(|(reason, n)| (n, reason)).collect();
+        if !parts.is_empty() {
+            reasons.push(format!("individuals per reason: {}", shown_together(&parts, threshold)));
+        }
         Ok((outcome, reasons))
     }
 
@@ -286,5 +299,19 @@ impl Node {
             Ok(grant) => Ok(grant),
             Err(e) => self.refused(actor, "dac.revoke", resource, &grant.dataset, e.into(), now),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shown_together;
+
+    #[test]
+    fn a_small_part_of_a_known_total_hides_the_others_too() {
+        assert_eq!(shown_together(&[(495, "approve"), (5, "deny"), (0, "review")], 5), "495 approve, 5 deny, 0 review");
+        assert_eq!(
+            shown_together(&[(497, "approve"), (1, "deny"), (2, "review")], 5),
+            "5 or more approve, fewer than 5 deny, fewer than 5 review"
+        );
     }
 }

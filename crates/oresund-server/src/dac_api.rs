@@ -105,6 +105,10 @@ async fn refuse(app: &AppState, caller: &Caller, action: &str, path: &str, error
     error
 }
 
+fn anonymous() -> ApiError {
+    ApiError(StatusCode::UNAUTHORIZED, "send Authorization: Bearer <passport>".into())
+}
+
 fn is_member(app: &AppState, caller: &Caller) -> bool {
     caller.user.as_ref().is_some_and(|u| app.access.dac_members.contains(u))
 }
@@ -203,7 +207,7 @@ async fn file(State(app): State<AppState>, headers: HeaderMap, bytes: Bytes) -> 
 async fn list(State(app): State<AppState>, headers: HeaderMap) -> Answer {
     let caller = caller(&app, &headers, "/dac/requests").await?;
     let Some(user) = caller.user.as_deref() else {
-        return Err(ApiError(StatusCode::UNAUTHORIZED, "send Authorization: Bearer <passport>".into()));
+        return Err(refuse(&app, &caller, "dac.list", "/dac/requests", anonymous()).await);
     };
     let only = if is_member(&app, &caller) { None } else { Some(user) };
     let requests = tokio::task::block_in_place(|| app.node.store().access_requests(only)).map_err(DacError::from)?;
@@ -220,7 +224,7 @@ async fn one(State(app): State<AppState>, headers: HeaderMap, Path(id): Path<Str
             Ok(Json(request_json(&r)).into_response())
         }
         // Someone else's request is not acknowledged to exist.
-        _ => Err(ApiError::from(DacError::NoRequest(id))),
+        _ => Err(refuse(&app, &caller, "dac.read", &path, ApiError::from(DacError::NoRequest(id))).await),
     }
 }
 
@@ -245,7 +249,10 @@ async fn reject(State(app): State<AppState>, headers: HeaderMap, Path(id): Path<
     let id = request_id(&id)?;
     let path = format!("/dac/requests/{id}/reject");
     let caller = member(&app, &headers, "dac.reject", &path).await?;
-    let note: NoteBody = body(&bytes, "the body must be {\"note\": \"…\"}")?;
+    let note: NoteBody = match body(&bytes, "the body must be {\"note\": \"…\"}") {
+        Ok(note) => note,
+        Err(e) => return Err(refuse(&app, &caller, "dac.reject", &path, e).await),
+    };
     let actor = caller.label().to_string();
     let request = tokio::task::block_in_place(|| app.node.reject_access_request(id, &actor, &note.note, unix_now()))?;
     Ok(Json(request_json(&request)).into_response())
@@ -254,7 +261,7 @@ async fn reject(State(app): State<AppState>, headers: HeaderMap, Path(id): Path<
 async fn grants(State(app): State<AppState>, headers: HeaderMap, RawQuery(query): RawQuery) -> Answer {
     let caller = caller(&app, &headers, "/dac/grants").await?;
     let Some(user) = caller.user.as_deref() else {
-        return Err(ApiError(StatusCode::UNAUTHORIZED, "send Authorization: Bearer <passport>".into()));
+        return Err(refuse(&app, &caller, "dac.grants", "/dac/grants", anonymous()).await);
     };
     let all =
         query.as_deref().is_some_and(|q| form_urlencoded::parse(q.as_bytes()).any(|(k, v)| k == "all" && v == "true"));
@@ -273,7 +280,10 @@ struct ReasonBody {
 async fn revoke(State(app): State<AppState>, headers: HeaderMap, Path(jti): Path<String>, bytes: Bytes) -> Answer {
     let path = format!("/dac/grants/{jti}/revoke");
     let caller = member(&app, &headers, "dac.revoke", &path).await?;
-    let reason: ReasonBody = body(&bytes, "the body must be {\"reason\": \"…\"}")?;
+    let reason: ReasonBody = match body(&bytes, "the body must be {\"reason\": \"…\"}") {
+        Ok(reason) => reason,
+        Err(e) => return Err(refuse(&app, &caller, "dac.revoke", &path, e).await),
+    };
     let actor = caller.label().to_string();
     let grant = tokio::task::block_in_place(|| app.node.revoke_grant(&jti, &actor, &reason.reason, unix_now()))?;
     Ok(Json(grant_json(&grant)).into_response())
