@@ -85,6 +85,12 @@ pub type KeysFuture<'a> = Pin<Box<dyn Future<Output = Result<Arc<Jwks>, String>>
 /// Fetches (and caches) the key set at a trusted `jku`.
 pub trait KeySource: Send + Sync {
     fn keys<'a>(&'a self, jku: &'a str) -> KeysFuture<'a>;
+
+    /// The key set fetched again if the cached one may be stale: asked when a token names a
+    /// `kid` the cached set does not hold (the issuer has rotated its keys). Sources rate-limit it.
+    fn refresh<'a>(&'a self, jku: &'a str) -> KeysFuture<'a> {
+        self.keys(jku)
+    }
 }
 
 /// What this node's records say about a visa it issued.
@@ -187,7 +193,10 @@ async fn verify_signed(
     if !issuer.jku.iter().any(|j| j == jku) {
         return Err(PassportError::UntrustedJku { what: what.into(), iss, jku: jku.into() });
     }
-    let set = keys.keys(jku).await.map_err(|reason| PassportError::Keys { what: what.into(), reason })?;
+    let mut set = keys.keys(jku).await.map_err(|reason| PassportError::Keys { what: what.into(), reason })?;
+    if jwt.header_str("kid").is_some() && set.candidates(jwt.header_str("kid")).next().is_none() {
+        set = keys.refresh(jku).await.map_err(|reason| PassportError::Keys { what: what.into(), reason })?;
+    }
     jwt.verify(set.candidates(jwt.header_str("kid"))).map_err(|_| PassportError::Signature { what: what.into() })?;
     let skew = policy.max_skew as i64;
     let exp = jwt.claims["exp"].as_i64().ok_or_else(|| claims_error(what, "exp is missing"))?;

@@ -20,9 +20,11 @@ const MAX_JWKS_BYTES: usize = 1 << 20;
 const FETCH_TIMEOUT: Duration = Duration::from_secs(5);
 /// How often this node's own key files are re-read.
 const OWN_REFRESH: Duration = Duration::from_secs(5);
+/// How often they are re-read at most when tokens name a key not in memory.
+const OWN_RECHECK: Duration = Duration::from_millis(200);
 
 enum Entry {
-    Keys { keys: Arc<Jwks>, until: Instant },
+    Keys { keys: Arc<Jwks>, until: Instant, fetched: Instant },
     Failed { reason: String, until: Instant },
 }
 
@@ -39,9 +41,15 @@ impl OwnKeys {
 
     /// The JWKS (document, parsed), re-read from the key files when older than a few seconds.
     pub fn current(&self) -> Result<(Value, Arc<Jwks>), String> {
+        self.read_if_older(OWN_REFRESH)
+    }
+
+    /// The JWKS re-read unless read within the last `age` (a token names a kid not in the cached
+    /// set: a `keys rotate --signing` may have just happened).
+    fn read_if_older(&self, age: Duration) -> Result<(Value, Arc<Jwks>), String> {
         if let Ok(guard) = self.cached.read()
             && let Some((document, keys, read)) = guard.as_ref()
-            && read.elapsed() < OWN_REFRESH
+            && read.elapsed() < age
         {
             return Ok((document.clone(), keys.clone()));
         }
@@ -88,7 +96,7 @@ impl JwksCache {
     fn cached(&self, jku: &str) -> Option<Result<Arc<Jwks>, String>> {
         let entries = self.entries.read().ok()?;
         match entries.get(jku)? {
-            Entry::Keys { keys, until } if *until > Instant::now() => Some(Ok(keys.clone())),
+            Entry::Keys { keys, until, .. } if *until > Instant::now() => Some(Ok(keys.clone())),
             Entry::Failed { reason, until } if *until > Instant::now() => Some(Err(reason.clone())),
             _ => None,
         }
@@ -112,27 +120,65 @@ impl JwksCache {
     }
 }
 
+impl JwksCache {
+    /// Fetches `jku` and caches the outcome.
+    async fn fetch_and_keep(&self, jku: &str) -> Result<Arc<Jwks>, String> {
+        let fetched = self.fetch(jku).await;
+        let now = Instant::now();
+        let entry = match &fetched {
+            Ok(keys) => Entry::Keys { keys: keys.clone(), until: now + self.ttl, fetched: now },
+            Err(reason) => Entry::Failed { reason: reason.clone(), until: now + self.failure_ttl },
+        };
+        if let Ok(mut entries) = self.entries.write() {
+            entries.insert(jku.to_string(), entry);
+        }
+        fetched
+    }
+
+    /// Refuses key sets outside the configuration, and serves this node's own from memory (read
+    /// again from its files when older than `own_age`).
+    fn local(&self, jku: &str, own_age: Duration) -> Option<Result<Arc<Jwks>, String>> {
+        if jku == self.own_jku {
+            return Some(self.own.read_if_older(own_age).map(|(_, keys)| keys));
+        }
+        if !self.trusted.contains(jku) {
+            return Some(Err(format!("{jku} is not a trusted key set")));
+        }
+        None
+    }
+}
+
 impl KeySource for JwksCache {
     fn keys<'a>(&'a self, jku: &'a str) -> KeysFuture<'a> {
         Box::pin(async move {
-            if jku == self.own_jku {
-                return self.own.current().map(|(_, keys)| keys);
-            }
-            if !self.trusted.contains(jku) {
-                return Err(format!("{jku} is not a trusted key set"));
+            if let Some(local) = self.local(jku, OWN_REFRESH) {
+                return local;
             }
             if let Some(found) = self.cached(jku) {
                 return found;
             }
-            let fetched = self.fetch(jku).await;
-            let entry = match &fetched {
-                Ok(keys) => Entry::Keys { keys: keys.clone(), until: Instant::now() + self.ttl },
-                Err(reason) => Entry::Failed { reason: reason.clone(), until: Instant::now() + self.failure_ttl },
-            };
-            if let Ok(mut entries) = self.entries.write() {
-                entries.insert(jku.to_string(), entry);
+            self.fetch_and_keep(jku).await
+        })
+    }
+
+    /// Fetches again when the cached set is older than the failure TTL: an issuer's rotation is
+    /// picked up within seconds, and tokens naming unknown `kid`s cannot make a fetch storm.
+    fn refresh<'a>(&'a self, jku: &'a str) -> KeysFuture<'a> {
+        Box::pin(async move {
+            if let Some(local) = self.local(jku, OWN_RECHECK) {
+                return local;
             }
-            fetched
+            let recent = self.entries.read().ok().and_then(|entries| match entries.get(jku) {
+                Some(Entry::Keys { keys, fetched, .. }) if fetched.elapsed() < self.failure_ttl => {
+                    Some(Ok(keys.clone()))
+                }
+                Some(Entry::Failed { reason, until }) if *until > Instant::now() => Some(Err(reason.clone())),
+                _ => None,
+            });
+            match recent {
+                Some(recent) => recent,
+                None => self.fetch_and_keep(jku).await,
+            }
         })
     }
 }

@@ -33,17 +33,22 @@ fn fixture() -> &'static Fixture {
         writeln!(
             config,
             "\n[beacon.datasets.SE-1]\npublic = \"none\"\nregistered = \"none\"\n\n\
-             [access]\ndac_members = [\"{BROKER}#dac-member\"]\n\n\
+             [access]\ndac_members = [\"{BROKER}#dac-member\"]\njwks_failure_ttl_s = 1\n\n\
              [[access.issuers]]\niss = \"{BROKER}\"\njku = [\"{}\"]\n\n\
-             [[access.issuers]]\niss = \"{IDP}\"\njku = [\"{}\"]\ngrants = [\"DK-1\"]\n",
+             [[access.issuers]]\niss = \"{IDP}\"\njku = [\"{}\"]\ngrants = [\"DK-1\"]\n\n\
+             [[access.issuers]]\niss = \"{ROTATING}\"\njku = [\"{}\"]\n",
             issuers.jku("broker"),
             issuers.jku("idp"),
+            issuers.jku("rotating"),
         )
         .unwrap();
         let server = Server::start(&node.dir, &[]);
         Fixture { node, server, issuers }
     })
 }
+
+/// A broker that rotates its key during the tests.
+const ROTATING: &str = "https://rotating.test";
 
 const TRUTH: &str = "referenceName=22&start=17000016&referenceBases=C&alternateBases=A";
 
@@ -366,4 +371,27 @@ fn the_cli_committee_acts_on_the_store_and_signing_keys_rotate() {
     for action in ["dac.reject", "dac.approve", "dac.revoke"] {
         assert!(actions.contains(&action), "{actions:?}");
     }
+}
+
+#[test]
+fn an_issuers_new_key_is_fetched_when_a_token_names_it() {
+    let f = fixture();
+    let i = &f.issuers;
+    let sub = "rotated";
+    let visas = i.registered_visas(sub);
+    let passport = || {
+        let mut job = i.passport_job(sub, &visas, json!({"iss": ROTATING}));
+        job["key"] = json!("rotating");
+        job["header"]["jku"] = json!(i.jku("rotating"));
+        i.mint_one(job)
+    };
+    let count = |token: &str| f.server.get(&format!("/g_variants?{TRUTH}&requestedGranularity=count"), Some(token));
+    let (status, body) = count(&passport());
+    assert_eq!((status, body["meta"]["returnedGranularity"].as_str()), (200, Some("count")), "{body}");
+    // The issuer rotates; the node still holds the old key set (for jwks_ttl_s = 300 s), but a
+    // token naming a kid it does not know makes it fetch again (at most once per failure TTL, 1 s).
+    i.rotate("rotating");
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let (status, body) = count(&passport());
+    assert_eq!(status, 200, "the rotated key was not fetched: {body}");
 }

@@ -22,7 +22,7 @@ pub fn now() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64
 }
 
-/// Issuers' keys (`broker` RSA, `idp` EC, `evil` RSA, `evil-ec` EC) made by the Python oracle,
+/// Issuers' keys (`broker` RSA, `idp` EC, `evil` RSA, `evil-ec` EC, `rotating` RSA) made by the Python oracle,
 /// their JWKS served at `http://ADDRESS/NAME/jwks.json`.
 pub struct Issuers {
     pub dir: PathBuf,
@@ -97,6 +97,11 @@ impl Issuers {
     pub fn mint(&self, jobs: &[Value]) -> Vec<String> {
         let out = python(&["mint", self.dir.to_str().unwrap()], Some(&Value::Array(jobs.to_vec()).to_string()));
         serde_json::from_str(&out).unwrap()
+    }
+
+    /// Replaces `name`'s key pair with a new one (a new `kid`), as an issuer rotating its keys.
+    pub fn rotate(&self, name: &str) {
+        python(&["rotate", self.dir.to_str().unwrap(), name], None);
     }
 
     pub fn mint_one(&self, job: Value) -> String {

@@ -4,6 +4,7 @@ independent of the node's: joserfc for JWS, cryptography (through joserfc) for R
 
     passports.py keygen DIR          RSA and EC key pairs: DIR/NAME.json (private JWK) and
                                      DIR/NAME.jwks.json (the public JWKS an issuer publishes)
+    passports.py rotate DIR NAME     a new key pair for NAME (a new kid), replacing the old one
     passports.py mint DIR < JOBS     JOBS: JSON list of {key, alg, header, claims}; prints a JSON
                                      list of compact JWS, one per job
 
@@ -22,7 +23,7 @@ from joserfc.jwk import ECKey, OctKey, RSAKey
 # The deliberate attacks below make joserfc warn; they are the point here.
 warnings.simplefilter("ignore")
 
-KEYS = {"broker": "RSA", "idp": "EC", "evil": "RSA", "evil-ec": "EC"}
+KEYS = {"broker": "RSA", "idp": "EC", "evil": "RSA", "evil-ec": "EC", "rotating": "RSA"}
 
 
 def load(directory, name):
@@ -31,8 +32,10 @@ def load(directory, name):
     return (RSAKey if data["kty"] == "RSA" else ECKey).import_key(data)
 
 
-def keygen(directory):
+def keygen(directory, names=None):
     for name, kty in KEYS.items():
+        if names and name not in names:
+            continue
         key = RSAKey.generate_key(2048) if kty == "RSA" else ECKey.generate_key("P-256")
         kid = key.thumbprint()
         private = dict(key.as_dict(private=True), kid=kid)
@@ -65,6 +68,8 @@ def main():
     command, directory = sys.argv[1], sys.argv[2]
     if command == "keygen":
         keygen(directory)
+    elif command == "rotate":
+        keygen(directory, sys.argv[3:])
     elif command == "mint":
         jobs = json.load(sys.stdin)
         print(json.dumps([mint(directory, job) for job in jobs]))
