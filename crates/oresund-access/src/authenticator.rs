@@ -85,6 +85,7 @@ impl TokenAuthenticator {
         let grant = found.ok_or(AuthError::UnknownToken)?;
         Ok(Caller {
             user: Some(grant.user.clone()),
+            subject: None,
             registered: grant.registered,
             controlled: grant.controlled.clone(),
         })

@@ -9,6 +9,8 @@ use crate::tier::Tier;
 pub struct Caller {
     /// Stable user id (for audit and budgets); `None` for anonymous callers.
     pub user: Option<String>,
+    /// The passport's `sub` (a visa this node issues carries it); `None` for operator tokens.
+    pub subject: Option<String>,
     /// Registered (bona fide) researcher.
     pub registered: bool,
     /// Datasets this caller holds controlled access to.

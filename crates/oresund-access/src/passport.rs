@@ -363,7 +363,12 @@ impl VerifiedPassport {
             .filter(|(_, v)| v.kind == CONTROLLED_ACCESS_GRANTS)
             .filter_map(|(_, v)| policy.dataset_of(&v.value).filter(|id| policy.may_grant(&v.iss, id)))
             .collect();
-        Caller { user: Some(self.holder()), registered: vouched && has("AcceptedTermsAndPolicies"), controlled }
+        Caller {
+            user: Some(self.holder()),
+            subject: Some(self.sub.clone()),
+            registered: vouched && has("AcceptedTermsAndPolicies"),
+            controlled,
+        }
     }
 }
 

@@ -197,8 +197,8 @@ async fn file(State(app): State<AppState>, headers: HeaderMap, bytes: Bytes) -> 
         Ok(parsed) => parsed,
         Err(e) => return Err(refuse(&app, &caller, "dac.request", path, e).await),
     };
-    // A passport holder's visa carries their passport `sub`; the user id is `iss#sub`.
-    let subject = user.rsplit_once('#').map_or(user.as_str(), |(_, sub)| sub).to_string();
+    // A passport holder's visa carries their passport `sub` (an operator token's user: its name).
+    let subject = caller.subject.clone().unwrap_or_else(|| user.clone());
     let filed = FiledRequest { user, subject, dataset: parsed.dataset, purpose: parsed.purpose };
     let request = tokio::task::block_in_place(|| app.node.file_access_request(&filed, unix_now()))?;
     Ok((StatusCode::CREATED, Json(request_json(&request))).into_response())
