@@ -248,18 +248,26 @@ async fn aggregate(
     Ok(answer)
 }
 
-/// The error when no node answered: 400 when every node found the request wrong, else 502.
+/// The error when no node answered: when every node refused the request with the same 4xx status
+/// (a bad request, no access anywhere), that status; otherwise 502.
 fn nobody_answered(answers: &[NodeAnswer]) -> Option<BeaconError> {
     if answers.is_empty() || answers.iter().any(|a| a.outcome.is_ok()) {
         return None;
     }
-    let reasons: Vec<String> =
-        answers.iter().map(|a| format!("{}: {}", a.id, a.outcome.as_ref().err().map_or("", |e| e.as_str()))).collect();
-    let all_bad_request = answers.iter().all(|a| a.outcome.as_ref().is_err_and(|e| e.starts_with("HTTP 400")));
-    Some(if all_bad_request {
-        BeaconError::bad_request(format!("every node refused the request: {}", reasons.join("; ")))
-    } else {
-        BeaconError::bad_gateway(format!("no node answered: {}", reasons.join("; ")))
+    let errors: Vec<&str> = answers.iter().filter_map(|a| a.outcome.as_ref().err().map(String::as_str)).collect();
+    let reasons: Vec<String> = answers.iter().zip(&errors).map(|(a, e)| format!("{}: {e}", a.id)).collect();
+    let status_of = |e: &str| e.strip_prefix("HTTP ").and_then(|r| r.get(..3)).and_then(|c| c.parse::<u16>().ok());
+    let first = status_of(errors[0]).filter(|s| (400..500).contains(s));
+    let status = first
+        .filter(|s| errors.iter().all(|e| status_of(e) == Some(*s)))
+        .and_then(|s| axum::http::StatusCode::from_u16(s).ok());
+    Some(match status {
+        Some(status) => BeaconError {
+            status,
+            message: format!("every node refused the request: {}", reasons.join("; ")),
+            beacon_id: String::new(),
+        },
+        None => BeaconError::bad_gateway(format!("no node answered: {}", reasons.join("; "))),
     })
 }
 
