@@ -129,10 +129,14 @@ impl JwksCache {
             Ok(keys) => Entry::Keys { keys: keys.clone(), until: now + self.ttl, fetched: now },
             Err(reason) => Entry::Failed { reason: reason.clone(), until: now + self.failure_ttl },
         };
+        self.keep(jku, entry);
+        fetched
+    }
+
+    fn keep(&self, jku: &str, entry: Entry) {
         if let Ok(mut entries) = self.entries.write() {
             entries.insert(jku.to_string(), entry);
         }
-        fetched
     }
 
     /// Refuses key sets outside the configuration, and serves this node's own from memory (read
@@ -169,15 +173,35 @@ impl KeySource for JwksCache {
                 return local;
             }
             let recent = self.entries.read().ok().and_then(|entries| match entries.get(jku) {
-                Some(Entry::Keys { keys, fetched, .. }) if fetched.elapsed() < self.failure_ttl => {
-                    Some(Ok(keys.clone()))
-                }
-                Some(Entry::Failed { reason, until }) if *until > Instant::now() => Some(Err(reason.clone())),
+                Some(Entry::Keys { keys, fetched, .. }) => Some((keys.clone(), fetched.elapsed() < self.failure_ttl)),
                 _ => None,
             });
             match recent {
-                Some(recent) => recent,
-                None => self.fetch_and_keep(jku).await,
+                // Asked again within the failure TTL: the cached set stands.
+                Some((keys, true)) => Ok(keys),
+                Some((keys, false)) => match self.fetch(jku).await {
+                    Ok(fresh) => {
+                        self.keep(
+                            jku,
+                            Entry::Keys {
+                                keys: fresh.clone(),
+                                until: Instant::now() + self.ttl,
+                                fetched: Instant::now(),
+                            },
+                        );
+                        Ok(fresh)
+                    }
+                    // The issuer is unreachable: keep the set that still verifies its other tokens.
+                    Err(_) => {
+                        if let Ok(mut entries) = self.entries.write()
+                            && let Some(Entry::Keys { fetched, .. }) = entries.get_mut(jku)
+                        {
+                            *fetched = Instant::now();
+                        }
+                        Ok(keys)
+                    }
+                },
+                None => self.keys(jku).await,
             }
         })
     }
