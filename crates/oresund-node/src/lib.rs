@@ -19,6 +19,7 @@ pub mod keys;
 pub mod layout;
 pub mod node;
 pub mod query;
+pub mod scrub;
 pub mod signing_keys;
 pub mod writer_lock;
 

@@ -36,6 +36,8 @@ pub struct Node {
     rebuild: Mutex<()>,
     haploid_sets: RwLock<HashMap<HaploidSetKey, Arc<Vec<u32>>>>,
     filters: RwLock<HashMap<CohortFilter, Arc<PreparedFilter>>>,
+    /// The pseudonymisation key, read once when first needed by a server (see `scrub`).
+    pseudonymiser: std::sync::OnceLock<Pseudonymiser>,
 }
 
 impl Node {
@@ -60,6 +62,7 @@ impl Node {
             rebuild: Mutex::new(()),
             haploid_sets: RwLock::new(HashMap::new()),
             filters: RwLock::new(HashMap::new()),
+            pseudonymiser: std::sync::OnceLock::new(),
         })
     }
 
@@ -86,6 +89,15 @@ impl Node {
             path,
             message: "the pseudonymisation key is shorter than 32 bytes".into(),
         })
+    }
+
+    /// The pseudonymisation key, read from its file once.
+    pub(crate) fn cached_pseudonymiser(&self) -> Result<&Pseudonymiser, NodeError> {
+        if let Some(p) = self.pseudonymiser.get() {
+            return Ok(p);
+        }
+        let read = self.pseudonymiser()?;
+        Ok(self.pseudonymiser.get_or_init(|| read))
     }
 
     /// The cohort index for the current catalog, rebuilt when an ingest has committed since.

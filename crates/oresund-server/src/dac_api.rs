@@ -91,15 +91,18 @@ async fn caller(app: &AppState, headers: &HeaderMap, path: &str) -> Result<Calle
 
 /// Records a refused DAC call and returns the refusal.
 async fn refuse(app: &AppState, caller: &Caller, action: &str, path: &str, error: ApiError) -> ApiError {
+    let (resource, detail) = tokio::task::block_in_place(|| {
+        (crate::decision::recordable(app, path.into()), crate::decision::recordable(app, error.1.clone()))
+    });
     let record = AuditRecord {
         time: now_rfc3339(),
         actor: caller.label().to_string(),
         action: action.into(),
-        resource: path.into(),
+        resource,
         datasets: Vec::new(),
         granularity: None,
         decision: DENIED.into(),
-        detail: error.1.clone(),
+        detail,
     };
     app.audit.record(record).await;
     error

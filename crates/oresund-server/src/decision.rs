@@ -19,6 +19,15 @@ use crate::state::AppState;
 /// partly the caller's words; their gist is not).
 const MAX_RESOURCE: usize = 1000;
 
+/// A text as it may be recorded: local ids a caller typed become pseudonyms (see
+/// `oresund_node::scrub`); if that cannot be checked, the text is withheld.
+pub(crate) fn recordable(app: &AppState, text: String) -> String {
+    app.node.scrub_local_ids(&text).unwrap_or_else(|e| {
+        eprintln!("audit log: cannot check a request text for local ids, withholding it: {e}");
+        "(withheld)".to_string()
+    })
+}
+
 fn shorten(mut text: String) -> String {
     if text.len() > MAX_RESOURCE {
         let mut end = MAX_RESOURCE;
@@ -91,16 +100,16 @@ pub fn query(
         time: oresund_node::clock::now_rfc3339(),
         actor: caller.label().to_string(),
         action: "query".into(),
-        resource: resource(path, request),
+        resource: recordable(app, resource(path, request)),
         datasets: datasets(app, caller, path, request),
         granularity,
         decision: decision.into(),
-        detail: shorten(detail),
+        detail: recordable(app, shorten(detail)),
     }
 }
 
 /// The record of a refused credential (HTTP 401), with the identity a refused passport claimed.
-pub fn credential_refused(bearer: Option<&str>, path: &str, error: &BeaconError) -> AuditRecord {
+pub fn credential_refused(app: &AppState, bearer: Option<&str>, path: &str, error: &BeaconError) -> AuditRecord {
     let claimed = bearer.filter(|b| is_jws(b)).and_then(claimed_identity);
     let detail = match claimed {
         Some(claimed) => format!("{} (claimed {claimed})", error.message),
@@ -110,11 +119,11 @@ pub fn credential_refused(bearer: Option<&str>, path: &str, error: &BeaconError)
         time: oresund_node::clock::now_rfc3339(),
         actor: "unauthenticated".into(),
         action: "auth".into(),
-        resource: format!("/{}", path.trim_start_matches('/')),
+        resource: recordable(app, format!("/{}", path.trim_start_matches('/'))),
         datasets: Vec::new(),
         granularity: None,
         decision: DENIED.into(),
-        detail: shorten(detail),
+        detail: recordable(app, shorten(detail)),
     }
 }
 

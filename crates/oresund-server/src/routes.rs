@@ -140,7 +140,8 @@ pub async fn authenticate(app: &AppState, authorization: Option<&str>, path: &st
         Ok(caller) => Ok(caller),
         Err(e) => {
             let bearer = oresund_access::authenticator::bearer_token(authorization).ok().flatten();
-            app.audit.record(crate::decision::credential_refused(bearer, path, &e)).await;
+            let record = tokio::task::block_in_place(|| crate::decision::credential_refused(app, bearer, path, &e));
+            app.audit.record(record).await;
             Err(e)
         }
     }

@@ -107,6 +107,35 @@ fn every_decision_is_recorded_and_tampering_is_found_at_the_first_bad_entry() {
         std::fs::copy(&pristine, &db).unwrap();
     }
     assert!(verify(&node).0, "restored");
+
+    // Local ids typed into requests reach the log only as pseudonyms.
+    let tsv = std::fs::read_to_string(cohort("DK.individuals.tsv")).unwrap();
+    let local_ids: Vec<&str> = tsv.lines().skip(1).map(|l| l.split('\t').next().unwrap()).collect();
+    let key = std::fs::read(node.dir.join("secrets/pseudonym.key")).unwrap();
+    let pseudonym = oresund_core::pseudonym::Pseudonymiser::new(&key).unwrap().pseudonym(local_ids[0]).to_string();
+    let server = Server::start(&node.dir, &[]);
+    let typed = local_ids[0];
+    for path in [
+        format!("/individuals/{typed}"),
+        format!("/individuals?filters={typed}&requestedGranularity=count"),
+        format!("/g_variants?filters={typed}"),
+        format!("/g_variants?{typed}=1"),
+    ] {
+        let status = server.get(&path, Some(registered.as_str())).0;
+        assert!(status < 500, "{path}: {status}");
+    }
+    assert!(server.stop().success());
+    let shown = ok(&["audit", "show", node.path()]);
+    assert!(shown.matches(pseudonym.as_str()).count() >= 4, "the typed ids are recorded as pseudonyms:\n{shown}");
+    let mut written = Vec::new();
+    for entry in std::fs::read_dir(&node.dir).unwrap().flatten() {
+        if entry.file_name().to_string_lossy().starts_with("access.db") {
+            written.extend(std::fs::read(entry.path()).unwrap());
+        }
+    }
+    let written = String::from_utf8_lossy(&written);
+    let leaked: Vec<&&str> = local_ids.iter().filter(|id| written.contains(**id)).collect();
+    assert!(leaked.is_empty(), "local ids in the audit database: {leaked:?}");
 }
 
 #[test]
