@@ -469,3 +469,35 @@ fn check_verifier(stdout: &[u8], args: &[&str]) {
         String::from_utf8_lossy(stdout)
     );
 }
+
+#[test]
+fn filtering_terms_held_by_fewer_people_than_the_threshold_are_not_listed() {
+    // The DK cohort with one person given an ICD-10 code nobody else has.
+    let node = TestNode::new("DK-NGC", "DK");
+    let tsv = std::fs::read_to_string(cohort("DK.individuals.tsv")).unwrap();
+    let mut lines: Vec<String> = tsv.lines().map(str::to_string).collect();
+    let mut fields: Vec<String> = lines[1].split('\t').map(str::to_string).collect();
+    fields[4] = if fields[4].is_empty() { "Q87.4".into() } else { format!("{},Q87.4", fields[4]) };
+    lines[1] = fields.join("\t");
+    let individuals = node.tmp.path().join("rare.tsv");
+    std::fs::write(&individuals, lines.join("\n") + "\n").unwrap();
+    let vcf = cohort("DK.vcf.gz");
+    ok(&[
+        "ingest",
+        node.path(),
+        "--dataset",
+        "DK-1",
+        "--individuals",
+        individuals.to_str().unwrap(),
+        vcf.to_str().unwrap(),
+    ]);
+    let server = Server::start(&node.dir, &[]);
+    let (_, terms) = server.get("/filtering_terms", None);
+    let ids: Vec<&str> =
+        terms["response"]["filteringTerms"].as_array().unwrap().iter().map(|t| t["id"].as_str().unwrap()).collect();
+    assert!(ids.contains(&"ICD10:G40.9"), "{ids:?}");
+    assert!(!ids.contains(&"ICD10:Q87.4") && !ids.contains(&"ICD10:Q87"), "a term of one person is listed: {ids:?}");
+    // It still works as a filter (answered under the small-count rule).
+    let (status, body) = server.get("/individuals?filters=ICD10:Q87.4&requestedGranularity=boolean", None);
+    assert_eq!((status, body["responseSummary"]["exists"].as_bool()), (200, Some(true)), "{body}");
+}
