@@ -185,6 +185,10 @@ impl NetworkConfig {
 pub fn is_loopback_url(url: &str) -> bool {
     let rest = url.trim_start_matches("http://");
     let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    // `user@host`: the host is after the `@`; refuse rather than parse credentials in URLs.
+    if authority.contains('@') {
+        return false;
+    }
     let host = match authority.strip_prefix('[') {
         Some(v6) => v6.split(']').next().unwrap_or(""),
         None => authority.rsplit_once(':').map_or(authority, |(h, _)| h),
@@ -282,7 +286,9 @@ mod tests {
         for url in ["http://127.0.0.1:7001", "http://localhost:8080/", "http://[::1]:7001", "https://gms.se"] {
             assert!(is_loopback_url(url) || url.starts_with("https"), "{url}");
         }
-        for url in ["http://gms.se:7001", "http://10.0.0.5", "http://127.0.0.1.evil.test/"] {
+        for url in
+            ["http://gms.se:7001", "http://10.0.0.5", "http://127.0.0.1.evil.test/", "http://localhost:80@evil.com/"]
+        {
             assert!(!is_loopback_url(url), "{url}");
         }
     }

@@ -56,7 +56,7 @@ fn resource(path: &str, request: Option<&BeaconRequest>) -> String {
     if let Some(g) = request.granularity {
         text.push_str(&format!(" requestedGranularity={g}"));
     }
-    shorten(text)
+    text
 }
 
 /// The datasets a request touched: its scope, or what it asked for when refused.
@@ -75,6 +75,9 @@ fn datasets(app: &AppState, caller: &Caller, path: &str, request: Option<&Beacon
                 .map(|list| list.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect())
                 .unwrap_or_default();
             wanted.extend(named.map(str::to_string));
+            // Only the node's own dataset ids: anything else is the caller's text.
+            let known = app.node.cohort().map(|c| c.datasets.keys().cloned().collect::<Vec<_>>()).unwrap_or_default();
+            wanted.retain(|id| known.contains(id));
             wanted
         }
     }
@@ -100,11 +103,11 @@ pub fn query(
         time: oresund_node::clock::now_rfc3339(),
         actor: caller.label().to_string(),
         action: "query".into(),
-        resource: recordable(app, resource(path, request)),
+        resource: shorten(recordable(app, resource(path, request))),
         datasets: datasets(app, caller, path, request),
         granularity,
         decision: decision.into(),
-        detail: recordable(app, shorten(detail)),
+        detail: shorten(recordable(app, detail)),
     }
 }
 
@@ -119,11 +122,11 @@ pub fn credential_refused(app: &AppState, bearer: Option<&str>, path: &str, erro
         time: oresund_node::clock::now_rfc3339(),
         actor: "unauthenticated".into(),
         action: "auth".into(),
-        resource: recordable(app, format!("/{}", path.trim_start_matches('/'))),
+        resource: shorten(recordable(app, format!("/{}", path.trim_start_matches('/')))),
         datasets: Vec::new(),
         granularity: None,
         decision: DENIED.into(),
-        detail: recordable(app, shorten(detail)),
+        detail: shorten(recordable(app, detail)),
     }
 }
 

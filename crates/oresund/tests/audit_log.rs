@@ -120,6 +120,8 @@ fn every_decision_is_recorded_and_tampering_is_found_at_the_first_bad_entry() {
         format!("/individuals?filters={typed}&requestedGranularity=count"),
         format!("/g_variants?filters={typed}"),
         format!("/g_variants?{typed}=1"),
+        format!("/individuals?datasets={typed}"),
+        format!("/datasets/{typed}/g_variants"),
     ] {
         let status = server.get(&path, Some(registered.as_str())).0;
         assert!(status < 500, "{path}: {status}");

@@ -257,7 +257,11 @@ fn nobody_answered(answers: &[NodeAnswer]) -> Option<BeaconError> {
     let errors: Vec<&str> = answers.iter().filter_map(|a| a.outcome.as_ref().err().map(String::as_str)).collect();
     let reasons: Vec<String> = answers.iter().zip(&errors).map(|(a, e)| format!("{}: {e}", a.id)).collect();
     let status_of = |e: &str| e.strip_prefix("HTTP ").and_then(|r| r.get(..3)).and_then(|c| c.parse::<u16>().ok());
-    let first = status_of(errors[0]).filter(|s| (400..500).contains(s));
+    // A peer refusing the aggregator's own signature is a set-up fault between nodes, not the
+    // caller's: that stays a 502.
+    let first = status_of(errors[0])
+        .filter(|s| (400..500).contains(s))
+        .filter(|_| !errors.iter().any(|e| e.contains("network query refused")));
     let status = first
         .filter(|s| errors.iter().all(|e| status_of(e) == Some(*s)))
         .and_then(|s| axum::http::StatusCode::from_u16(s).ok());
