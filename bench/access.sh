@@ -6,11 +6,15 @@
 # served by `python3 -m http.server`). Every request is audited; the budget is on (common variants
 # cost nothing). Also the in-process cost of verifying a passport that is not cached.
 #
-#   bench/access.sh [COHORT_DIR]      (default: the shared 500-person cohort; DK.vcf.gz is served)
+#   bench/access.sh [COHORT_DIR]      (default demo-data, its 500-person cohort; DK.vcf.gz is served)
+#
+# A COHORT_DIR that does not exist is made by bench/gen_cohort.py (N, LENGTH, SEED as in
+# bench/cohort.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-shared=${SHARED:-../shared}
-data=${1:-$shared/data/cohort}
+data=${1:-demo-data}
+. bench/cohort.sh
+cohort "$data"
 cargo build --release -q -p oresund
 cargo build --release -q -p oresund-access --example passport_verification
 bin=$PWD/target/release/oresund
@@ -20,7 +24,7 @@ echo "machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p'), $(date -
 target/release/examples/passport_verification 2000
 
 node="$work/node"
-"$bin" init -q "$node" --node-id BENCH --country DK --reference "$data/reference.fa.gz" --hpo "$shared/ontologies/hp.obo.gz"
+"$bin" init -q "$node" --node-id BENCH --country DK --reference "$data/reference.fa.gz" --hpo "$hpo"
 "$bin" ingest -q "$node" --dataset DK --individuals "$data/DK.individuals.tsv" "$data/DK.vcf.gz"
 token=$("$bin" token add "$node" --user bench --registered 2>/dev/null)
 mkdir "$work/keys"

@@ -2,12 +2,19 @@
 # Beacon v2 load test (issue 4): a sequence query at count granularity with a phenotype filter
 # (HP:0000707 and descendants), registered caller, `wrk` on loopback, for cohorts of several sizes.
 #
-#   bench/beacon.sh COHORT_DIR [COHORT_DIR...]     (each made by gen_cohort.py; DK.vcf.gz is served)
+#   bench/beacon.sh COHORT_DIR [COHORT_DIR...]     (DK.vcf.gz of each is served)
+#
+# Each COHORT_DIR that does not exist is made by bench/gen_cohort.py with N individuals per
+# population (default 5000; LENGTH and SEED as in bench/cohort.sh). The cohorts in BENCHMARKS.md:
+#   python3 bench/gen_cohort.py --out bench-data-1000 --n 1000 --length 10000000 --seed 11
+#   bench/beacon.sh bench-data-1000 bench-data
 #
 # The server and wrk share the machine's cores; wrk gets one thread.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-shared=${SHARED:-../shared}
+[ $# -gt 0 ] || { echo "usage: bench/beacon.sh COHORT_DIR [COHORT_DIR...]" >&2; exit 1; }
+. bench/cohort.sh
+for data in "$@"; do cohort "$data"; done
 cargo build --release -q -p oresund
 bin=$PWD/target/release/oresund
 work=$(mktemp -d)
@@ -16,7 +23,7 @@ echo "machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p'), $(date -
 port=7300
 for data in "$@"; do
   node="$work/$(basename "$data")"
-  "$bin" init -q "$node" --node-id BENCH --country DK --reference "$data/reference.fa.gz" --hpo "$shared/ontologies/hp.obo.gz"
+  "$bin" init -q "$node" --node-id BENCH --country DK --reference "$data/reference.fa.gz" --hpo "$hpo"
   "$bin" ingest -q "$node" --dataset DK --individuals "$data/DK.individuals.tsv" "$data/DK.vcf.gz"
   token=$("$bin" token add "$node" --user bench --registered 2>/dev/null)
   port=$((port + 1))

@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # Network latency (issue 5): a pooled two-node count query through a portal vs the same query to
-# one node, same run, `wrk` on loopback. Nodes: DK and SE of a gen_cohort.py cohort.
+# one node, same run, `wrk` on loopback. Nodes: DK and SE of a cohort made by bench/gen_cohort.py.
 #
-#   bench/network.sh [COHORT_DIR]      (default bench-data)
+#   bench/network.sh [COHORT_DIR]      (default bench-data; demo-data for the 500-person cohorts)
+#
+# A missing COHORT_DIR is made by `python3 bench/gen_cohort.py --n 5000 --length 10000000
+# --seed 11` (N, LENGTH, SEED as in bench/cohort.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 data=${1:-bench-data}
-shared=${SHARED:-../shared}
+. bench/cohort.sh
+cohort "$data"
 cargo build --release -q -p oresund
 bin=$PWD/target/release/oresund
 work=$(mktemp -d)
@@ -20,7 +24,7 @@ for population in DK SE; do
   port=$((port + 1))
   node="$work/$population"
   secret=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
-  "$bin" init -q "$node" --node-id "$population-NODE" --country "$population" --reference "$data/reference.fa.gz" --hpo "$shared/ontologies/hp.obo.gz"
+  "$bin" init -q "$node" --node-id "$population-NODE" --country "$population" --reference "$data/reference.fa.gz" --hpo "$hpo"
   "$bin" ingest -q "$node" --dataset "$population" --individuals "$data/$population.individuals.tsv" "$data/$population.vcf.gz"
   echo "$token" | "$bin" token add -q "$node" --user bench --registered --token-stdin
   printf '\n[[network.peers]]\nid = "PORTAL"\ncountry = "EU"\nsecret = "%s"\n' "$secret" >> "$node/oresund.toml"

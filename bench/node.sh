@@ -2,17 +2,17 @@
 # Ingest and count benchmark (issue 2): `oresund ingest` vs `bcftools norm -f REF -m -any -Ob` on
 # the same VCF, peak memory, index bytes vs BCF bytes, and in-process query latency.
 #
-#   bench/node.sh [COHORT_DIR]     (default bench-data/, made with gen_cohort.py if missing)
+#   bench/node.sh [COHORT_DIR]     (default bench-data/)
 #
-# Environment: N (individuals per population, default 5000), LENGTH (default 10000000),
-# SHARED (default ../shared).
+# A missing COHORT_DIR is made first by `python3 bench/gen_cohort.py --out COHORT_DIR --n 5000
+# --length 10000000 --seed 11` (a minute or two on 2 cores; bench/cohort.sh installs msprime
+# if needed). Environment: N (individuals per population, default 5000), LENGTH (bases
+# simulated on chr22, default 10000000), SEED (default 11) for that cohort.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 data=${1:-bench-data}
-shared=${SHARED:-../shared}
-if [ ! -f "$data/DK.vcf.gz" ]; then
-  python3 "$shared/tools/gen_cohort.py" --out "$data" --n "${N:-5000}" --length "${LENGTH:-10000000}"
-fi
+. bench/cohort.sh
+cohort "$data"
 cargo build --release -q -p oresund
 cargo build --release -q -p oresund-node --example query_latency
 bin=target/release/oresund
@@ -21,7 +21,7 @@ trap 'rm -rf "$work"' EXIT
 
 echo "machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p'), $(date -u +%Y-%m-%dT%H:%MZ)"
 echo "input: $data/DK.vcf.gz, $(zcat "$data/DK.vcf.gz" | grep -vc '^#') records, $(zcat "$data/DK.vcf.gz" | grep -m1 '^#CHROM' | awk '{print NF-9}') samples, $(stat -c %s "$data/DK.vcf.gz") bytes"
-"$bin" init -q "$work/node" --node-id BENCH --country DK --reference "$data/reference.fa.gz" --hpo "$shared/ontologies/hp.obo.gz"
+"$bin" init -q "$work/node" --node-id BENCH --country DK --reference "$data/reference.fa.gz" --hpo "$hpo"
 for run in 1 2 3; do
   rm -f "$work/dk.bcf"
   /usr/bin/time -f "bcftools norm      run $run: %e s wall, %M KB peak RSS" \

@@ -6,16 +6,20 @@
 #
 #   bench/scale.sh [COHORT_DIR]      (default bench-data, the 5,000-sample cohort)
 #
+# A missing COHORT_DIR is made by `python3 bench/gen_cohort.py --n 5000 --length 10000000
+# --seed 11` (N, LENGTH, SEED as in bench/cohort.sh).
+#
 # Needs the services `.ci/run` starts, found the same way as the tests: ORESUND_TEST_POSTGRES_URL
 # (+ PGPASSWORD), ORESUND_TEST_S3_ENDPOINT, ORESUND_TEST_S3_ACCESS_KEY_ID / _SECRET_ACCESS_KEY.
 # Everything runs on this machine: PostgreSQL, SeaweedFS, the servers and wrk share its cores.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 data=${1:-bench-data}
-shared=${SHARED:-../shared}
 for var in ORESUND_TEST_POSTGRES_URL ORESUND_TEST_S3_ENDPOINT ORESUND_TEST_S3_ACCESS_KEY_ID ORESUND_TEST_S3_SECRET_ACCESS_KEY; do
   [ -n "${!var:-}" ] || { echo "$var is not set: start PostgreSQL and S3 as bash .ci/run does" >&2; exit 1; }
 done
+. bench/cohort.sh
+cohort "$data"
 cargo build --release -q -p oresund
 cargo build --release -q -p oresund-node --example query_latency
 bin=$PWD/target/release/oresund
@@ -37,7 +41,7 @@ archive="s3://$bucket?endpoint=$ORESUND_TEST_S3_ENDPOINT"
 echo "machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p'), $(date -u +%Y-%m-%dT%H:%MZ)"
 echo "PostgreSQL $(psql -AtX "$ORESUND_TEST_POSTGRES_URL" -c 'SHOW server_version' | cut -d' ' -f1), SeaweedFS $(weed version 2>/dev/null | awk '{print $3}'), $(wrk --version 2>&1 | head -1 | cut -d' ' -f1-2)"
 echo "input: $data/DK.vcf.gz, $(zcat "$data/DK.vcf.gz" | grep -m1 '^#CHROM' | awk '{print NF-9}') samples, $(stat -c %s "$data/DK.vcf.gz") bytes"
-init() { "$bin" init -q "$work/$1" --node-id BENCH --country DK --reference "$data/reference.fa.gz" --hpo "$shared/ontologies/hp.obo.gz" "${@:2}"; }
+init() { "$bin" init -q "$work/$1" --node-id BENCH --country DK --reference "$data/reference.fa.gz" --hpo "$hpo" "${@:2}"; }
 init embedded
 init scale --catalog "$catalog" --archive "$archive"
 for node in embedded scale; do
