@@ -1,6 +1,6 @@
 //! The Data Use Ontology (DUO) vocabulary: which codes exist, their shorthand and label.
 //!
-//! The table is `data/duo.csv` (the DUO release shipped in `shared/ontologies`), compiled in so a node
+//! The table is `data/duo.csv` (DUO release 2021-02-23, see `data/README.md`), compiled in so a node
 //! never depends on a file at run time. Consent columns may also carry a disease term (MONDO, HPO,
 //! ICD-10) as the restriction of DS (DUO:0000007).
 

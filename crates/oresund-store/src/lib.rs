@@ -1,7 +1,7 @@
 //! Where a node keeps what it knows: the catalog (datasets, individuals, files) and the variant
 //! index (per variant and file, who carries it), behind [`NodeStore`] so that the embedded SQLite
 //! backend ([`sqlite`]) and the PostgreSQL one ([`postgres`]) pass the same tests
-//! (`tests/storage.rs`).
+//! (the suite in `crates/oresund-storage-suite`).
 //!
 //! Writes happen in an [`IngestTransaction`]: everything an ingest adds becomes visible at once on
 //! `commit`, or not at all (a crash or `kill -9` rolls back). Controlled-access records (access

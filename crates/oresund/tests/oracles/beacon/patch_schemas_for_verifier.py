@@ -19,7 +19,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 out = Path(sys.argv[1]).resolve()
-spec = Path(sys.argv[2] if len(sys.argv) > 2 else "/work/shared/specs/beacon-v2")
+spec = Path(sys.argv[2] if len(sys.argv) > 2 else Path(__file__).resolve().parent.parent.parent / "fixtures" / "beacon-v2")
 fw, model = out / "framework", out / "models" / "beacon-v2-default-model"
 if out.exists():
     shutil.rmtree(out)

@@ -5,7 +5,7 @@ Usage:
     python3 validate_beacon.py SCHEMA_RELATIVE_PATH[#/json/pointer] < doc.json
     python3 validate_beacon.py --entity ENTRY < response.json      (beacon-verifier 0.3.3 logic)
 
-SCHEMA_RELATIVE_PATH is relative to the spec root (default /work/shared/specs/beacon-v2,
+SCHEMA_RELATIVE_PATH is relative to the spec root (default ../../fixtures/beacon-v2 from here,
 override with --spec-root or $BEACON_SPEC_ROOT), e.g.
     framework/responses/beaconInfoResponse.json
     framework/responses/ga4gh-service-info-1-0-0-schema.json
@@ -62,7 +62,7 @@ except ImportError as e:  # pragma: no cover
     sys.exit(2)
 
 HERE = Path(__file__).resolve().parent
-SPEC_ROOT = Path(os.environ.get("BEACON_SPEC_ROOT", "/work/shared/specs/beacon-v2"))
+SPEC_ROOT = Path(os.environ.get("BEACON_SPEC_ROOT", Path(__file__).resolve().parent.parent.parent / "fixtures" / "beacon-v2"))
 VRS_SCHEMA = Path(os.environ.get("BEACON_VRS_SCHEMA", str(HERE / "vrs-1.3.json")))
 MODEL_DIR = "models/beacon-v2-default-model"
 
@@ -237,7 +237,7 @@ def main(argv=None):
     ap.add_argument("schema", nargs="?", help="schema path relative to the spec root (optional #fragment)")
     ap.add_argument("--entity", help="verifier-style check of an entry-type endpoint response")
     ap.add_argument("--entity-parent", help="datasets|cohorts for /datasets/{id}/... related endpoints")
-    ap.add_argument("--spec-root", help="default $BEACON_SPEC_ROOT or /work/shared/specs/beacon-v2")
+    ap.add_argument("--spec-root", help="default $BEACON_SPEC_ROOT or tests/fixtures/beacon-v2")
     ap.add_argument("--no-formats", action="store_true", help="do not check 'format'")
     ap.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
     args = ap.parse_args(argv)

@@ -1,0 +1,282 @@
+//! The node's HTTP API in process: requests go through the real router (`tower::ServiceExt::oneshot`,
+//! no socket) to a real node — the repository's DK cohort ingested into an embedded SQLite store.
+//! In-process tier: needs only the Rust toolchain. The same API is checked against the Beacon
+//! schemas and beacon-verifier by the external tier (`crates/oresund/tests/e2e/external/beacon.rs`).
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use oresund_node::Node;
+use oresund_node::config::{NodeConfig, TokenConfig};
+use oresund_node::init::{InitOptions, init};
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+const REGISTERED: &str = "registered-token-0123456789abcdef0123456789abcdef";
+const CONTROLLED: &str = "controlled-token-0123456789abcdef0123456789abcdef";
+/// `truth.json` of the demo data: 22-17000017-C-A, AC=2 AN=1000 in DK (`bcftools +fill-tags`).
+const TRUTH: &str = "referenceName=22&start=17000016&referenceBases=C&alternateBases=A";
+
+fn demo_data(file: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../demo-data").join(file)
+}
+
+/// A node directory with DK-1 (the DK cohort, default policy) and HIDDEN (the same people,
+/// controlled callers only), a registered and a controlled token; made once per test binary.
+/// Each test opens its own [`Node`] on it, as each `serve` process would.
+fn node_dir() -> &'static Path {
+    static DIR: OnceLock<(tempfile::TempDir, PathBuf)> = OnceLock::new();
+    // Built on a thread of its own: the tests call this inside their runtime, and the embedded
+    // archive drives a private runtime that may not be started from within another (issue 11).
+    &DIR.get_or_init(|| std::thread::spawn(make_node).join().expect("the node fixture is built")).1
+}
+
+fn make_node() -> (tempfile::TempDir, PathBuf) {
+    {
+        let tmp = tempfile::tempdir().expect("temp dir");
+        let dir = tmp.path().join("node");
+        let options = InitOptions {
+            node_id: "DK-NGC".into(),
+            country: "DK".into(),
+            assembly: "GRCh38".into(),
+            reference: demo_data("reference.fa.gz"),
+            hpo: Some(demo_data("hp.obo.gz")),
+        };
+        init(&dir, &options, |_| {}).expect("init a node");
+        let node = Node::open(&dir).expect("open the node");
+        for dataset in ["DK-1", "HIDDEN"] {
+            node.ingest(dataset, &demo_data("DK.vcf.gz"), &demo_data("DK.individuals.tsv"), |_| {})
+                .expect("ingest the DK cohort");
+        }
+        drop(node);
+        let mut config = NodeConfig::load(&dir).expect("config");
+        for (token, user, controlled) in
+            [(REGISTERED, "reg@example.org", vec![]), (CONTROLLED, "dac@example.org", vec!["DK-1".to_string()])]
+        {
+            let sha256 = oresund_access::authenticator::token_sha256(token);
+            config.beacon.tokens.push(TokenConfig { sha256, user: user.into(), registered: true, controlled });
+        }
+        config.save(&dir).expect("save config");
+        let mut text = std::fs::read_to_string(dir.join("oresund.toml")).unwrap();
+        // The budget is charged but too large to refuse: these tests read whole regions.
+        text.push_str("\n[beacon.datasets.HIDDEN]\npublic = \"none\"\nregistered = \"none\"\n\n[access.budget]\nnats = 1000000.0\n");
+        std::fs::write(dir.join("oresund.toml"), text).unwrap();
+        (tmp, dir)
+    }
+}
+
+/// The router of a freshly opened node, with its audit writer (which needs the test's runtime).
+struct Api {
+    router: axum::Router,
+    _audit: oresund_server::AuditWriter,
+}
+
+impl Api {
+    fn new() -> Api {
+        let node = Node::open(node_dir()).expect("open the node");
+        let (state, audit) = oresund_server::state_for(node, "http://beacon.test".into()).expect("server state");
+        Api { router: oresund_server::router(state, None), _audit: audit }
+    }
+
+    async fn call(&self, request: Request<Body>) -> (StatusCode, Value) {
+        let response = self.router.clone().oneshot(request).await.expect("the router answers");
+        let status = response.status();
+        let bytes = axum::body::to_bytes(response.into_body(), 16 << 20).await.expect("a body");
+        (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+    }
+
+    async fn get(&self, path: &str, token: Option<&str>) -> (StatusCode, Value) {
+        let mut request = Request::get(path);
+        if let Some(token) = token {
+            request = request.header("authorization", format!("Bearer {token}"));
+        }
+        self.call(request.body(Body::empty()).unwrap()).await
+    }
+
+    async fn post(&self, path: &str, token: Option<&str>, body: &str) -> (StatusCode, Value) {
+        let mut request = Request::post(path).header("content-type", "application/json");
+        if let Some(token) = token {
+            request = request.header("authorization", format!("Bearer {token}"));
+        }
+        self.call(request.body(Body::from(body.to_string())).unwrap()).await
+    }
+}
+
+fn count_row(body: &Value) -> (Option<u64>, Option<u64>) {
+    let row = &body["response"]["resultSets"][0]["info"]["variants"][0];
+    (row["alleleCount"].as_u64(), row["alleleNumber"].as_u64())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn info_names_the_node_and_its_api() {
+    let api = Api::new();
+    let (status, info) = api.get("/info", None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(info["meta"]["apiVersion"], oresund_server::API_VERSION);
+    assert_eq!(info["response"]["id"], "org.oresund.dk-ngc", "{info}");
+    assert_eq!(info["response"]["info"]["country"], "DK");
+    assert_eq!(info["response"]["info"]["countThreshold"], 5);
+    let (status, _) = api.get("/service-info", None).await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn answers_follow_the_callers_tier() {
+    let api = Api::new();
+    let path = format!("/g_variants?{TRUTH}&requestedGranularity=record&datasets=DK-1");
+
+    let (status, anonymous) = api.get(&path, None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(anonymous["meta"]["returnedGranularity"], "boolean");
+    assert_eq!(anonymous["responseSummary"], json!({"exists": true}));
+
+    // AC 2 is below the threshold of 5: a registered caller sees 5, marked imprecise.
+    let (_, registered) = api.get(&path, Some(REGISTERED)).await;
+    assert_eq!(registered["meta"]["returnedGranularity"], "count");
+    assert_eq!(count_row(&registered), (Some(5), Some(1000)));
+    assert_eq!(registered["response"]["resultSets"][0]["info"]["variants"][0]["countPrecision"], "imprecise");
+
+    // A grant for DK-1 sees the exact record.
+    let (_, controlled) = api.get(&path, Some(CONTROLLED)).await;
+    assert_eq!(controlled["meta"]["returnedGranularity"], "record");
+    let record = &controlled["response"]["resultSets"][0]["results"][0];
+    assert_eq!(record["variantInternalId"], "22-17000017-C-A");
+    let frequency = &record["frequencyInPopulations"][0]["frequencies"][0];
+    assert_eq!((frequency["alleleCount"].as_u64(), frequency["alleleNumber"].as_u64()), (Some(2), Some(1000)));
+    assert_eq!(frequency["alleleCountHeterozygous"].as_u64(), Some(2));
+    let (_, carriers) = api
+        .get("/g_variants/22-17000017-C-A/individuals?requestedGranularity=record&datasets=DK-1", Some(CONTROLLED))
+        .await;
+    assert_eq!(carriers["responseSummary"]["numTotalResults"], 2);
+
+    // A bad token is refused, never downgraded to anonymous.
+    let (status, refused) = api.get(&path, Some("not-a-token")).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(refused["error"]["errorCode"], 401);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dataset_closed_to_registered_callers_stays_closed() {
+    let api = Api::new();
+    let path = format!("/g_variants?{TRUTH}&requestedGranularity=count&datasets=HIDDEN");
+    // Anonymous callers are told to authenticate; registered ones and grants for another
+    // dataset are refused; none learns whether HIDDEN holds the variant.
+    for (token, status) in [
+        (None, StatusCode::UNAUTHORIZED),
+        (Some(REGISTERED), StatusCode::FORBIDDEN),
+        (Some(CONTROLLED), StatusCode::FORBIDDEN),
+    ] {
+        let (got, body) = api.get(&path, token).await;
+        assert_eq!(got, status, "{token:?}: {body}");
+        assert_eq!(body["error"]["errorMessage"].as_str().map(|m| m.contains("needs CONTROLLED access")), Some(true));
+        assert!(body.get("responseSummary").is_none() && body.get("response").is_none(), "{body}");
+    }
+    // Without naming it, HIDDEN is simply not among the answers.
+    let (_, all) = api.get(&format!("/g_variants?{TRUTH}&requestedGranularity=count"), Some(CONTROLLED)).await;
+    let ids: Vec<&str> =
+        all["response"]["resultSets"].as_array().unwrap().iter().filter_map(|set| set["id"].as_str()).collect();
+    assert_eq!(ids, ["DK-1"], "{all}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_count_below_the_threshold_reaches_a_registered_caller() {
+    let api = Api::new();
+    let region = "/g_variants?referenceName=22&start=16000000&end=16400000&requestedGranularity=count&limit=1000";
+    let (status, registered) = api.get(&format!("{region}&datasets=DK-1"), Some(REGISTERED)).await;
+    assert_eq!(status, StatusCode::OK);
+    let rows = registered["response"]["resultSets"][0]["info"]["variants"].as_array().cloned().unwrap_or_default();
+    assert!(rows.len() > 100, "the region holds many variants: {}", rows.len());
+    for row in &rows {
+        let ac = row["alleleCount"].as_u64().unwrap_or(0);
+        assert!(ac == 0 || ac >= 5, "registered caller saw AC {ac}: {row}");
+    }
+    // The controlled caller sees the small counts the registered one may not: the test has teeth.
+    let (_, controlled) = api.get(&format!("{region}&datasets=DK-1"), Some(CONTROLLED)).await;
+    let text = controlled.to_string();
+    assert!(text.contains("\"alleleCount\":1,") || text.contains("\"alleleCount\":2,"), "no small counts at all");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn get_and_post_agree() {
+    let api = Api::new();
+    let (_, get) =
+        api.get(&format!("/g_variants?{TRUTH}&requestedGranularity=count&datasets=DK-1"), Some(REGISTERED)).await;
+    let (status, post) = api
+        .post(
+            "/g_variants",
+            Some(REGISTERED),
+            r#"{"meta":{"apiVersion":"2.0"},"query":{"requestParameters":{"referenceName":"22","start":[17000016],
+               "referenceBases":"C","alternateBases":"A","datasets":"DK-1"},"requestedGranularity":"count"}}"#,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(get["response"], post["response"]);
+    assert_eq!(count_row(&post), (Some(5), Some(1000)));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn filters_expand_descendants() {
+    let api = Api::new();
+    let count = |filters: &'static str| {
+        let api = &api;
+        async move {
+            let body = format!(
+                r#"{{"meta":{{"apiVersion":"2.0"}},"query":{{"filters":{filters},"requestedGranularity":"count","requestParameters":{{"datasets":"DK-1"}}}}}}"#
+            );
+            let (status, answer) = api.post("/individuals", Some(REGISTERED), &body).await;
+            assert_eq!(status, StatusCode::OK, "{answer}");
+            answer
+        }
+    };
+    let with = count(r#"[{"id":"HP:0000707"}]"#).await["responseSummary"]["numTotalResults"].as_u64().unwrap();
+    let without =
+        count(r#"[{"id":"HP:0000707","includeDescendantTerms":false}]"#).await["responseSummary"]["numTotalResults"]
+            .as_u64()
+            .unwrap();
+    assert!(with > without, "HP:0000707 with descendants covers the seizure patients ({with} vs {without})");
+    let unknown = count(r#"[{"id":"HP:0000707"},{"id":"XYZ:123"}]"#).await;
+    assert_eq!(unknown["responseSummary"]["exists"], false);
+    assert!(unknown["info"]["warnings"][0].as_str().unwrap_or_default().contains("XYZ:123"), "{unknown}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_requests_get_400_that_say_what_to_fix() {
+    let api = Api::new();
+    let many_filters =
+        format!("/individuals?filters={}", (1..=33).map(|n| format!("HP:{n:07}")).collect::<Vec<_>>().join(","));
+    let cases = [
+        ("/g_variants?referenceName=22&strat=5", "unknown parameter \"strat\""),
+        ("/g_variants?referenceName=22&start=5&referenceBases=C&alternateBases=A&assemblyId=GRCh37", "assemblyId"),
+        ("/g_variants?referenceName=22&start=999999999&end=1000000000", "beyond the end"),
+        ("/g_variants?referenceName=22&start=17000016&referenceBases=C&alternateBases=Q", "alternateBases"),
+        (
+            "/g_variants?referenceName=22&start=17000016&referenceBases=G&alternateBases=A",
+            "does not match the reference",
+        ),
+        ("/g_variants?referenceName=99&start=1", "not a sequence"),
+        ("/g_variants?referenceName=22&start=10&end=5", "greater than start"),
+        ("/g_variants?requestedGranularity=everything", "requestedGranularity"),
+        ("/g_variants?limit=100000", "limit"),
+        ("/individuals?skip=-1", "skip"),
+        ("/g_variants?filters=HP:0001250", "need a region"),
+        ("/g_variants?referenceName=22&start=1000000&end=12000001", "ask in smaller pieces"),
+        (&many_filters, "at most 32"),
+    ];
+    for (path, needle) in cases {
+        let (status, body) = api.get(path, Some(REGISTERED)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{path}: {body}");
+        let message = body["error"]["errorMessage"].as_str().unwrap_or_default();
+        assert!(message.contains(needle), "{path}: {message}");
+        assert_eq!(body["error"]["errorCode"], 400);
+    }
+    for body in
+        ["{not json", "[]", r#"{"query":{"requestParameters":{"start":{"x":1}}}}"#, r#"{"query":{"filters":"HP:1"}}"#]
+    {
+        let (status, response) = api.post("/g_variants", None, body).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}: {response}");
+    }
+    let (status, body) = api.get("/no/such/thing", None).await;
+    assert_eq!((status, body["error"]["errorCode"].as_u64()), (StatusCode::NOT_FOUND, Some(404)));
+}

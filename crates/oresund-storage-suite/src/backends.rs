@@ -1,0 +1,126 @@
+//! The two backends the suite runs on, each a fresh, empty store per test.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use oresund_store::NodeStore;
+use oresund_store::postgres::{PostgresOptions, PostgresStore};
+use oresund_store::sqlite::SqliteStore;
+
+/// A fresh store, and a way to open a second handle on the same data (another process's view).
+pub trait Backend: Sized {
+    type Store: NodeStore;
+    fn fresh() -> Self;
+    fn store(&self) -> &Self::Store;
+    fn reopen(&self) -> Self::Store;
+    /// Whether the store has a shared writer lock (the embedded one relies on the node directory's).
+    const SHARED_WRITER_LOCK: bool;
+}
+
+pub struct Sqlite {
+    dir: tempfile::TempDir,
+    store: SqliteStore,
+}
+
+impl Backend for Sqlite {
+    type Store = SqliteStore;
+    const SHARED_WRITER_LOCK: bool = false;
+
+    fn fresh() -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = SqliteStore::open(&dir.path().join("node.db")).expect("open SQLite store");
+        Sqlite { dir, store }
+    }
+
+    fn store(&self) -> &SqliteStore {
+        &self.store
+    }
+
+    fn reopen(&self) -> SqliteStore {
+        SqliteStore::open(&self.dir.path().join("node.db")).expect("reopen SQLite store")
+    }
+}
+
+/// The test server: `ORESUND_TEST_POSTGRES_URL` (a role that may create databases; password in
+/// `PGPASSWORD`). Missing means the services are not running: fail, never skip.
+pub fn postgres_admin() -> (String, Option<String>) {
+    let url = std::env::var("ORESUND_TEST_POSTGRES_URL").unwrap_or_else(|_| {
+        panic!("ORESUND_TEST_POSTGRES_URL is not set: these tests need PostgreSQL; run ./test, which starts them")
+    });
+    (url, std::env::var("PGPASSWORD").ok())
+}
+
+/// `url` with its database name replaced.
+pub fn with_database(url: &str, database: &str) -> String {
+    let (scheme, rest) = url.split_once("://").expect("a postgres:// URL");
+    let query = rest.find('?').map_or("", |i| &rest[i..]);
+    let authority = rest[..rest.len() - query.len()].split('/').next().unwrap_or_default();
+    format!("{scheme}://{authority}/{database}{query}")
+}
+
+/// A database made for one test and dropped after it.
+pub struct FreshDatabase {
+    pub url: String,
+    pub password: Option<String>,
+    admin: String,
+    name: String,
+}
+
+impl FreshDatabase {
+    #[allow(clippy::new_without_default)] // it creates a database: not a default value
+    pub fn new() -> Self {
+        static COUNTER: AtomicU32 = AtomicU32::new(0);
+        let (admin, password) = postgres_admin();
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
+        let name = format!("oresund_t{}_{}_{nanos}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed));
+        let mut client = admin_client(&admin, password.as_deref());
+        client.batch_execute(&format!("CREATE DATABASE {name}")).expect("create a test database");
+        FreshDatabase { url: with_database(&admin, &name), password, admin, name }
+    }
+
+    pub fn options(&self) -> PostgresOptions {
+        let mut options = PostgresOptions::new(self.url.clone(), self.password.clone());
+        options.pool_size = 4;
+        options
+    }
+}
+
+fn admin_client(url: &str, password: Option<&str>) -> postgres::Client {
+    let mut config: postgres::Config = url.parse().expect("ORESUND_TEST_POSTGRES_URL parses");
+    if let Some(password) = password {
+        config.password(password);
+    }
+    config
+        .connect(postgres::NoTls)
+        .unwrap_or_else(|e| panic!("cannot reach the test PostgreSQL at {url} ({e}); run ./test, which starts them"))
+}
+
+impl Drop for FreshDatabase {
+    fn drop(&mut self) {
+        let mut client = admin_client(&self.admin, self.password.as_deref());
+        let _ = client.batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name));
+    }
+}
+
+pub struct Postgres {
+    store: PostgresStore,
+    database: FreshDatabase,
+}
+
+impl Backend for Postgres {
+    type Store = PostgresStore;
+    const SHARED_WRITER_LOCK: bool = true;
+
+    fn fresh() -> Self {
+        let database = FreshDatabase::new();
+        let store = PostgresStore::open(&database.options()).expect("open PostgreSQL store");
+        Postgres { store, database }
+    }
+
+    fn store(&self) -> &PostgresStore {
+        &self.store
+    }
+
+    fn reopen(&self) -> PostgresStore {
+        PostgresStore::open(&self.database.options()).expect("reopen PostgreSQL store")
+    }
+}

@@ -1,0 +1,38 @@
+//! One storage test suite, run unchanged against every backend: each case in [`suite`] is a
+//! generic function over a [`backends::Backend`]; [`storage_suite!`] makes a `#[test]` of each.
+//! `tests/sqlite.rs` runs it on the embedded store (in-process tier), `tests/postgres.rs` on a
+//! fresh PostgreSQL database per test (external tier: `./test` starts the server).
+
+pub mod access_suite;
+pub mod backends;
+pub mod fixtures;
+pub mod suite;
+
+/// A `#[test]` for every case of the suite on one backend (a type implementing
+/// [`backends::Backend`]). A new case is added here once and runs on every backend.
+#[macro_export]
+macro_rules! storage_suite {
+    ($backend:ty) => {
+        $crate::storage_suite!(@cases $backend;
+            an_ingest_is_invisible_until_commit,
+            a_dropped_ingest_leaves_nothing_and_uses_no_number,
+            a_file_is_found_again_by_dataset_and_checksum,
+            variants_are_found_by_key_in_file_order,
+            region_scans_go_file_by_file_in_position_order_with_overlaps,
+            variants_are_found_by_vrs_id,
+            haploid_sets_round_trip,
+            the_generation_moves_on_every_commit_and_only_then,
+            another_store_on_the_same_database_sees_a_commit,
+            individuals_keep_their_numbers_when_described_again,
+            archive_objects_appear_at_commit_and_switch_all_or_nothing,
+            a_second_writer_is_refused_while_the_lock_is_held,
+            access_requests_are_decided_once_with_their_audit_entries,
+            audit_appends_from_two_handles_keep_one_chain,
+            budgets_charge_once_refuse_and_lock,
+            concurrent_charges_never_overspend,
+        );
+    };
+    (@cases $backend:ty; $($case:ident),* $(,)?) => {
+        $( #[test] fn $case() { $crate::suite::$case::<$backend>() } )*
+    };
+}

@@ -1,0 +1,16 @@
+//! Tests against the field's reference tools and real services: compiled with the
+//! `external-tests` feature (`./test` installs and starts everything they need; a missing tool
+//! fails the test with an install hint, never skips it).
+
+mod archive;
+mod audit_log;
+mod bcftools_parity;
+mod beacon;
+mod c4gh_cli;
+mod c4gh_interop;
+mod network;
+mod passports;
+mod portal_page;
+mod reidentification;
+mod scale;
+mod vrs_parity;

@@ -1,0 +1,128 @@
+//! The two-country demo and its web page, driven in headless Chromium: the page loads, runs a
+//! query, and shows per-country and pooled numbers equal to the network API's. A screenshot is
+//! saved to `ci-artifacts/portal.png` (the CI artifact the README names).
+
+use std::io::BufRead;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+
+use crate::common::*;
+use serde_json::Value;
+
+/// `oresund demo` on three consecutive free ports, stopped when dropped.
+struct Demo {
+    child: Child,
+    _stdin: std::process::ChildStdin,
+    port: u16,
+    _dir: tempfile::TempDir,
+}
+
+impl Demo {
+    fn start() -> Demo {
+        let dir = tempfile::tempdir().unwrap();
+        for attempt in 0..20u16 {
+            let port = 20_000 + (std::process::id() as u16 % 2000) * 10 + attempt * 3;
+            let mut child = oresund()
+                .args([
+                    "demo",
+                    "--dir",
+                    dir.path().join("demo").to_str().unwrap(),
+                    "--port",
+                    &port.to_string(),
+                    "--until-stdin-closes",
+                ])
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap();
+            let stdin = child.stdin.take().unwrap();
+            let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+            let started = lines.by_ref().map_while(Result::ok).any(|l| l.contains("portal (web page)"));
+            if started {
+                std::thread::spawn(move || for _ in lines {});
+                return Demo { child, _stdin: stdin, port, _dir: dir };
+            }
+            let _ = child.wait();
+        }
+        panic!("the demo did not start on any port tried");
+    }
+}
+
+impl Drop for Demo {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn screenshot_path() -> PathBuf {
+    let dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../ci-artifacts"));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join("portal.png")
+}
+
+/// How the page prints a count: `5†` when imprecise.
+fn shown(count: &Value, precision: &Value) -> String {
+    let n = count.as_u64().unwrap();
+    if precision == "imprecise" { format!("{n}†") } else { n.to_string() }
+}
+
+#[test]
+fn the_portal_page_shows_what_the_network_api_answers() {
+    require("node", "apt-get install -y nodejs npm");
+    assert!(
+        std::path::Path::new("/usr/bin/chromium").exists(),
+        "Chromium is required: apt-get install -y chromium (./test does)"
+    );
+    let web = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/web");
+    assert!(
+        std::path::Path::new(web).join("node_modules/playwright-core").exists(),
+        "playwright-core is required: npm ci --prefix {web} (./test does)"
+    );
+    let demo = Demo::start();
+    let portal = format!("127.0.0.1:{}", demo.port);
+    let screenshot = screenshot_path();
+    let _ = std::fs::remove_file(&screenshot);
+    let out = Command::new("node")
+        .arg(format!("{web}/portal.mjs"))
+        .arg(format!("http://{portal}/"))
+        .arg("22-17000017-C-A")
+        .arg(&screenshot)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "the browser run failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let page: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(page["title"].as_str().unwrap().contains("Øresund"));
+    assert_eq!(page["problems"], serde_json::json!([]), "no script errors");
+    assert!(page["status"].as_str().unwrap().starts_with("2 of 2 nodes answered"), "{page}");
+    assert_eq!(page["variant"], "22-17000017-C-A");
+
+    // The same question to the API: the page must show exactly its per-country and pooled figures.
+    let (status, answer) = http(
+        &portal,
+        "GET",
+        "/network/g_variants?referenceName=22&start=17000016&referenceBases=C&alternateBases=A&requestedGranularity=count&includeResultsetResponses=ALL&limit=1000",
+        None,
+        None,
+    );
+    assert_eq!(status, 200);
+    let pooled = &answer["info"]["pooled"]["variants"][0];
+    assert_eq!(page["shown"]["pooled"]["ac"], shown(&pooled["alleleCount"], &pooled["countPrecision"]));
+    assert_eq!(page["shown"]["pooled"]["an"], pooled["alleleNumber"].as_u64().unwrap().to_string());
+    for node in pooled["nodes"].as_object().unwrap().values() {
+        let country = node["country"].as_str().unwrap();
+        assert_eq!(page["shown"][country]["ac"], shown(&node["alleleCount"], &node["countPrecision"]), "{country}");
+        assert_eq!(page["shown"][country]["an"], node["alleleNumber"].as_u64().unwrap().to_string(), "{country}");
+    }
+    // 1,000 alleles called in each country of 500 people; the Danish carrier count is below 5.
+    assert_eq!(page["shown"]["DK"]["an"], "1000");
+    assert!(page["shown"]["DK"]["ac"].as_str().unwrap().ends_with('†'));
+    let size = std::fs::metadata(&screenshot).unwrap().len();
+    assert!(size > 10_000, "a screenshot of the page was saved ({size} bytes)");
+}

@@ -1,0 +1,17 @@
+//! The end-to-end tests: one binary that drives the real `oresund` command and server on the
+//! repository's synthetic cohorts (`demo-data/`), with fixtures built once and shared by modules.
+//!
+//! Two tiers (README "Tests"): the modules at this level need only the Rust toolchain and run in
+//! `cargo test --workspace`; the modules under `external` compare with reference tools and
+//! services (bcftools, Python crypt4gh, vrs-python, jsonschema, joserfc, beacon-verifier,
+//! Chromium, PostgreSQL, S3) and are compiled only with `--features external-tests`, so none of
+//! them can pass by skipping. `./test` installs and starts what they need.
+
+mod archive;
+mod common;
+mod ingest_safety;
+mod network;
+mod stand_alone;
+
+#[cfg(feature = "external-tests")]
+mod external;

@@ -1,0 +1,270 @@
+//! Federation with real processes on loopback: two national nodes and a portal. A node that is
+//! down, slow or answers garbage gives a partial answer within the timeout; unknown or badly
+//! signed peers get 401; and nothing individual-level is in the bytes a node returns to the
+//! network. (Pooled counts against bcftools: `external::network`.)
+
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::common::*;
+use oresund_server::network::signature::{Signed, unix_now};
+
+pub(crate) const SECRET_DK: &str = "dk-portal-shared-secret-0123456789abcdef";
+pub(crate) const SECRET_SE: &str = "se-portal-shared-secret-0123456789abcdef";
+/// One researcher token, registered on both nodes with controlled access to both datasets.
+pub(crate) const TOKEN: &str = "controlled-researcher-token-0123456789abcdef";
+
+/// A node of one country, serving, with the portal as its only (incoming) peer.
+pub(crate) fn national_node(node_id: &str, country: &str, dataset: &str, secret: &str) -> (TestNode, Server) {
+    let node = TestNode::new(node_id, country);
+    node.ingest(dataset, country);
+    let mut child = oresund()
+        .args([
+            "token",
+            "add",
+            node.path(),
+            "--user",
+            "researcher@example.org",
+            "--registered",
+            "--controlled",
+            dataset,
+            "--token-stdin",
+        ])
+        .stdin(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(TOKEN.as_bytes()).unwrap();
+    assert!(child.wait().unwrap().success());
+    let mut config = std::fs::OpenOptions::new().append(true).open(node.dir.join("oresund.toml")).unwrap();
+    writeln!(config, "\n[[network.peers]]\nid = \"PORTAL\"\ncountry = \"EU\"\nsecret = \"{secret}\"").unwrap();
+    let server = Server::start(&node.dir, &[]);
+    (node, server)
+}
+
+/// `oresund portal` with the given peers file text, stopped when dropped.
+pub(crate) struct Portal {
+    child: Child,
+    pub(crate) address: String,
+}
+
+impl Portal {
+    pub(crate) fn start(dir: &Path, peers: &str) -> Portal {
+        let file = dir.join("peers.toml");
+        std::fs::write(&file, peers).unwrap();
+        let port = free_port();
+        let address = format!("127.0.0.1:{port}");
+        let child = oresund()
+            .args(["portal", "--peers", file.to_str().unwrap(), "--listen", &address])
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(&address).is_ok() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Portal { child, address }
+    }
+}
+
+impl Drop for Portal {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub(crate) fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+pub(crate) fn peers_file(timeout_ms: u64, peers: &[(&str, &str, String, &str)]) -> String {
+    let mut text = format!("timeout_ms = {timeout_ms}\n");
+    for (id, country, url, secret) in peers {
+        text.push_str(&format!(
+            "\n[[peers]]\nid = \"{id}\"\ncountry = \"{country}\"\nurl = \"{url}\"\nsecret = \"{secret}\"\n"
+        ));
+    }
+    text
+}
+
+/// A listener that accepts connections and never answers.
+pub(crate) fn silent_listener() -> (TcpListener, String) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = listener.local_addr().unwrap().to_string();
+    (listener, address)
+}
+
+/// A listener that answers every request with `response`.
+pub(crate) fn garbage_server(response: &'static str) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = listener.local_addr().unwrap().to_string();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut stream = stream;
+            let mut buffer = [0u8; 4096];
+            let _ = stream.read(&mut buffer);
+            let _ = stream.write_all(response.as_bytes());
+        }
+    });
+    address
+}
+
+#[test]
+fn a_node_down_slow_or_broken_gives_a_partial_answer_in_time() {
+    let (_dk, dk) = national_node("DK-NGC", "DK", "DK-1", SECRET_DK);
+    let down = format!("127.0.0.1:{}", free_port());
+    let (_slow_listener, slow) = silent_listener();
+    let garbage = garbage_server("HTTP/1.1 200 OK\r\nContent-Length: 9\r\nConnection: close\r\n\r\nnot json!");
+    let tmp = tempfile::tempdir().unwrap();
+    let timeout_ms = 1500;
+    let portal = Portal::start(
+        tmp.path(),
+        &peers_file(
+            timeout_ms,
+            &[
+                ("DK-NGC", "DK", format!("http://{}", dk.address), SECRET_DK),
+                ("DOWN", "SE", format!("http://{down}"), SECRET_SE),
+                ("SLOW", "NO", format!("http://{slow}"), SECRET_SE),
+                ("BROKEN", "FI", format!("http://{garbage}"), SECRET_SE),
+            ],
+        ),
+    );
+    let started = Instant::now();
+    let (status, answer) = http(
+        &portal.address,
+        "GET",
+        "/network/g_variants?referenceName=22&start=17000016&referenceBases=C&alternateBases=A&requestedGranularity=count",
+        None,
+        None,
+    );
+    let elapsed = started.elapsed();
+    assert_eq!(status, 200, "{answer}");
+    assert!(elapsed < Duration::from_millis(timeout_ms + 1000), "answered after {elapsed:?}");
+    let status_of =
+        |id: &str| answer["info"]["nodes"].as_array().unwrap().iter().find(|n| n["beaconId"] == id).cloned().unwrap();
+    assert_eq!(status_of("DK-NGC")["status"], "ok");
+    assert_eq!(answer["responseSummary"]["exists"], true, "DK's answer still counts");
+    for (id, reason) in [("DOWN", "unreachable"), ("SLOW", "no answer within 1500 ms"), ("BROKEN", "not JSON")] {
+        let node = status_of(id);
+        assert_eq!(node["status"], "unavailable", "{node}");
+        assert!(node["error"].as_str().unwrap().contains(reason), "{id}: {node}");
+    }
+
+    // No node answered at all: a gateway error naming each node's problem, not an empty answer.
+    let lonely = tempfile::tempdir().unwrap();
+    let portal =
+        Portal::start(lonely.path(), &peers_file(timeout_ms, &[("DOWN", "SE", format!("http://{down}"), SECRET_SE)]));
+    let (status, answer) =
+        http(&portal.address, "GET", "/network/g_variants?referenceName=22&start=1&end=100", None, None);
+    assert_eq!(status, 502, "{answer}");
+    assert!(answer["error"]["errorMessage"].as_str().unwrap().contains("DOWN: unreachable"), "{answer}");
+    // The only node refuses the portal's signature (a wrong secret): a set-up fault, 502.
+    let refused = tempfile::tempdir().unwrap();
+    let portal = Portal::start(
+        refused.path(),
+        &peers_file(timeout_ms, &[("DK-NGC", "DK", format!("http://{}", dk.address), SECRET_SE)]),
+    );
+    let (status, answer) =
+        http(&portal.address, "GET", "/network/g_variants?referenceName=22&start=1&end=100", None, None);
+    assert_eq!(status, 502, "{answer}");
+    assert!(answer["error"]["errorMessage"].as_str().unwrap().contains("signature does not match"), "{answer}");
+}
+
+#[test]
+fn only_configured_and_correctly_signed_peers_are_answered() {
+    let (_dk, dk) = national_node("DK-NGC", "DK", "DK-1", SECRET_DK);
+    let path = "/network/g_variants?referenceName=22&start=17000016&referenceBases=C&alternateBases=A&requestedGranularity=count";
+    let signed = |peer: &str, secret: &str, timestamp: u64| {
+        let signature =
+            Signed { peer, method: "GET", path_and_query: path, body: b"", authorization: "" }.sign(secret, timestamp);
+        raw_get(
+            &dk.address,
+            path,
+            &[
+                ("X-Oresund-Peer", peer),
+                ("X-Oresund-Timestamp", &timestamp.to_string()),
+                ("X-Oresund-Signature", &signature),
+            ],
+        )
+    };
+    let now = unix_now();
+    let (status, body) = signed("PORTAL", SECRET_DK, now);
+    assert_eq!(status, 200, "{body}");
+    for (peer, secret, timestamp, reason) in [
+        ("INTRUDER", SECRET_DK, now, "not a configured peer"),
+        ("PORTAL", "a wrong secret of more than 32 characters", now, "signature does not match"),
+        ("PORTAL", SECRET_DK, now - 3600, "timestamp"),
+    ] {
+        let (status, body) = signed(peer, secret, timestamp);
+        assert_eq!(status, 401, "{peer}: {body}");
+        assert!(body.contains(reason), "{body}");
+    }
+    let (status, _) = raw_get(&dk.address, path, &[("X-Oresund-Peer", "PORTAL")]);
+    assert_eq!(status, 401, "a peer id without a signature is refused");
+}
+
+#[test]
+fn nothing_individual_level_crosses_the_border() {
+    let (dk_node, dk) = national_node("DK-NGC", "DK", "DK-1", SECRET_DK);
+    // Everything that would identify a person or reveal a genotype.
+    let key = std::fs::read(dk_node.dir.join("secrets/pseudonym.key")).unwrap();
+    let pseudonymiser = oresund_core::pseudonym::Pseudonymiser::new(&key).unwrap();
+    let tsv = std::fs::read_to_string(cohort("DK.individuals.tsv")).unwrap();
+    let local_ids: Vec<String> = tsv.lines().skip(1).map(|l| l.split('\t').next().unwrap().to_string()).collect();
+    let mut forbidden: Vec<String> = local_ids.iter().map(|id| pseudonymiser.pseudonym(id).to_string()).collect();
+    forbidden.extend(local_ids);
+    forbidden.extend(["0/1", "1/1", "0|1", "1|0", "1|1", "./.", "caseLevelData", "\"results\":[{"].map(String::from));
+    let queries = [
+        "/network/g_variants?referenceName=22&start=16000000&end=16200000&requestedGranularity=record&limit=1000",
+        "/network/g_variants?referenceName=22&start=17000016&referenceBases=C&alternateBases=A&requestedGranularity=record",
+        "/network/g_variants/22-17000017-C-A/individuals?requestedGranularity=record",
+        "/network/individuals?filters=HP:0001250&requestedGranularity=record",
+        "/network/individuals?requestedGranularity=record&limit=1000",
+    ];
+    for path in queries {
+        // Exactly the bytes the node returns to a (correctly signed) network query, with the
+        // token of a caller who could see records on the node itself.
+        let authorization = format!("Bearer {TOKEN}");
+        let timestamp = unix_now();
+        let signature =
+            Signed { peer: "PORTAL", method: "GET", path_and_query: path, body: b"", authorization: &authorization }
+                .sign(SECRET_DK, timestamp);
+        let (status, body) = raw_get(
+            &dk.address,
+            path,
+            &[
+                ("X-Oresund-Peer", "PORTAL"),
+                ("X-Oresund-Timestamp", &timestamp.to_string()),
+                ("X-Oresund-Signature", &signature),
+                ("Authorization", &authorization),
+            ],
+        );
+        assert_eq!(status, 200, "{path}: {body}");
+        assert!(body.contains("\"returnedGranularity\":\"count\""), "{path}: capped at count: {body}");
+        for needle in &forbidden {
+            assert!(!body.contains(needle.as_str()), "{path}: the network answer contains {needle:?}");
+        }
+    }
+}
+
+/// A GET with extra headers; returns status and body text.
+pub(crate) fn raw_get(address: &str, path: &str, headers: &[(&str, &str)]) -> (u16, String) {
+    let mut stream = std::net::TcpStream::connect(address).unwrap();
+    let mut request = format!("GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n");
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str("\r\n");
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let status = response.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let body = response.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+    (status, body)
+}
