@@ -4,10 +4,13 @@
 # gen_cohort.py needs msprime (installed here at the pinned version if missing), bgzip, tabix and
 # samtools (Debian: apt-get install tabix samtools).
 msprime_version=1.4.4
+numpy_version=2.4.6
 hpo=demo-data/hp.obo.gz
 cohort() {
   [ -f "$1/DK.vcf.gz" ] && return
-  python3 -c 'import msprime' 2>/dev/null || python3 -m pip install -q "msprime==$msprime_version"
+  # The same seed gives the same files only with the same msprime and numpy.
+  python3 -c "import msprime, numpy, sys; sys.exit(msprime.__version__ != '$msprime_version' or numpy.__version__ != '$numpy_version')" 2>/dev/null ||
+    python3 -m pip install -q "msprime==$msprime_version" "numpy==$numpy_version"
   echo "making cohort $1: gen_cohort.py --n ${N:-5000} --length ${LENGTH:-10000000} --seed ${SEED:-11}" >&2
   python3 bench/gen_cohort.py --out "$1" --n "${N:-5000}" --length "${LENGTH:-10000000}" --seed "${SEED:-11}"
 }

@@ -9,14 +9,15 @@
 # A missing COHORT_DIR is made by `python3 bench/gen_cohort.py --n 5000 --length 10000000
 # --seed 11` (N, LENGTH, SEED as in bench/cohort.sh).
 #
-# Needs the services `.ci/run` starts, found the same way as the tests: ORESUND_TEST_POSTGRES_URL
+# Needs PostgreSQL and S3, found the same way as the tests: ORESUND_TEST_POSTGRES_URL
 # (+ PGPASSWORD), ORESUND_TEST_S3_ENDPOINT, ORESUND_TEST_S3_ACCESS_KEY_ID / _SECRET_ACCESS_KEY.
+# `./test --no-install --run bench/scale.sh` starts both for the run and stops them after.
 # Everything runs on this machine: PostgreSQL, SeaweedFS, the servers and wrk share its cores.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 data=${1:-bench-data}
 for var in ORESUND_TEST_POSTGRES_URL ORESUND_TEST_S3_ENDPOINT ORESUND_TEST_S3_ACCESS_KEY_ID ORESUND_TEST_S3_SECRET_ACCESS_KEY; do
-  [ -n "${!var:-}" ] || { echo "$var is not set: start PostgreSQL and S3 as bash .ci/run does" >&2; exit 1; }
+  [ -n "${!var:-}" ] || { echo "$var is not set: run this as ./test --run bench/scale.sh" >&2; exit 1; }
 done
 . bench/cohort.sh
 cohort "$data"

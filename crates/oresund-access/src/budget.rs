@@ -17,7 +17,7 @@ pub fn cost(frequency: f64, n: u64) -> f64 {
 /// Default budget per (user, individual), in nats: four answers on a person's singletons (each
 /// costs `-ln(1 - e^-1)` ≈ 0.46 whatever the cohort size), a likelihood ratio of at most e² ≈ 7.4
 /// for that person being in the cohort. With three nats or more, the attack in
-/// `crates/oresund/tests/reidentification.rs` keeps up to a fifth of its power on some orderings
+/// `crates/oresund/tests/e2e/external/reidentification.rs` keeps up to a fifth of its power on some orderings
 /// of its targets; with ten, most of it (BENCHMARKS.md).
 pub const DEFAULT_BUDGET: f64 = 2.0;
 

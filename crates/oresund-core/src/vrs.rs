@@ -1,7 +1,7 @@
 //! GA4GH VRS 2.0 Alleles and their computed identifiers (`ga4gh:VA.…`).
 //!
 //! The algorithm is vrs-python 2.x's (`AlleleTranslator` from a `CHROM-POS-REF-ALT` string, then
-//! `normalize`, then `ga4gh_identify`), checked against it on both shared cohorts:
+//! `normalize`, then `ga4gh_identify`), checked against it on both demo-data cohorts:
 //!
 //! 1. VCF to interbase: `start = POS - 1`, `end = start + len(REF)`.
 //! 2. VRS 2.0 §"Allele Normalization": trim the common prefix, then the common suffix. A substitution

@@ -13,7 +13,7 @@
 //! and the Shringarpure–Bustamante test draws its power from the "no" answers non-members get,
 //! so answering those while refusing the rest would tell members from non-members as well as the
 //! answers themselves (and each person shifts a common variant's counts a little too). See
-//! `crates/oresund/tests/reidentification.rs` and BENCHMARKS.md. Repeats of charged answers stay
+//! `crates/oresund/tests/e2e/external/reidentification.rs` and BENCHMARKS.md. Repeats of charged answers stay
 //! free. Common variants cost nothing (below `NEGLIGIBLE`): for a user who is not locked they
 //! need no store access beyond a lock check at most once a second.
 

@@ -34,37 +34,37 @@ fn node_dir() -> &'static Path {
 }
 
 fn make_node() -> (tempfile::TempDir, PathBuf) {
-    {
-        let tmp = tempfile::tempdir().expect("temp dir");
-        let dir = tmp.path().join("node");
-        let options = InitOptions {
-            node_id: "DK-NGC".into(),
-            country: "DK".into(),
-            assembly: "GRCh38".into(),
-            reference: demo_data("reference.fa.gz"),
-            hpo: Some(demo_data("hp.obo.gz")),
-        };
-        init(&dir, &options, |_| {}).expect("init a node");
-        let node = Node::open(&dir).expect("open the node");
-        for dataset in ["DK-1", "HIDDEN"] {
-            node.ingest(dataset, &demo_data("DK.vcf.gz"), &demo_data("DK.individuals.tsv"), |_| {})
-                .expect("ingest the DK cohort");
-        }
-        drop(node);
-        let mut config = NodeConfig::load(&dir).expect("config");
-        for (token, user, controlled) in
-            [(REGISTERED, "reg@example.org", vec![]), (CONTROLLED, "dac@example.org", vec!["DK-1".to_string()])]
-        {
-            let sha256 = oresund_access::authenticator::token_sha256(token);
-            config.beacon.tokens.push(TokenConfig { sha256, user: user.into(), registered: true, controlled });
-        }
-        config.save(&dir).expect("save config");
-        let mut text = std::fs::read_to_string(dir.join("oresund.toml")).unwrap();
-        // The budget is charged but too large to refuse: these tests read whole regions.
-        text.push_str("\n[beacon.datasets.HIDDEN]\npublic = \"none\"\nregistered = \"none\"\n\n[access.budget]\nnats = 1000000.0\n");
-        std::fs::write(dir.join("oresund.toml"), text).unwrap();
-        (tmp, dir)
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let dir = tmp.path().join("node");
+    let options = InitOptions {
+        node_id: "DK-NGC".into(),
+        country: "DK".into(),
+        assembly: "GRCh38".into(),
+        reference: demo_data("reference.fa.gz"),
+        hpo: Some(demo_data("hp.obo.gz")),
+    };
+    init(&dir, &options, |_| {}).expect("init a node");
+    let node = Node::open(&dir).expect("open the node");
+    for dataset in ["DK-1", "HIDDEN"] {
+        node.ingest(dataset, &demo_data("DK.vcf.gz"), &demo_data("DK.individuals.tsv"), |_| {})
+            .expect("ingest the DK cohort");
     }
+    drop(node);
+    let mut config = NodeConfig::load(&dir).expect("config");
+    for (token, user, controlled) in
+        [(REGISTERED, "reg@example.org", vec![]), (CONTROLLED, "dac@example.org", vec!["DK-1".to_string()])]
+    {
+        let sha256 = oresund_access::authenticator::token_sha256(token);
+        config.beacon.tokens.push(TokenConfig { sha256, user: user.into(), registered: true, controlled });
+    }
+    config.save(&dir).expect("save config");
+    let mut text = std::fs::read_to_string(dir.join("oresund.toml")).unwrap();
+    // The budget is charged but too large to refuse: these tests read whole regions.
+    text.push_str(
+        "\n[beacon.datasets.HIDDEN]\npublic = \"none\"\nregistered = \"none\"\n\n[access.budget]\nnats = 1000000.0\n",
+    );
+    std::fs::write(dir.join("oresund.toml"), text).unwrap();
+    (tmp, dir)
 }
 
 /// The router of a freshly opened node, with its audit writer (which needs the test's runtime).

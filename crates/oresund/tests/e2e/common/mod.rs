@@ -59,7 +59,7 @@ pub fn sh(script: &str) -> String {
     String::from_utf8(out.stdout).expect("utf-8 output")
 }
 
-/// A node in a temporary directory, initialised on the shared reference and HPO.
+/// A node in a temporary directory, initialised on the demo-data reference and HPO.
 pub struct TestNode {
     pub tmp: tempfile::TempDir,
     pub dir: PathBuf,
@@ -271,7 +271,7 @@ pub fn token(node: &Path, args: &[&str]) -> String {
 }
 
 /// Validates a document against a Beacon v2 schema with `oracles/beacon/validate_beacon.py`
-/// (Python jsonschema, offline, all `$ref`s to the shared schema copies). `target` is a schema path
+/// (Python jsonschema, offline, all `$ref`s to the committed schema copies). `target` is a schema path
 /// or `--entity NAME`.
 pub fn beacon_schema_errors(target: &[&str], document: &serde_json::Value) -> Option<String> {
     use std::io::Write;

@@ -1,4 +1,4 @@
-//! Normalisation and allele counts must equal bcftools' on the shared cohorts, record for record:
+//! Normalisation and allele counts must equal bcftools' on the demo-data cohorts, record for record:
 //! `bcftools norm -f REF -m -any` for the variants, `bcftools +fill-tags -- -t AC,AN,AC_Het,AC_Hom,AC_Hemi`
 //! for the counts, on whole cohorts, on sample subsets (the cohort filters) and on both cohorts merged.
 
@@ -96,7 +96,7 @@ fn normalised_records_equal_bcftools_norm() {
             .lines()
             .map(|l| l.to_ascii_uppercase())
             .collect();
-    assert_eq!(theirs.len(), 10309, "the shared DK cohort normalises to 10,309 records");
+    assert_eq!(theirs.len(), 10309, "the demo-data DK cohort normalises to 10,309 records");
     let missing: Vec<_> = theirs.difference(&ours).take(5).collect();
     let extra: Vec<_> = ours.difference(&theirs).take(5).collect();
     assert!(missing.is_empty() && extra.is_empty(), "missing here: {missing:?}; not in bcftools: {extra:?}");

@@ -1,4 +1,4 @@
-//! The Beacon v2 API of a real `oresund serve` on the shared cohorts: every response shape
+//! The Beacon v2 API of a real `oresund serve` on the demo-data cohorts: every response shape
 //! validates against the Beacon v2 schemas, beacon-verifier 0.3.3 finds every endpoint valid,
 //! answers follow the caller's tier, no count below the threshold reaches a caller below
 //! CONTROLLED, and bad requests get a 400 that says what to fix.

@@ -1,7 +1,7 @@
 //! The Shringarpure–Bustamante membership attack (AJHG 2015) against a node, with and without the
 //! re-identification budget (Raisaro et al., JAMIA 2017).
 //!
-//! The node serves half of the shared Danish cohort (even sample columns, 250 people). Victims are
+//! The node serves half of the demo-data Danish cohort (even sample columns, 250 people). Victims are
 //! people it serves; controls are people of the same population it does not serve; a disjoint
 //! quarter of the cohort is the attacker's reference panel (their allele frequencies). For each
 //! target the attacker — one registered user — asks the node about the target's rarest alleles,
@@ -12,7 +12,7 @@
 //! Without the budget the attack finds most victims; with it, power falls to about chance, while
 //! other users' ordinary frequency lookups (common variants) and repeated questions keep working.
 //!
-//!     cargo test -p oresund --test reidentification -- --nocapture   # prints the powers
+//!     cargo test -p oresund --features external-tests --test e2e -- external::reidentification --nocapture
 
 use std::collections::HashMap;
 use std::io::BufRead;
