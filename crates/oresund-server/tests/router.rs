@@ -34,7 +34,9 @@ fn node_dir() -> &'static Path {
 }
 
 fn make_node() -> (tempfile::TempDir, PathBuf) {
-    let tmp = tempfile::tempdir().expect("temp dir");
+    // Under cargo's `target/tmp`: a `static` is never dropped, and runs must not pile up in /tmp.
+    let tmp =
+        tempfile::Builder::new().prefix("router-node-").tempdir_in(env!("CARGO_TARGET_TMPDIR")).expect("temp dir");
     let dir = tmp.path().join("node");
     let options = InitOptions {
         node_id: "DK-NGC".into(),

@@ -65,9 +65,18 @@ pub struct TestNode {
     pub dir: PathBuf,
 }
 
+/// A directory for a fixture kept for the whole run (a `static` is never dropped): under cargo's
+/// `target/tmp`, not the system's temporary directory, so runs do not pile up there.
+fn run_tempdir() -> tempfile::TempDir {
+    tempfile::Builder::new().prefix("e2e-fixture-").tempdir_in(env!("CARGO_TARGET_TMPDIR")).expect("temp dir")
+}
+
 impl TestNode {
     pub fn new(node_id: &str, country: &str) -> Self {
-        let tmp = tempfile::tempdir().expect("temp dir");
+        Self::init_in(tempfile::tempdir().expect("temp dir"), node_id, country)
+    }
+
+    fn init_in(tmp: tempfile::TempDir, node_id: &str, country: &str) -> Self {
         let dir = tmp.path().join("node");
         ok(&[
             "init",
@@ -87,7 +96,15 @@ impl TestNode {
     /// A copy of `template` in a new temporary directory, so that fixtures which differ only in
     /// their configuration or later steps start from one ingest instead of repeating it.
     pub fn copy_of(template: &TestNode) -> Self {
-        let tmp = tempfile::tempdir().expect("temp dir");
+        Self::copy_in(tempfile::tempdir().expect("temp dir"), template)
+    }
+
+    /// [`TestNode::copy_of`] for a fixture kept in a `static` for the whole run.
+    pub fn copy_for_run(template: &TestNode) -> Self {
+        Self::copy_in(run_tempdir(), template)
+    }
+
+    fn copy_in(tmp: tempfile::TempDir, template: &TestNode) -> Self {
         let dir = tmp.path().join("node");
         sh(&format!("cp -a '{}' '{}'", template.path(), dir.display()));
         TestNode { tmp, dir }
@@ -130,7 +147,7 @@ impl TestNode {
 pub fn dk_template() -> &'static TestNode {
     static TEMPLATE: std::sync::OnceLock<TestNode> = std::sync::OnceLock::new();
     TEMPLATE.get_or_init(|| {
-        let node = TestNode::new("DK-NGC", "DK");
+        let node = TestNode::init_in(run_tempdir(), "DK-NGC", "DK");
         node.ingest("DK-1", "DK");
         node
     })
@@ -140,7 +157,7 @@ pub fn dk_template() -> &'static TestNode {
 pub fn dk_se_template() -> &'static TestNode {
     static TEMPLATE: std::sync::OnceLock<TestNode> = std::sync::OnceLock::new();
     TEMPLATE.get_or_init(|| {
-        let node = TestNode::copy_of(dk_template());
+        let node = TestNode::copy_for_run(dk_template());
         node.ingest("SE-1", "SE");
         node
     })

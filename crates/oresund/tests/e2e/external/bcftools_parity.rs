@@ -15,7 +15,7 @@ fn node() -> &'static TestNode {
     static NODE: OnceLock<TestNode> = OnceLock::new();
     NODE.get_or_init(|| {
         require("bcftools", "apt-get install -y bcftools");
-        TestNode::copy_of(dk_se_template())
+        TestNode::copy_for_run(dk_se_template())
     })
 }
 

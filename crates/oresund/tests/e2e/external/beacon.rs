@@ -25,7 +25,7 @@ struct Fixture {
 fn fixture() -> &'static Fixture {
     static FIXTURE: OnceLock<Fixture> = OnceLock::new();
     FIXTURE.get_or_init(|| {
-        let node = TestNode::copy_of(dk_se_template());
+        let node = TestNode::copy_for_run(dk_se_template());
         node.ingest("HIDDEN", "DK");
         let registered = token(&node.dir, &["--user", "reg@example.org", "--registered"]);
         let controlled = token(&node.dir, &["--user", "dac@example.org", "--registered", "--controlled", "DK-1"]);

@@ -23,7 +23,7 @@ struct Fixture {
 fn fixture() -> &'static Fixture {
     static FIXTURE: OnceLock<Fixture> = OnceLock::new();
     FIXTURE.get_or_init(|| {
-        let node = TestNode::copy_of(dk_se_template());
+        let node = TestNode::copy_for_run(dk_se_template());
         let issuers = Issuers::new(&node.tmp.path().join("issuers"));
         let mut config = std::fs::OpenOptions::new().append(true).open(node.dir.join("oresund.toml")).unwrap();
         writeln!(
