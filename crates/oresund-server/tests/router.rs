@@ -261,6 +261,7 @@ async fn bad_requests_get_400_that_say_what_to_fix() {
         ("/g_variants?referenceName=22&start=10&end=5", "greater than start"),
         ("/g_variants?requestedGranularity=everything", "requestedGranularity"),
         ("/g_variants?limit=100000", "limit"),
+        ("/g_variants?geneId=BRCA2", "not supported"),
         ("/individuals?skip=-1", "skip"),
         ("/g_variants?filters=HP:0001250", "need a region"),
         ("/g_variants?referenceName=22&start=1000000&end=12000001", "ask in smaller pieces"),

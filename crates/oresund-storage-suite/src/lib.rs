@@ -2,6 +2,9 @@
 //! generic function over a [`backends::Backend`]; [`storage_suite!`] makes a `#[test]` of each.
 //! `tests/sqlite.rs` runs it on the embedded store (in-process tier), `tests/postgres.rs` on a
 //! fresh PostgreSQL database per test (external tier: `./test` starts the server).
+//!
+//! Test code only (`publish = false`, no crate depends on it): its `unwrap`/`expect` calls are the
+//! cases' assertions and never see input from outside the tests.
 
 pub mod access_suite;
 pub mod backends;

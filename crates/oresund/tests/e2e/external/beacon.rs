@@ -336,44 +336,28 @@ fn get_and_post_agree() {
 
 #[test]
 fn bad_requests_get_400_with_the_error_envelope() {
+    // What each 400 says is checked in process (oresund-server/tests/router.rs); here the real
+    // server's error documents are validated against the Beacon schema, one of each kind.
     let f = fixture();
-    let many_filters =
-        format!("/individuals?filters={}", (1..=33).map(|n| format!("HP:{n:07}")).collect::<Vec<_>>().join(","));
-    let cases = [
-        ("/g_variants?referenceName=22&strat=5", "unknown parameter \"strat\""),
-        ("/g_variants?referenceName=22&start=5&referenceBases=C&alternateBases=A&assemblyId=GRCh37", "assemblyId"),
-        ("/g_variants?referenceName=22&start=999999999&end=1000000000", "beyond the end"),
-        ("/g_variants?referenceName=22&start=17000016&referenceBases=C&alternateBases=Q", "alternateBases"),
-        (
-            "/g_variants?referenceName=22&start=17000016&referenceBases=G&alternateBases=A",
-            "does not match the reference",
-        ),
-        ("/g_variants?referenceName=99&start=1", "not a sequence"),
-        ("/g_variants?referenceName=22&start=10&end=5", "greater than start"),
-        ("/g_variants?requestedGranularity=everything", "requestedGranularity"),
-        ("/g_variants?limit=100000", "limit"),
-        ("/g_variants?geneId=BRCA2", "not supported"),
-        ("/individuals?skip=-1", "skip"),
-        ("/g_variants?filters=HP:0001250", "need a region"),
-        ("/g_variants?referenceName=22&start=1000000&end=12000001", "ask in smaller pieces"),
-        (&many_filters, "at most 32"),
-    ];
-    for (path, needle) in cases {
+    for path in [
+        "/g_variants?referenceName=22&strat=5",
+        "/g_variants?referenceName=22&start=17000016&referenceBases=G&alternateBases=A",
+        "/g_variants?geneId=BRCA2",
+        "/individuals?skip=-1",
+    ] {
         let (status, body) = f.server.get(path, Some(&f.registered));
         assert_eq!(status, 400, "{path}: {body}");
-        let message = body["error"]["errorMessage"].as_str().unwrap_or_default();
-        assert!(message.contains(needle), "{path}: {message}");
+        assert!(!body["error"]["errorMessage"].as_str().unwrap_or_default().is_empty(), "{path}: {body}");
         valid(&["framework/responses/beaconErrorResponse.json"], &body);
     }
-    for body in
-        ["{not json", "[]", r#"{"query":{"requestParameters":{"start":{"x":1}}}}"#, r#"{"query":{"filters":"HP:1"}}"#]
-    {
+    for body in ["{not json", r#"{"query":{"filters":"HP:1"}}"#] {
         let (status, response) = f.server.post("/g_variants", None, body);
         assert_eq!(status, 400, "{body}: {response}");
         valid(&["framework/responses/beaconErrorResponse.json"], &response);
     }
     let (status, body) = f.server.get("/no/such/thing", None);
     assert_eq!((status, body["error"]["errorCode"].as_u64()), (404, Some(404)));
+    valid(&["framework/responses/beaconErrorResponse.json"], &body);
 }
 
 #[test]
