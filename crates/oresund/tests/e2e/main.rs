@@ -12,6 +12,7 @@ mod common;
 mod ingest_safety;
 mod network;
 mod stand_alone;
+mod upgrade;
 
 #[cfg(feature = "external-tests")]
 mod external;

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod passports;
+pub mod release_fixture;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -446,7 +447,7 @@ pub fn s3_request(method: &str, url: &str) -> String {
     s3_request_with_body(method, url, &[])
 }
 
-fn s3_request_with_body(method: &str, url: &str, body: &[u8]) -> String {
+pub fn s3_request_with_body(method: &str, url: &str, body: &[u8]) -> String {
     let user = format!(
         "{}:{}",
         service_env("ORESUND_TEST_S3_ACCESS_KEY_ID"),

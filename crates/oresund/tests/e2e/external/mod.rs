@@ -13,4 +13,5 @@ mod passports;
 mod portal_page;
 mod reidentification;
 mod scale;
+mod upgrade;
 mod vrs_parity;

@@ -1,0 +1,93 @@
+//! The node made by Øresund 0.1.0 (`tests/fixtures/release-0.1.0`, see its README): copied into a
+//! temporary directory, its reference bases restored from `demo-data/`, and checked after the
+//! upgrade against what 0.1.0 itself said about it (`expected.json`).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+
+use super::{TestNode, cohort, sh};
+
+pub fn fixture_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/release-0.1.0")
+}
+
+/// A copy of the fixture's `kind` (`embedded` or `postgres`) node directory.
+pub fn copy_node(kind: &str) -> TestNode {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let dir = tmp.path().join("node");
+    sh(&format!("cp -r '{}' '{}'", fixture_dir().join(kind).join("node").display(), dir.display()));
+    // Git keeps no file modes; the node wants its secrets private.
+    sh(&format!("chmod 600 '{}'/secrets/* '{}'/oresund.toml", dir.display(), dir.display()));
+    restore_reference(&dir);
+    TestNode { tmp, dir }
+}
+
+/// Writes the reference bases (21 MB, left out of the fixture) as 0.1.0 imported them: each contig's
+/// sequence of `demo-data/reference.fa.gz`, one file a contig; checked against the checksums 0.1.0's
+/// files had.
+fn restore_reference(node: &Path) {
+    use sha2::{Digest, Sha256};
+    use std::io::BufRead;
+    let fasta = std::fs::File::open(cohort("reference.fa.gz")).unwrap();
+    let reader = std::io::BufReader::new(flate2::read::MultiGzDecoder::new(fasta));
+    let mut contigs: Vec<Vec<u8>> = Vec::new();
+    for line in reader.lines() {
+        let line = line.unwrap();
+        if line.starts_with('>') {
+            contigs.push(Vec::new());
+        } else if let Some(sequence) = contigs.last_mut() {
+            sequence.extend_from_slice(line.trim_end().as_bytes());
+        }
+    }
+    let sums: Value =
+        serde_json::from_slice(&std::fs::read(fixture_dir().join("reference.sha256.json")).unwrap()).unwrap();
+    for (index, sequence) in contigs.iter().enumerate() {
+        let name = format!("{index:05}.seq");
+        let digest: String = Sha256::digest(sequence).iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(sums[&name].as_str(), Some(digest.as_str()), "{name} rebuilt differently from 0.1.0's");
+        std::fs::write(node.join("reference").join(name), sequence).unwrap();
+    }
+}
+
+/// What 0.1.0 answered on the fixture (`expected.json` of `kind`).
+pub fn expected(kind: &str) -> Value {
+    serde_json::from_slice(&std::fs::read(fixture_dir().join(kind).join("expected.json")).unwrap()).unwrap()
+}
+
+fn output(command: &mut Command) -> String {
+    let out = command.output().expect("the oresund binary runs");
+    assert!(out.status.success(), "{command:?} failed:\n{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap() + &String::from_utf8(out.stderr).unwrap()
+}
+
+/// Checks that the upgraded node answers as 0.1.0 did (counts, archive, committee records,
+/// audit chain), then that it keeps working: a new audited committee action extends the old chain.
+/// `oresund` makes the commands (with whatever environment the backend needs).
+pub fn check_upgraded(node: &Path, expected: &Value, oresund: impl Fn() -> Command) {
+    let path = node.to_str().unwrap();
+    let run = |args: &[&str]| output(oresund().args(args));
+    for (variant, counts) in expected["query"].as_object().unwrap() {
+        let answer: Value = serde_json::from_str(&run(&["query", path, "--variant", variant, "-q"])).unwrap();
+        assert_eq!(&answer, counts, "{variant} after the upgrade");
+    }
+    assert_eq!(run(&["archive", "verify", path]).trim(), expected["archive_verify"].as_str().unwrap());
+    assert_eq!(run(&["audit", "verify", path]).trim(), expected["audit_verify"].as_str().unwrap());
+    let dac = run(&["dac", "list", path]);
+    assert_eq!(dac.trim(), expected["dac_list"].as_str().unwrap());
+
+    // Revoke the grant 0.1.0 left active: the chain grows from the old head and still verifies.
+    let active = dac
+        .lines()
+        .find(|l| l.ends_with("\t-") && l.split('\t').count() == 5)
+        .and_then(|l| l.split('\t').next())
+        .expect("0.1.0 left one active grant")
+        .to_string();
+    run(&["dac", "revoke", path, &active, "--reason", "upgrade test"]);
+    let entries: usize = expected["audit_verify"].as_str().unwrap().split_whitespace().nth(3).unwrap().parse().unwrap();
+    let verified = run(&["audit", "verify", path]);
+    assert!(verified.contains(&format!("audit log intact: {} entries", entries + 1)), "{verified}");
+    let dac = run(&["dac", "list", path]);
+    assert!(!dac.lines().any(|l| l.ends_with("\t-") && l.split('\t').count() == 5), "{dac}");
+}
