@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 /// One public key.
 #[derive(Debug, Clone)]
 pub enum PublicJwk {
-    Rsa { kid: Option<String>, key: rsa::pkcs1v15::VerifyingKey<sha2::Sha256> },
+    Rsa { kid: Option<String>, key: rsa::pkcs1v15::VerifyingKey<rsa::sha2::Sha256> },
     Ec { kid: Option<String>, key: p256::ecdsa::VerifyingKey },
 }
 

@@ -11,7 +11,7 @@
 //! for two peers still does not let one speak as the other. Signing the caller's `Authorization` value binds the
 //! forwarded credential to the query; the timestamp bounds replay to [`MAX_SKEW`].
 
-use hmac::{Hmac, Mac};
+use hmac::{Hmac, KeyInit, Mac};
 use sha2::{Digest, Sha256};
 
 pub const PEER_HEADER: &str = "x-oresund-peer";
