@@ -7,7 +7,7 @@
 
 use serde_json::Value;
 
-use crate::passport::Visa;
+use crate::visa::Visa;
 
 /// Glob match with `*` and `?` (no escapes), on characters.
 fn glob(pattern: &str, text: &str) -> bool {

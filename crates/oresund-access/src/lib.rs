@@ -16,6 +16,7 @@ pub mod passport;
 pub mod privacy;
 pub mod signing;
 pub mod tier;
+pub mod visa;
 
 pub use authenticator::{AuthError, Authenticator, TokenAuthenticator, TokenGrant};
 pub use caller::Caller;

@@ -26,6 +26,7 @@ use crate::caller::Caller;
 use crate::conditions::conditions_met;
 use crate::jwk::Jwks;
 use crate::jwt::{JwtError, UnverifiedJwt};
+pub use crate::visa::Visa;
 
 /// The registered-access policy (Dyke et al., EJHG 2018), as ResearcherStatus and
 /// AcceptedTermsAndPolicies visa values.
@@ -139,21 +140,6 @@ pub enum PassportError {
     OtherHolder { what: String },
     #[error("{what}: the grant could not be checked: {reason}")]
     GrantCheck { what: String, reason: String },
-}
-
-/// One verified visa (`ga4gh_visa_v1` plus who issued it).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Visa {
-    pub iss: String,
-    pub sub: String,
-    pub jti: Option<String>,
-    pub kind: String,
-    pub value: String,
-    pub source: String,
-    pub by: Option<String>,
-    pub asserted: i64,
-    pub exp: i64,
-    pub conditions: Option<Value>,
 }
 
 /// A passport whose every signature and claim checked out.

@@ -26,14 +26,7 @@ use crate::header::DecryptedHeader;
 use crate::keys::DataKey;
 use crate::pipeline::{self, Batch, Input, Process, SEGMENTS_PER_BATCH, read_full};
 
-/// Plaintext bytes per segment (§3.4.1).
-pub const SEGMENT_SIZE: usize = 65_536;
-/// Nonce bytes at the start of every encrypted segment.
-pub const NONCE_LEN: usize = 12;
-/// Poly1305 MAC bytes at the end of every encrypted segment.
-pub const MAC_LEN: usize = 16;
-/// Size of a full encrypted segment: 65,564 bytes (§3.4.1).
-pub const CIPHER_SEGMENT_SIZE: usize = NONCE_LEN + SEGMENT_SIZE + MAC_LEN;
+pub use crate::segment::{CIPHER_SEGMENT_SIZE, MAC_LEN, NONCE_LEN, SEGMENT_SIZE};
 
 const SEG: u64 = SEGMENT_SIZE as u64;
 const OVERHEAD: usize = NONCE_LEN + MAC_LEN;

@@ -11,8 +11,8 @@
 
 use std::ops::{Range, RangeFrom};
 
-use crate::body::{CIPHER_SEGMENT_SIZE, SEGMENT_SIZE};
 use crate::error::{Error, Result};
+use crate::segment::{CIPHER_SEGMENT_SIZE, SEGMENT_SIZE};
 
 const SEG: u64 = SEGMENT_SIZE as u64;
 const CSEG: u64 = CIPHER_SEGMENT_SIZE as u64;

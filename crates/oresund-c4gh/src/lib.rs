@@ -47,6 +47,7 @@ pub mod header;
 pub mod keys;
 mod kx;
 mod pipeline;
+mod segment;
 
 pub use body::{BodyStats, SEGMENT_SIZE, decrypt_body, encrypt_body};
 pub use edit_list::{ByteRange, EditList, RangePlan, SegmentRun, plan_range};

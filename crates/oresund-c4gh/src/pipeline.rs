@@ -24,8 +24,8 @@ use std::thread;
 
 use zeroize::Zeroize;
 
-use crate::body::CIPHER_SEGMENT_SIZE;
 use crate::error::{Error, Result};
+use crate::segment::CIPHER_SEGMENT_SIZE;
 
 /// Segments per batch: 1 MiB of plaintext, large enough to amortise channel
 /// hand-offs and write calls, small enough to keep memory low.
