@@ -10,9 +10,11 @@
 
 pub mod access;
 pub mod blocks;
+mod encoding;
 pub mod error;
 pub mod model;
 pub mod postgres;
+mod rules;
 pub mod sqlite;
 
 pub use access::*;

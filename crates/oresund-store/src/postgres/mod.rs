@@ -18,6 +18,7 @@ pub mod options;
 mod pool;
 mod rows;
 mod schema;
+mod tx;
 
 use oresund_core::carriers::decode_columns;
 use postgres::types::ToSql;
@@ -25,7 +26,7 @@ use postgres::types::ToSql;
 use crate::blocks::{BLOCK_SPAN, BlockView, EntryRef, block_of_one};
 use crate::error::{Result, StoreError};
 use crate::model::*;
-use crate::{IngestTransaction, NodeStore, WriterLock};
+use crate::{IngestTransaction, NodeStore, WriterLock, rules};
 
 pub use options::{PostgresOptions, check_url, redact_url, url_has_password};
 use pool::Pool;
@@ -219,7 +220,7 @@ impl NodeStore for PostgresStore {
     }
 
     fn switch_archive_headers(&self, switches: &[HeaderSwitch]) -> Result<()> {
-        archive::switch_headers(&mut *self.pool.get()?, switches)
+        self.pool.get()?.write(|tx| rules::archive::switch_headers(tx, switches))
     }
 
     /// A session advisory lock on a connection of its own: it lasts as long as that session, so

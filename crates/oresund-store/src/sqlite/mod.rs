@@ -9,6 +9,7 @@ mod budget;
 mod dac;
 mod pool;
 mod schema;
+mod tx;
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -19,9 +20,10 @@ use oresund_core::pseudonym::Pseudonym;
 use rusqlite::{OptionalExtension, Row, params};
 
 use crate::blocks::{BLOCK_SPAN, Block, BlockView, Entry, EntryRef, FileBlocks};
+use crate::encoding::{columns_bytes, columns_from, json_list, list_text};
 use crate::error::{Result, StoreError};
 use crate::model::*;
-use crate::{IngestTransaction, NodeStore};
+use crate::{IngestTransaction, NodeStore, rules};
 use pool::{ConnPool, Pooled};
 
 /// A node store in SQLite: the catalog and variant index in one file (`node.db`), and the
@@ -48,21 +50,6 @@ impl SqliteStore {
 
 /// File name of the controlled-access database, beside the catalog.
 pub const ACCESS_DB: &str = "access.db";
-
-fn columns_bytes(columns: &[u32]) -> Vec<u8> {
-    columns.iter().flat_map(|c| c.to_le_bytes()).collect()
-}
-
-fn columns_from(bytes: &[u8]) -> Result<Vec<u32>> {
-    if !bytes.len().is_multiple_of(4) {
-        return Err(StoreError::Corrupt("file columns".into()));
-    }
-    Ok(bytes.chunks_exact(4).map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect())
-}
-
-fn json_list(text: &str) -> Result<Vec<String>> {
-    serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("list column: {e}")))
-}
 
 const FILE_COLUMNS: &str = "f.number, f.accession, d.accession, f.name, f.sha256, f.size, f.created, \
      f.records, f.split, f.variants, f.realigned, f.skipped, f.duplicates, f.columns";
@@ -280,7 +267,7 @@ impl NodeStore for SqliteStore {
     }
 
     fn switch_archive_headers(&self, switches: &[HeaderSwitch]) -> Result<()> {
-        archive::switch_headers(&mut *self.conn()?, switches)
+        self.main.write(|tx| rules::archive::switch_headers(tx, switches))
     }
 }
 
@@ -346,7 +333,6 @@ impl IngestTransaction for SqliteIngest<'_> {
              hpo_terms = excluded.hpo_terms, icd10_codes = excluded.icd10_codes, consent = excluded.consent \
              RETURNING number",
         )?;
-        let list = |v: &Vec<String>| serde_json::to_string(v).unwrap_or_else(|_| "[]".into());
         let mut numbers = Vec::with_capacity(people.len());
         for p in people {
             let number: u32 = stmt.query_row(
@@ -354,9 +340,9 @@ impl IngestTransaction for SqliteIngest<'_> {
                     p.pseudonym.as_str(),
                     p.sex.as_str(),
                     p.birth_year,
-                    list(&p.hpo_terms),
-                    list(&p.icd10_codes),
-                    list(&p.consent)
+                    list_text(&p.hpo_terms),
+                    list_text(&p.icd10_codes),
+                    list_text(&p.consent)
                 ],
                 |r| r.get(0),
             )?;
