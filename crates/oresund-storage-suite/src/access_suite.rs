@@ -2,9 +2,9 @@
 //! like the catalog cases in `suite.rs`.
 
 use oresund_core::audit::{ALLOWED, AuditRecord, GENESIS, verify_with_head};
+use oresund_store::prelude::*;
 use oresund_store::{
-    AccessStore, AuditQuery, BudgetCharge, BudgetOutcome, ChargeItem, NewAccessRequest, NewGrant, NodeStore,
-    RequestStatus, StoreError,
+    AuditQuery, BudgetCharge, BudgetOutcome, ChargeItem, NewAccessRequest, NewGrant, RequestStatus, StoreError,
 };
 
 use crate::backends::Backend;

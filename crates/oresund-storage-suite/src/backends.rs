@@ -2,8 +2,8 @@
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use oresund_store::NodeStore;
 use oresund_store::postgres::{PostgresOptions, PostgresStore};
+use oresund_store::prelude::*;
 use oresund_store::sqlite::SqliteStore;
 
 /// A fresh store, and a way to open a second handle on the same data (another process's view).

@@ -1,14 +1,16 @@
-//! [`AccessStore`] for PostgreSQL: every change runs the shared rules ([`crate::rules`]) in one
+//! [`AccessRequests`], [`AuditLog`] and [`Budgets`] for PostgreSQL: every change runs the shared rules ([`crate::rules`]) in one
 //! transaction on a pooled connection.
 
 use oresund_core::audit::{AuditEntry, AuditRecord};
 
 use super::{PostgresStore, audit, budget, dac};
 use crate::access::*;
+use crate::audit_log::*;
+use crate::budgets::*;
 use crate::error::Result;
 use crate::rules;
 
-impl AccessStore for PostgresStore {
+impl AccessRequests for PostgresStore {
     fn add_access_request(
         &self,
         request: &NewAccessRequest,
@@ -48,7 +50,9 @@ impl AccessStore for PostgresStore {
     fn latest_visa_expiry(&self, kid: &str) -> Result<Option<i64>> {
         dac::latest_expiry(&mut *self.pool.get()?, kid)
     }
+}
 
+impl AuditLog for PostgresStore {
     fn append_audit(&self, records: &[AuditRecord]) -> Result<()> {
         self.pool.get()?.write(|tx| rules::audit_chain::append(tx, records))
     }
@@ -60,7 +64,9 @@ impl AccessStore for PostgresStore {
     fn audit_head(&self) -> Result<(u64, String)> {
         audit::head(&mut *self.pool.get()?)
     }
+}
 
+impl Budgets for PostgresStore {
     fn charge_budget(&self, charge: &BudgetCharge) -> Result<BudgetOutcome> {
         self.pool.get()?.write(|tx| rules::budget::charge(tx, charge))
     }

@@ -8,7 +8,7 @@ use postgres::types::ToSql;
 use super::pool::Conn;
 use super::rows::unsigned;
 use super::tx::WriteTx;
-use crate::access::AuditQuery;
+use crate::audit_log::AuditQuery;
 use crate::encoding::list_text;
 use crate::error::{Result, StoreError};
 use crate::rules::AuditRows;

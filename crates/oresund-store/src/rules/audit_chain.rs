@@ -4,7 +4,7 @@
 
 use oresund_core::audit::{AuditEntry, AuditRecord};
 
-use crate::access::AuditQuery;
+use crate::audit_log::AuditQuery;
 use crate::error::{Result, StoreError};
 
 /// The audit log's rows, inside one write transaction.

@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, HashSet};
 use oresund_core::audit::AuditRecord;
 
 use super::audit_chain::{self, AuditRows};
-use crate::access::{BudgetCharge, BudgetOutcome};
+use crate::budgets::{BudgetCharge, BudgetOutcome};
 use crate::error::Result;
 use crate::model::IndividualNumber;
 

@@ -1,14 +1,16 @@
-//! [`AccessStore`] for the embedded backend, on `access.db`: every change runs the shared rules
+//! [`AccessRequests`], [`AuditLog`] and [`Budgets`] for the embedded backend, on `access.db`: every change runs the shared rules
 //! ([`crate::rules`]) in one IMMEDIATE transaction.
 
 use oresund_core::audit::{AuditEntry, AuditRecord};
 
 use super::{SqliteStore, audit, budget, dac};
 use crate::access::*;
+use crate::audit_log::*;
+use crate::budgets::*;
 use crate::error::Result;
 use crate::rules;
 
-impl AccessStore for SqliteStore {
+impl AccessRequests for SqliteStore {
     fn add_access_request(
         &self,
         request: &NewAccessRequest,
@@ -48,7 +50,9 @@ impl AccessStore for SqliteStore {
     fn latest_visa_expiry(&self, kid: &str) -> Result<Option<i64>> {
         dac::latest_expiry(&*self.access.get()?, kid)
     }
+}
 
+impl AuditLog for SqliteStore {
     fn append_audit(&self, records: &[AuditRecord]) -> Result<()> {
         self.access.write(|tx| rules::audit_chain::append(tx, records))
     }
@@ -60,7 +64,9 @@ impl AccessStore for SqliteStore {
     fn audit_head(&self) -> Result<(u64, String)> {
         audit::head(&*self.access.get()?)
     }
+}
 
+impl Budgets for SqliteStore {
     fn charge_budget(&self, charge: &BudgetCharge) -> Result<BudgetOutcome> {
         self.access.write(|tx| rules::budget::charge(tx, charge))
     }

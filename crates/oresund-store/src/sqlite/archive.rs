@@ -91,8 +91,9 @@ impl ArchiveRows for WriteTx<'_> {
 
 #[cfg(test)]
 mod tests {
+    use crate::prelude::*;
     use crate::sqlite::SqliteStore;
-    use crate::{ArchiveKind, ArchiveObject, HeaderSwitch, NewFile, NodeStore, StoreError};
+    use crate::{ArchiveKind, ArchiveObject, HeaderSwitch, NewFile, StoreError};
 
     fn object(accession: &str, file: u32, kind: ArchiveKind) -> ArchiveObject {
         ArchiveObject {

@@ -4,7 +4,7 @@ use oresund_core::audit::{AuditEntry, AuditRecord};
 use rusqlite::{Connection, Row, params};
 
 use super::tx::WriteTx;
-use crate::access::AuditQuery;
+use crate::audit_log::AuditQuery;
 use crate::encoding::list_text;
 use crate::error::Result;
 use crate::rules::AuditRows;

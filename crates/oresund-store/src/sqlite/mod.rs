@@ -23,7 +23,7 @@ use crate::blocks::{BLOCK_SPAN, Block, BlockView, Entry, EntryRef, FileBlocks};
 use crate::encoding::{columns_bytes, columns_from, json_list, list_text};
 use crate::error::{Result, StoreError};
 use crate::model::*;
-use crate::{IngestTransaction, NodeStore, rules};
+use crate::{ArchiveCatalog, Catalog, IngestTransaction, VariantIndex, Writers, rules};
 use pool::{ConnPool, Pooled};
 
 /// A node store in SQLite: the catalog and variant index in one file (`node.db`), and the
@@ -116,7 +116,7 @@ fn read_variant(
     Ok(out)
 }
 
-impl NodeStore for SqliteStore {
+impl Catalog for SqliteStore {
     fn generation(&self) -> Result<u64> {
         let conn = self.conn()?;
         let mut stmt = conn.prepare_cached("SELECT value FROM meta WHERE key = 'generation'")?;
@@ -185,7 +185,9 @@ impl NodeStore for SqliteStore {
         }
         Ok(out)
     }
+}
 
+impl VariantIndex for SqliteStore {
     fn variant(&self, key: &VariantKey) -> Result<Option<VariantCalls>> {
         let conn = self.conn()?;
         let mut stmt = conn.prepare_cached(
@@ -246,14 +248,18 @@ impl NodeStore for SqliteStore {
             found.ok_or_else(|| StoreError::Corrupt(format!("haploid set {set} of file {file} is missing")))?;
         decode_columns(&bytes, columns).map_err(|e| StoreError::Corrupt(e.to_string()))
     }
+}
 
+impl Writers for SqliteStore {
     fn begin_ingest(&self) -> Result<Box<dyn IngestTransaction + '_>> {
         let conn = self.conn()?;
         // IMMEDIATE: take the write lock now, so two ingests queue instead of failing at commit.
         conn.execute_batch("BEGIN IMMEDIATE")?;
         Ok(Box::new(SqliteIngest { conn, committed: false, files: HashMap::new(), max_ref_len: 1 }))
     }
+}
 
+impl ArchiveCatalog for SqliteStore {
     fn archive_objects(&self) -> Result<Vec<ArchiveObject>> {
         archive::list(&*self.conn()?)
     }
