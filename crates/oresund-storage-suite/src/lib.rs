@@ -42,6 +42,7 @@ macro_rules! storage_suite {
         );
         $crate::storage_suite!(@group $backend; audit_log:
             audit_appends_from_two_handles_keep_one_chain,
+            a_format_1_chain_continued_in_format_2_verifies_and_any_edit_breaks_it,
         );
         $crate::storage_suite!(@group $backend; budgets:
             budgets_charge_once_refuse_and_lock,

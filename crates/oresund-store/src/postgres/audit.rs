@@ -28,9 +28,10 @@ impl AuditRows for WriteTx<'_> {
         let seqs = entries.iter().map(|e| seq_param(e.seq)).collect::<Result<Vec<_>>>()?;
         let column = |field: fn(&AuditEntry) -> &str| entries.iter().map(field).collect::<Vec<&str>>();
         let datasets: Vec<String> = entries.iter().map(|e| list_text(&e.record.datasets)).collect();
+        let formats: Vec<i32> = entries.iter().map(|e| i32::from(e.format)).collect();
         let granularities: Vec<Option<&str>> = entries.iter().map(|e| e.record.granularity.as_deref()).collect();
         // One statement for the whole batch: a round trip per entry would not keep up with a busy node.
-        let params: [&(dyn ToSql + Sync); 11] = [
+        let params: [&(dyn ToSql + Sync); 12] = [
             &seqs,
             &column(|e| &e.record.time),
             &column(|e| &e.record.actor),
@@ -42,12 +43,13 @@ impl AuditRows for WriteTx<'_> {
             &column(|e| &e.record.detail),
             &column(|e| &e.previous),
             &column(|e| &e.hash),
+            &formats,
         ];
         self.execute(
             "INSERT INTO audit_log (seq, time, actor, action, resource, datasets, granularity, decision, detail, \
-             previous, hash) \
+             previous, hash, format) \
              SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], \
-             $7::text[], $8::text[], $9::text[], $10::text[], $11::text[])",
+             $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::integer[])",
             &params,
         )?;
         Ok(())
@@ -61,8 +63,8 @@ impl AuditRows for WriteTx<'_> {
 
 pub(super) fn entries(conn: &mut Conn, query: &AuditQuery) -> Result<Vec<AuditEntry>> {
     let statement = conn.statement(
-        "SELECT seq, time, actor, action, resource, datasets, granularity, decision, detail, previous, hash \
-         FROM audit_log WHERE ($1::text IS NULL OR actor = $1) AND ($2::text IS NULL OR time >= $2) \
+        "SELECT seq, time, actor, action, resource, datasets, granularity, decision, detail, previous, hash, \
+         format FROM audit_log WHERE ($1::text IS NULL OR actor = $1) AND ($2::text IS NULL OR time >= $2) \
          AND ($3::text IS NULL OR time <= $3) ORDER BY seq",
     )?;
     let rows = conn.client.query(&statement, &[&query.user, &query.since, &query.until])?;
@@ -79,7 +81,8 @@ pub(super) fn entries(conn: &mut Conn, query: &AuditQuery) -> Result<Vec<AuditEn
             detail: row.try_get(8)?,
         };
         let seq = unsigned(row.try_get(0)?, "audit sequence number")?;
-        let entry = AuditEntry { seq, record, previous: row.try_get(9)?, hash: row.try_get(10)? };
+        let format = unsigned(i64::from(row.try_get::<_, i32>(11)?), "audit entry format")?;
+        let entry = AuditEntry { seq, record, previous: row.try_get(9)?, hash: row.try_get(10)?, format };
         let entry = with_datasets(entry, row.try_get(5)?)?;
         if in_dataset(query, &entry) {
             out.push(entry);

@@ -19,7 +19,7 @@ impl AuditRows for WriteTx<'_> {
     fn insert_audit_entries(&mut self, entries: &[AuditEntry]) -> Result<()> {
         let mut insert = self.prepare_cached(
             "INSERT INTO audit_log (seq, time, actor, action, resource, datasets, granularity, decision, detail, \
-             previous, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+             previous, hash, format) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
         )?;
         for e in entries {
             let r = &e.record;
@@ -34,7 +34,8 @@ impl AuditRows for WriteTx<'_> {
                 r.decision,
                 r.detail,
                 e.previous,
-                e.hash
+                e.hash,
+                e.format
             ])?;
         }
         Ok(())
@@ -57,13 +58,15 @@ fn entry_from_row(row: &Row<'_>) -> rusqlite::Result<(AuditEntry, String)> {
         decision: row.get(7)?,
         detail: row.get(8)?,
     };
-    Ok((AuditEntry { seq: row.get(0)?, record, previous: row.get(9)?, hash: row.get(10)? }, row.get(5)?))
+    let entry =
+        AuditEntry { seq: row.get(0)?, record, previous: row.get(9)?, hash: row.get(10)?, format: row.get(11)? };
+    Ok((entry, row.get(5)?))
 }
 
 pub(super) fn entries(conn: &Connection, query: &AuditQuery) -> Result<Vec<AuditEntry>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT seq, time, actor, action, resource, datasets, granularity, decision, detail, previous, hash \
-         FROM audit_log WHERE (?1 IS NULL OR actor = ?1) AND (?2 IS NULL OR time >= ?2) AND (?3 IS NULL OR time <= ?3) \
+        "SELECT seq, time, actor, action, resource, datasets, granularity, decision, detail, previous, hash, \
+         format FROM audit_log WHERE (?1 IS NULL OR actor = ?1) AND (?2 IS NULL OR time >= ?2) AND (?3 IS NULL OR time <= ?3) \
          ORDER BY seq",
     )?;
     let rows = stmt
