@@ -1,7 +1,7 @@
 //! The variant index: per variant and file, who carries it, behind [`VariantIndex`].
 
 use crate::error::Result;
-use crate::model::{EntryRef, FileNumber, VariantCalls, VariantKey};
+use crate::model::{EntryRef, FileCalls, FileNumber, VariantCalls, VariantKey};
 
 /// Lookups in the variant index (committed ingests only).
 pub trait VariantIndex {
@@ -23,4 +23,21 @@ pub trait VariantIndex {
 
     /// The sample columns whose calls are haploid, for a haploid-set id stored with a file's calls.
     fn haploid_set(&self, file: FileNumber, set: u32) -> Result<Vec<u32>>;
+}
+
+/// Adds one file's calls to the variant being read back row by row (in file order, as both
+/// backends query it); the first row also names the variant: `identify` gives its key and VRS id.
+pub(crate) fn add_file_calls(
+    out: &mut Option<VariantCalls>,
+    calls: FileCalls,
+    identify: impl FnOnce() -> Result<(VariantKey, String)>,
+) -> Result<()> {
+    match out {
+        Some(found) => found.calls.push(calls),
+        None => {
+            let (key, vrs_id) = identify()?;
+            *out = Some(VariantCalls { key, vrs_id, calls: vec![calls] });
+        }
+    }
+    Ok(())
 }

@@ -26,6 +26,7 @@ use postgres::types::ToSql;
 use crate::blocks::{BLOCK_SPAN, BlockView, EntryRef, block_of_one};
 use crate::error::{Result, StoreError};
 use crate::model::*;
+use crate::variant_index::add_file_calls;
 use crate::{ArchiveCatalog, Catalog, IngestTransaction, VariantIndex, WriterLock, Writers, rules};
 
 pub use options::{PostgresOptions, check_url, redact_url, url_has_password};
@@ -68,22 +69,13 @@ fn read_variant(rows: Vec<postgres::Row>, key: Option<&VariantKey>) -> Result<Op
         let block = block_of_one(pos, row.try_get(2)?);
         let view = BlockView::parse(&block)?;
         let entry = view.entry(0)?;
-        let calls = FileCalls { file, haploid_set: entry.haploid_set, carriers: entry.carriers.to_vec() };
-        match out.as_mut() {
-            Some(found) => found.calls.push(calls),
-            None => {
-                let key = match key {
-                    Some(key) => key.clone(),
-                    None => VariantKey {
-                        contig: rows::unsigned(i64::from(row.try_get::<_, i32>(4)?), "contig")?,
-                        pos,
-                        reference: entry.reference.to_string(),
-                        alternate: entry.alternate.to_string(),
-                    },
-                };
-                out = Some(VariantCalls { key, vrs_id: row.try_get(0)?, calls: vec![calls] });
-            }
-        }
+        add_file_calls(&mut out, entry.calls(file), || {
+            let key = match key {
+                Some(key) => key.clone(),
+                None => entry.key(rows::unsigned(i64::from(row.try_get::<_, i32>(4)?), "contig")?),
+            };
+            Ok((key, row.try_get(0)?))
+        })?;
     }
     Ok(out)
 }

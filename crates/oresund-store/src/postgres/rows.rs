@@ -1,11 +1,9 @@
 //! PostgreSQL rows to the store's model types, and the column encodings shared with the embedded
 //! store (sample columns as u32 LE, term lists as JSON text).
 
-use oresund_core::individual::{Individual, Sex};
-use oresund_core::pseudonym::Pseudonym;
 use postgres::Row;
 
-use crate::encoding::{columns_from, json_list};
+use crate::encoding::{columns_from, individual_from_columns};
 use crate::error::{Result, StoreError};
 use crate::model::{ArchiveObject, IngestStats, StoredFile, StoredIndividual};
 use crate::rules::archive::kind_of;
@@ -51,24 +49,12 @@ pub(crate) fn file_from_row(row: &Row) -> Result<StoredFile> {
 /// `number, pseudonym, sex, birth_year, hpo_terms, icd10_codes, consent`.
 pub(crate) fn individual_from_row(row: &Row) -> Result<StoredIndividual> {
     let number: u32 = unsigned(row.try_get(0)?, "individual number")?;
-    let pseudonym: &str = row.try_get(1)?;
-    let pseudonym =
-        Pseudonym::parse(pseudonym).ok_or_else(|| StoreError::Corrupt(format!("pseudonym of individual {number}")))?;
-    let sex: &str = row.try_get(2)?;
-    let sex: Sex = sex.parse().map_err(|_| StoreError::Corrupt(format!("sex of individual {number}")))?;
     let birth_year = row
         .try_get::<_, Option<i32>>(3)?
         .map(|y| u16::try_from(y).map_err(|_| StoreError::Corrupt(format!("birth year of individual {number}"))))
         .transpose()?;
-    let individual = Individual {
-        pseudonym,
-        sex,
-        birth_year,
-        hpo_terms: json_list(row.try_get(4)?)?,
-        icd10_codes: json_list(row.try_get(5)?)?,
-        consent: json_list(row.try_get(6)?)?,
-    };
-    Ok(StoredIndividual { number, individual })
+    let lists = [row.try_get(4)?, row.try_get(5)?, row.try_get(6)?];
+    individual_from_columns(number, row.try_get(1)?, row.try_get(2)?, birth_year, lists)
 }
 
 /// The columns [`archive_object_from_row`] reads, `a` being `archive_objects`.

@@ -15,14 +15,14 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use oresund_core::carriers::{decode_columns, encode_columns};
-use oresund_core::individual::{Individual, Sex};
-use oresund_core::pseudonym::Pseudonym;
+use oresund_core::individual::Individual;
 use rusqlite::{OptionalExtension, Row, params};
 
 use crate::blocks::{BLOCK_SPAN, Block, BlockView, Entry, EntryRef, FileBlocks};
-use crate::encoding::{columns_bytes, columns_from, json_list, list_text};
+use crate::encoding::{columns_bytes, columns_from, individual_from_columns, list_text};
 use crate::error::{Result, StoreError};
 use crate::model::*;
+use crate::variant_index::add_file_calls;
 use crate::{ArchiveCatalog, Catalog, IngestTransaction, VariantIndex, Writers, rules};
 use pool::{ConnPool, Pooled};
 
@@ -96,22 +96,13 @@ fn read_variant(
         let slot: usize = row.get(2)?;
         let block = BlockView::parse(row.get_ref(3)?.as_blob()?)?;
         let entry = block.entry(slot)?;
-        let calls = FileCalls { file, haploid_set: entry.haploid_set, carriers: entry.carriers.to_vec() };
-        match out.as_mut() {
-            Some(found) => found.calls.push(calls),
-            None => {
-                let key = match key {
-                    Some(key) => key.clone(),
-                    None => VariantKey {
-                        contig: row.get(4)?,
-                        pos: entry.pos,
-                        reference: entry.reference.to_string(),
-                        alternate: entry.alternate.to_string(),
-                    },
-                };
-                out = Some(VariantCalls { key, vrs_id: row.get(0)?, calls: vec![calls] });
-            }
-        }
+        add_file_calls(&mut out, entry.calls(file), || {
+            let key = match key {
+                Some(key) => key.clone(),
+                None => entry.key(row.get(4)?),
+            };
+            Ok((key, row.get(0)?))
+        })?;
     }
     Ok(out)
 }
@@ -170,18 +161,7 @@ impl Catalog for SqliteStore {
         let mut out = Vec::new();
         for row in rows {
             let (number, pseudonym, sex, birth_year, hpo, icd10, consent) = row?;
-            let pseudonym = Pseudonym::parse(&pseudonym)
-                .ok_or_else(|| StoreError::Corrupt(format!("pseudonym of individual {number}")))?;
-            let sex: Sex = sex.parse().map_err(|_| StoreError::Corrupt(format!("sex of individual {number}")))?;
-            let individual = Individual {
-                pseudonym,
-                sex,
-                birth_year,
-                hpo_terms: json_list(&hpo)?,
-                icd10_codes: json_list(&icd10)?,
-                consent: json_list(&consent)?,
-            };
-            out.push(StoredIndividual { number, individual });
+            out.push(individual_from_columns(number, &pseudonym, &sex, birth_year, [&hpo, &icd10, &consent])?);
         }
         Ok(out)
     }
