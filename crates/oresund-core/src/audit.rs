@@ -5,6 +5,12 @@
 //! the head (it sits in the same database). Against someone with write access to the database the
 //! chain proves nothing by itself: keep the head hash `oresund audit verify` prints somewhere they
 //! cannot write (a ticket, an append-only store), and compare.
+//!
+//! What an entry's hash covers is versioned: every entry carries the [`AuditFormat`] it was hashed
+//! with, and verification uses each entry's own. Format 1 is the JSON of the record that the first
+//! releases hashed (frozen here, field by field, so that changing [`AuditRecord`] cannot change it);
+//! format 2, which new entries use, is a canonical encoding that does not depend on any struct
+//! layout. A chain written by an old release and continued by a new one verifies end to end.
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -36,6 +42,38 @@ pub const ALLOWED: &str = "allowed";
 /// `denied`, as [`AuditRecord::decision`] says it.
 pub const DENIED: &str = "denied";
 
+/// How an entry's hash encodes what it covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AuditFormat {
+    /// Format 1, the first releases': SHA-256 of `previous` (hex text), `seq` (u64 little-endian)
+    /// and the record as serde_json wrote it, fields in their original order (frozen in a private copy of that struct).
+    LegacyJson,
+    /// Format 2: SHA-256 of the canonical encoding of [`canonical_v2`].
+    Canonical,
+}
+
+impl AuditFormat {
+    /// What new entries are written with.
+    pub const CURRENT: AuditFormat = AuditFormat::Canonical;
+
+    /// The number stored with each entry.
+    pub fn code(self) -> u16 {
+        match self {
+            AuditFormat::LegacyJson => 1,
+            AuditFormat::Canonical => 2,
+        }
+    }
+
+    pub fn from_code(code: u16) -> Option<Self> {
+        [AuditFormat::LegacyJson, AuditFormat::Canonical].into_iter().find(|f| f.code() == code)
+    }
+}
+
+/// Entries stored before formats existed were all format 1.
+fn legacy_format() -> u16 {
+    AuditFormat::LegacyJson.code()
+}
+
 /// A record in the chain.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AuditEntry {
@@ -43,8 +81,11 @@ pub struct AuditEntry {
     pub record: AuditRecord,
     /// Hex SHA-256 of the previous entry (64 zeros for the first).
     pub previous: String,
-    /// Hex SHA-256 of (previous, seq, record).
+    /// Hex SHA-256 of (previous, seq, record), encoded as `format` says.
     pub hash: String,
+    /// The [`AuditFormat`] code `hash` was computed with.
+    #[serde(default = "legacy_format")]
+    pub format: u16,
 }
 
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -53,25 +94,107 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// The hash an entry must carry.
-pub fn entry_hash(previous: &str, seq: u64, record: &AuditRecord) -> String {
+/// The record as format 1 hashed it: the first releases' `AuditRecord`, field names and order
+/// frozen (serde_json writes struct fields in declaration order), whatever becomes of the record.
+#[derive(Serialize)]
+struct LegacyV1<'a> {
+    time: &'a str,
+    actor: &'a str,
+    action: &'a str,
+    resource: &'a str,
+    datasets: &'a [String],
+    granularity: Option<&'a str>,
+    decision: &'a str,
+    detail: &'a str,
+}
+
+fn legacy_v1_json(record: &AuditRecord) -> Vec<u8> {
+    let legacy = LegacyV1 {
+        time: &record.time,
+        actor: &record.actor,
+        action: &record.action,
+        resource: &record.resource,
+        datasets: &record.datasets,
+        granularity: record.granularity.as_deref(),
+        decision: &record.decision,
+        detail: &record.detail,
+    };
+    // Strings and a list of strings: serialising cannot fail.
+    serde_json::to_vec(&legacy).unwrap_or_default()
+}
+
+/// Format 2's bytes: `oresund-audit/2\n`, then each field in this fixed order as a name and a
+/// value, every name and value preceded by its length (u64 little-endian):
+///
+/// `previous`, `seq` (decimal), `time`, `actor`, `action`, `resource`, `datasets` (its value
+/// is the count, u64 LE, then each dataset length-prefixed), `granularity` (its value is one byte,
+/// 0 for none or 1 followed by the length-prefixed text), `decision`, `detail`.
+///
+/// Lengths make every field boundary explicit (`["ab"]` and `["a", "b"]` differ, so do no
+/// granularity and an empty one), and nothing depends on how a struct is declared or serialised.
+pub fn canonical_v2(previous: &str, seq: u64, record: &AuditRecord) -> Vec<u8> {
+    fn bytes(out: &mut Vec<u8>, value: &[u8]) {
+        out.extend_from_slice(&(value.len() as u64).to_le_bytes());
+        out.extend_from_slice(value);
+    }
+    fn field(out: &mut Vec<u8>, name: &str, value: &str) {
+        bytes(out, name.as_bytes());
+        bytes(out, value.as_bytes());
+    }
+    let mut out = b"oresund-audit/2\n".to_vec();
+    field(&mut out, "previous", previous);
+    field(&mut out, "seq", &seq.to_string());
+    field(&mut out, "time", &record.time);
+    field(&mut out, "actor", &record.actor);
+    field(&mut out, "action", &record.action);
+    field(&mut out, "resource", &record.resource);
+    bytes(&mut out, b"datasets");
+    out.extend_from_slice(&(record.datasets.len() as u64).to_le_bytes());
+    for dataset in &record.datasets {
+        bytes(&mut out, dataset.as_bytes());
+    }
+    bytes(&mut out, b"granularity");
+    match &record.granularity {
+        None => out.push(0),
+        Some(granularity) => {
+            out.push(1);
+            bytes(&mut out, granularity.as_bytes());
+        }
+    }
+    field(&mut out, "decision", &record.decision);
+    field(&mut out, "detail", &record.detail);
+    out
+}
+
+/// The hash an entry in `format` must carry.
+pub fn entry_hash(format: AuditFormat, previous: &str, seq: u64, record: &AuditRecord) -> String {
     let mut hasher = Sha256::new();
-    hasher.update(previous.as_bytes());
-    hasher.update(seq.to_le_bytes());
-    // serde_json writes struct fields in declaration order: a stable serialisation.
-    hasher.update(serde_json::to_vec(record).unwrap_or_default());
+    match format {
+        AuditFormat::LegacyJson => {
+            hasher.update(previous.as_bytes());
+            hasher.update(seq.to_le_bytes());
+            hasher.update(legacy_v1_json(record));
+        }
+        AuditFormat::Canonical => hasher.update(canonical_v2(previous, seq, record)),
+    }
     hex(&hasher.finalize())
 }
 
 impl AuditEntry {
-    /// The entry following `previous` (the previous entry's hash and seq; `None` for the first).
+    /// The entry following `previous` (the previous entry's hash and seq; `None` for the first),
+    /// in the current format.
     pub fn next(previous: Option<(&str, u64)>, record: AuditRecord) -> Self {
+        Self::next_in(AuditFormat::CURRENT, previous, record)
+    }
+
+    /// [`AuditEntry::next`] in a given format (older formats: to test reading old chains).
+    pub fn next_in(format: AuditFormat, previous: Option<(&str, u64)>, record: AuditRecord) -> Self {
         let (previous, seq) = match previous {
             Some((hash, seq)) => (hash.to_string(), seq + 1),
             None => (GENESIS.to_string(), 1),
         };
-        let hash = entry_hash(&previous, seq, &record);
-        Self { seq, record, previous, hash }
+        let hash = entry_hash(format, &previous, seq, &record);
+        Self { seq, record, previous, hash, format: format.code() }
     }
 }
 
@@ -86,9 +209,12 @@ pub enum ChainError {
     Truncated { last: u64, head: u64 },
     #[error("the log's head names entry {head} with another hash than that entry's (edited head or entries)")]
     HeadMismatch { head: u64 },
+    #[error("entry {seq}: hash format {format} is unknown to this build (written by a newer Øresund?)")]
+    UnknownFormat { seq: u64, format: u16 },
 }
 
-/// Checks a whole chain in order; the error names the first bad entry.
+/// Checks a whole chain in order, each entry's hash in its own format; the error names the first
+/// bad entry.
 pub fn verify_chain(entries: &[AuditEntry]) -> Result<(), ChainError> {
     let mut previous: Option<&AuditEntry> = None;
     for entry in entries {
@@ -96,7 +222,9 @@ pub fn verify_chain(entries: &[AuditEntry]) -> Result<(), ChainError> {
         if entry.previous != expected_hash || entry.seq != expected_seq {
             return Err(ChainError::Broken { seq: entry.seq, expected_previous: expected_seq - 1 });
         }
-        if entry_hash(&entry.previous, entry.seq, &entry.record) != entry.hash {
+        let format = AuditFormat::from_code(entry.format)
+            .ok_or(ChainError::UnknownFormat { seq: entry.seq, format: entry.format })?;
+        if entry_hash(format, &entry.previous, entry.seq, &entry.record) != entry.hash {
             return Err(ChainError::Edited { seq: entry.seq });
         }
         previous = Some(entry);
@@ -169,5 +297,109 @@ mod tests {
         assert_eq!(verify_with_head(&[], head), Err(ChainError::Truncated { last: 0, head: 5 }));
         assert_eq!(verify_with_head(&[], (0, GENESIS)), Ok(()));
         assert_eq!(verify_with_head(&good, (5, GENESIS)), Err(ChainError::HeadMismatch { head: 5 }));
+    }
+
+    /// Two records as the first releases hashed them, and the hashes those releases computed
+    /// (format 1, before formats existed): stored chains like these must keep verifying.
+    fn legacy_records() -> [AuditRecord; 2] {
+        [
+            AuditRecord {
+                time: "2026-11-25T12:00:00Z".into(),
+                actor: "iss#alice".into(),
+                action: "query".into(),
+                resource: "/g_variants".into(),
+                datasets: vec!["DK-1".into(), "SE-1".into()],
+                granularity: Some("count".into()),
+                decision: ALLOWED.into(),
+                detail: String::new(),
+            },
+            AuditRecord {
+                time: "2026-11-25T12:00:01Z".into(),
+                actor: "dac@x".into(),
+                action: "dac.approve".into(),
+                resource: "request/1".into(),
+                datasets: vec![],
+                granularity: None,
+                decision: DENIED.into(),
+                detail: "purpose \"HMB\" — ø".into(),
+            },
+        ]
+    }
+
+    const LEGACY_HASHES: [&str; 2] = [
+        "d604bb04faf9c6a358ef0d661e0557986f6c5c257475e3b446c57a630d116e7a",
+        "52af8feb7ee7c8b9296d0630f5cad5e051da851e89743f89d4b7ca98d01ef7b7",
+    ];
+
+    #[test]
+    fn a_chain_hashed_by_the_first_releases_still_verifies() {
+        let [first, second] = legacy_records();
+        let entries = vec![
+            AuditEntry { seq: 1, record: first, previous: GENESIS.into(), hash: LEGACY_HASHES[0].into(), format: 1 },
+            AuditEntry {
+                seq: 2,
+                record: second,
+                previous: LEGACY_HASHES[0].into(),
+                hash: LEGACY_HASHES[1].into(),
+                format: 1,
+            },
+        ];
+        assert_eq!(verify_with_head(&entries, (2, LEGACY_HASHES[1])), Ok(()));
+        let rebuilt = AuditEntry::next_in(AuditFormat::LegacyJson, None, entries[0].record.clone());
+        assert_eq!(rebuilt, entries[0]);
+        // Format 2 hashes the same record differently: the format is part of what is verified.
+        let mut relabelled = entries.clone();
+        relabelled[0].format = 2;
+        assert_eq!(verify_chain(&relabelled), Err(ChainError::Edited { seq: 1 }));
+        relabelled[0].format = 9;
+        assert_eq!(verify_chain(&relabelled), Err(ChainError::UnknownFormat { seq: 1, format: 9 }));
+    }
+
+    #[test]
+    fn format_2_is_frozen_and_continues_a_format_1_chain() {
+        let [first, second] = legacy_records();
+        let old = AuditEntry::next_in(AuditFormat::LegacyJson, None, first);
+        let new = AuditEntry::next(Some((&old.hash, old.seq)), second);
+        assert_eq!(new.format, 2);
+        // Computed once when format 2 was introduced: any change to its encoding breaks this.
+        assert_eq!(new.hash, FORMAT_2_FIXTURE);
+        let chain = [old, new];
+        assert_eq!(verify_chain(&chain), Ok(()));
+        for seq in [1, 2] {
+            let mut edited = chain.to_vec();
+            edited[seq - 1].record.detail.push('!');
+            assert_eq!(verify_chain(&edited), Err(ChainError::Edited { seq: seq as u64 }));
+        }
+    }
+
+    const FORMAT_2_FIXTURE: &str = "b80563498d1e52ed99dcf1883d7414521eb5c7105916b8dcf566fb2ef9ea4f03";
+
+    #[test]
+    fn format_2_keeps_field_boundaries() {
+        let base = record("u");
+        let hash = |r: &AuditRecord| entry_hash(AuditFormat::Canonical, GENESIS, 1, r);
+        let with = |edit: fn(&mut AuditRecord)| {
+            let mut r = base.clone();
+            edit(&mut r);
+            hash(&r)
+        };
+        let variants = [
+            hash(&base),
+            with(|r| r.datasets = vec!["DK".into(), "-1".into()]),
+            with(|r| r.datasets = vec!["DK-1".into(), String::new()]),
+            with(|r| r.granularity = None),
+            with(|r| r.granularity = Some(String::new())),
+            with(|r| {
+                r.action = "query/g_variants".into();
+                r.resource = String::new();
+            }),
+            with(|r| r.time.push('x')),
+            with(|r| r.actor.push('x')),
+            with(|r| r.decision = DENIED.into()),
+            with(|r| r.detail.push('x')),
+        ];
+        let distinct: std::collections::HashSet<&String> = variants.iter().collect();
+        assert_eq!(distinct.len(), variants.len(), "every edit changes the hash");
+        assert_ne!(entry_hash(AuditFormat::Canonical, GENESIS, 2, &base), hash(&base), "seq is covered");
     }
 }

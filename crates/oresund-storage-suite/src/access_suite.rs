@@ -1,10 +1,12 @@
 //! The controlled-access cases (requests, grants, audit chain, budgets), generic over the backend
 //! like the catalog cases in `suite.rs`.
 
-use oresund_core::audit::{ALLOWED, AuditRecord, GENESIS, verify_with_head};
+use oresund_core::audit::{
+    ALLOWED, AuditEntry, AuditFormat, AuditRecord, ChainError, GENESIS, verify_chain, verify_with_head,
+};
+use oresund_store::prelude::*;
 use oresund_store::{
-    AccessStore, AuditQuery, BudgetCharge, BudgetOutcome, ChargeItem, NewAccessRequest, NewGrant, NodeStore,
-    RequestStatus, StoreError,
+    AuditQuery, BudgetCharge, BudgetOutcome, ChargeItem, NewAccessRequest, NewGrant, RequestStatus, StoreError,
 };
 
 use crate::backends::Backend;
@@ -158,6 +160,49 @@ pub fn audit_appends_from_two_handles_keep_one_chain<B: Backend>() {
     assert_eq!(query(None, None, Some("2026-11-19T00:00:00Z"), None), 20);
     assert_eq!(query(None, Some("DK-1"), Some("2026-11-02T00:00:00Z"), Some("2026-11-03T00:00:00Z")), 12);
     assert_eq!(query(Some("nobody"), None, None, None), 0);
+}
+
+pub fn a_format_1_chain_continued_in_format_2_verifies_and_any_edit_breaks_it<B: Backend>() {
+    let backend = B::fresh();
+    let mut old: Vec<AuditEntry> = Vec::new();
+    for n in 0..3 {
+        let previous = old.last().map(|e| (e.hash.as_str(), e.seq));
+        let mut r = record(&format!("user{n}"), "query", "DK-1", &format!("2026-11-0{}T00:00:00Z", n + 1));
+        r.granularity = Some("count".into());
+        old.push(AuditEntry::next_in(AuditFormat::LegacyJson, previous, r));
+    }
+    backend.write_first_release_audit(&old);
+    let store = backend.store();
+    store
+        .append_audit(&[
+            record("user3", "query", "SE-1", "2026-11-04T00:00:00Z"),
+            record("dac@x", "dac.approve", "DK-1", "2026-11-05T00:00:00Z"),
+        ])
+        .unwrap();
+    let entries = chain_is_whole(store);
+    assert_eq!(entries[..3], old[..], "old entries read back unchanged");
+    assert_eq!(entries.iter().map(|e| e.format).collect::<Vec<_>>(), [1, 1, 1, 2, 2]);
+
+    let edits: [fn(&mut AuditEntry); 10] = [
+        |e| e.record.time.push('x'),
+        |e| e.record.actor.push('x'),
+        |e| e.record.action.push('x'),
+        |e| e.record.resource.push('x'),
+        |e| e.record.datasets.push("NO-1".into()),
+        |e| e.record.granularity = if e.record.granularity.is_some() { None } else { Some("count".into()) },
+        |e| e.record.decision = "denied".into(),
+        |e| e.record.detail.push('x'),
+        |e| e.format = 3 - e.format,
+        |e| e.hash = GENESIS.into(),
+    ];
+    for index in [1, 3] {
+        for (n, edit) in edits.iter().enumerate() {
+            let mut edited = entries.clone();
+            edit(&mut edited[index]);
+            let seq = edited[index].seq;
+            assert_eq!(verify_chain(&edited), Err(ChainError::Edited { seq }), "edit {n} of entry {seq}");
+        }
+    }
 }
 
 fn item(fingerprint: &str, charges: &[(u32, f64)]) -> ChargeItem {

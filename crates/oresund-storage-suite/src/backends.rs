@@ -2,9 +2,10 @@
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use oresund_store::NodeStore;
+use oresund_core::audit::AuditEntry;
 use oresund_store::postgres::{PostgresOptions, PostgresStore};
-use oresund_store::sqlite::SqliteStore;
+use oresund_store::prelude::*;
+use oresund_store::sqlite::{ACCESS_DB, SqliteStore};
 
 /// A fresh store, and a way to open a second handle on the same data (another process's view).
 pub trait Backend: Sized {
@@ -14,6 +15,19 @@ pub trait Backend: Sized {
     fn reopen(&self) -> Self::Store;
     /// Whether the store has a shared writer lock (the embedded one relies on the node directory's).
     const SHARED_WRITER_LOCK: bool;
+    /// Stores audit entries, and moves the chain head to the last, the way the first releases did
+    /// (no `format` column: the rows are what a migrated old database holds).
+    fn write_first_release_audit(&self, entries: &[AuditEntry]);
+}
+
+/// The first releases' audit row insert (every entry is format 1).
+const FIRST_RELEASE_AUDIT_INSERT: &str = "INSERT INTO audit_log (seq, time, actor, action, resource, datasets, \
+     granularity, decision, detail, previous, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
+
+/// The `datasets` column: a JSON list (test names need no escaping).
+fn datasets_json(datasets: &[String]) -> String {
+    let quoted: Vec<String> = datasets.iter().map(|d| format!("\"{d}\"")).collect();
+    format!("[{}]", quoted.join(","))
 }
 
 pub struct Sqlite {
@@ -37,6 +51,36 @@ impl Backend for Sqlite {
 
     fn reopen(&self) -> SqliteStore {
         SqliteStore::open(&self.dir.path().join("node.db")).expect("reopen SQLite store")
+    }
+
+    fn write_first_release_audit(&self, entries: &[AuditEntry]) {
+        let conn = rusqlite::Connection::open(self.dir.path().join(ACCESS_DB)).expect("open access.db");
+        for e in entries {
+            let r = &e.record;
+            let seq = i64::try_from(e.seq).expect("small seq");
+            conn.execute(
+                FIRST_RELEASE_AUDIT_INSERT,
+                rusqlite::params![
+                    seq,
+                    r.time,
+                    r.actor,
+                    r.action,
+                    r.resource,
+                    datasets_json(&r.datasets),
+                    r.granularity,
+                    r.decision,
+                    r.detail,
+                    e.previous,
+                    e.hash
+                ],
+            )
+            .expect("insert an old audit row");
+        }
+        if let Some(last) = entries.last() {
+            let seq = i64::try_from(last.seq).expect("small seq");
+            conn.execute("UPDATE audit_head SET seq = ?1, hash = ?2 WHERE id = 1", rusqlite::params![seq, last.hash])
+                .expect("move the head");
+        }
     }
 }
 
@@ -122,5 +166,37 @@ impl Backend for Postgres {
 
     fn reopen(&self) -> PostgresStore {
         PostgresStore::open(&self.database.options()).expect("reopen PostgreSQL store")
+    }
+
+    fn write_first_release_audit(&self, entries: &[AuditEntry]) {
+        let mut client = admin_client(&self.database.url, self.database.password.as_deref());
+        for e in entries {
+            let r = &e.record;
+            let seq = i64::try_from(e.seq).expect("small seq");
+            client
+                .execute(
+                    FIRST_RELEASE_AUDIT_INSERT,
+                    &[
+                        &seq,
+                        &r.time,
+                        &r.actor,
+                        &r.action,
+                        &r.resource,
+                        &datasets_json(&r.datasets),
+                        &r.granularity,
+                        &r.decision,
+                        &r.detail,
+                        &e.previous,
+                        &e.hash,
+                    ],
+                )
+                .expect("insert an old audit row");
+        }
+        if let Some(last) = entries.last() {
+            let seq = i64::try_from(last.seq).expect("small seq");
+            client
+                .execute("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1", &[&seq, &last.hash])
+                .expect("move the head");
+        }
     }
 }

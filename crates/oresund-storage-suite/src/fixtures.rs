@@ -5,7 +5,8 @@
 use oresund_core::carriers::encode_columns;
 use oresund_core::individual::{Individual, Sex};
 use oresund_core::pseudonym::Pseudonym;
-use oresund_store::{ArchiveKind, ArchiveObject, FileNumber, IngestStats, NewFile, NodeStore, VariantKey};
+use oresund_store::prelude::*;
+use oresund_store::{ArchiveKind, ArchiveObject, FileNumber, IngestStats, NewFile, VariantKey};
 
 pub fn person(n: u32, sex: Sex) -> Individual {
     Individual {

@@ -12,30 +12,46 @@ pub mod fixtures;
 pub mod suite;
 
 /// A `#[test]` for every case of the suite on one backend (a type implementing
-/// [`backends::Backend`]). A new case is added here once and runs on every backend.
+/// [`backends::Backend`]), grouped in a module per store trait (`sqlite::budgets::…`). A new case
+/// is added here once and runs on every backend.
 #[macro_export]
 macro_rules! storage_suite {
     ($backend:ty) => {
-        $crate::storage_suite!(@cases $backend;
+        $crate::storage_suite!(@group $backend; writers:
             an_ingest_is_invisible_until_commit,
             a_dropped_ingest_leaves_nothing_and_uses_no_number,
+            the_generation_moves_on_every_commit_and_only_then,
+            another_store_on_the_same_database_sees_a_commit,
+            a_second_writer_is_refused_while_the_lock_is_held,
+        );
+        $crate::storage_suite!(@group $backend; catalog:
             a_file_is_found_again_by_dataset_and_checksum,
+            individuals_keep_their_numbers_when_described_again,
+        );
+        $crate::storage_suite!(@group $backend; variant_index:
             variants_are_found_by_key_in_file_order,
             region_scans_go_file_by_file_in_position_order_with_overlaps,
             variants_are_found_by_vrs_id,
             haploid_sets_round_trip,
-            the_generation_moves_on_every_commit_and_only_then,
-            another_store_on_the_same_database_sees_a_commit,
-            individuals_keep_their_numbers_when_described_again,
+        );
+        $crate::storage_suite!(@group $backend; archive_catalog:
             archive_objects_appear_at_commit_and_switch_all_or_nothing,
-            a_second_writer_is_refused_while_the_lock_is_held,
+        );
+        $crate::storage_suite!(@group $backend; access_requests:
             access_requests_are_decided_once_with_their_audit_entries,
+        );
+        $crate::storage_suite!(@group $backend; audit_log:
             audit_appends_from_two_handles_keep_one_chain,
+            a_format_1_chain_continued_in_format_2_verifies_and_any_edit_breaks_it,
+        );
+        $crate::storage_suite!(@group $backend; budgets:
             budgets_charge_once_refuse_and_lock,
             concurrent_charges_never_overspend,
         );
     };
-    (@cases $backend:ty; $($case:ident),* $(,)?) => {
-        $( #[test] fn $case() { $crate::suite::$case::<$backend>() } )*
+    (@group $backend:ty; $group:ident: $($case:ident),* $(,)?) => {
+        mod $group {
+            $( #[test] fn $case() { $crate::suite::$case::<$backend>() } )*
+        }
     };
 }

@@ -1,7 +1,8 @@
 //! The cases, each generic over the backend: what any `NodeStore` must do.
 
 use oresund_core::individual::Sex;
-use oresund_store::{ArchiveKind, HeaderSwitch, NodeStore, StoreError, VariantKey};
+use oresund_store::prelude::*;
+use oresund_store::{ArchiveKind, HeaderSwitch, StoreError, VariantKey};
 
 use crate::backends::Backend;
 use crate::fixtures::{self, Ingest, expected_scan, run, scan, vrs_id};

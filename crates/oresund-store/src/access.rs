@@ -1,14 +1,12 @@
-//! What controlled access keeps: data access requests and the grants (visas) approving them, the
-//! hash-chained audit log, and the re-identification budgets of registered callers — behind
-//! [`AccessStore`], which both backends implement and the shared storage suite tests.
+//! Data access requests and the grants (visas) approving them, behind [`AccessRequests`].
 //!
 //! Every change a data access committee makes is stored in one transaction with its audit entry:
-//! a grant never exists without the entry recording who issued it.
+//! a grant never exists without the entry recording who issued it (the rules are written once, in
+//! `rules/dac.rs`, for both backends).
 
-use oresund_core::audit::{AuditEntry, AuditRecord};
+use oresund_core::audit::AuditRecord;
 
 use crate::error::Result;
-use crate::model::IndividualNumber;
 
 /// Where a data access request stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -106,54 +104,8 @@ pub struct Grant {
     pub revoke_reason: Option<String>,
 }
 
-/// Which audit entries to list (all when every field is `None`); always in chain order.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct AuditQuery {
-    pub user: Option<String>,
-    pub dataset: Option<String>,
-    /// RFC 3339 bounds, inclusive.
-    pub since: Option<String>,
-    pub until: Option<String>,
-}
-
-/// What answering discloses about one variant in one dataset, and what it costs each carrier.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ChargeItem {
-    /// Identifies the disclosure: asked again, it is a repeat and costs nothing.
-    pub fingerprint: String,
-    /// Each carrier and the cost to them, in nats.
-    pub charges: Vec<(IndividualNumber, f64)>,
-}
-
-/// One answer's charges to a user's budgets.
-#[derive(Debug, Clone, PartialEq)]
-pub struct BudgetCharge {
-    pub user: String,
-    /// Budget per individual, in nats.
-    pub limit: f64,
-    pub items: Vec<ChargeItem>,
-    /// The answer also says that some variant has no carrier (that informs too: see
-    /// [`AccessStore::charge_budget`]).
-    pub discloses_absence: bool,
-    /// RFC 3339 time, recorded when the user is locked.
-    pub time: String,
-}
-
-/// How a charge went.
-#[derive(Debug, Clone, PartialEq)]
-pub enum BudgetOutcome {
-    /// Nothing new is disclosed: free.
-    Repeat,
-    /// The new items were charged.
-    Charged,
-    /// An individual would exceed the budget: nothing was charged, and the user is now locked.
-    Refused { individual: IndividualNumber, spent: f64, cost: f64 },
-    /// The user was locked by an earlier refusal.
-    Locked,
-}
-
-/// Controlled-access records of a node.
-pub trait AccessStore {
+/// Requests filed with the data access committee, its decisions, and the grants it issued.
+pub trait AccessRequests {
     /// Files a request, with the audit entry `audit` makes of it (the request's id is known then).
     fn add_access_request(
         &self,
@@ -183,27 +135,4 @@ pub trait AccessStore {
 
     /// The latest expiry of the visas signed with key `kid`.
     fn latest_visa_expiry(&self, kid: &str) -> Result<Option<i64>>;
-
-    /// Appends records to the audit chain, in order, in one transaction holding the chain head,
-    /// so appends from several processes never interleave or fork the chain.
-    fn append_audit(&self, records: &[AuditRecord]) -> Result<()>;
-
-    /// Audit entries in chain order.
-    fn audit_entries(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>>;
-
-    /// The chain head: the last entry's sequence number and hash (`(0, GENESIS)` when empty).
-    fn audit_head(&self) -> Result<(u64, String)>;
-
-    /// Charges an answer to a user's budgets, in one transaction. Items whose fingerprint the user
-    /// was charged for before are free. If any new item would take an individual past `limit`,
-    /// nothing is charged, the user is locked and [`BudgetOutcome::Refused`] returned. A locked
-    /// user gets [`BudgetOutcome::Locked`] for anything new (new items, or an absence disclosed).
-    fn charge_budget(&self, charge: &BudgetCharge) -> Result<BudgetOutcome>;
-
-    /// Whether the user is locked.
-    fn budget_locked(&self, user: &str) -> Result<bool>;
-
-    /// Lifts a user's lock (their spent budgets stay spent) and records `audit` in the same
-    /// transaction. False when the user was not locked (nothing is recorded then).
-    fn unlock_budget(&self, user: &str, audit: &AuditRecord) -> Result<bool>;
 }

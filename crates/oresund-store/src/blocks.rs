@@ -12,6 +12,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use crate::error::{Result, StoreError};
+use crate::model;
 
 /// Most variants in one block.
 pub const BLOCK_VARIANTS: usize = 64;
@@ -96,6 +97,21 @@ pub struct EntryRef<'a> {
 impl EntryRef<'_> {
     pub fn end(&self) -> u64 {
         self.pos + self.reference.len() as u64 - 1
+    }
+
+    /// This entry's variant, on `contig` (blocks do not repeat their contig in each entry).
+    pub fn key(&self, contig: u32) -> model::VariantKey {
+        model::VariantKey {
+            contig,
+            pos: self.pos,
+            reference: self.reference.to_string(),
+            alternate: self.alternate.to_string(),
+        }
+    }
+
+    /// This entry's calls, as one file's part of a [`model::VariantCalls`].
+    pub fn calls(&self, file: model::FileNumber) -> model::FileCalls {
+        model::FileCalls { file, haploid_set: self.haploid_set, carriers: self.carriers.to_vec() }
     }
 }
 

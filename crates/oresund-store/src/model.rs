@@ -87,7 +87,7 @@ impl VariantKey {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileCalls {
     pub file: FileNumber,
-    /// Id of the file's haploid set (see [`crate::NodeStore::haploid_set`]); 0 when all diploid.
+    /// Id of the file's haploid set (see [`crate::VariantIndex::haploid_set`]); 0 when all diploid.
     pub haploid_set: u32,
     /// Encoded carrier sets (`oresund_core::carriers`), in the file's sample columns.
     pub carriers: Vec<u8>,

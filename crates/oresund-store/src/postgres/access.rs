@@ -1,18 +1,22 @@
-//! [`AccessStore`] for PostgreSQL.
+//! [`AccessRequests`], [`AuditLog`] and [`Budgets`] for PostgreSQL: every change runs the shared rules ([`crate::rules`]) in one
+//! transaction on a pooled connection.
 
 use oresund_core::audit::{AuditEntry, AuditRecord};
 
 use super::{PostgresStore, audit, budget, dac};
 use crate::access::*;
+use crate::audit_log::*;
+use crate::budgets::*;
 use crate::error::Result;
+use crate::rules;
 
-impl AccessStore for PostgresStore {
+impl AccessRequests for PostgresStore {
     fn add_access_request(
         &self,
         request: &NewAccessRequest,
         audit: &dyn Fn(&AccessRequest) -> AuditRecord,
     ) -> Result<AccessRequest> {
-        dac::add(&mut *self.pool.get()?, request, audit)
+        self.pool.get()?.write(|tx| rules::dac::add(tx, request, audit))
     }
 
     fn access_requests(&self, user: Option<&str>) -> Result<Vec<AccessRequest>> {
@@ -24,15 +28,15 @@ impl AccessStore for PostgresStore {
     }
 
     fn approve_access_request(&self, id: u64, by: &str, grant: &NewGrant, audit: &AuditRecord) -> Result<Grant> {
-        dac::approve(&mut *self.pool.get()?, id, by, grant, audit)
+        self.pool.get()?.write(|tx| rules::dac::approve(tx, id, by, grant, audit))
     }
 
     fn reject_access_request(&self, id: u64, by: &str, note: &str, audit: &AuditRecord) -> Result<AccessRequest> {
-        dac::reject(&mut *self.pool.get()?, id, by, note, audit)
+        self.pool.get()?.write(|tx| rules::dac::reject(tx, id, by, note, audit))
     }
 
     fn revoke_grant(&self, jti: &str, by: &str, reason: &str, audit: &AuditRecord) -> Result<Grant> {
-        dac::revoke(&mut *self.pool.get()?, jti, by, reason, audit)
+        self.pool.get()?.write(|tx| rules::dac::revoke(tx, jti, by, reason, audit))
     }
 
     fn grants(&self, user: Option<&str>) -> Result<Vec<Grant>> {
@@ -46,9 +50,11 @@ impl AccessStore for PostgresStore {
     fn latest_visa_expiry(&self, kid: &str) -> Result<Option<i64>> {
         dac::latest_expiry(&mut *self.pool.get()?, kid)
     }
+}
 
+impl AuditLog for PostgresStore {
     fn append_audit(&self, records: &[AuditRecord]) -> Result<()> {
-        audit::append(&mut *self.pool.get()?, records)
+        self.pool.get()?.write(|tx| rules::audit_chain::append(tx, records))
     }
 
     fn audit_entries(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>> {
@@ -58,9 +64,11 @@ impl AccessStore for PostgresStore {
     fn audit_head(&self) -> Result<(u64, String)> {
         audit::head(&mut *self.pool.get()?)
     }
+}
 
+impl Budgets for PostgresStore {
     fn charge_budget(&self, charge: &BudgetCharge) -> Result<BudgetOutcome> {
-        budget::charge(&mut *self.pool.get()?, charge)
+        self.pool.get()?.write(|tx| rules::budget::charge(tx, charge))
     }
 
     fn budget_locked(&self, user: &str) -> Result<bool> {
@@ -68,6 +76,6 @@ impl AccessStore for PostgresStore {
     }
 
     fn unlock_budget(&self, user: &str, audit: &AuditRecord) -> Result<bool> {
-        budget::unlock(&mut *self.pool.get()?, user, audit)
+        self.pool.get()?.write(|tx| rules::budget::unlock(tx, user, audit))
     }
 }

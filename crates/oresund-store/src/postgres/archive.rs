@@ -6,8 +6,10 @@ use postgres::types::ToSql;
 
 use super::pool::Conn;
 use super::rows::{self, archive_columns};
+use super::tx::WriteTx;
 use crate::error::{Result, StoreError};
 use crate::model::{ArchiveObject, FileNumber, HeaderSwitch};
+use crate::rules::ArchiveRows;
 
 pub(super) fn list(conn: &mut Conn) -> Result<Vec<ArchiveObject>> {
     let statement = conn.statement(concat!(
@@ -65,22 +67,13 @@ pub(super) fn insert(conn: &mut Conn, o: &ArchiveObject) -> Result<()> {
     Ok(())
 }
 
-/// Applies every switch in one transaction (all or none).
-pub(super) fn switch_headers(conn: &mut Conn, switches: &[HeaderSwitch]) -> Result<()> {
-    let statement = conn.statement(
-        "UPDATE archive_objects SET header_path = $1, key_id = $2 WHERE accession = $3 AND header_path = $4",
-    )?;
-    let mut tx = conn.client.transaction()?;
-    for s in switches {
-        let changed = tx.execute(&statement, &[&s.to_header_path, &s.to_key_id, &s.accession, &s.from_header_path])?;
-        if changed != 1 {
-            // Dropping `tx` rolls back the switches already made.
-            return Err(StoreError::Conflict(format!(
-                "archive object {} no longer has header {}; nothing was switched",
-                s.accession, s.from_header_path
-            )));
-        }
+/// Inside the caller's transaction (the rule is [`crate::rules::archive`]).
+impl ArchiveRows for WriteTx<'_> {
+    fn switch_header(&mut self, s: &HeaderSwitch) -> Result<bool> {
+        let changed = self.execute(
+            "UPDATE archive_objects SET header_path = $1, key_id = $2 WHERE accession = $3 AND header_path = $4",
+            &[&s.to_header_path, &s.to_key_id, &s.accession, &s.from_header_path],
+        )?;
+        Ok(changed == 1)
     }
-    tx.commit()?;
-    Ok(())
 }

@@ -1,40 +1,33 @@
-//! Access requests and grants in PostgreSQL; every change commits with its audit entry, the
-//! request or grant row locked `FOR UPDATE` so two committee members cannot both decide it.
+//! Access requests' and grants' rows in PostgreSQL (the committee's rules are
+//! [`crate::rules::dac`]): a request or grant being decided is locked `FOR UPDATE`, so two
+//! committee members cannot both decide it.
 
-use oresund_core::audit::AuditRecord;
 use postgres::{GenericClient, Row};
 
-use super::audit::append_in;
 use super::pool::Conn;
 use super::rows::unsigned;
+use super::tx::WriteTx;
 use crate::access::{AccessRequest, Grant, NewAccessRequest, NewGrant, RequestStatus};
 use crate::error::{Result, StoreError};
-
-const REQUEST_COLUMNS: &str =
-    "id, user_id, subject, dataset, purpose, automatic, reasons, status, created, decided, decided_by, note";
-const GRANT_COLUMNS: &str = "jti, request, user_id, subject, dataset, kid, visa, issued_at, expires_at, revoked, \
-     revoked_by, revoke_reason";
+use crate::rules::AccessRows;
+use crate::rules::dac::{Decision, GRANT_COLUMNS, REQUEST_COLUMNS, Revocation, request_with};
 
 fn request_from_row(row: &Row) -> Result<AccessRequest> {
-    let id: u64 = unsigned(row.try_get(0)?, "access request id")?;
-    let reasons: &str = row.try_get(6)?;
-    let status: &str = row.try_get(7)?;
-    Ok(AccessRequest {
-        id,
+    let request = AccessRequest {
+        id: unsigned(row.try_get(0)?, "access request id")?,
         user: row.try_get(1)?,
         subject: row.try_get(2)?,
         dataset: row.try_get(3)?,
         purpose: row.try_get(4)?,
         automatic: row.try_get(5)?,
-        reasons: serde_json::from_str(reasons)
-            .map_err(|e| StoreError::Corrupt(format!("access request {id}: reasons: {e}")))?,
-        status: RequestStatus::parse(status)
-            .ok_or_else(|| StoreError::Corrupt(format!("access request {id}: status {status:?}")))?,
+        reasons: Vec::new(),
+        status: RequestStatus::Pending,
         created: row.try_get(8)?,
         decided: row.try_get(9)?,
         decided_by: row.try_get(10)?,
         note: row.try_get(11)?,
-    })
+    };
+    request_with(request, row.try_get(6)?, row.try_get(7)?)
 }
 
 fn grant_from_row(row: &Row) -> Result<Grant> {
@@ -70,34 +63,58 @@ fn get_grant(client: &mut impl GenericClient, jti: &str, lock: bool) -> Result<O
     client.query_opt(&sql, &[&jti])?.as_ref().map(grant_from_row).transpose()
 }
 
-/// The request, locked, if it is still pending.
-fn pending(client: &mut impl GenericClient, id: u64) -> Result<AccessRequest> {
-    let request =
-        get_request(client, id, true)?.ok_or_else(|| StoreError::Conflict(format!("no access request {id}")))?;
-    if request.status != RequestStatus::Pending {
-        return Err(StoreError::Conflict(format!("access request {id} is already {}", request.status.as_str())));
+impl AccessRows for WriteTx<'_> {
+    fn insert_request(&mut self, new: &NewAccessRequest, reasons: &str) -> Result<u64> {
+        let row = self.query_one(
+            "INSERT INTO access_requests (user_id, subject, dataset, purpose, automatic, reasons) \
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+            &[&new.user, &new.subject, &new.dataset, &new.purpose, &new.automatic, &reasons],
+        )?;
+        unsigned(row.try_get(0)?, "access request id")
     }
-    Ok(request)
-}
 
-pub(super) fn add(
-    conn: &mut Conn,
-    new: &NewAccessRequest,
-    audit: &dyn Fn(&AccessRequest) -> AuditRecord,
-) -> Result<AccessRequest> {
-    let mut tx = conn.client.transaction()?;
-    let reasons = serde_json::to_string(&new.reasons).unwrap_or_else(|_| "[]".into());
-    let row = tx.query_one(
-        "INSERT INTO access_requests (user_id, subject, dataset, purpose, automatic, reasons) \
-         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-        &[&new.user, &new.subject, &new.dataset, &new.purpose, &new.automatic, &reasons],
-    )?;
-    let id: u64 = unsigned(row.try_get(0)?, "access request id")?;
-    let request =
-        get_request(&mut tx, id, false)?.ok_or_else(|| StoreError::Corrupt(format!("access request {id} vanished")))?;
-    append_in(&mut tx, &[audit(&request)])?;
-    tx.commit()?;
-    Ok(request)
+    fn request(&mut self, id: u64, lock: bool) -> Result<Option<AccessRequest>> {
+        get_request(&mut **self, id, lock)
+    }
+
+    fn decide_request(&mut self, id: u64, d: &Decision<'_>) -> Result<()> {
+        self.execute(
+            "UPDATE access_requests SET status = $1, decided = $2, decided_by = $3, note = $4 WHERE id = $5",
+            &[&d.status.as_str(), &d.time, &d.by, &d.note, &id_param(id)?],
+        )?;
+        Ok(())
+    }
+
+    fn insert_grant(&mut self, request: &AccessRequest, grant: &NewGrant) -> Result<()> {
+        self.execute(
+            "INSERT INTO grants (jti, request, user_id, subject, dataset, kid, visa, issued_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            &[
+                &grant.jti,
+                &id_param(request.id)?,
+                &request.user,
+                &request.subject,
+                &request.dataset,
+                &grant.kid,
+                &grant.visa,
+                &grant.issued_at,
+                &grant.expires_at,
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn grant(&mut self, jti: &str, lock: bool) -> Result<Option<Grant>> {
+        get_grant(&mut **self, jti, lock)
+    }
+
+    fn revoke_grant(&mut self, jti: &str, r: &Revocation<'_>) -> Result<()> {
+        self.execute(
+            "UPDATE grants SET revoked = $1, revoked_by = $2, revoke_reason = $3 WHERE jti = $4",
+            &[&r.time, &r.by, &r.reason, &jti],
+        )?;
+        Ok(())
+    }
 }
 
 pub(super) fn list(conn: &mut Conn, user: Option<&str>) -> Result<Vec<AccessRequest>> {
@@ -108,66 +125,6 @@ pub(super) fn list(conn: &mut Conn, user: Option<&str>) -> Result<Vec<AccessRequ
 
 pub(super) fn get(conn: &mut Conn, id: u64) -> Result<Option<AccessRequest>> {
     get_request(&mut conn.client, id, false)
-}
-
-pub(super) fn approve(conn: &mut Conn, id: u64, by: &str, grant: &NewGrant, audit: &AuditRecord) -> Result<Grant> {
-    let mut tx = conn.client.transaction()?;
-    let request = pending(&mut tx, id)?;
-    tx.execute(
-        "UPDATE access_requests SET status = 'approved', decided = $1, decided_by = $2 WHERE id = $3",
-        &[&audit.time, &by, &id_param(id)?],
-    )?;
-    tx.execute(
-        "INSERT INTO grants (jti, request, user_id, subject, dataset, kid, visa, issued_at, expires_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        &[
-            &grant.jti,
-            &id_param(id)?,
-            &request.user,
-            &request.subject,
-            &request.dataset,
-            &grant.kid,
-            &grant.visa,
-            &grant.issued_at,
-            &grant.expires_at,
-        ],
-    )?;
-    append_in(&mut tx, std::slice::from_ref(audit))?;
-    let stored = get_grant(&mut tx, &grant.jti, false)?
-        .ok_or_else(|| StoreError::Corrupt(format!("grant {} vanished", grant.jti)))?;
-    tx.commit()?;
-    Ok(stored)
-}
-
-pub(super) fn reject(conn: &mut Conn, id: u64, by: &str, note: &str, audit: &AuditRecord) -> Result<AccessRequest> {
-    let mut tx = conn.client.transaction()?;
-    pending(&mut tx, id)?;
-    tx.execute(
-        "UPDATE access_requests SET status = 'rejected', decided = $1, decided_by = $2, note = $3 WHERE id = $4",
-        &[&audit.time, &by, &note, &id_param(id)?],
-    )?;
-    append_in(&mut tx, std::slice::from_ref(audit))?;
-    let request =
-        get_request(&mut tx, id, false)?.ok_or_else(|| StoreError::Corrupt(format!("access request {id} vanished")))?;
-    tx.commit()?;
-    Ok(request)
-}
-
-pub(super) fn revoke(conn: &mut Conn, jti: &str, by: &str, reason: &str, audit: &AuditRecord) -> Result<Grant> {
-    let mut tx = conn.client.transaction()?;
-    let grant = get_grant(&mut tx, jti, true)?.ok_or_else(|| StoreError::Conflict(format!("no grant {jti}")))?;
-    if let Some(when) = &grant.revoked {
-        return Err(StoreError::Conflict(format!("grant {jti} was already revoked at {when}")));
-    }
-    tx.execute(
-        "UPDATE grants SET revoked = $1, revoked_by = $2, revoke_reason = $3 WHERE jti = $4",
-        &[&audit.time, &by, &reason, &jti],
-    )?;
-    append_in(&mut tx, std::slice::from_ref(audit))?;
-    let revoked =
-        get_grant(&mut tx, jti, false)?.ok_or_else(|| StoreError::Corrupt(format!("grant {jti} vanished")))?;
-    tx.commit()?;
-    Ok(revoked)
 }
 
 pub(super) fn grants(conn: &mut Conn, user: Option<&str>) -> Result<Vec<Grant>> {

@@ -15,9 +15,10 @@ use postgres::binary_copy::BinaryCopyInWriter;
 use postgres::types::{ToSql, Type};
 
 use super::pool::Pooled;
-use super::rows::{columns_bytes, list_text, unsigned};
+use super::rows::unsigned;
 use crate::IngestTransaction;
 use crate::blocks::{Block, BlockView, Entry, FileBlocks};
+use crate::encoding::{columns_bytes, list_text};
 use crate::error::{Result, StoreError};
 use crate::model::*;
 

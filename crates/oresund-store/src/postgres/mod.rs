@@ -18,6 +18,7 @@ pub mod options;
 mod pool;
 mod rows;
 mod schema;
+mod tx;
 
 use oresund_core::carriers::decode_columns;
 use postgres::types::ToSql;
@@ -25,7 +26,8 @@ use postgres::types::ToSql;
 use crate::blocks::{BLOCK_SPAN, BlockView, EntryRef, block_of_one};
 use crate::error::{Result, StoreError};
 use crate::model::*;
-use crate::{IngestTransaction, NodeStore, WriterLock};
+use crate::variant_index::add_file_calls;
+use crate::{ArchiveCatalog, Catalog, IngestTransaction, VariantIndex, WriterLock, Writers, rules};
 
 pub use options::{PostgresOptions, check_url, redact_url, url_has_password};
 use pool::Pool;
@@ -67,22 +69,13 @@ fn read_variant(rows: Vec<postgres::Row>, key: Option<&VariantKey>) -> Result<Op
         let block = block_of_one(pos, row.try_get(2)?);
         let view = BlockView::parse(&block)?;
         let entry = view.entry(0)?;
-        let calls = FileCalls { file, haploid_set: entry.haploid_set, carriers: entry.carriers.to_vec() };
-        match out.as_mut() {
-            Some(found) => found.calls.push(calls),
-            None => {
-                let key = match key {
-                    Some(key) => key.clone(),
-                    None => VariantKey {
-                        contig: rows::unsigned(i64::from(row.try_get::<_, i32>(4)?), "contig")?,
-                        pos,
-                        reference: entry.reference.to_string(),
-                        alternate: entry.alternate.to_string(),
-                    },
-                };
-                out = Some(VariantCalls { key, vrs_id: row.try_get(0)?, calls: vec![calls] });
-            }
-        }
+        add_file_calls(&mut out, entry.calls(file), || {
+            let key = match key {
+                Some(key) => key.clone(),
+                None => entry.key(rows::unsigned(i64::from(row.try_get::<_, i32>(4)?), "contig")?),
+            };
+            Ok((key, row.try_get(0)?))
+        })?;
     }
     Ok(out)
 }
@@ -95,7 +88,7 @@ fn position_param(pos: u64) -> Result<i64> {
     i64::try_from(pos).map_err(|_| StoreError::Conflict(format!("position {pos} is out of range")))
 }
 
-impl NodeStore for PostgresStore {
+impl Catalog for PostgresStore {
     fn generation(&self) -> Result<u64> {
         let mut conn = self.pool.get()?;
         let statement = conn.statement("SELECT value FROM meta WHERE key = 'generation'")?;
@@ -135,7 +128,9 @@ impl NodeStore for PostgresStore {
         )?;
         conn.client.query(&statement, &[])?.iter().map(rows::individual_from_row).collect()
     }
+}
 
+impl VariantIndex for PostgresStore {
     fn variant(&self, key: &VariantKey) -> Result<Option<VariantCalls>> {
         let mut conn = self.pool.get()?;
         let statement = conn.statement(
@@ -201,25 +196,11 @@ impl NodeStore for PostgresStore {
         let columns: usize = rows::unsigned(i64::from(row.try_get::<_, i32>(1)?), "column count")?;
         decode_columns(row.try_get(0)?, columns).map_err(|e| StoreError::Corrupt(e.to_string()))
     }
+}
 
+impl Writers for PostgresStore {
     fn begin_ingest(&self) -> Result<Box<dyn IngestTransaction + '_>> {
         Ok(Box::new(ingest::PostgresIngest::begin(self.pool.get()?)?))
-    }
-
-    fn archive_objects(&self) -> Result<Vec<ArchiveObject>> {
-        archive::list(&mut *self.pool.get()?)
-    }
-
-    fn archive_object(&self, accession: &str) -> Result<Option<ArchiveObject>> {
-        archive::get(&mut *self.pool.get()?, accession)
-    }
-
-    fn archive_objects_of_file(&self, file: FileNumber) -> Result<Vec<ArchiveObject>> {
-        archive::of_file(&mut *self.pool.get()?, file)
-    }
-
-    fn switch_archive_headers(&self, switches: &[HeaderSwitch]) -> Result<()> {
-        archive::switch_headers(&mut *self.pool.get()?, switches)
     }
 
     /// A session advisory lock on a connection of its own: it lasts as long as that session, so
@@ -235,5 +216,23 @@ impl NodeStore for PostgresStore {
             ));
         }
         Ok(Some(WriterLock::new(client)))
+    }
+}
+
+impl ArchiveCatalog for PostgresStore {
+    fn archive_objects(&self) -> Result<Vec<ArchiveObject>> {
+        archive::list(&mut *self.pool.get()?)
+    }
+
+    fn archive_object(&self, accession: &str) -> Result<Option<ArchiveObject>> {
+        archive::get(&mut *self.pool.get()?, accession)
+    }
+
+    fn archive_objects_of_file(&self, file: FileNumber) -> Result<Vec<ArchiveObject>> {
+        archive::of_file(&mut *self.pool.get()?, file)
+    }
+
+    fn switch_archive_headers(&self, switches: &[HeaderSwitch]) -> Result<()> {
+        self.pool.get()?.write(|tx| rules::archive::switch_headers(tx, switches))
     }
 }

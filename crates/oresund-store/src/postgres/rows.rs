@@ -1,24 +1,12 @@
 //! PostgreSQL rows to the store's model types, and the column encodings shared with the embedded
 //! store (sample columns as u32 LE, term lists as JSON text).
 
-use oresund_core::individual::{Individual, Sex};
-use oresund_core::pseudonym::Pseudonym;
 use postgres::Row;
 
+use crate::encoding::{columns_from, individual_from_columns};
 use crate::error::{Result, StoreError};
-use crate::model::{ArchiveKind, ArchiveObject, IngestStats, StoredFile, StoredIndividual};
-
-/// Sample columns as stored: the individual number of each, u32 little-endian.
-pub(crate) fn columns_bytes(columns: &[u32]) -> Vec<u8> {
-    columns.iter().flat_map(|c| c.to_le_bytes()).collect()
-}
-
-pub(crate) fn columns_from(bytes: &[u8]) -> Result<Vec<u32>> {
-    if !bytes.len().is_multiple_of(4) {
-        return Err(StoreError::Corrupt("file columns".into()));
-    }
-    Ok(bytes.chunks_exact(4).map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect())
-}
+use crate::model::{ArchiveObject, IngestStats, StoredFile, StoredIndividual};
+use crate::rules::archive::kind_of;
 
 /// A non-negative `bigint`/`integer` as the model's unsigned type.
 pub(crate) fn unsigned<T: TryFrom<i64>>(value: i64, what: &str) -> Result<T> {
@@ -58,36 +46,15 @@ pub(crate) fn file_from_row(row: &Row) -> Result<StoredFile> {
     })
 }
 
-fn json_list(text: &str) -> Result<Vec<String>> {
-    serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("list column: {e}")))
-}
-
-/// A term list as stored (JSON text, like the embedded store).
-pub(crate) fn list_text(list: &[String]) -> String {
-    serde_json::to_string(list).unwrap_or_else(|_| "[]".into())
-}
-
 /// `number, pseudonym, sex, birth_year, hpo_terms, icd10_codes, consent`.
 pub(crate) fn individual_from_row(row: &Row) -> Result<StoredIndividual> {
     let number: u32 = unsigned(row.try_get(0)?, "individual number")?;
-    let pseudonym: &str = row.try_get(1)?;
-    let pseudonym =
-        Pseudonym::parse(pseudonym).ok_or_else(|| StoreError::Corrupt(format!("pseudonym of individual {number}")))?;
-    let sex: &str = row.try_get(2)?;
-    let sex: Sex = sex.parse().map_err(|_| StoreError::Corrupt(format!("sex of individual {number}")))?;
     let birth_year = row
         .try_get::<_, Option<i32>>(3)?
         .map(|y| u16::try_from(y).map_err(|_| StoreError::Corrupt(format!("birth year of individual {number}"))))
         .transpose()?;
-    let individual = Individual {
-        pseudonym,
-        sex,
-        birth_year,
-        hpo_terms: json_list(row.try_get(4)?)?,
-        icd10_codes: json_list(row.try_get(5)?)?,
-        consent: json_list(row.try_get(6)?)?,
-    };
-    Ok(StoredIndividual { number, individual })
+    let lists = [row.try_get(4)?, row.try_get(5)?, row.try_get(6)?];
+    individual_from_columns(number, row.try_get(1)?, row.try_get(2)?, birth_year, lists)
 }
 
 /// The columns [`archive_object_from_row`] reads, `a` being `archive_objects`.
@@ -102,8 +69,7 @@ pub(crate) use archive_columns;
 pub(crate) fn archive_object_from_row(row: &Row) -> Result<ArchiveObject> {
     let accession: String = row.try_get(0)?;
     let kind: &str = row.try_get(2)?;
-    let kind = ArchiveKind::parse(kind)
-        .ok_or_else(|| StoreError::Corrupt(format!("archive object {accession} has unknown kind {kind:?}")))?;
+    let kind = kind_of(&accession, kind)?;
     Ok(ArchiveObject {
         file: unsigned(row.try_get(1)?, "file number")?,
         kind,

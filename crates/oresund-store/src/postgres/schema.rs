@@ -198,6 +198,11 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (user_id, fingerprint)
     );
     "#,
+    // 4: the hash format of each audit entry (oresund-core `AuditFormat`; embedded access.db
+    // migration 2); entries written before it were all format 1.
+    r#"
+    ALTER TABLE audit_log ADD COLUMN format integer NOT NULL DEFAULT 1;
+    "#,
 ];
 
 /// Brings the database to the newest schema.

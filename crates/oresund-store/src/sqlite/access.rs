@@ -1,19 +1,22 @@
-//! [`AccessStore`] for the embedded backend, on `access.db`.
+//! [`AccessRequests`], [`AuditLog`] and [`Budgets`] for the embedded backend, on `access.db`: every change runs the shared rules
+//! ([`crate::rules`]) in one IMMEDIATE transaction.
 
 use oresund_core::audit::{AuditEntry, AuditRecord};
-use rusqlite::TransactionBehavior;
 
 use super::{SqliteStore, audit, budget, dac};
 use crate::access::*;
+use crate::audit_log::*;
+use crate::budgets::*;
 use crate::error::Result;
+use crate::rules;
 
-impl AccessStore for SqliteStore {
+impl AccessRequests for SqliteStore {
     fn add_access_request(
         &self,
         request: &NewAccessRequest,
         audit: &dyn Fn(&AccessRequest) -> AuditRecord,
     ) -> Result<AccessRequest> {
-        dac::add(&mut *self.access.get()?, request, audit)
+        self.access.write(|tx| rules::dac::add(tx, request, audit))
     }
 
     fn access_requests(&self, user: Option<&str>) -> Result<Vec<AccessRequest>> {
@@ -25,15 +28,15 @@ impl AccessStore for SqliteStore {
     }
 
     fn approve_access_request(&self, id: u64, by: &str, grant: &NewGrant, audit: &AuditRecord) -> Result<Grant> {
-        dac::approve(&mut *self.access.get()?, id, by, grant, audit)
+        self.access.write(|tx| rules::dac::approve(tx, id, by, grant, audit))
     }
 
     fn reject_access_request(&self, id: u64, by: &str, note: &str, audit: &AuditRecord) -> Result<AccessRequest> {
-        dac::reject(&mut *self.access.get()?, id, by, note, audit)
+        self.access.write(|tx| rules::dac::reject(tx, id, by, note, audit))
     }
 
     fn revoke_grant(&self, jti: &str, by: &str, reason: &str, audit: &AuditRecord) -> Result<Grant> {
-        dac::revoke(&mut *self.access.get()?, jti, by, reason, audit)
+        self.access.write(|tx| rules::dac::revoke(tx, jti, by, reason, audit))
     }
 
     fn grants(&self, user: Option<&str>) -> Result<Vec<Grant>> {
@@ -47,13 +50,11 @@ impl AccessStore for SqliteStore {
     fn latest_visa_expiry(&self, kid: &str) -> Result<Option<i64>> {
         dac::latest_expiry(&*self.access.get()?, kid)
     }
+}
 
+impl AuditLog for SqliteStore {
     fn append_audit(&self, records: &[AuditRecord]) -> Result<()> {
-        let mut conn = self.access.get()?;
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        audit::append_in(&tx, records)?;
-        tx.commit()?;
-        Ok(())
+        self.access.write(|tx| rules::audit_chain::append(tx, records))
     }
 
     fn audit_entries(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>> {
@@ -63,9 +64,11 @@ impl AccessStore for SqliteStore {
     fn audit_head(&self) -> Result<(u64, String)> {
         audit::head(&*self.access.get()?)
     }
+}
 
+impl Budgets for SqliteStore {
     fn charge_budget(&self, charge: &BudgetCharge) -> Result<BudgetOutcome> {
-        budget::charge(&mut *self.access.get()?, charge)
+        self.access.write(|tx| rules::budget::charge(tx, charge))
     }
 
     fn budget_locked(&self, user: &str) -> Result<bool> {
@@ -73,6 +76,6 @@ impl AccessStore for SqliteStore {
     }
 
     fn unlock_budget(&self, user: &str, audit: &AuditRecord) -> Result<bool> {
-        budget::unlock(&mut *self.access.get()?, user, audit)
+        self.access.write(|tx| rules::budget::unlock(tx, user, audit))
     }
 }

@@ -80,6 +80,11 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (user_id, fingerprint)
     ) WITHOUT ROWID;
     "#,
+    // 2: the hash format of each audit entry (oresund-core `AuditFormat`); entries written before
+    // it were all format 1.
+    r#"
+    ALTER TABLE audit_log ADD COLUMN format INTEGER NOT NULL DEFAULT 1;
+    "#,
 ];
 
 /// Brings `access.db` to the newest schema.
@@ -96,4 +101,91 @@ pub(super) fn migrate(conn: &mut Connection) -> Result<()> {
         tx.commit()?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use oresund_core::audit::{ALLOWED, AuditEntry, AuditFormat, AuditRecord, verify_with_head};
+    use rusqlite::{Connection, params};
+
+    use super::MIGRATIONS;
+    use crate::prelude::*;
+    use crate::sqlite::{ACCESS_DB, SqliteStore};
+    use crate::{AuditQuery, StoreError};
+
+    fn record(n: u32) -> AuditRecord {
+        AuditRecord {
+            time: format!("2026-11-25T12:00:{n:02}Z"),
+            actor: format!("user{n}"),
+            action: "query".into(),
+            resource: "/g_variants".into(),
+            datasets: vec!["DK-1".into()],
+            granularity: Some("count".into()),
+            decision: ALLOWED.into(),
+            detail: String::new(),
+        }
+    }
+
+    /// `access.db` as the first releases left it: schema 1, entries hashed in format 1.
+    fn first_release_access_db(path: &std::path::Path) -> Vec<AuditEntry> {
+        let conn = Connection::open(path).unwrap();
+        conn.execute_batch(MIGRATIONS[0]).unwrap();
+        conn.pragma_update(None, "user_version", 1).unwrap();
+        let mut entries: Vec<AuditEntry> = Vec::new();
+        for n in 0..3 {
+            let previous = entries.last().map(|e| (e.hash.as_str(), e.seq));
+            entries.push(AuditEntry::next_in(AuditFormat::LegacyJson, previous, record(n)));
+        }
+        for e in &entries {
+            let r = &e.record;
+            conn.execute(
+                "INSERT INTO audit_log (seq, time, actor, action, resource, datasets, granularity, decision, detail, \
+                 previous, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                params![
+                    e.seq,
+                    r.time,
+                    r.actor,
+                    r.action,
+                    r.resource,
+                    r#"["DK-1"]"#,
+                    r.granularity,
+                    r.decision,
+                    r.detail,
+                    e.previous,
+                    e.hash
+                ],
+            )
+            .unwrap();
+        }
+        let last = entries.last().unwrap();
+        conn.execute("UPDATE audit_head SET seq = ?1, hash = ?2 WHERE id = 1", params![last.seq, last.hash]).unwrap();
+        entries
+    }
+
+    #[test]
+    fn a_first_release_access_db_is_migrated_and_its_chain_continues() {
+        let dir = tempfile::tempdir().unwrap();
+        let old = first_release_access_db(&dir.path().join(ACCESS_DB));
+        let store = SqliteStore::open(&dir.path().join("node.db")).unwrap();
+        assert_eq!(store.audit_entries(&AuditQuery::default()).unwrap(), old, "read back as format 1");
+        store.append_audit(&[record(7), record(8)]).unwrap();
+        let entries = store.audit_entries(&AuditQuery::default()).unwrap();
+        let formats: Vec<u16> = entries.iter().map(|e| e.format).collect();
+        assert_eq!(formats, [1, 1, 1, 2, 2]);
+        let (seq, hash) = store.audit_head().unwrap();
+        assert_eq!(verify_with_head(&entries, (seq, &hash)), Ok(()));
+        let version: i64 = Connection::open(dir.path().join(ACCESS_DB))
+            .unwrap()
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, MIGRATIONS.len() as i64);
+    }
+
+    #[test]
+    fn a_newer_access_db_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        Connection::open(dir.path().join(ACCESS_DB)).unwrap().pragma_update(None, "user_version", 99).unwrap();
+        let opened = SqliteStore::open(&dir.path().join("node.db"));
+        assert!(matches!(opened, Err(StoreError::TooNew { found: 99, .. })));
+    }
 }

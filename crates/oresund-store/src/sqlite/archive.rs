@@ -3,8 +3,11 @@
 
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
-use crate::error::{Result, StoreError};
+use super::tx::WriteTx;
+use crate::error::Result;
 use crate::model::{ArchiveKind, ArchiveObject, FileNumber, HeaderSwitch};
+use crate::rules::ArchiveRows;
+use crate::rules::archive::kind_of;
 
 const COLUMNS: &str = "a.accession, a.file, a.kind, a.name, a.plaintext_sha256, a.plaintext_size, \
      a.body_sha256, a.body_size, a.header_path, a.body_path, a.key_id, a.created";
@@ -31,8 +34,7 @@ fn object_from_row(row: &Row<'_>) -> rusqlite::Result<(ArchiveObject, String)> {
 }
 
 fn with_kind((mut object, kind): (ArchiveObject, String)) -> Result<ArchiveObject> {
-    object.kind = ArchiveKind::parse(&kind)
-        .ok_or_else(|| StoreError::Corrupt(format!("archive object {} has unknown kind {kind:?}", object.accession)))?;
+    object.kind = kind_of(&object.accession, &kind)?;
     Ok(object)
 }
 
@@ -75,31 +77,23 @@ pub(super) fn insert(conn: &Connection, o: &ArchiveObject) -> Result<()> {
     Ok(())
 }
 
-/// Applies every switch in one transaction (all or none).
-pub(super) fn switch_headers(conn: &mut Connection, switches: &[HeaderSwitch]) -> Result<()> {
-    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-    {
-        let mut stmt = tx.prepare_cached(
-            "UPDATE archive_objects SET header_path = ?1, key_id = ?2 WHERE accession = ?3 AND header_path = ?4",
-        )?;
-        for s in switches {
-            let changed = stmt.execute(params![s.to_header_path, s.to_key_id, s.accession, s.from_header_path])?;
-            if changed != 1 {
-                return Err(StoreError::Conflict(format!(
-                    "archive object {} no longer has header {}; nothing was switched",
-                    s.accession, s.from_header_path
-                )));
-            }
-        }
+/// Inside the caller's IMMEDIATE transaction (the rule is [`crate::rules::archive`]).
+impl ArchiveRows for WriteTx<'_> {
+    fn switch_header(&mut self, s: &HeaderSwitch) -> Result<bool> {
+        let changed = self
+            .prepare_cached(
+                "UPDATE archive_objects SET header_path = ?1, key_id = ?2 WHERE accession = ?3 AND header_path = ?4",
+            )?
+            .execute(params![s.to_header_path, s.to_key_id, s.accession, s.from_header_path])?;
+        Ok(changed == 1)
     }
-    tx.commit()?;
-    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
+    use crate::prelude::*;
     use crate::sqlite::SqliteStore;
-    use crate::{ArchiveKind, ArchiveObject, HeaderSwitch, NewFile, NodeStore, StoreError};
+    use crate::{ArchiveKind, ArchiveObject, HeaderSwitch, NewFile, StoreError};
 
     fn object(accession: &str, file: u32, kind: ArchiveKind) -> ArchiveObject {
         ArchiveObject {

@@ -1,94 +1,85 @@
-//! Re-identification budgets in `access.db`: one write transaction per charge, so concurrent
-//! answers to one user (in any process) never both spend the same remaining budget.
+//! Re-identification budgets' rows in `access.db` (what a charge does is
+//! [`crate::rules::budget`]). The IMMEDIATE transaction a charge runs in holds `access.db`'s write
+//! lock, so concurrent answers to one user (in any process) queue.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
-use oresund_core::audit::AuditRecord;
-use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use rusqlite::{Connection, OptionalExtension, params};
 
-use super::audit::append_in;
-
-use crate::access::{BudgetCharge, BudgetOutcome};
+use super::tx::WriteTx;
 use crate::error::Result;
 use crate::model::IndividualNumber;
+use crate::rules::BudgetRows;
 
-pub(super) fn charge(conn: &mut Connection, charge: &BudgetCharge) -> Result<BudgetOutcome> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let locked: Option<Option<String>> = tx
-        .query_row("SELECT locked FROM budget_users WHERE user_id = ?1", params![charge.user], |r| r.get(0))
-        .optional()?;
-    let locked = locked.flatten().is_some();
-    let mut new_items = Vec::new();
-    {
-        let mut seen = tx.prepare_cached("SELECT 1 FROM budget_answers WHERE user_id = ?1 AND fingerprint = ?2")?;
-        for item in &charge.items {
-            if !seen.exists(params![charge.user, item.fingerprint])? {
-                new_items.push(item);
+impl BudgetRows for WriteTx<'_> {
+    fn lock_budget_user(&mut self, user: &str) -> Result<bool> {
+        locked(self, user)
+    }
+
+    fn charged_fingerprints(&mut self, user: &str, fingerprints: &[&str]) -> Result<HashSet<String>> {
+        let mut seen = self.prepare_cached("SELECT 1 FROM budget_answers WHERE user_id = ?1 AND fingerprint = ?2")?;
+        let mut out = HashSet::new();
+        for &fingerprint in fingerprints {
+            if seen.exists(params![user, fingerprint])? {
+                out.insert(fingerprint.to_string());
             }
         }
+        Ok(out)
     }
-    if locked && (!new_items.is_empty() || charge.discloses_absence) {
-        return Ok(BudgetOutcome::Locked);
-    }
-    if new_items.is_empty() {
-        return Ok(BudgetOutcome::Repeat);
-    }
-    let mut costs: BTreeMap<IndividualNumber, f64> = BTreeMap::new();
-    for item in &new_items {
-        for &(individual, cost) in &item.charges {
-            *costs.entry(individual).or_default() += cost;
-        }
-    }
-    {
+
+    fn spent(&mut self, user: &str, individuals: &[IndividualNumber]) -> Result<BTreeMap<IndividualNumber, f64>> {
         let mut spent_of =
-            tx.prepare_cached("SELECT spent FROM budget_spent WHERE user_id = ?1 AND individual = ?2")?;
-        for (&individual, &cost) in &costs {
-            let spent: f64 =
-                spent_of.query_row(params![charge.user, individual], |r| r.get(0)).optional()?.unwrap_or(0.0);
-            if spent + cost > charge.limit {
-                drop(spent_of);
-                tx.execute(
-                    "INSERT INTO budget_users (user_id, locked) VALUES (?1, ?2) \
-                     ON CONFLICT (user_id) DO UPDATE SET locked = excluded.locked",
-                    params![charge.user, charge.time],
-                )?;
-                tx.commit()?;
-                return Ok(BudgetOutcome::Refused { individual, spent, cost });
+            self.prepare_cached("SELECT spent FROM budget_spent WHERE user_id = ?1 AND individual = ?2")?;
+        let mut out = BTreeMap::new();
+        for &individual in individuals {
+            if let Some(spent) = spent_of.query_row(params![user, individual], |r| r.get(0)).optional()? {
+                out.insert(individual, spent);
             }
         }
+        Ok(out)
     }
-    {
-        let mut add = tx.prepare_cached(
+
+    fn lock_user(&mut self, user: &str, time: &str) -> Result<()> {
+        self.execute(
+            "INSERT INTO budget_users (user_id, locked) VALUES (?1, ?2) \
+             ON CONFLICT (user_id) DO UPDATE SET locked = excluded.locked",
+            params![user, time],
+        )?;
+        Ok(())
+    }
+
+    fn add_spent(&mut self, user: &str, costs: &BTreeMap<IndividualNumber, f64>) -> Result<()> {
+        let mut add = self.prepare_cached(
             "INSERT INTO budget_spent (user_id, individual, spent) VALUES (?1, ?2, ?3) \
              ON CONFLICT (user_id, individual) DO UPDATE SET spent = spent + excluded.spent",
         )?;
-        for (&individual, &cost) in &costs {
-            add.execute(params![charge.user, individual, cost])?;
+        for (&individual, &cost) in costs {
+            add.execute(params![user, individual, cost])?;
         }
-        let mut remember = tx.prepare_cached(
+        Ok(())
+    }
+
+    fn remember_answers(&mut self, user: &str, fingerprints: &[&str]) -> Result<()> {
+        let mut remember = self.prepare_cached(
             "INSERT INTO budget_answers (user_id, fingerprint) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
         )?;
-        for item in &new_items {
-            remember.execute(params![charge.user, item.fingerprint])?;
+        for &fingerprint in fingerprints {
+            remember.execute(params![user, fingerprint])?;
         }
+        Ok(())
     }
-    tx.commit()?;
-    Ok(BudgetOutcome::Charged)
+
+    fn unlock_user(&mut self, user: &str) -> Result<bool> {
+        let changed = self.execute(
+            "UPDATE budget_users SET locked = NULL WHERE user_id = ?1 AND locked IS NOT NULL",
+            params![user],
+        )?;
+        Ok(changed > 0)
+    }
 }
 
 pub(super) fn locked(conn: &Connection, user: &str) -> Result<bool> {
     let locked: Option<Option<String>> =
         conn.query_row("SELECT locked FROM budget_users WHERE user_id = ?1", params![user], |r| r.get(0)).optional()?;
     Ok(locked.flatten().is_some())
-}
-
-pub(super) fn unlock(conn: &mut Connection, user: &str, audit: &AuditRecord) -> Result<bool> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let changed =
-        tx.execute("UPDATE budget_users SET locked = NULL WHERE user_id = ?1 AND locked IS NOT NULL", params![user])?;
-    if changed > 0 {
-        append_in(&tx, std::slice::from_ref(audit))?;
-    }
-    tx.commit()?;
-    Ok(changed > 0)
 }

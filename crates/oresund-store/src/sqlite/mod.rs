@@ -9,19 +9,21 @@ mod budget;
 mod dac;
 mod pool;
 mod schema;
+mod tx;
 
 use std::collections::HashMap;
 use std::path::Path;
 
 use oresund_core::carriers::{decode_columns, encode_columns};
-use oresund_core::individual::{Individual, Sex};
-use oresund_core::pseudonym::Pseudonym;
+use oresund_core::individual::Individual;
 use rusqlite::{OptionalExtension, Row, params};
 
 use crate::blocks::{BLOCK_SPAN, Block, BlockView, Entry, EntryRef, FileBlocks};
+use crate::encoding::{columns_bytes, columns_from, individual_from_columns, list_text};
 use crate::error::{Result, StoreError};
 use crate::model::*;
-use crate::{IngestTransaction, NodeStore};
+use crate::variant_index::add_file_calls;
+use crate::{ArchiveCatalog, Catalog, IngestTransaction, VariantIndex, Writers, rules};
 use pool::{ConnPool, Pooled};
 
 /// A node store in SQLite: the catalog and variant index in one file (`node.db`), and the
@@ -48,21 +50,6 @@ impl SqliteStore {
 
 /// File name of the controlled-access database, beside the catalog.
 pub const ACCESS_DB: &str = "access.db";
-
-fn columns_bytes(columns: &[u32]) -> Vec<u8> {
-    columns.iter().flat_map(|c| c.to_le_bytes()).collect()
-}
-
-fn columns_from(bytes: &[u8]) -> Result<Vec<u32>> {
-    if !bytes.len().is_multiple_of(4) {
-        return Err(StoreError::Corrupt("file columns".into()));
-    }
-    Ok(bytes.chunks_exact(4).map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect())
-}
-
-fn json_list(text: &str) -> Result<Vec<String>> {
-    serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("list column: {e}")))
-}
 
 const FILE_COLUMNS: &str = "f.number, f.accession, d.accession, f.name, f.sha256, f.size, f.created, \
      f.records, f.split, f.variants, f.realigned, f.skipped, f.duplicates, f.columns";
@@ -109,27 +96,18 @@ fn read_variant(
         let slot: usize = row.get(2)?;
         let block = BlockView::parse(row.get_ref(3)?.as_blob()?)?;
         let entry = block.entry(slot)?;
-        let calls = FileCalls { file, haploid_set: entry.haploid_set, carriers: entry.carriers.to_vec() };
-        match out.as_mut() {
-            Some(found) => found.calls.push(calls),
-            None => {
-                let key = match key {
-                    Some(key) => key.clone(),
-                    None => VariantKey {
-                        contig: row.get(4)?,
-                        pos: entry.pos,
-                        reference: entry.reference.to_string(),
-                        alternate: entry.alternate.to_string(),
-                    },
-                };
-                out = Some(VariantCalls { key, vrs_id: row.get(0)?, calls: vec![calls] });
-            }
-        }
+        add_file_calls(&mut out, entry.calls(file), || {
+            let key = match key {
+                Some(key) => key.clone(),
+                None => entry.key(row.get(4)?),
+            };
+            Ok((key, row.get(0)?))
+        })?;
     }
     Ok(out)
 }
 
-impl NodeStore for SqliteStore {
+impl Catalog for SqliteStore {
     fn generation(&self) -> Result<u64> {
         let conn = self.conn()?;
         let mut stmt = conn.prepare_cached("SELECT value FROM meta WHERE key = 'generation'")?;
@@ -183,22 +161,13 @@ impl NodeStore for SqliteStore {
         let mut out = Vec::new();
         for row in rows {
             let (number, pseudonym, sex, birth_year, hpo, icd10, consent) = row?;
-            let pseudonym = Pseudonym::parse(&pseudonym)
-                .ok_or_else(|| StoreError::Corrupt(format!("pseudonym of individual {number}")))?;
-            let sex: Sex = sex.parse().map_err(|_| StoreError::Corrupt(format!("sex of individual {number}")))?;
-            let individual = Individual {
-                pseudonym,
-                sex,
-                birth_year,
-                hpo_terms: json_list(&hpo)?,
-                icd10_codes: json_list(&icd10)?,
-                consent: json_list(&consent)?,
-            };
-            out.push(StoredIndividual { number, individual });
+            out.push(individual_from_columns(number, &pseudonym, &sex, birth_year, [&hpo, &icd10, &consent])?);
         }
         Ok(out)
     }
+}
 
+impl VariantIndex for SqliteStore {
     fn variant(&self, key: &VariantKey) -> Result<Option<VariantCalls>> {
         let conn = self.conn()?;
         let mut stmt = conn.prepare_cached(
@@ -259,14 +228,18 @@ impl NodeStore for SqliteStore {
             found.ok_or_else(|| StoreError::Corrupt(format!("haploid set {set} of file {file} is missing")))?;
         decode_columns(&bytes, columns).map_err(|e| StoreError::Corrupt(e.to_string()))
     }
+}
 
+impl Writers for SqliteStore {
     fn begin_ingest(&self) -> Result<Box<dyn IngestTransaction + '_>> {
         let conn = self.conn()?;
         // IMMEDIATE: take the write lock now, so two ingests queue instead of failing at commit.
         conn.execute_batch("BEGIN IMMEDIATE")?;
         Ok(Box::new(SqliteIngest { conn, committed: false, files: HashMap::new(), max_ref_len: 1 }))
     }
+}
 
+impl ArchiveCatalog for SqliteStore {
     fn archive_objects(&self) -> Result<Vec<ArchiveObject>> {
         archive::list(&*self.conn()?)
     }
@@ -280,7 +253,7 @@ impl NodeStore for SqliteStore {
     }
 
     fn switch_archive_headers(&self, switches: &[HeaderSwitch]) -> Result<()> {
-        archive::switch_headers(&mut *self.conn()?, switches)
+        self.main.write(|tx| rules::archive::switch_headers(tx, switches))
     }
 }
 
@@ -346,7 +319,6 @@ impl IngestTransaction for SqliteIngest<'_> {
              hpo_terms = excluded.hpo_terms, icd10_codes = excluded.icd10_codes, consent = excluded.consent \
              RETURNING number",
         )?;
-        let list = |v: &Vec<String>| serde_json::to_string(v).unwrap_or_else(|_| "[]".into());
         let mut numbers = Vec::with_capacity(people.len());
         for p in people {
             let number: u32 = stmt.query_row(
@@ -354,9 +326,9 @@ impl IngestTransaction for SqliteIngest<'_> {
                     p.pseudonym.as_str(),
                     p.sex.as_str(),
                     p.birth_year,
-                    list(&p.hpo_terms),
-                    list(&p.icd10_codes),
-                    list(&p.consent)
+                    list_text(&p.hpo_terms),
+                    list_text(&p.icd10_codes),
+                    list_text(&p.consent)
                 ],
                 |r| r.get(0),
             )?;
