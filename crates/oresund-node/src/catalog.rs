@@ -102,14 +102,14 @@ fn check_url(url: &str) -> Result<(), String> {
 /// Checks a `--catalog` URL given on the command line: PostgreSQL, and no password in it.
 pub fn check_command_line_url(url: &str) -> Result<(), NodeError> {
     if url_has_password(url) {
-        return Err(NodeError::Invalid(format!(
+        return Err(NodeError::CommandLineUrl(format!(
             "--catalog {}: do not put the password on the command line (it stays in shell history and \
              process lists); leave it out of the URL and set {LIBPQ_PASSWORD_ENV} (or the variable named by \
              [catalog] password_env in oresund.toml)",
             redact_url(url)
         )));
     }
-    check_url(url).map_err(NodeError::Invalid)
+    check_url(url).map_err(NodeError::CommandLineUrl)
 }
 
 #[cfg(test)]

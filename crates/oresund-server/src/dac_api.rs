@@ -62,12 +62,13 @@ impl From<DacError> for ApiError {
             DacError::Purpose(_) => StatusCode::BAD_REQUEST,
             DacError::Conflict(_) | DacError::ConsentDenies(_) => StatusCode::CONFLICT,
             DacError::NoSigningKey => StatusCode::SERVICE_UNAVAILABLE,
-            DacError::Node(cause) => {
-                eprintln!("internal error: {cause}");
-                let message = "the node could not do this; the operator has the details in the log".to_string();
-                return ApiError(StatusCode::INTERNAL_SERVER_ERROR, message);
-            }
+            // Classified as for the Beacon endpoints.
+            DacError::Node(cause) => crate::error_status::node_status(cause),
         };
+        if status.is_server_error() && matches!(e, DacError::Node(_)) {
+            // A node fault's cause goes to the log only.
+            return ApiError(status, crate::error::BeaconError::node_fault(status, e).message);
+        }
         ApiError(status, e.to_string())
     }
 }
@@ -77,7 +78,7 @@ type Answer = Result<Response, ApiError>;
 async fn jwks(State(app): State<AppState>) -> Response {
     match app.own_keys.current() {
         Ok((document, _)) => Json(document).into_response(),
-        Err(e) => ApiError::from(DacError::Node(oresund_node::NodeError::Invalid(e))).into_response(),
+        Err(e) => ApiError::from(DacError::Node(e)).into_response(),
     }
 }
 

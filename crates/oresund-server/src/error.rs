@@ -16,6 +16,10 @@ pub struct BeaconError {
 }
 
 impl BeaconError {
+    pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
+        Self { status, message: message.into(), beacon_id: String::new() }
+    }
+
     pub fn bad_request(message: impl Into<String>) -> Self {
         Self { status: StatusCode::BAD_REQUEST, message: message.into(), beacon_id: String::new() }
     }
@@ -37,14 +41,19 @@ impl BeaconError {
         Self { status: StatusCode::BAD_GATEWAY, message: message.into(), beacon_id: String::new() }
     }
 
-    /// A failure on our side; the message is generic, the cause goes to the log.
+    /// A failure on our side (500).
     pub fn internal(cause: impl std::fmt::Display) -> Self {
+        Self::node_fault(StatusCode::INTERNAL_SERVER_ERROR, cause)
+    }
+
+    /// A failure on our side with its 5xx status: the message is generic, the cause goes to the log.
+    pub fn node_fault(status: StatusCode, cause: impl std::fmt::Display) -> Self {
         eprintln!("internal error: {cause}");
-        Self {
-            status: StatusCode::INTERNAL_SERVER_ERROR,
-            message: "the node could not answer this request; the operator has the details in the log".into(),
-            beacon_id: String::new(),
-        }
+        let message = match status {
+            StatusCode::SERVICE_UNAVAILABLE => "the node cannot answer right now; try again later",
+            _ => "the node could not answer this request; the operator has the details in the log",
+        };
+        Self::new(status, message)
     }
 
     pub fn with_beacon(mut self, beacon_id: &str) -> Self {

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use oresund_access::jwk::Jwks;
 use oresund_access::passport::{KeySource, KeysFuture};
-use oresund_node::Node;
+use oresund_node::{Node, NodeError};
 use serde_json::Value;
 
 /// Largest key set accepted (a JWKS with a few keys is a few kB).
@@ -40,24 +40,26 @@ impl OwnKeys {
     }
 
     /// The JWKS (document, parsed), re-read from the key files when older than a few seconds.
-    pub fn current(&self) -> Result<(Value, Arc<Jwks>), String> {
+    pub fn current(&self) -> Result<(Value, Arc<Jwks>), NodeError> {
         self.read_if_older(OWN_REFRESH)
     }
 
     /// The JWKS re-read unless read within the last `age` (a token names a kid not in the cached
     /// set: a `keys rotate --signing` may have just happened).
-    fn read_if_older(&self, age: Duration) -> Result<(Value, Arc<Jwks>), String> {
+    fn read_if_older(&self, age: Duration) -> Result<(Value, Arc<Jwks>), NodeError> {
         if let Ok(guard) = self.cached.read()
             && let Some((document, keys, read)) = guard.as_ref()
             && read.elapsed() < age
         {
             return Ok((document.clone(), keys.clone()));
         }
-        let document = match self.node.signing_keys().map_err(|e| e.to_string())? {
+        let document = match self.node.signing_keys()? {
             Some(keys) => keys.jwks(oresund_node::clock::unix_now()),
             None => serde_json::json!({"keys": []}),
         };
-        let keys = Arc::new(Jwks::parse(document.to_string().as_bytes()).map_err(|e| e.to_string())?);
+        // The node wrote this document itself: a key set it cannot parse is a damaged key file.
+        let keys =
+            Arc::new(Jwks::parse(document.to_string().as_bytes()).map_err(|e| NodeError::SigningKey(e.to_string()))?);
         if let Ok(mut guard) = self.cached.write() {
             *guard = Some((document.clone(), keys.clone(), Instant::now()));
         }
@@ -143,7 +145,7 @@ impl JwksCache {
     /// again from its files when older than `own_age`).
     fn local(&self, jku: &str, own_age: Duration) -> Option<Result<Arc<Jwks>, String>> {
         if jku == self.own_jku {
-            return Some(self.own.read_if_older(own_age).map(|(_, keys)| keys));
+            return Some(self.own.read_if_older(own_age).map(|(_, keys)| keys).map_err(|e| e.to_string()));
         }
         if !self.trusted.contains(jku) {
             return Some(Err(format!("{jku} is not a trusted key set")));

@@ -11,6 +11,7 @@ pub mod dac_api;
 pub mod decision;
 pub mod entities;
 pub mod error;
+pub mod error_status;
 pub mod filters;
 pub mod framework;
 pub mod g_variants;
