@@ -6,6 +6,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
+use crate::request_id::RequestId;
+
 /// A request the node refuses or cannot answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BeaconError {
@@ -46,12 +48,21 @@ impl BeaconError {
         Self::node_fault(StatusCode::INTERNAL_SERVER_ERROR, cause)
     }
 
-    /// A failure on our side with its 5xx status: the message is generic, the cause goes to the log.
+    /// A failure on our side with its 5xx status: the cause goes to the log under the request's
+    /// id; the caller gets a generic message quoting that id, and nothing of the cause.
     pub fn node_fault(status: StatusCode, cause: impl std::fmt::Display) -> Self {
-        eprintln!("internal error: {cause}");
-        let message = match status {
-            StatusCode::SERVICE_UNAVAILABLE => "the node cannot answer right now; try again later",
-            _ => "the node could not answer this request; the operator has the details in the log",
+        let id = RequestId::current();
+        let quoted = id.as_ref().map(|id| id.to_string()).unwrap_or_else(|| "-".into());
+        tracing::error!(request_id = %quoted, status = status.as_u16(), cause = %cause, "node fault");
+        let what = match status {
+            StatusCode::SERVICE_UNAVAILABLE => {
+                "the node cannot answer right now (a service it depends on is unavailable or busy); try again later"
+            }
+            _ => "the node could not answer this request",
+        };
+        let message = match id {
+            Some(id) => format!("{what}; quote request id {id} to the operator"),
+            None => format!("{what}; the operator has the details in the log"),
         };
         Self::new(status, message)
     }

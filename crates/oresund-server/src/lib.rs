@@ -23,6 +23,8 @@ pub mod network;
 pub mod passport_auth;
 pub mod portal;
 pub mod request;
+pub mod request_id;
+pub mod request_log;
 pub mod response;
 pub mod routes;
 pub mod scope;
@@ -46,17 +48,19 @@ pub use state::{AccessSettings, AppState, BeaconSettings};
 pub const API_VERSION: &str = "v2.0.0";
 
 /// All routes of a node; with a network, also `/network/…` and the portal page at `/portal/`.
+/// Every request gets an id and a log line ([`request_log`]).
 pub fn router(state: AppState, network: Option<Arc<network::Network>>) -> Router {
     let node = node_router(state);
-    match network {
+    let routes = match network {
         Some(network) => node.merge(network::router(network)).merge(portal::pages("/portal/")),
         None => node,
-    }
+    };
+    routes.layer(axum::middleware::from_fn(request_log::track))
 }
 
 /// A portal without data of its own: the page at `/` and `/network/…`.
 pub fn portal_router(network: Arc<network::Network>) -> Router {
-    network::router(network).merge(portal::pages("/"))
+    network::router(network).merge(portal::pages("/")).layer(axum::middleware::from_fn(request_log::track))
 }
 
 fn node_router(state: AppState) -> Router {
