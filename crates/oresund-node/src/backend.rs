@@ -40,7 +40,7 @@ pub fn create_store(layout: &Layout, config: &NodeConfig) -> Result<(), NodeErro
 
 /// Opens the node's archive: its directory, or its S3 bucket with keys from the environment.
 pub fn open_archive(node_dir: &Path, config: &ArchiveConfig) -> Result<ObjectArchive, ArchiveError> {
-    match config.location(node_dir).map_err(ArchiveError::Invalid)? {
+    match config.location(node_dir)? {
         ArchiveLocation::Local(dir) => ObjectArchive::open_local(&dir),
         ArchiveLocation::S3(location) => {
             let credentials = S3Credentials::from_env(&config.access_key_id_env, &config.secret_access_key_env)?;
@@ -51,7 +51,7 @@ pub fn open_archive(node_dir: &Path, config: &ArchiveConfig) -> Result<ObjectArc
 
 /// Checks a new node's archive: reachable with the configured keys, and holding no objects yet.
 pub fn create_archive(node_dir: &Path, config: &ArchiveConfig) -> Result<(), NodeError> {
-    if let ArchiveLocation::Local(_) = config.location(node_dir).map_err(NodeError::InvalidConfig)? {
+    if let ArchiveLocation::Local(_) = config.location(node_dir).map_err(|e| NodeError::InvalidConfig(e.into()))? {
         // Created with the first object.
         return Ok(());
     }

@@ -55,9 +55,12 @@ pub enum NodeError {
     /// A catalog URL given on the command line that must not be used as it is.
     #[error("{0}")]
     CommandLineUrl(String),
-    /// The node's configuration does not validate.
-    #[error("{0}")]
-    InvalidConfig(String),
+    /// A configuration about to be written does not validate.
+    #[error(transparent)]
+    InvalidConfig(#[from] crate::config_error::ConfigError),
+    /// A configuration file does not validate.
+    #[error("{}: {error}", path.display())]
+    BadConfig { path: PathBuf, error: crate::config_error::ConfigError },
 
     // What a new node is made in is already in use.
     #[error("{}: the directory is not empty; choose a new or empty one", .0.display())]

@@ -38,6 +38,7 @@ pub fn node_status(error: &NodeError) -> StatusCode {
         NodeError::Io { .. }
         | NodeError::Config { .. }
         | NodeError::InvalidConfig(_)
+        | NodeError::BadConfig { .. }
         | NodeError::NotANode(_)
         | NodeError::Reference(_)
         | NodeError::Vcf(_)
@@ -83,6 +84,7 @@ pub fn archive_status(error: &ArchiveError) -> StatusCode {
         | ArchiveError::WrongPassphrase(_)
         | ArchiveError::UnknownKey { .. }
         | ArchiveError::Export { .. }
+        | ArchiveError::Location(_)
         | ArchiveError::Invalid(_)
         | ArchiveError::Runtime(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
@@ -121,7 +123,9 @@ mod tests {
     use oresund_ingest::vcf::reader::VcfError;
     use oresund_node::NodeError;
     use oresund_node::archive::error::ArchiveError;
+    use oresund_node::archive::location::LocationError;
     use oresund_node::cohort::FilterError;
+    use oresund_node::config_error::ConfigError;
     use oresund_store::StoreError;
 
     use super::{archive_status, node_status, store_status};
@@ -181,6 +185,7 @@ mod tests {
             (ArchiveError::WrongPassphrase(path()), INTERNAL),
             (ArchiveError::UnknownKey { accession: "EGAF1".into(), key_id: "k".into() }, INTERNAL),
             (ArchiveError::Export { accession: "EGAF1".into(), error: io() }, INTERNAL),
+            (ArchiveError::Location(LocationError::Scheme("gs://b".into())), INTERNAL),
             (ArchiveError::Invalid("upload already finished".into()), INTERNAL),
             (ArchiveError::Runtime(io()), INTERNAL),
         ]
@@ -208,7 +213,8 @@ mod tests {
             // The node's fault.
             (NodeError::Io { path: path(), error: io() }, INTERNAL),
             (NodeError::Config { path: path(), message: "bad".into() }, INTERNAL),
-            (NodeError::InvalidConfig("bad".into()), INTERNAL),
+            (NodeError::InvalidConfig(ConfigError::Threshold), INTERNAL),
+            (NodeError::BadConfig { path: path(), error: ConfigError::NetworkTimeout }, INTERNAL),
             (NodeError::NotANode(path()), INTERNAL),
             (NodeError::Reference(ReferenceError::Damaged { path: path(), message: "x".into() }), INTERNAL),
             (NodeError::Vcf(VcfError::Io { path: path(), error: io() }), INTERNAL),

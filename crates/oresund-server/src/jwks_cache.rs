@@ -14,6 +14,8 @@ use oresund_access::passport::{KeySource, KeysFuture};
 use oresund_node::{Node, NodeError};
 use serde_json::Value;
 
+use crate::setup_error::SetupError;
+
 /// Largest key set accepted (a JWKS with a few keys is a few kB).
 const MAX_JWKS_BYTES: usize = 1 << 20;
 /// How long one fetch may take.
@@ -85,13 +87,13 @@ impl JwksCache {
         own: Arc<OwnKeys>,
         ttl: Duration,
         failure_ttl: Duration,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, SetupError> {
         let client = reqwest::Client::builder()
             .timeout(FETCH_TIMEOUT)
             // A key set answered by a redirect would be fetched from an untrusted URL.
             .redirect(reqwest::redirect::Policy::none())
             .build()
-            .map_err(|e| format!("cannot create the HTTP client: {e}"))?;
+            .map_err(SetupError::HttpClient)?;
         Ok(JwksCache { client, trusted, own_jku, own, ttl, failure_ttl, entries: RwLock::new(HashMap::new()) })
     }
 

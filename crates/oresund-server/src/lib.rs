@@ -28,6 +28,7 @@ pub mod request_log;
 pub mod response;
 pub mod routes;
 pub mod scope;
+pub mod setup_error;
 pub mod state;
 
 use std::collections::{BTreeMap, HashSet};
@@ -105,7 +106,7 @@ pub fn passport_policy(config: &oresund_node::config::NodeConfig, issuer: &OwnIs
 /// The state for serving `node` at `base_url`: passports (and operator tokens) for callers, the
 /// audit writer, the budget. Needs a Tokio runtime (the audit writer is a task); stop the writer
 /// with [`AuditWriter::finish`] once the server has stopped.
-pub fn state_for(node: Node, base_url: String) -> Result<(AppState, AuditWriter), String> {
+pub fn state_for(node: Node, base_url: String) -> Result<(AppState, AuditWriter), setup_error::SetupError> {
     let beacon = BeaconSettings::from_config(&node.config, base_url.clone());
     let issuer = OwnIssuer::new(&base_url);
     let access_config = node.config.access.clone();

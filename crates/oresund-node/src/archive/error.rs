@@ -39,6 +39,8 @@ pub enum ArchiveError {
     Export { accession: String, error: std::io::Error },
     #[error("{0}")]
     Region(String),
+    #[error(transparent)]
+    Location(#[from] crate::archive::location::LocationError),
     #[error("{0}")]
     Invalid(String),
     #[error("cannot start the archive's I/O runtime: {0}")]

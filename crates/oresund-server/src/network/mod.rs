@@ -34,6 +34,7 @@ use crate::error::BeaconError;
 use crate::request::BeaconRequest;
 use crate::response::{granularity_name, response_meta};
 use crate::routes::{Input, answer_recorded, authenticate, entry_types_of, parse_request};
+use crate::setup_error::SetupError;
 use crate::state::{AppState, BeaconSettings};
 use merge::{NodeAnswer, merge};
 use peer_error::PeerError;
@@ -60,14 +61,14 @@ impl Network {
         country: String,
         local: Option<AppState>,
         beacon: Arc<BeaconSettings>,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, SetupError> {
         config.validate()?;
         let client = reqwest::Client::builder()
             .pool_max_idle_per_host(32)
             // A peer answers where it was asked; a redirect is a misconfiguration or an attack.
             .redirect(reqwest::redirect::Policy::none())
             .build()
-            .map_err(|e| format!("cannot create the HTTP client: {e}"))?;
+            .map_err(SetupError::HttpClient)?;
         Ok(Self {
             id: config.id.clone().unwrap_or(id),
             country,
