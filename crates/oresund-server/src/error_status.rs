@@ -84,6 +84,7 @@ pub fn archive_status(error: &ArchiveError) -> StatusCode {
         | ArchiveError::WrongPassphrase(_)
         | ArchiveError::UnknownKey { .. }
         | ArchiveError::Export { .. }
+        | ArchiveError::BlockIndex { .. }
         | ArchiveError::Location(_)
         | ArchiveError::Invalid(_)
         | ArchiveError::Runtime(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -123,6 +124,7 @@ mod tests {
     use oresund_ingest::vcf::reader::VcfError;
     use oresund_node::NodeError;
     use oresund_node::archive::error::ArchiveError;
+    use oresund_node::archive::index::IndexError;
     use oresund_node::archive::location::LocationError;
     use oresund_node::cohort::FilterError;
     use oresund_node::config_error::ConfigError;
@@ -186,6 +188,7 @@ mod tests {
             (ArchiveError::UnknownKey { accession: "EGAF1".into(), key_id: "k".into() }, INTERNAL),
             (ArchiveError::Export { accession: "EGAF1".into(), error: io() }, INTERNAL),
             (ArchiveError::Location(LocationError::Scheme("gs://b".into())), INTERNAL),
+            (ArchiveError::BlockIndex { accession: "EGAF1".into(), error: IndexError::NotAnIndex }, INTERNAL),
             (ArchiveError::Invalid("upload already finished".into()), INTERNAL),
             (ArchiveError::Runtime(io()), INTERNAL),
         ]
