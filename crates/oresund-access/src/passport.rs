@@ -104,8 +104,18 @@ pub enum GrantStatus {
     OtherHolder,
 }
 
+/// Why the node could not look a grant up: its own fault, not the passport's.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum GrantLookupError {
+    /// A service the lookup needs (the catalog) is unreachable or busy: worth trying again.
+    #[error("the grant lookup failed: {0}")]
+    Unavailable(String),
+    #[error("the grant lookup failed: {0}")]
+    Failed(String),
+}
+
 /// The future a [`Revocations`] returns.
-pub type GrantFuture<'a> = Pin<Box<dyn Future<Output = Result<GrantStatus, String>> + Send + 'a>>;
+pub type GrantFuture<'a> = Pin<Box<dyn Future<Output = Result<GrantStatus, GrantLookupError>> + Send + 'a>>;
 
 /// The grants this node's data access committee issued, by visa `jti`: asked on every use, so a
 /// revocation takes effect at once, before the visa expires.
@@ -137,8 +147,9 @@ pub enum PassportError {
     UnknownGrant { what: String },
     #[error("{what}: this grant was issued to another identity than the passport's")]
     OtherHolder { what: String },
-    #[error("{what}: the grant could not be checked: {reason}")]
-    GrantCheck { what: String, reason: String },
+    /// The node could not check a grant (see [`GrantLookupError`]): not the caller's fault.
+    #[error("{what}: the grant could not be checked: {error}")]
+    GrantCheck { what: String, error: GrantLookupError },
 }
 
 /// One verified visa (`ga4gh_visa_v1` plus who issued it).
@@ -332,7 +343,7 @@ pub async fn check_own_grants(
             Ok(GrantStatus::Revoked) => return Err(PassportError::Revoked { what }),
             Ok(GrantStatus::Unknown) => return Err(PassportError::UnknownGrant { what }),
             Ok(GrantStatus::OtherHolder) => return Err(PassportError::OtherHolder { what }),
-            Err(reason) => return Err(PassportError::GrantCheck { what, reason }),
+            Err(error) => return Err(PassportError::GrantCheck { what, error }),
         }
     }
     Ok(())

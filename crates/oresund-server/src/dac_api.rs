@@ -85,9 +85,7 @@ async fn jwks(State(app): State<AppState>) -> Response {
 /// The caller, or a 401 that is audited.
 async fn caller(app: &AppState, headers: &HeaderMap, path: &str) -> Result<Caller, ApiError> {
     let authorization = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok());
-    crate::routes::authenticate(app, authorization, path)
-        .await
-        .map_err(|e| ApiError(StatusCode::UNAUTHORIZED, e.message))
+    crate::routes::authenticate(app, authorization, path).await.map_err(|e| ApiError(e.status, e.message))
 }
 
 /// Records a refused DAC call and returns the refusal.

@@ -9,8 +9,11 @@
 //! | in use, already exists | 409 |
 //! | the node's (damage, bugs, its operator's set-up) | 500, generic message + request id |
 //! | a service the node depends on (catalog unreachable, pool exhausted, writer busy) | 503, likewise |
+//! | a credential refused | 401 (a grant the node could not look up: 500/503 as above) |
 
 use axum::http::StatusCode;
+use oresund_access::authenticator::AuthError;
+use oresund_access::passport::{GrantLookupError, PassportError};
 use oresund_node::NodeError;
 use oresund_node::archive::error::ArchiveError;
 use oresund_store::StoreError;
@@ -91,6 +94,33 @@ pub fn archive_status(error: &ArchiveError) -> StatusCode {
     }
 }
 
+/// The status of a refused credential: 401, unless the node could not check it.
+pub fn auth_status(error: &AuthError) -> StatusCode {
+    match error {
+        AuthError::UnknownToken | AuthError::Malformed => StatusCode::UNAUTHORIZED,
+        AuthError::Passport(e) => passport_status(e),
+    }
+}
+
+fn passport_status(error: &PassportError) -> StatusCode {
+    match error {
+        PassportError::GrantCheck { error: GrantLookupError::Unavailable(_), .. } => StatusCode::SERVICE_UNAVAILABLE,
+        PassportError::GrantCheck { error: GrantLookupError::Failed(_), .. } => StatusCode::INTERNAL_SERVER_ERROR,
+        // An issuer's key set that cannot be fetched is the passport's issuer's problem, refused
+        // (and remembered for jwks_failure_ttl_s) like an untrusted one.
+        PassportError::Token(_)
+        | PassportError::UntrustedIssuer { .. }
+        | PassportError::UntrustedJku { .. }
+        | PassportError::Keys { .. }
+        | PassportError::Claims { .. }
+        | PassportError::Signature { .. }
+        | PassportError::TooManyVisas(_)
+        | PassportError::Revoked { .. }
+        | PassportError::UnknownGrant { .. }
+        | PassportError::OtherHolder { .. } => StatusCode::UNAUTHORIZED,
+    }
+}
+
 /// A 4xx carries the error's message (it says what to fix); a 5xx a generic one, the cause logged.
 fn beacon_error(status: StatusCode, cause: impl std::fmt::Display) -> BeaconError {
     if status.is_client_error() {
@@ -103,6 +133,12 @@ fn beacon_error(status: StatusCode, cause: impl std::fmt::Display) -> BeaconErro
 impl From<NodeError> for BeaconError {
     fn from(error: NodeError) -> Self {
         beacon_error(node_status(&error), error)
+    }
+}
+
+impl From<AuthError> for BeaconError {
+    fn from(error: AuthError) -> Self {
+        beacon_error(auth_status(&error), error)
     }
 }
 
@@ -130,7 +166,10 @@ mod tests {
     use oresund_node::config_error::ConfigError;
     use oresund_store::StoreError;
 
-    use super::{archive_status, node_status, store_status};
+    use oresund_access::authenticator::AuthError;
+    use oresund_access::passport::{GrantLookupError, PassportError};
+
+    use super::{archive_status, auth_status, node_status, store_status};
 
     const BAD_REQUEST: StatusCode = StatusCode::BAD_REQUEST;
     const NOT_FOUND: StatusCode = StatusCode::NOT_FOUND;
@@ -243,6 +282,28 @@ mod tests {
         }
         for (error, status) in nodes() {
             assert_eq!(node_status(&error), status, "{error:?}");
+        }
+    }
+
+    #[test]
+    fn a_credential_the_node_could_not_check_is_not_refused() {
+        let what = || "visa 0".to_string();
+        let grant = |error| AuthError::Passport(PassportError::GrantCheck { what: what(), error });
+        let table = [
+            (AuthError::UnknownToken, StatusCode::UNAUTHORIZED),
+            (AuthError::Malformed, StatusCode::UNAUTHORIZED),
+            (AuthError::Passport(PassportError::Revoked { what: what() }), StatusCode::UNAUTHORIZED),
+            (
+                AuthError::Passport(PassportError::Keys { what: what(), reason: "down".into() }),
+                StatusCode::UNAUTHORIZED,
+            ),
+            (grant(GrantLookupError::Unavailable("catalog down".into())), UNAVAILABLE),
+            (grant(GrantLookupError::Failed("bad row".into())), INTERNAL),
+        ];
+        for (error, status) in table {
+            assert_eq!(auth_status(&error), status, "{error:?}");
+            let answer = crate::error::BeaconError::from(error);
+            assert!(!answer.message.contains("catalog down") && !answer.message.contains("bad row"), "{answer:?}");
         }
     }
 
