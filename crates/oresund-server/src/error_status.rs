@@ -13,7 +13,7 @@
 
 use axum::http::StatusCode;
 use oresund_access::authenticator::AuthError;
-use oresund_access::passport::{GrantLookupError, PassportError};
+use oresund_access::passport::{GrantLookupError, KeysError, PassportError};
 use oresund_node::NodeError;
 use oresund_node::archive::error::ArchiveError;
 use oresund_store::StoreError;
@@ -105,13 +105,14 @@ pub fn auth_status(error: &AuthError) -> StatusCode {
 fn passport_status(error: &PassportError) -> StatusCode {
     match error {
         PassportError::GrantCheck { error: GrantLookupError::Unavailable(_), .. } => StatusCode::SERVICE_UNAVAILABLE,
-        PassportError::GrantCheck { error: GrantLookupError::Failed(_), .. } => StatusCode::INTERNAL_SERVER_ERROR,
+        PassportError::GrantCheck { error: GrantLookupError::Failed(_), .. }
+        | PassportError::Keys { error: KeysError::Own(_), .. } => StatusCode::INTERNAL_SERVER_ERROR,
         // An issuer's key set that cannot be fetched is the passport's issuer's problem, refused
         // (and remembered for jwks_failure_ttl_s) like an untrusted one.
-        PassportError::Token(_)
+        PassportError::Keys { error: KeysError::Fetch(_) | KeysError::Untrusted(_), .. }
+        | PassportError::Token(_)
         | PassportError::UntrustedIssuer { .. }
         | PassportError::UntrustedJku { .. }
-        | PassportError::Keys { .. }
         | PassportError::Claims { .. }
         | PassportError::Signature { .. }
         | PassportError::TooManyVisas(_)
@@ -167,7 +168,7 @@ mod tests {
     use oresund_store::StoreError;
 
     use oresund_access::authenticator::AuthError;
-    use oresund_access::passport::{GrantLookupError, PassportError};
+    use oresund_access::passport::{GrantLookupError, KeysError, PassportError};
 
     use super::{archive_status, auth_status, node_status, store_status};
 
@@ -289,14 +290,14 @@ mod tests {
     fn a_credential_the_node_could_not_check_is_not_refused() {
         let what = || "visa 0".to_string();
         let grant = |error| AuthError::Passport(PassportError::GrantCheck { what: what(), error });
+        let keys = |error| AuthError::Passport(PassportError::Keys { what: what(), error });
         let table = [
             (AuthError::UnknownToken, StatusCode::UNAUTHORIZED),
             (AuthError::Malformed, StatusCode::UNAUTHORIZED),
             (AuthError::Passport(PassportError::Revoked { what: what() }), StatusCode::UNAUTHORIZED),
-            (
-                AuthError::Passport(PassportError::Keys { what: what(), reason: "down".into() }),
-                StatusCode::UNAUTHORIZED,
-            ),
+            (keys(KeysError::Fetch("down".into())), StatusCode::UNAUTHORIZED),
+            (keys(KeysError::Untrusted("https://x/jwks".into())), StatusCode::UNAUTHORIZED),
+            (keys(KeysError::Own("bad row".into())), INTERNAL),
             (grant(GrantLookupError::Unavailable("catalog down".into())), UNAVAILABLE),
             (grant(GrantLookupError::Failed("bad row".into())), INTERNAL),
         ];

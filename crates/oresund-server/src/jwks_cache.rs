@@ -10,7 +10,7 @@ use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use oresund_access::jwk::Jwks;
-use oresund_access::passport::{KeySource, KeysFuture};
+use oresund_access::passport::{KeySource, KeysError, KeysFuture};
 use oresund_node::{Node, NodeError};
 use serde_json::Value;
 
@@ -27,7 +27,7 @@ const OWN_RECHECK: Duration = Duration::from_millis(200);
 
 enum Entry {
     Keys { keys: Arc<Jwks>, until: Instant, fetched: Instant },
-    Failed { reason: String, until: Instant },
+    Failed { reason: KeysError, until: Instant },
 }
 
 /// This node's published keys: the JWKS document and its parsed form.
@@ -97,7 +97,7 @@ impl JwksCache {
         Ok(JwksCache { client, trusted, own_jku, own, ttl, failure_ttl, entries: RwLock::new(HashMap::new()) })
     }
 
-    fn cached(&self, jku: &str) -> Option<Result<Arc<Jwks>, String>> {
+    fn cached(&self, jku: &str) -> Option<Result<Arc<Jwks>, KeysError>> {
         let entries = self.entries.read().ok()?;
         match entries.get(jku)? {
             Entry::Keys { keys, until, .. } if *until > Instant::now() => Some(Ok(keys.clone())),
@@ -106,27 +106,32 @@ impl JwksCache {
         }
     }
 
-    async fn fetch(&self, jku: &str) -> Result<Arc<Jwks>, String> {
+    async fn fetch(&self, jku: &str) -> Result<Arc<Jwks>, KeysError> {
+        let failed = KeysError::Fetch;
         let mut response = self.client.get(jku).send().await.map_err(|e| {
-            if e.is_timeout() { format!("no answer within {} s", FETCH_TIMEOUT.as_secs()) } else { format!("{e}") }
+            failed(if e.is_timeout() {
+                format!("no answer within {} s", FETCH_TIMEOUT.as_secs())
+            } else {
+                format!("{e}")
+            })
         })?;
         if !response.status().is_success() {
-            return Err(format!("HTTP {}", response.status().as_u16()));
+            return Err(failed(format!("HTTP {}", response.status().as_u16())));
         }
         let mut body = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(|e| e.to_string())? {
+        while let Some(chunk) = response.chunk().await.map_err(|e| failed(e.to_string()))? {
             if body.len() + chunk.len() > MAX_JWKS_BYTES {
-                return Err(format!("the key set is larger than {MAX_JWKS_BYTES} bytes"));
+                return Err(failed(format!("the key set is larger than {MAX_JWKS_BYTES} bytes")));
             }
             body.extend_from_slice(&chunk);
         }
-        Ok(Arc::new(Jwks::parse(&body).map_err(|e| e.to_string())?))
+        Ok(Arc::new(Jwks::parse(&body).map_err(|e| failed(e.to_string()))?))
     }
 }
 
 impl JwksCache {
     /// Fetches `jku` and caches the outcome.
-    async fn fetch_and_keep(&self, jku: &str) -> Result<Arc<Jwks>, String> {
+    async fn fetch_and_keep(&self, jku: &str) -> Result<Arc<Jwks>, KeysError> {
         let fetched = self.fetch(jku).await;
         let now = Instant::now();
         let entry = match &fetched {
@@ -145,12 +150,14 @@ impl JwksCache {
 
     /// Refuses key sets outside the configuration, and serves this node's own from memory (read
     /// again from its files when older than `own_age`).
-    fn local(&self, jku: &str, own_age: Duration) -> Option<Result<Arc<Jwks>, String>> {
+    fn local(&self, jku: &str, own_age: Duration) -> Option<Result<Arc<Jwks>, KeysError>> {
         if jku == self.own_jku {
-            return Some(self.own.read_if_older(own_age).map(|(_, keys)| keys).map_err(|e| e.to_string()));
+            return Some(
+                self.own.read_if_older(own_age).map(|(_, keys)| keys).map_err(|e| KeysError::Own(e.to_string())),
+            );
         }
         if !self.trusted.contains(jku) {
-            return Some(Err(format!("{jku} is not a trusted key set")));
+            return Some(Err(KeysError::Untrusted(jku.to_string())));
         }
         None
     }
