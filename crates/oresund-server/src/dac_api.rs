@@ -11,7 +11,8 @@
 //! | `GET /.well-known/jwks.json` | anyone | the public keys that verify this node's visas |
 //!
 //! Committee members are the user ids in `[access] dac_members`. Errors are
-//! `{"error": {"errorCode", "errorMessage"}}` with 400/401/403/404/409; every refusal is audited.
+//! `{"error": {"errorCode", "errorMessage"}}` with 400/401/403/404/409, and 500/503 with a request
+//! id when the node fails (see `error_status`); every refusal is audited.
 
 use axum::Json;
 use axum::Router;
