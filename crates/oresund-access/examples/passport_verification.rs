@@ -11,7 +11,7 @@ use std::time::Instant;
 
 use oresund_access::jwk::Jwks;
 use oresund_access::passport::{
-    BONA_FIDE, GrantFuture, GrantStatus, KeySource, KeysFuture, PASSPORT_TYP, PassportPolicy, Revocations,
+    BONA_FIDE, GrantFuture, GrantStatus, KeySource, KeysError, KeysFuture, PASSPORT_TYP, PassportPolicy, Revocations,
     TrustedIssuer, verify_passport,
 };
 use oresund_access::signing::NodeSigningKey;
@@ -21,7 +21,12 @@ struct Keys(Vec<(String, Arc<Jwks>)>);
 
 impl KeySource for Keys {
     fn keys<'a>(&'a self, jku: &'a str) -> KeysFuture<'a> {
-        let found = self.0.iter().find(|(j, _)| j == jku).map(|(_, k)| k.clone()).ok_or_else(|| "unknown".to_string());
+        let found = self
+            .0
+            .iter()
+            .find(|(j, _)| j == jku)
+            .map(|(_, k)| k.clone())
+            .ok_or_else(|| KeysError::Fetch("unknown".into()));
         Box::pin(async move { found })
     }
 }

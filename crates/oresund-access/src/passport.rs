@@ -80,8 +80,21 @@ impl PassportPolicy {
     }
 }
 
+/// Why a key set is not available.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum KeysError {
+    /// The issuer's key set could not be fetched or read (the failure is the issuer's).
+    #[error("{0}")]
+    Fetch(String),
+    #[error("{0} is not a trusted key set")]
+    Untrusted(String),
+    /// This node's own key set could not be read: the node's fault, not the passport's.
+    #[error("this node's own key set cannot be read: {0}")]
+    Own(String),
+}
+
 /// The future a [`KeySource`] returns.
-pub type KeysFuture<'a> = Pin<Box<dyn Future<Output = Result<Arc<Jwks>, String>> + Send + 'a>>;
+pub type KeysFuture<'a> = Pin<Box<dyn Future<Output = Result<Arc<Jwks>, KeysError>> + Send + 'a>>;
 
 /// Fetches (and caches) the key set at a trusted `jku`.
 pub trait KeySource: Send + Sync {
@@ -105,8 +118,18 @@ pub enum GrantStatus {
     OtherHolder,
 }
 
+/// Why the node could not look a grant up: its own fault, not the passport's.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum GrantLookupError {
+    /// A service the lookup needs (the catalog) is unreachable or busy: worth trying again.
+    #[error("the grant lookup failed: {0}")]
+    Unavailable(String),
+    #[error("the grant lookup failed: {0}")]
+    Failed(String),
+}
+
 /// The future a [`Revocations`] returns.
-pub type GrantFuture<'a> = Pin<Box<dyn Future<Output = Result<GrantStatus, String>> + Send + 'a>>;
+pub type GrantFuture<'a> = Pin<Box<dyn Future<Output = Result<GrantStatus, GrantLookupError>> + Send + 'a>>;
 
 /// The grants this node's data access committee issued, by visa `jti`: asked on every use, so a
 /// revocation takes effect at once, before the visa expires.
@@ -124,8 +147,8 @@ pub enum PassportError {
     UntrustedIssuer { what: String, iss: String },
     #[error("{what}: jku {jku:?} is not a trusted key set of issuer {iss:?}")]
     UntrustedJku { what: String, iss: String, jku: String },
-    #[error("{what}: the key set could not be fetched: {reason}")]
-    Keys { what: String, reason: String },
+    #[error("{what}: the key set could not be fetched: {error}")]
+    Keys { what: String, error: KeysError },
     #[error("{what}: {reason}")]
     Claims { what: String, reason: String },
     #[error("{what}: the signature does not verify with the issuer's keys")]
@@ -138,8 +161,9 @@ pub enum PassportError {
     UnknownGrant { what: String },
     #[error("{what}: this grant was issued to another identity than the passport's")]
     OtherHolder { what: String },
-    #[error("{what}: the grant could not be checked: {reason}")]
-    GrantCheck { what: String, reason: String },
+    /// The node could not check a grant (see [`GrantLookupError`]): not the caller's fault.
+    #[error("{what}: the grant could not be checked: {error}")]
+    GrantCheck { what: String, error: GrantLookupError },
 }
 
 /// A passport whose every signature and claim checked out.
@@ -179,9 +203,9 @@ async fn verify_signed(
     if !issuer.jku.iter().any(|j| j == jku) {
         return Err(PassportError::UntrustedJku { what: what.into(), iss, jku: jku.into() });
     }
-    let mut set = keys.keys(jku).await.map_err(|reason| PassportError::Keys { what: what.into(), reason })?;
+    let mut set = keys.keys(jku).await.map_err(|error| PassportError::Keys { what: what.into(), error })?;
     if jwt.header_str("kid").is_some() && set.candidates(jwt.header_str("kid")).next().is_none() {
-        set = keys.refresh(jku).await.map_err(|reason| PassportError::Keys { what: what.into(), reason })?;
+        set = keys.refresh(jku).await.map_err(|error| PassportError::Keys { what: what.into(), error })?;
     }
     jwt.verify(set.candidates(jwt.header_str("kid"))).map_err(|_| PassportError::Signature { what: what.into() })?;
     let skew = policy.max_skew as i64;
@@ -318,7 +342,7 @@ pub async fn check_own_grants(
             Ok(GrantStatus::Revoked) => return Err(PassportError::Revoked { what }),
             Ok(GrantStatus::Unknown) => return Err(PassportError::UnknownGrant { what }),
             Ok(GrantStatus::OtherHolder) => return Err(PassportError::OtherHolder { what }),
-            Err(reason) => return Err(PassportError::GrantCheck { what, reason }),
+            Err(error) => return Err(PassportError::GrantCheck { what, error }),
         }
     }
     Ok(())
@@ -383,7 +407,7 @@ mod tests {
     impl KeySource for Keys {
         fn keys<'a>(&'a self, jku: &'a str) -> KeysFuture<'a> {
             self.fetched.lock().unwrap().push(jku.to_string());
-            let found = self.sets.get(jku).cloned().ok_or_else(|| "HTTP 404".to_string());
+            let found = self.sets.get(jku).cloned().ok_or_else(|| KeysError::Fetch("HTTP 404".into()));
             Box::pin(async move { found })
         }
     }

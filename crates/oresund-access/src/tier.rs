@@ -114,14 +114,19 @@ impl DatasetPolicy {
     }
 
     /// Rules the types cannot express.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), PolicyError> {
         if self.public == Granularity::Record || self.registered == Granularity::Record {
-            return Err(
-                "record granularity is only for controlled access (set public/registered to count at most)".into()
-            );
+            return Err(PolicyError::RecordsBelowControlled);
         }
         Ok(())
     }
+}
+
+/// A dataset policy that cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PolicyError {
+    #[error("record granularity is only for controlled access (set public/registered to count at most)")]
+    RecordsBelowControlled,
 }
 
 #[cfg(test)]

@@ -31,6 +31,7 @@ use oresund_access::budget::DEFAULT_BUDGET;
 use serde::{Deserialize, Serialize};
 
 use crate::config::is_loopback_url;
+use crate::config_error::ConfigError;
 
 /// The `[access]` section.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -98,40 +99,37 @@ impl AccessConfig {
     }
 
     /// Rules the types cannot express.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), ConfigError> {
         let url = |u: &str| u.starts_with("https://") || u.starts_with("http://");
         for issuer in &self.issuers {
+            let iss = || issuer.iss.clone();
             if issuer.iss.trim().is_empty() {
-                return Err("access.issuers: iss must not be empty".into());
+                return Err(ConfigError::IssuerIss);
             }
             if issuer.jku.is_empty() {
-                return Err(format!("access.issuers {:?}: jku must list at least one JWKS URL", issuer.iss));
+                return Err(ConfigError::IssuerNoJku { iss: iss() });
             }
             if let Some(bad) = issuer.jku.iter().find(|j| !url(j)) {
-                return Err(format!("access.issuers {:?}: jku {bad:?} must be an http(s) URL", issuer.iss));
+                return Err(ConfigError::IssuerJku { iss: iss(), jku: bad.clone() });
             }
-            // Whoever can change a key set in transit can forge any passport of that issuer.
             if let Some(bad) = issuer.jku.iter().find(|j| j.starts_with("http://") && !is_loopback_url(j)) {
-                return Err(format!(
-                    "access.issuers {:?}: jku {bad:?} must be https:// (plain http only on loopback)",
-                    issuer.iss
-                ));
+                return Err(ConfigError::IssuerPlainHttp { iss: iss(), jku: bad.clone() });
             }
         }
         if self.clock_skew_s > 600 {
-            return Err(format!("access.clock_skew_s {} is above 600 s: fix the clocks instead", self.clock_skew_s));
+            return Err(ConfigError::ClockSkew(self.clock_skew_s));
         }
         if self.jwks_ttl_s == 0 || self.jwks_failure_ttl_s == 0 {
-            return Err("access.jwks_ttl_s and access.jwks_failure_ttl_s must be positive".into());
+            return Err(ConfigError::JwksTtl);
         }
         if !(1..=3650).contains(&self.visa_lifetime_days) {
-            return Err("access.visa_lifetime_days must be between 1 and 3650".into());
+            return Err(ConfigError::VisaLifetime);
         }
         if let Some((id, bad)) = self.dataset_urls.iter().find(|(_, u)| !url(u)) {
-            return Err(format!("access.dataset_urls.{id}: {bad:?} must be an http(s) URL"));
+            return Err(ConfigError::DatasetUrl { dataset: id.clone(), url: bad.clone() });
         }
         if !(self.budget.nats.is_finite() && self.budget.nats > 0.0) {
-            return Err(format!("access.budget.nats must be a positive number, got {}", self.budget.nats));
+            return Err(ConfigError::BudgetNats(self.budget.nats));
         }
         Ok(())
     }
@@ -173,10 +171,10 @@ mod tests {
         assert_eq!(config.dataset_url("https://n.dk/", "DK-1"), "https://n.dk/datasets/DK-1");
         let issuer = IssuerConfig { iss: "https://b".into(), jku: vec!["ftp://b/jwks".into()], grants: vec![] };
         let bad = AccessConfig { issuers: vec![issuer], ..AccessConfig::default() };
-        assert!(bad.validate().unwrap_err().contains("http(s)"));
+        assert!(bad.validate().unwrap_err().to_string().contains("http(s)"));
         let plain = IssuerConfig { iss: "https://b".into(), jku: vec!["http://b.example/jwks".into()], grants: vec![] };
         let bad = AccessConfig { issuers: vec![plain], ..AccessConfig::default() };
-        assert!(bad.validate().unwrap_err().contains("must be https://"));
+        assert!(bad.validate().unwrap_err().to_string().contains("must be https://"));
         let bad = AccessConfig { budget: BudgetConfig { enabled: true, nats: f64::NAN }, ..AccessConfig::default() };
         assert!(bad.validate().is_err());
         assert_eq!(OwnIssuer::new("http://127.0.0.1:7001/").jku(), "http://127.0.0.1:7001/.well-known/jwks.json");

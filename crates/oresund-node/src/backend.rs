@@ -30,11 +30,9 @@ pub fn open_store(layout: &Layout, config: &NodeConfig) -> Result<Box<dyn NodeSt
 /// directory instead).
 pub fn create_store(layout: &Layout, config: &NodeConfig) -> Result<(), NodeError> {
     match config.catalog.open_postgres_store()? {
-        Some(store) if !store.is_empty()? => Err(NodeError::Invalid(format!(
-            "the PostgreSQL catalog {} already holds a node; give `init` an empty database, or copy the \
-             existing node directory (with its secrets) to run more servers over it",
-            config.catalog.url.as_deref().map(oresund_store::postgres::redact_url).unwrap_or_default()
-        ))),
+        Some(store) if !store.is_empty()? => Err(NodeError::CatalogInUse(
+            config.catalog.url.as_deref().map(oresund_store::postgres::redact_url).unwrap_or_default(),
+        )),
         Some(_) => Ok(()),
         None => SqliteStore::open(&layout.database()).map(|_| ()).map_err(NodeError::from),
     }
@@ -42,7 +40,7 @@ pub fn create_store(layout: &Layout, config: &NodeConfig) -> Result<(), NodeErro
 
 /// Opens the node's archive: its directory, or its S3 bucket with keys from the environment.
 pub fn open_archive(node_dir: &Path, config: &ArchiveConfig) -> Result<ObjectArchive, ArchiveError> {
-    match config.location(node_dir).map_err(ArchiveError::Invalid)? {
+    match config.location(node_dir)? {
         ArchiveLocation::Local(dir) => ObjectArchive::open_local(&dir),
         ArchiveLocation::S3(location) => {
             let credentials = S3Credentials::from_env(&config.access_key_id_env, &config.secret_access_key_env)?;
@@ -53,17 +51,14 @@ pub fn open_archive(node_dir: &Path, config: &ArchiveConfig) -> Result<ObjectArc
 
 /// Checks a new node's archive: reachable with the configured keys, and holding no objects yet.
 pub fn create_archive(node_dir: &Path, config: &ArchiveConfig) -> Result<(), NodeError> {
-    if let ArchiveLocation::Local(_) = config.location(node_dir).map_err(NodeError::Invalid)? {
+    if let ArchiveLocation::Local(_) = config.location(node_dir).map_err(|e| NodeError::InvalidConfig(e.into()))? {
         // Created with the first object.
         return Ok(());
     }
     let archive = open_archive(node_dir, config)?;
     let objects = archive.list()?;
     if let Some((first, _)) = objects.first() {
-        return Err(NodeError::Invalid(format!(
-            "the archive location {} already holds objects ({first}, …); give `init` an empty bucket or prefix",
-            config.location
-        )));
+        return Err(NodeError::ArchiveInUse { location: config.location.clone(), first: first.to_string() });
     }
     Ok(())
 }

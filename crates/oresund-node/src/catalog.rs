@@ -20,6 +20,7 @@ use oresund_store::NodeStore;
 use oresund_store::postgres::{PostgresOptions, PostgresStore, redact_url, url_has_password};
 use serde::{Deserialize, Serialize};
 
+use crate::config_error::ConfigError;
 use crate::error::NodeError;
 
 /// The environment variable libpq reads the password from.
@@ -53,18 +54,18 @@ impl CatalogConfig {
     }
 
     /// Rules the types cannot express.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), ConfigError> {
         if let Some(url) = &self.url {
             check_url(url)?;
         }
         if self.pool_size == 0 || self.pool_size > 1000 {
-            return Err(format!("catalog.pool_size {} must be between 1 and 1000", self.pool_size));
+            return Err(ConfigError::PoolSize(self.pool_size));
         }
         if self.acquire_timeout_s == 0 {
-            return Err("catalog.acquire_timeout_s must be positive".into());
+            return Err(ConfigError::AcquireTimeout);
         }
         if self.password_env.trim().is_empty() {
-            return Err("catalog.password_env must name an environment variable".into());
+            return Err(ConfigError::PasswordEnv);
         }
         Ok(())
     }
@@ -95,21 +96,21 @@ impl CatalogConfig {
     }
 }
 
-fn check_url(url: &str) -> Result<(), String> {
-    oresund_store::postgres::check_url(url).map_err(|e| format!("catalog.url {e}"))
+fn check_url(url: &str) -> Result<(), ConfigError> {
+    oresund_store::postgres::check_url(url).map_err(ConfigError::CatalogUrl)
 }
 
 /// Checks a `--catalog` URL given on the command line: PostgreSQL, and no password in it.
 pub fn check_command_line_url(url: &str) -> Result<(), NodeError> {
     if url_has_password(url) {
-        return Err(NodeError::Invalid(format!(
+        return Err(NodeError::CommandLineUrl(format!(
             "--catalog {}: do not put the password on the command line (it stays in shell history and \
              process lists); leave it out of the URL and set {LIBPQ_PASSWORD_ENV} (or the variable named by \
              [catalog] password_env in oresund.toml)",
             redact_url(url)
         )));
     }
-    check_url(url).map_err(NodeError::Invalid)
+    check_url(url).map_err(|e| NodeError::CommandLineUrl(e.to_string()))
 }
 
 #[cfg(test)]
@@ -122,7 +123,7 @@ mod tests {
         let config = CatalogConfig { url: Some("postgres://ore@db:5432/dk".into()), ..Default::default() };
         assert!(config.validate().is_ok() && !config.is_embedded());
         let mysql = CatalogConfig { url: Some("mysql://db/dk".into()), ..Default::default() };
-        assert!(mysql.validate().unwrap_err().contains("postgres://"));
+        assert!(mysql.validate().unwrap_err().to_string().contains("postgres://"));
         let err = check_command_line_url("postgres://ore:hunter2@db/dk").unwrap_err().to_string();
         assert!(err.contains("PGPASSWORD") && !err.contains("hunter2"), "{err}");
         let err = check_command_line_url("postgres://db/dk?user=ore&password=hunter2").unwrap_err().to_string();

@@ -7,6 +7,7 @@ use std::path::Path;
 use oresund_access::DatasetPolicy;
 use serde::{Deserialize, Serialize};
 
+use crate::config_error::ConfigError;
 use crate::error::NodeError;
 
 pub const CONFIG_FILE: &str = "oresund.toml";
@@ -153,28 +154,23 @@ impl NetworkConfig {
         let text = std::fs::read_to_string(path).map_err(|source| NodeError::io(path, source))?;
         let config: NetworkConfig = toml::from_str(&text)
             .map_err(|e| NodeError::Config { path: path.to_path_buf(), message: e.to_string() })?;
-        config.validate().map_err(|message| NodeError::Config { path: path.to_path_buf(), message })?;
+        config.validate().map_err(|error| NodeError::BadConfig { path: path.to_path_buf(), error })?;
         Ok(config)
     }
 
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), ConfigError> {
         if self.timeout_ms == 0 {
-            return Err("network.timeout_ms must be positive".into());
+            return Err(ConfigError::NetworkTimeout);
         }
         for peer in &self.peers {
             if peer.secret.len() < 32 {
-                return Err(format!("network peer {:?}: the shared secret must be at least 32 characters", peer.id));
+                return Err(ConfigError::PeerSecret { peer: peer.id.clone() });
             }
             if let Some(url) = peer.url.as_ref().filter(|u| !(u.starts_with("http://") || u.starts_with("https://"))) {
-                return Err(format!("network peer {:?}: url {url:?} must start with http:// or https://", peer.id));
+                return Err(ConfigError::PeerUrl { peer: peer.id.clone(), url: url.clone() });
             }
-            // Queries carry callers' passports: across machines they travel over TLS only.
             if let Some(url) = peer.url.as_ref().filter(|u| u.starts_with("http://") && !is_loopback_url(u)) {
-                return Err(format!(
-                    "network peer {:?}: url {url:?} is plain http to another machine; use https:// \
-                     (plain http is accepted on loopback only)",
-                    peer.id
-                ));
+                return Err(ConfigError::PeerPlainHttp { peer: peer.id.clone(), url: url.clone() });
             }
         }
         Ok(())
@@ -217,7 +213,7 @@ impl NodeConfig {
         let text = std::fs::read_to_string(&path).map_err(|source| NodeError::io(&path, source))?;
         let config: NodeConfig =
             toml::from_str(&text).map_err(|e| NodeError::Config { path: path.clone(), message: e.to_string() })?;
-        config.validate().map_err(|message| NodeError::Config { path, message })?;
+        config.validate().map_err(|error| NodeError::BadConfig { path, error })?;
         Ok(config)
     }
 
@@ -230,34 +226,34 @@ impl NodeConfig {
     }
 
     /// Rules the types cannot express.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), ConfigError> {
         let id_ok = !self.node_id.is_empty()
             && self.node_id.len() <= 32
             && self.node_id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
         if !id_ok {
-            return Err(format!("node_id {:?} must be 1-32 letters, digits, '-' or '_'", self.node_id));
+            return Err(ConfigError::NodeId(self.node_id.clone()));
         }
         if self.country.len() != 2 || !self.country.bytes().all(|b| b.is_ascii_uppercase()) {
-            return Err(format!("country {:?} must be an ISO 3166-1 alpha-2 code such as DK or SE", self.country));
+            return Err(ConfigError::Country(self.country.clone()));
         }
         if self.assembly.trim().is_empty() {
-            return Err("assembly must name the reference assembly, for example GRCh38".into());
+            return Err(ConfigError::Assembly);
         }
         self.archive.validate()?;
         self.catalog.validate()?;
         self.network.validate()?;
         self.access.validate()?;
         if self.beacon.threshold == 0 {
-            return Err("beacon.threshold must be at least 1".into());
+            return Err(ConfigError::Threshold);
         }
         for (id, dataset) in &self.beacon.datasets {
-            dataset.policy.validate().map_err(|e| format!("beacon.datasets.{id}: {e}"))?;
+            dataset.policy.validate().map_err(|error| ConfigError::DatasetPolicy { dataset: id.clone(), error })?;
         }
         for token in &self.beacon.tokens {
             let hex = token.sha256.len() == 64
                 && token.sha256.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase());
             if !hex {
-                return Err(format!("beacon.tokens for {:?}: sha256 must be 64 lower-case hex digits", token.user));
+                return Err(ConfigError::TokenDigest { user: token.user.clone() });
             }
         }
         Ok(())

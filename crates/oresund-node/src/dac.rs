@@ -94,7 +94,7 @@ fn record(
 
 fn random_jti() -> Result<String, NodeError> {
     let mut bytes = [0u8; 16];
-    getrandom::fill(&mut bytes).map_err(|e| NodeError::Invalid(format!("no randomness available: {e}")))?;
+    getrandom::fill(&mut bytes).map_err(|e| NodeError::NoRandomness(e.to_string()))?;
     Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
 

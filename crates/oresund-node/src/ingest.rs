@@ -43,13 +43,7 @@ pub fn check_dataset_id(id: &str) -> Result<(), NodeError> {
         && id.len() <= 64
         && id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
         && id.as_bytes()[0].is_ascii_alphanumeric();
-    if ok {
-        Ok(())
-    } else {
-        Err(NodeError::Invalid(format!(
-            "dataset id {id:?} must be 1-64 letters, digits, '-', '_' or '.', starting with a letter or digit"
-        )))
-    }
+    if ok { Ok(()) } else { Err(NodeError::DatasetId(id.to_string())) }
 }
 
 impl Node {

@@ -50,10 +50,7 @@ pub fn init_with_storage(
     }
     let existed = dir.exists();
     if existed && std::fs::read_dir(dir).map_err(|e| NodeError::io(dir, e))?.next().is_some() {
-        return Err(NodeError::Invalid(format!(
-            "{}: the directory is not empty; choose a new or empty one",
-            dir.display()
-        )));
+        return Err(NodeError::DirectoryNotEmpty(dir.to_path_buf()));
     }
     let result = create(&layout, options, storage, progress);
     if result.is_err() {
@@ -96,7 +93,7 @@ fn create(
     if let Some(archive) = &storage.archive {
         config.archive.location = archive.clone();
     }
-    config.validate().map_err(NodeError::Invalid)?;
+    config.validate().map_err(NodeError::InvalidConfig)?;
     std::fs::create_dir_all(layout.root()).map_err(|e| NodeError::io(layout.root(), e))?;
     // The servers first: a wrong URL or missing password fails before the slow reference import.
     crate::backend::create_store(layout, &config)?;
@@ -116,7 +113,7 @@ fn create(
     }
     fsutil::create_private_dir(&layout.secrets())?;
     let mut secret = [0u8; 32];
-    getrandom::fill(&mut secret).map_err(|e| NodeError::Invalid(format!("no randomness available: {e}")))?;
+    getrandom::fill(&mut secret).map_err(|e| NodeError::NoRandomness(e.to_string()))?;
     fsutil::write_secret(&layout.pseudonym_key(), &secret)?;
     // The archive key pair: sealed with scrypt if ORESUND_KEY_PASSPHRASE is set, else protected
     // by its mode in the 0700 secrets directory (see `archive_config`).

@@ -9,6 +9,7 @@ pub mod catalog;
 pub mod clock;
 pub mod cohort;
 pub mod config;
+pub mod config_error;
 pub mod dac;
 pub mod diseases;
 pub mod error;

@@ -170,5 +170,5 @@ fn build_index(store: &dyn NodeStore, hpo: Option<&Ontology>) -> Result<CohortIn
 }
 
 fn poisoned() -> NodeError {
-    NodeError::Invalid("an internal lock was poisoned by an earlier panic".into())
+    NodeError::Poisoned
 }

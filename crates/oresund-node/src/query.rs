@@ -36,11 +36,9 @@ impl Node {
     /// left-aligned record. Errors when the contig is unknown or REF does not match.
     pub fn normalise(&self, variant: &Variant) -> Result<VariantKey, NodeError> {
         let (index, _) = self.contig(&variant.chrom)?;
-        let sequence = self.reference.sequence(index).ok_or_else(|| NodeError::Invalid("reference damaged".into()))?;
-        let invalid = |e: oresund_ingest::normalize::NormaliseError| NodeError::Invalid(e.to_string());
-        check_reference(&sequence, &variant.chrom, variant.pos, variant.reference.as_bytes()).map_err(invalid)?;
-        let n = realign(&sequence, variant.pos, variant.reference.as_bytes(), variant.alternate.as_bytes())
-            .map_err(invalid)?;
+        let sequence = self.sequence(index)?;
+        check_reference(&sequence, &variant.chrom, variant.pos, variant.reference.as_bytes())?;
+        let n = realign(&sequence, variant.pos, variant.reference.as_bytes(), variant.alternate.as_bytes())?;
         Ok(VariantKey {
             contig: index as u32,
             pos: n.pos,
@@ -52,11 +50,15 @@ impl Node {
     fn contig(&self, name: &str) -> Result<(usize, u64), NodeError> {
         self.reference.contig(name).map(|(i, c)| (i, c.length)).ok_or_else(|| {
             let known: Vec<&str> = self.reference.contigs().iter().map(|c| c.name.as_str()).take(30).collect();
-            NodeError::Invalid(format!(
-                "contig {name:?} is not in this node's reference (it has: {})",
-                known.join(", ")
-            ))
+            NodeError::UnknownContig { name: name.to_string(), known: known.join(", ") }
         })
+    }
+
+    /// A contig's sequence; the reference index names every contig, so a missing one is damage.
+    fn sequence(&self, index: usize) -> Result<oresund_ingest::reference::ContigSequence<'_>, NodeError> {
+        self.reference
+            .sequence(index)
+            .ok_or_else(|| NodeError::Damaged(format!("the reference has no sequence for contig number {index}")))
     }
 
     /// Counts for one variant; `None` when no ingested file the filter admits has it.
@@ -73,10 +75,11 @@ impl Node {
     pub fn count_region(&self, region: &Region, filter: &CohortFilter) -> Result<Vec<VariantCount>, NodeError> {
         let (index, length) = self.contig(&region.chrom)?;
         if region.start > length {
-            return Err(NodeError::Invalid(format!(
-                "region {region} starts after the end of {} ({length})",
-                region.chrom
-            )));
+            return Err(NodeError::RegionBeyondContig {
+                region: region.to_string(),
+                contig: region.chrom.clone(),
+                length,
+            });
         }
         let prepared = self.prepare_filter(filter)?;
         let chrom = &self.reference.contigs()[index].name;
@@ -130,7 +133,9 @@ impl Node {
         haploid_set: u32,
         carriers: &[u8],
     ) -> Result<AlleleCounts, NodeError> {
-        let scope = prepared.file(file).ok_or_else(|| NodeError::Invalid(format!("file {file} not admitted")))?;
+        let scope = prepared
+            .file(file)
+            .ok_or_else(|| NodeError::Damaged(format!("file {file} not admitted by the prepared filter")))?;
         let slots = prepared.slots(file, haploid_set, || self.haploid_set(file, haploid_set))?;
         let carriers = EncodedCarriers::parse(carriers, scope.columns)
             .map_err(|e| NodeError::Store(oresund_store::StoreError::Corrupt(e.to_string())))?;
@@ -168,13 +173,11 @@ impl Node {
     /// The VRS computed identifier of a normalised variant.
     pub fn vrs_id(&self, key: &VariantKey) -> Result<String, NodeError> {
         let contig = &self.reference.contigs()[key.contig as usize];
-        let sequence = self
-            .reference
-            .sequence(key.contig as usize)
-            .ok_or_else(|| NodeError::Invalid("reference damaged".into()))?;
+        let sequence = self.sequence(key.contig as usize)?;
+        // The key was normalised against this reference: an allele it cannot describe is damage.
         let allele =
             oresund_core::vrs::Allele::from_vcf(&contig.refget, &sequence, key.pos, &key.reference, &key.alternate)
-                .map_err(|e| NodeError::Invalid(e.to_string()))?;
+                .map_err(|e| NodeError::Damaged(e.to_string()))?;
         Ok(allele.id())
     }
 
@@ -184,8 +187,7 @@ impl Node {
         if let Some(found) = self.filter_cache_get(filter, cohort.generation) {
             return Ok(found);
         }
-        let prepared =
-            Arc::new(cohort.prepare(filter, self.hpo.as_ref()).map_err(|e| NodeError::Invalid(e.to_string()))?);
+        let prepared = Arc::new(cohort.prepare(filter, self.hpo.as_ref())?);
         self.filter_cache_put(filter, prepared.clone());
         Ok(prepared)
     }
@@ -213,9 +215,7 @@ impl Node {
         if id.starts_with("ga4gh:VA.") {
             return Ok(self.store.variant_by_vrs_id(id)?);
         }
-        let variant: Variant = id.parse().map_err(|e: oresund_core::variant::VariantParseError| {
-            NodeError::Invalid(format!("{e}; or give a VRS id (ga4gh:VA.…)"))
-        })?;
+        let variant: Variant = id.parse().map_err(NodeError::VariantId)?;
         let key = self.normalise(&variant)?;
         Ok(self.store.variant(&key)?)
     }

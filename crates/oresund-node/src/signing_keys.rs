@@ -60,7 +60,7 @@ fn write_key(path: &Path, key: &NodeSigningKey) -> Result<(), NodeError> {
 
 /// Creates the node's first signing key (at `init`); returns its key id.
 pub fn create(layout: &Layout) -> Result<String, NodeError> {
-    let key = NodeSigningKey::generate().map_err(|e| NodeError::Invalid(e.to_string()))?;
+    let key = NodeSigningKey::generate().map_err(|e| NodeError::SigningKey(e.to_string()))?;
     write_key(&layout.signing_key(), &key)?;
     Ok(key.kid)
 }
@@ -107,7 +107,7 @@ impl Node {
     /// it signed expires — at least one visa lifetime from now, so a visa being issued during the
     /// rotation is covered too.
     pub fn rotate_signing_key(&self, now: i64) -> Result<SigningRotation, NodeError> {
-        let new = NodeSigningKey::generate().map_err(|e| NodeError::Invalid(e.to_string()))?;
+        let new = NodeSigningKey::generate().map_err(|e| NodeError::SigningKey(e.to_string()))?;
         let old = match load(&self.layout)? {
             None => None,
             Some(keys) => {
@@ -117,7 +117,7 @@ impl Node {
                 let mut retired: Vec<RetiredKey> = keys.retired.into_iter().filter(|r| r.until >= now).collect();
                 retired.push(RetiredKey { until, jwk: keys.current.public_jwk() });
                 let text = serde_json::to_string_pretty(&RetiredFile { keys: retired })
-                    .map_err(|e| NodeError::Invalid(e.to_string()))?;
+                    .map_err(|e| NodeError::SigningKey(e.to_string()))?;
                 fsutil::write_secret(&self.layout.retired_signing_keys(), text.as_bytes())?;
                 Some((keys.current.kid.clone(), until))
             }

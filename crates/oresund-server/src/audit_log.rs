@@ -78,12 +78,12 @@ async fn flush(node: &Arc<Node>, pending: &mut Vec<AuditRecord>) -> bool {
     match outcome {
         Ok((Ok(()), _)) => true,
         Ok((Err(e), batch)) => {
-            eprintln!("audit log: appending {} records failed, retrying: {e}", batch.len());
+            tracing::warn!(records = batch.len(), cause = %e, "audit log: appending failed, retrying");
             *pending = batch;
             false
         }
         Err(e) => {
-            eprintln!("audit log: the writer task failed: {e}");
+            tracing::error!(cause = %e, "audit log: the writer task failed");
             false
         }
     }
@@ -116,5 +116,5 @@ async fn run(node: Arc<Node>, mut receiver: mpsc::Receiver<AuditRecord>, mut sto
         }
         tokio::time::sleep(Duration::from_millis(200 << attempt)).await;
     }
-    eprintln!("audit log: {} records could not be appended before stopping", pending.len());
+    tracing::error!(records = pending.len(), "audit log: records could not be appended before stopping");
 }

@@ -29,7 +29,6 @@ use oresund_store::{BudgetCharge, BudgetOutcome, ChargeItem};
 use sha2::{Digest, Sha256};
 
 use crate::error::BeaconError;
-use crate::g_variants::node_error;
 use crate::scope::Scope;
 use crate::state::AppState;
 
@@ -63,7 +62,7 @@ impl Budget {
                 _ => {}
             }
         }
-        let locked = store.budget_locked(user).map_err(BeaconError::internal)?;
+        let locked = store.budget_locked(user).map_err(BeaconError::from)?;
         self.set_locked(user, locked);
         Ok(locked)
     }
@@ -167,7 +166,7 @@ pub fn charge(
         discloses_absence: absence,
         time: oresund_node::clock::now_rfc3339(),
     };
-    match store.charge_budget(&charge).map_err(BeaconError::internal)? {
+    match store.charge_budget(&charge).map_err(BeaconError::from)? {
         BudgetOutcome::Charged | BudgetOutcome::Repeat => {
             budget.remember(user, &charge.items);
             Ok(())
@@ -197,13 +196,13 @@ fn items(
     costly: &[(&str, &VariantCount, f64)],
 ) -> Result<Vec<ChargeItem>, BeaconError> {
     let node = &app.node;
-    let prepared = node.prepare_filter(filter).map_err(node_error)?;
+    let prepared = node.prepare_filter(filter).map_err(BeaconError::from)?;
     let mut items = Vec::with_capacity(costly.len());
     for &(dataset, variant, c) in costly {
-        let Some(calls) = node.find_variant(&variant.vrs_id).map_err(node_error)? else { continue };
+        let Some(calls) = node.find_variant(&variant.vrs_id).map_err(BeaconError::from)? else { continue };
         let mut carriers: Vec<u32> = node
             .carriers(&calls, &prepared)
-            .map_err(node_error)?
+            .map_err(BeaconError::from)?
             .into_iter()
             .filter(|carrier| carrier.dataset.as_ref() == dataset)
             .map(|carrier| carrier.individual)

@@ -11,7 +11,8 @@
 //! | `GET /.well-known/jwks.json` | anyone | the public keys that verify this node's visas |
 //!
 //! Committee members are the user ids in `[access] dac_members`. Errors are
-//! `{"error": {"errorCode", "errorMessage"}}` with 400/401/403/404/409; every refusal is audited.
+//! `{"error": {"errorCode", "errorMessage"}}` with 400/401/403/404/409, and 500/503 with a request
+//! id when the node fails (see `error_status`); every refusal is audited.
 
 use axum::Json;
 use axum::Router;
@@ -62,12 +63,13 @@ impl From<DacError> for ApiError {
             DacError::Purpose(_) => StatusCode::BAD_REQUEST,
             DacError::Conflict(_) | DacError::ConsentDenies(_) => StatusCode::CONFLICT,
             DacError::NoSigningKey => StatusCode::SERVICE_UNAVAILABLE,
-            DacError::Node(cause) => {
-                eprintln!("internal error: {cause}");
-                let message = "the node could not do this; the operator has the details in the log".to_string();
-                return ApiError(StatusCode::INTERNAL_SERVER_ERROR, message);
-            }
+            // Classified as for the Beacon endpoints.
+            DacError::Node(cause) => crate::error_status::node_status(cause),
         };
+        if status.is_server_error() && matches!(e, DacError::Node(_)) {
+            // A node fault's cause goes to the log only.
+            return ApiError(status, crate::error::BeaconError::node_fault(status, e).message);
+        }
         ApiError(status, e.to_string())
     }
 }
@@ -77,16 +79,14 @@ type Answer = Result<Response, ApiError>;
 async fn jwks(State(app): State<AppState>) -> Response {
     match app.own_keys.current() {
         Ok((document, _)) => Json(document).into_response(),
-        Err(e) => ApiError::from(DacError::Node(oresund_node::NodeError::Invalid(e))).into_response(),
+        Err(e) => ApiError::from(DacError::Node(e)).into_response(),
     }
 }
 
 /// The caller, or a 401 that is audited.
 async fn caller(app: &AppState, headers: &HeaderMap, path: &str) -> Result<Caller, ApiError> {
     let authorization = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok());
-    crate::routes::authenticate(app, authorization, path)
-        .await
-        .map_err(|e| ApiError(StatusCode::UNAUTHORIZED, e.message))
+    crate::routes::authenticate(app, authorization, path).await.map_err(|e| ApiError(e.status, e.message))
 }
 
 /// Records a refused DAC call and returns the refusal.

@@ -23,7 +23,7 @@ const MAX_RESOURCE: usize = 1000;
 /// `oresund_node::scrub`); if that cannot be checked, the text is withheld.
 pub(crate) fn recordable(app: &AppState, text: String) -> String {
     app.node.scrub_local_ids(&text).unwrap_or_else(|e| {
-        eprintln!("audit log: cannot check a request text for local ids, withholding it: {e}");
+        tracing::warn!(cause = %e, "audit log: cannot check a request text for local ids, withholding it");
         "(withheld)".to_string()
     })
 }

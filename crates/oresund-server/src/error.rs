@@ -6,6 +6,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
+use crate::request_id::RequestId;
+
 /// A request the node refuses or cannot answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BeaconError {
@@ -16,6 +18,10 @@ pub struct BeaconError {
 }
 
 impl BeaconError {
+    pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
+        Self { status, message: message.into(), beacon_id: String::new() }
+    }
+
     pub fn bad_request(message: impl Into<String>) -> Self {
         Self { status: StatusCode::BAD_REQUEST, message: message.into(), beacon_id: String::new() }
     }
@@ -37,14 +43,28 @@ impl BeaconError {
         Self { status: StatusCode::BAD_GATEWAY, message: message.into(), beacon_id: String::new() }
     }
 
-    /// A failure on our side; the message is generic, the cause goes to the log.
+    /// A failure on our side (500).
     pub fn internal(cause: impl std::fmt::Display) -> Self {
-        eprintln!("internal error: {cause}");
-        Self {
-            status: StatusCode::INTERNAL_SERVER_ERROR,
-            message: "the node could not answer this request; the operator has the details in the log".into(),
-            beacon_id: String::new(),
-        }
+        Self::node_fault(StatusCode::INTERNAL_SERVER_ERROR, cause)
+    }
+
+    /// A failure on our side with its 5xx status: the cause goes to the log under the request's
+    /// id; the caller gets a generic message quoting that id, and nothing of the cause.
+    pub fn node_fault(status: StatusCode, cause: impl std::fmt::Display) -> Self {
+        let id = RequestId::current();
+        let quoted = id.as_ref().map(|id| id.to_string()).unwrap_or_else(|| "-".into());
+        tracing::error!(request_id = %quoted, status = status.as_u16(), cause = %cause, "node fault");
+        let what = match status {
+            StatusCode::SERVICE_UNAVAILABLE => {
+                "the node cannot answer right now (a service it depends on is unavailable or busy); try again later"
+            }
+            _ => "the node could not answer this request",
+        };
+        let message = match id {
+            Some(id) => format!("{what}; quote request id {id} to the operator"),
+            None => format!("{what}; the operator has the details in the log"),
+        };
+        Self::new(status, message)
     }
 
     pub fn with_beacon(mut self, beacon_id: &str) -> Self {

@@ -134,7 +134,7 @@ pub fn map(app: &AppState) -> Value {
 /// The terms present in the node: every HPO term that selects someone (ancestors included),
 /// ICD-10 codes and categories, and the sex terms. No counts: listing terms is public.
 pub fn filtering_terms(app: &AppState) -> Result<Value, crate::error::BeaconError> {
-    let cohort = app.node.cohort().map_err(crate::error::BeaconError::internal)?;
+    let cohort = app.node.cohort().map_err(crate::error::BeaconError::from)?;
     // A term held by fewer people than the small-count threshold is not listed: that it exists
     // at all would say something about those few (it can still be used as a filter).
     let mut terms: Vec<(String, Value)> = cohort

@@ -5,8 +5,8 @@
 use oresund_access::{Caller, Granularity};
 use oresund_core::region::Region;
 use oresund_core::variant::Variant;
+use oresund_node::CohortFilter;
 use oresund_node::query::VariantCount;
-use oresund_node::{CohortFilter, NodeError};
 use serde_json::{Value, json};
 
 use crate::entities::GENOMIC_VARIANT;
@@ -17,14 +17,6 @@ use crate::request::BeaconRequest;
 use crate::response::{Shown, query_response, response_meta, result_set, shown, warnings_info};
 use crate::scope::{Scope, scope};
 use crate::state::AppState;
-
-/// Node errors about the request (bad REF, unknown contig) are the caller's to fix: 400.
-pub fn node_error(e: NodeError) -> BeaconError {
-    match e {
-        NodeError::Invalid(message) => BeaconError::bad_request(message),
-        other => BeaconError::internal(other),
-    }
-}
 
 /// Runs a g_variants request. `dataset` comes from `/datasets/{id}/g_variants`, `variant` from
 /// `/g_variants/{id}`.
@@ -62,9 +54,9 @@ pub fn search(
 
 fn lookup(app: &AppState, id: &str, filter: &CohortFilter) -> Result<Vec<VariantCount>, BeaconError> {
     let node = &app.node;
-    let Some(calls) = node.find_variant(id).map_err(node_error)? else { return Ok(Vec::new()) };
-    let prepared = node.prepare_filter(filter).map_err(node_error)?;
-    Ok(node.count_calls(&calls, &prepared).map_err(node_error)?.into_iter().collect())
+    let Some(calls) = node.find_variant(id).map_err(BeaconError::from)? else { return Ok(Vec::new()) };
+    let prepared = node.prepare_filter(filter).map_err(BeaconError::from)?;
+    Ok(node.count_calls(&calls, &prepared).map_err(BeaconError::from)?.into_iter().collect())
 }
 
 fn run(app: &AppState, query: &VariantQuery, filter: &CohortFilter) -> Result<Vec<VariantCount>, BeaconError> {
@@ -74,18 +66,18 @@ fn run(app: &AppState, query: &VariantQuery, filter: &CohortFilter) -> Result<Ve
         VariantQuery::Sequence { chrom, pos, reference, alternate } => {
             let variant = Variant::new(chrom.clone(), *pos, reference, alternate)
                 .map_err(|e| BeaconError::bad_request(e.to_string()))?;
-            node.count_variant(&variant, filter).map_err(node_error)?.into_iter().collect()
+            node.count_variant(&variant, filter).map_err(BeaconError::from)?.into_iter().collect()
         }
         VariantQuery::Range { chrom, start, end, constraints } => {
             let region = region(chrom, *start, *end).map_err(|e| BeaconError::bad_request(e.to_string()))?;
-            let mut counts = node.count_region(&region, filter).map_err(node_error)?;
+            let mut counts = node.count_region(&region, filter).map_err(BeaconError::from)?;
             counts.retain(|c| constraints.accept(&c.variant.reference, &c.variant.alternate));
             counts
         }
         VariantQuery::Bracket { chrom, start, end } => {
             let region =
                 region(chrom, start.0, start.1.max(end.1)).map_err(|e| BeaconError::bad_request(e.to_string()))?;
-            let mut counts = node.count_region(&region, filter).map_err(node_error)?;
+            let mut counts = node.count_region(&region, filter).map_err(BeaconError::from)?;
             counts.retain(|c| {
                 let end_pos = c.variant.end();
                 (start.0..=start.1).contains(&c.variant.pos) && (end.0..=end.1).contains(&end_pos)
@@ -96,7 +88,7 @@ fn run(app: &AppState, query: &VariantQuery, filter: &CohortFilter) -> Result<Ve
             let mut all = Vec::new();
             for contig in node.reference().contigs() {
                 let whole = Region::new(&contig.name, 1, contig.length).map_err(BeaconError::internal)?;
-                all.extend(node.count_region(&whole, filter).map_err(node_error)?);
+                all.extend(node.count_region(&whole, filter).map_err(BeaconError::from)?);
             }
             all
         }

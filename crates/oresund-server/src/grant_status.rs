@@ -4,7 +4,8 @@
 
 use std::sync::Arc;
 
-use oresund_access::passport::{GrantFuture, GrantStatus, Revocations};
+use axum::http::StatusCode;
+use oresund_access::passport::{GrantFuture, GrantLookupError, GrantStatus, Revocations};
 use oresund_node::Node;
 
 /// Grant records in the node's store.
@@ -19,8 +20,11 @@ impl Revocations for StoreGrants {
         Box::pin(async move {
             let grant = tokio::task::spawn_blocking(move || node.store().grant(&jti))
                 .await
-                .map_err(|e| format!("the grant lookup failed: {e}"))?
-                .map_err(|e| format!("the grant lookup failed: {e}"))?;
+                .map_err(|e| GrantLookupError::Failed(e.to_string()))?
+                .map_err(|e| match crate::error_status::store_status(&e) {
+                    StatusCode::SERVICE_UNAVAILABLE => GrantLookupError::Unavailable(e.to_string()),
+                    _ => GrantLookupError::Failed(e.to_string()),
+                })?;
             Ok(match grant {
                 None => GrantStatus::Unknown,
                 Some(grant) if grant.revoked.is_some() => GrantStatus::Revoked,

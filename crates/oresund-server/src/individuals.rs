@@ -11,7 +11,6 @@ use serde_json::{Value, json};
 use crate::entities::INDIVIDUAL;
 use crate::error::BeaconError;
 use crate::filters::resolve;
-use crate::g_variants::node_error;
 use crate::request::BeaconRequest;
 use crate::response::{Shown, query_response, response_meta, result_set, shown, warnings_info};
 use crate::scope::{Scope, scope};
@@ -38,11 +37,11 @@ pub fn search(
     let scope = scope(app, caller, request, dataset)?;
     let filters = resolve(&request.filters, app.node.hpo());
     let node = &app.node;
-    let cohort = node.cohort().map_err(BeaconError::internal)?;
+    let cohort = node.cohort().map_err(BeaconError::from)?;
     let mut selected: BTreeMap<String, Vec<u32>> = BTreeMap::new();
     if !scope.datasets.is_empty() && !filters.matches_nobody() {
         let filter = CohortFilter { datasets: scope.ids(), ..filters.cohort.clone() };
-        let prepared = node.prepare_filter(&filter).map_err(node_error)?;
+        let prepared = node.prepare_filter(&filter).map_err(BeaconError::from)?;
         match selection {
             Selection::Filtered => {
                 for (dataset, people) in cohort.selected(&prepared) {
@@ -63,15 +62,15 @@ pub fn search(
                 }
             }
             Selection::Carriers(variant) => {
-                let calls = node.find_variant(variant).map_err(node_error)?;
+                let calls = node.find_variant(variant).map_err(BeaconError::from)?;
                 // A carrier count tells as much as an allele count: the same budget applies.
                 let counted = match &calls {
-                    Some(calls) => node.count_calls(calls, &prepared).map_err(node_error)?,
+                    Some(calls) => node.count_calls(calls, &prepared).map_err(BeaconError::from)?,
                     None => None,
                 };
                 crate::budget::charge(app, caller, &scope, counted.as_slice(), &filter, 0, 1)?;
                 if let Some(calls) = calls {
-                    for carrier in node.carriers(&calls, &prepared).map_err(node_error)? {
+                    for carrier in node.carriers(&calls, &prepared).map_err(BeaconError::from)? {
                         selected.entry(carrier.dataset.to_string()).or_default().push(carrier.individual);
                     }
                 }

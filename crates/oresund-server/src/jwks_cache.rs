@@ -10,9 +10,11 @@ use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use oresund_access::jwk::Jwks;
-use oresund_access::passport::{KeySource, KeysFuture};
-use oresund_node::Node;
+use oresund_access::passport::{KeySource, KeysError, KeysFuture};
+use oresund_node::{Node, NodeError};
 use serde_json::Value;
+
+use crate::setup_error::SetupError;
 
 /// Largest key set accepted (a JWKS with a few keys is a few kB).
 const MAX_JWKS_BYTES: usize = 1 << 20;
@@ -25,7 +27,7 @@ const OWN_RECHECK: Duration = Duration::from_millis(200);
 
 enum Entry {
     Keys { keys: Arc<Jwks>, until: Instant, fetched: Instant },
-    Failed { reason: String, until: Instant },
+    Failed { reason: KeysError, until: Instant },
 }
 
 /// This node's published keys: the JWKS document and its parsed form.
@@ -40,24 +42,26 @@ impl OwnKeys {
     }
 
     /// The JWKS (document, parsed), re-read from the key files when older than a few seconds.
-    pub fn current(&self) -> Result<(Value, Arc<Jwks>), String> {
+    pub fn current(&self) -> Result<(Value, Arc<Jwks>), NodeError> {
         self.read_if_older(OWN_REFRESH)
     }
 
     /// The JWKS re-read unless read within the last `age` (a token names a kid not in the cached
     /// set: a `keys rotate --signing` may have just happened).
-    fn read_if_older(&self, age: Duration) -> Result<(Value, Arc<Jwks>), String> {
+    fn read_if_older(&self, age: Duration) -> Result<(Value, Arc<Jwks>), NodeError> {
         if let Ok(guard) = self.cached.read()
             && let Some((document, keys, read)) = guard.as_ref()
             && read.elapsed() < age
         {
             return Ok((document.clone(), keys.clone()));
         }
-        let document = match self.node.signing_keys().map_err(|e| e.to_string())? {
+        let document = match self.node.signing_keys()? {
             Some(keys) => keys.jwks(oresund_node::clock::unix_now()),
             None => serde_json::json!({"keys": []}),
         };
-        let keys = Arc::new(Jwks::parse(document.to_string().as_bytes()).map_err(|e| e.to_string())?);
+        // The node wrote this document itself: a key set it cannot parse is a damaged key file.
+        let keys =
+            Arc::new(Jwks::parse(document.to_string().as_bytes()).map_err(|e| NodeError::SigningKey(e.to_string()))?);
         if let Ok(mut guard) = self.cached.write() {
             *guard = Some((document.clone(), keys.clone(), Instant::now()));
         }
@@ -83,17 +87,17 @@ impl JwksCache {
         own: Arc<OwnKeys>,
         ttl: Duration,
         failure_ttl: Duration,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, SetupError> {
         let client = reqwest::Client::builder()
             .timeout(FETCH_TIMEOUT)
             // A key set answered by a redirect would be fetched from an untrusted URL.
             .redirect(reqwest::redirect::Policy::none())
             .build()
-            .map_err(|e| format!("cannot create the HTTP client: {e}"))?;
+            .map_err(SetupError::HttpClient)?;
         Ok(JwksCache { client, trusted, own_jku, own, ttl, failure_ttl, entries: RwLock::new(HashMap::new()) })
     }
 
-    fn cached(&self, jku: &str) -> Option<Result<Arc<Jwks>, String>> {
+    fn cached(&self, jku: &str) -> Option<Result<Arc<Jwks>, KeysError>> {
         let entries = self.entries.read().ok()?;
         match entries.get(jku)? {
             Entry::Keys { keys, until, .. } if *until > Instant::now() => Some(Ok(keys.clone())),
@@ -102,27 +106,32 @@ impl JwksCache {
         }
     }
 
-    async fn fetch(&self, jku: &str) -> Result<Arc<Jwks>, String> {
+    async fn fetch(&self, jku: &str) -> Result<Arc<Jwks>, KeysError> {
+        let failed = KeysError::Fetch;
         let mut response = self.client.get(jku).send().await.map_err(|e| {
-            if e.is_timeout() { format!("no answer within {} s", FETCH_TIMEOUT.as_secs()) } else { format!("{e}") }
+            failed(if e.is_timeout() {
+                format!("no answer within {} s", FETCH_TIMEOUT.as_secs())
+            } else {
+                format!("{e}")
+            })
         })?;
         if !response.status().is_success() {
-            return Err(format!("HTTP {}", response.status().as_u16()));
+            return Err(failed(format!("HTTP {}", response.status().as_u16())));
         }
         let mut body = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(|e| e.to_string())? {
+        while let Some(chunk) = response.chunk().await.map_err(|e| failed(e.to_string()))? {
             if body.len() + chunk.len() > MAX_JWKS_BYTES {
-                return Err(format!("the key set is larger than {MAX_JWKS_BYTES} bytes"));
+                return Err(failed(format!("the key set is larger than {MAX_JWKS_BYTES} bytes")));
             }
             body.extend_from_slice(&chunk);
         }
-        Ok(Arc::new(Jwks::parse(&body).map_err(|e| e.to_string())?))
+        Ok(Arc::new(Jwks::parse(&body).map_err(|e| failed(e.to_string()))?))
     }
 }
 
 impl JwksCache {
     /// Fetches `jku` and caches the outcome.
-    async fn fetch_and_keep(&self, jku: &str) -> Result<Arc<Jwks>, String> {
+    async fn fetch_and_keep(&self, jku: &str) -> Result<Arc<Jwks>, KeysError> {
         let fetched = self.fetch(jku).await;
         let now = Instant::now();
         let entry = match &fetched {
@@ -141,12 +150,14 @@ impl JwksCache {
 
     /// Refuses key sets outside the configuration, and serves this node's own from memory (read
     /// again from its files when older than `own_age`).
-    fn local(&self, jku: &str, own_age: Duration) -> Option<Result<Arc<Jwks>, String>> {
+    fn local(&self, jku: &str, own_age: Duration) -> Option<Result<Arc<Jwks>, KeysError>> {
         if jku == self.own_jku {
-            return Some(self.own.read_if_older(own_age).map(|(_, keys)| keys));
+            return Some(
+                self.own.read_if_older(own_age).map(|(_, keys)| keys).map_err(|e| KeysError::Own(e.to_string())),
+            );
         }
         if !self.trusted.contains(jku) {
-            return Some(Err(format!("{jku} is not a trusted key set")));
+            return Some(Err(KeysError::Untrusted(jku.to_string())));
         }
         None
     }

@@ -11,6 +11,7 @@ pub mod dac_api;
 pub mod decision;
 pub mod entities;
 pub mod error;
+pub mod error_status;
 pub mod filters;
 pub mod framework;
 pub mod g_variants;
@@ -22,9 +23,12 @@ pub mod network;
 pub mod passport_auth;
 pub mod portal;
 pub mod request;
+pub mod request_id;
+pub mod request_log;
 pub mod response;
 pub mod routes;
 pub mod scope;
+pub mod setup_error;
 pub mod state;
 
 use std::collections::{BTreeMap, HashSet};
@@ -45,17 +49,19 @@ pub use state::{AccessSettings, AppState, BeaconSettings};
 pub const API_VERSION: &str = "v2.0.0";
 
 /// All routes of a node; with a network, also `/network/…` and the portal page at `/portal/`.
+/// Every request gets an id and a log line ([`request_log`]).
 pub fn router(state: AppState, network: Option<Arc<network::Network>>) -> Router {
     let node = node_router(state);
-    match network {
+    let routes = match network {
         Some(network) => node.merge(network::router(network)).merge(portal::pages("/portal/")),
         None => node,
-    }
+    };
+    routes.layer(axum::middleware::from_fn(request_log::track))
 }
 
 /// A portal without data of its own: the page at `/` and `/network/…`.
 pub fn portal_router(network: Arc<network::Network>) -> Router {
-    network::router(network).merge(portal::pages("/"))
+    network::router(network).merge(portal::pages("/")).layer(axum::middleware::from_fn(request_log::track))
 }
 
 fn node_router(state: AppState) -> Router {
@@ -100,7 +106,7 @@ pub fn passport_policy(config: &oresund_node::config::NodeConfig, issuer: &OwnIs
 /// The state for serving `node` at `base_url`: passports (and operator tokens) for callers, the
 /// audit writer, the budget. Needs a Tokio runtime (the audit writer is a task); stop the writer
 /// with [`AuditWriter::finish`] once the server has stopped.
-pub fn state_for(node: Node, base_url: String) -> Result<(AppState, AuditWriter), String> {
+pub fn state_for(node: Node, base_url: String) -> Result<(AppState, AuditWriter), setup_error::SetupError> {
     let beacon = BeaconSettings::from_config(&node.config, base_url.clone());
     let issuer = OwnIssuer::new(&base_url);
     let access_config = node.config.access.clone();

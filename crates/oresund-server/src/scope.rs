@@ -53,7 +53,7 @@ pub fn scope(
     request: &BeaconRequest,
     named: Option<&str>,
 ) -> Result<Scope, BeaconError> {
-    let cohort = app.node.cohort().map_err(BeaconError::internal)?;
+    let cohort = app.node.cohort().map_err(BeaconError::from)?;
     let mut wanted: Vec<String> = Vec::new();
     if let Some(list) = request.parameter("datasets") {
         wanted.extend(list.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_string));

@@ -121,8 +121,7 @@ pub fn token_authenticator(config: &NodeConfig) -> TokenAuthenticator {
 impl AppState {
     /// Authenticates the request's `Authorization` header.
     pub async fn caller(&self, authorization: Option<&str>) -> Result<Caller, BeaconError> {
-        let bearer = oresund_access::authenticator::bearer_token(authorization)
-            .map_err(|e| BeaconError::unauthorized(e.to_string()))?;
-        self.auth.authenticate(bearer).await.map_err(|e| BeaconError::unauthorized(e.to_string()))
+        let bearer = oresund_access::authenticator::bearer_token(authorization)?;
+        Ok(self.auth.authenticate(bearer).await?)
     }
 }

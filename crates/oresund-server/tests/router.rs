@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use axum::body::Body;
-use axum::http::{Request, StatusCode};
+use axum::http::{HeaderMap, Request, StatusCode};
 use oresund_node::Node;
 use oresund_node::config::{NodeConfig, TokenConfig};
 use oresund_node::init::{InitOptions, init};
@@ -77,16 +77,25 @@ struct Api {
 
 impl Api {
     fn new() -> Api {
-        let node = Node::open(node_dir()).expect("open the node");
+        Api::on(node_dir())
+    }
+
+    fn on(dir: &Path) -> Api {
+        let node = Node::open(dir).expect("open the node");
         let (state, audit) = oresund_server::state_for(node, "http://beacon.test".into()).expect("server state");
         Api { router: oresund_server::router(state, None), _audit: audit }
     }
 
     async fn call(&self, request: Request<Body>) -> (StatusCode, Value) {
+        let (status, _, body) = self.call_with_headers(request).await;
+        (status, body)
+    }
+
+    async fn call_with_headers(&self, request: Request<Body>) -> (StatusCode, HeaderMap, Value) {
         let response = self.router.clone().oneshot(request).await.expect("the router answers");
-        let status = response.status();
+        let (status, headers) = (response.status(), response.headers().clone());
         let bytes = axum::body::to_bytes(response.into_body(), 16 << 20).await.expect("a body");
-        (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+        (status, headers, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
     }
 
     async fn get(&self, path: &str, token: Option<&str>) -> (StatusCode, Value) {
@@ -282,4 +291,114 @@ async fn bad_requests_get_400_that_say_what_to_fix() {
     }
     let (status, body) = api.get("/no/such/thing", None).await;
     assert_eq!((status, body["error"]["errorCode"].as_u64()), (StatusCode::NOT_FOUND, Some(404)));
+}
+
+/// A copy of the fixture node whose variant blocks are overwritten with bytes that decode to
+/// nothing: the node opens, and fails when a query reads its variants.
+fn damaged_node() -> (tempfile::TempDir, PathBuf) {
+    fn copy_dir(from: &Path, to: &Path) {
+        std::fs::create_dir_all(to).expect("create a directory");
+        for entry in std::fs::read_dir(from).expect("read the fixture") {
+            let entry = entry.expect("a directory entry");
+            let target = to.join(entry.file_name());
+            if entry.file_type().expect("a file type").is_dir() {
+                copy_dir(&entry.path(), &target);
+            } else {
+                std::fs::copy(entry.path(), &target).expect("copy a fixture file");
+            }
+        }
+    }
+    let tmp =
+        tempfile::Builder::new().prefix("damaged-node-").tempdir_in(env!("CARGO_TARGET_TMPDIR")).expect("temp dir");
+    let dir = tmp.path().join("node");
+    copy_dir(node_dir(), &dir);
+    let database = oresund_node::layout::Layout::new(&dir).database();
+    let db = rusqlite::Connection::open(&database).expect("open node.db");
+    let damaged = db.execute("UPDATE blocks SET data = x'ffffffff'", []).expect("damage the blocks");
+    assert!(damaged > 0, "the fixture has variant blocks");
+    (tmp, dir)
+}
+
+/// Log lines written while a test runs, as the operator would read them on stderr.
+#[derive(Clone, Default)]
+struct CapturedLog(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for CapturedLog {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().expect("the log buffer").extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl CapturedLog {
+    /// Captures this thread's `tracing` events (the test's requests run on it) until the guard drops.
+    fn start() -> (CapturedLog, tracing::dispatcher::DefaultGuard) {
+        use tracing_subscriber::util::SubscriberInitExt;
+        let log = CapturedLog::default();
+        let writer = log.clone();
+        let guard = tracing_subscriber::fmt().with_writer(move || writer.clone()).finish().set_default();
+        (log, guard)
+    }
+
+    fn lines(&self) -> Vec<String> {
+        String::from_utf8_lossy(&self.0.lock().expect("the log buffer")).lines().map(str::to_string).collect()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_damaged_node_answers_500_with_a_request_id_and_logs_the_cause_under_it() {
+    let (_tmp, dir) = damaged_node();
+    let api = Api::on(&dir);
+    let (log, _guard) = CapturedLog::start();
+    let request = Request::get(format!("/g_variants?{TRUTH}&datasets=DK-1")).body(Body::empty()).unwrap();
+    let (status, headers, body) = api.call_with_headers(request).await;
+
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR, "{body}");
+    assert_eq!(body["error"]["errorCode"], 500, "{body}");
+    assert!(body["meta"]["beaconId"].is_string(), "a Beacon error document: {body}");
+    let message = body["error"]["errorMessage"].as_str().unwrap_or_default();
+    let id = message
+        .split("request id ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no request id in {message:?}"));
+    assert_eq!(headers.get("x-request-id").and_then(|v| v.to_str().ok()), Some(id));
+    for internal in ["damaged", "database", "block", "node.db", "sqlite", "SQLite"] {
+        assert!(!message.contains(internal), "{internal:?} reached the caller: {message}");
+    }
+
+    let lines = log.lines();
+    let fault = lines.iter().find(|l| l.contains("node fault")).unwrap_or_else(|| panic!("no fault logged: {lines:?}"));
+    assert!(fault.contains(id) && fault.contains("damaged"), "the cause is logged under the id: {fault}");
+    let request_line =
+        lines.iter().find(|l| l.contains("endpoint=")).unwrap_or_else(|| panic!("no request line: {lines:?}"));
+    assert!(request_line.contains(id) && request_line.contains("status=500"), "{request_line}");
+    assert!(request_line.contains("endpoint=/g_variants"), "{request_line}");
+    assert!(!request_line.contains("referenceName") && !request_line.contains("17000016"), "{request_line}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_callers_request_id_is_echoed_and_personal_ids_stay_out_of_the_log() {
+    let api = Api::new();
+    let (log, _guard) = CapturedLog::start();
+    let request = Request::get("/individuals/DK-PERSON-17")
+        .header("authorization", format!("Bearer {CONTROLLED}"))
+        .header("x-request-id", "trace-42")
+        .body(Body::empty())
+        .unwrap();
+    let (_, headers, _) = api.call_with_headers(request).await;
+    assert_eq!(headers.get("x-request-id").and_then(|v| v.to_str().ok()), Some("trace-42"));
+    let forged = Request::get("/info").header("x-request-id", "a b;forged").body(Body::empty()).unwrap();
+    let (_, headers, _) = api.call_with_headers(forged).await;
+    let fresh = headers.get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or_default();
+    assert_eq!(fresh.len(), 32, "a refused caller id is replaced: {fresh:?}");
+
+    let lines = log.lines();
+    let line = lines.iter().find(|l| l.contains("trace-42")).unwrap_or_else(|| panic!("no request line: {lines:?}"));
+    assert!(line.contains("endpoint=/individuals/{id}"), "{line}");
+    assert!(!lines.iter().any(|l| l.contains("DK-PERSON-17")), "a personal id was logged: {lines:?}");
 }

@@ -1,6 +1,7 @@
 //! `oresund`: run a national genome node.
 
 mod commands;
+mod logging;
 mod progress;
 
 use std::process::ExitCode;

@@ -24,7 +24,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::archive::location::ArchiveLocation;
+use crate::archive::location::{ArchiveLocation, LocationError};
+use crate::config_error::ConfigError;
 
 const ACCESS_KEY_ID_ENV: &str = "AWS_ACCESS_KEY_ID";
 const SECRET_ACCESS_KEY_ENV: &str = "AWS_SECRET_ACCESS_KEY";
@@ -78,10 +79,10 @@ impl Default for ArchiveConfig {
 
 impl ArchiveConfig {
     /// Rules the types cannot express.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), ConfigError> {
         ArchiveLocation::parse(&self.location, Path::new("."))?;
         if self.connections == 0 {
-            return Err("archive.connections must be at least 1".into());
+            return Err(ConfigError::ArchiveConnections);
         }
         for (name, value) in [
             ("location", &self.location),
@@ -91,17 +92,17 @@ impl ArchiveConfig {
             ("secret_access_key_env", &self.secret_access_key_env),
         ] {
             if value.trim().is_empty() {
-                return Err(format!("archive.{name} must not be empty"));
+                return Err(ConfigError::ArchiveEmpty(name));
             }
         }
         if self.secret_key == self.public_key {
-            return Err("archive.secret_key and archive.public_key must be different files".into());
+            return Err(ConfigError::ArchiveSameKeyFile);
         }
         Ok(())
     }
 
     /// Where the objects live, a directory resolved against the node directory or a bucket.
-    pub fn location(&self, node_dir: &Path) -> Result<ArchiveLocation, String> {
+    pub fn location(&self, node_dir: &Path) -> Result<ArchiveLocation, LocationError> {
         ArchiveLocation::parse(&self.location, node_dir)
     }
 
@@ -129,7 +130,7 @@ mod tests {
         let s3 = ArchiveConfig { location: "s3://bucket/x".into(), ..Default::default() };
         assert!(s3.validate().is_ok());
         let keys = ArchiveConfig { location: "s3://key:secret@bucket".into(), ..Default::default() };
-        assert!(keys.validate().unwrap_err().contains("AWS_SECRET_ACCESS_KEY"));
+        assert!(keys.validate().unwrap_err().to_string().contains("AWS_SECRET_ACCESS_KEY"));
         let same = ArchiveConfig { public_key: "secrets/archive.sec".into(), ..Default::default() };
         assert!(same.validate().is_err());
     }

@@ -39,6 +39,11 @@ pub enum ArchiveError {
     Export { accession: String, error: std::io::Error },
     #[error("{0}")]
     Region(String),
+    /// An archived block index that does not read back: damage.
+    #[error("{accession}: {error}")]
+    BlockIndex { accession: String, error: crate::archive::index::IndexError },
+    #[error(transparent)]
+    Location(#[from] crate::archive::location::LocationError),
     #[error("{0}")]
     Invalid(String),
     #[error("cannot start the archive's I/O runtime: {0}")]

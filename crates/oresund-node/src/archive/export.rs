@@ -127,7 +127,7 @@ impl Node {
         decrypt_body(objects.reader(&index.body_path, None)?, &mut plain, &header, 1)
             .map_err(ArchiveError::c4gh(&index.accession))?;
         Ok(BlockIndex::from_bytes(&plain)
-            .map_err(|why| ArchiveError::Invalid(format!("{}: {why}", index.accession)))?)
+            .map_err(|error| ArchiveError::BlockIndex { accession: index.accession.clone(), error })?)
     }
 }
 

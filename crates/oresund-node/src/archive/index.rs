@@ -60,6 +60,23 @@ pub struct BlockIndex {
     pub blocks: Vec<IndexedBlock>,
 }
 
+/// Why a block index cannot serve a region, or cannot be read back.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum IndexError {
+    #[error(
+        "its BGZF blocks are not aligned to lines (it was compressed in fixed-size blocks, as bgzip 1.16 \
+         does), so a region would need the whole file; export it whole, or re-compress it with \
+         `bcftools view -Oz` before ingest"
+    )]
+    NotLineAligned,
+    #[error("the block index is not text")]
+    NotText,
+    #[error("not an Øresund block index (version 1)")]
+    NotAnIndex,
+    #[error("block index line {line}: malformed")]
+    Malformed { line: usize },
+}
+
 /// Which compressed bytes to hand over for a region: sorted, disjoint `start..end` spans.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Selection {
@@ -73,13 +90,10 @@ impl BlockIndex {
     /// header blocks, every block from the last cut point before the first overlapping record to
     /// the first cut point after the last one, and the EOF block. Records near the region's ends
     /// may come along (as with htsget); every line is whole.
-    pub fn select(&self, contig: &str, start: u64, end: u64) -> Result<Selection, String> {
+    pub fn select(&self, contig: &str, start: u64, end: u64) -> Result<Selection, IndexError> {
         let cut_after_header = self.blocks.iter().any(|b| b.cut && b.offset >= self.header_end && b.offset < self.size);
         if self.header_end >= self.eof.unwrap_or(self.size) || !cut_after_header {
-            return Err("its BGZF blocks are not aligned to lines (it was compressed in fixed-size blocks, as \
-                        bgzip 1.16 does), so a region would need the whole file; export it whole, or \
-                        re-compress it with `bcftools view -Oz` before ingest"
-                .into());
+            return Err(IndexError::NotLineAligned);
         }
         let mut spans = vec![(0, self.header_end)];
         let wanted = self.contigs.iter().position(|c| c == contig).map(|c| c as u32);
@@ -120,15 +134,15 @@ impl BlockIndex {
     }
 
     /// Parses [`BlockIndex::to_bytes`].
-    pub fn from_bytes(bytes: &[u8]) -> Result<Self, String> {
-        let text = std::str::from_utf8(bytes).map_err(|_| "the block index is not text".to_string())?;
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, IndexError> {
+        let text = std::str::from_utf8(bytes).map_err(|_| IndexError::NotText)?;
         let mut lines = text.lines();
         if lines.next() != Some(MAGIC) {
-            return Err("not an Øresund block index (version 1)".into());
+            return Err(IndexError::NotAnIndex);
         }
         let mut index = BlockIndex::default();
         for (n, line) in lines.enumerate() {
-            let bad = || format!("block index line {}: malformed", n + 2);
+            let bad = || IndexError::Malformed { line: n + 2 };
             let fields: Vec<&str> = line.split('\t').collect();
             let num = |i: usize| fields.get(i).and_then(|f| f.parse::<u64>().ok()).ok_or_else(bad);
             match fields[0] {
@@ -451,6 +465,6 @@ mod tests {
         let file = bgzf(&vcf(), false);
         let (index, text) = index_of(&file);
         assert_eq!(text, vcf());
-        assert!(index.select("22", 1, 1000).unwrap_err().contains("not aligned to lines"));
+        assert_eq!(index.select("22", 1, 1000), Err(IndexError::NotLineAligned));
     }
 }

@@ -33,30 +33,49 @@ pub struct S3Location {
 const CREDENTIAL_PARAMETERS: &[&str] =
     &["access_key_id", "secret_access_key", "aws_access_key_id", "aws_secret_access_key", "session_token", "token"];
 
+/// Why an archive location cannot be used; keys given in it are never repeated.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LocationError {
+    #[error("archive location {0:?}: only a directory or s3://BUCKET is supported")]
+    Scheme(String),
+    #[error(
+        "archive location s3://…@…: keys do not belong in the location (they would stay in shell history \
+         and the config file); set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or the variables named by \
+         [archive] access_key_id_env / secret_access_key_env)"
+    )]
+    KeysInBucket,
+    #[error("archive location s3://{0}: a bucket name is 3-63 lower-case letters, digits, '-' or '.'")]
+    Bucket(String),
+    #[error("archive location: endpoint {0:?} must be an http:// or https:// URL without user or keys")]
+    Endpoint(String),
+    #[error(
+        "archive location: {0}= does not belong in the location (it would stay in shell history); \
+         set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or the variables named by [archive] \
+         access_key_id_env / secret_access_key_env)"
+    )]
+    KeysInParameters(String),
+    #[error("archive location: unknown parameter {0:?} (known: endpoint, region)")]
+    UnknownParameter(String),
+}
+
 impl ArchiveLocation {
     /// Parses a location; relative directories are resolved against `node_dir`.
-    pub fn parse(location: &str, node_dir: &Path) -> Result<Self, String> {
+    pub fn parse(location: &str, node_dir: &Path) -> Result<Self, LocationError> {
         let Some(rest) = location.strip_prefix("s3://") else {
             if location.contains("://") {
-                return Err(format!("archive location {location:?}: only a directory or s3://BUCKET is supported"));
+                return Err(LocationError::Scheme(location.to_string()));
             }
             return Ok(ArchiveLocation::Local(node_dir.join(location)));
         };
         let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
         if path.contains('@') {
-            return Err(String::from(
-                "archive location s3://…@…: keys do not belong in the location (they would stay in shell history \
-                 and the config file); set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or the variables named by \
-                 [archive] access_key_id_env / secret_access_key_env)",
-            ));
+            return Err(LocationError::KeysInBucket);
         }
         let (bucket, prefix) = path.split_once('/').unwrap_or((path, ""));
         let bucket_ok = (3..=63).contains(&bucket.len())
             && bucket.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.');
         if !bucket_ok {
-            return Err(format!(
-                "archive location s3://{bucket}: a bucket name is 3-63 lower-case letters, digits, '-' or '.'"
-            ));
+            return Err(LocationError::Bucket(bucket.to_string()));
         }
         let mut location = S3Location {
             bucket: bucket.to_string(),
@@ -69,22 +88,16 @@ impl ArchiveLocation {
             match key {
                 "endpoint" => {
                     if !(value.starts_with("http://") || value.starts_with("https://")) || value.contains('@') {
-                        return Err(format!(
-                            "archive location: endpoint {value:?} must be an http:// or https:// URL without user or keys"
-                        ));
+                        return Err(LocationError::Endpoint(value.to_string()));
                     }
                     location.endpoint = Some(value.trim_end_matches('/').to_string());
                 }
                 "region" if !value.is_empty() => location.region = value.to_string(),
                 key if CREDENTIAL_PARAMETERS.contains(&key.to_ascii_lowercase().as_str()) => {
-                    return Err(format!(
-                        "archive location: {key}= does not belong in the location (it would stay in shell history); \
-                         set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or the variables named by [archive] \
-                         access_key_id_env / secret_access_key_env)"
-                    ));
+                    return Err(LocationError::KeysInParameters(key.to_string()));
                 }
                 other => {
-                    return Err(format!("archive location: unknown parameter {other:?} (known: endpoint, region)"));
+                    return Err(LocationError::UnknownParameter(other.to_string()));
                 }
             }
         }
@@ -136,9 +149,10 @@ mod tests {
             "gs://bucket",
             "s3://bucket?colour=red",
         ] {
-            let err = ArchiveLocation::parse(bad, node).unwrap_err();
+            let err = ArchiveLocation::parse(bad, node).unwrap_err().to_string();
             assert!(!err.contains("secret@") && !err.contains("=x\""), "{bad}: {err}");
         }
-        assert!(ArchiveLocation::parse("s3://b1x:k@bucket", node).unwrap_err().contains("AWS_SECRET_ACCESS_KEY"));
+        let keys = ArchiveLocation::parse("s3://b1x:k@bucket", node).unwrap_err();
+        assert!(keys.to_string().contains("AWS_SECRET_ACCESS_KEY"), "{keys}");
     }
 }

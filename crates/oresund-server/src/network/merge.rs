@@ -7,13 +7,15 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
+use super::peer_error::PeerError;
+
 /// What one node answered (or why it did not).
 #[derive(Debug, Clone)]
 pub struct NodeAnswer {
     pub id: String,
     pub country: String,
     pub latency_ms: u64,
-    pub outcome: Result<Value, String>,
+    pub outcome: Result<Value, PeerError>,
 }
 
 #[derive(Debug, Default, Clone)]
@@ -45,9 +47,9 @@ pub fn merge(answers: &[NodeAnswer], pool_variants: bool) -> (Value, Value, Valu
     for answer in answers {
         let mut status = json!({"beaconId": answer.id, "country": answer.country, "latencyMs": answer.latency_ms});
         match &answer.outcome {
-            Err(message) => {
+            Err(error) => {
                 status["status"] = json!("unavailable");
-                status["error"] = json!(message);
+                status["error"] = json!(error.to_string());
             }
             Ok(body) => {
                 status["status"] = json!("ok");
@@ -165,8 +167,12 @@ mod tests {
             "SE",
             json!([{"variantInternalId": "22-1-A-C", "vrsId": "ga4gh:VA.x", "alleleCount": 90, "alleleNumber": 100, "countPrecision": "exact"}]),
         );
-        let down =
-            NodeAnswer { id: "NO".into(), country: "NO".into(), latency_ms: 5000, outcome: Err("timed out".into()) };
+        let down = NodeAnswer {
+            id: "NO".into(),
+            country: "NO".into(),
+            latency_ms: 5000,
+            outcome: Err(PeerError::Timeout { ms: 5000 }),
+        };
         let (summary, response, info, granularity) = merge(&[dk, se, down], true);
         assert_eq!(granularity, "count");
         assert_eq!(summary["exists"], true);

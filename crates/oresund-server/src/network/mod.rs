@@ -12,6 +12,7 @@
 //! border.
 
 pub mod merge;
+pub mod peer_error;
 pub mod signature;
 
 use std::sync::Arc;
@@ -33,9 +34,11 @@ use crate::error::BeaconError;
 use crate::request::BeaconRequest;
 use crate::response::{granularity_name, response_meta};
 use crate::routes::{Input, answer_recorded, authenticate, entry_types_of, parse_request};
+use crate::setup_error::SetupError;
 use crate::state::{AppState, BeaconSettings};
 use merge::{NodeAnswer, merge};
-use signature::{PEER_HEADER, PeerAuthError, SIGNATURE_HEADER, Signed, TIMESTAMP_HEADER, unix_now};
+use peer_error::PeerError;
+use signature::{PEER_HEADER, PeerAuthError, REFUSED_HEADER, SIGNATURE_HEADER, Signed, TIMESTAMP_HEADER, unix_now};
 
 /// A node's (or portal's) place in the network.
 pub struct Network {
@@ -58,14 +61,14 @@ impl Network {
         country: String,
         local: Option<AppState>,
         beacon: Arc<BeaconSettings>,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, SetupError> {
         config.validate()?;
         let client = reqwest::Client::builder()
             .pool_max_idle_per_host(32)
             // A peer answers where it was asked; a redirect is a misconfiguration or an attack.
             .redirect(reqwest::redirect::Policy::none())
             .build()
-            .map_err(|e| format!("cannot create the HTTP client: {e}"))?;
+            .map_err(SetupError::HttpClient)?;
         Ok(Self {
             id: config.id.clone().unwrap_or(id),
             country,
@@ -113,7 +116,10 @@ async fn handle(
     let authorization = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
     let result = if headers.contains_key(PEER_HEADER) {
         let path_and_query = uri.path_and_query().map(|p| p.as_str().to_string()).unwrap_or_default();
-        answer_peer(&network, &method, &path, &path_and_query, &headers, &authorization, query, body).await
+        match verify_peer(&network, &method, &path_and_query, &headers, &authorization, &body) {
+            Ok(peer_id) => answer_peer(&network, &method, &path, &peer_id, &authorization, query, body).await,
+            Err(refused) => return signature_refused(&network, refused),
+        }
     } else {
         aggregate(&network, &method, &path, &authorization, query, body).await
     };
@@ -132,32 +138,50 @@ fn capped(request: &BeaconRequest) -> Granularity {
     request.granularity.unwrap_or(Granularity::Boolean).min(Granularity::Count)
 }
 
-/// A signed query from a peer: answered from this node's own data.
-#[allow(clippy::too_many_arguments)]
-async fn answer_peer(
+/// The id of the peer that signed a network query, once its signature checks out.
+fn verify_peer(
     network: &Network,
     method: &Method,
-    path: &str,
     path_and_query: &str,
     headers: &HeaderMap,
     authorization: &str,
-    query: Option<String>,
-    body: Bytes,
-) -> Result<Value, BeaconError> {
+    body: &Bytes,
+) -> Result<String, PeerAuthError> {
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    let refuse = |e: PeerAuthError| BeaconError::unauthorized(format!("network query refused: {e}"));
     let (Some(peer_id), Some(timestamp), Some(signature)) =
         (header(PEER_HEADER), header(TIMESTAMP_HEADER), header(SIGNATURE_HEADER))
     else {
-        return Err(refuse(PeerAuthError::Missing));
+        return Err(PeerAuthError::Missing);
     };
     let peer = network
         .peers
         .iter()
         .find(|p| p.id == peer_id)
-        .ok_or_else(|| refuse(PeerAuthError::UnknownPeer(peer_id.to_string())))?;
-    let signed = Signed { peer: peer_id, method: method.as_str(), path_and_query, body: &body, authorization };
-    signed.verify(&peer.secret, timestamp, unix_now(), signature).map_err(refuse)?;
+        .ok_or_else(|| PeerAuthError::UnknownPeer(peer_id.to_string()))?;
+    let signed = Signed { peer: peer_id, method: method.as_str(), path_and_query, body, authorization };
+    signed.verify(&peer.secret, timestamp, unix_now(), signature)?;
+    Ok(peer_id.to_string())
+}
+
+/// A 401 for a query whose signature did not check out, marked so the aggregator can tell it
+/// from a refusal of its caller ([`PeerError::SignatureRefused`]).
+fn signature_refused(network: &Network, refused: PeerAuthError) -> Response {
+    let error = BeaconError::unauthorized(format!("network query refused: {refused}"));
+    let mut response = error.with_beacon(&network.beacon.id).into_response();
+    response.headers_mut().insert(REFUSED_HEADER, axum::http::HeaderValue::from_static("signature"));
+    response
+}
+
+/// A signed query from a peer (see [`verify_peer`]): answered from this node's own data.
+async fn answer_peer(
+    network: &Network,
+    method: &Method,
+    path: &str,
+    peer_id: &str,
+    authorization: &str,
+    query: Option<String>,
+    body: Bytes,
+) -> Result<Value, BeaconError> {
     let local =
         network.local.as_ref().ok_or_else(|| BeaconError::not_found("this network portal holds no data of its own"))?;
     if path == "info" {
@@ -254,23 +278,12 @@ fn nobody_answered(answers: &[NodeAnswer]) -> Option<BeaconError> {
     if answers.is_empty() || answers.iter().any(|a| a.outcome.is_ok()) {
         return None;
     }
-    let errors: Vec<&str> = answers.iter().filter_map(|a| a.outcome.as_ref().err().map(String::as_str)).collect();
+    let errors: Vec<&PeerError> = answers.iter().filter_map(|a| a.outcome.as_ref().err()).collect();
     let reasons: Vec<String> = answers.iter().zip(&errors).map(|(a, e)| format!("{}: {e}", a.id)).collect();
-    let status_of = |e: &str| e.strip_prefix("HTTP ").and_then(|r| r.get(..3)).and_then(|c| c.parse::<u16>().ok());
-    // A peer refusing the aggregator's own signature is a set-up fault between nodes, not the
-    // caller's: that stays a 502.
-    let first = status_of(errors[0])
-        .filter(|s| (400..500).contains(s))
-        .filter(|_| !errors.iter().any(|e| e.contains("network query refused")));
-    let status = first
-        .filter(|s| errors.iter().all(|e| status_of(e) == Some(*s)))
-        .and_then(|s| axum::http::StatusCode::from_u16(s).ok());
+    let first = errors[0].refusal_status();
+    let status = first.filter(|s| errors.iter().all(|e| e.refusal_status() == Some(*s)));
     Some(match status {
-        Some(status) => BeaconError {
-            status,
-            message: format!("every node refused the request: {}", reasons.join("; ")),
-            beacon_id: String::new(),
-        },
+        Some(status) => BeaconError::new(status, format!("every node refused the request: {}", reasons.join("; "))),
         None => BeaconError::bad_gateway(format!("no node answered: {}", reasons.join("; "))),
     })
 }
@@ -290,7 +303,7 @@ async fn local_answer(
         Ok(caller) => answer_recorded(local, &caller, path, Ok(request), Some("network query")).await,
         Err(e) => Err(e),
     }
-    .map_err(|e| format!("HTTP {}: {}", e.status.as_u16(), e.message));
+    .map_err(|e| PeerError::Refused { status: e.status, message: e.message });
     Some(NodeAnswer {
         id: network.id.clone(),
         country: network.country.clone(),
@@ -314,7 +327,7 @@ async fn ask(
         send(network, peer, method, path_and_query, body, authorization),
     )
     .await
-    .unwrap_or_else(|_| Err(format!("no answer within {} ms", network.timeout.as_millis())));
+    .unwrap_or_else(|_| Err(PeerError::Timeout { ms: network.timeout.as_millis() }));
     NodeAnswer {
         id: peer.id.clone(),
         country: peer.country.clone(),
@@ -330,9 +343,9 @@ async fn send(
     path_and_query: &str,
     body: Bytes,
     authorization: &str,
-) -> Result<Value, String> {
+) -> Result<Value, PeerError> {
     let base = peer.url.as_deref().unwrap_or_default().trim_end_matches('/');
-    let url = reqwest::Url::parse(&format!("{base}{path_and_query}")).map_err(|e| format!("bad peer url: {e}"))?;
+    let url = reqwest::Url::parse(&format!("{base}{path_and_query}")).map_err(|e| PeerError::BadUrl(e.to_string()))?;
     // Sign exactly what goes on the wire (the URL parser may normalise the query).
     let wire = match url.query() {
         Some(query) => format!("{}?{query}", url.path()),
@@ -357,26 +370,30 @@ async fn send(
     }
     let response = request.send().await.map_err(|e| {
         if e.is_timeout() {
-            format!("no answer within {} ms", network.timeout.as_millis())
+            PeerError::Timeout { ms: network.timeout.as_millis() }
         } else if e.is_connect() {
-            "unreachable (connection refused or no route)".to_string()
+            PeerError::Unreachable
         } else {
-            format!("request failed: {e}")
+            PeerError::Request(e.to_string())
         }
     })?;
     let status = response.status();
+    let signature_refused = response.headers().contains_key(REFUSED_HEADER);
     let bytes = read_capped(response).await?;
-    let mut value: Value =
-        serde_json::from_slice(&bytes).map_err(|_| format!("HTTP {status}: the answer is not JSON"))?;
+    let mut value: Value = serde_json::from_slice(&bytes).map_err(|_| PeerError::NotJson(status))?;
     if let Some(message) = value["error"]["errorMessage"].as_str() {
-        return Err(format!("HTTP {}: {message}", status.as_u16()));
+        let message = message.to_string();
+        return Err(match signature_refused {
+            true => PeerError::SignatureRefused { status, message },
+            false => PeerError::Refused { status, message },
+        });
     }
     if !status.is_success() || !value["meta"].is_object() || !value["responseSummary"].is_object() {
-        return Err(format!("HTTP {}: not a Beacon response", status.as_u16()));
+        return Err(PeerError::NotBeacon(status));
     }
     // The network carries aggregates only, whatever a peer sends.
     if value["meta"]["returnedGranularity"] == "record" {
-        return Err("answered with records; network answers are aggregates only".into());
+        return Err(PeerError::Records);
     }
     if let Some(sets) = value["response"]["resultSets"].as_array_mut() {
         for set in sets {
@@ -391,13 +408,13 @@ async fn send(
 /// The largest peer answer read; a count answer is kilobytes, a region's variant rows a few MB.
 const MAX_PEER_ANSWER: usize = 16 << 20;
 
-async fn read_capped(mut response: reqwest::Response) -> Result<Vec<u8>, String> {
-    let too_big = || format!("the answer is larger than {} MB", MAX_PEER_ANSWER >> 20);
+async fn read_capped(mut response: reqwest::Response) -> Result<Vec<u8>, PeerError> {
+    let too_big = || PeerError::TooLarge { mb: MAX_PEER_ANSWER >> 20 };
     if response.content_length().is_some_and(|n| n > MAX_PEER_ANSWER as u64) {
         return Err(too_big());
     }
     let mut bytes = Vec::new();
-    while let Some(chunk) = response.chunk().await.map_err(|e| format!("reading the answer failed: {e}"))? {
+    while let Some(chunk) = response.chunk().await.map_err(|e| PeerError::Read(e.to_string()))? {
         if bytes.len() + chunk.len() > MAX_PEER_ANSWER {
             return Err(too_big());
         }
@@ -423,9 +440,9 @@ async fn aggregate_info(network: &Arc<Network>, authorization: &str) -> Value {
                 node["status"] = json!("ok");
                 node["info"] = info["response"].clone();
             }
-            Err(message) => {
+            Err(error) => {
                 node["status"] = json!("unavailable");
-                node["error"] = json!(message);
+                node["error"] = json!(error.to_string());
             }
         }
         nodes.push(node);
@@ -434,4 +451,33 @@ async fn aggregate_info(network: &Arc<Network>, authorization: &str) -> Value {
         "meta": crate::response::informational_meta(&network.beacon, &[("info", "beacon-info-v2.0.0")]),
         "response": {"id": network.beacon.id, "name": network.beacon.name, "nodes": nodes},
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::http::StatusCode;
+
+    use super::{NodeAnswer, PeerError, nobody_answered};
+
+    fn failed(error: PeerError) -> NodeAnswer {
+        NodeAnswer { id: "X".into(), country: "X".into(), latency_ms: 1, outcome: Err(error) }
+    }
+
+    fn refused(status: StatusCode) -> PeerError {
+        PeerError::Refused { status, message: "no".into() }
+    }
+
+    #[test]
+    fn the_status_of_no_answer_comes_from_the_kinds_of_refusal() {
+        let status = |errors: Vec<PeerError>| {
+            nobody_answered(&errors.into_iter().map(failed).collect::<Vec<_>>()).map(|e| e.status)
+        };
+        let unauthorized = StatusCode::UNAUTHORIZED;
+        assert_eq!(status(vec![refused(StatusCode::BAD_REQUEST); 2]), Some(StatusCode::BAD_REQUEST));
+        assert_eq!(status(vec![refused(unauthorized), refused(StatusCode::FORBIDDEN)]), Some(StatusCode::BAD_GATEWAY));
+        let signature = PeerError::SignatureRefused { status: unauthorized, message: "no".into() };
+        assert_eq!(status(vec![refused(unauthorized), signature]), Some(StatusCode::BAD_GATEWAY));
+        assert_eq!(status(vec![refused(StatusCode::INTERNAL_SERVER_ERROR)]), Some(StatusCode::BAD_GATEWAY));
+        assert_eq!(status(vec![PeerError::Unreachable]), Some(StatusCode::BAD_GATEWAY));
+    }
 }

@@ -17,6 +17,8 @@ use sha2::{Digest, Sha256};
 pub const PEER_HEADER: &str = "x-oresund-peer";
 pub const TIMESTAMP_HEADER: &str = "x-oresund-timestamp";
 pub const SIGNATURE_HEADER: &str = "x-oresund-signature";
+/// Set on a 401 that refuses the signature of a network query (not the caller's credentials).
+pub const REFUSED_HEADER: &str = "x-oresund-peer-refused";
 
 /// Largest accepted clock difference between two nodes, seconds.
 pub const MAX_SKEW: u64 = 300;

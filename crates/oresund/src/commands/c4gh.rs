@@ -129,15 +129,33 @@ pub struct RearrangeArgs {
     pub range: ByteRange,
 }
 
+/// Why a `--range` is not one.
+#[derive(Debug, PartialEq, Eq)]
+enum RangeError {
+    NotAnOffset(String),
+    EndNotAfterStart(String),
+}
+
+impl std::fmt::Display for RangeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RangeError::NotAnOffset(text) => write!(f, "{text:?} is not a byte offset"),
+            RangeError::EndNotAfterStart(text) => write!(f, "{text:?}: END must be greater than START"),
+        }
+    }
+}
+
+impl std::error::Error for RangeError {}
+
 /// `START-END` (END excluded) or `START`.
-fn parse_range(text: &str) -> Result<ByteRange, String> {
-    let number = |s: &str| s.trim().parse::<u64>().map_err(|_| format!("{s:?} is not a byte offset"));
+fn parse_range(text: &str) -> Result<ByteRange, RangeError> {
+    let number = |s: &str| s.trim().parse::<u64>().map_err(|_| RangeError::NotAnOffset(s.to_string()));
     let range = match text.split_once('-') {
         Some((start, end)) => ByteRange::new(number(start)?, number(end)?),
         None => ByteRange::from_start(number(text)?),
     };
     if range.end.is_some_and(|end| end <= range.start) {
-        return Err(format!("{text:?}: END must be greater than START"));
+        return Err(RangeError::EndNotAfterStart(text.to_string()));
     }
     Ok(range)
 }
@@ -269,7 +287,7 @@ mod tests {
     fn ranges() {
         assert_eq!(parse_range("10-20").unwrap(), ByteRange::new(10, 20));
         assert_eq!(parse_range("7").unwrap(), ByteRange::from_start(7));
-        assert!(parse_range("20-10").is_err());
-        assert!(parse_range("a-b").is_err());
+        assert_eq!(parse_range("20-10"), Err(RangeError::EndNotAfterStart("20-10".into())));
+        assert_eq!(parse_range("a-b"), Err(RangeError::NotAnOffset("a".into())));
     }
 }

@@ -108,6 +108,8 @@ fn create(dir: &Path, country: &Country, quiet: bool) -> anyhow::Result<()> {
 }
 
 pub fn run(args: DemoArgs, quiet: bool) -> anyhow::Result<()> {
+    // The demo prints its own guide: of the servers' log, warnings and node faults only.
+    crate::logging::init(true);
     std::fs::create_dir_all(&args.dir).with_context(|| format!("creating {}", args.dir.display()))?;
     let mut portal_peers = Vec::new();
     for (i, country) in COUNTRIES.iter().enumerate() {

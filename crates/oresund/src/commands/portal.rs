@@ -41,6 +41,7 @@ pub fn portal_settings(id: &str, base_url: String) -> BeaconSettings {
 }
 
 pub fn run(args: PortalArgs, quiet: bool) -> anyhow::Result<()> {
+    crate::logging::init(quiet);
     let config = NetworkConfig::load(&args.peers)?;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
@@ -51,9 +52,7 @@ pub fn run(args: PortalArgs, quiet: bool) -> anyhow::Result<()> {
         let beacon = Arc::new(portal_settings(&args.id, base_url.clone()));
         let network =
             Network::new(&config, args.id.clone(), "EU".into(), None, beacon).map_err(|e| anyhow::anyhow!(e))?;
-        if !quiet {
-            eprintln!("portal {} at {base_url} asking {} nodes (Ctrl-C stops)", args.id, network.peers.len());
-        }
+        tracing::info!("portal {} at {base_url} asking {} nodes (Ctrl-C stops)", args.id, network.peers.len());
         let router = oresund_server::portal_router(Arc::new(network));
         let shutdown = async {
             let _ = tokio::signal::ctrl_c().await;

@@ -43,6 +43,7 @@ pub struct ServeArgs {
 }
 
 pub fn run(args: ServeArgs, quiet: bool) -> anyhow::Result<()> {
+    crate::logging::init(quiet);
     let node = Node::open(&args.node_dir)?;
     let listen = args.listen.unwrap_or_else(|| node.config.server.listen.clone());
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
@@ -67,14 +68,13 @@ pub fn run(args: ServeArgs, quiet: bool) -> anyhow::Result<()> {
             .transpose()
             .map_err(|e| anyhow::anyhow!(e))?
             .map(Arc::new);
-        if !quiet {
-            let peers = network.as_ref().map_or(0, |n| n.peers.len());
-            eprintln!("node {node_id} serving the Beacon v2 API at {base_url} (Ctrl-C stops)");
-            if peers > 0 {
-                eprintln!(
-                    "  network queries at {base_url}/network/… and the portal at {base_url}/portal/ ({peers} peers)"
-                );
-            }
+        // Supervisors (and tests) read the address from this first line.
+        tracing::info!("node {node_id} serving the Beacon v2 API at {base_url} (Ctrl-C stops)");
+        let peers = network.as_ref().map_or(0, |n| n.peers.len());
+        if peers > 0 {
+            tracing::info!(
+                "network queries at {base_url}/network/… and the portal at {base_url}/portal/ ({peers} peers)"
+            );
         }
         let router = oresund_server::router(state, network);
         let until_stdin_closes = args.until_stdin_closes;
@@ -95,9 +95,7 @@ pub fn run(args: ServeArgs, quiet: bool) -> anyhow::Result<()> {
         oresund_server::serve(router, listener, shutdown).await?;
         // The server has stopped: append the decisions still queued for the audit log.
         audit.finish().await;
-        if !quiet {
-            eprintln!("node {node_id} stopped");
-        }
+        tracing::info!("node {node_id} stopped");
         Ok(())
     })
 }

@@ -8,6 +8,7 @@ mod bcftools_parity;
 mod beacon;
 mod c4gh_cli;
 mod c4gh_interop;
+mod catalog_outage;
 mod network;
 mod passports;
 mod portal_page;

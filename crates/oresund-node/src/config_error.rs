@@ -1,0 +1,81 @@
+//! Why a node's configuration (`oresund.toml`, a peers file) cannot be used: one variant per rule
+//! the types cannot express, each message naming the key and what to set.
+
+use oresund_access::tier::PolicyError;
+
+use crate::archive::location::LocationError;
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ConfigError {
+    // The node.
+    #[error("node_id {0:?} must be 1-32 letters, digits, '-' or '_'")]
+    NodeId(String),
+    #[error("country {0:?} must be an ISO 3166-1 alpha-2 code such as DK or SE")]
+    Country(String),
+    #[error("assembly must name the reference assembly, for example GRCh38")]
+    Assembly,
+
+    // [beacon]
+    #[error("beacon.threshold must be at least 1")]
+    Threshold,
+    #[error("beacon.datasets.{dataset}: {error}")]
+    DatasetPolicy { dataset: String, error: PolicyError },
+    #[error("beacon.tokens for {user:?}: sha256 must be 64 lower-case hex digits")]
+    TokenDigest { user: String },
+
+    // [network]
+    #[error("network.timeout_ms must be positive")]
+    NetworkTimeout,
+    #[error("network peer {peer:?}: the shared secret must be at least 32 characters")]
+    PeerSecret { peer: String },
+    #[error("network peer {peer:?}: url {url:?} must start with http:// or https://")]
+    PeerUrl { peer: String, url: String },
+    // Queries carry callers' passports: across machines they travel over TLS only.
+    #[error(
+        "network peer {peer:?}: url {url:?} is plain http to another machine; use https:// \
+         (plain http is accepted on loopback only)"
+    )]
+    PeerPlainHttp { peer: String, url: String },
+
+    // [catalog]
+    /// What the store's URL check says is wrong with `catalog.url`.
+    #[error("catalog.url {0}")]
+    CatalogUrl(String),
+    #[error("catalog.pool_size {0} must be between 1 and 1000")]
+    PoolSize(usize),
+    #[error("catalog.acquire_timeout_s must be positive")]
+    AcquireTimeout,
+    #[error("catalog.password_env must name an environment variable")]
+    PasswordEnv,
+
+    // [access]
+    #[error("access.issuers: iss must not be empty")]
+    IssuerIss,
+    #[error("access.issuers {iss:?}: jku must list at least one JWKS URL")]
+    IssuerNoJku { iss: String },
+    #[error("access.issuers {iss:?}: jku {jku:?} must be an http(s) URL")]
+    IssuerJku { iss: String, jku: String },
+    // Whoever can change a key set in transit can forge any passport of that issuer.
+    #[error("access.issuers {iss:?}: jku {jku:?} must be https:// (plain http only on loopback)")]
+    IssuerPlainHttp { iss: String, jku: String },
+    #[error("access.clock_skew_s {0} is above 600 s: fix the clocks instead")]
+    ClockSkew(u64),
+    #[error("access.jwks_ttl_s and access.jwks_failure_ttl_s must be positive")]
+    JwksTtl,
+    #[error("access.visa_lifetime_days must be between 1 and 3650")]
+    VisaLifetime,
+    #[error("access.dataset_urls.{dataset}: {url:?} must be an http(s) URL")]
+    DatasetUrl { dataset: String, url: String },
+    #[error("access.budget.nats must be a positive number, got {0}")]
+    BudgetNats(f64),
+
+    // [archive]
+    #[error(transparent)]
+    ArchiveLocation(#[from] LocationError),
+    #[error("archive.connections must be at least 1")]
+    ArchiveConnections,
+    #[error("archive.{0} must not be empty")]
+    ArchiveEmpty(&'static str),
+    #[error("archive.secret_key and archive.public_key must be different files")]
+    ArchiveSameKeyFile,
+}

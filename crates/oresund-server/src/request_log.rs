@@ -1,0 +1,90 @@
+//! The request middleware: gives each request its id ([`RequestId`]) and logs one line when it
+//! is answered — id, method, endpoint, status, latency. The endpoint is the route, never the raw
+//! path or query: those carry personal ids and query values.
+
+use std::time::Instant;
+
+use axum::extract::{MatchedPath, Request};
+use axum::http::HeaderValue;
+use axum::middleware::Next;
+use axum::response::Response;
+
+use crate::entities;
+use crate::request_id::{HEADER, RequestId};
+
+/// Runs a request under its id, returns the id in `x-request-id`, and logs the request.
+pub async fn track(request: Request, next: Next) -> Response {
+    let id = request
+        .headers()
+        .get(HEADER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(RequestId::from_caller)
+        .unwrap_or_else(RequestId::random);
+    let method = request.method().clone();
+    let endpoint = endpoint(&request);
+    let started = Instant::now();
+    let mut response = id.clone().scope(next.run(request)).await;
+    if let Ok(value) = HeaderValue::from_str(id.as_str()) {
+        response.headers_mut().insert(HEADER, value);
+    }
+    tracing::info!(
+        request_id = %id,
+        %method,
+        endpoint = %endpoint,
+        status = response.status().as_u16(),
+        latency_ms = %format_args!("{:.1}", started.elapsed().as_secs_f64() * 1e3),
+        "request"
+    );
+    response
+}
+
+/// The route a request took: `/dac/requests/{id}` as routed; under the catch-all entry routes,
+/// `/{entry}/{id}/{related}` with the id left out (`/individuals/{id}`).
+fn endpoint(request: &Request) -> String {
+    let Some(route) = request.extensions().get::<MatchedPath>().map(MatchedPath::as_str) else {
+        return "(no route)".into();
+    };
+    match route.strip_suffix("{*path}") {
+        Some(prefix) => {
+            let rest = request.uri().path().strip_prefix(prefix).unwrap_or_default();
+            format!("{prefix}{}", entry_shape(rest))
+        }
+        None => route.to_string(),
+    }
+}
+
+/// `entry[/{id}[/related]]`: entry type names kept, anything else replaced.
+fn entry_shape(path: &str) -> String {
+    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    let name = |segment: &str| match segment {
+        // `/network/info`.
+        "info" => "info",
+        other => entities::by_path(other).map(|e| e.path).unwrap_or("{unknown}"),
+    };
+    let mut shape: Vec<&str> = Vec::new();
+    for (i, segment) in segments.iter().enumerate() {
+        shape.push(match i {
+            0 | 2 => name(segment),
+            1 => "{id}",
+            _ => "…",
+        });
+        if i == 3 {
+            break;
+        }
+    }
+    shape.join("/")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::entry_shape;
+
+    #[test]
+    fn entry_paths_lose_their_ids() {
+        assert_eq!(entry_shape("g_variants"), "g_variants");
+        assert_eq!(entry_shape("individuals/DK-000123"), "individuals/{id}");
+        assert_eq!(entry_shape("datasets/DK-1/g_variants"), "datasets/{id}/g_variants");
+        assert_eq!(entry_shape("NA12878/x/y/z/w"), "{unknown}/{id}/{unknown}/…");
+        assert_eq!(entry_shape("info"), "info");
+    }
+}
