@@ -30,8 +30,8 @@ use std::collections::BTreeMap;
 use oresund_access::budget::DEFAULT_BUDGET;
 use serde::{Deserialize, Serialize};
 
-use crate::config::is_loopback_url;
 use crate::config_error::ConfigError;
+use crate::http_url::is_loopback_url;
 
 /// The `[access]` section.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config_error::ConfigError;
 use crate::error::NodeError;
+use crate::http_url::{is_loopback_url, parse_http_url};
 
 pub const CONFIG_FILE: &str = "oresund.toml";
 
@@ -166,7 +167,7 @@ impl NetworkConfig {
             if peer.secret.len() < 32 {
                 return Err(ConfigError::PeerSecret { peer: peer.id.clone() });
             }
-            if let Some(url) = peer.url.as_ref().filter(|u| !(u.starts_with("http://") || u.starts_with("https://"))) {
+            if let Some(url) = peer.url.as_ref().filter(|u| parse_http_url(u).is_none()) {
                 return Err(ConfigError::PeerUrl { peer: peer.id.clone(), url: url.clone() });
             }
             if let Some(url) = peer.url.as_ref().filter(|u| u.starts_with("http://") && !is_loopback_url(u)) {
@@ -175,21 +176,6 @@ impl NetworkConfig {
         }
         Ok(())
     }
-}
-
-/// Whether an `http://` URL names this machine (`localhost`, 127.0.0.0/8, `[::1]`).
-pub fn is_loopback_url(url: &str) -> bool {
-    let rest = url.trim_start_matches("http://");
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-    // `user@host`: the host is after the `@`; refuse rather than parse credentials in URLs.
-    if authority.contains('@') {
-        return false;
-    }
-    let host = match authority.strip_prefix('[') {
-        Some(v6) => v6.split(']').next().unwrap_or(""),
-        None => authority.rsplit_once(':').map_or(authority, |(h, _)| h),
-    };
-    host.eq_ignore_ascii_case("localhost") || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 /// `[[network.peers]]`: one national node.

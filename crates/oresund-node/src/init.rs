@@ -3,7 +3,6 @@
 
 use std::path::{Path, PathBuf};
 
-use oresund_core::ontology::Ontology;
 use oresund_ingest::reference::ReferenceDir;
 
 use crate::config::{NodeConfig, OntologyConfig, ReferenceConfig};
@@ -11,6 +10,7 @@ use crate::error::NodeError;
 use crate::fsutil;
 use crate::keys::{self, KeyFiles};
 use crate::layout::Layout;
+use crate::ontology_file::load_ontology;
 
 /// What `init` needs to know.
 #[derive(Debug, Clone)]
@@ -123,11 +123,4 @@ fn create(
     crate::signing_keys::create(layout)?;
     config.save(layout.root())?;
     Ok(config)
-}
-
-/// Reads an OBO ontology, plain or gzipped.
-pub fn load_ontology(path: &Path) -> Result<Ontology, NodeError> {
-    let input = oresund_ingest::input::open_maybe_gzipped(path).map_err(|e| NodeError::io(path, e))?;
-    Ontology::from_obo(std::io::BufReader::with_capacity(1 << 20, input))
-        .map_err(|e| NodeError::Ontology { path: path.to_path_buf(), message: e.to_string() })
 }

@@ -22,18 +22,10 @@ use crate::archive::config::ArchiveConfig;
 use crate::archive::error::ArchiveError;
 use crate::fsutil;
 
-/// Environment variable holding the passphrase of the node's secret key.
-pub const PASSPHRASE_ENV: &str = "ORESUND_KEY_PASSPHRASE";
+pub use crate::passphrase::{PASSPHRASE_ENV, passphrase_from_env};
 
 /// Suffix of the key files of a rotation in progress.
 const PENDING_SUFFIX: &str = ".next";
-
-/// The passphrase from `ORESUND_KEY_PASSPHRASE`, if set and not empty (wiped on drop).
-pub fn passphrase_from_env() -> Option<Zeroizing<Vec<u8>>> {
-    let value = std::env::var_os(PASSPHRASE_ENV)?;
-    let bytes = Zeroizing::new(value.into_encoded_bytes());
-    (!bytes.is_empty()).then_some(bytes)
-}
 
 /// The id of a node key: 16 hex digits of SHA-256 of its public key.
 pub fn key_id(public: &PublicKey) -> String {

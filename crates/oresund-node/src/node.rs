@@ -14,8 +14,8 @@ use oresund_store::{FileNumber, NodeStore};
 use crate::cohort::{CohortFilter, CohortIndex, PreparedFilter};
 use crate::config::NodeConfig;
 use crate::error::NodeError;
-use crate::init::load_ontology;
 use crate::layout::Layout;
+use crate::ontology_file::load_ontology;
 
 /// How long a cohort index is trusted before the catalog generation is checked again.
 const REFRESH_INTERVAL: Duration = Duration::from_millis(250);

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use crate::keys::PASSPHRASE_ENV;
+use crate::passphrase::PASSPHRASE_ENV;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ArchiveError {
