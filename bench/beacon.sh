@@ -7,6 +7,7 @@
 # With --baseline, git revision REV is built too (in a temporary worktree, release) and each
 # measurement runs on both builds, alternating, each on its own node; the ratio current/baseline
 # of requests/s is printed (the machines are shared and noisy: compare within one run only).
+# BASELINE_BIN=PATH uses an oresund binary already built from REV instead of building it.
 #
 # Each COHORT_DIR that does not exist is made by bench/gen_cohort.py with N individuals per
 # population (default 5000; LENGTH and SEED as in bench/cohort.sh). The cohorts in BENCHMARKS.md:
@@ -23,10 +24,14 @@ if [ "${1:-}" = --baseline ]; then baseline=$2; shift 2; fi
 for data in "$@"; do cohort "$data"; done
 cargo build --release -q -p oresund
 work=$(mktemp -d)
-trap 'kill $(jobs -p) 2>/dev/null || true; [ -z "$baseline" ] || git worktree remove --force "$work/baseline-src" 2>/dev/null; rm -rf "$work"' EXIT
+trap 'kill $(jobs -p) 2>/dev/null || true; [ ! -d "$work/baseline-src" ] || git worktree remove --force "$work/baseline-src"; rm -rf "$work"' EXIT
 cp target/release/oresund "$work/oresund-current"
 builds=(current)
-if [ -n "$baseline" ]; then
+if [ -n "$baseline" ] && [ -n "${BASELINE_BIN:-}" ]; then
+  cp "$BASELINE_BIN" "$work/oresund-baseline"
+  builds=(baseline current)
+  echo "baseline: $(git rev-parse --short "$baseline") (prebuilt $BASELINE_BIN), current: $(git rev-parse --short HEAD)$(git diff --quiet || echo '+changes')"
+elif [ -n "$baseline" ]; then
   git worktree add -q --detach "$work/baseline-src" "$baseline"
   # Its own target dir, seeded with ours so unchanged dependencies are not rebuilt.
   mkdir -p "$work/baseline-target" && cp -a target/release "$work/baseline-target/"
