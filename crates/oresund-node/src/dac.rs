@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use oresund_access::duo_match::{Decision, Outcome, PurposeError, ResearchPurpose, dataset_decision, match_consent};
 use oresund_access::passport::CONTROLLED_ACCESS_GRANTS;
-use oresund_core::audit::{ALLOWED, AuditRecord, DENIED};
+use oresund_core::audit::{self, AuditAction, AuditRecord};
 use oresund_core::time::rfc3339;
 use oresund_store::{AccessRequest, Grant, NewAccessRequest, NewGrant, RequestStatus, StoreError};
 use serde_json::json;
@@ -73,7 +73,7 @@ pub struct FiledRequest {
 
 fn record(
     actor: &str,
-    action: &str,
+    action: AuditAction,
     resource: String,
     dataset: &str,
     allowed: bool,
@@ -83,11 +83,11 @@ fn record(
     AuditRecord {
         time: rfc3339(now),
         actor: actor.to_string(),
-        action: action.to_string(),
+        action,
         resource,
         datasets: if dataset.is_empty() { Vec::new() } else { vec![dataset.to_string()] },
         granularity: None,
-        decision: (if allowed { ALLOWED } else { DENIED }).to_string(),
+        decision: audit::Decision::allowed(allowed),
         detail,
     }
 }
@@ -172,7 +172,7 @@ impl Node {
             Err(e) => {
                 let refused = record(
                     &filed.user,
-                    "dac.request",
+                    AuditAction::DacRequest,
                     "/dac/requests".into(),
                     &filed.dataset,
                     false,
@@ -195,7 +195,7 @@ impl Node {
             let detail = format!("purpose {}; automatic DUO match: {}", request.purpose, request.automatic);
             record(
                 &request.user,
-                "dac.request",
+                AuditAction::DacRequest,
                 format!("/dac/requests/{}", request.id),
                 &request.dataset,
                 true,
@@ -210,7 +210,7 @@ impl Node {
     fn refused<T>(
         &self,
         actor: &str,
-        action: &str,
+        action: AuditAction,
         resource: String,
         dataset: &str,
         error: DacError,
@@ -234,17 +234,31 @@ impl Node {
         let resource = format!("/dac/requests/{id}");
         let request = match self.store.access_request(id)? {
             Some(request) => request,
-            None => return self.refused(actor, "dac.approve", resource, "", DacError::NoRequest(id), now),
+            None => return self.refused(actor, AuditAction::DacApprove, resource, "", DacError::NoRequest(id), now),
         };
         if request.status != RequestStatus::Pending {
             let e = DacError::Conflict(format!("access request {id} is already {}", request.status.as_str()));
-            return self.refused(actor, "dac.approve", resource, &request.dataset, e, now);
+            return self.refused(actor, AuditAction::DacApprove, resource, &request.dataset, e, now);
         }
         if request.automatic == outcome_name(Outcome::Deny) {
-            return self.refused(actor, "dac.approve", resource, &request.dataset, DacError::ConsentDenies(id), now);
+            return self.refused(
+                actor,
+                AuditAction::DacApprove,
+                resource,
+                &request.dataset,
+                DacError::ConsentDenies(id),
+                now,
+            );
         }
         let Some(keys) = self.signing_keys()? else {
-            return self.refused(actor, "dac.approve", resource, &request.dataset, DacError::NoSigningKey, now);
+            return self.refused(
+                actor,
+                AuditAction::DacApprove,
+                resource,
+                &request.dataset,
+                DacError::NoSigningKey,
+                now,
+            );
         };
         let expires = now + self.config.access.visa_lifetime_days as i64 * 86_400;
         let jti = random_jti()?;
@@ -266,10 +280,10 @@ impl Node {
         let grant =
             NewGrant { jti: jti.clone(), kid: keys.current.kid.clone(), visa, issued_at: now, expires_at: expires };
         let detail = format!("granted {} to {} until {} (visa {jti})", request.dataset, request.user, rfc3339(expires));
-        let audit = record(actor, "dac.approve", resource.clone(), &request.dataset, true, detail, now);
+        let audit = record(actor, AuditAction::DacApprove, resource.clone(), &request.dataset, true, detail, now);
         match self.store.approve_access_request(id, actor, &grant, &audit) {
             Ok(grant) => Ok(grant),
-            Err(e) => self.refused(actor, "dac.approve", resource, &request.dataset, e.into(), now),
+            Err(e) => self.refused(actor, AuditAction::DacApprove, resource, &request.dataset, e.into(), now),
         }
     }
 
@@ -277,13 +291,20 @@ impl Node {
     pub fn reject_access_request(&self, id: u64, actor: &str, note: &str, now: i64) -> Result<AccessRequest, DacError> {
         let resource = format!("/dac/requests/{id}");
         let Some(request) = self.store.access_request(id)? else {
-            return self.refused(actor, "dac.reject", resource, "", DacError::NoRequest(id), now);
+            return self.refused(actor, AuditAction::DacReject, resource, "", DacError::NoRequest(id), now);
         };
-        let audit =
-            record(actor, "dac.reject", resource.clone(), &request.dataset, true, format!("rejected: {note}"), now);
+        let audit = record(
+            actor,
+            AuditAction::DacReject,
+            resource.clone(),
+            &request.dataset,
+            true,
+            format!("rejected: {note}"),
+            now,
+        );
         match self.store.reject_access_request(id, actor, note, &audit) {
             Ok(request) => Ok(request),
-            Err(e) => self.refused(actor, "dac.reject", resource, &request.dataset, e.into(), now),
+            Err(e) => self.refused(actor, AuditAction::DacReject, resource, &request.dataset, e.into(), now),
         }
     }
 
@@ -291,13 +312,13 @@ impl Node {
     pub fn revoke_grant(&self, jti: &str, actor: &str, reason: &str, now: i64) -> Result<Grant, DacError> {
         let resource = format!("/dac/grants/{jti}");
         let Some(grant) = self.store.grant(jti)? else {
-            return self.refused(actor, "dac.revoke", resource, "", DacError::NoGrant(jti.to_string()), now);
+            return self.refused(actor, AuditAction::DacRevoke, resource, "", DacError::NoGrant(jti.to_string()), now);
         };
         let detail = format!("revoked the grant of {} to {}: {reason}", grant.dataset, grant.user);
-        let audit = record(actor, "dac.revoke", resource.clone(), &grant.dataset, true, detail, now);
+        let audit = record(actor, AuditAction::DacRevoke, resource.clone(), &grant.dataset, true, detail, now);
         match self.store.revoke_grant(jti, actor, reason, &audit) {
             Ok(grant) => Ok(grant),
-            Err(e) => self.refused(actor, "dac.revoke", resource, &grant.dataset, e.into(), now),
+            Err(e) => self.refused(actor, AuditAction::DacRevoke, resource, &grant.dataset, e.into(), now),
         }
     }
 }
