@@ -11,7 +11,7 @@ use oresund_access::duo_match::{Decision, Outcome, PurposeError, ResearchPurpose
 use oresund_access::passport::CONTROLLED_ACCESS_GRANTS;
 use oresund_core::audit::{self, AuditAction, AuditRecord};
 use oresund_core::time::rfc3339;
-use oresund_store::{AccessRequest, Grant, NewAccessRequest, NewGrant, RequestStatus, StoreError};
+use oresund_store::{AccessRequest, Grant, IndividualNumber, NewAccessRequest, NewGrant, RequestStatus, StoreError};
 use serde_json::json;
 
 use crate::access::OwnIssuer;
@@ -136,7 +136,7 @@ impl Node {
         let decisions: Vec<Decision> = cohort
             .members(&[dataset.to_string()])
             .iter()
-            .filter_map(|n| cohort.people.get(&n))
+            .filter_map(|n| cohort.people.get(&IndividualNumber::new(n)))
             .map(|person| match_consent(purpose, &person.consent, &diseases))
             .collect();
         let (outcome, approved, denied) = dataset_decision(&decisions);

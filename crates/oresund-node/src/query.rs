@@ -7,7 +7,7 @@ use oresund_core::carriers::{AlleleCounts, EncodedCarriers};
 use oresund_core::region::Region;
 use oresund_core::variant::Variant;
 use oresund_ingest::normalize::{check_reference, realign};
-use oresund_store::{FileNumber, VariantCalls, VariantKey};
+use oresund_store::{FileNumber, IndividualNumber, VariantCalls, VariantKey};
 
 use crate::cohort::{CohortFilter, PreparedFilter};
 use crate::error::NodeError;
@@ -203,7 +203,7 @@ pub enum Zygosity {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Carrier {
     pub dataset: Arc<str>,
-    pub individual: u32,
+    pub individual: IndividualNumber,
     pub zygosity: Zygosity,
 }
 

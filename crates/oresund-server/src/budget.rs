@@ -25,7 +25,7 @@ use oresund_access::budget::{NEGLIGIBLE, cost};
 use oresund_access::{Caller, Tier};
 use oresund_node::CohortFilter;
 use oresund_node::query::VariantCount;
-use oresund_store::{BudgetCharge, BudgetOutcome, ChargeItem};
+use oresund_store::{BudgetCharge, BudgetOutcome, ChargeItem, IndividualNumber};
 use sha2::{Digest, Sha256};
 
 use crate::error::BeaconError;
@@ -201,7 +201,7 @@ fn items(
     let mut items = Vec::with_capacity(costly.len());
     for &(dataset, variant, c) in costly {
         let Some(calls) = node.find_variant(&variant.vrs_id).map_err(node_error)? else { continue };
-        let mut carriers: Vec<u32> = node
+        let mut carriers: Vec<IndividualNumber> = node
             .carriers(&calls, &prepared)
             .map_err(node_error)?
             .into_iter()
@@ -218,7 +218,7 @@ fn items(
             variant.vrs_id, counts.allele_count, counts.allele_number
         ));
         for carrier in &carriers {
-            hasher.update(carrier.to_le_bytes());
+            hasher.update(carrier.get().to_le_bytes());
         }
         let fingerprint = hasher.finalize().iter().map(|b| format!("{b:02x}")).collect();
         items.push(ChargeItem { fingerprint, charges: carriers.iter().map(|&i| (i, c)).collect() });

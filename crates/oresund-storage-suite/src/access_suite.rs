@@ -209,7 +209,7 @@ pub fn a_format_1_chain_continued_in_format_2_verifies_and_any_edit_breaks_it<B:
 }
 
 fn item(fingerprint: &str, charges: &[(u32, f64)]) -> ChargeItem {
-    ChargeItem { fingerprint: fingerprint.into(), charges: charges.to_vec() }
+    ChargeItem { fingerprint: fingerprint.into(), charges: charges.iter().map(|&(n, c)| (n.into(), c)).collect() }
 }
 
 fn charge(user: &str, items: Vec<ChargeItem>, absence: bool) -> BudgetCharge {
@@ -236,7 +236,7 @@ pub fn budgets_charge_once_refuse_and_lock<B: Backend>() {
     );
     // Individual 1 has spent 2.5 of 3: half a nat more is the limit, more is refused, nothing is charged.
     let refused = outcome(charge("u", vec![item("c", &[(2, 0.1)]), item("d", &[(1, 0.6)])], false));
-    assert!(matches!(refused, BudgetOutcome::Refused { individual: 1, .. }), "{refused:?}");
+    assert!(matches!(refused, BudgetOutcome::Refused { individual, .. } if individual.get() == 1), "{refused:?}");
     assert!(store.budget_locked("u").unwrap() && !store.budget_locked("v").unwrap());
     // Locked: anything new is refused, repeats stay free, absence answers are refused too.
     assert_eq!(outcome(charge("u", vec![item("e", &[(3, 0.01)])], false)), BudgetOutcome::Locked);
@@ -255,7 +255,7 @@ pub fn budgets_charge_once_refuse_and_lock<B: Backend>() {
     assert!(!other.budget_locked("u").unwrap());
     assert_eq!(outcome(charge("u", vec![item("f", &[(3, 0.01)])], false)), BudgetOutcome::Charged);
     let again = outcome(charge("u", vec![item("g", &[(1, 0.6)])], false));
-    assert!(matches!(again, BudgetOutcome::Refused { individual: 1, .. }), "{again:?}");
+    assert!(matches!(again, BudgetOutcome::Refused { individual, .. } if individual.get() == 1), "{again:?}");
 }
 
 pub fn concurrent_charges_never_overspend<B: Backend>() {

@@ -76,7 +76,7 @@ impl StoredObject {
     pub fn record(
         &self,
         accession: String,
-        file: u32,
+        file: oresund_store::FileNumber,
         kind: oresund_store::ArchiveKind,
         name: String,
     ) -> ArchiveObject {
