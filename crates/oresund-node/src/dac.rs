@@ -98,15 +98,6 @@ fn random_jti() -> Result<String, NodeError> {
     Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
 
-/// `approve`, `deny` or `needs_review`.
-pub fn outcome_name(outcome: Outcome) -> &'static str {
-    match outcome {
-        Outcome::Approve => "approve",
-        Outcome::Deny => "deny",
-        Outcome::NeedsReview => "needs_review",
-    }
-}
-
 /// Counts of people that add up to a known total (the dataset's size is public to registered
 /// callers): exact only when every one is at least the threshold, otherwise each is only said to
 /// be below or at least the threshold — with the others exact, a hidden one would be their
@@ -188,7 +179,7 @@ impl Node {
             subject: filed.subject.clone(),
             dataset: filed.dataset.clone(),
             purpose: serde_json::to_string(&filed.purpose).unwrap_or_default(),
-            automatic: outcome_name(outcome).to_string(),
+            automatic: outcome,
             reasons,
         };
         let audit = |request: &AccessRequest| {
@@ -240,7 +231,7 @@ impl Node {
             let e = DacError::Conflict(format!("access request {id} is already {}", request.status.as_str()));
             return self.refused(actor, AuditAction::DacApprove, resource, &request.dataset, e, now);
         }
-        if request.automatic == outcome_name(Outcome::Deny) {
+        if request.automatic == Outcome::Deny {
             return self.refused(
                 actor,
                 AuditAction::DacApprove,

@@ -6,7 +6,8 @@ use oresund_core::audit::{
 };
 use oresund_store::prelude::*;
 use oresund_store::{
-    AuditQuery, BudgetCharge, BudgetOutcome, ChargeItem, NewAccessRequest, NewGrant, RequestStatus, StoreError,
+    AuditQuery, BudgetCharge, BudgetOutcome, ChargeItem, MatchOutcome, NewAccessRequest, NewGrant, RequestStatus,
+    StoreError,
 };
 
 use crate::backends::Backend;
@@ -30,7 +31,7 @@ fn request(user: &str, dataset: &str) -> NewAccessRequest {
         subject: user.rsplit('#').next().unwrap_or(user).into(),
         dataset: dataset.into(),
         purpose: r#"{"purpose":"HMB"}"#.into(),
-        automatic: "needs_review".into(),
+        automatic: MatchOutcome::NeedsReview,
         reasons: vec!["HMB: 3 individuals".into(), "DS: 1 individual".into()],
     }
 }
