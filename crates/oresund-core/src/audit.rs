@@ -218,10 +218,6 @@ pub struct AuditEntry {
 
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// The record as format 1 hashed it: the first releases' `AuditRecord`, field names and order
 /// frozen (serde_json writes struct fields in declaration order), whatever becomes of the record.
 #[derive(Serialize)]
@@ -305,7 +301,7 @@ pub fn entry_hash(format: AuditFormat, previous: &str, seq: u64, record: &AuditR
         }
         AuditFormat::Canonical => hasher.update(canonical_v2(previous, seq, record)),
     }
-    hex(&hasher.finalize())
+    crate::hex::encode(&hasher.finalize())
 }
 
 impl AuditEntry {

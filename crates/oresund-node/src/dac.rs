@@ -95,7 +95,7 @@ fn record(
 fn random_jti() -> Result<String, NodeError> {
     let mut bytes = [0u8; 16];
     getrandom::fill(&mut bytes).map_err(|e| NodeError::Invalid(format!("no randomness available: {e}")))?;
-    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+    Ok(oresund_core::hex::encode(&bytes))
 }
 
 /// Counts of people that add up to a known total (the dataset's size is public to registered

@@ -220,7 +220,7 @@ fn items(
         for carrier in &carriers {
             hasher.update(carrier.get().to_le_bytes());
         }
-        let fingerprint = hasher.finalize().iter().map(|b| format!("{b:02x}")).collect();
+        let fingerprint = oresund_core::hex::encode(&hasher.finalize());
         items.push(ChargeItem { fingerprint, charges: carriers.iter().map(|&i| (i, c)).collect() });
     }
     Ok(items)
