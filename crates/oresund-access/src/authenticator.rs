@@ -67,7 +67,7 @@ impl TokenAuthenticator {
 
 /// SHA-256 of a token, as stored in configuration.
 pub fn token_sha256(token: &str) -> String {
-    Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    oresund_core::hex::encode(&Sha256::digest(token.as_bytes()))
 }
 
 impl TokenAuthenticator {

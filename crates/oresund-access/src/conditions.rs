@@ -54,7 +54,7 @@ fn field_matches(rule: Option<&str>, actual: Option<&str>) -> bool {
 fn clause_met(clause: &Value, visas: &[Visa]) -> bool {
     let Some(kind) = clause["type"].as_str() else { return false };
     visas.iter().any(|v| {
-        v.kind == kind
+        v.kind.as_str() == kind
             && field_matches(clause["value"].as_str(), Some(&v.value))
             && field_matches(clause["source"].as_str(), Some(&v.source))
             && field_matches(clause["by"].as_str(), v.by.as_deref())
@@ -70,6 +70,7 @@ pub fn conditions_met(conditions: &Value, visas: &[Visa]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::visa::VisaType;
     use serde_json::json;
 
     fn visa(kind: &str, value: &str, by: Option<&str>) -> Visa {
@@ -77,7 +78,7 @@ mod tests {
             iss: "i".into(),
             sub: "s".into(),
             jti: None,
-            kind: kind.into(),
+            kind: VisaType::parse(kind),
             value: value.into(),
             source: "https://ku.dk".into(),
             by: by.map(str::to_string),

@@ -70,14 +70,8 @@ impl ResearchPurpose {
     }
 }
 
-/// The automatic decision.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Outcome {
-    Approve,
-    NeedsReview,
-    Deny,
-}
+/// The automatic decision (defined in `oresund-core`, so that the store can keep it).
+pub use oresund_core::duo::MatchOutcome as Outcome;
 
 /// Answers "is `descendant` the same disease as, or a kind of, `ancestor`?" from the node's
 /// ontologies; `None` when no ontology the node has can tell.

@@ -26,7 +26,7 @@ use crate::caller::Caller;
 use crate::conditions::conditions_met;
 use crate::jwk::Jwks;
 use crate::jwt::{JwtError, UnverifiedJwt};
-pub use crate::visa::Visa;
+pub use crate::visa::{Visa, VisaType};
 
 /// The registered-access policy (Dyke et al., EJHG 2018), as ResearcherStatus and
 /// AcceptedTermsAndPolicies visa values.
@@ -224,15 +224,6 @@ async fn verify_signed(
     Ok((iss, sub))
 }
 
-/// The visa types of Passport v1.2 §"GA4GH Standard Passport Visa Type Definitions".
-const VISA_TYPES: [&str; 5] = [
-    "AffiliationAndRole",
-    "AcceptedTermsAndPolicies",
-    "ResearcherStatus",
-    CONTROLLED_ACCESS_GRANTS,
-    "LinkedIdentities",
-];
-
 /// Reads and checks one visa.
 async fn verify_visa(
     token: &Value,
@@ -254,7 +245,9 @@ async fn verify_visa(
         iss: visa_iss,
         sub: visa_sub,
         jti: jwt.claim_str("jti").map(str::to_string),
-        kind: field("type").ok_or_else(|| claims_error(what, "ga4gh_visa_v1.type is missing"))?,
+        kind: VisaType::parse(
+            object["type"].as_str().ok_or_else(|| claims_error(what, "ga4gh_visa_v1.type is missing"))?,
+        ),
         value: field("value").ok_or_else(|| claims_error(what, "ga4gh_visa_v1.value is missing"))?,
         source: field("source").ok_or_else(|| claims_error(what, "ga4gh_visa_v1.source is missing"))?,
         by: field("by"),
@@ -263,7 +256,7 @@ async fn verify_visa(
         conditions: object.get("conditions").filter(|c| !c.is_null()).cloned(),
     };
     // Passport v1.2 §ControlledAccessGrants: `by` is required.
-    if visa.kind == CONTROLLED_ACCESS_GRANTS && visa.by.is_none() {
+    if visa.kind == VisaType::ControlledAccessGrants && visa.by.is_none() {
         return Err(claims_error(what, "a ControlledAccessGrants visa needs `by`"));
     }
     if visa.asserted > now + policy.max_skew as i64 {
@@ -299,10 +292,10 @@ pub async fn verify_passport(
     let mut ignored = Vec::new();
     for (i, token) in encoded.iter().enumerate() {
         let visa = verify_visa(token, &format!("visa {i}"), &sub, policy, keys, now).await?;
-        if VISA_TYPES.contains(&visa.kind.as_str()) {
+        if visa.kind.is_standard() {
             visas.push((i, visa));
         } else {
-            ignored.push((i, format!("custom visa type {:?} grants nothing here", visa.kind)));
+            ignored.push((i, format!("custom visa type {:?} grants nothing here", visa.kind.as_str())));
         }
     }
     // A visa whose conditions fail is not valid, and cannot satisfy another's conditions either:
@@ -361,22 +354,24 @@ impl VerifiedPassport {
 
     /// The caller these visas make.
     pub fn caller(&self, policy: &PassportPolicy) -> Caller {
-        let has = |kind: &str| self.visas.iter().any(|(_, v)| v.kind == kind && v.value == BONA_FIDE);
+        let has = |kind: VisaType| self.visas.iter().any(|(_, v)| v.kind == kind && v.value == BONA_FIDE);
         // Registered access (Dyke et al. 2018): a researcher's status is vouched for by a signing
         // official or a system, never by the researcher ("self").
         let vouched = self.visas.iter().any(|(_, v)| {
-            v.kind == "ResearcherStatus" && v.value == BONA_FIDE && matches!(v.by.as_deref(), Some("so" | "system"))
+            v.kind == VisaType::ResearcherStatus
+                && v.value == BONA_FIDE
+                && matches!(v.by.as_deref(), Some("so" | "system"))
         });
         let controlled: BTreeSet<String> = self
             .visas
             .iter()
-            .filter(|(_, v)| v.kind == CONTROLLED_ACCESS_GRANTS)
+            .filter(|(_, v)| v.kind == VisaType::ControlledAccessGrants)
             .filter_map(|(_, v)| policy.dataset_of(&v.value).filter(|id| policy.may_grant(&v.iss, id)))
             .collect();
         Caller {
             user: Some(self.holder()),
             subject: Some(self.sub.clone()),
-            registered: vouched && has("AcceptedTermsAndPolicies"),
+            registered: vouched && has(VisaType::AcceptedTermsAndPolicies),
             controlled,
         }
     }

@@ -24,23 +24,151 @@ pub struct AuditRecord {
     /// User id (`issuer#subject`, token holder), `operator` (the CLI), `anonymous` or
     /// `unauthenticated` (a credential that was refused).
     pub actor: String,
-    /// `query`, `auth`, `dac.request`, `dac.approve`, `dac.reject`, `dac.revoke`...
-    pub action: String,
+    pub action: AuditAction,
     /// Endpoint or object acted on.
     pub resource: String,
     pub datasets: Vec<String>,
     /// Granularity returned, for queries.
     pub granularity: Option<String>,
-    /// `allowed` or `denied`.
-    pub decision: String,
+    pub decision: Decision,
     /// Why (the refusal message, the DUO match...).
     pub detail: String,
 }
 
-/// `allowed`, as [`AuditRecord::decision`] says it.
-pub const ALLOWED: &str = "allowed";
-/// `denied`, as [`AuditRecord::decision`] says it.
-pub const DENIED: &str = "denied";
+/// What an audit entry records. Stored, hashed and shown as [`AuditAction::as_str`]: those
+/// strings are part of every stored entry's hash and must never change (`budget-unlock` keeps its
+/// hyphen beside the dotted `dac.*` names).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum AuditAction {
+    /// A Beacon query (`query`).
+    Query,
+    /// A refused credential (`auth`).
+    Auth,
+    /// An access request filed (`dac.request`).
+    DacRequest,
+    /// `dac.approve`.
+    DacApprove,
+    /// `dac.reject`.
+    DacReject,
+    /// A grant revoked (`dac.revoke`).
+    DacRevoke,
+    /// Access requests listed (`dac.list`).
+    DacList,
+    /// One access request read (`dac.read`).
+    DacRead,
+    /// Grants listed (`dac.grants`).
+    DacGrants,
+    /// The operator unlocked a user's privacy budget (`budget-unlock`).
+    BudgetUnlock,
+    /// An action this build does not know (written by a newer Øresund), kept verbatim so that the
+    /// entry still reads and verifies. [`AuditAction::parse`] never returns it for a known name.
+    Other(String),
+}
+
+impl AuditAction {
+    const KNOWN: [AuditAction; 10] = [
+        AuditAction::Query,
+        AuditAction::Auth,
+        AuditAction::DacRequest,
+        AuditAction::DacApprove,
+        AuditAction::DacReject,
+        AuditAction::DacRevoke,
+        AuditAction::DacList,
+        AuditAction::DacRead,
+        AuditAction::DacGrants,
+        AuditAction::BudgetUnlock,
+    ];
+
+    /// The stored (and hashed) name.
+    pub fn as_str(&self) -> &str {
+        match self {
+            AuditAction::Query => "query",
+            AuditAction::Auth => "auth",
+            AuditAction::DacRequest => "dac.request",
+            AuditAction::DacApprove => "dac.approve",
+            AuditAction::DacReject => "dac.reject",
+            AuditAction::DacRevoke => "dac.revoke",
+            AuditAction::DacList => "dac.list",
+            AuditAction::DacRead => "dac.read",
+            AuditAction::DacGrants => "dac.grants",
+            AuditAction::BudgetUnlock => "budget-unlock",
+            AuditAction::Other(name) => name,
+        }
+    }
+
+    /// The action a stored name stands for; an unknown name is kept as [`AuditAction::Other`].
+    pub fn parse(name: &str) -> Self {
+        Self::KNOWN.into_iter().find(|a| a.as_str() == name).unwrap_or_else(|| AuditAction::Other(name.to_string()))
+    }
+}
+
+impl std::fmt::Display for AuditAction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl From<&str> for AuditAction {
+    fn from(name: &str) -> Self {
+        Self::parse(name)
+    }
+}
+
+impl Serialize for AuditAction {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for AuditAction {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Ok(Self::parse(&String::deserialize(deserializer)?))
+    }
+}
+
+/// How an audited action was decided. Stored and hashed as [`Decision::as_str`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Decision {
+    Allowed,
+    Denied,
+}
+
+impl Decision {
+    /// `allowed` or `denied`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Decision::Allowed => "allowed",
+            Decision::Denied => "denied",
+        }
+    }
+
+    pub fn allowed(allowed: bool) -> Self {
+        if allowed { Decision::Allowed } else { Decision::Denied }
+    }
+}
+
+impl std::fmt::Display for Decision {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A decision name that is neither `allowed` nor `denied`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown audit decision {0:?}")]
+pub struct UnknownDecision(pub String);
+
+impl std::str::FromStr for Decision {
+    type Err = UnknownDecision;
+
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        [Decision::Allowed, Decision::Denied]
+            .into_iter()
+            .find(|d| d.as_str() == name)
+            .ok_or_else(|| UnknownDecision(name.to_string()))
+    }
+}
 
 /// How an entry's hash encodes what it covers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -90,10 +218,6 @@ pub struct AuditEntry {
 
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// The record as format 1 hashed it: the first releases' `AuditRecord`, field names and order
 /// frozen (serde_json writes struct fields in declaration order), whatever becomes of the record.
 #[derive(Serialize)]
@@ -112,11 +236,11 @@ fn legacy_v1_json(record: &AuditRecord) -> Vec<u8> {
     let legacy = LegacyV1 {
         time: &record.time,
         actor: &record.actor,
-        action: &record.action,
+        action: record.action.as_str(),
         resource: &record.resource,
         datasets: &record.datasets,
         granularity: record.granularity.as_deref(),
-        decision: &record.decision,
+        decision: record.decision.as_str(),
         detail: &record.detail,
     };
     // Strings and a list of strings: serialising cannot fail.
@@ -146,7 +270,7 @@ pub fn canonical_v2(previous: &str, seq: u64, record: &AuditRecord) -> Vec<u8> {
     field(&mut out, "seq", &seq.to_string());
     field(&mut out, "time", &record.time);
     field(&mut out, "actor", &record.actor);
-    field(&mut out, "action", &record.action);
+    field(&mut out, "action", record.action.as_str());
     field(&mut out, "resource", &record.resource);
     bytes(&mut out, b"datasets");
     out.extend_from_slice(&(record.datasets.len() as u64).to_le_bytes());
@@ -161,7 +285,7 @@ pub fn canonical_v2(previous: &str, seq: u64, record: &AuditRecord) -> Vec<u8> {
             bytes(&mut out, granularity.as_bytes());
         }
     }
-    field(&mut out, "decision", &record.decision);
+    field(&mut out, "decision", record.decision.as_str());
     field(&mut out, "detail", &record.detail);
     out
 }
@@ -177,7 +301,7 @@ pub fn entry_hash(format: AuditFormat, previous: &str, seq: u64, record: &AuditR
         }
         AuditFormat::Canonical => hasher.update(canonical_v2(previous, seq, record)),
     }
-    hex(&hasher.finalize())
+    crate::hex::encode(&hasher.finalize())
 }
 
 impl AuditEntry {
@@ -254,11 +378,11 @@ mod tests {
         AuditRecord {
             time: "2026-11-25T12:00:00Z".into(),
             actor: actor.into(),
-            action: "query".into(),
+            action: AuditAction::Query,
             resource: "/g_variants".into(),
             datasets: vec!["DK-1".into()],
             granularity: Some("count".into()),
-            decision: ALLOWED.into(),
+            decision: Decision::Allowed,
             detail: String::new(),
         }
     }
@@ -278,7 +402,7 @@ mod tests {
         let good = chain(5);
         assert_eq!(verify_chain(&good), Ok(()));
         let mut edited = good.clone();
-        edited[2].record.decision = DENIED.into();
+        edited[2].record.decision = Decision::Denied;
         assert_eq!(verify_chain(&edited), Err(ChainError::Edited { seq: 3 }));
         let mut removed = good.clone();
         removed.remove(1);
@@ -306,21 +430,21 @@ mod tests {
             AuditRecord {
                 time: "2026-11-25T12:00:00Z".into(),
                 actor: "iss#alice".into(),
-                action: "query".into(),
+                action: AuditAction::Query,
                 resource: "/g_variants".into(),
                 datasets: vec!["DK-1".into(), "SE-1".into()],
                 granularity: Some("count".into()),
-                decision: ALLOWED.into(),
+                decision: Decision::Allowed,
                 detail: String::new(),
             },
             AuditRecord {
                 time: "2026-11-25T12:00:01Z".into(),
                 actor: "dac@x".into(),
-                action: "dac.approve".into(),
+                action: AuditAction::DacApprove,
                 resource: "request/1".into(),
                 datasets: vec![],
                 granularity: None,
-                decision: DENIED.into(),
+                decision: Decision::Denied,
                 detail: "purpose \"HMB\" — ø".into(),
             },
         ]
@@ -372,6 +496,35 @@ mod tests {
         }
     }
 
+    #[test]
+    fn action_and_decision_names_are_the_stored_ones() {
+        let names = [
+            "query",
+            "auth",
+            "dac.request",
+            "dac.approve",
+            "dac.reject",
+            "dac.revoke",
+            "dac.list",
+            "dac.read",
+            "dac.grants",
+            "budget-unlock",
+        ];
+        assert_eq!(AuditAction::KNOWN.map(|a| a.as_str().to_string()), names.map(String::from));
+        for name in names {
+            assert!(!matches!(AuditAction::parse(name), AuditAction::Other(_)), "{name}");
+            assert_eq!(AuditAction::parse(name).as_str(), name);
+        }
+        assert_eq!(AuditAction::parse("dac.audit"), AuditAction::Other("dac.audit".into()));
+        assert_eq!(AuditAction::parse("dac.audit").as_str(), "dac.audit");
+        assert_eq!("allowed".parse(), Ok(Decision::Allowed));
+        assert_eq!("denied".parse(), Ok(Decision::Denied));
+        assert!("Allowed".parse::<Decision>().is_err());
+        let json = serde_json::to_string(&record("u")).unwrap();
+        assert!(json.contains(r#""action":"query""#) && json.contains(r#""decision":"allowed""#), "{json}");
+        assert_eq!(serde_json::from_str::<AuditRecord>(&json).unwrap(), record("u"));
+    }
+
     const FORMAT_2_FIXTURE: &str = "b80563498d1e52ed99dcf1883d7414521eb5c7105916b8dcf566fb2ef9ea4f03";
 
     #[test]
@@ -390,12 +543,12 @@ mod tests {
             with(|r| r.granularity = None),
             with(|r| r.granularity = Some(String::new())),
             with(|r| {
-                r.action = "query/g_variants".into();
+                r.action = AuditAction::Other("query/g_variants".into());
                 r.resource = String::new();
             }),
             with(|r| r.time.push('x')),
             with(|r| r.actor.push('x')),
-            with(|r| r.decision = DENIED.into()),
+            with(|r| r.decision = Decision::Denied),
             with(|r| r.detail.push('x')),
         ];
         let distinct: std::collections::HashSet<&String> = variants.iter().collect();

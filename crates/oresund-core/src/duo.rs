@@ -68,9 +68,53 @@ fn csv_fields(line: &str) -> Vec<String> {
     fields
 }
 
+/// The automatic DUO match of a research purpose against a dataset's consent, as access requests
+/// store and show it ([`MatchOutcome::as_str`]: `approve`, `needs_review`, `deny`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MatchOutcome {
+    Approve,
+    NeedsReview,
+    Deny,
+}
+
+impl MatchOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MatchOutcome::Approve => "approve",
+            MatchOutcome::NeedsReview => "needs_review",
+            MatchOutcome::Deny => "deny",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Self> {
+        [MatchOutcome::Approve, MatchOutcome::NeedsReview, MatchOutcome::Deny].into_iter().find(|o| o.as_str() == name)
+    }
+}
+
+impl std::fmt::Display for MatchOutcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn match_outcomes_keep_their_stored_names() {
+        for (outcome, name) in [
+            (MatchOutcome::Approve, "approve"),
+            (MatchOutcome::NeedsReview, "needs_review"),
+            (MatchOutcome::Deny, "deny"),
+        ] {
+            assert_eq!(outcome.as_str(), name);
+            assert_eq!(MatchOutcome::parse(name), Some(outcome));
+            assert_eq!(serde_json::to_value(outcome).unwrap(), name);
+        }
+        assert_eq!(MatchOutcome::parse("Approve"), None);
+    }
 
     #[test]
     fn knows_the_permissions_and_modifiers_of_the_brief() {

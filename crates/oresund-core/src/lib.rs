@@ -6,12 +6,14 @@
 //! - [`ontology::Ontology`] (HPO) and [`duo`]: the vocabularies of phenotypes and consent;
 //! - [`pseudonym`], [`individual`]: people as a node keeps them;
 //! - [`carriers`]: who carries a variant, as bitmaps, and the allele counts they give;
-//! - [`audit`]: the hash chain of the audit log; [`time`]: UTC timestamps as RFC 3339 text.
+//! - [`audit`]: the hash chain of the audit log; [`time`]: UTC timestamps as RFC 3339 text;
+//!   [`hex`]: bytes as lower-case hex text.
 
 pub mod audit;
 pub mod carriers;
 pub mod digest;
 pub mod duo;
+pub mod hex;
 pub mod individual;
 pub mod ontology;
 pub mod pseudonym;

@@ -50,7 +50,7 @@ impl Pseudonymiser {
         let mut mac = self.mac.clone();
         mac.update(local_id.trim().as_bytes());
         let tag = mac.finalize().into_bytes();
-        Pseudonym(tag[..16].iter().map(|b| format!("{b:02x}")).collect())
+        Pseudonym(crate::hex::encode(&tag[..16]))
     }
 }
 

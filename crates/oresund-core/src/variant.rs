@@ -9,12 +9,33 @@ use serde::{Deserialize, Serialize};
 ///
 /// Written `CHROM-POS-REF-ALT`, the notation of gnomAD and the Beacon network (`22-17000017-C-A`).
 /// Contig names may themselves contain `-`: the last three fields are always POS, REF and ALT.
+///
+/// The fields are private so that every `Variant` went through [`Variant::new`] (or [`FromStr`],
+/// or deserialisation, which both call it).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "VariantFields")]
 pub struct Variant {
-    pub chrom: String,
-    pub pos: u64,
-    pub reference: String,
-    pub alternate: String,
+    chrom: String,
+    pos: u64,
+    reference: String,
+    alternate: String,
+}
+
+/// A variant as serialised, checked by [`Variant::new`] on the way in.
+#[derive(Deserialize)]
+struct VariantFields {
+    chrom: String,
+    pos: u64,
+    reference: String,
+    alternate: String,
+}
+
+impl TryFrom<VariantFields> for Variant {
+    type Error = VariantParseError;
+
+    fn try_from(v: VariantFields) -> Result<Self, Self::Error> {
+        Variant::new(v.chrom, v.pos, &v.reference, &v.alternate)
+    }
 }
 
 /// Why a `CHROM-POS-REF-ALT` string is not a variant.
@@ -47,6 +68,25 @@ impl Variant {
             return Err(VariantParseError::NoChange(reference));
         }
         Ok(Self { chrom: chrom.into(), pos, reference, alternate })
+    }
+
+    pub fn chrom(&self) -> &str {
+        &self.chrom
+    }
+
+    /// 1-based position of the first base of REF.
+    pub fn pos(&self) -> u64 {
+        self.pos
+    }
+
+    /// REF, upper-case.
+    pub fn reference(&self) -> &str {
+        &self.reference
+    }
+
+    /// ALT, upper-case.
+    pub fn alternate(&self) -> &str {
+        &self.alternate
     }
 
     /// Last 1-based position covered by REF.
@@ -99,8 +139,26 @@ mod tests {
         assert_eq!(v, Variant::new("22", 17000017, "C", "A").unwrap());
         assert_eq!(v.to_string(), "22-17000017-C-A");
         let hla: Variant = "HLA-A-5-AC-A".parse().unwrap();
-        assert_eq!(hla.chrom, "HLA-A");
+        assert_eq!(hla.chrom(), "HLA-A");
+        assert_eq!((hla.pos(), hla.reference(), hla.alternate()), (5, "AC", "A"));
         assert_eq!(hla.end(), 6);
+    }
+
+    #[test]
+    fn deserialising_checks_like_new() {
+        let v = Variant::new("22", 17000017, "c", "a").unwrap();
+        let json = serde_json::to_string(&v).unwrap();
+        assert_eq!(json, r#"{"chrom":"22","pos":17000017,"reference":"C","alternate":"A"}"#);
+        assert_eq!(serde_json::from_str::<Variant>(&json).unwrap(), v);
+        let lower = r#"{"chrom":"22","pos":17000017,"reference":"c","alternate":"a"}"#;
+        assert_eq!(serde_json::from_str::<Variant>(lower).unwrap(), v, "alleles upper-cased");
+        for bad in [
+            r#"{"chrom":"22","pos":0,"reference":"C","alternate":"A"}"#,
+            r#"{"chrom":"22","pos":5,"reference":"C","alternate":"<DEL>"}"#,
+            r#"{"chrom":"22","pos":5,"reference":"C","alternate":"C"}"#,
+        ] {
+            assert!(serde_json::from_str::<Variant>(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -67,8 +67,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         std::hint::black_box(count);
     }
     report(&format!("single variant, --phenotype {phenotype}"), single);
-    let first = variants[0].pos;
-    let last = variants[variants.len() - 1].pos;
+    let first = variants[0].pos();
+    let last = variants[variants.len() - 1].pos();
     let mut region = Vec::new();
     let mut sizes = 0;
     for _ in 0..200 {

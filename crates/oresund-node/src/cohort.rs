@@ -11,7 +11,7 @@ use std::sync::RwLock;
 use oresund_core::carriers::{ColumnFilter, allele_slots};
 use oresund_core::individual::{Individual, Sex, icd10_closure};
 use oresund_core::ontology::Ontology;
-use oresund_store::{FileNumber, StoredFile, StoredIndividual};
+use oresund_store::{FileNumber, IndividualNumber, StoredFile, StoredIndividual};
 use roaring::RoaringBitmap;
 
 /// One ontology term in a filter.
@@ -107,9 +107,9 @@ pub struct CohortIndex {
     /// Ontology term names for the terms present (for `/filtering_terms`).
     pub labels: HashMap<String, String>,
     /// Everyone's metadata, by individual number.
-    pub people: BTreeMap<u32, Individual>,
+    pub people: BTreeMap<IndividualNumber, Individual>,
     /// Individual number by pseudonym.
-    pub by_pseudonym: HashMap<String, u32>,
+    pub by_pseudonym: HashMap<String, IndividualNumber>,
 }
 
 impl CohortIndex {
@@ -121,7 +121,7 @@ impl CohortIndex {
                 continue;
             }
             let set = out.entry(file.dataset.clone()).or_default();
-            for &number in &file.columns {
+            for number in file.columns.iter().map(|n| n.get()) {
                 if prepared.individuals.as_ref().is_none_or(|f| f.contains(number)) {
                     set.insert(number);
                 }
@@ -138,9 +138,9 @@ impl CohortIndex {
     ) -> Self {
         let mut index = CohortIndex { generation, ..CohortIndex::default() };
         for person in individuals {
-            let n = person.number;
-            index.people.insert(n, person.individual.clone());
-            index.by_pseudonym.insert(person.individual.pseudonym.as_str().to_string(), n);
+            index.people.insert(person.number, person.individual.clone());
+            index.by_pseudonym.insert(person.individual.pseudonym.as_str().to_string(), person.number);
+            let n = person.number.get();
             index.everyone.insert(n);
             match person.individual.sex {
                 Sex::Female => index.females.insert(n),
@@ -196,7 +196,7 @@ impl CohortIndex {
         let mut out = RoaringBitmap::new();
         for file in &self.files {
             if datasets.is_empty() || datasets.contains(&file.dataset) {
-                out.extend(file.columns.iter().copied());
+                out.extend(file.columns.iter().map(|n| n.get()));
             }
         }
         out
@@ -232,8 +232,9 @@ impl CohortIndex {
             .filter(|f| filter.datasets.is_empty() || filter.datasets.contains(&f.dataset))
             .map(|f| {
                 let columns = f.columns.len();
-                let filter =
-                    individuals.as_ref().map(|set| ColumnFilter::from_fn(columns, |c| set.contains(f.columns[c])));
+                let filter = individuals
+                    .as_ref()
+                    .map(|set| ColumnFilter::from_fn(columns, |c| set.contains(f.columns[c].get())));
                 (f.number, FileScope { dataset: f.dataset.as_str().into(), columns, filter })
             })
             .collect();
@@ -265,7 +266,7 @@ mod tests {
     fn person(number: u32, sex: Sex, hpo: &[&str], icd10: &[&str]) -> StoredIndividual {
         let key = Pseudonymiser::new(&[1; 32]).unwrap();
         StoredIndividual {
-            number,
+            number: IndividualNumber::new(number),
             individual: Individual {
                 pseudonym: key.pseudonym(&number.to_string()),
                 sex,

@@ -9,9 +9,9 @@ use std::collections::BTreeMap;
 
 use oresund_access::duo_match::{Decision, Outcome, PurposeError, ResearchPurpose, dataset_decision, match_consent};
 use oresund_access::passport::CONTROLLED_ACCESS_GRANTS;
-use oresund_core::audit::{ALLOWED, AuditRecord, DENIED};
+use oresund_core::audit::{self, AuditAction, AuditRecord};
 use oresund_core::time::rfc3339;
-use oresund_store::{AccessRequest, Grant, NewAccessRequest, NewGrant, RequestStatus, StoreError};
+use oresund_store::{AccessRequest, Grant, IndividualNumber, NewAccessRequest, NewGrant, RequestStatus, StoreError};
 use serde_json::json;
 
 use crate::access::OwnIssuer;
@@ -73,7 +73,7 @@ pub struct FiledRequest {
 
 fn record(
     actor: &str,
-    action: &str,
+    action: AuditAction,
     resource: String,
     dataset: &str,
     allowed: bool,
@@ -83,11 +83,11 @@ fn record(
     AuditRecord {
         time: rfc3339(now),
         actor: actor.to_string(),
-        action: action.to_string(),
+        action,
         resource,
         datasets: if dataset.is_empty() { Vec::new() } else { vec![dataset.to_string()] },
         granularity: None,
-        decision: (if allowed { ALLOWED } else { DENIED }).to_string(),
+        decision: audit::Decision::allowed(allowed),
         detail,
     }
 }
@@ -95,16 +95,7 @@ fn record(
 fn random_jti() -> Result<String, NodeError> {
     let mut bytes = [0u8; 16];
     getrandom::fill(&mut bytes).map_err(|e| NodeError::NoRandomness(e.to_string()))?;
-    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
-}
-
-/// `approve`, `deny` or `needs_review`.
-pub fn outcome_name(outcome: Outcome) -> &'static str {
-    match outcome {
-        Outcome::Approve => "approve",
-        Outcome::Deny => "deny",
-        Outcome::NeedsReview => "needs_review",
-    }
+    Ok(oresund_core::hex::encode(&bytes))
 }
 
 /// Counts of people that add up to a known total (the dataset's size is public to registered
@@ -136,7 +127,7 @@ impl Node {
         let decisions: Vec<Decision> = cohort
             .members(&[dataset.to_string()])
             .iter()
-            .filter_map(|n| cohort.people.get(&n))
+            .filter_map(|n| cohort.people.get(&IndividualNumber::new(n)))
             .map(|person| match_consent(purpose, &person.consent, &diseases))
             .collect();
         let (outcome, approved, denied) = dataset_decision(&decisions);
@@ -172,7 +163,7 @@ impl Node {
             Err(e) => {
                 let refused = record(
                     &filed.user,
-                    "dac.request",
+                    AuditAction::DacRequest,
                     "/dac/requests".into(),
                     &filed.dataset,
                     false,
@@ -188,14 +179,14 @@ impl Node {
             subject: filed.subject.clone(),
             dataset: filed.dataset.clone(),
             purpose: serde_json::to_string(&filed.purpose).unwrap_or_default(),
-            automatic: outcome_name(outcome).to_string(),
+            automatic: outcome,
             reasons,
         };
         let audit = |request: &AccessRequest| {
             let detail = format!("purpose {}; automatic DUO match: {}", request.purpose, request.automatic);
             record(
                 &request.user,
-                "dac.request",
+                AuditAction::DacRequest,
                 format!("/dac/requests/{}", request.id),
                 &request.dataset,
                 true,
@@ -210,7 +201,7 @@ impl Node {
     fn refused<T>(
         &self,
         actor: &str,
-        action: &str,
+        action: AuditAction,
         resource: String,
         dataset: &str,
         error: DacError,
@@ -234,17 +225,31 @@ impl Node {
         let resource = format!("/dac/requests/{id}");
         let request = match self.store.access_request(id)? {
             Some(request) => request,
-            None => return self.refused(actor, "dac.approve", resource, "", DacError::NoRequest(id), now),
+            None => return self.refused(actor, AuditAction::DacApprove, resource, "", DacError::NoRequest(id), now),
         };
         if request.status != RequestStatus::Pending {
             let e = DacError::Conflict(format!("access request {id} is already {}", request.status.as_str()));
-            return self.refused(actor, "dac.approve", resource, &request.dataset, e, now);
+            return self.refused(actor, AuditAction::DacApprove, resource, &request.dataset, e, now);
         }
-        if request.automatic == outcome_name(Outcome::Deny) {
-            return self.refused(actor, "dac.approve", resource, &request.dataset, DacError::ConsentDenies(id), now);
+        if request.automatic == Outcome::Deny {
+            return self.refused(
+                actor,
+                AuditAction::DacApprove,
+                resource,
+                &request.dataset,
+                DacError::ConsentDenies(id),
+                now,
+            );
         }
         let Some(keys) = self.signing_keys()? else {
-            return self.refused(actor, "dac.approve", resource, &request.dataset, DacError::NoSigningKey, now);
+            return self.refused(
+                actor,
+                AuditAction::DacApprove,
+                resource,
+                &request.dataset,
+                DacError::NoSigningKey,
+                now,
+            );
         };
         let expires = now + self.config.access.visa_lifetime_days as i64 * 86_400;
         let jti = random_jti()?;
@@ -266,10 +271,10 @@ impl Node {
         let grant =
             NewGrant { jti: jti.clone(), kid: keys.current.kid.clone(), visa, issued_at: now, expires_at: expires };
         let detail = format!("granted {} to {} until {} (visa {jti})", request.dataset, request.user, rfc3339(expires));
-        let audit = record(actor, "dac.approve", resource.clone(), &request.dataset, true, detail, now);
+        let audit = record(actor, AuditAction::DacApprove, resource.clone(), &request.dataset, true, detail, now);
         match self.store.approve_access_request(id, actor, &grant, &audit) {
             Ok(grant) => Ok(grant),
-            Err(e) => self.refused(actor, "dac.approve", resource, &request.dataset, e.into(), now),
+            Err(e) => self.refused(actor, AuditAction::DacApprove, resource, &request.dataset, e.into(), now),
         }
     }
 
@@ -277,13 +282,20 @@ impl Node {
     pub fn reject_access_request(&self, id: u64, actor: &str, note: &str, now: i64) -> Result<AccessRequest, DacError> {
         let resource = format!("/dac/requests/{id}");
         let Some(request) = self.store.access_request(id)? else {
-            return self.refused(actor, "dac.reject", resource, "", DacError::NoRequest(id), now);
+            return self.refused(actor, AuditAction::DacReject, resource, "", DacError::NoRequest(id), now);
         };
-        let audit =
-            record(actor, "dac.reject", resource.clone(), &request.dataset, true, format!("rejected: {note}"), now);
+        let audit = record(
+            actor,
+            AuditAction::DacReject,
+            resource.clone(),
+            &request.dataset,
+            true,
+            format!("rejected: {note}"),
+            now,
+        );
         match self.store.reject_access_request(id, actor, note, &audit) {
             Ok(request) => Ok(request),
-            Err(e) => self.refused(actor, "dac.reject", resource, &request.dataset, e.into(), now),
+            Err(e) => self.refused(actor, AuditAction::DacReject, resource, &request.dataset, e.into(), now),
         }
     }
 
@@ -291,13 +303,13 @@ impl Node {
     pub fn revoke_grant(&self, jti: &str, actor: &str, reason: &str, now: i64) -> Result<Grant, DacError> {
         let resource = format!("/dac/grants/{jti}");
         let Some(grant) = self.store.grant(jti)? else {
-            return self.refused(actor, "dac.revoke", resource, "", DacError::NoGrant(jti.to_string()), now);
+            return self.refused(actor, AuditAction::DacRevoke, resource, "", DacError::NoGrant(jti.to_string()), now);
         };
         let detail = format!("revoked the grant of {} to {}: {reason}", grant.dataset, grant.user);
-        let audit = record(actor, "dac.revoke", resource.clone(), &grant.dataset, true, detail, now);
+        let audit = record(actor, AuditAction::DacRevoke, resource.clone(), &grant.dataset, true, detail, now);
         match self.store.revoke_grant(jti, actor, reason, &audit) {
             Ok(grant) => Ok(grant),
-            Err(e) => self.refused(actor, "dac.revoke", resource, &grant.dataset, e.into(), now),
+            Err(e) => self.refused(actor, AuditAction::DacRevoke, resource, &grant.dataset, e.into(), now),
         }
     }
 }

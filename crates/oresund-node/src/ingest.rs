@@ -13,7 +13,7 @@ use oresund_c4gh::PublicKey;
 use oresund_ingest::individuals::{Warning, read_individuals};
 use oresund_ingest::pipeline::{PipelineError, Summary, normalise_vcf};
 use oresund_ingest::vcf::reader::{VcfError, VcfReader};
-use oresund_store::{ArchiveKind, IngestStats, NewFile, StoreError, StoredFile, VariantKey};
+use oresund_store::{ArchiveKind, IndividualNumber, IngestStats, NewFile, StoreError, StoredFile, VariantKey};
 
 use crate::archive::error::ArchiveError;
 use crate::archive::ingest::open_tapped;
@@ -115,7 +115,7 @@ impl Node {
         let earlier: Vec<StoredFile> = self.store.files()?.into_iter().filter(|f| f.dataset == dataset).collect();
         let mut tx = self.store.begin_ingest()?;
         let numbers = tx.upsert_individuals(&metadata.people)?;
-        let columns: Vec<u32> = positions.iter().map(|&p| numbers[p]).collect();
+        let columns: Vec<IndividualNumber> = positions.iter().map(|&p| numbers[p]).collect();
         let shared = shared_people(&columns, &earlier);
         let width = columns.len();
         let name = file_name(vcf);
@@ -179,8 +179,8 @@ impl Node {
 /// A note when people of this file are already in earlier files of its dataset. Files split by
 /// chromosome share everyone and that is fine; files that hold the same person's calls for the
 /// same variants would count that person twice, which counting cannot tell apart.
-fn shared_people(columns: &[u32], earlier: &[StoredFile]) -> Option<String> {
-    let mine: std::collections::HashSet<u32> = columns.iter().copied().collect();
+fn shared_people(columns: &[IndividualNumber], earlier: &[StoredFile]) -> Option<String> {
+    let mine: std::collections::HashSet<IndividualNumber> = columns.iter().copied().collect();
     let overlaps: Vec<String> = earlier
         .iter()
         .filter_map(|f| {

@@ -29,7 +29,7 @@ const PENDING_SUFFIX: &str = ".next";
 
 /// The id of a node key: 16 hex digits of SHA-256 of its public key.
 pub fn key_id(public: &PublicKey) -> String {
-    Sha256::digest(public.as_bytes())[..8].iter().map(|b| format!("{b:02x}")).collect()
+    oresund_core::hex::encode(&Sha256::digest(public.as_bytes())[..8])
 }
 
 /// Where a key pair is kept.

@@ -7,7 +7,7 @@ use oresund_core::carriers::{AlleleCounts, EncodedCarriers};
 use oresund_core::region::Region;
 use oresund_core::variant::Variant;
 use oresund_ingest::normalize::{check_reference, realign};
-use oresund_store::{FileNumber, VariantCalls, VariantKey};
+use oresund_store::{FileNumber, IndividualNumber, StoreError, VariantCalls, VariantKey};
 
 use crate::cohort::{CohortFilter, PreparedFilter};
 use crate::error::NodeError;
@@ -35,10 +35,10 @@ impl Node {
     /// Normalises a query variant as ingest normalises data, so a right-shifted indel finds its
     /// left-aligned record. Errors when the contig is unknown or REF does not match.
     pub fn normalise(&self, variant: &Variant) -> Result<VariantKey, NodeError> {
-        let (index, _) = self.contig(&variant.chrom)?;
+        let (index, _) = self.contig(variant.chrom())?;
         let sequence = self.sequence(index)?;
-        check_reference(&sequence, &variant.chrom, variant.pos, variant.reference.as_bytes())?;
-        let n = realign(&sequence, variant.pos, variant.reference.as_bytes(), variant.alternate.as_bytes())?;
+        check_reference(&sequence, variant.chrom(), variant.pos(), variant.reference().as_bytes())?;
+        let n = realign(&sequence, variant.pos(), variant.reference().as_bytes(), variant.alternate().as_bytes())?;
         Ok(VariantKey {
             contig: index as u32,
             pos: n.pos,
@@ -89,12 +89,9 @@ impl Node {
             let Some(scope) = prepared.file(file) else { return Ok(()) };
             match self.count_entry(&prepared, file, entry.haploid_set, entry.carriers) {
                 Ok(counts) => {
-                    let variant = Variant {
-                        chrom: chrom.clone(),
-                        pos: entry.pos,
-                        reference: entry.reference.to_string(),
-                        alternate: entry.alternate.to_string(),
-                    };
+                    // Stored alleles were checked at ingest; one that is not a variant is damage.
+                    let variant = Variant::new(chrom.as_str(), entry.pos, entry.reference, entry.alternate)
+                        .map_err(|e| StoreError::Corrupt(format!("stored variant at {chrom}:{}: {e}", entry.pos)))?;
                     let datasets = vec![(scope.dataset.clone(), counts)];
                     let count = VariantCount { variant, vrs_id: entry.vrs_id.to_string(), counts, datasets };
                     counted.push(count);
@@ -161,12 +158,8 @@ impl Node {
             return Ok(None);
         }
         let chrom = self.reference.contigs().get(calls.key.contig as usize).map(|c| c.name.clone()).unwrap_or_default();
-        let variant = Variant {
-            chrom,
-            pos: calls.key.pos,
-            reference: calls.key.reference.clone(),
-            alternate: calls.key.alternate.clone(),
-        };
+        let variant = Variant::new(chrom, calls.key.pos, &calls.key.reference, &calls.key.alternate)
+            .map_err(|e| NodeError::Store(StoreError::Corrupt(format!("stored variant {}: {e}", calls.vrs_id))))?;
         Ok(Some(VariantCount { variant, vrs_id: calls.vrs_id.clone(), counts: total, datasets }))
     }
 
@@ -205,7 +198,7 @@ pub enum Zygosity {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Carrier {
     pub dataset: Arc<str>,
-    pub individual: u32,
+    pub individual: IndividualNumber,
     pub zygosity: Zygosity,
 }
 

@@ -25,7 +25,7 @@ use oresund_access::budget::{NEGLIGIBLE, cost};
 use oresund_access::{Caller, Tier};
 use oresund_node::CohortFilter;
 use oresund_node::query::VariantCount;
-use oresund_store::{BudgetCharge, BudgetOutcome, ChargeItem};
+use oresund_store::{BudgetCharge, BudgetOutcome, ChargeItem, IndividualNumber};
 use sha2::{Digest, Sha256};
 
 use crate::error::BeaconError;
@@ -200,7 +200,7 @@ fn items(
     let mut items = Vec::with_capacity(costly.len());
     for &(dataset, variant, c) in costly {
         let Some(calls) = node.find_variant(&variant.vrs_id).map_err(BeaconError::from)? else { continue };
-        let mut carriers: Vec<u32> = node
+        let mut carriers: Vec<IndividualNumber> = node
             .carriers(&calls, &prepared)
             .map_err(BeaconError::from)?
             .into_iter()
@@ -217,9 +217,9 @@ fn items(
             variant.vrs_id, counts.allele_count, counts.allele_number
         ));
         for carrier in &carriers {
-            hasher.update(carrier.to_le_bytes());
+            hasher.update(carrier.get().to_le_bytes());
         }
-        let fingerprint = hasher.finalize().iter().map(|b| format!("{b:02x}")).collect();
+        let fingerprint = oresund_core::hex::encode(&hasher.finalize());
         items.push(ChargeItem { fingerprint, charges: carriers.iter().map(|&i| (i, c)).collect() });
     }
     Ok(items)

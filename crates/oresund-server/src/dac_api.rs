@@ -24,7 +24,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use oresund_access::Caller;
 use oresund_access::duo_match::ResearchPurpose;
-use oresund_core::audit::{AuditRecord, DENIED};
+use oresund_core::audit::{AuditAction, AuditRecord, Decision};
 use oresund_core::time::rfc3339;
 use oresund_node::clock::{now_rfc3339, unix_now};
 use oresund_node::dac::{DacError, FiledRequest};
@@ -90,18 +90,18 @@ async fn caller(app: &AppState, headers: &HeaderMap, path: &str) -> Result<Calle
 }
 
 /// Records a refused DAC call and returns the refusal.
-async fn refuse(app: &AppState, caller: &Caller, action: &str, path: &str, error: ApiError) -> ApiError {
+async fn refuse(app: &AppState, caller: &Caller, action: AuditAction, path: &str, error: ApiError) -> ApiError {
     let (resource, detail) = tokio::task::block_in_place(|| {
         (crate::decision::recordable(app, path.into()), crate::decision::recordable(app, error.1.clone()))
     });
     let record = AuditRecord {
         time: now_rfc3339(),
         actor: caller.label().to_string(),
-        action: action.into(),
+        action,
         resource,
         datasets: Vec::new(),
         granularity: None,
-        decision: DENIED.into(),
+        decision: Decision::Denied,
         detail,
     };
     app.audit.record(record).await;
@@ -117,7 +117,7 @@ fn is_member(app: &AppState, caller: &Caller) -> bool {
 }
 
 /// A committee member, or an audited 401/403.
-async fn member(app: &AppState, headers: &HeaderMap, action: &str, path: &str) -> Result<Caller, ApiError> {
+async fn member(app: &AppState, headers: &HeaderMap, action: AuditAction, path: &str) -> Result<Caller, ApiError> {
     let caller = caller(app, headers, path).await?;
     if is_member(app, &caller) {
         return Ok(caller);
@@ -183,7 +183,7 @@ async fn file(State(app): State<AppState>, headers: HeaderMap, bytes: Bytes) -> 
     let caller = caller(&app, &headers, path).await?;
     let Some(user) = caller.user.clone() else {
         let e = ApiError(StatusCode::UNAUTHORIZED, "filing a request needs Authorization: Bearer <passport>".into());
-        return Err(refuse(&app, &caller, "dac.request", path, e).await);
+        return Err(refuse(&app, &caller, AuditAction::DacRequest, path, e).await);
     };
     if !caller.registered {
         let e = ApiError(
@@ -191,14 +191,14 @@ async fn file(State(app): State<AppState>, headers: HeaderMap, bytes: Bytes) -> 
             "only registered researchers (ResearcherStatus and AcceptedTermsAndPolicies visas) may file requests"
                 .into(),
         );
-        return Err(refuse(&app, &caller, "dac.request", path, e).await);
+        return Err(refuse(&app, &caller, AuditAction::DacRequest, path, e).await);
     }
     let parsed: FileBody = match body(
         &bytes,
         "the request body must be {\"dataset\", \"purpose\": {\"purpose\", \"disease\"?, \"commercial\"?, \"methods\"?}}",
     ) {
         Ok(parsed) => parsed,
-        Err(e) => return Err(refuse(&app, &caller, "dac.request", path, e).await),
+        Err(e) => return Err(refuse(&app, &caller, AuditAction::DacRequest, path, e).await),
     };
     // A passport holder's visa carries their passport `sub` (an operator token's user: its name).
     let subject = caller.subject.clone().unwrap_or_else(|| user.clone());
@@ -210,7 +210,7 @@ async fn file(State(app): State<AppState>, headers: HeaderMap, bytes: Bytes) -> 
 async fn list(State(app): State<AppState>, headers: HeaderMap) -> Answer {
     let caller = caller(&app, &headers, "/dac/requests").await?;
     let Some(user) = caller.user.as_deref() else {
-        return Err(refuse(&app, &caller, "dac.list", "/dac/requests", anonymous()).await);
+        return Err(refuse(&app, &caller, AuditAction::DacList, "/dac/requests", anonymous()).await);
     };
     let only = if is_member(&app, &caller) { None } else { Some(user) };
     let requests = tokio::task::block_in_place(|| app.node.store().access_requests(only)).map_err(DacError::from)?;
@@ -227,14 +227,14 @@ async fn one(State(app): State<AppState>, headers: HeaderMap, Path(id): Path<Str
             Ok(Json(request_json(&r)).into_response())
         }
         // Someone else's request is not acknowledged to exist.
-        _ => Err(refuse(&app, &caller, "dac.read", &path, ApiError::from(DacError::NoRequest(id))).await),
+        _ => Err(refuse(&app, &caller, AuditAction::DacRead, &path, ApiError::from(DacError::NoRequest(id))).await),
     }
 }
 
 async fn approve(State(app): State<AppState>, headers: HeaderMap, Path(id): Path<String>) -> Answer {
     let id = request_id(&id)?;
     let path = format!("/dac/requests/{id}/approve");
-    let caller = member(&app, &headers, "dac.approve", &path).await?;
+    let caller = member(&app, &headers, AuditAction::DacApprove, &path).await?;
     let actor = caller.label().to_string();
     let grant =
         tokio::task::block_in_place(|| app.node.approve_access_request(id, &actor, &app.access.issuer, unix_now()))?;
@@ -251,10 +251,10 @@ struct NoteBody {
 async fn reject(State(app): State<AppState>, headers: HeaderMap, Path(id): Path<String>, bytes: Bytes) -> Answer {
     let id = request_id(&id)?;
     let path = format!("/dac/requests/{id}/reject");
-    let caller = member(&app, &headers, "dac.reject", &path).await?;
+    let caller = member(&app, &headers, AuditAction::DacReject, &path).await?;
     let note: NoteBody = match body(&bytes, "the body must be {\"note\": \"…\"}") {
         Ok(note) => note,
-        Err(e) => return Err(refuse(&app, &caller, "dac.reject", &path, e).await),
+        Err(e) => return Err(refuse(&app, &caller, AuditAction::DacReject, &path, e).await),
     };
     let actor = caller.label().to_string();
     let request = tokio::task::block_in_place(|| app.node.reject_access_request(id, &actor, &note.note, unix_now()))?;
@@ -264,7 +264,7 @@ async fn reject(State(app): State<AppState>, headers: HeaderMap, Path(id): Path<
 async fn grants(State(app): State<AppState>, headers: HeaderMap, RawQuery(query): RawQuery) -> Answer {
     let caller = caller(&app, &headers, "/dac/grants").await?;
     let Some(user) = caller.user.as_deref() else {
-        return Err(refuse(&app, &caller, "dac.grants", "/dac/grants", anonymous()).await);
+        return Err(refuse(&app, &caller, AuditAction::DacGrants, "/dac/grants", anonymous()).await);
     };
     let all =
         query.as_deref().is_some_and(|q| form_urlencoded::parse(q.as_bytes()).any(|(k, v)| k == "all" && v == "true"));
@@ -282,10 +282,10 @@ struct ReasonBody {
 
 async fn revoke(State(app): State<AppState>, headers: HeaderMap, Path(jti): Path<String>, bytes: Bytes) -> Answer {
     let path = format!("/dac/grants/{jti}/revoke");
-    let caller = member(&app, &headers, "dac.revoke", &path).await?;
+    let caller = member(&app, &headers, AuditAction::DacRevoke, &path).await?;
     let reason: ReasonBody = match body(&bytes, "the body must be {\"reason\": \"…\"}") {
         Ok(reason) => reason,
-        Err(e) => return Err(refuse(&app, &caller, "dac.revoke", &path, e).await),
+        Err(e) => return Err(refuse(&app, &caller, AuditAction::DacRevoke, &path, e).await),
     };
     let actor = caller.label().to_string();
     let grant = tokio::task::block_in_place(|| app.node.revoke_grant(&jti, &actor, &reason.reason, unix_now()))?;

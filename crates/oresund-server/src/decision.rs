@@ -4,7 +4,7 @@
 //! User ids and pseudonyms only: a node never holds a local id to record.
 
 use oresund_access::Caller;
-use oresund_core::audit::{ALLOWED, AuditRecord, DENIED};
+use oresund_core::audit::{AuditAction, AuditRecord, Decision};
 use serde_json::Value;
 
 use crate::entities::{COHORT, DATASET};
@@ -93,8 +93,10 @@ pub fn query(
     via: Option<&str>,
 ) -> AuditRecord {
     let (decision, granularity, mut detail) = match outcome {
-        Ok(value) => (ALLOWED, value["meta"]["returnedGranularity"].as_str().map(str::to_string), String::new()),
-        Err(e) => (DENIED, None, format!("HTTP {}: {}", e.status.as_u16(), e.message)),
+        Ok(value) => {
+            (Decision::Allowed, value["meta"]["returnedGranularity"].as_str().map(str::to_string), String::new())
+        }
+        Err(e) => (Decision::Denied, None, format!("HTTP {}: {}", e.status.as_u16(), e.message)),
     };
     if let Some(via) = via {
         detail = if detail.is_empty() { via.to_string() } else { format!("{via}; {detail}") };
@@ -102,11 +104,11 @@ pub fn query(
     AuditRecord {
         time: oresund_node::clock::now_rfc3339(),
         actor: caller.label().to_string(),
-        action: "query".into(),
+        action: AuditAction::Query,
         resource: shorten(recordable(app, resource(path, request))),
         datasets: datasets(app, caller, path, request),
         granularity,
-        decision: decision.into(),
+        decision,
         detail: shorten(recordable(app, detail)),
     }
 }
@@ -121,11 +123,11 @@ pub fn credential_refused(app: &AppState, bearer: Option<&str>, path: &str, erro
     AuditRecord {
         time: oresund_node::clock::now_rfc3339(),
         actor: "unauthenticated".into(),
-        action: "auth".into(),
+        action: AuditAction::Auth,
         resource: shorten(recordable(app, format!("/{}", path.trim_start_matches('/')))),
         datasets: Vec::new(),
         granularity: None,
-        decision: DENIED.into(),
+        decision: Decision::Denied,
         detail: shorten(recordable(app, detail)),
     }
 }

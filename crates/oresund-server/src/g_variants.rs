@@ -71,7 +71,7 @@ fn run(app: &AppState, query: &VariantQuery, filter: &CohortFilter) -> Result<Ve
         VariantQuery::Range { chrom, start, end, constraints } => {
             let region = region(chrom, *start, *end).map_err(|e| BeaconError::bad_request(e.to_string()))?;
             let mut counts = node.count_region(&region, filter).map_err(BeaconError::from)?;
-            counts.retain(|c| constraints.accept(&c.variant.reference, &c.variant.alternate));
+            counts.retain(|c| constraints.accept(c.variant.reference(), c.variant.alternate()));
             counts
         }
         VariantQuery::Bracket { chrom, start, end } => {
@@ -80,7 +80,7 @@ fn run(app: &AppState, query: &VariantQuery, filter: &CohortFilter) -> Result<Ve
             let mut counts = node.count_region(&region, filter).map_err(BeaconError::from)?;
             counts.retain(|c| {
                 let end_pos = c.variant.end();
-                (start.0..=start.1).contains(&c.variant.pos) && (end.0..=end.1).contains(&end_pos)
+                (start.0..=start.1).contains(&c.variant.pos()) && (end.0..=end.1).contains(&end_pos)
             });
             counts
         }
@@ -110,8 +110,8 @@ fn variant_type(reference: &str, alternate: &str) -> &'static str {
 /// alternative id, and one frequency per dataset.
 fn record(app: &AppState, variant: &VariantCount, scope: &Scope) -> Value {
     let v = &variant.variant;
-    let refget = app.node.reference().contig(&v.chrom).map(|(_, c)| c.refget.clone()).unwrap_or_default();
-    let start = v.pos - 1;
+    let refget = app.node.reference().contig(v.chrom()).map(|(_, c)| c.refget.clone()).unwrap_or_default();
+    let start = v.pos() - 1;
     let frequencies: Vec<Value> = variant
         .datasets
         .iter()
@@ -132,16 +132,16 @@ fn record(app: &AppState, variant: &VariantCount, scope: &Scope) -> Value {
         "id": v.to_string(),
         "variantInternalId": v.to_string(),
         "variation": {
-            "variantType": variant_type(&v.reference, &v.alternate),
-            "referenceBases": v.reference,
-            "alternateBases": v.alternate,
+            "variantType": variant_type(v.reference(), v.alternate()),
+            "referenceBases": v.reference(),
+            "alternateBases": v.alternate(),
             "location": {
                 "type": "SequenceLocation",
                 "sequence_id": format!("ga4gh:{refget}"),
                 "interval": {
                     "type": "SequenceInterval",
                     "start": {"type": "Number", "value": start},
-                    "end": {"type": "Number", "value": start + v.reference.len() as u64},
+                    "end": {"type": "Number", "value": start + v.reference().len() as u64},
                 },
             },
         },

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use oresund_access::{Caller, Granularity};
 use oresund_core::individual::{Individual, Sex};
 use oresund_node::CohortFilter;
+use oresund_store::IndividualNumber;
 use serde_json::{Value, json};
 
 use crate::entities::INDIVIDUAL;
@@ -38,14 +39,14 @@ pub fn search(
     let filters = resolve(&request.filters, app.node.hpo());
     let node = &app.node;
     let cohort = node.cohort().map_err(BeaconError::from)?;
-    let mut selected: BTreeMap<String, Vec<u32>> = BTreeMap::new();
+    let mut selected: BTreeMap<String, Vec<IndividualNumber>> = BTreeMap::new();
     if !scope.datasets.is_empty() && !filters.matches_nobody() {
         let filter = CohortFilter { datasets: scope.ids(), ..filters.cohort.clone() };
         let prepared = node.prepare_filter(&filter).map_err(BeaconError::from)?;
         match selection {
             Selection::Filtered => {
                 for (dataset, people) in cohort.selected(&prepared) {
-                    selected.insert(dataset, people.iter().collect());
+                    selected.insert(dataset, people.iter().map(IndividualNumber::new).collect());
                 }
             }
             Selection::One(pseudonym) => {
@@ -56,7 +57,7 @@ pub fn search(
                 }
                 let number = cohort.by_pseudonym.get(pseudonym).copied();
                 for (dataset, people) in cohort.selected(&prepared) {
-                    if let Some(n) = number.filter(|n| people.contains(*n)) {
+                    if let Some(n) = number.filter(|n| people.contains(n.get())) {
                         selected.insert(dataset, vec![n]);
                     }
                 }
@@ -127,7 +128,12 @@ fn record(app: &AppState, person: &Individual) -> Value {
 /// The number of individuals across datasets as disclosed. When a dataset's count was raised to
 /// the threshold, an exact total would give it away (total − the other datasets' counts), so the
 /// total is then the sum of what each dataset showed, imprecise.
-fn total_shown(app: &AppState, scope: &Scope, selected: &BTreeMap<String, Vec<u32>>, distinct: u64) -> Shown {
+fn total_shown(
+    app: &AppState,
+    scope: &Scope,
+    selected: &BTreeMap<String, Vec<IndividualNumber>>,
+    distinct: u64,
+) -> Shown {
     let per_dataset: Vec<Shown> = scope
         .datasets
         .iter()
@@ -144,15 +150,15 @@ fn respond(
     app: &AppState,
     request: &BeaconRequest,
     scope: &Scope,
-    selected: &BTreeMap<String, Vec<u32>>,
-    people: &BTreeMap<u32, Individual>,
+    selected: &BTreeMap<String, Vec<IndividualNumber>>,
+    people: &BTreeMap<IndividualNumber, Individual>,
     warnings: &[String],
 ) -> Value {
     let granularity = scope.granularity;
     let meta = response_meta(&app.beacon, INDIVIDUAL, granularity, request);
     let empty = Vec::new();
     let mut result_sets = Vec::new();
-    let mut everyone: Vec<u32> = Vec::new();
+    let mut everyone: Vec<IndividualNumber> = Vec::new();
     for dataset in &scope.datasets {
         let members = selected.get(&dataset.id).unwrap_or(&empty);
         everyone.extend(members);

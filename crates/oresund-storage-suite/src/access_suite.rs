@@ -2,11 +2,12 @@
 //! like the catalog cases in `suite.rs`.
 
 use oresund_core::audit::{
-    ALLOWED, AuditEntry, AuditFormat, AuditRecord, ChainError, GENESIS, verify_chain, verify_with_head,
+    AuditAction, AuditEntry, AuditFormat, AuditRecord, ChainError, Decision, GENESIS, verify_chain, verify_with_head,
 };
 use oresund_store::prelude::*;
 use oresund_store::{
-    AuditQuery, BudgetCharge, BudgetOutcome, ChargeItem, NewAccessRequest, NewGrant, RequestStatus, StoreError,
+    AuditQuery, BudgetCharge, BudgetOutcome, ChargeItem, MatchOutcome, NewAccessRequest, NewGrant, RequestStatus,
+    StoreError,
 };
 
 use crate::backends::Backend;
@@ -19,7 +20,7 @@ fn record(actor: &str, action: &str, dataset: &str, time: &str) -> AuditRecord {
         resource: format!("/test/{action}"),
         datasets: vec![dataset.into()],
         granularity: None,
-        decision: ALLOWED.into(),
+        decision: Decision::Allowed,
         detail: String::new(),
     }
 }
@@ -30,7 +31,7 @@ fn request(user: &str, dataset: &str) -> NewAccessRequest {
         subject: user.rsplit('#').next().unwrap_or(user).into(),
         dataset: dataset.into(),
         purpose: r#"{"purpose":"HMB"}"#.into(),
-        automatic: "needs_review".into(),
+        automatic: MatchOutcome::NeedsReview,
         reasons: vec!["HMB: 3 individuals".into(), "DS: 1 individual".into()],
     }
 }
@@ -167,7 +168,9 @@ pub fn a_format_1_chain_continued_in_format_2_verifies_and_any_edit_breaks_it<B:
     let mut old: Vec<AuditEntry> = Vec::new();
     for n in 0..3 {
         let previous = old.last().map(|e| (e.hash.as_str(), e.seq));
-        let mut r = record(&format!("user{n}"), "query", "DK-1", &format!("2026-11-0{}T00:00:00Z", n + 1));
+        // The last one with an action this build does not know (a newer release's): it reads back verbatim.
+        let action = if n == 2 { "archive.gc" } else { "query" };
+        let mut r = record(&format!("user{n}"), action, "DK-1", &format!("2026-11-0{}T00:00:00Z", n + 1));
         r.granularity = Some("count".into());
         old.push(AuditEntry::next_in(AuditFormat::LegacyJson, previous, r));
     }
@@ -181,16 +184,17 @@ pub fn a_format_1_chain_continued_in_format_2_verifies_and_any_edit_breaks_it<B:
         .unwrap();
     let entries = chain_is_whole(store);
     assert_eq!(entries[..3], old[..], "old entries read back unchanged");
+    assert_eq!(entries[2].record.action, AuditAction::Other("archive.gc".into()));
     assert_eq!(entries.iter().map(|e| e.format).collect::<Vec<_>>(), [1, 1, 1, 2, 2]);
 
     let edits: [fn(&mut AuditEntry); 10] = [
         |e| e.record.time.push('x'),
         |e| e.record.actor.push('x'),
-        |e| e.record.action.push('x'),
+        |e| e.record.action = AuditAction::Other(format!("{}x", e.record.action)),
         |e| e.record.resource.push('x'),
         |e| e.record.datasets.push("NO-1".into()),
         |e| e.record.granularity = if e.record.granularity.is_some() { None } else { Some("count".into()) },
-        |e| e.record.decision = "denied".into(),
+        |e| e.record.decision = Decision::Denied,
         |e| e.record.detail.push('x'),
         |e| e.format = 3 - e.format,
         |e| e.hash = GENESIS.into(),
@@ -206,7 +210,7 @@ pub fn a_format_1_chain_continued_in_format_2_verifies_and_any_edit_breaks_it<B:
 }
 
 fn item(fingerprint: &str, charges: &[(u32, f64)]) -> ChargeItem {
-    ChargeItem { fingerprint: fingerprint.into(), charges: charges.to_vec() }
+    ChargeItem { fingerprint: fingerprint.into(), charges: charges.iter().map(|&(n, c)| (n.into(), c)).collect() }
 }
 
 fn charge(user: &str, items: Vec<ChargeItem>, absence: bool) -> BudgetCharge {
@@ -233,7 +237,7 @@ pub fn budgets_charge_once_refuse_and_lock<B: Backend>() {
     );
     // Individual 1 has spent 2.5 of 3: half a nat more is the limit, more is refused, nothing is charged.
     let refused = outcome(charge("u", vec![item("c", &[(2, 0.1)]), item("d", &[(1, 0.6)])], false));
-    assert!(matches!(refused, BudgetOutcome::Refused { individual: 1, .. }), "{refused:?}");
+    assert!(matches!(refused, BudgetOutcome::Refused { individual, .. } if individual.get() == 1), "{refused:?}");
     assert!(store.budget_locked("u").unwrap() && !store.budget_locked("v").unwrap());
     // Locked: anything new is refused, repeats stay free, absence answers are refused too.
     assert_eq!(outcome(charge("u", vec![item("e", &[(3, 0.01)])], false)), BudgetOutcome::Locked);
@@ -252,7 +256,7 @@ pub fn budgets_charge_once_refuse_and_lock<B: Backend>() {
     assert!(!other.budget_locked("u").unwrap());
     assert_eq!(outcome(charge("u", vec![item("f", &[(3, 0.01)])], false)), BudgetOutcome::Charged);
     let again = outcome(charge("u", vec![item("g", &[(1, 0.6)])], false));
-    assert!(matches!(again, BudgetOutcome::Refused { individual: 1, .. }), "{again:?}");
+    assert!(matches!(again, BudgetOutcome::Refused { individual, .. } if individual.get() == 1), "{again:?}");
 }
 
 pub fn concurrent_charges_never_overspend<B: Backend>() {

@@ -2,7 +2,7 @@
 
 use oresund_core::individual::Sex;
 use oresund_store::prelude::*;
-use oresund_store::{ArchiveKind, HeaderSwitch, StoreError, VariantKey};
+use oresund_store::{ArchiveKind, FileNumber, HeaderSwitch, IndividualNumber, StoreError, VariantKey};
 
 use crate::backends::Backend;
 use crate::fixtures::{self, Ingest, expected_scan, run, scan, vrs_id};
@@ -64,8 +64,8 @@ pub fn a_dropped_ingest_leaves_nothing_and_uses_no_number<B: Backend>() {
     assert_eq!(store.generation().unwrap(), 0);
     // The store is not wedged, and the next ingest gets the same numbers.
     let (file, accession) = run(store, &Ingest::new("D1", "sha-a", 1, 6, 0), true);
-    assert_eq!((file, accession.as_str()), (1, "TEST-F000001"));
-    assert_eq!(store.individuals().unwrap().iter().map(|p| p.number).collect::<Vec<_>>(), [1, 2, 3, 4, 5, 6]);
+    assert_eq!((file, accession.as_str()), (FileNumber::new(1), "TEST-F000001"));
+    assert_eq!(store.individuals().unwrap().iter().map(|p| p.number.get()).collect::<Vec<_>>(), [1, 2, 3, 4, 5, 6]);
 }
 
 pub fn a_file_is_found_again_by_dataset_and_checksum<B: Backend>() {
@@ -75,7 +75,7 @@ pub fn a_file_is_found_again_by_dataset_and_checksum<B: Backend>() {
     let (file, accession) = run(store, &Ingest::new("D1", "sha-a", 1, 6, 0), true);
     let found = store.find_file("D1", "sha-a").unwrap().expect("the committed file is found");
     assert_eq!((found.number, found.accession.as_str(), found.dataset.as_str()), (file, accession.as_str(), "D1"));
-    assert_eq!(found.columns, [1, 2, 3, 4, 5, 6]);
+    assert_eq!(found.columns.iter().map(|c| c.get()).collect::<Vec<_>>(), [1, 2, 3, 4, 5, 6]);
     assert_eq!(found.stats.variants as usize, fixtures::calls(6, 0).len());
     assert_eq!(store.files().unwrap(), std::slice::from_ref(&found));
     assert!(store.find_file("D2", "sha-a").unwrap().is_none(), "the checksum is per dataset");
@@ -87,14 +87,14 @@ pub fn a_file_is_found_again_by_dataset_and_checksum<B: Backend>() {
         name: "again.vcf.gz".into(),
         sha256: "sha-a".into(),
         size: 1,
-        columns: vec![1],
+        columns: vec![IndividualNumber::new(1)],
     };
     assert!(tx.add_file(&again, "TEST").is_err(), "a second (dataset, sha256) is refused");
     drop(tx);
     assert_eq!(everything(store), before);
     // In another dataset it is a new file.
     let (second, _) = run(store, &Ingest::new("D2", "sha-a", 1, 6, 0), true);
-    assert_eq!(second, 2);
+    assert_eq!(second, FileNumber::new(2));
     assert_eq!(store.datasets().unwrap().len(), 2);
 }
 
@@ -112,11 +112,11 @@ pub fn variants_are_found_by_key_in_file_order<B: Backend>() {
         let found = store.variant(&call.key).unwrap().expect("every ingested variant is found");
         assert_eq!(found.key, call.key);
         assert_eq!(found.vrs_id, vrs_id(&call.key));
-        assert_eq!(found.calls[0].file, 1);
+        assert_eq!(found.calls[0].file, FileNumber::new(1));
         assert_eq!(found.calls[0].carriers, call.carriers);
         if let Some(other) = second.calls.iter().find(|d| d.key == call.key) {
             assert_eq!(found.calls.len(), 2);
-            assert_eq!((found.calls[1].file, &found.calls[1].carriers), (2, &other.carriers));
+            assert_eq!((found.calls[1].file, &found.calls[1].carriers), (FileNumber::new(2), &other.carriers));
         } else {
             assert_eq!(found.calls.len(), 1);
         }
@@ -132,7 +132,7 @@ pub fn region_scans_go_file_by_file_in_position_order_with_overlaps<B: Backend>(
     let second = Ingest::new("D2", "sha-b", 4, 9, 3);
     run(store, &first, true);
     run(store, &second, true);
-    let files = [(1, &first.calls[..]), (2, &second.calls[..])];
+    let files = [(FileNumber::new(1), &first.calls[..]), (FileNumber::new(2), &second.calls[..])];
     let deletion = first.calls.iter().find(|c| c.key.reference.len() == 60).unwrap().key.clone();
     let windows = [
         (0, 1, 20_000_000),                        // everything on contig 0
@@ -151,7 +151,8 @@ pub fn region_scans_go_file_by_file_in_position_order_with_overlaps<B: Backend>(
     // Entries come back whole.
     let all = scan(store, 0, 1, 20_000_000);
     let call = &first.calls[10];
-    let entry = all.iter().find(|e| e.0 == 1 && e.1 == call.key.pos && e.3 == call.key.alternate).unwrap();
+    let entry =
+        all.iter().find(|e| e.0 == FileNumber::new(1) && e.1 == call.key.pos && e.3 == call.key.alternate).unwrap();
     assert_eq!((&entry.4, &entry.6), (&vrs_id(&call.key), &call.carriers));
 }
 
@@ -220,7 +221,7 @@ pub fn individuals_keep_their_numbers_when_described_again<B: Backend>() {
     let people = store.individuals().unwrap();
     assert_eq!(people.len(), 12);
     let columns = store.find_file("D2", "sha-b").unwrap().unwrap().columns;
-    assert_eq!(columns, [4, 5, 6, 7, 8, 9, 10, 11, 12]);
+    assert_eq!(columns.iter().map(|c| c.get()).collect::<Vec<_>>(), [4, 5, 6, 7, 8, 9, 10, 11, 12]);
     let updated = &people[3];
     assert_eq!(updated.individual.pseudonym, second.people[0].pseudonym);
     assert_eq!(

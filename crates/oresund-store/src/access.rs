@@ -5,6 +5,7 @@
 //! `rules/dac.rs`, for both backends).
 
 use oresund_core::audit::AuditRecord;
+pub use oresund_core::duo::MatchOutcome;
 
 use crate::error::Result;
 
@@ -45,8 +46,8 @@ pub struct NewAccessRequest {
     pub dataset: String,
     /// The research purpose, as JSON (`oresund_access::duo_match::ResearchPurpose`).
     pub purpose: String,
-    /// The automatic DUO match: `approve`, `deny` or `needs_review`.
-    pub automatic: String,
+    /// The automatic DUO match.
+    pub automatic: MatchOutcome,
     /// Why, without naming anyone (reasons with how many individuals each applies to).
     pub reasons: Vec<String>,
 }
@@ -59,7 +60,7 @@ pub struct AccessRequest {
     pub subject: String,
     pub dataset: String,
     pub purpose: String,
-    pub automatic: String,
+    pub automatic: MatchOutcome,
     pub reasons: Vec<String>,
     pub status: RequestStatus,
     /// RFC 3339 time of filing.

@@ -8,15 +8,15 @@ use crate::error::{Result, StoreError};
 use crate::model::{IndividualNumber, StoredIndividual};
 
 /// Sample columns as stored: the individual number of each, u32 little-endian.
-pub(crate) fn columns_bytes(columns: &[u32]) -> Vec<u8> {
-    columns.iter().flat_map(|c| c.to_le_bytes()).collect()
+pub(crate) fn columns_bytes(columns: &[IndividualNumber]) -> Vec<u8> {
+    columns.iter().flat_map(|c| c.get().to_le_bytes()).collect()
 }
 
-pub(crate) fn columns_from(bytes: &[u8]) -> Result<Vec<u32>> {
+pub(crate) fn columns_from(bytes: &[u8]) -> Result<Vec<IndividualNumber>> {
     if !bytes.len().is_multiple_of(4) {
         return Err(StoreError::Corrupt("file columns".into()));
     }
-    Ok(bytes.chunks_exact(4).map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect())
+    Ok(bytes.chunks_exact(4).map(|c| IndividualNumber::new(u32::from_le_bytes([c[0], c[1], c[2], c[3]]))).collect())
 }
 
 /// A term list as stored.

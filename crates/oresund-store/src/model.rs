@@ -2,10 +2,67 @@
 
 use oresund_core::individual::Individual;
 
-/// Number of an individual on this node (stable, never reused).
-pub type IndividualNumber = u32;
-/// Number of an ingested file (stable, never reused).
-pub type FileNumber = u32;
+/// A number the node gives (stable, never reused), as its own type so that one kind cannot be
+/// passed for another. Zero-cost: a `u32` in memory.
+macro_rules! number {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub struct $name(u32);
+
+        impl $name {
+            pub const fn new(number: u32) -> Self {
+                Self(number)
+            }
+
+            pub const fn get(self) -> u32 {
+                self.0
+            }
+        }
+
+        impl From<u32> for $name {
+            fn from(number: u32) -> Self {
+                Self(number)
+            }
+        }
+
+        impl From<$name> for u32 {
+            fn from(number: $name) -> u32 {
+                number.0
+            }
+        }
+
+        impl From<$name> for i64 {
+            fn from(number: $name) -> i64 {
+                i64::from(number.0)
+            }
+        }
+
+        /// A stored column read back (out of range: the caller reports the store as damaged).
+        impl TryFrom<i64> for $name {
+            type Error = std::num::TryFromIntError;
+
+            fn try_from(value: i64) -> std::result::Result<Self, Self::Error> {
+                u32::try_from(value).map(Self)
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                std::fmt::Display::fmt(&self.0, f)
+            }
+        }
+    };
+}
+
+number!(
+    /// Number of an individual on this node (stable, never reused).
+    IndividualNumber
+);
+number!(
+    /// Number of an ingested file (stable, never reused).
+    FileNumber
+);
 
 /// A dataset: a named collection of ingested files.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -4,7 +4,7 @@
 use oresund_core::individual::Individual;
 
 use crate::error::Result;
-use crate::model::{ArchiveObject, FileNumber, IngestStats, NewFile, VariantKey};
+use crate::model::{ArchiveObject, FileNumber, IndividualNumber, IngestStats, NewFile, VariantKey};
 
 /// Who may write, and how an ingest writes.
 pub trait Writers {
@@ -36,7 +36,7 @@ impl WriterLock {
 pub trait IngestTransaction {
     /// Stores (or updates) individuals; returns their node numbers in the same order. A person
     /// already known by pseudonym keeps their number.
-    fn upsert_individuals(&mut self, people: &[Individual]) -> Result<Vec<u32>>;
+    fn upsert_individuals(&mut self, people: &[Individual]) -> Result<Vec<IndividualNumber>>;
 
     /// Registers a new file (creating its dataset when new) and gives it a number and accession.
     fn add_file(&mut self, file: &NewFile, accession_prefix: &str) -> Result<(FileNumber, String)>;

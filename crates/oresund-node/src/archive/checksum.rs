@@ -2,12 +2,8 @@
 
 use std::io::{self, Read, Write};
 
+use oresund_core::hex;
 use sha2::{Digest, Sha256};
-
-/// Lower-case hex of a digest.
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
 
 /// A running SHA-256 and byte count.
 #[derive(Clone, Default)]
@@ -28,7 +24,7 @@ impl Checksum {
 
     /// (hex SHA-256, size).
     pub fn finish(self) -> (String, u64) {
-        (hex(&self.hasher.finalize()), self.size)
+        (hex::encode(&self.hasher.finalize()), self.size)
     }
 }
 
@@ -95,7 +91,7 @@ mod tests {
         let mut reader = HashingReader::new(&data[..]);
         let mut writer = HashingWriter::new(Vec::new());
         io::copy(&mut reader, &mut writer).unwrap();
-        let want = hex(&Sha256::digest(&data));
+        let want = hex::encode(&Sha256::digest(&data));
         assert_eq!(reader.finish(), (want.clone(), 3000));
         let (out, sum) = writer.finish();
         assert_eq!((out, sum), (data, (want, 3000)));

@@ -126,7 +126,7 @@ mod tests {
             assert_eq!(got, text);
             let bytes = std::fs::read(path).unwrap();
             assert_eq!(tapped.size, bytes.len() as u64);
-            assert_eq!(tapped.sha256, crate::archive::checksum::hex(&<sha2::Sha256 as sha2::Digest>::digest(&bytes)));
+            assert_eq!(tapped.sha256, oresund_core::hex::encode(&<sha2::Sha256 as sha2::Digest>::digest(&bytes)));
             assert_eq!(tapped.index.is_some(), indexed, "{}", path.display());
             if let Some(index) = tapped.index {
                 assert_eq!(index.eof, Some(bytes.len() as u64 - 28));

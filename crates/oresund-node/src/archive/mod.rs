@@ -31,7 +31,7 @@ use std::io::Read;
 use oresund_c4gh::{DataKey, DecryptedHeader, Header, PublicKey, SecretKey, encrypt_body};
 use oresund_store::ArchiveObject;
 
-use crate::archive::checksum::{HashingReader, HashingWriter, hex};
+use crate::archive::checksum::{HashingReader, HashingWriter};
 use crate::archive::error::ArchiveError;
 use crate::archive::store::ObjectArchive;
 use crate::keys::{KeyFiles, KeyRing, key_id};
@@ -56,7 +56,7 @@ pub fn header_path(object_id: &str, key_id: &str) -> String {
 pub fn new_object_id() -> Result<String, ArchiveError> {
     let mut bytes = [0u8; 16];
     getrandom::fill(&mut bytes).map_err(|e| ArchiveError::Invalid(format!("no randomness available: {e}")))?;
-    Ok(hex(&bytes))
+    Ok(oresund_core::hex::encode(&bytes))
 }
 
 /// An encrypted object just written, not yet in the catalog.
@@ -76,7 +76,7 @@ impl StoredObject {
     pub fn record(
         &self,
         accession: String,
-        file: u32,
+        file: oresund_store::FileNumber,
         kind: oresund_store::ArchiveKind,
         name: String,
     ) -> ArchiveObject {
@@ -188,7 +188,7 @@ mod tests {
         let mut back = Vec::new();
         decrypt(&file[..], &mut back, &node_key.secret, 1).unwrap();
         assert!(back == plain);
-        let sha = crate::archive::checksum::hex(&<sha2::Sha256 as sha2::Digest>::digest(&plain));
+        let sha = oresund_core::hex::encode(&<sha2::Sha256 as sha2::Digest>::digest(&plain));
         assert_eq!(stored.plaintext_sha256, sha);
     }
 }

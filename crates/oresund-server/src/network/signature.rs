@@ -12,6 +12,7 @@
 //! forwarded credential to the query; the timestamp bounds replay to [`MAX_SKEW`].
 
 use hmac::{Hmac, KeyInit, Mac};
+use oresund_core::hex;
 use sha2::{Digest, Sha256};
 
 pub const PEER_HEADER: &str = "x-oresund-peer";
@@ -22,10 +23,6 @@ pub const REFUSED_HEADER: &str = "x-oresund-peer-refused";
 
 /// Largest accepted clock difference between two nodes, seconds.
 pub const MAX_SKEW: u64 = 300;
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
 
 /// The parts of a request a signature covers.
 #[derive(Debug, Clone, Copy)]
@@ -48,7 +45,7 @@ impl Signed<'_> {
             self.peer,
             self.method,
             self.path_and_query,
-            hex(&Sha256::digest(self.body)),
+            hex::encode(&Sha256::digest(self.body)),
             self.authorization
         );
         mac.update(message.as_bytes());
@@ -57,7 +54,7 @@ impl Signed<'_> {
 
     /// The signature at `timestamp`.
     pub fn sign(&self, secret: &str, timestamp: u64) -> String {
-        hex(&self.mac(secret, timestamp).finalize().into_bytes())
+        hex::encode(&self.mac(secret, timestamp).finalize().into_bytes())
     }
 
     /// Checks a signature (in constant time) and the timestamp against `now`.

@@ -2,7 +2,7 @@
 //! head row is locked `FOR UPDATE` in the appending transaction, so two `serve` processes never
 //! fork the chain.
 
-use oresund_core::audit::{AuditEntry, AuditRecord};
+use oresund_core::audit::{AuditAction, AuditEntry, AuditRecord};
 use postgres::types::ToSql;
 
 use super::pool::Conn;
@@ -12,7 +12,7 @@ use crate::audit_log::AuditQuery;
 use crate::encoding::list_text;
 use crate::error::{Result, StoreError};
 use crate::rules::AuditRows;
-use crate::rules::audit_chain::{in_dataset, with_datasets};
+use crate::rules::audit_chain::{decision, in_dataset, with_datasets};
 
 fn seq_param(seq: u64) -> Result<i64> {
     i64::try_from(seq).map_err(|_| StoreError::Corrupt("audit sequence overflow".into()))
@@ -35,11 +35,11 @@ impl AuditRows for WriteTx<'_> {
             &seqs,
             &column(|e| &e.record.time),
             &column(|e| &e.record.actor),
-            &column(|e| &e.record.action),
+            &column(|e| e.record.action.as_str()),
             &column(|e| &e.record.resource),
             &datasets,
             &granularities,
-            &column(|e| &e.record.decision),
+            &column(|e| e.record.decision.as_str()),
             &column(|e| &e.record.detail),
             &column(|e| &e.previous),
             &column(|e| &e.hash),
@@ -70,17 +70,17 @@ pub(super) fn entries(conn: &mut Conn, query: &AuditQuery) -> Result<Vec<AuditEn
     let rows = conn.client.query(&statement, &[&query.user, &query.since, &query.until])?;
     let mut out = Vec::with_capacity(rows.len());
     for row in rows {
+        let seq = unsigned(row.try_get(0)?, "audit sequence number")?;
         let record = AuditRecord {
             time: row.try_get(1)?,
             actor: row.try_get(2)?,
-            action: row.try_get(3)?,
+            action: AuditAction::parse(row.try_get(3)?),
             resource: row.try_get(4)?,
             datasets: Vec::new(),
             granularity: row.try_get(6)?,
-            decision: row.try_get(7)?,
+            decision: decision(seq, row.try_get(7)?)?,
             detail: row.try_get(8)?,
         };
-        let seq = unsigned(row.try_get(0)?, "audit sequence number")?;
         let format = unsigned(i64::from(row.try_get::<_, i32>(11)?), "audit entry format")?;
         let entry = AuditEntry { seq, record, previous: row.try_get(9)?, hash: row.try_get(10)?, format };
         let entry = with_datasets(entry, row.try_get(5)?)?;

@@ -7,7 +7,7 @@ use postgres::{GenericClient, Row};
 use super::pool::Conn;
 use super::rows::unsigned;
 use super::tx::WriteTx;
-use crate::access::{AccessRequest, Grant, NewAccessRequest, NewGrant, RequestStatus};
+use crate::access::{AccessRequest, Grant, MatchOutcome, NewAccessRequest, NewGrant, RequestStatus};
 use crate::error::{Result, StoreError};
 use crate::rules::AccessRows;
 use crate::rules::dac::{Decision, GRANT_COLUMNS, REQUEST_COLUMNS, Revocation, request_with};
@@ -19,7 +19,7 @@ fn request_from_row(row: &Row) -> Result<AccessRequest> {
         subject: row.try_get(2)?,
         dataset: row.try_get(3)?,
         purpose: row.try_get(4)?,
-        automatic: row.try_get(5)?,
+        automatic: MatchOutcome::NeedsReview,
         reasons: Vec::new(),
         status: RequestStatus::Pending,
         created: row.try_get(8)?,
@@ -27,7 +27,7 @@ fn request_from_row(row: &Row) -> Result<AccessRequest> {
         decided_by: row.try_get(10)?,
         note: row.try_get(11)?,
     };
-    request_with(request, row.try_get(6)?, row.try_get(7)?)
+    request_with(request, [row.try_get(5)?, row.try_get(6)?, row.try_get(7)?])
 }
 
 fn grant_from_row(row: &Row) -> Result<Grant> {
@@ -68,7 +68,7 @@ impl AccessRows for WriteTx<'_> {
         let row = self.query_one(
             "INSERT INTO access_requests (user_id, subject, dataset, purpose, automatic, reasons) \
              VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-            &[&new.user, &new.subject, &new.dataset, &new.purpose, &new.automatic, &reasons],
+            &[&new.user, &new.subject, &new.dataset, &new.purpose, &new.automatic.as_str(), &reasons],
         )?;
         unsigned(row.try_get(0)?, "access request id")
     }

@@ -221,7 +221,7 @@ impl Drop for PostgresIngest<'_> {
 }
 
 impl IngestTransaction for PostgresIngest<'_> {
-    fn upsert_individuals(&mut self, people: &[Individual]) -> Result<Vec<u32>> {
+    fn upsert_individuals(&mut self, people: &[Individual]) -> Result<Vec<IndividualNumber>> {
         let pseudonyms: Vec<&str> = people.iter().map(|p| p.pseudonym.as_str()).collect();
         let statement = self.conn.statement("SELECT pseudonym, number FROM individuals WHERE pseudonym = ANY($1)")?;
         let mut numbers: HashMap<String, i64> = HashMap::with_capacity(people.len());

@@ -5,7 +5,7 @@ use postgres::Row;
 
 use crate::encoding::{columns_from, individual_from_columns};
 use crate::error::{Result, StoreError};
-use crate::model::{ArchiveObject, IngestStats, StoredFile, StoredIndividual};
+use crate::model::{ArchiveObject, IndividualNumber, IngestStats, StoredFile, StoredIndividual};
 use crate::rules::archive::kind_of;
 
 /// A non-negative `bigint`/`integer` as the model's unsigned type.
@@ -48,7 +48,7 @@ pub(crate) fn file_from_row(row: &Row) -> Result<StoredFile> {
 
 /// `number, pseudonym, sex, birth_year, hpo_terms, icd10_codes, consent`.
 pub(crate) fn individual_from_row(row: &Row) -> Result<StoredIndividual> {
-    let number: u32 = unsigned(row.try_get(0)?, "individual number")?;
+    let number: IndividualNumber = unsigned(row.try_get(0)?, "individual number")?;
     let birth_year = row
         .try_get::<_, Option<i32>>(3)?
         .map(|y| u16::try_from(y).map_err(|_| StoreError::Corrupt(format!("birth year of individual {number}"))))

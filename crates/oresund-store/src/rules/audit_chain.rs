@@ -2,7 +2,7 @@
 //! one more, its `previous` the head's hash), and the head moves to the last one, all inside the
 //! caller's transaction so that a change and the entry recording it commit together.
 
-use oresund_core::audit::{AuditEntry, AuditRecord};
+use oresund_core::audit::{AuditEntry, AuditRecord, Decision};
 
 use crate::audit_log::AuditQuery;
 use crate::error::{Result, StoreError};
@@ -36,6 +36,11 @@ pub(crate) fn append(rows: &mut impl AuditRows, records: &[AuditRecord]) -> Resu
 }
 
 /// An entry read back, its `datasets` column (JSON text) parsed into the record.
+/// A stored decision column read back (only `allowed` and `denied` were ever written).
+pub(crate) fn decision(seq: u64, text: &str) -> Result<Decision> {
+    text.parse().map_err(|e| StoreError::Corrupt(format!("audit entry {seq}: {e}")))
+}
+
 pub(crate) fn with_datasets(mut entry: AuditEntry, datasets: &str) -> Result<AuditEntry> {
     entry.record.datasets = serde_json::from_str(datasets)
         .map_err(|e| StoreError::Corrupt(format!("audit entry {}: datasets: {e}", entry.seq)))?;

@@ -4,6 +4,7 @@
 //! entry recording who issued it.
 
 use oresund_core::audit::AuditRecord;
+use oresund_core::duo::MatchOutcome;
 
 use super::audit_chain::{self, AuditRows};
 use crate::access::{AccessRequest, Grant, NewAccessRequest, NewGrant, RequestStatus};
@@ -119,8 +120,13 @@ fn stored_request(rows: &mut impl AccessRows, id: u64) -> Result<AccessRequest> 
     rows.request(id, false)?.ok_or_else(|| StoreError::Corrupt(format!("access request {id} vanished")))
 }
 
-/// A request read back: its `reasons` (JSON text) and `status` columns parsed into `request`.
-pub(crate) fn request_with(mut request: AccessRequest, reasons: &str, status: &str) -> Result<AccessRequest> {
+/// A request read back: its `automatic`, `reasons` (JSON text) and `status` columns parsed into `request`.
+pub(crate) fn request_with(
+    mut request: AccessRequest,
+    [automatic, reasons, status]: [&str; 3],
+) -> Result<AccessRequest> {
+    request.automatic = MatchOutcome::parse(automatic)
+        .ok_or_else(|| StoreError::Corrupt(format!("access request {}: automatic match {automatic:?}", request.id)))?;
     request.reasons = serde_json::from_str(reasons)
         .map_err(|e| StoreError::Corrupt(format!("access request {}: reasons: {e}", request.id)))?;
     request.status = RequestStatus::parse(status)

@@ -105,7 +105,7 @@ pub(super) fn migrate(conn: &mut Connection) -> Result<()> {
 
 #[cfg(test)]
 mod tests {
-    use oresund_core::audit::{ALLOWED, AuditEntry, AuditFormat, AuditRecord, verify_with_head};
+    use oresund_core::audit::{AuditAction, AuditEntry, AuditFormat, AuditRecord, Decision, verify_with_head};
     use rusqlite::{Connection, params};
 
     use super::MIGRATIONS;
@@ -117,11 +117,11 @@ mod tests {
         AuditRecord {
             time: format!("2026-11-25T12:00:{n:02}Z"),
             actor: format!("user{n}"),
-            action: "query".into(),
+            action: AuditAction::Query,
             resource: "/g_variants".into(),
             datasets: vec!["DK-1".into()],
             granularity: Some("count".into()),
-            decision: ALLOWED.into(),
+            decision: Decision::Allowed,
             detail: String::new(),
         }
     }
@@ -145,11 +145,11 @@ mod tests {
                     e.seq,
                     r.time,
                     r.actor,
-                    r.action,
+                    r.action.as_str(),
                     r.resource,
                     r#"["DK-1"]"#,
                     r.granularity,
-                    r.decision,
+                    r.decision.as_str(),
                     r.detail,
                     e.previous,
                     e.hash

@@ -93,9 +93,9 @@ impl ArchiveRows for WriteTx<'_> {
 mod tests {
     use crate::prelude::*;
     use crate::sqlite::SqliteStore;
-    use crate::{ArchiveKind, ArchiveObject, HeaderSwitch, NewFile, StoreError};
+    use crate::{ArchiveKind, ArchiveObject, FileNumber, HeaderSwitch, NewFile, StoreError};
 
-    fn object(accession: &str, file: u32, kind: ArchiveKind) -> ArchiveObject {
+    fn object(accession: &str, file: FileNumber, kind: ArchiveKind) -> ArchiveObject {
         ArchiveObject {
             accession: accession.into(),
             file,
@@ -112,7 +112,7 @@ mod tests {
         }
     }
 
-    fn ingest(store: &SqliteStore, commit: bool) -> (u32, String) {
+    fn ingest(store: &SqliteStore, commit: bool) -> (FileNumber, String) {
         let mut tx = store.begin_ingest().unwrap();
         let file = NewFile { dataset: "D".into(), name: "x".into(), sha256: "s".into(), size: 1, columns: vec![] };
         let (number, accession) = tx.add_file(&file, "T").unwrap();

@@ -1,6 +1,6 @@
 //! The audit chain's rows in `access.db` (the chain rule is [`crate::rules::audit_chain`]).
 
-use oresund_core::audit::{AuditEntry, AuditRecord};
+use oresund_core::audit::{AuditAction, AuditEntry, AuditRecord};
 use rusqlite::{Connection, Row, params};
 
 use super::tx::WriteTx;
@@ -8,7 +8,7 @@ use crate::audit_log::AuditQuery;
 use crate::encoding::list_text;
 use crate::error::Result;
 use crate::rules::AuditRows;
-use crate::rules::audit_chain::{in_dataset, with_datasets};
+use crate::rules::audit_chain::{decision, in_dataset, with_datasets};
 
 impl AuditRows for WriteTx<'_> {
     /// The IMMEDIATE transaction already holds `access.db`'s write lock.
@@ -27,11 +27,11 @@ impl AuditRows for WriteTx<'_> {
                 e.seq,
                 r.time,
                 r.actor,
-                r.action,
+                r.action.as_str(),
                 r.resource,
                 list_text(&r.datasets),
                 r.granularity,
-                r.decision,
+                r.decision.as_str(),
                 r.detail,
                 e.previous,
                 e.hash,
@@ -47,20 +47,25 @@ impl AuditRows for WriteTx<'_> {
     }
 }
 
-fn entry_from_row(row: &Row<'_>) -> rusqlite::Result<(AuditEntry, String)> {
+/// An entry and its datasets column, or the entry's decision column if it is not one this build knows.
+fn entry_from_row(row: &Row<'_>) -> rusqlite::Result<Result<(AuditEntry, String)>> {
+    let seq = row.get(0)?;
+    let decision = match decision(seq, row.get_ref(7)?.as_str()?) {
+        Ok(decision) => decision,
+        Err(e) => return Ok(Err(e)),
+    };
     let record = AuditRecord {
         time: row.get(1)?,
         actor: row.get(2)?,
-        action: row.get(3)?,
+        action: AuditAction::parse(row.get_ref(3)?.as_str()?),
         resource: row.get(4)?,
         datasets: Vec::new(),
         granularity: row.get(6)?,
-        decision: row.get(7)?,
+        decision,
         detail: row.get(8)?,
     };
-    let entry =
-        AuditEntry { seq: row.get(0)?, record, previous: row.get(9)?, hash: row.get(10)?, format: row.get(11)? };
-    Ok((entry, row.get(5)?))
+    let entry = AuditEntry { seq, record, previous: row.get(9)?, hash: row.get(10)?, format: row.get(11)? };
+    Ok(Ok((entry, row.get(5)?)))
 }
 
 pub(super) fn entries(conn: &Connection, query: &AuditQuery) -> Result<Vec<AuditEntry>> {
@@ -73,7 +78,8 @@ pub(super) fn entries(conn: &Connection, query: &AuditQuery) -> Result<Vec<Audit
         .query_map(params![query.user, query.since, query.until], entry_from_row)?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     let mut out = Vec::with_capacity(rows.len());
-    for (entry, datasets) in rows {
+    for row in rows {
+        let (entry, datasets) = row?;
         let entry = with_datasets(entry, &datasets)?;
         if in_dataset(query, &entry) {
             out.push(entry);

@@ -4,12 +4,13 @@
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::tx::WriteTx;
-use crate::access::{AccessRequest, Grant, NewAccessRequest, NewGrant, RequestStatus};
+use crate::access::{AccessRequest, Grant, MatchOutcome, NewAccessRequest, NewGrant, RequestStatus};
 use crate::error::Result;
 use crate::rules::AccessRows;
 use crate::rules::dac::{Decision, GRANT_COLUMNS, REQUEST_COLUMNS, Revocation, request_with};
 
-type RawRequest = (AccessRequest, String, String);
+/// A request with its `automatic`, `reasons` and `status` columns still as stored.
+type RawRequest = (AccessRequest, [String; 3]);
 
 fn request_from_row(row: &Row<'_>) -> rusqlite::Result<RawRequest> {
     let request = AccessRequest {
@@ -18,7 +19,7 @@ fn request_from_row(row: &Row<'_>) -> rusqlite::Result<RawRequest> {
         subject: row.get(2)?,
         dataset: row.get(3)?,
         purpose: row.get(4)?,
-        automatic: row.get(5)?,
+        automatic: MatchOutcome::NeedsReview,
         reasons: Vec::new(),
         status: RequestStatus::Pending,
         created: row.get(8)?,
@@ -26,11 +27,11 @@ fn request_from_row(row: &Row<'_>) -> rusqlite::Result<RawRequest> {
         decided_by: row.get(10)?,
         note: row.get(11)?,
     };
-    Ok((request, row.get(6)?, row.get(7)?))
+    Ok((request, [row.get(5)?, row.get(6)?, row.get(7)?]))
 }
 
-fn finish_request((request, reasons, status): RawRequest) -> Result<AccessRequest> {
-    request_with(request, &reasons, &status)
+fn finish_request((request, [automatic, reasons, status]): RawRequest) -> Result<AccessRequest> {
+    request_with(request, [&automatic, &reasons, &status])
 }
 
 fn grant_from_row(row: &Row<'_>) -> rusqlite::Result<Grant> {
@@ -56,7 +57,7 @@ impl AccessRows for WriteTx<'_> {
         Ok(self.query_row(
             "INSERT INTO access_requests (user_id, subject, dataset, purpose, automatic, reasons) \
              VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING id",
-            params![new.user, new.subject, new.dataset, new.purpose, new.automatic, reasons],
+            params![new.user, new.subject, new.dataset, new.purpose, new.automatic.as_str(), reasons],
             |r| r.get(0),
         )?)
     }

@@ -7,6 +7,7 @@ mod archive;
 mod audit;
 mod budget;
 mod dac;
+mod numbers;
 mod pool;
 mod schema;
 mod tx;
@@ -149,7 +150,7 @@ impl Catalog for SqliteStore {
         )?;
         let rows = stmt.query_map([], |r| {
             Ok((
-                r.get::<_, u32>(0)?,
+                r.get::<_, IndividualNumber>(0)?,
                 r.get::<_, String>(1)?,
                 r.get::<_, String>(2)?,
                 r.get::<_, Option<u16>>(3)?,
@@ -311,7 +312,7 @@ impl SqliteIngest<'_> {
 }
 
 impl IngestTransaction for SqliteIngest<'_> {
-    fn upsert_individuals(&mut self, people: &[Individual]) -> Result<Vec<u32>> {
+    fn upsert_individuals(&mut self, people: &[Individual]) -> Result<Vec<IndividualNumber>> {
         let mut stmt = self.conn.prepare_cached(
             "INSERT INTO individuals (pseudonym, sex, birth_year, hpo_terms, icd10_codes, consent) \
              VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
@@ -321,7 +322,7 @@ impl IngestTransaction for SqliteIngest<'_> {
         )?;
         let mut numbers = Vec::with_capacity(people.len());
         for p in people {
-            let number: u32 = stmt.query_row(
+            let number: IndividualNumber = stmt.query_row(
                 params![
                     p.pseudonym.as_str(),
                     p.sex.as_str(),
@@ -342,7 +343,7 @@ impl IngestTransaction for SqliteIngest<'_> {
             .execute("INSERT INTO datasets (accession) VALUES (?1) ON CONFLICT DO NOTHING", params![file.dataset])?;
         let dataset: i64 =
             self.conn.query_row("SELECT id FROM datasets WHERE accession = ?1", params![file.dataset], |r| r.get(0))?;
-        let number: u32 = self.conn.query_row(
+        let number: FileNumber = self.conn.query_row(
             "INSERT INTO files (accession, dataset, name, sha256, size, columns) VALUES ('', ?1, ?2, ?3, ?4, ?5) \
              RETURNING number",
             params![dataset, file.name, file.sha256, file.size, columns_bytes(&file.columns)],

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
-use oresund_core::audit::{ALLOWED, AuditRecord};
+use oresund_core::audit::{AuditAction, AuditRecord, Decision};
 use oresund_core::time::rfc3339;
 use oresund_node::Node;
 use oresund_node::clock::unix_now;
@@ -42,11 +42,11 @@ pub fn run(args: BudgetArgs, quiet: bool) -> anyhow::Result<()> {
             let record = AuditRecord {
                 time: rfc3339(unix_now()),
                 actor: "operator".into(),
-                action: "budget-unlock".into(),
+                action: AuditAction::BudgetUnlock,
                 resource: format!("budget of {user}"),
                 datasets: Vec::new(),
                 granularity: None,
-                decision: ALLOWED.into(),
+                decision: Decision::Allowed,
                 detail: reason,
             };
             anyhow::ensure!(node.store().unlock_budget(&user, &record)?, "user {user:?} is not locked");

@@ -67,7 +67,7 @@ const PORTAL_ID: &str = "PORTAL";
 fn random_secret() -> anyhow::Result<String> {
     let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
-    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+    Ok(oresund_core::hex::encode(&bytes))
 }
 
 /// Creates one node from the embedded cohort; the input files live in a temporary directory only

@@ -100,12 +100,7 @@ pub fn run(args: QueryArgs) -> anyhow::Result<()> {
             None => {
                 // Not observed: report zeros under the normalised notation and its VRS id.
                 let key = node.normalise(variant)?;
-                let normalised = Variant {
-                    pos: key.pos,
-                    reference: key.reference.clone(),
-                    alternate: key.alternate.clone(),
-                    ..variant.clone()
-                };
+                let normalised = Variant::new(variant.chrom(), key.pos, &key.reference, &key.alternate)?;
                 eprintln!("note: {normalised} is not observed in this node");
                 vec![(normalised.to_string(), node.vrs_id(&key)?, AlleleCounts::default())]
             }

@@ -59,7 +59,7 @@ pub fn run(args: TokenArgs) -> anyhow::Result<()> {
             } else {
                 let mut secret = [0u8; 32];
                 getrandom::fill(&mut secret).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
-                secret.iter().map(|b| format!("{b:02x}")).collect()
+                oresund_core::hex::encode(&secret)
             };
             let sha256 = oresund_access::authenticator::token_sha256(&token);
             config.beacon.tokens.push(TokenConfig { sha256, user: user.clone(), registered, controlled });

@@ -45,7 +45,7 @@ fn restore_reference(node: &Path) {
         serde_json::from_slice(&std::fs::read(fixture_dir().join("reference.sha256.json")).unwrap()).unwrap();
     for (index, sequence) in contigs.iter().enumerate() {
         let name = format!("{index:05}.seq");
-        let digest: String = Sha256::digest(sequence).iter().map(|b| format!("{b:02x}")).collect();
+        let digest = oresund_core::hex::encode(&Sha256::digest(sequence));
         assert_eq!(sums[&name].as_str(), Some(digest.as_str()), "{name} rebuilt differently from 0.1.0's");
         std::fs::write(node.join("reference").join(name), sequence).unwrap();
     }

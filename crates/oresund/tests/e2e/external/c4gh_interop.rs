@@ -240,7 +240,7 @@ for name in (b'bcrypt', b'pbkdf2_hmac_sha256', b'scrypt'):
         let sk = keys::read_secret_key_pem(&pem, Some(PASSPHRASE.as_bytes())).unwrap_or_else(|e| panic!("{kdf}: {e}"));
         let want: Vec<u8> = (1..=32).collect();
         assert_eq!(&sk.to_bytes()[..], &want[..], "{kdf}");
-        let pk_hex_ours: String = sk.public_key().as_bytes().iter().map(|b| format!("{b:02x}")).collect();
+        let pk_hex_ours = oresund_core::hex::encode(sk.public_key().as_bytes());
         assert_eq!(pk_hex_ours, pk_hex, "{kdf}");
         assert!(matches!(keys::read_secret_key_pem(&pem, Some(b"nope")), Err(Error::WrongPassphrase)), "{kdf}");
         seen += 1;
