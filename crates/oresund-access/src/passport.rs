@@ -35,8 +35,7 @@ pub const BONA_FIDE: &str = "https://doi.org/10.1038/s41431-018-0219-y";
 pub const PASSPORT_TYP: &str = "vnd.ga4gh.passport+jwt";
 /// Most visas in one passport.
 pub const MAX_VISAS: usize = 200;
-/// The visa type that grants a dataset (Passport v1.2 §"ControlledAccessGrants").
-pub const CONTROLLED_ACCESS_GRANTS: &str = "ControlledAccessGrants";
+pub use crate::visa::CONTROLLED_ACCESS_GRANTS;
 
 /// An issuer the node trusts, with the key-set URLs it may sign from.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

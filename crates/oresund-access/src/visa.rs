@@ -3,6 +3,9 @@
 
 use serde_json::Value;
 
+/// The visa type that grants a dataset (Passport v1.2 §"ControlledAccessGrants").
+pub const CONTROLLED_ACCESS_GRANTS: &str = "ControlledAccessGrants";
+
 /// A visa's `type`: the standard ones of Passport v1.2 §"GA4GH Standard Passport Visa Type
 /// Definitions", or a custom one (verified like any other, then ignored: it grants nothing here).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -31,7 +34,7 @@ impl VisaType {
             VisaType::AffiliationAndRole => "AffiliationAndRole",
             VisaType::AcceptedTermsAndPolicies => "AcceptedTermsAndPolicies",
             VisaType::ResearcherStatus => "ResearcherStatus",
-            VisaType::ControlledAccessGrants => crate::passport::CONTROLLED_ACCESS_GRANTS,
+            VisaType::ControlledAccessGrants => CONTROLLED_ACCESS_GRANTS,
             VisaType::LinkedIdentities => "LinkedIdentities",
             VisaType::Other(name) => name,
         }

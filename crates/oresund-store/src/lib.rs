@@ -36,6 +36,8 @@ pub mod writers;
 pub use access::*;
 pub use archive_catalog::ArchiveCatalog;
 pub use audit_log::*;
+/// One variant of one file during a region scan, borrowed from the stored block.
+pub use blocks::EntryRef;
 pub use budgets::*;
 pub use catalog::Catalog;
 pub use error::{Result, StoreError};

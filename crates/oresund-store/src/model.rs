@@ -158,9 +158,6 @@ pub struct VariantCalls {
     pub calls: Vec<FileCalls>,
 }
 
-/// One variant of one file during a region scan, borrowed from the stored block.
-pub use crate::blocks::EntryRef;
-
 /// What an archived object holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ArchiveKind {

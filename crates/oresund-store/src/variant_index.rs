@@ -1,7 +1,8 @@
 //! The variant index: per variant and file, who carries it, behind [`VariantIndex`].
 
+use crate::blocks::EntryRef;
 use crate::error::Result;
-use crate::model::{EntryRef, FileCalls, FileNumber, VariantCalls, VariantKey};
+use crate::model::{FileCalls, FileNumber, VariantCalls, VariantKey};
 
 /// Lookups in the variant index (committed ingests only).
 pub trait VariantIndex {
