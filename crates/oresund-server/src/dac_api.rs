@@ -56,6 +56,12 @@ impl IntoResponse for ApiError {
     }
 }
 
+impl From<crate::error::BeaconError> for ApiError {
+    fn from(e: crate::error::BeaconError) -> Self {
+        ApiError(e.status, e.message)
+    }
+}
+
 impl From<DacError> for ApiError {
     fn from(e: DacError) -> Self {
         let status = match &e {
@@ -77,9 +83,11 @@ impl From<DacError> for ApiError {
 type Answer = Result<Response, ApiError>;
 
 async fn jwks(State(app): State<AppState>) -> Response {
-    match app.own_keys.current() {
-        Ok((document, _)) => Json(document).into_response(),
-        Err(e) => ApiError::from(DacError::Node(e)).into_response(),
+    // The key files are read at most every few seconds, but then from disk: across the edge.
+    match app.blocking(|app| app.own_keys.current()).await {
+        Ok(Ok((document, _))) => Json(document).into_response(),
+        Ok(Err(e)) => ApiError::from(DacError::Node(e)).into_response(),
+        Err(e) => ApiError::from(e).into_response(),
     }
 }
 
@@ -91,9 +99,14 @@ async fn caller(app: &AppState, headers: &HeaderMap, path: &str) -> Result<Calle
 
 /// Records a refused DAC call and returns the refusal.
 async fn refuse(app: &AppState, caller: &Caller, action: &str, path: &str, error: ApiError) -> ApiError {
-    let (resource, detail) = tokio::task::block_in_place(|| {
-        (crate::decision::recordable(app, path.into()), crate::decision::recordable(app, error.1.clone()))
-    });
+    let (path, message) = (path.to_string(), error.1.clone());
+    let recorded = app
+        .blocking(move |app| (crate::decision::recordable(app, path), crate::decision::recordable(app, message)))
+        .await;
+    let (resource, detail) = match recorded {
+        Ok(texts) => texts,
+        Err(e) => return ApiError(e.status, e.message),
+    };
     let record = AuditRecord {
         time: now_rfc3339(),
         actor: caller.label().to_string(),
@@ -203,7 +216,7 @@ async fn file(State(app): State<AppState>, headers: HeaderMap, bytes: Bytes) -> 
     // A passport holder's visa carries their passport `sub` (an operator token's user: its name).
     let subject = caller.subject.clone().unwrap_or_else(|| user.clone());
     let filed = FiledRequest { user, subject, dataset: parsed.dataset, purpose: parsed.purpose };
-    let request = tokio::task::block_in_place(|| app.node.file_access_request(&filed, unix_now()))?;
+    let request = app.blocking(move |app| app.node.file_access_request(&filed, unix_now())).await??;
     Ok((StatusCode::CREATED, Json(request_json(&request))).into_response())
 }
 
@@ -212,8 +225,9 @@ async fn list(State(app): State<AppState>, headers: HeaderMap) -> Answer {
     let Some(user) = caller.user.as_deref() else {
         return Err(refuse(&app, &caller, "dac.list", "/dac/requests", anonymous()).await);
     };
-    let only = if is_member(&app, &caller) { None } else { Some(user) };
-    let requests = tokio::task::block_in_place(|| app.node.store().access_requests(only)).map_err(DacError::from)?;
+    let only = if is_member(&app, &caller) { None } else { Some(user.to_string()) };
+    let requests =
+        app.blocking(move |app| app.node.store().access_requests(only.as_deref())).await?.map_err(DacError::from)?;
     Ok(Json(json!({"requests": requests.iter().map(request_json).collect::<Vec<_>>()})).into_response())
 }
 
@@ -221,7 +235,7 @@ async fn one(State(app): State<AppState>, headers: HeaderMap, Path(id): Path<Str
     let id = request_id(&id)?;
     let path = format!("/dac/requests/{id}");
     let caller = caller(&app, &headers, &path).await?;
-    let request = tokio::task::block_in_place(|| app.node.store().access_request(id)).map_err(DacError::from)?;
+    let request = app.blocking(move |app| app.node.store().access_request(id)).await?.map_err(DacError::from)?;
     match request {
         Some(r) if is_member(&app, &caller) || caller.user.as_deref() == Some(r.user.as_str()) => {
             Ok(Json(request_json(&r)).into_response())
@@ -237,7 +251,7 @@ async fn approve(State(app): State<AppState>, headers: HeaderMap, Path(id): Path
     let caller = member(&app, &headers, "dac.approve", &path).await?;
     let actor = caller.label().to_string();
     let grant =
-        tokio::task::block_in_place(|| app.node.approve_access_request(id, &actor, &app.access.issuer, unix_now()))?;
+        app.blocking(move |app| app.node.approve_access_request(id, &actor, &app.access.issuer, unix_now())).await??;
     Ok(Json(grant_json(&grant)).into_response())
 }
 
@@ -257,7 +271,7 @@ async fn reject(State(app): State<AppState>, headers: HeaderMap, Path(id): Path<
         Err(e) => return Err(refuse(&app, &caller, "dac.reject", &path, e).await),
     };
     let actor = caller.label().to_string();
-    let request = tokio::task::block_in_place(|| app.node.reject_access_request(id, &actor, &note.note, unix_now()))?;
+    let request = app.blocking(move |app| app.node.reject_access_request(id, &actor, &note.note, unix_now())).await??;
     Ok(Json(request_json(&request)).into_response())
 }
 
@@ -268,8 +282,8 @@ async fn grants(State(app): State<AppState>, headers: HeaderMap, RawQuery(query)
     };
     let all =
         query.as_deref().is_some_and(|q| form_urlencoded::parse(q.as_bytes()).any(|(k, v)| k == "all" && v == "true"));
-    let only = if all && is_member(&app, &caller) { None } else { Some(user) };
-    let grants = tokio::task::block_in_place(|| app.node.store().grants(only)).map_err(DacError::from)?;
+    let only = if all && is_member(&app, &caller) { None } else { Some(user.to_string()) };
+    let grants = app.blocking(move |app| app.node.store().grants(only.as_deref())).await?.map_err(DacError::from)?;
     Ok(Json(json!({"grants": grants.iter().map(grant_json).collect::<Vec<_>>()})).into_response())
 }
 
@@ -288,6 +302,6 @@ async fn revoke(State(app): State<AppState>, headers: HeaderMap, Path(jti): Path
         Err(e) => return Err(refuse(&app, &caller, "dac.revoke", &path, e).await),
     };
     let actor = caller.label().to_string();
-    let grant = tokio::task::block_in_place(|| app.node.revoke_grant(&jti, &actor, &reason.reason, unix_now()))?;
+    let grant = app.blocking(move |app| app.node.revoke_grant(&jti, &actor, &reason.reason, unix_now())).await??;
     Ok(Json(grant_json(&grant)).into_response())
 }

@@ -5,6 +5,7 @@
 //! [`scope`], answers from `oresund-node`, documents built in [`response`].
 
 pub mod audit_log;
+pub mod blocking;
 pub mod budget;
 pub mod collections;
 pub mod dac_api;

@@ -53,7 +53,7 @@ pub async fn map(State(app): State<AppState>) -> Response {
 }
 
 pub async fn filtering_terms(State(app): State<AppState>) -> Response {
-    let result = tokio::task::block_in_place(|| framework::filtering_terms(&app));
+    let result = app.blocking(framework::filtering_terms).await.and_then(|r| r);
     json(result, &app)
 }
 
@@ -128,7 +128,7 @@ pub fn parse_request(path: &str, input: Input) -> Result<BeaconRequest, BeaconEr
 pub async fn entry(app: &AppState, path: &str, headers: &HeaderMap, input: Input) -> Response {
     let authorization = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok());
     let result = match authenticate(app, authorization, path).await {
-        Ok(caller) => answer_recorded(app, &caller, path, parse_request(path, input), None).await,
+        Ok(caller) => answer_recorded(app, caller, path.to_string(), parse_request(path, input), None).await,
         Err(e) => Err(e),
     };
     json(result, app)
@@ -139,8 +139,11 @@ pub async fn authenticate(app: &AppState, authorization: Option<&str>, path: &st
     match app.caller(authorization).await {
         Ok(caller) => Ok(caller),
         Err(e) => {
-            let bearer = oresund_access::authenticator::bearer_token(authorization).ok().flatten();
-            let record = tokio::task::block_in_place(|| crate::decision::credential_refused(app, bearer, path, &e));
+            let bearer = oresund_access::authenticator::bearer_token(authorization).ok().flatten().map(str::to_string);
+            let (path, error) = (path.to_string(), e.clone());
+            let record = app
+                .blocking(move |app| crate::decision::credential_refused(app, bearer.as_deref(), &path, &error))
+                .await?;
             app.audit.record(record).await;
             Err(e)
         }
@@ -148,19 +151,21 @@ pub async fn authenticate(app: &AppState, authorization: Option<&str>, path: &st
 }
 
 /// Answers a request (or passes on its parse error) and records the decision; `via` names the
-/// network peer that forwarded it.
+/// network peer that forwarded it. One trip across the blocking edge does both.
 pub async fn answer_recorded(
     app: &AppState,
-    caller: &Caller,
-    path: &str,
+    caller: Caller,
+    path: String,
     request: Result<BeaconRequest, BeaconError>,
-    via: Option<&str>,
+    via: Option<String>,
 ) -> Result<Value, BeaconError> {
-    let (result, record) = tokio::task::block_in_place(|| {
-        let result = request.as_ref().map_err(Clone::clone).and_then(|r| answer(app, caller, path, r));
-        let record = crate::decision::query(app, caller, path, request.as_ref().ok(), &result, via);
-        (result, record)
-    });
+    let (result, record) = app
+        .blocking(move |app| {
+            let result = request.as_ref().map_err(Clone::clone).and_then(|r| answer(app, &caller, &path, r));
+            let record = crate::decision::query(app, &caller, &path, request.as_ref().ok(), &result, via.as_deref());
+            (result, record)
+        })
+        .await?;
     app.audit.record(record).await;
     result
 }

@@ -192,7 +192,8 @@ async fn answer_peer(
         request
     });
     let caller = authenticate(local, Some(authorization).filter(|a| !a.is_empty()), path).await?;
-    answer_recorded(local, &caller, path, request, Some(&format!("network query from peer {peer_id}"))).await
+    let via = format!("network query from peer {peer_id}");
+    answer_recorded(local, caller, path.to_string(), request, Some(via)).await
 }
 
 /// The query as forwarded: same path and parameters, granularity capped at count.
@@ -300,7 +301,7 @@ async fn local_answer(
     let mut request = request.clone();
     request.granularity = Some(granularity);
     let outcome = match authenticate(local, Some(authorization).filter(|a| !a.is_empty()), path).await {
-        Ok(caller) => answer_recorded(local, &caller, path, Ok(request), Some("network query")).await,
+        Ok(caller) => answer_recorded(local, caller, path.to_string(), Ok(request), Some("network query".into())).await,
         Err(e) => Err(e),
     }
     .map_err(|e| PeerError::Refused { status: e.status, message: e.message });
