@@ -18,8 +18,7 @@ use axum::Json;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::header::AUTHORIZATION;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use oresund_access::Caller;
@@ -32,6 +31,8 @@ use oresund_store::{AccessRequest, Grant};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use crate::caller::Authenticated;
+use crate::error::BeaconError;
 use crate::state::AppState;
 
 /// The DAC routes and `/.well-known/jwks.json`.
@@ -56,8 +57,8 @@ impl IntoResponse for ApiError {
     }
 }
 
-impl From<crate::error::BeaconError> for ApiError {
-    fn from(e: crate::error::BeaconError) -> Self {
+impl From<BeaconError> for ApiError {
+    fn from(e: BeaconError) -> Self {
         ApiError(e.status, e.message)
     }
 }
@@ -91,11 +92,8 @@ async fn jwks(State(app): State<AppState>) -> Response {
     }
 }
 
-/// The caller, or a 401 that is audited.
-async fn caller(app: &AppState, headers: &HeaderMap, path: &str) -> Result<Caller, ApiError> {
-    let authorization = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok());
-    crate::routes::authenticate(app, authorization, path).await.map_err(|e| ApiError(e.status, e.message))
-}
+/// The caller (see [`Authenticated`]), or the 401 of a refused credential, already audited.
+type CallerOr401 = Result<Authenticated, BeaconError>;
 
 /// Records a refused DAC call and returns the refusal.
 async fn refuse(app: &AppState, caller: &Caller, action: &str, path: &str, error: ApiError) -> ApiError {
@@ -130,8 +128,8 @@ fn is_member(app: &AppState, caller: &Caller) -> bool {
 }
 
 /// A committee member, or an audited 401/403.
-async fn member(app: &AppState, headers: &HeaderMap, action: &str, path: &str) -> Result<Caller, ApiError> {
-    let caller = caller(app, headers, path).await?;
+async fn member(app: &AppState, caller: CallerOr401, action: &str, path: &str) -> Result<Caller, ApiError> {
+    let caller = caller?.0;
     if is_member(app, &caller) {
         return Ok(caller);
     }
@@ -191,9 +189,9 @@ struct FileBody {
     purpose: ResearchPurpose,
 }
 
-async fn file(State(app): State<AppState>, headers: HeaderMap, bytes: Bytes) -> Answer {
+async fn file(State(app): State<AppState>, caller: CallerOr401, bytes: Bytes) -> Answer {
     let path = "/dac/requests";
-    let caller = caller(&app, &headers, path).await?;
+    let caller = caller?.0;
     let Some(user) = caller.user.clone() else {
         let e = ApiError(StatusCode::UNAUTHORIZED, "filing a request needs Authorization: Bearer <passport>".into());
         return Err(refuse(&app, &caller, "dac.request", path, e).await);
@@ -220,8 +218,8 @@ async fn file(State(app): State<AppState>, headers: HeaderMap, bytes: Bytes) -> 
     Ok((StatusCode::CREATED, Json(request_json(&request))).into_response())
 }
 
-async fn list(State(app): State<AppState>, headers: HeaderMap) -> Answer {
-    let caller = caller(&app, &headers, "/dac/requests").await?;
+async fn list(State(app): State<AppState>, caller: CallerOr401) -> Answer {
+    let caller = caller?.0;
     let Some(user) = caller.user.as_deref() else {
         return Err(refuse(&app, &caller, "dac.list", "/dac/requests", anonymous()).await);
     };
@@ -231,10 +229,10 @@ async fn list(State(app): State<AppState>, headers: HeaderMap) -> Answer {
     Ok(Json(json!({"requests": requests.iter().map(request_json).collect::<Vec<_>>()})).into_response())
 }
 
-async fn one(State(app): State<AppState>, headers: HeaderMap, Path(id): Path<String>) -> Answer {
+async fn one(State(app): State<AppState>, caller: CallerOr401, Path(id): Path<String>) -> Answer {
+    let caller = caller?.0;
     let id = request_id(&id)?;
     let path = format!("/dac/requests/{id}");
-    let caller = caller(&app, &headers, &path).await?;
     let request = app.blocking(move |app| app.node.store().access_request(id)).await?.map_err(DacError::from)?;
     match request {
         Some(r) if is_member(&app, &caller) || caller.user.as_deref() == Some(r.user.as_str()) => {
@@ -245,10 +243,11 @@ async fn one(State(app): State<AppState>, headers: HeaderMap, Path(id): Path<Str
     }
 }
 
-async fn approve(State(app): State<AppState>, headers: HeaderMap, Path(id): Path<String>) -> Answer {
+async fn approve(State(app): State<AppState>, caller: CallerOr401, Path(id): Path<String>) -> Answer {
+    let caller = caller?;
     let id = request_id(&id)?;
     let path = format!("/dac/requests/{id}/approve");
-    let caller = member(&app, &headers, "dac.approve", &path).await?;
+    let caller = member(&app, Ok(caller), "dac.approve", &path).await?;
     let actor = caller.label().to_string();
     let grant =
         app.blocking(move |app| app.node.approve_access_request(id, &actor, &app.access.issuer, unix_now())).await??;
@@ -262,10 +261,11 @@ struct NoteBody {
     note: String,
 }
 
-async fn reject(State(app): State<AppState>, headers: HeaderMap, Path(id): Path<String>, bytes: Bytes) -> Answer {
+async fn reject(State(app): State<AppState>, caller: CallerOr401, Path(id): Path<String>, bytes: Bytes) -> Answer {
+    let caller = caller?;
     let id = request_id(&id)?;
     let path = format!("/dac/requests/{id}/reject");
-    let caller = member(&app, &headers, "dac.reject", &path).await?;
+    let caller = member(&app, Ok(caller), "dac.reject", &path).await?;
     let note: NoteBody = match body(&bytes, "the body must be {\"note\": \"…\"}") {
         Ok(note) => note,
         Err(e) => return Err(refuse(&app, &caller, "dac.reject", &path, e).await),
@@ -275,8 +275,8 @@ async fn reject(State(app): State<AppState>, headers: HeaderMap, Path(id): Path<
     Ok(Json(request_json(&request)).into_response())
 }
 
-async fn grants(State(app): State<AppState>, headers: HeaderMap, RawQuery(query): RawQuery) -> Answer {
-    let caller = caller(&app, &headers, "/dac/grants").await?;
+async fn grants(State(app): State<AppState>, caller: CallerOr401, RawQuery(query): RawQuery) -> Answer {
+    let caller = caller?.0;
     let Some(user) = caller.user.as_deref() else {
         return Err(refuse(&app, &caller, "dac.grants", "/dac/grants", anonymous()).await);
     };
@@ -294,9 +294,9 @@ struct ReasonBody {
     reason: String,
 }
 
-async fn revoke(State(app): State<AppState>, headers: HeaderMap, Path(jti): Path<String>, bytes: Bytes) -> Answer {
+async fn revoke(State(app): State<AppState>, caller: CallerOr401, Path(jti): Path<String>, bytes: Bytes) -> Answer {
     let path = format!("/dac/grants/{jti}/revoke");
-    let caller = member(&app, &headers, "dac.revoke", &path).await?;
+    let caller = member(&app, caller, "dac.revoke", &path).await?;
     let reason: ReasonBody = match body(&bytes, "the body must be {\"reason\": \"…\"}") {
         Ok(reason) => reason,
         Err(e) => return Err(refuse(&app, &caller, "dac.revoke", &path, e).await),

@@ -4,12 +4,15 @@
 //! ([`audit_log`]). Handlers are thin: parsing in [`request`] and [`genomic`], decisions in
 //! [`scope`], answers from `oresund-node`, documents built in [`response`].
 
+pub mod answer;
 pub mod audit_log;
 pub mod blocking;
 pub mod budget;
+pub mod caller;
 pub mod collections;
 pub mod dac_api;
 pub mod decision;
+pub mod endpoint;
 pub mod entities;
 pub mod error;
 pub mod error_status;
@@ -76,7 +79,7 @@ fn node_router(state: AppState) -> Router {
         .route("/map", get(routes::map))
         .route("/filtering_terms", get(routes::filtering_terms))
         .route("/openapi.json", get(routes::openapi))
-        .route("/{*path}", get(routes::entry_get).post(routes::entry_post))
+        .merge(routes::entries(Router::new()))
         .fallback(routes::not_found)
         .with_state(state)
         .merge(dac)

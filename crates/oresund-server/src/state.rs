@@ -13,7 +13,6 @@ use oresund_node::config::NodeConfig;
 
 use crate::audit_log::AuditLog;
 use crate::budget::Budget;
-use crate::error::BeaconError;
 use crate::jwks_cache::OwnKeys;
 
 /// The shared state of a running node server.
@@ -116,12 +115,4 @@ pub fn token_authenticator(config: &NodeConfig) -> TokenAuthenticator {
             })
             .collect(),
     )
-}
-
-impl AppState {
-    /// Authenticates the request's `Authorization` header.
-    pub async fn caller(&self, authorization: Option<&str>) -> Result<Caller, BeaconError> {
-        let bearer = oresund_access::authenticator::bearer_token(authorization)?;
-        Ok(self.auth.authenticate(bearer).await?)
-    }
 }

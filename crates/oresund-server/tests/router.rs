@@ -442,3 +442,27 @@ async fn an_archived_object_is_read_through_the_blocking_edge() {
     assert!(!header.expect("read the object's header").is_empty());
     assert_eq!(size.expect("the body's size"), Some(expected));
 }
+
+/// Every entry endpoint is a route: those of entry types and relations this node holds no data
+/// for answer a valid empty answer; anything else is a 404 with a Beacon error body.
+#[tokio::test(flavor = "current_thread")]
+async fn entry_routes_answer_empty_or_404() {
+    let api = Api::new().await;
+    for path in ["/biosamples", "/runs/R1", "/analyses/A1/g_variants", "/individuals/DK-1/g_variants"] {
+        for (status, body) in [api.get(path, None).await, api.post(path, None, "{}").await] {
+            assert_eq!(status, StatusCode::OK, "{path}: {body}");
+            assert_eq!(body["responseSummary"], json!({"exists": false}), "{path}: {body}");
+        }
+    }
+    let (_, runs) = api.get("/biosamples/B1/runs", None).await;
+    assert_eq!(runs["meta"]["returnedSchemas"][0]["entityType"], "run", "{runs}");
+    for path in ["/colours", "/g_variants/v1/colours", "/g_variants/v1/individuals/x"] {
+        let (status, body) = api.get(path, None).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}: {body}");
+        assert_eq!(body["error"]["errorCode"], 404, "{path}: {body}");
+        assert!(body["meta"]["beaconId"].is_string(), "a Beacon error document: {body}");
+        assert!(body["error"]["errorMessage"].as_str().is_some_and(|m| m.contains("/map")), "{path}: {body}");
+    }
+    let (status, datasets) = api.get("/datasets", Some(REGISTERED)).await;
+    assert_eq!(status, StatusCode::OK, "{datasets}");
+}
