@@ -1,5 +1,5 @@
 //! The server's one blocking edge: every call into the synchronous node API (catalog, archive,
-//! access records, counting) goes through [`AppState::blocking`] or [`run`].
+//! access records, counting) goes through [`run`]; handlers use it as `AppState::blocking`.
 //!
 //! Why: the node is synchronous. Its catalog blocks on SQLite or PostgreSQL, and its archive drives
 //! a private tokio runtime with `block_on`, which panics when called from async code. Calling it
@@ -13,9 +13,7 @@
 
 use tokio::task::JoinError;
 
-use crate::error::BeaconError;
 use crate::request_id::RequestId;
-use crate::state::AppState;
 
 /// Runs `work` on tokio's blocking pool, under the current request id and log dispatcher.
 /// Fails only when `work` panicked (or the runtime is shutting down).
@@ -33,17 +31,4 @@ where
         })
     })
     .await
-}
-
-impl AppState {
-    /// Runs `work` with the node on the blocking pool (see the module doc): the only way a handler
-    /// reaches the synchronous node. A panic in `work` is a 500 (logged under the request id).
-    pub async fn blocking<T, F>(&self, work: F) -> Result<T, BeaconError>
-    where
-        F: FnOnce(&AppState) -> T + Send + 'static,
-        T: Send + 'static,
-    {
-        let app = self.clone();
-        run(move || work(&app)).await.map_err(BeaconError::internal)
-    }
 }

@@ -8,6 +8,7 @@ pub mod answer;
 pub mod audit_log;
 pub mod blocking;
 pub mod budget;
+pub mod budget_cache;
 pub mod caller;
 pub mod collections;
 pub mod dac_api;
@@ -141,7 +142,7 @@ pub fn state_for(node: Node, base_url: String) -> Result<(AppState, AuditWriter)
         beacon: Arc::new(beacon),
         access: Arc::new(AccessSettings { issuer, dac_members: access_config.dac_members.clone() }),
         audit,
-        budget: Arc::new(budget::Budget::new(access_config.budget.enabled, access_config.budget.nats)),
+        budget: Arc::new(budget_cache::Budget::new(access_config.budget.enabled, access_config.budget.nats)),
         own_keys,
     };
     Ok((state, writer))
