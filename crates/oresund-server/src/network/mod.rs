@@ -11,8 +11,8 @@
 //! records: requested granularity is capped at `count` on both sides, so only aggregates cross a
 //! border.
 
-pub mod merge;
-pub mod peer_error;
+pub(crate) mod merge;
+pub(crate) mod peer_error;
 pub mod signature;
 
 use std::sync::Arc;
