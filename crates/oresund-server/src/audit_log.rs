@@ -70,7 +70,7 @@ async fn flush(node: &Arc<Node>, pending: &mut Vec<AuditRecord>) -> bool {
     }
     let batch = std::mem::take(pending);
     let writer = node.clone();
-    let outcome = tokio::task::spawn_blocking(move || {
+    let outcome = crate::blocking::run(move || {
         let result = writer.store().append_audit(&batch);
         (result, batch)
     })

@@ -4,7 +4,7 @@
 //! For each dataset answered at the REGISTERED tier, every variant the answer reports with
 //! carriers among the caller's filtered individuals charges each of those carriers
 //! `cost(f, N)`: `f` the variant's allele frequency among them, `N` the individuals with a call
-//! (AN / 2). The charges of one answer are booked together (`AccessStore::charge_budget`); a
+//! (AN / 2). The charges of one answer are booked together (`Budgets::charge_budget`); a
 //! disclosure the user was charged for before — same dataset, variant, counts and carriers — is
 //! free. If any carrier would pass the budget, the answer is refused (HTTP 403).
 //!
@@ -17,10 +17,6 @@
 //! free. Common variants cost nothing (below `NEGLIGIBLE`): for a user who is not locked they
 //! need no store access beyond a lock check at most once a second.
 
-use std::collections::{HashMap, HashSet};
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
-
 use oresund_access::budget::{NEGLIGIBLE, cost};
 use oresund_access::{Caller, Tier};
 use oresund_node::CohortFilter;
@@ -31,65 +27,6 @@ use sha2::{Digest, Sha256};
 use crate::error::BeaconError;
 use crate::scope::Scope;
 use crate::state::AppState;
-
-/// Fingerprints known to be charged, per process: repeats need no store access.
-const SEEN_ENTRIES: usize = 100_000;
-/// How long "this user is not locked" is believed before the store is asked again (another
-/// process may have locked them).
-const UNLOCKED_FOR: Duration = Duration::from_secs(1);
-
-/// The budget of one node.
-pub struct Budget {
-    pub enabled: bool,
-    /// Nats per (user, individual).
-    pub limit: f64,
-    seen: Mutex<HashSet<String>>,
-    /// Per user: locked (for good), or not locked when last asked.
-    locks: Mutex<HashMap<String, Option<Instant>>>,
-}
-
-impl Budget {
-    pub fn new(enabled: bool, limit: f64) -> Self {
-        Budget { enabled, limit, seen: Mutex::new(HashSet::new()), locks: Mutex::new(HashMap::new()) }
-    }
-
-    /// Whether `user` is locked: remembered once seen, otherwise asked at most once a second.
-    fn is_locked(&self, store: &dyn oresund_store::NodeStore, user: &str) -> Result<bool, BeaconError> {
-        if let Ok(locks) = self.locks.lock() {
-            match locks.get(user) {
-                Some(None) => return Ok(true),
-                Some(Some(asked)) if asked.elapsed() < UNLOCKED_FOR => return Ok(false),
-                _ => {}
-            }
-        }
-        let locked = store.budget_locked(user).map_err(BeaconError::from)?;
-        self.set_locked(user, locked);
-        Ok(locked)
-    }
-
-    fn set_locked(&self, user: &str, locked: bool) {
-        if let Ok(mut locks) = self.locks.lock() {
-            if locks.len() >= SEEN_ENTRIES {
-                locks.clear();
-            }
-            locks.insert(user.to_string(), if locked { None } else { Some(Instant::now()) });
-        }
-    }
-
-    fn all_seen(&self, user: &str, items: &[ChargeItem]) -> bool {
-        let Ok(seen) = self.seen.lock() else { return false };
-        items.iter().all(|i| seen.contains(&format!("{user}\0{}", i.fingerprint)))
-    }
-
-    fn remember(&self, user: &str, items: &[ChargeItem]) {
-        if let Ok(mut seen) = self.seen.lock() {
-            if seen.len() + items.len() > SEEN_ENTRIES {
-                seen.clear();
-            }
-            seen.extend(items.iter().map(|i| format!("{user}\0{}", i.fingerprint)));
-        }
-    }
-}
 
 fn refused(dataset_hint: &str, limit: f64) -> BeaconError {
     BeaconError::forbidden(format!(

@@ -18,8 +18,7 @@ use axum::Json;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::header::AUTHORIZATION;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use oresund_access::Caller;
@@ -32,6 +31,8 @@ use oresund_store::{AccessRequest, Grant};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use crate::caller::Authenticated;
+use crate::error::BeaconError;
 use crate::state::AppState;
 
 /// The DAC routes and `/.well-known/jwks.json`.
@@ -56,6 +57,12 @@ impl IntoResponse for ApiError {
     }
 }
 
+impl From<BeaconError> for ApiError {
+    fn from(e: BeaconError) -> Self {
+        ApiError(e.status, e.message)
+    }
+}
+
 impl From<DacError> for ApiError {
     fn from(e: DacError) -> Self {
         let status = match &e {
@@ -77,23 +84,27 @@ impl From<DacError> for ApiError {
 type Answer = Result<Response, ApiError>;
 
 async fn jwks(State(app): State<AppState>) -> Response {
-    match app.own_keys.current() {
-        Ok((document, _)) => Json(document).into_response(),
-        Err(e) => ApiError::from(DacError::Node(e)).into_response(),
+    // The key files are read at most every few seconds, but then from disk: across the edge.
+    match app.blocking(|app| app.own_keys.current()).await {
+        Ok(Ok((document, _))) => Json(document).into_response(),
+        Ok(Err(e)) => ApiError::from(DacError::Node(e)).into_response(),
+        Err(e) => ApiError::from(e).into_response(),
     }
 }
 
-/// The caller, or a 401 that is audited.
-async fn caller(app: &AppState, headers: &HeaderMap, path: &str) -> Result<Caller, ApiError> {
-    let authorization = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok());
-    crate::routes::authenticate(app, authorization, path).await.map_err(|e| ApiError(e.status, e.message))
-}
+/// The caller (see [`Authenticated`]), or the 401 of a refused credential, already audited.
+type CallerOr401 = Result<Authenticated, BeaconError>;
 
 /// Records a refused DAC call and returns the refusal.
 async fn refuse(app: &AppState, caller: &Caller, action: AuditAction, path: &str, error: ApiError) -> ApiError {
-    let (resource, detail) = tokio::task::block_in_place(|| {
-        (crate::decision::recordable(app, path.into()), crate::decision::recordable(app, error.1.clone()))
-    });
+    let (path, message) = (path.to_string(), error.1.clone());
+    let recorded = app
+        .blocking(move |app| (crate::decision::recordable(app, path), crate::decision::recordable(app, message)))
+        .await;
+    let (resource, detail) = match recorded {
+        Ok(texts) => texts,
+        Err(e) => return ApiError(e.status, e.message),
+    };
     let record = AuditRecord {
         time: now_rfc3339(),
         actor: caller.label().to_string(),
@@ -117,8 +128,8 @@ fn is_member(app: &AppState, caller: &Caller) -> bool {
 }
 
 /// A committee member, or an audited 401/403.
-async fn member(app: &AppState, headers: &HeaderMap, action: AuditAction, path: &str) -> Result<Caller, ApiError> {
-    let caller = caller(app, headers, path).await?;
+async fn member(app: &AppState, caller: CallerOr401, action: AuditAction, path: &str) -> Result<Caller, ApiError> {
+    let caller = caller?.0;
     if is_member(app, &caller) {
         return Ok(caller);
     }
@@ -178,9 +189,9 @@ struct FileBody {
     purpose: ResearchPurpose,
 }
 
-async fn file(State(app): State<AppState>, headers: HeaderMap, bytes: Bytes) -> Answer {
+async fn file(State(app): State<AppState>, caller: CallerOr401, bytes: Bytes) -> Answer {
     let path = "/dac/requests";
-    let caller = caller(&app, &headers, path).await?;
+    let caller = caller?.0;
     let Some(user) = caller.user.clone() else {
         let e = ApiError(StatusCode::UNAUTHORIZED, "filing a request needs Authorization: Bearer <passport>".into());
         return Err(refuse(&app, &caller, AuditAction::DacRequest, path, e).await);
@@ -203,25 +214,26 @@ async fn file(State(app): State<AppState>, headers: HeaderMap, bytes: Bytes) -> 
     // A passport holder's visa carries their passport `sub` (an operator token's user: its name).
     let subject = caller.subject.clone().unwrap_or_else(|| user.clone());
     let filed = FiledRequest { user, subject, dataset: parsed.dataset, purpose: parsed.purpose };
-    let request = tokio::task::block_in_place(|| app.node.file_access_request(&filed, unix_now()))?;
+    let request = app.blocking(move |app| app.node.file_access_request(&filed, unix_now())).await??;
     Ok((StatusCode::CREATED, Json(request_json(&request))).into_response())
 }
 
-async fn list(State(app): State<AppState>, headers: HeaderMap) -> Answer {
-    let caller = caller(&app, &headers, "/dac/requests").await?;
+async fn list(State(app): State<AppState>, caller: CallerOr401) -> Answer {
+    let caller = caller?.0;
     let Some(user) = caller.user.as_deref() else {
         return Err(refuse(&app, &caller, AuditAction::DacList, "/dac/requests", anonymous()).await);
     };
-    let only = if is_member(&app, &caller) { None } else { Some(user) };
-    let requests = tokio::task::block_in_place(|| app.node.store().access_requests(only)).map_err(DacError::from)?;
+    let only = if is_member(&app, &caller) { None } else { Some(user.to_string()) };
+    let requests =
+        app.blocking(move |app| app.node.store().access_requests(only.as_deref())).await?.map_err(DacError::from)?;
     Ok(Json(json!({"requests": requests.iter().map(request_json).collect::<Vec<_>>()})).into_response())
 }
 
-async fn one(State(app): State<AppState>, headers: HeaderMap, Path(id): Path<String>) -> Answer {
+async fn one(State(app): State<AppState>, caller: CallerOr401, Path(id): Path<String>) -> Answer {
+    let caller = caller?.0;
     let id = request_id(&id)?;
     let path = format!("/dac/requests/{id}");
-    let caller = caller(&app, &headers, &path).await?;
-    let request = tokio::task::block_in_place(|| app.node.store().access_request(id)).map_err(DacError::from)?;
+    let request = app.blocking(move |app| app.node.store().access_request(id)).await?.map_err(DacError::from)?;
     match request {
         Some(r) if is_member(&app, &caller) || caller.user.as_deref() == Some(r.user.as_str()) => {
             Ok(Json(request_json(&r)).into_response())
@@ -231,13 +243,14 @@ async fn one(State(app): State<AppState>, headers: HeaderMap, Path(id): Path<Str
     }
 }
 
-async fn approve(State(app): State<AppState>, headers: HeaderMap, Path(id): Path<String>) -> Answer {
+async fn approve(State(app): State<AppState>, caller: CallerOr401, Path(id): Path<String>) -> Answer {
+    let caller = caller?;
     let id = request_id(&id)?;
     let path = format!("/dac/requests/{id}/approve");
-    let caller = member(&app, &headers, AuditAction::DacApprove, &path).await?;
+    let caller = member(&app, Ok(caller), AuditAction::DacApprove, &path).await?;
     let actor = caller.label().to_string();
     let grant =
-        tokio::task::block_in_place(|| app.node.approve_access_request(id, &actor, &app.access.issuer, unix_now()))?;
+        app.blocking(move |app| app.node.approve_access_request(id, &actor, &app.access.issuer, unix_now())).await??;
     Ok(Json(grant_json(&grant)).into_response())
 }
 
@@ -248,28 +261,29 @@ struct NoteBody {
     note: String,
 }
 
-async fn reject(State(app): State<AppState>, headers: HeaderMap, Path(id): Path<String>, bytes: Bytes) -> Answer {
+async fn reject(State(app): State<AppState>, caller: CallerOr401, Path(id): Path<String>, bytes: Bytes) -> Answer {
+    let caller = caller?;
     let id = request_id(&id)?;
     let path = format!("/dac/requests/{id}/reject");
-    let caller = member(&app, &headers, AuditAction::DacReject, &path).await?;
+    let caller = member(&app, Ok(caller), AuditAction::DacReject, &path).await?;
     let note: NoteBody = match body(&bytes, "the body must be {\"note\": \"…\"}") {
         Ok(note) => note,
         Err(e) => return Err(refuse(&app, &caller, AuditAction::DacReject, &path, e).await),
     };
     let actor = caller.label().to_string();
-    let request = tokio::task::block_in_place(|| app.node.reject_access_request(id, &actor, &note.note, unix_now()))?;
+    let request = app.blocking(move |app| app.node.reject_access_request(id, &actor, &note.note, unix_now())).await??;
     Ok(Json(request_json(&request)).into_response())
 }
 
-async fn grants(State(app): State<AppState>, headers: HeaderMap, RawQuery(query): RawQuery) -> Answer {
-    let caller = caller(&app, &headers, "/dac/grants").await?;
+async fn grants(State(app): State<AppState>, caller: CallerOr401, RawQuery(query): RawQuery) -> Answer {
+    let caller = caller?.0;
     let Some(user) = caller.user.as_deref() else {
         return Err(refuse(&app, &caller, AuditAction::DacGrants, "/dac/grants", anonymous()).await);
     };
     let all =
         query.as_deref().is_some_and(|q| form_urlencoded::parse(q.as_bytes()).any(|(k, v)| k == "all" && v == "true"));
-    let only = if all && is_member(&app, &caller) { None } else { Some(user) };
-    let grants = tokio::task::block_in_place(|| app.node.store().grants(only)).map_err(DacError::from)?;
+    let only = if all && is_member(&app, &caller) { None } else { Some(user.to_string()) };
+    let grants = app.blocking(move |app| app.node.store().grants(only.as_deref())).await?.map_err(DacError::from)?;
     Ok(Json(json!({"grants": grants.iter().map(grant_json).collect::<Vec<_>>()})).into_response())
 }
 
@@ -280,14 +294,14 @@ struct ReasonBody {
     reason: String,
 }
 
-async fn revoke(State(app): State<AppState>, headers: HeaderMap, Path(jti): Path<String>, bytes: Bytes) -> Answer {
+async fn revoke(State(app): State<AppState>, caller: CallerOr401, Path(jti): Path<String>, bytes: Bytes) -> Answer {
     let path = format!("/dac/grants/{jti}/revoke");
-    let caller = member(&app, &headers, AuditAction::DacRevoke, &path).await?;
+    let caller = member(&app, caller, AuditAction::DacRevoke, &path).await?;
     let reason: ReasonBody = match body(&bytes, "the body must be {\"reason\": \"…\"}") {
         Ok(reason) => reason,
         Err(e) => return Err(refuse(&app, &caller, AuditAction::DacRevoke, &path, e).await),
     };
     let actor = caller.label().to_string();
-    let grant = tokio::task::block_in_place(|| app.node.revoke_grant(&jti, &actor, &reason.reason, unix_now()))?;
+    let grant = app.blocking(move |app| app.node.revoke_grant(&jti, &actor, &reason.reason, unix_now())).await??;
     Ok(Json(grant_json(&grant)).into_response())
 }

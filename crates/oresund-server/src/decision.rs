@@ -7,11 +7,11 @@ use oresund_access::Caller;
 use oresund_core::audit::{AuditAction, AuditRecord, Decision};
 use serde_json::Value;
 
+use crate::endpoint::Endpoint;
 use crate::entities::{COHORT, DATASET};
 use crate::error::BeaconError;
 use crate::passport_auth::{claimed_identity, is_jws};
 use crate::request::BeaconRequest;
-use crate::routes::entry_types_of;
 use crate::scope::scope;
 use crate::state::AppState;
 
@@ -41,8 +41,8 @@ fn shorten(mut text: String) -> String {
 }
 
 /// `/path {parameters} filters=[…] granularity=…`.
-fn resource(path: &str, request: Option<&BeaconRequest>) -> String {
-    let path = format!("/{}", path.trim_start_matches('/'));
+fn resource(endpoint: &Endpoint, request: Option<&BeaconRequest>) -> String {
+    let path = endpoint.path();
     let Some(request) = request else { return path };
     let mut text = path;
     if !request.parameters.is_empty() {
@@ -60,11 +60,10 @@ fn resource(path: &str, request: Option<&BeaconRequest>) -> String {
 }
 
 /// The datasets a request touched: its scope, or what it asked for when refused.
-fn datasets(app: &AppState, caller: &Caller, path: &str, request: Option<&BeaconRequest>) -> Vec<String> {
+fn datasets(app: &AppState, caller: &Caller, endpoint: &Endpoint, request: Option<&BeaconRequest>) -> Vec<String> {
     let Some(request) = request else { return Vec::new() };
-    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
-    let named = match (entry_types_of(path), segments.get(1)) {
-        (Ok((entity, _)), Some(id)) if entity == DATASET || entity == COHORT => Some(*id),
+    let named = match endpoint.entity() {
+        DATASET | COHORT => endpoint.id(),
         _ => None,
     };
     match scope(app, caller, request, named) {
@@ -87,7 +86,7 @@ fn datasets(app: &AppState, caller: &Caller, path: &str, request: Option<&Beacon
 pub fn query(
     app: &AppState,
     caller: &Caller,
-    path: &str,
+    endpoint: &Endpoint,
     request: Option<&BeaconRequest>,
     outcome: &Result<Value, BeaconError>,
     via: Option<&str>,
@@ -105,8 +104,8 @@ pub fn query(
         time: oresund_node::clock::now_rfc3339(),
         actor: caller.label().to_string(),
         action: AuditAction::Query,
-        resource: shorten(recordable(app, resource(path, request))),
-        datasets: datasets(app, caller, path, request),
+        resource: shorten(recordable(app, resource(endpoint, request))),
+        datasets: datasets(app, caller, endpoint, request),
         granularity,
         decision,
         detail: shorten(recordable(app, detail)),

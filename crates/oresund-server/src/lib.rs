@@ -4,32 +4,37 @@
 //! ([`audit_log`]). Handlers are thin: parsing in [`request`] and [`genomic`], decisions in
 //! [`scope`], answers from `oresund-node`, documents built in [`response`].
 
-pub mod audit_log;
-pub mod budget;
-pub mod collections;
-pub mod dac_api;
-pub mod decision;
-pub mod entities;
-pub mod error;
-pub mod error_status;
-pub mod filters;
-pub mod framework;
-pub mod g_variants;
-pub mod genomic;
-pub mod grant_status;
-pub mod individuals;
-pub mod jwks_cache;
+pub(crate) mod answer;
+pub(crate) mod audit_log;
+pub mod blocking;
+pub(crate) mod budget;
+pub(crate) mod budget_cache;
+pub(crate) mod caller;
+pub(crate) mod collections;
+pub(crate) mod dac_api;
+pub(crate) mod decision;
+pub(crate) mod endpoint;
+pub(crate) mod entities;
+pub(crate) mod error;
+pub(crate) mod error_status;
+pub(crate) mod filters;
+pub(crate) mod framework;
+pub(crate) mod g_variants;
+pub(crate) mod genomic;
+pub(crate) mod grant_status;
+pub(crate) mod individuals;
+pub(crate) mod jwks_cache;
 pub mod network;
-pub mod passport_auth;
-pub mod portal;
-pub mod request;
-pub mod request_id;
-pub mod request_log;
-pub mod response;
-pub mod routes;
-pub mod scope;
-pub mod setup_error;
-pub mod state;
+pub(crate) mod passport_auth;
+pub(crate) mod portal;
+pub(crate) mod request;
+pub(crate) mod request_id;
+pub(crate) mod request_log;
+pub(crate) mod response;
+pub(crate) mod routes;
+pub(crate) mod scope;
+pub(crate) mod setup_error;
+pub(crate) mod state;
 
 use std::collections::{BTreeMap, HashSet};
 use std::net::SocketAddr;
@@ -75,7 +80,7 @@ fn node_router(state: AppState) -> Router {
         .route("/map", get(routes::map))
         .route("/filtering_terms", get(routes::filtering_terms))
         .route("/openapi.json", get(routes::openapi))
-        .route("/{*path}", get(routes::entry_get).post(routes::entry_post))
+        .merge(routes::entries(Router::new()))
         .fallback(routes::not_found)
         .with_state(state)
         .merge(dac)
@@ -137,7 +142,7 @@ pub fn state_for(node: Node, base_url: String) -> Result<(AppState, AuditWriter)
         beacon: Arc::new(beacon),
         access: Arc::new(AccessSettings { issuer, dac_members: access_config.dac_members.clone() }),
         audit,
-        budget: Arc::new(budget::Budget::new(access_config.budget.enabled, access_config.budget.nats)),
+        budget: Arc::new(budget_cache::Budget::new(access_config.budget.enabled, access_config.budget.nats)),
         own_keys,
     };
     Ok((state, writer))

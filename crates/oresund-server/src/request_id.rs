@@ -4,6 +4,7 @@
 //! the cause in the log.
 
 use std::fmt;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// The request and response header carrying the id.
@@ -17,8 +18,9 @@ tokio::task_local! {
     static CURRENT: RequestId;
 }
 
+/// Cheap to clone (the blocking edge carries it to a blocking-pool thread).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RequestId(String);
+pub struct RequestId(Arc<str>);
 
 impl RequestId {
     /// The caller's id, if it is 1-64 letters, digits, '-', '_' or '.': it is logged and echoed,
@@ -26,7 +28,7 @@ impl RequestId {
     pub fn from_caller(value: &str) -> Option<Self> {
         let plain = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.');
         let sane = !value.is_empty() && value.len() <= MAX_CALLER_ID && value.bytes().all(plain);
-        sane.then(|| RequestId(value.to_string()))
+        sane.then(|| RequestId(Arc::from(value)))
     }
 
     /// 128 random bits in hex.
@@ -39,7 +41,8 @@ impl RequestId {
             bytes[..8].copy_from_slice(&(nanos.as_nanos() as u64).to_be_bytes());
             bytes[8..].copy_from_slice(&COUNTER.fetch_add(1, Ordering::Relaxed).to_be_bytes());
         }
-        RequestId(bytes.iter().map(|b| format!("{b:02x}")).collect())
+        let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        RequestId(Arc::from(hex))
     }
 
     pub fn as_str(&self) -> &str {
@@ -54,6 +57,11 @@ impl RequestId {
     /// Runs `future` (a request's handling) with this id as [`RequestId::current`].
     pub async fn scope<F: Future>(self, future: F) -> F::Output {
         CURRENT.scope(self, future).await
+    }
+
+    /// Runs `work` with this id as [`RequestId::current`] (on a blocking-pool thread).
+    pub fn sync_scope<T>(self, work: impl FnOnce() -> T) -> T {
+        CURRENT.sync_scope(self, work)
     }
 }
 

@@ -38,8 +38,8 @@ pub async fn track(request: Request, next: Next) -> Response {
     response
 }
 
-/// The route a request took: `/dac/requests/{id}` as routed; under the catch-all entry routes,
-/// `/{entry}/{id}/{related}` with the id left out (`/individuals/{id}`).
+/// The route a request took: `/individuals/{id}` as routed; under the network's catch-all route,
+/// `/network/{entry}/{id}/{related}` with the id left out (`/network/individuals/{id}`).
 fn endpoint(request: &Request) -> String {
     let Some(route) = request.extensions().get::<MatchedPath>().map(MatchedPath::as_str) else {
         return "(no route)".into();

@@ -1,29 +1,21 @@
-//! Routing: the framework endpoints by name, every entry-type path (`/{entry}[/{id}[/{related}]]`)
-//! through one dispatcher, GET and POST alike.
+//! Routing: the framework endpoints by name, and one route per entry endpoint
+//! (`/{entry}[/{id}[/{related}]]`, see [`Endpoint`]), GET and POST alike, the caller an extractor.
 
-use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::HeaderMap;
-use axum::http::header::AUTHORIZATION;
 use axum::response::{IntoResponse, Response};
+use axum::routing::{MethodRouter, get};
+use axum::{Json, Router};
 use oresund_access::Caller;
 use serde_json::Value;
 
-use crate::entities::{self, COHORT, DATASET, EntryType, GENOMIC_VARIANT, INDIVIDUAL};
+use crate::answer::answer_recorded;
+use crate::caller::Authenticated;
+use crate::endpoint::{Endpoint, Input};
+use crate::entities;
 use crate::error::BeaconError;
-use crate::genomic::G_VARIANT_PARAMETERS;
-use crate::individuals::Selection;
-use crate::request::BeaconRequest;
-use crate::response::response_meta;
+use crate::framework;
 use crate::state::AppState;
-use crate::{collections, framework, g_variants, individuals};
-
-/// How the request parameters arrived.
-pub enum Input {
-    Query(Option<String>),
-    Body(Bytes),
-}
 
 pub fn json(result: Result<Value, BeaconError>, app: &AppState) -> Response {
     match result {
@@ -53,7 +45,7 @@ pub async fn map(State(app): State<AppState>) -> Response {
 }
 
 pub async fn filtering_terms(State(app): State<AppState>) -> Response {
-    let result = tokio::task::block_in_place(|| framework::filtering_terms(&app));
+    let result = app.blocking(framework::filtering_terms).await.and_then(|r| r);
     json(result, &app)
 }
 
@@ -67,130 +59,41 @@ pub async fn not_found(State(app): State<AppState>) -> Response {
         .into_response()
 }
 
-pub async fn entry_get(
-    State(app): State<AppState>,
-    Path(path): Path<String>,
-    headers: HeaderMap,
-    RawQuery(query): RawQuery,
-) -> Response {
-    entry(&app, &path, &headers, Input::Query(query)).await
-}
-
-pub async fn entry_post(
-    State(app): State<AppState>,
-    Path(path): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    entry(&app, &path, &headers, Input::Body(body)).await
-}
-
-/// Parameters each kind of endpoint accepts besides the common ones.
-fn accepted(entity: EntryType) -> &'static [&'static str] {
-    match entity.id {
-        "genomicVariant" => &G_VARIANT_PARAMETERS,
-        _ => &["datasets"],
-    }
-}
-
-fn parse(input: Input, entity: EntryType) -> Result<BeaconRequest, BeaconError> {
-    match input {
-        Input::Query(query) => {
-            let pairs: Vec<(String, String)> =
-                form_urlencoded::parse(query.unwrap_or_default().as_bytes()).into_owned().collect();
-            BeaconRequest::from_query(&pairs, accepted(entity))
-        }
-        Input::Body(body) => BeaconRequest::from_body(&body, accepted(entity)),
-    }
-}
-
-/// The entry type a path is about and the entry type it returns (`/g_variants/{id}/individuals`
-/// is about variants and returns individuals).
-pub fn entry_types_of(path: &str) -> Result<(EntryType, EntryType), BeaconError> {
-    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
-    let entity = entities::by_path(segments[0])
-        .ok_or_else(|| BeaconError::not_found("no such endpoint; see /map for the endpoints of this beacon"))?;
-    let returned = match segments.get(2).and_then(|s| entities::by_path(s)) {
-        Some(related) => related,
-        None if segments.len() > 2 => return Err(BeaconError::not_found(format!("no endpoint {path:?}"))),
-        None => entity,
-    };
-    Ok((entity, returned))
-}
-
-/// Parses the request of an entry path.
-pub fn parse_request(path: &str, input: Input) -> Result<BeaconRequest, BeaconError> {
-    let (_, returned) = entry_types_of(path)?;
-    parse(input, returned)
-}
-
-/// Dispatches `/{entry}[/{id}[/{related}]]`; every decision goes to the audit log.
-pub async fn entry(app: &AppState, path: &str, headers: &HeaderMap, input: Input) -> Response {
-    let authorization = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok());
-    let result = match authenticate(app, authorization, path).await {
-        Ok(caller) => answer_recorded(app, &caller, path, parse_request(path, input), None).await,
-        Err(e) => Err(e),
-    };
-    json(result, app)
-}
-
-/// The caller of a request; a refused credential is recorded in the audit log.
-pub async fn authenticate(app: &AppState, authorization: Option<&str>, path: &str) -> Result<Caller, BeaconError> {
-    match app.caller(authorization).await {
-        Ok(caller) => Ok(caller),
-        Err(e) => {
-            let bearer = oresund_access::authenticator::bearer_token(authorization).ok().flatten();
-            let record = tokio::task::block_in_place(|| crate::decision::credential_refused(app, bearer, path, &e));
-            app.audit.record(record).await;
-            Err(e)
+/// The entry endpoints: for every entry type of the default model `/{entry}`, `/{entry}/{id}`
+/// and `/{entry}/{id}/{related}`, GET and POST; each route knows its [`Endpoint`].
+pub fn entries(mut router: Router<AppState>) -> Router<AppState> {
+    for entity in entities::ALL {
+        router = router
+            .route(&format!("/{}", entity.path), endpoint(move |_| Endpoint::Entries(entity)))
+            .route(&format!("/{}/{{id}}", entity.path), endpoint(move |id| Endpoint::Entry(entity, id)));
+        for related in entities::ALL {
+            let path = format!("/{}/{{id}}/{}", entity.path, related.path);
+            router = router.route(&path, endpoint(move |id| Endpoint::Related(entity, id, related)));
         }
     }
+    router
 }
 
-/// Answers a request (or passes on its parse error) and records the decision; `via` names the
-/// network peer that forwarded it.
-pub async fn answer_recorded(
-    app: &AppState,
-    caller: &Caller,
-    path: &str,
-    request: Result<BeaconRequest, BeaconError>,
-    via: Option<&str>,
-) -> Result<Value, BeaconError> {
-    let (result, record) = tokio::task::block_in_place(|| {
-        let result = request.as_ref().map_err(Clone::clone).and_then(|r| answer(app, caller, path, r));
-        let record = crate::decision::query(app, caller, path, request.as_ref().ok(), &result, via);
-        (result, record)
-    });
-    app.audit.record(record).await;
-    result
+/// GET and POST of one endpoint shape; `make` builds the endpoint from the path's id (empty when
+/// the route has none).
+fn endpoint<M>(make: M) -> MethodRouter<AppState>
+where
+    M: Fn(String) -> Endpoint + Clone + Send + Sync + 'static,
+{
+    let post = make.clone();
+    get(move |State(app): State<AppState>, Authenticated(caller), id: Option<Path<String>>, RawQuery(query)| {
+        let endpoint = make(id.map(|Path(id)| id).unwrap_or_default());
+        async move { entry(app, caller, endpoint, Input::Query(query)).await }
+    })
+    .post(move |State(app): State<AppState>, Authenticated(caller), id: Option<Path<String>>, body: Bytes| {
+        let endpoint = post(id.map(|Path(id)| id).unwrap_or_default());
+        async move { entry(app, caller, endpoint, Input::Body(body)).await }
+    })
 }
 
-/// Answers a parsed request for an entry path.
-pub fn answer(app: &AppState, caller: &Caller, path: &str, request: &BeaconRequest) -> Result<Value, BeaconError> {
-    let (entity, returned) = entry_types_of(path)?;
-    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
-    match (entity, &segments[1..]) {
-        (e, []) if e == GENOMIC_VARIANT => g_variants::search(app, caller, request, None, None),
-        (e, [id]) if e == GENOMIC_VARIANT => g_variants::search(app, caller, request, None, Some(id)),
-        (e, [id, "individuals"]) if e == GENOMIC_VARIANT => {
-            individuals::search(app, caller, request, None, Selection::Carriers(id))
-        }
-        (e, []) if e == INDIVIDUAL => individuals::search(app, caller, request, None, Selection::Filtered),
-        (e, [id]) if e == INDIVIDUAL => individuals::search(app, caller, request, None, Selection::One(id)),
-        (e, []) if e == DATASET || e == COHORT => collections::list(app, caller, request, e, None),
-        (e, [id]) if e == DATASET || e == COHORT => collections::list(app, caller, request, e, Some(id)),
-        (e, [id, "g_variants"]) if e == DATASET => g_variants::search(app, caller, request, Some(id), None),
-        (e, [id, "individuals"]) if e == DATASET || e == COHORT => {
-            individuals::search(app, caller, request, Some(id), Selection::Filtered)
-        }
-        // Entry types the node does not hold, and relations it has no data for: a valid empty answer.
-        (_, [] | [_] | [_, _]) => Ok(nothing(app, returned, request)),
-        _ => Err(BeaconError::not_found(format!("no endpoint {path:?}"))),
-    }
-}
-
-/// A boolean `exists: false` answer for entries this node does not hold.
-fn nothing(app: &AppState, entity: EntryType, request: &BeaconRequest) -> Value {
-    let meta = response_meta(&app.beacon, entity, oresund_access::Granularity::Boolean, request);
-    serde_json::json!({"meta": meta, "responseSummary": {"exists": false}})
+/// Answers an entry endpoint; every decision goes to the audit log.
+async fn entry(app: AppState, caller: Caller, endpoint: Endpoint, input: Input) -> Response {
+    let request = endpoint.parse_request(input);
+    let result = answer_recorded(&app, caller, endpoint, request, None).await;
+    json(result, &app)
 }

@@ -12,7 +12,7 @@ use oresund_node::access::OwnIssuer;
 use oresund_node::config::NodeConfig;
 
 use crate::audit_log::AuditLog;
-use crate::budget::Budget;
+use crate::budget_cache::Budget;
 use crate::error::BeaconError;
 use crate::jwks_cache::OwnKeys;
 
@@ -119,9 +119,14 @@ pub fn token_authenticator(config: &NodeConfig) -> TokenAuthenticator {
 }
 
 impl AppState {
-    /// Authenticates the request's `Authorization` header.
-    pub async fn caller(&self, authorization: Option<&str>) -> Result<Caller, BeaconError> {
-        let bearer = oresund_access::authenticator::bearer_token(authorization)?;
-        Ok(self.auth.authenticate(bearer).await?)
+    /// Runs `work` with the node on the blocking pool (see [`crate::blocking`] for why): the only way a handler
+    /// reaches the synchronous node. A panic in `work` is a 500 (logged under the request id).
+    pub async fn blocking<T, F>(&self, work: F) -> Result<T, BeaconError>
+    where
+        F: FnOnce(&AppState) -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        let app = self.clone();
+        crate::blocking::run(move || work(&app)).await.map_err(BeaconError::internal)
     }
 }

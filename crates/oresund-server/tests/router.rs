@@ -4,7 +4,6 @@
 //! schemas and beacon-verifier by the external tier (`crates/oresund/tests/e2e/external/beacon.rs`).
 
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
 
 use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode};
@@ -26,11 +25,12 @@ fn demo_data(file: &str) -> PathBuf {
 /// A node directory with DK-1 (the DK cohort, default policy) and HIDDEN (the same people,
 /// controlled callers only), a registered and a controlled token; made once per test binary.
 /// Each test opens its own [`Node`] on it, as each `serve` process would.
-fn node_dir() -> &'static Path {
-    static DIR: OnceLock<(tempfile::TempDir, PathBuf)> = OnceLock::new();
-    // Built on a thread of its own: the tests call this inside their runtime, and the embedded
-    // archive drives a private runtime that may not be started from within another (issue 11).
-    &DIR.get_or_init(|| std::thread::spawn(make_node).join().expect("the node fixture is built")).1
+async fn node_dir() -> &'static Path {
+    static DIR: tokio::sync::OnceCell<(tempfile::TempDir, PathBuf)> = tokio::sync::OnceCell::const_new();
+    // Ingest is synchronous and its archive drives a private runtime: made across the server's
+    // blocking edge, it runs inside the test's runtime, even a current-thread one.
+    let made = DIR.get_or_init(|| async { oresund_server::blocking::run(make_node).await.expect("the node fixture") });
+    &made.await.1
 }
 
 fn make_node() -> (tempfile::TempDir, PathBuf) {
@@ -76,8 +76,8 @@ struct Api {
 }
 
 impl Api {
-    fn new() -> Api {
-        Api::on(node_dir())
+    async fn new() -> Api {
+        Api::on(node_dir().await)
     }
 
     fn on(dir: &Path) -> Api {
@@ -122,7 +122,7 @@ fn count_row(body: &Value) -> (Option<u64>, Option<u64>) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn info_names_the_node_and_its_api() {
-    let api = Api::new();
+    let api = Api::new().await;
     let (status, info) = api.get("/info", None).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(info["meta"]["apiVersion"], oresund_server::API_VERSION);
@@ -135,7 +135,7 @@ async fn info_names_the_node_and_its_api() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn answers_follow_the_callers_tier() {
-    let api = Api::new();
+    let api = Api::new().await;
     let path = format!("/g_variants?{TRUTH}&requestedGranularity=record&datasets=DK-1");
 
     let (status, anonymous) = api.get(&path, None).await;
@@ -170,7 +170,7 @@ async fn answers_follow_the_callers_tier() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dataset_closed_to_registered_callers_stays_closed() {
-    let api = Api::new();
+    let api = Api::new().await;
     let path = format!("/g_variants?{TRUTH}&requestedGranularity=count&datasets=HIDDEN");
     // Anonymous callers are told to authenticate; registered ones and grants for another
     // dataset are refused; none learns whether HIDDEN holds the variant.
@@ -193,7 +193,7 @@ async fn a_dataset_closed_to_registered_callers_stays_closed() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_count_below_the_threshold_reaches_a_registered_caller() {
-    let api = Api::new();
+    let api = Api::new().await;
     let region = "/g_variants?referenceName=22&start=16000000&end=16400000&requestedGranularity=count&limit=1000";
     let (status, registered) = api.get(&format!("{region}&datasets=DK-1"), Some(REGISTERED)).await;
     assert_eq!(status, StatusCode::OK);
@@ -211,7 +211,7 @@ async fn no_count_below_the_threshold_reaches_a_registered_caller() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn get_and_post_agree() {
-    let api = Api::new();
+    let api = Api::new().await;
     let (_, get) =
         api.get(&format!("/g_variants?{TRUTH}&requestedGranularity=count&datasets=DK-1"), Some(REGISTERED)).await;
     let (status, post) = api
@@ -229,7 +229,7 @@ async fn get_and_post_agree() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn filters_expand_descendants() {
-    let api = Api::new();
+    let api = Api::new().await;
     let count = |filters: &'static str| {
         let api = &api;
         async move {
@@ -254,7 +254,7 @@ async fn filters_expand_descendants() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_requests_get_400_that_say_what_to_fix() {
-    let api = Api::new();
+    let api = Api::new().await;
     let many_filters =
         format!("/individuals?filters={}", (1..=33).map(|n| format!("HP:{n:07}")).collect::<Vec<_>>().join(","));
     let cases = [
@@ -295,7 +295,7 @@ async fn bad_requests_get_400_that_say_what_to_fix() {
 
 /// A copy of the fixture node whose variant blocks are overwritten with bytes that decode to
 /// nothing: the node opens, and fails when a query reads its variants.
-fn damaged_node() -> (tempfile::TempDir, PathBuf) {
+async fn damaged_node() -> (tempfile::TempDir, PathBuf) {
     fn copy_dir(from: &Path, to: &Path) {
         std::fs::create_dir_all(to).expect("create a directory");
         for entry in std::fs::read_dir(from).expect("read the fixture") {
@@ -303,15 +303,16 @@ fn damaged_node() -> (tempfile::TempDir, PathBuf) {
             let target = to.join(entry.file_name());
             if entry.file_type().expect("a file type").is_dir() {
                 copy_dir(&entry.path(), &target);
-            } else {
-                std::fs::copy(entry.path(), &target).expect("copy a fixture file");
+            } else if let Err(e) = std::fs::copy(entry.path(), &target) {
+                // Other tests append to the fixture's audit log meanwhile: a journal may vanish.
+                assert_eq!(e.kind(), std::io::ErrorKind::NotFound, "copy a fixture file: {e}");
             }
         }
     }
     let tmp =
         tempfile::Builder::new().prefix("damaged-node-").tempdir_in(env!("CARGO_TARGET_TMPDIR")).expect("temp dir");
     let dir = tmp.path().join("node");
-    copy_dir(node_dir(), &dir);
+    copy_dir(node_dir().await, &dir);
     let database = oresund_node::layout::Layout::new(&dir).database();
     let db = rusqlite::Connection::open(&database).expect("open node.db");
     let damaged = db.execute("UPDATE blocks SET data = x'ffffffff'", []).expect("damage the blocks");
@@ -351,7 +352,7 @@ impl CapturedLog {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_damaged_node_answers_500_with_a_request_id_and_logs_the_cause_under_it() {
-    let (_tmp, dir) = damaged_node();
+    let (_tmp, dir) = damaged_node().await;
     let api = Api::on(&dir);
     let (log, _guard) = CapturedLog::start();
     let request = Request::get(format!("/g_variants?{TRUTH}&datasets=DK-1")).body(Body::empty()).unwrap();
@@ -383,7 +384,7 @@ async fn a_damaged_node_answers_500_with_a_request_id_and_logs_the_cause_under_i
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_callers_request_id_is_echoed_and_personal_ids_stay_out_of_the_log() {
-    let api = Api::new();
+    let api = Api::new().await;
     let (log, _guard) = CapturedLog::start();
     let request = Request::get("/individuals/DK-PERSON-17")
         .header("authorization", format!("Bearer {CONTROLLED}"))
@@ -401,4 +402,67 @@ async fn a_callers_request_id_is_echoed_and_personal_ids_stay_out_of_the_log() {
     let line = lines.iter().find(|l| l.contains("trace-42")).unwrap_or_else(|| panic!("no request line: {lines:?}"));
     assert!(line.contains("endpoint=/individuals/{id}"), "{line}");
     assert!(!lines.iter().any(|l| l.contains("DK-PERSON-17")), "a personal id was logged: {lines:?}");
+}
+
+/// The blocking edge is safe inside any runtime: a Beacon query and a committee listing answered
+/// on a current-thread runtime (where `block_in_place` panicked).
+#[tokio::test(flavor = "current_thread")]
+async fn a_current_thread_runtime_answers_beacon_and_dac_requests() {
+    let api = Api::new().await;
+    let (status, registered) =
+        api.get(&format!("/g_variants?{TRUTH}&requestedGranularity=count&datasets=DK-1"), Some(REGISTERED)).await;
+    assert_eq!(status, StatusCode::OK, "{registered}");
+    assert_eq!(count_row(&registered), (Some(5), Some(1000)));
+    let (status, requests) = api.get("/dac/requests", Some(REGISTERED)).await;
+    assert_eq!(status, StatusCode::OK, "{requests}");
+    assert!(requests["requests"].is_array(), "{requests}");
+    let (status, terms) = api.get("/filtering_terms", None).await;
+    assert_eq!(status, StatusCode::OK, "{terms}");
+    // A refused credential is audited across the edge too.
+    let (status, _) = api.get("/individuals", Some("not-a-token")).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
+
+/// The archive (which blocks on a runtime of its own) read through the server's blocking edge,
+/// from inside a current-thread runtime.
+#[tokio::test(flavor = "current_thread")]
+async fn an_archived_object_is_read_through_the_blocking_edge() {
+    let node = Node::open(node_dir().await).expect("open the node");
+    let (state, _audit) = oresund_server::state_for(node, "http://beacon.test".into()).expect("server state");
+    let (expected, header) = state
+        .blocking(|app| {
+            let objects = app.node.archive_objects().expect("the catalog lists the archived objects");
+            let object = objects.first().expect("ingest archived the cohort's files").clone();
+            let archive = app.node.archive().expect("open the archive");
+            (object.body_size, (archive.get(&object.header_path), archive.size(&object.body_path)))
+        })
+        .await
+        .expect("the edge runs the work");
+    let (header, size) = header;
+    assert!(!header.expect("read the object's header").is_empty());
+    assert_eq!(size.expect("the body's size"), Some(expected));
+}
+
+/// Every entry endpoint is a route: those of entry types and relations this node holds no data
+/// for answer a valid empty answer; anything else is a 404 with a Beacon error body.
+#[tokio::test(flavor = "current_thread")]
+async fn entry_routes_answer_empty_or_404() {
+    let api = Api::new().await;
+    for path in ["/biosamples", "/runs/R1", "/analyses/A1/g_variants", "/individuals/DK-1/g_variants"] {
+        for (status, body) in [api.get(path, None).await, api.post(path, None, "{}").await] {
+            assert_eq!(status, StatusCode::OK, "{path}: {body}");
+            assert_eq!(body["responseSummary"], json!({"exists": false}), "{path}: {body}");
+        }
+    }
+    let (_, runs) = api.get("/biosamples/B1/runs", None).await;
+    assert_eq!(runs["meta"]["returnedSchemas"][0]["entityType"], "run", "{runs}");
+    for path in ["/colours", "/g_variants/v1/colours", "/g_variants/v1/individuals/x"] {
+        let (status, body) = api.get(path, None).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}: {body}");
+        assert_eq!(body["error"]["errorCode"], 404, "{path}: {body}");
+        assert!(body["meta"]["beaconId"].is_string(), "a Beacon error document: {body}");
+        assert!(body["error"]["errorMessage"].as_str().is_some_and(|m| m.contains("/map")), "{path}: {body}");
+    }
+    let (status, datasets) = api.get("/datasets", Some(REGISTERED)).await;
+    assert_eq!(status, StatusCode::OK, "{datasets}");
 }

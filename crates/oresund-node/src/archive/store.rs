@@ -6,6 +6,11 @@
 //! small current-thread tokio runtime and blocks on it. Large objects stream both ways in chunks,
 //! in constant memory: uploads of more than one 8 MiB part become multipart uploads, reads are
 //! ranged GETs of 4 MiB.
+//!
+//! Because it blocks on its own runtime, the archive must only be called from synchronous code —
+//! the CLI, or a thread of tokio's blocking pool such as the server's blocking edge
+//! (`oresund_server::blocking`) —, never from async code directly: `block_on` panics on a
+//! runtime's worker thread.
 
 use std::io::{self, Read, Write};
 use std::ops::Range;

@@ -11,8 +11,8 @@
 //! records: requested granularity is capped at `count` on both sides, so only aggregates cross a
 //! border.
 
-pub mod merge;
-pub mod peer_error;
+pub(crate) mod merge;
+pub(crate) mod peer_error;
 pub mod signature;
 
 use std::sync::Arc;
@@ -30,10 +30,12 @@ use oresund_access::Granularity;
 use oresund_node::config::{NetworkConfig, PeerConfig};
 use serde_json::{Value, json};
 
+use crate::answer::answer_recorded;
+use crate::caller::authenticate;
+use crate::endpoint::{Endpoint, Input};
 use crate::error::BeaconError;
 use crate::request::BeaconRequest;
 use crate::response::{granularity_name, response_meta};
-use crate::routes::{Input, answer_recorded, authenticate, entry_types_of, parse_request};
 use crate::setup_error::SetupError;
 use crate::state::{AppState, BeaconSettings};
 use merge::{NodeAnswer, merge};
@@ -187,12 +189,14 @@ async fn answer_peer(
     if path == "info" {
         return Ok(crate::framework::info(local));
     }
-    let request = parse_request(path, input(method, query, body)).map(|mut request| {
+    let caller = authenticate(local, Some(authorization).filter(|a| !a.is_empty()), path).await?;
+    let endpoint = Endpoint::parse(path)?;
+    let request = endpoint.parse_request(input(method, query, body)).map(|mut request| {
         request.granularity = Some(capped(&request));
         request
     });
-    let caller = authenticate(local, Some(authorization).filter(|a| !a.is_empty()), path).await?;
-    answer_recorded(local, &caller, path, request, Some(&format!("network query from peer {peer_id}"))).await
+    let via = format!("network query from peer {peer_id}");
+    answer_recorded(local, caller, endpoint, request, Some(via)).await
 }
 
 /// The query as forwarded: same path and parameters, granularity capped at count.
@@ -234,11 +238,12 @@ async fn aggregate(
         return Ok(aggregate_info(network, authorization).await);
     }
     // Refuse malformed requests once, here, rather than once per node.
-    let (_, returned) = entry_types_of(path)?;
-    let request = parse_request(path, input(method, query.clone(), body.clone()))?;
+    let endpoint = Endpoint::parse(path)?;
+    let returned = endpoint.returned();
+    let request = endpoint.parse_request(input(method, query.clone(), body.clone()))?;
     let granularity = capped(&request);
     let (path_and_query, forwarded_body) = forwarded(method, path, query.as_deref(), &body, granularity);
-    // The peers' legs run on their own task while this one answers locally (which blocks).
+    // The peers' legs run on their own task while this one answers locally.
     let peers = {
         let (network, method, authorization) = (network.clone(), method.clone(), authorization.to_string());
         tokio::spawn(async move {
@@ -250,7 +255,7 @@ async fn aggregate(
             futures::future::join_all(legs).await
         })
     };
-    let local = local_answer(network, path, &request, granularity, authorization).await;
+    let local = local_answer(network, path, endpoint, &request, granularity, authorization).await;
     let mut answers: Vec<NodeAnswer> = local.into_iter().collect();
     answers.extend(peers.await.map_err(BeaconError::internal)?);
     if let Some(error) = nobody_answered(&answers) {
@@ -291,6 +296,7 @@ fn nobody_answered(answers: &[NodeAnswer]) -> Option<BeaconError> {
 async fn local_answer(
     network: &Network,
     path: &str,
+    endpoint: Endpoint,
     request: &BeaconRequest,
     granularity: Granularity,
     authorization: &str,
@@ -300,7 +306,7 @@ async fn local_answer(
     let mut request = request.clone();
     request.granularity = Some(granularity);
     let outcome = match authenticate(local, Some(authorization).filter(|a| !a.is_empty()), path).await {
-        Ok(caller) => answer_recorded(local, &caller, path, Ok(request), Some("network query")).await,
+        Ok(caller) => answer_recorded(local, caller, endpoint, Ok(request), Some("network query".into())).await,
         Err(e) => Err(e),
     }
     .map_err(|e| PeerError::Refused { status: e.status, message: e.message });
