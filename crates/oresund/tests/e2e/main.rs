@@ -7,6 +7,7 @@
 //! Chromium, PostgreSQL, S3) and are compiled only with `--features external-tests`, so none of
 //! them can pass by skipping. `./test` installs and starts what they need.
 
+mod architecture;
 mod archive;
 mod common;
 mod ingest_safety;
