@@ -23,6 +23,7 @@ pub mod node;
 pub mod ontology_file;
 pub mod passphrase;
 pub mod query;
+pub mod records;
 pub mod scrub;
 pub mod signing_keys;
 pub mod writer_lock;

@@ -66,6 +66,8 @@ impl Node {
         })
     }
 
+    /// The raw store, for measuring it (`examples/query_latency.rs`). The server and the CLI use
+    /// the node's API (`records.rs`, `query.rs`, `dac.rs`, ...), never this.
     pub fn store(&self) -> &dyn NodeStore {
         self.store.as_ref()
     }

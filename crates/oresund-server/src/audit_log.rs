@@ -71,7 +71,7 @@ async fn flush(node: &Arc<Node>, pending: &mut Vec<AuditRecord>) -> bool {
     let batch = std::mem::take(pending);
     let writer = node.clone();
     let outcome = crate::blocking::run(move || {
-        let result = writer.store().append_audit(&batch);
+        let result = writer.append_audit(&batch);
         (result, batch)
     })
     .await;

@@ -87,10 +87,9 @@ pub fn charge(
         }
         absence |= hits == 0;
     }
-    let store = app.node.store();
     if costly.is_empty() {
         // Nothing to charge, but a locked user gets no new answer about genotypes.
-        return if budget.is_locked(store, user)? { Err(locked()) } else { Ok(()) };
+        return if budget.is_locked(&app.node, user)? { Err(locked()) } else { Ok(()) };
     }
     let items = items(app, user, filter, &costly)?;
     if !absence && budget.all_seen(user, &items) {
@@ -103,7 +102,7 @@ pub fn charge(
         discloses_absence: absence,
         time: oresund_node::clock::now_rfc3339(),
     };
-    match store.charge_budget(&charge).map_err(BeaconError::from)? {
+    match app.node.charge_budget(&charge).map_err(BeaconError::from)? {
         BudgetOutcome::Charged | BudgetOutcome::Repeat => {
             budget.remember(user, &charge.items);
             Ok(())

@@ -32,7 +32,7 @@ impl Budget {
     }
 
     /// Whether `user` is locked: remembered once seen, otherwise asked at most once a second.
-    pub(crate) fn is_locked(&self, store: &dyn oresund_store::NodeStore, user: &str) -> Result<bool, BeaconError> {
+    pub(crate) fn is_locked(&self, node: &oresund_node::node::Node, user: &str) -> Result<bool, BeaconError> {
         if let Ok(locks) = self.locks.lock() {
             match locks.get(user) {
                 Some(None) => return Ok(true),
@@ -40,7 +40,7 @@ impl Budget {
                 _ => {}
             }
         }
-        let locked = store.budget_locked(user).map_err(BeaconError::from)?;
+        let locked = node.budget_locked(user).map_err(BeaconError::from)?;
         self.set_locked(user, locked);
         Ok(locked)
     }

@@ -19,7 +19,7 @@ pub fn list(
     only: Option<&str>,
 ) -> Result<Value, BeaconError> {
     let cohort = app.node.cohort().map_err(BeaconError::from)?;
-    let created = app.node.store().datasets().map_err(BeaconError::from)?;
+    let created = app.node.datasets().map_err(BeaconError::from)?;
     if let Some(id) = only.filter(|id| !cohort.datasets.contains_key(*id)) {
         return Err(BeaconError::not_found(format!("no {} {id:?} on this node; see /{}", entity.id, entity.path)));
     }

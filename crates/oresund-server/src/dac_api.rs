@@ -224,8 +224,7 @@ async fn list(State(app): State<AppState>, caller: CallerOr401) -> Answer {
         return Err(refuse(&app, &caller, AuditAction::DacList, "/dac/requests", anonymous()).await);
     };
     let only = if is_member(&app, &caller) { None } else { Some(user.to_string()) };
-    let requests =
-        app.blocking(move |app| app.node.store().access_requests(only.as_deref())).await?.map_err(DacError::from)?;
+    let requests = app.blocking(move |app| app.node.access_requests(only.as_deref())).await?.map_err(DacError::from)?;
     Ok(Json(json!({"requests": requests.iter().map(request_json).collect::<Vec<_>>()})).into_response())
 }
 
@@ -233,7 +232,7 @@ async fn one(State(app): State<AppState>, caller: CallerOr401, Path(id): Path<St
     let caller = caller?.0;
     let id = request_id(&id)?;
     let path = format!("/dac/requests/{id}");
-    let request = app.blocking(move |app| app.node.store().access_request(id)).await?.map_err(DacError::from)?;
+    let request = app.blocking(move |app| app.node.access_request(id)).await?.map_err(DacError::from)?;
     match request {
         Some(r) if is_member(&app, &caller) || caller.user.as_deref() == Some(r.user.as_str()) => {
             Ok(Json(request_json(&r)).into_response())
@@ -283,7 +282,7 @@ async fn grants(State(app): State<AppState>, caller: CallerOr401, RawQuery(query
     let all =
         query.as_deref().is_some_and(|q| form_urlencoded::parse(q.as_bytes()).any(|(k, v)| k == "all" && v == "true"));
     let only = if all && is_member(&app, &caller) { None } else { Some(user.to_string()) };
-    let grants = app.blocking(move |app| app.node.store().grants(only.as_deref())).await?.map_err(DacError::from)?;
+    let grants = app.blocking(move |app| app.node.grants(only.as_deref())).await?.map_err(DacError::from)?;
     Ok(Json(json!({"grants": grants.iter().map(grant_json).collect::<Vec<_>>()})).into_response())
 }
 

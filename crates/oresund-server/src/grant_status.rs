@@ -18,7 +18,7 @@ impl Revocations for StoreGrants {
         let node = self.node.clone();
         let jti = jti.to_string();
         Box::pin(async move {
-            let grant = crate::blocking::run(move || node.store().grant(&jti))
+            let grant = crate::blocking::run(move || node.grant(&jti))
                 .await
                 .map_err(|e| GrantLookupError::Failed(e.to_string()))?
                 .map_err(|e| match crate::error_status::store_status(&e) {

@@ -50,8 +50,8 @@ pub fn run(args: AuditArgs, quiet: bool) -> anyhow::Result<()> {
         AuditCommand::Verify { node_dir } => {
             let node = Node::open(&node_dir)?;
             // The head first: entries a running server appends meanwhile come after it.
-            let (seq, hash) = node.store().audit_head()?;
-            let mut entries = node.store().audit_entries(&AuditQuery::default())?;
+            let (seq, hash) = node.audit_head()?;
+            let mut entries = node.audit_entries(&AuditQuery::default())?;
             entries.retain(|e| e.seq <= seq);
             verify_with_head(&entries, (seq, &hash))
                 .map_err(|e| anyhow::anyhow!("the audit log was tampered with: {e}"))?;
@@ -65,7 +65,7 @@ pub fn run(args: AuditArgs, quiet: bool) -> anyhow::Result<()> {
             };
             let query = AuditQuery { user, dataset, since: time(since, "since")?, until: time(until, "until")? };
             let node = Node::open(&node_dir)?;
-            for entry in node.store().audit_entries(&query)? {
+            for entry in node.audit_entries(&query)? {
                 let r = &entry.record;
                 if format == "json" {
                     println!("{}", serde_json::to_string(&entry)?);

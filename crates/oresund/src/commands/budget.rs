@@ -49,7 +49,7 @@ pub fn run(args: BudgetArgs, quiet: bool) -> anyhow::Result<()> {
                 decision: Decision::Allowed,
                 detail: reason,
             };
-            anyhow::ensure!(node.store().unlock_budget(&user, &record)?, "user {user:?} is not locked");
+            anyhow::ensure!(node.unlock_budget(&user, &record)?, "user {user:?} is not locked");
             if !quiet {
                 eprintln!("lifted the budget lock of {user}; restart running `serve` processes for it to take effect");
             }

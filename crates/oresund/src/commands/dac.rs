@@ -70,7 +70,7 @@ pub fn run(args: DacArgs, quiet: bool) -> anyhow::Result<()> {
                 );
             }
             println!("request\tstatus\tdataset\tuser\tautomatic\tcreated\tpurpose");
-            for r in node.store().access_requests(None)? {
+            for r in node.access_requests(None)? {
                 if status.as_deref().is_some_and(|s| s != r.status.as_str()) {
                     continue;
                 }
@@ -86,7 +86,7 @@ pub fn run(args: DacArgs, quiet: bool) -> anyhow::Result<()> {
                 );
             }
             println!("\ngrant\tdataset\tuser\texpires\trevoked");
-            for g in node.store().grants(None)? {
+            for g in node.grants(None)? {
                 println!(
                     "{}\t{}\t{}\t{}\t{}",
                     g.jti,

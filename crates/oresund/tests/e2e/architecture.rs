@@ -211,3 +211,33 @@ fn no_file_of_a_crate_imports_a_file_that_imports_it_back() {
     found.sort();
     assert!(found.is_empty(), "import cycles between files:\n{}", found.join("\n"));
 }
+
+/// Every `.rs` file under `dir`.
+fn rust_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            files.extend(rust_files(&path));
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            files.push(path);
+        }
+    }
+    files
+}
+
+#[test]
+fn the_server_and_the_cli_reach_storage_through_the_node() {
+    let crates = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut found = Vec::new();
+    for src in [crates.join("oresund-server/src"), crates.join("oresund/src")] {
+        for file in rust_files(&src) {
+            for (n, line) in code(&std::fs::read_to_string(&file).unwrap()).lines().enumerate() {
+                if line.contains(".store()") {
+                    found.push(format!("{}:{}: {}", file.display(), n + 1, line.trim()));
+                }
+            }
+        }
+    }
+    assert!(found.is_empty(), "storage reached around the node's API:\n{}", found.join("\n"));
+}

@@ -1,0 +1,64 @@
+//! The node's records as the server and the CLI read and write them: its datasets, the
+//! committee's requests and grants, the audit log and the re-identification budgets. Callers go
+//! through the node, never its store, so a rule that must apply on the way (consent, withdrawal)
+//! has one place to go, and the store's traits stay the node's own business.
+
+use oresund_core::audit::{AuditEntry, AuditRecord};
+use oresund_store::{AccessRequest, AuditQuery, BudgetCharge, BudgetOutcome, Dataset, Grant, Result};
+
+use crate::node::Node;
+
+impl Node {
+    /// The datasets, in catalog order.
+    pub fn datasets(&self) -> Result<Vec<Dataset>> {
+        self.store().datasets()
+    }
+
+    /// Access requests in filing order: all, or one user's.
+    pub fn access_requests(&self, user: Option<&str>) -> Result<Vec<AccessRequest>> {
+        self.store().access_requests(user)
+    }
+
+    pub fn access_request(&self, id: u64) -> Result<Option<AccessRequest>> {
+        self.store().access_request(id)
+    }
+
+    /// Grants in issuing order: all, or one user's.
+    pub fn grants(&self, user: Option<&str>) -> Result<Vec<Grant>> {
+        self.store().grants(user)
+    }
+
+    /// The grant a visa's `jti` names.
+    pub fn grant(&self, jti: &str) -> Result<Option<Grant>> {
+        self.store().grant(jti)
+    }
+
+    /// Appends records to the audit chain, in order, atomically.
+    pub fn append_audit(&self, records: &[AuditRecord]) -> Result<()> {
+        self.store().append_audit(records)
+    }
+
+    /// Audit entries in chain order.
+    pub fn audit_entries(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>> {
+        self.store().audit_entries(query)
+    }
+
+    /// The chain's head: the last entry's sequence number and hash.
+    pub fn audit_head(&self) -> Result<(u64, String)> {
+        self.store().audit_head()
+    }
+
+    /// Charges an answer to a user's budgets (see [`oresund_store::Budgets::charge_budget`]).
+    pub fn charge_budget(&self, charge: &BudgetCharge) -> Result<BudgetOutcome> {
+        self.store().charge_budget(charge)
+    }
+
+    pub fn budget_locked(&self, user: &str) -> Result<bool> {
+        self.store().budget_locked(user)
+    }
+
+    /// Lifts a user's budget lock, recording `audit` with it; false when they were not locked.
+    pub fn unlock_budget(&self, user: &str, audit: &AuditRecord) -> Result<bool> {
+        self.store().unlock_budget(user, audit)
+    }
+}
