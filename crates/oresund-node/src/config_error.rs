@@ -40,7 +40,7 @@ pub enum ConfigError {
     // [catalog]
     /// What the store's URL check says is wrong with `catalog.url`.
     #[error("catalog.url {0}")]
-    CatalogUrl(String),
+    CatalogUrl(oresund_store::postgres::CatalogUrlError),
     #[error("catalog.pool_size {0} must be between 1 and 1000")]
     PoolSize(usize),
     #[error("catalog.acquire_timeout_s must be positive")]

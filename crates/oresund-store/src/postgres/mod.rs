@@ -29,7 +29,7 @@ use crate::model::*;
 use crate::variant_index::add_file_calls;
 use crate::{ArchiveCatalog, Catalog, IngestTransaction, VariantIndex, WriterLock, Writers, rules};
 
-pub use options::{PostgresOptions, check_url, redact_url, url_has_password};
+pub use options::{CatalogUrlError, PostgresOptions, check_url, redact_url, url_has_password};
 use pool::Pool;
 use rows::file_columns;
 

@@ -96,14 +96,23 @@ pub fn redact_url(url: &str) -> String {
     if scheme.is_empty() { format!("{authority}{tail}") } else { format!("{scheme}://{authority}{tail}") }
 }
 
+/// Why a catalog URL is refused; it names the URL with any password masked.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CatalogUrlError {
+    #[error("{0:?} must start with postgres:// or postgresql://")]
+    Scheme(String),
+    #[error("{url:?} is not a PostgreSQL URL: {reason}")]
+    Malformed { url: String, reason: String },
+}
+
 /// Whether `url` is a PostgreSQL URL this client understands; the error never shows a password.
-pub fn check_url(url: &str) -> std::result::Result<(), String> {
+pub fn check_url(url: &str) -> std::result::Result<(), CatalogUrlError> {
     if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
-        return Err(format!("{:?} must start with postgres:// or postgresql://", redact_url(url)));
+        return Err(CatalogUrlError::Scheme(redact_url(url)));
     }
     postgres::Config::from_str(url)
         .map(|_| ())
-        .map_err(|e| format!("{:?} is not a PostgreSQL URL: {e}", redact_url(url)))
+        .map_err(|e| CatalogUrlError::Malformed { url: redact_url(url), reason: e.to_string() })
 }
 
 /// Whether a URL carries a password (in the user info or as a `password` parameter).
