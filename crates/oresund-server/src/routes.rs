@@ -65,6 +65,8 @@ pub fn entries(mut router: Router<AppState>) -> Router<AppState> {
     for entity in entities::ALL {
         router = router
             .route(&format!("/{}", entity.path), endpoint(move |_| Endpoint::Entries(entity)))
+            // `/g_variants/?…` as the dispatcher before the routes answered it.
+            .route(&format!("/{}/", entity.path), endpoint(move |_| Endpoint::Entries(entity)))
             .route(&format!("/{}/{{id}}", entity.path), endpoint(move |id| Endpoint::Entry(entity, id)));
         for related in entities::ALL {
             let path = format!("/{}/{{id}}/{}", entity.path, related.path);

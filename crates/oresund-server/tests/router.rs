@@ -465,4 +465,6 @@ async fn entry_routes_answer_empty_or_404() {
     }
     let (status, datasets) = api.get("/datasets", Some(REGISTERED)).await;
     assert_eq!(status, StatusCode::OK, "{datasets}");
+    let (status, slash) = api.get("/datasets/", Some(REGISTERED)).await;
+    assert_eq!((status, &slash["response"]), (StatusCode::OK, &datasets["response"]), "a trailing slash: {slash}");
 }
