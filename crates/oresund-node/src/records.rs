@@ -4,11 +4,16 @@
 //! has one place to go, and the store's traits stay the node's own business.
 
 use oresund_core::audit::{AuditEntry, AuditRecord};
-use oresund_store::{AccessRequest, AuditQuery, BudgetCharge, BudgetOutcome, Dataset, Grant, Result};
+use oresund_store::{AccessRequest, AuditQuery, BudgetCharge, BudgetOutcome, Dataset, Grant, Result, SchemaVersion};
 
 use crate::node::Node;
 
 impl Node {
+    /// What opening the node did to each part of its store's schema.
+    pub fn schema_versions(&self) -> Vec<SchemaVersion> {
+        self.store().schema_versions()
+    }
+
     /// The datasets, in catalog order.
     pub fn datasets(&self) -> Result<Vec<Dataset>> {
         self.store().datasets()

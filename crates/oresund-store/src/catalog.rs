@@ -3,6 +3,7 @@
 
 use crate::error::Result;
 use crate::model::{Dataset, StoredFile, StoredIndividual};
+use crate::schema_version::SchemaVersion;
 
 /// The catalog of a node (committed ingests only).
 pub trait Catalog {
@@ -17,4 +18,7 @@ pub trait Catalog {
     fn find_file(&self, dataset: &str, sha256: &str) -> Result<Option<StoredFile>>;
 
     fn individuals(&self) -> Result<Vec<StoredIndividual>>;
+
+    /// Each versioned part of the store: the schema version found on opening and the one now.
+    fn schema_versions(&self) -> Vec<SchemaVersion>;
 }

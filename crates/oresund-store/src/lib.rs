@@ -29,6 +29,7 @@ pub mod error;
 pub mod model;
 pub mod postgres;
 mod rules;
+pub mod schema_version;
 pub mod sqlite;
 pub mod variant_index;
 pub mod writers;
@@ -42,6 +43,7 @@ pub use budgets::*;
 pub use catalog::Catalog;
 pub use error::{Result, StoreError};
 pub use model::*;
+pub use schema_version::SchemaVersion;
 pub use variant_index::VariantIndex;
 pub use writers::*;
 

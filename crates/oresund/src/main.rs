@@ -38,6 +38,7 @@ enum Command {
     Dac(commands::dac::DacArgs),
     Audit(commands::audit::AuditArgs),
     Budget(commands::budget::BudgetArgs),
+    Migrate(commands::migrate::MigrateArgs),
     C4gh(commands::c4gh::C4ghArgs),
 }
 
@@ -56,6 +57,7 @@ fn main() -> ExitCode {
         Command::Dac(args) => commands::dac::run(args, cli.quiet),
         Command::Audit(args) => commands::audit::run(args, cli.quiet),
         Command::Budget(args) => commands::budget::run(args, cli.quiet),
+        Command::Migrate(args) => commands::migrate::run(args),
         Command::C4gh(args) => commands::c4gh::run(args),
     };
     match result {

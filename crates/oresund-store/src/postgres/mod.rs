@@ -27,7 +27,7 @@ use crate::blocks::{BLOCK_SPAN, BlockView, EntryRef, block_of_one};
 use crate::error::{Result, StoreError};
 use crate::model::*;
 use crate::variant_index::add_file_calls;
-use crate::{ArchiveCatalog, Catalog, IngestTransaction, VariantIndex, WriterLock, Writers, rules};
+use crate::{ArchiveCatalog, Catalog, IngestTransaction, SchemaVersion, VariantIndex, WriterLock, Writers, rules};
 
 pub use options::{CatalogUrlError, PostgresOptions, check_url, redact_url, url_has_password};
 use pool::Pool;
@@ -39,14 +39,16 @@ const WRITER_LOCK: i64 = 0x6f72_6573_756e_6402;
 /// A node store in a PostgreSQL database.
 pub struct PostgresStore {
     pool: Pool,
+    schema: SchemaVersion,
 }
 
 impl PostgresStore {
     /// Connects to the database and applies migrations.
     pub fn open(options: &PostgresOptions) -> Result<Self> {
-        let store = PostgresStore { pool: Pool::new(options)? };
-        schema::migrate(&mut store.pool.get()?.client)?;
-        Ok(store)
+        let pool = Pool::new(options)?;
+        let (found, current) = schema::migrate(&mut pool.get()?.client)?;
+        let schema = SchemaVersion { part: "catalog, variant index and access records (PostgreSQL)", found, current };
+        Ok(PostgresStore { pool, schema })
     }
 
     /// Whether the catalog holds anything yet (`init` refuses to take over a used catalog).
@@ -89,6 +91,10 @@ fn position_param(pos: u64) -> Result<i64> {
 }
 
 impl Catalog for PostgresStore {
+    fn schema_versions(&self) -> Vec<SchemaVersion> {
+        vec![self.schema.clone()]
+    }
+
     fn generation(&self) -> Result<u64> {
         let mut conn = self.pool.get()?;
         let statement = conn.statement("SELECT value FROM meta WHERE key = 'generation'")?;

@@ -205,8 +205,8 @@ const MIGRATIONS: &[&str] = &[
     "#,
 ];
 
-/// Brings the database to the newest schema.
-pub(crate) fn migrate(client: &mut Client) -> Result<()> {
+/// Brings the database to the newest schema; returns the version found and the version now.
+pub(crate) fn migrate(client: &mut Client) -> Result<(i64, i64)> {
     let mut tx = client.transaction()?;
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])?;
     tx.batch_execute("CREATE TABLE IF NOT EXISTS oresund_schema (version integer NOT NULL)")?;
@@ -234,5 +234,5 @@ pub(crate) fn migrate(client: &mut Client) -> Result<()> {
         tx.execute("UPDATE oresund_schema SET version = $1", &[&(i as i32 + 1)])?;
         tx.commit()?;
     }
-    Ok(())
+    Ok((version.into(), known))
 }

@@ -87,8 +87,8 @@ const MIGRATIONS: &[&str] = &[
     "#,
 ];
 
-/// Brings `access.db` to the newest schema.
-pub(super) fn migrate(conn: &mut Connection) -> Result<()> {
+/// Brings `access.db` to the newest schema; returns the version found and the version now.
+pub(super) fn migrate(conn: &mut Connection) -> Result<(i64, i64)> {
     let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     let known = MIGRATIONS.len() as i64;
     if version > known {
@@ -100,7 +100,7 @@ pub(super) fn migrate(conn: &mut Connection) -> Result<()> {
         tx.pragma_update(None, "user_version", i as i64 + 1)?;
         tx.commit()?;
     }
-    Ok(())
+    Ok((version, known))
 }
 
 #[cfg(test)]

@@ -24,7 +24,7 @@ use crate::encoding::{columns_bytes, columns_from, individual_from_columns, list
 use crate::error::{Result, StoreError};
 use crate::model::*;
 use crate::variant_index::add_file_calls;
-use crate::{ArchiveCatalog, Catalog, IngestTransaction, VariantIndex, Writers, rules};
+use crate::{ArchiveCatalog, Catalog, IngestTransaction, SchemaVersion, VariantIndex, Writers, rules};
 use pool::{ConnPool, Pooled};
 
 /// A node store in SQLite: the catalog and variant index in one file (`node.db`), and the
@@ -34,14 +34,17 @@ use pool::{ConnPool, Pooled};
 pub struct SqliteStore {
     main: ConnPool,
     access: ConnPool,
+    schema: Vec<SchemaVersion>,
 }
 
 impl SqliteStore {
     /// Opens (creating if needed) the store at `path` and `access.db` beside it, applying migrations.
     pub fn open(path: &Path) -> Result<Self> {
-        let main = ConnPool::open(path, schema::migrate)?;
-        let access = ConnPool::open(&path.with_file_name(ACCESS_DB), access_schema::migrate)?;
-        Ok(SqliteStore { main, access })
+        let (main, (found, current)) = ConnPool::open(path, schema::migrate)?;
+        let catalog = SchemaVersion { part: "catalog and variant index (node.db)", found, current };
+        let (access, (found, current)) = ConnPool::open(&path.with_file_name(ACCESS_DB), access_schema::migrate)?;
+        let records = SchemaVersion { part: "access records and audit log (access.db)", found, current };
+        Ok(SqliteStore { main, access, schema: vec![catalog, records] })
     }
 
     fn conn(&self) -> Result<Pooled<'_>> {
@@ -109,6 +112,10 @@ fn read_variant(
 }
 
 impl Catalog for SqliteStore {
+    fn schema_versions(&self) -> Vec<SchemaVersion> {
+        self.schema.clone()
+    }
+
     fn generation(&self) -> Result<u64> {
         let conn = self.conn()?;
         let mut stmt = conn.prepare_cached("SELECT value FROM meta WHERE key = 'generation'")?;

@@ -48,13 +48,14 @@ impl Drop for Pooled<'_> {
 }
 
 impl ConnPool {
-    /// Opens (creating if needed) the database at `path` and brings it to the newest schema.
-    pub fn open(path: &Path, migrate: fn(&mut Connection) -> Result<()>) -> Result<Self> {
+    /// Opens (creating if needed) the database at `path` and brings it to the newest schema;
+    /// returns the pool and the schema version found and now.
+    pub fn open(path: &Path, migrate: fn(&mut Connection) -> Result<(i64, i64)>) -> Result<(Self, (i64, i64))> {
         let pool = ConnPool { path: path.to_path_buf(), idle: Mutex::new(Vec::new()) };
         let mut conn = pool.connect()?;
-        migrate(&mut conn)?;
+        let versions = migrate(&mut conn)?;
         pool.idle.lock().map_err(|_| poisoned())?.push(conn);
-        Ok(pool)
+        Ok((pool, versions))
     }
 
     fn connect(&self) -> Result<Connection> {

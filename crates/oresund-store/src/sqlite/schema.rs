@@ -106,8 +106,8 @@ const MIGRATIONS: &[&str] = &[
     "#,
 ];
 
-/// Brings the database to the newest schema.
-pub fn migrate(conn: &mut Connection) -> Result<()> {
+/// Brings the database to the newest schema; returns the version found and the version now.
+pub fn migrate(conn: &mut Connection) -> Result<(i64, i64)> {
     let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     let known = MIGRATIONS.len() as i64;
     if version > known {
@@ -119,5 +119,5 @@ pub fn migrate(conn: &mut Connection) -> Result<()> {
         tx.pragma_update(None, "user_version", i as i64 + 1)?;
         tx.commit()?;
     }
-    Ok(())
+    Ok((version, known))
 }

@@ -9,6 +9,7 @@ pub mod demo;
 pub mod ingest;
 pub mod init;
 pub mod keys;
+pub mod migrate;
 pub mod portal;
 pub mod query;
 pub mod serve;
