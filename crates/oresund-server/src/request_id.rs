@@ -41,8 +41,7 @@ impl RequestId {
             bytes[..8].copy_from_slice(&(nanos.as_nanos() as u64).to_be_bytes());
             bytes[8..].copy_from_slice(&COUNTER.fetch_add(1, Ordering::Relaxed).to_be_bytes());
         }
-        let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-        RequestId(Arc::from(hex))
+        RequestId(Arc::from(oresund_core::hex::encode(&bytes)))
     }
 
     pub fn as_str(&self) -> &str {
