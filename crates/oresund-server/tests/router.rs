@@ -336,13 +336,20 @@ impl std::io::Write for CapturedLog {
 }
 
 impl CapturedLog {
-    /// Captures this thread's `tracing` events (the test's requests run on it) until the guard drops.
-    fn start() -> (CapturedLog, tracing::dispatcher::DefaultGuard) {
-        use tracing_subscriber::util::SubscriberInitExt;
-        let log = CapturedLog::default();
-        let writer = log.clone();
-        let guard = tracing_subscriber::fmt().with_writer(move || writer.clone()).finish().set_default();
-        (log, guard)
+    /// The log of this test process: one subscriber for all of it, installed by the first caller.
+    /// (A per-thread subscriber lost lines now and then: tracing caches per call site whether
+    /// anyone listens, and tests running in parallel set and drop theirs.) Tests find their
+    /// own lines by request id.
+    fn start() -> CapturedLog {
+        static LOG: std::sync::OnceLock<CapturedLog> = std::sync::OnceLock::new();
+        LOG.get_or_init(|| {
+            let log = CapturedLog::default();
+            let writer = log.clone();
+            let subscriber = tracing_subscriber::fmt().with_writer(move || writer.clone()).finish();
+            tracing::subscriber::set_global_default(subscriber).expect("no other global subscriber");
+            log
+        })
+        .clone()
     }
 
     fn lines(&self) -> Vec<String> {
@@ -354,7 +361,7 @@ impl CapturedLog {
 async fn a_damaged_node_answers_500_with_a_request_id_and_logs_the_cause_under_it() {
     let (_tmp, dir) = damaged_node().await;
     let api = Api::on(&dir);
-    let (log, _guard) = CapturedLog::start();
+    let log = CapturedLog::start();
     let request = Request::get(format!("/g_variants?{TRUTH}&datasets=DK-1")).body(Body::empty()).unwrap();
     let (status, headers, body) = api.call_with_headers(request).await;
 
@@ -373,11 +380,16 @@ async fn a_damaged_node_answers_500_with_a_request_id_and_logs_the_cause_under_i
     }
 
     let lines = log.lines();
-    let fault = lines.iter().find(|l| l.contains("node fault")).unwrap_or_else(|| panic!("no fault logged: {lines:?}"));
-    assert!(fault.contains(id) && fault.contains("damaged"), "the cause is logged under the id: {fault}");
-    let request_line =
-        lines.iter().find(|l| l.contains("endpoint=")).unwrap_or_else(|| panic!("no request line: {lines:?}"));
-    assert!(request_line.contains(id) && request_line.contains("status=500"), "{request_line}");
+    let fault = lines
+        .iter()
+        .find(|l| l.contains("node fault") && l.contains(id))
+        .unwrap_or_else(|| panic!("no fault logged under {id}: {lines:?}"));
+    assert!(fault.contains("damaged"), "the cause is logged under the id: {fault}");
+    let request_line = lines
+        .iter()
+        .find(|l| l.contains("endpoint=") && l.contains(id))
+        .unwrap_or_else(|| panic!("no request line: {lines:?}"));
+    assert!(request_line.contains("status=500"), "{request_line}");
     assert!(request_line.contains("endpoint=/g_variants"), "{request_line}");
     assert!(!request_line.contains("referenceName") && !request_line.contains("17000016"), "{request_line}");
 }
@@ -385,7 +397,7 @@ async fn a_damaged_node_answers_500_with_a_request_id_and_logs_the_cause_under_i
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_callers_request_id_is_echoed_and_personal_ids_stay_out_of_the_log() {
     let api = Api::new().await;
-    let (log, _guard) = CapturedLog::start();
+    let log = CapturedLog::start();
     let request = Request::get("/individuals/DK-PERSON-17")
         .header("authorization", format!("Bearer {CONTROLLED}"))
         .header("x-request-id", "trace-42")
