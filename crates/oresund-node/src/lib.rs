@@ -11,6 +11,7 @@ pub mod cohort;
 pub mod config;
 pub mod config_error;
 pub mod dac;
+pub mod delivery;
 pub mod diseases;
 pub mod error;
 pub mod fsutil;

@@ -1,0 +1,227 @@
+//! Delivering archived VCFs to approved researchers (GA4GH htsget 1.3, DRS 1.5): a region of any
+//! archived bgzipped VCF as parts ([`plan`]) that concatenate to a valid bgzipped VCF, served
+//! decrypted or as one Crypt4GH stream for the researcher's key ([`encrypted`]) in which the
+//! stored body is passed through unchanged; data URLs carry signed, short-lived tokens
+//! ([`token`]). HTTP, access decisions and the audit log are the server's.
+
+pub mod bgzf;
+pub mod encrypted;
+pub mod error;
+pub mod lines;
+pub mod plan;
+pub mod source;
+pub mod token;
+
+use std::collections::HashMap;
+use std::io::{self, Read, Write};
+use std::ops::Range;
+use std::sync::{Arc, Mutex};
+
+use oresund_c4gh::{DataKey, Header, PublicKey, SecretKey, reencrypt_header};
+use oresund_store::{ArchiveKind, ArchiveObject};
+
+pub use encrypted::Piece;
+pub use error::DeliveryError;
+pub use plan::{FileLayout, Part, Selection};
+pub use token::{Claims, Form, TokenError, TokenSigner};
+
+use crate::archive::error::ArchiveError;
+use crate::archive::index::BlockIndex;
+use crate::archive::store::ObjectArchive;
+use crate::delivery::encrypted::{StoredBody, encrypted_pieces, plain_pieces};
+use crate::delivery::source::{ArchivedPlaintext, CSEG, PlainSource, SEG};
+use crate::keys::KeyRing;
+use crate::node::Node;
+
+/// Most files whose layout (block index, header) is kept in memory.
+const LAYOUT_CACHE: usize = 64;
+
+/// An archived VCF that can be delivered, with the dataset it belongs to.
+#[derive(Debug, Clone)]
+pub struct DeliverableFile {
+    pub object: ArchiveObject,
+    pub dataset: String,
+    /// Its block index, if it has one (BGZF files).
+    pub index: Option<ArchiveObject>,
+}
+
+/// A node's delivery service: its keys, its archive, the token signer and the files' layouts.
+pub struct Deliveries {
+    keys: KeyRing,
+    archive: ObjectArchive,
+    signer: TokenSigner,
+    layouts: Mutex<HashMap<String, Arc<FileLayout>>>,
+}
+
+impl Deliveries {
+    /// The delivery service of `node`, with its unlocked keys.
+    pub fn new(node: &Node, keys: KeyRing) -> Result<Self, DeliveryError> {
+        let current =
+            keys.ids().next().and_then(|id| keys.get(id)).ok_or_else(|| {
+                ArchiveError::Invalid("the node has no archive key to sign data URLs with".to_string())
+            })?;
+        let signer = TokenSigner::from_node_key(current);
+        Ok(Deliveries { archive: node.archive()?, keys, signer, layouts: Mutex::new(HashMap::new()) })
+    }
+
+    pub fn signer(&self) -> &TokenSigner {
+        &self.signer
+    }
+
+    /// The archived VCF `accession` and its dataset; `NotFound` for anything else.
+    pub fn file(&self, node: &Node, accession: &str) -> Result<DeliverableFile, DeliveryError> {
+        let not_found = || DeliveryError::NotFound(accession.to_string());
+        let object =
+            node.store.archive_object(accession)?.filter(|o| o.kind == ArchiveKind::Vcf).ok_or_else(not_found)?;
+        let dataset = node
+            .store
+            .files()?
+            .into_iter()
+            .find(|f| f.number == object.file)
+            .map(|f| f.dataset)
+            .ok_or_else(not_found)?;
+        let index =
+            node.store.archive_objects_of_file(object.file)?.into_iter().find(|o| o.kind == ArchiveKind::BlockIndex);
+        Ok(DeliverableFile { object, dataset, index })
+    }
+
+    /// Every deliverable file of a dataset.
+    pub fn files_of(&self, node: &Node, dataset: &str) -> Result<Vec<DeliverableFile>, DeliveryError> {
+        let numbers: Vec<_> =
+            node.store.files()?.into_iter().filter(|f| f.dataset == dataset).map(|f| f.number).collect();
+        let mut out = Vec::new();
+        for object in node.store.archive_objects()? {
+            if object.kind == ArchiveKind::Vcf && numbers.contains(&object.file) {
+                out.push(self.file(node, &object.accession)?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The data keys of a stored object (from its header, decrypted with the node key).
+    fn data_keys(&self, object: &ArchiveObject) -> Result<Vec<DataKey>, DeliveryError> {
+        let secret = self.keys.for_object(&object.accession, &object.key_id)?;
+        let header = Header::decrypt(&self.archive.get(&object.header_path)?, secret)
+            .map_err(ArchiveError::c4gh(&object.accession))?;
+        Ok(header.data_keys().to_vec())
+    }
+
+    fn plaintext(&self, object: &ArchiveObject) -> Result<ArchivedPlaintext<'_>, DeliveryError> {
+        Ok(ArchivedPlaintext::new(
+            &self.archive,
+            object.body_path.clone(),
+            object.body_size,
+            object.plaintext_size,
+            self.data_keys(object)?,
+        ))
+    }
+
+    /// The layout of a file, read once and kept.
+    fn layout(&self, file: &DeliverableFile) -> Result<Arc<FileLayout>, DeliveryError> {
+        let key = format!("{}\t{}", file.object.accession, file.object.body_path);
+        if let Some(layout) = self.layouts.lock().ok().and_then(|l| l.get(&key).cloned()) {
+            return Ok(layout);
+        }
+        let index_object =
+            file.index.as_ref().ok_or_else(|| DeliveryError::NotIndexed(file.object.accession.clone()))?;
+        let mut index_bytes = Vec::with_capacity(index_object.plaintext_size as usize);
+        let mut index_source = self.plaintext(index_object)?;
+        index_bytes.extend(index_source.read_range(0, index_object.plaintext_size)?);
+        let index = BlockIndex::from_bytes(&index_bytes)
+            .map_err(|error| ArchiveError::BlockIndex { accession: index_object.accession.clone(), error })?;
+        let layout = Arc::new(FileLayout::read(&mut self.plaintext(&file.object)?, index)?);
+        if let Ok(mut layouts) = self.layouts.lock() {
+            if layouts.len() >= LAYOUT_CACHE {
+                layouts.clear();
+            }
+            layouts.insert(key, layout.clone());
+        }
+        Ok(layout)
+    }
+
+    /// The pieces of `selection` of `file`: plain, or one Crypt4GH stream for `recipient`.
+    pub fn plan(
+        &self,
+        file: &DeliverableFile,
+        selection: &Selection,
+        recipient: Option<&PublicKey>,
+    ) -> Result<Vec<Piece>, DeliveryError> {
+        let mut source = self.plaintext(&file.object)?;
+        let parts = match (selection, &file.index) {
+            // A whole file needs no index (it may not be BGZF at all).
+            (Selection::Whole, None) => vec![Part::Stored(0..file.object.plaintext_size)],
+            _ => self.layout(file)?.plan(&mut source, selection)?,
+        };
+        match recipient {
+            None => Ok(plain_pieces(parts)),
+            Some(recipient) => {
+                let keys = self.data_keys(&file.object)?;
+                let stored = StoredBody {
+                    keys: &keys,
+                    plaintext_size: file.object.plaintext_size,
+                    body_size: file.object.body_size,
+                };
+                encrypted_pieces(&parts, &stored, recipient)
+            }
+        }
+    }
+
+    /// Writes plaintext bytes `range` of `file`, decrypting segment by segment; returns the
+    /// bytes written.
+    pub fn copy_plain(
+        &self,
+        file: &DeliverableFile,
+        range: Range<u64>,
+        out: &mut dyn Write,
+    ) -> Result<u64, DeliveryError> {
+        let object = &file.object;
+        let end = range.end.min(object.plaintext_size);
+        if range.start >= end {
+            return Ok(0);
+        }
+        let keys = self.data_keys(object)?;
+        let (first, last) = (range.start / SEG, (end - 1) / SEG + 1);
+        let cipher = first * CSEG..(last * CSEG).min(object.body_size);
+        let mut reader = io::BufReader::with_capacity(1 << 20, self.archive.reader(&object.body_path, Some(cipher))?);
+        let mut segment = vec![0u8; CSEG as usize];
+        let mut written = 0;
+        for index in first..last {
+            let len = ((index + 1) * CSEG).min(object.body_size) - index * CSEG;
+            let segment = &mut segment[..len as usize];
+            reader.read_exact(segment)?;
+            let plain = oresund_c4gh::body::decrypt_segment(segment, &keys, index)
+                .map_err(ArchiveError::c4gh(&object.accession))?;
+            let base = index * SEG;
+            let from = range.start.saturating_sub(base) as usize;
+            let to = ((end - base) as usize).min(plain.len());
+            out.write_all(&plain[from..to])?;
+            written += (to - from) as u64;
+        }
+        Ok(written)
+    }
+
+    /// Writes bytes `range` of the stored Crypt4GH body of `file`, as stored.
+    pub fn copy_cipher(
+        &self,
+        file: &DeliverableFile,
+        range: Range<u64>,
+        out: &mut dyn Write,
+    ) -> Result<u64, DeliveryError> {
+        let end = range.end.min(file.object.body_size);
+        if range.start >= end {
+            return Ok(0);
+        }
+        Ok(io::copy(&mut self.archive.reader(&file.object.body_path, Some(range.start..end))?, out)?)
+    }
+
+    /// The header of the whole `file` re-encrypted for `recipient` (the body then follows as stored).
+    pub fn header_for(&self, file: &DeliverableFile, recipient: &PublicKey) -> Result<Vec<u8>, DeliveryError> {
+        let object = &file.object;
+        let secret = self.keys.for_object(&object.accession, &object.key_id)?;
+        let writer = SecretKey::generate()?;
+        Ok(reencrypt_header(&self.archive.get(&object.header_path)?, secret, &[*recipient], &writer, true)?)
+    }
+}
+
+#[cfg(test)]
+mod tests;
