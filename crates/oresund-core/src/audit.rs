@@ -60,13 +60,21 @@ pub enum AuditAction {
     DacGrants,
     /// The operator unlocked a user's privacy budget (`budget-unlock`).
     BudgetUnlock,
+    /// An htsget ticket issued (`htsget.ticket`): which bytes of an archived file a researcher may fetch.
+    HtsgetTicket,
+    /// A DRS object looked up (`drs.object`).
+    DrsObject,
+    /// A DRS access URL issued (`drs.access`).
+    DrsAccess,
+    /// Bytes of an archived file served through a data URL (`data.served`).
+    DataServed,
     /// An action this build does not know (written by a newer Øresund), kept verbatim so that the
     /// entry still reads and verifies. [`AuditAction::parse`] never returns it for a known name.
     Other(String),
 }
 
 impl AuditAction {
-    const KNOWN: [AuditAction; 10] = [
+    const KNOWN: [AuditAction; 14] = [
         AuditAction::Query,
         AuditAction::Auth,
         AuditAction::DacRequest,
@@ -77,6 +85,10 @@ impl AuditAction {
         AuditAction::DacRead,
         AuditAction::DacGrants,
         AuditAction::BudgetUnlock,
+        AuditAction::HtsgetTicket,
+        AuditAction::DrsObject,
+        AuditAction::DrsAccess,
+        AuditAction::DataServed,
     ];
 
     /// The stored (and hashed) name.
@@ -92,6 +104,10 @@ impl AuditAction {
             AuditAction::DacRead => "dac.read",
             AuditAction::DacGrants => "dac.grants",
             AuditAction::BudgetUnlock => "budget-unlock",
+            AuditAction::HtsgetTicket => "htsget.ticket",
+            AuditAction::DrsObject => "drs.object",
+            AuditAction::DrsAccess => "drs.access",
+            AuditAction::DataServed => "data.served",
             AuditAction::Other(name) => name,
         }
     }

@@ -48,6 +48,8 @@ pub struct AccessConfig {
     /// `[[access.issuers]]`
     pub issuers: Vec<IssuerConfig>,
     pub budget: BudgetConfig,
+    /// How long the data URLs of an htsget ticket or DRS access URL stay valid, in seconds.
+    pub data_url_ttl_s: u64,
 }
 
 impl Default for AccessConfig {
@@ -61,6 +63,7 @@ impl Default for AccessConfig {
             dataset_urls: BTreeMap::new(),
             issuers: Vec::new(),
             budget: BudgetConfig::default(),
+            data_url_ttl_s: 600,
         }
     }
 }
@@ -101,6 +104,9 @@ impl AccessConfig {
     /// Rules the types cannot express.
     pub fn validate(&self) -> Result<(), ConfigError> {
         let url = |u: &str| u.starts_with("https://") || u.starts_with("http://");
+        if !(1..=86_400).contains(&self.data_url_ttl_s) {
+            return Err(ConfigError::DataUrlTtl(self.data_url_ttl_s));
+        }
         for issuer in &self.issuers {
             let iss = || issuer.iss.clone();
             if issuer.iss.trim().is_empty() {

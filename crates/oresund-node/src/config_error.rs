@@ -49,6 +49,8 @@ pub enum ConfigError {
     PasswordEnv,
 
     // [access]
+    #[error("access.data_url_ttl_s is {0}: data URLs must live between 1 second and a day (86400)")]
+    DataUrlTtl(u64),
     #[error("access.issuers: iss must not be empty")]
     IssuerIss,
     #[error("access.issuers {iss:?}: jku must list at least one JWKS URL")]

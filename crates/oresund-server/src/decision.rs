@@ -28,7 +28,7 @@ pub(crate) fn recordable(app: &AppState, text: String) -> String {
     })
 }
 
-fn shorten(mut text: String) -> String {
+pub(crate) fn shorten(mut text: String) -> String {
     if text.len() > MAX_RESOURCE {
         let mut end = MAX_RESOURCE;
         while !text.is_char_boundary(end) {

@@ -16,6 +16,7 @@ use oresund_access::authenticator::AuthError;
 use oresund_access::passport::{GrantLookupError, KeysError, PassportError};
 use oresund_node::NodeError;
 use oresund_node::archive::error::ArchiveError;
+use oresund_node::delivery::DeliveryError;
 use oresund_store::StoreError;
 
 use crate::error::BeaconError;
@@ -91,6 +92,23 @@ pub fn archive_status(error: &ArchiveError) -> StatusCode {
         | ArchiveError::Location(_)
         | ArchiveError::Invalid(_)
         | ArchiveError::Runtime(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+/// The status of a delivery error (htsget, DRS, data URLs).
+pub fn delivery_status(error: &DeliveryError) -> StatusCode {
+    match error {
+        DeliveryError::NotFound(_) | DeliveryError::UnknownContig { .. } => StatusCode::NOT_FOUND,
+        DeliveryError::NotIndexed(_) => StatusCode::BAD_REQUEST,
+        DeliveryError::Archive(e) => archive_status(e),
+        DeliveryError::Store(e) => store_status(e),
+        DeliveryError::NoHeader
+        | DeliveryError::Samples { .. }
+        | DeliveryError::Damaged(_)
+        | DeliveryError::OutOfFile(_)
+        | DeliveryError::Block(_)
+        | DeliveryError::Crypt4gh(_)
+        | DeliveryError::Io(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
 

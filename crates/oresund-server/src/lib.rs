@@ -12,7 +12,11 @@ pub(crate) mod budget_cache;
 pub(crate) mod caller;
 pub(crate) mod collections;
 pub(crate) mod dac_api;
+pub(crate) mod data_url;
 pub(crate) mod decision;
+pub(crate) mod delivery_access;
+pub(crate) mod delivery_error;
+pub(crate) mod drs;
 pub(crate) mod endpoint;
 pub(crate) mod entities;
 pub(crate) mod error;
@@ -22,6 +26,7 @@ pub(crate) mod framework;
 pub(crate) mod g_variants;
 pub(crate) mod genomic;
 pub(crate) mod grant_status;
+pub(crate) mod htsget;
 pub(crate) mod individuals;
 pub(crate) mod jwks_cache;
 pub mod network;
@@ -30,6 +35,7 @@ pub(crate) mod portal;
 pub(crate) mod request;
 pub(crate) mod request_id;
 pub(crate) mod request_log;
+pub(crate) mod researcher_key;
 pub(crate) mod response;
 pub(crate) mod routes;
 pub(crate) mod scope;
@@ -48,7 +54,7 @@ use oresund_node::Node;
 use oresund_node::access::OwnIssuer;
 
 pub use audit_log::{AuditLog, AuditWriter};
-pub use state::{AccessSettings, AppState, BeaconSettings};
+pub use state::{AccessSettings, AppState, BeaconSettings, DeliveryService};
 
 /// The Beacon API version this node implements.
 pub const API_VERSION: &str = "v2.0.0";
@@ -82,7 +88,10 @@ fn node_router(state: AppState) -> Router {
         .route("/openapi.json", get(routes::openapi))
         .merge(routes::entries(Router::new()))
         .fallback(routes::not_found)
-        .with_state(state)
+        .route("/ga4gh/data/{id}", get(data_url::serve))
+        .with_state(state.clone())
+        .merge(htsget::router(state.clone()))
+        .merge(drs::router(state))
         .merge(dac)
 }
 
@@ -135,6 +144,7 @@ pub fn state_for(node: Node, base_url: String) -> Result<(AppState, AuditWriter)
         tokens,
         access_config.jwks_ttl_s as i64,
     );
+    let delivery = state::delivery_service(&node, access_config.data_url_ttl_s);
     let (audit, writer) = audit_log::start(node.clone());
     let state = AppState {
         node,
@@ -144,6 +154,7 @@ pub fn state_for(node: Node, base_url: String) -> Result<(AppState, AuditWriter)
         audit,
         budget: Arc::new(budget_cache::Budget::new(access_config.budget.enabled, access_config.budget.nats)),
         own_keys,
+        delivery,
     };
     Ok((state, writer))
 }

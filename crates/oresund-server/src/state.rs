@@ -10,6 +10,7 @@ use oresund_access::{
 use oresund_node::Node;
 use oresund_node::access::OwnIssuer;
 use oresund_node::config::NodeConfig;
+use oresund_node::delivery::Deliveries;
 
 use crate::audit_log::AuditLog;
 use crate::budget_cache::Budget;
@@ -27,6 +28,19 @@ pub struct AppState {
     pub budget: Arc<Budget>,
     /// The keys this node signs visas with, as published.
     pub own_keys: Arc<OwnKeys>,
+    /// Delivery of archived files (htsget, DRS), when the node's archive key could be unlocked.
+    pub delivery: DeliveryService,
+}
+
+/// The delivery service, or why a node serves without it.
+#[derive(Clone)]
+pub enum DeliveryService {
+    Ready {
+        deliveries: Arc<Deliveries>,
+        url_ttl_s: u64,
+    },
+    /// The reason, for the operator (the caller gets a 503).
+    Unavailable(String),
 }
 
 /// The node as a visa issuer and its data access committee.
@@ -116,6 +130,23 @@ pub fn token_authenticator(config: &NodeConfig) -> TokenAuthenticator {
             })
             .collect(),
     )
+}
+
+/// Delivery for `node`: its archive keys unlocked with the passphrase from the environment (if
+/// any). Without them the node still serves everything else, and says why delivery is off.
+pub fn delivery_service(node: &Node, url_ttl_s: u64) -> DeliveryService {
+    let passphrase = oresund_node::keys::passphrase_from_env();
+    let started = node
+        .load_keys(passphrase.as_deref().map(|p| &p[..]))
+        .map_err(oresund_node::delivery::DeliveryError::from)
+        .and_then(|keys| Deliveries::new(node, keys));
+    match started {
+        Ok(deliveries) => DeliveryService::Ready { deliveries: Arc::new(deliveries), url_ttl_s },
+        Err(e) => {
+            tracing::warn!(cause = %e, "htsget and DRS delivery is off: the archive key cannot be used");
+            DeliveryService::Unavailable(e.to_string())
+        }
+    }
 }
 
 impl AppState {

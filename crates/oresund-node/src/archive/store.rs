@@ -36,10 +36,32 @@ const READ_CHUNK: u64 = 4 << 20;
 /// Bytes buffered before a streaming upload switches to multipart (each part this size).
 const WRITE_BUFFER: usize = 8 << 20;
 
+/// A private runtime that may be dropped anywhere: dropping a plain [`Runtime`] inside async code
+/// panics, and a server keeps its archive in state that async tasks drop.
+struct OwnRuntime(Option<Runtime>);
+
+impl OwnRuntime {
+    fn block_on<F: std::future::Future>(&self, future: F) -> F::Output {
+        match &self.0 {
+            Some(runtime) => runtime.block_on(future),
+            // Only `drop` empties it.
+            None => unreachable!("the archive's runtime is used after drop"),
+        }
+    }
+}
+
+impl Drop for OwnRuntime {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.0.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
 /// An object store with a runtime to drive it.
 pub struct ObjectArchive {
     store: Arc<dyn ObjectStore>,
-    runtime: Runtime,
+    runtime: OwnRuntime,
     /// The directory of a local archive (for [`ObjectArchive::abandoned_uploads`]).
     local_dir: Option<PathBuf>,
     /// The client and key prefix of an S3 archive (for [`ObjectArchive::abandoned_uploads`]).
@@ -86,13 +108,18 @@ impl ObjectArchive {
         // The S3 client needs the runtime's I/O and timer drivers (the local store does not).
         let runtime =
             tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(ArchiveError::Runtime)?;
-        Ok(ObjectArchive { store, runtime, local_dir: None, s3: Some((client, location.prefix.clone())) })
+        Ok(ObjectArchive {
+            store,
+            runtime: OwnRuntime(Some(runtime)),
+            local_dir: None,
+            s3: Some((client, location.prefix.clone())),
+        })
     }
 
     /// An archive over any object store.
     pub fn new(store: Arc<dyn ObjectStore>) -> Result<Self, ArchiveError> {
         let runtime = tokio::runtime::Builder::new_current_thread().build().map_err(ArchiveError::Runtime)?;
-        Ok(ObjectArchive { store, runtime, local_dir: None, s3: None })
+        Ok(ObjectArchive { store, runtime: OwnRuntime(Some(runtime)), local_dir: None, s3: None })
     }
 
     /// Stores a small object whole; fails if `path` already exists (names are never reused).

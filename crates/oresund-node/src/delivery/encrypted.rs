@@ -9,6 +9,8 @@
 //!   fresh 64 KiB segments under the fresh key (§2.1.2: parts of a body may use different data
 //!   keys; a reader tries each), zero-padded to whole segments — every segment but the last
 //!   must be full — and the edit list skips the padding.
+//! * the stored body's last segment is usually short, and a short segment may only end a
+//!   stream: when more follows it, its kept bytes are re-sealed like an inline part.
 //!
 //! Decrypting the stream gives exactly the concatenated parts.
 
@@ -18,7 +20,7 @@ use oresund_c4gh::{DataKey, DecryptedHeader, EditList, PublicKey, SecretKey, enc
 
 use crate::delivery::error::DeliveryError;
 use crate::delivery::plan::Part;
-use crate::delivery::source::{CSEG, SEG};
+use crate::delivery::source::{CSEG, PlainSource, SEG};
 
 /// A piece of a delivered stream.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,18 +52,47 @@ pub fn plain_pieces(parts: Vec<Part>) -> Vec<Piece> {
         .collect()
 }
 
-/// Pieces of a Crypt4GH stream for `recipient` that decrypts to the concatenated `parts`.
+/// `parts` with a stored part that ends in the body's short last segment, when more follows,
+/// split there: the bytes in that segment become inline (read through `source`).
+fn no_short_segment_inside(
+    parts: &[Part],
+    stored: &StoredBody<'_>,
+    source: &mut (impl PlainSource + ?Sized),
+) -> Result<Vec<Part>, DeliveryError> {
+    let last_start = (stored.plaintext_size.saturating_sub(1) / SEG) * SEG;
+    let short = stored.plaintext_size % SEG != 0;
+    let parts: Vec<&Part> = parts.iter().filter(|p| !p.is_empty()).collect();
+    let mut out = Vec::with_capacity(parts.len() + 1);
+    for (i, part) in parts.iter().enumerate() {
+        match part {
+            Part::Stored(range) if short && range.end > last_start && i + 1 < parts.len() => {
+                let split = range.start.max(last_start);
+                if range.start < split {
+                    out.push(Part::Stored(range.start..split));
+                }
+                out.push(Part::Inline(source.read_range(split, range.end)?));
+            }
+            other => out.push((*other).clone()),
+        }
+    }
+    Ok(out)
+}
+
+/// Pieces of a Crypt4GH stream for `recipient` that decrypts to the concatenated `parts` (the
+/// stored file's plaintext read through `source` where a stored segment must be re-sealed).
 pub fn encrypted_pieces(
     parts: &[Part],
     stored: &StoredBody<'_>,
     recipient: &PublicKey,
+    source: &mut (impl PlainSource + ?Sized),
 ) -> Result<Vec<Piece>, DeliveryError> {
+    let parts = no_short_segment_inside(parts, stored, source)?;
     let fresh = DataKey::generate()?;
     let mut pieces = Vec::with_capacity(parts.len() + 1);
     let mut lengths: Vec<u64> = Vec::with_capacity(2 * parts.len());
     // Plaintext bytes after the last kept one, to skip before the next keep.
     let mut skip = 0u64;
-    for part in parts.iter().filter(|p| !p.is_empty()) {
+    for part in &parts {
         match part {
             Part::Inline(bytes) => {
                 let mut sealed = Vec::with_capacity(bytes.len().div_ceil(SEG as usize) * CSEG as usize);

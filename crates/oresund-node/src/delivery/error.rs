@@ -13,14 +13,17 @@ pub enum DeliveryError {
     NotFound(String),
     #[error("referenceName {name:?} is not in this file (its contigs: {})", known.join(", "))]
     UnknownContig { name: String, known: Vec<String> },
-    /// A VCF archived without a block index: not BGZF-compressed, or ingested before indexes.
+    /// A VCF archived without a block index: it was not BGZF-compressed.
     #[error(
-        "{0} has no block index, so it can be delivered whole but not by region (it is not BGZF-compressed, \
-         or was archived before indexes; `oresund archive index NODE` builds missing ones)"
+        "{0} is not a bgzipped VCF, so it cannot be delivered (deliveries cut files at BGZF blocks and \
+         rename the samples to pseudonyms); re-ingest it compressed with `bgzip` or `bcftools view -Oz`"
     )]
     NotIndexed(String),
-    #[error("the archived VCF has no header lines")]
+    #[error("the archived VCF has no header ending in a #CHROM line")]
     NoHeader,
+    /// The catalog knows another number of samples than the archived header has columns.
+    #[error("the archived VCF has {columns} sample columns but the catalog knows {known} (damage)")]
+    Samples { columns: usize, known: usize },
     #[error("the archived VCF is damaged near byte {0}; run `oresund archive verify`")]
     Damaged(u64),
     #[error("a delivery reached past the end of the archived file (byte {0})")]

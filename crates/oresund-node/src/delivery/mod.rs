@@ -17,8 +17,9 @@ use std::io::{self, Read, Write};
 use std::ops::Range;
 use std::sync::{Arc, Mutex};
 
-use oresund_c4gh::{DataKey, Header, PublicKey, SecretKey, reencrypt_header};
+use oresund_c4gh::{DataKey, Header, PublicKey};
 use oresund_store::{ArchiveKind, ArchiveObject};
+use sha2::{Digest, Sha256};
 
 pub use encrypted::Piece;
 pub use error::DeliveryError;
@@ -43,6 +44,8 @@ pub struct DeliverableFile {
     pub dataset: String,
     /// Its block index, if it has one (BGZF files).
     pub index: Option<ArchiveObject>,
+    /// The pseudonyms of its sample columns, in order (delivered headers name no one else).
+    pub samples: Vec<String>,
 }
 
 /// A node's delivery service: its keys, its archive, the token signer and the files' layouts.
@@ -51,6 +54,8 @@ pub struct Deliveries {
     archive: ObjectArchive,
     signer: TokenSigner,
     layouts: Mutex<HashMap<String, Arc<FileLayout>>>,
+    /// Size and SHA-256 of each file as delivered, once computed.
+    digests: Mutex<HashMap<String, (u64, String)>>,
 }
 
 impl Deliveries {
@@ -61,7 +66,13 @@ impl Deliveries {
                 ArchiveError::Invalid("the node has no archive key to sign data URLs with".to_string())
             })?;
         let signer = TokenSigner::from_node_key(current);
-        Ok(Deliveries { archive: node.archive()?, keys, signer, layouts: Mutex::new(HashMap::new()) })
+        Ok(Deliveries {
+            archive: node.archive()?,
+            keys,
+            signer,
+            layouts: Mutex::new(HashMap::new()),
+            digests: Mutex::new(HashMap::new()),
+        })
     }
 
     pub fn signer(&self) -> &TokenSigner {
@@ -73,16 +84,15 @@ impl Deliveries {
         let not_found = || DeliveryError::NotFound(accession.to_string());
         let object =
             node.store.archive_object(accession)?.filter(|o| o.kind == ArchiveKind::Vcf).ok_or_else(not_found)?;
-        let dataset = node
-            .store
-            .files()?
-            .into_iter()
-            .find(|f| f.number == object.file)
-            .map(|f| f.dataset)
-            .ok_or_else(not_found)?;
+        let stored = node.store.files()?.into_iter().find(|f| f.number == object.file).ok_or_else(not_found)?;
         let index =
             node.store.archive_objects_of_file(object.file)?.into_iter().find(|o| o.kind == ArchiveKind::BlockIndex);
-        Ok(DeliverableFile { object, dataset, index })
+        let pseudonyms: HashMap<_, _> =
+            node.store.individuals()?.into_iter().map(|i| (i.number, i.individual.pseudonym.to_string())).collect();
+        let unknown = || DeliveryError::Samples { columns: stored.columns.len(), known: pseudonyms.len() };
+        let samples =
+            stored.columns.iter().map(|n| pseudonyms.get(n).cloned().ok_or_else(unknown)).collect::<Result<_, _>>()?;
+        Ok(DeliverableFile { object, dataset: stored.dataset, index, samples })
     }
 
     /// Every deliverable file of a dataset.
@@ -129,7 +139,7 @@ impl Deliveries {
         index_bytes.extend(index_source.read_range(0, index_object.plaintext_size)?);
         let index = BlockIndex::from_bytes(&index_bytes)
             .map_err(|error| ArchiveError::BlockIndex { accession: index_object.accession.clone(), error })?;
-        let layout = Arc::new(FileLayout::read(&mut self.plaintext(&file.object)?, index)?);
+        let layout = Arc::new(FileLayout::read(&mut self.plaintext(&file.object)?, index, &file.samples)?);
         if let Ok(mut layouts) = self.layouts.lock() {
             if layouts.len() >= LAYOUT_CACHE {
                 layouts.clear();
@@ -147,11 +157,7 @@ impl Deliveries {
         recipient: Option<&PublicKey>,
     ) -> Result<Vec<Piece>, DeliveryError> {
         let mut source = self.plaintext(&file.object)?;
-        let parts = match (selection, &file.index) {
-            // A whole file needs no index (it may not be BGZF at all).
-            (Selection::Whole, None) => vec![Part::Stored(0..file.object.plaintext_size)],
-            _ => self.layout(file)?.plan(&mut source, selection)?,
-        };
+        let parts = self.layout(file)?.plan(&mut source, selection)?;
         match recipient {
             None => Ok(plain_pieces(parts)),
             Some(recipient) => {
@@ -161,7 +167,7 @@ impl Deliveries {
                     plaintext_size: file.object.plaintext_size,
                     body_size: file.object.body_size,
                 };
-                encrypted_pieces(&parts, &stored, recipient)
+                encrypted_pieces(&parts, &stored, recipient, &mut source)
             }
         }
     }
@@ -214,13 +220,71 @@ impl Deliveries {
         Ok(io::copy(&mut self.archive.reader(&file.object.body_path, Some(range.start..end))?, out)?)
     }
 
-    /// The header of the whole `file` re-encrypted for `recipient` (the body then follows as stored).
-    pub fn header_for(&self, file: &DeliverableFile, recipient: &PublicKey) -> Result<Vec<u8>, DeliveryError> {
-        let object = &file.object;
-        let secret = self.keys.for_object(&object.accession, &object.key_id)?;
-        let writer = SecretKey::generate()?;
-        Ok(reencrypt_header(&self.archive.get(&object.header_path)?, secret, &[*recipient], &writer, true)?)
+    /// Size and SHA-256 (hex) of the whole `file` as delivered (plain, samples renamed): what a
+    /// DRS object describes. The first call reads the whole file; the answer is kept.
+    pub fn delivered_digest(&self, file: &DeliverableFile) -> Result<(u64, String), DeliveryError> {
+        let key = format!("{}\t{}", file.object.accession, file.object.body_path);
+        if let Some(known) = self.digests.lock().ok().and_then(|d| d.get(&key).cloned()) {
+            return Ok(known);
+        }
+        let pieces = self.plan(file, &Selection::Whole, None)?;
+        let mut hash = HashingSink(Sha256::new(), 0);
+        self.copy_pieces(file, &pieces, &mut hash)?;
+        let digest = (hash.1, oresund_core::hex::encode(&hash.0.finalize()));
+        if let Ok(mut digests) = self.digests.lock() {
+            digests.insert(key, digest.clone());
+        }
+        Ok(digest)
     }
+
+    /// Writes `pieces` of `file` in order; returns the bytes written.
+    pub fn copy_pieces(
+        &self,
+        file: &DeliverableFile,
+        pieces: &[Piece],
+        out: &mut dyn Write,
+    ) -> Result<u64, DeliveryError> {
+        let mut written = 0;
+        for piece in pieces {
+            written += match piece {
+                Piece::Bytes(bytes) => {
+                    out.write_all(bytes)?;
+                    bytes.len() as u64
+                }
+                Piece::Plain(range) => self.copy_plain(file, range.clone(), out)?,
+                Piece::Cipher(range) => self.copy_cipher(file, range.clone(), out)?,
+            };
+        }
+        Ok(written)
+    }
+}
+
+/// A writer that only hashes and counts.
+struct HashingSink(Sha256, u64);
+
+impl Write for HashingSink {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        self.0.update(bytes);
+        self.1 += bytes.len() as u64;
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// How many bytes `pieces` of `file` come to.
+pub fn pieces_len(file: &DeliverableFile, pieces: &[Piece]) -> u64 {
+    let clamp = |range: &Range<u64>, size: u64| range.end.min(size).saturating_sub(range.start);
+    pieces
+        .iter()
+        .map(|piece| match piece {
+            Piece::Bytes(bytes) => bytes.len() as u64,
+            Piece::Plain(range) => clamp(range, file.object.plaintext_size),
+            Piece::Cipher(range) => clamp(range, file.object.body_size),
+        })
+        .sum()
 }
 
 #[cfg(test)]

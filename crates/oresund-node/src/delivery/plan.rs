@@ -4,8 +4,12 @@
 //! Whole blocks of the stored file are passed through untouched ([`Part::Stored`]: served as
 //! stored, or — with Crypt4GH — as the stored cipher segments). Where a region starts or ends
 //! inside a block, only that block's kept lines are re-compressed ([`Part::Inline`], at most
-//! 64 KiB each side), so any bgzipped file works, not only files whose blocks follow lines. The
-//! header is always re-compressed: its last block usually holds the first records too.
+//! 64 KiB each side), so any bgzipped file works, not only files whose blocks follow lines.
+//!
+//! The header is always made anew: its sample columns name people by their local ids (national
+//! identity numbers), which never leave the node, so the delivered header names them by their
+//! pseudonyms — the ids the Beacon answers with. The whole file is delivered the same way: the
+//! new header, then every stored data block.
 //!
 //! Records between the first and the last overlapping record are delivered whole, as htsget
 //! allows ("the client MAY receive more data than requested"); with sorted SNVs and short indels
@@ -64,26 +68,33 @@ pub struct FileLayout {
     pub header: Vec<u8>,
     /// Contigs named by `##contig` lines or by records.
     pub contigs: Vec<String>,
+    /// Where the first record starts.
+    pub first_record: VirtualPosition,
     /// Where the data (records, then EOF block) ends.
     pub data_end: u64,
 }
 
 impl FileLayout {
-    /// Reads the header of the file behind `source`, indexed by `index`.
-    pub fn read(source: &mut (impl PlainSource + ?Sized), index: BlockIndex) -> Result<Self, DeliveryError> {
+    /// Reads the header of the file behind `source`, indexed by `index`, and names its sample
+    /// columns `samples` (in column order).
+    pub fn read(
+        source: &mut (impl PlainSource + ?Sized),
+        index: BlockIndex,
+        samples: &[String],
+    ) -> Result<Self, DeliveryError> {
         let data_end = index.eof.unwrap_or(index.size).min(source.size());
         let mut header = Vec::new();
         let mut contigs = index.contigs.clone();
+        let mut meta_end = VirtualPosition::new(0, 0);
         if data_end > 0 {
             let mut lines = LineReader::new(source, 0, data_end, false)?;
-            let mut meta_end = VirtualPosition::new(0, 0);
             while let Some(line) = lines.next_line()? {
                 if !line.meta {
                     break;
                 }
                 meta_end = line.end;
             }
-            header = read_between(source, VirtualPosition::new(0, 0), meta_end)?;
+            header = rename_samples(read_between(source, VirtualPosition::new(0, 0), meta_end)?, samples)?;
         }
         for line in header.split(|b| *b == b'\n') {
             if let Some(rest) = line.strip_prefix(b"##contig=<ID=") {
@@ -97,7 +108,7 @@ impl FileLayout {
         if header.is_empty() {
             return Err(DeliveryError::NoHeader);
         }
-        Ok(FileLayout { index, header: bgzf::compress(&header), contigs, data_end })
+        Ok(FileLayout { index, header: bgzf::compress(&header), contigs, first_record: meta_end, data_end })
     }
 
     /// The parts to deliver for `selection`, read through `source` where a boundary falls
@@ -108,13 +119,7 @@ impl FileLayout {
         selection: &Selection,
     ) -> Result<Vec<Part>, DeliveryError> {
         let spans = match selection {
-            Selection::Whole => {
-                let mut parts = vec![Part::Stored(0..self.index.size.min(source.size()))];
-                if self.index.eof.is_none() {
-                    parts.push(Part::Inline(BGZF_EOF.to_vec()));
-                }
-                return Ok(parts);
-            }
+            Selection::Whole => vec![(self.first_record, VirtualPosition::new(self.data_end, 0))],
             Selection::Header => Vec::new(),
             Selection::Regions(regions) => {
                 let mut spans = Vec::new();
@@ -185,6 +190,29 @@ impl FileLayout {
         }
         Ok(None)
     }
+}
+
+/// The header with the sample names of its `#CHROM` line replaced by `samples`.
+fn rename_samples(header: Vec<u8>, samples: &[String]) -> Result<Vec<u8>, DeliveryError> {
+    let body = header.strip_suffix(b"\n").unwrap_or(&header);
+    let start = body.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+    let line = &body[start..];
+    if !line.starts_with(b"#CHROM") {
+        return Err(DeliveryError::NoHeader);
+    }
+    let fixed: Vec<&[u8]> = line.split(|b| *b == b'\t').take(9).collect();
+    let columns = line.split(|b| *b == b'\t').count().saturating_sub(9);
+    if columns != samples.len() {
+        return Err(DeliveryError::Samples { columns, known: samples.len() });
+    }
+    let mut out = header[..start].to_vec();
+    out.extend_from_slice(&fixed.join(&b'\t'));
+    for sample in samples {
+        out.push(b'\t');
+        out.extend_from_slice(sample.as_bytes());
+    }
+    out.push(b'\n');
+    Ok(out)
 }
 
 /// The decompressed bytes between two positions.

@@ -22,8 +22,10 @@ pub enum Form {
     Plain,
     /// Bytes of the stored Crypt4GH body, as stored.
     Cipher,
-    /// The whole file as a Crypt4GH stream for `recipient`: a re-encrypted header, then the body.
-    Crypt4gh,
+    /// The whole file as delivered (its header renamed to pseudonyms), plain.
+    Whole,
+    /// The whole file as delivered, as one Crypt4GH stream for `recipient`.
+    WholeCrypt4gh,
 }
 
 /// What a token allows.
@@ -48,7 +50,7 @@ pub struct Claims {
     /// Expiry, seconds since the epoch.
     #[serde(rename = "x")]
     pub expires: i64,
-    /// For [`Form::Crypt4gh`]: the recipient's public key (base64 of its 32 bytes).
+    /// For [`Form::WholeCrypt4gh`]: the recipient's public key (base64 of its 32 bytes).
     #[serde(rename = "r", default, skip_serializing_if = "Option::is_none")]
     pub recipient: Option<String>,
 }

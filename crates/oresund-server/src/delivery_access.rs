@@ -1,0 +1,138 @@
+//! Who may have an archived file: a caller with CONTROLLED access to its dataset (a passport
+//! visa, or a visa of this node's committee), authenticated from the `Authorization` header or
+//! from the passports of a DRS POST body, each verified like a bearer passport. Every refusal
+//! and every answer goes to the audit log.
+
+use std::sync::Arc;
+
+use oresund_access::{Caller, Tier};
+use oresund_core::audit::{AuditAction, AuditRecord, Decision};
+use oresund_node::delivery::{DeliverableFile, Deliveries};
+
+use crate::decision::{recordable, shorten};
+use crate::delivery_error::DeliveryFailure;
+use crate::state::{AppState, DeliveryService};
+
+/// How a request proves who it is.
+pub enum Credentials {
+    /// The `Authorization` header (absent: anonymous).
+    Header(Option<String>),
+    /// The `passports` of a DRS POST body.
+    Passports(Vec<String>),
+}
+
+/// A caller cleared for one file.
+pub struct Cleared {
+    pub deliveries: Arc<Deliveries>,
+    pub url_ttl_s: u64,
+    pub file: DeliverableFile,
+    pub caller: Caller,
+}
+
+/// What the audit log records of a delivery request.
+pub struct Recorded {
+    pub action: AuditAction,
+    pub resource: String,
+}
+
+impl Recorded {
+    pub fn new(action: AuditAction, resource: String) -> Self {
+        Recorded { action, resource }
+    }
+
+    /// The record of this request by `actor` on `dataset`.
+    pub fn record(
+        &self,
+        app: &AppState,
+        actor: &str,
+        dataset: Option<&str>,
+        decision: Decision,
+        detail: String,
+    ) -> AuditRecord {
+        AuditRecord {
+            time: oresund_node::clock::now_rfc3339(),
+            actor: actor.to_string(),
+            action: self.action.clone(),
+            resource: shorten(recordable(app, self.resource.clone())),
+            datasets: dataset.map(str::to_string).into_iter().collect(),
+            granularity: None,
+            decision,
+            detail: shorten(recordable(app, detail)),
+        }
+    }
+}
+
+/// The delivery service, or a 503 saying why it is off.
+pub fn service(app: &AppState) -> Result<(Arc<Deliveries>, u64), DeliveryFailure> {
+    match &app.delivery {
+        DeliveryService::Ready { deliveries, url_ttl_s } => Ok((deliveries.clone(), *url_ttl_s)),
+        DeliveryService::Unavailable(why) => Err(DeliveryFailure::fault(
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            format!("delivery is off on this node: {why}"),
+        )),
+    }
+}
+
+/// The callers a request's credentials name (refused credentials are recorded as such).
+async fn callers(app: &AppState, credentials: Credentials, path: &str) -> Result<Vec<Caller>, DeliveryFailure> {
+    match credentials {
+        Credentials::Header(authorization) => {
+            let caller = crate::caller::authenticate(app, authorization.as_deref(), path)
+                .await
+                .map_err(DeliveryFailure::from_beacon)?;
+            Ok(vec![caller])
+        }
+        Credentials::Passports(passports) => {
+            let mut out = Vec::new();
+            for passport in passports {
+                let header = format!("Bearer {passport}");
+                let caller = crate::caller::authenticate(app, Some(&header), path)
+                    .await
+                    .map_err(DeliveryFailure::from_beacon)?;
+                out.push(caller);
+            }
+            if out.is_empty() {
+                out.push(Caller::anonymous());
+            }
+            Ok(out)
+        }
+    }
+}
+
+/// Clears the caller for `accession`, or refuses (recorded).
+pub async fn clear(
+    app: &AppState,
+    credentials: Credentials,
+    accession: &str,
+    recorded: &Recorded,
+) -> Result<Cleared, DeliveryFailure> {
+    let (deliveries, url_ttl_s) = service(app)?;
+    let callers = callers(app, credentials, &recorded.resource).await?;
+    let lookup = deliveries.clone();
+    let wanted = accession.to_string();
+    let file = app.blocking(move |app| lookup.file(&app.node, &wanted)).await.map_err(DeliveryFailure::from_beacon)?;
+    let label = callers.iter().find_map(|c| c.user.clone()).unwrap_or_else(|| "anonymous".into());
+    let file = match file {
+        Ok(file) => file,
+        Err(e) => {
+            let failure = DeliveryFailure::from_delivery(&e);
+            let detail = format!("HTTP {}: {}", failure.status.as_u16(), failure.message);
+            app.audit.record(recorded.record(app, &label, None, Decision::Denied, detail)).await;
+            return Err(failure);
+        }
+    };
+    match callers.iter().find(|c| c.tier(&file.dataset) == Tier::Controlled) {
+        Some(caller) => Ok(Cleared { deliveries, url_ttl_s, file, caller: caller.clone() }),
+        None => {
+            let message = format!("{accession} belongs to dataset {}, which needs CONTROLLED access", file.dataset);
+            let failure = if callers.iter().all(|c| c.user.is_none()) {
+                DeliveryFailure::unauthenticated(format!("{message}; send a passport with a visa for it"))
+            } else {
+                DeliveryFailure::forbidden(format!("{message}, and no visa of this caller grants it"))
+            };
+            let detail = format!("HTTP {}: {}", failure.status.as_u16(), failure.message);
+            app.audit.record(recorded.record(app, &label, Some(&file.dataset), Decision::Denied, detail)).await;
+            Err(failure)
+        }
+    }
+}
