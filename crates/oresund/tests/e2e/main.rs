@@ -10,6 +10,7 @@
 mod architecture;
 mod archive;
 mod common;
+mod delivery;
 mod ingest_safety;
 mod network;
 mod stand_alone;
