@@ -120,7 +120,7 @@ async fn start(
         Ok(claims) => claims,
         Err(e) => {
             let detail = format!("HTTP 401: {e}");
-            app.audit.record(recorded.record(app, "unauthenticated", None, Decision::Denied, detail)).await;
+            recorded.log(app, "unauthenticated", None, Decision::Denied, detail).await;
             return Err(DeliveryFailure::unauthenticated(e.to_string()));
         }
     };
@@ -154,7 +154,7 @@ async fn start(
         Err(e) => {
             let failure = DeliveryFailure::from_delivery(&e);
             let detail = format!("HTTP {}: {}", failure.status.as_u16(), failure.message);
-            app.audit.record(recorded.record(app, &claims.user, Some(&claims.dataset), Decision::Denied, detail)).await;
+            recorded.log(app, &claims.user, Some(&claims.dataset), Decision::Denied, detail).await;
             return Err(failure);
         }
     };
@@ -203,5 +203,5 @@ async fn stream(
         Err(e) => format!("stopped ({form}): {e}"),
     };
     let recorded = Recorded::new(AuditAction::DataServed, format!("{resource} bytes={}-{}", claims.start, claims.end));
-    app.audit.record(recorded.record(&app, &claims.user, Some(&claims.dataset), Decision::Allowed, detail)).await;
+    recorded.log(&app, &claims.user, Some(&claims.dataset), Decision::Allowed, detail).await;
 }

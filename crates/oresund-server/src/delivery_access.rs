@@ -40,25 +40,26 @@ impl Recorded {
         Recorded { action, resource }
     }
 
-    /// The record of this request by `actor` on `dataset`.
-    pub fn record(
-        &self,
-        app: &AppState,
-        actor: &str,
-        dataset: Option<&str>,
-        decision: Decision,
-        detail: String,
-    ) -> AuditRecord {
-        AuditRecord {
+    /// Records this request by `actor` on `dataset` in the audit log. (Texts are checked for
+    /// local ids on the blocking edge: that reads the catalog.)
+    pub async fn log(&self, app: &AppState, actor: &str, dataset: Option<&str>, decision: Decision, detail: String) {
+        let mut record = AuditRecord {
             time: oresund_node::clock::now_rfc3339(),
             actor: actor.to_string(),
             action: self.action.clone(),
-            resource: shorten(recordable(app, self.resource.clone())),
+            resource: self.resource.clone(),
             datasets: dataset.map(str::to_string).into_iter().collect(),
             granularity: None,
             decision,
-            detail: shorten(recordable(app, detail)),
-        }
+            detail,
+        };
+        let (resource, detail) = (record.resource.clone(), record.detail.clone());
+        let scrubbed = app
+            .blocking(move |app| (shorten(recordable(app, resource)), shorten(recordable(app, detail))))
+            .await
+            .unwrap_or_else(|_| ("(withheld)".to_string(), "(withheld)".to_string()));
+        (record.resource, record.detail) = scrubbed;
+        app.audit.record(record).await;
     }
 }
 
@@ -117,7 +118,7 @@ pub async fn clear(
         Err(e) => {
             let failure = DeliveryFailure::from_delivery(&e);
             let detail = format!("HTTP {}: {}", failure.status.as_u16(), failure.message);
-            app.audit.record(recorded.record(app, &label, None, Decision::Denied, detail)).await;
+            recorded.log(app, &label, None, Decision::Denied, detail).await;
             return Err(failure);
         }
     };
@@ -131,7 +132,7 @@ pub async fn clear(
                 DeliveryFailure::forbidden(format!("{message}, and no visa of this caller grants it"))
             };
             let detail = format!("HTTP {}: {}", failure.status.as_u16(), failure.message);
-            app.audit.record(recorded.record(app, &label, Some(&file.dataset), Decision::Denied, detail)).await;
+            recorded.log(app, &label, Some(&file.dataset), Decision::Denied, detail).await;
             Err(failure)
         }
     }

@@ -150,9 +150,7 @@ async fn object(
         .await
         .map_err(DeliveryFailure::from_beacon)?
         .map_err(|e| DeliveryFailure::from_delivery(&e))?;
-    let record =
-        recorded.record(app, cleared.caller.label(), Some(&cleared.file.dataset), Decision::Allowed, String::new());
-    app.audit.record(record).await;
+    recorded.log(app, cleared.caller.label(), Some(&cleared.file.dataset), Decision::Allowed, String::new()).await;
     Ok(axum::Json(drs_object(app, &cleared.file, digest.0, &digest.1)).into_response())
 }
 
@@ -190,7 +188,6 @@ async fn access(
         .filter(|_| form == Form::WholeCrypt4gh)
         .map(|k| format!("for Crypt4GH key {}", oresund_node::keys::key_id(&k)))
         .unwrap_or_default();
-    let record = recorded.record(app, user, Some(&cleared.file.dataset), Decision::Allowed, key);
-    app.audit.record(record).await;
+    recorded.log(app, user, Some(&cleared.file.dataset), Decision::Allowed, key).await;
     Ok(axum::Json(json!({"url": url, "headers": []})).into_response())
 }

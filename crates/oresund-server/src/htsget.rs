@@ -285,8 +285,7 @@ async fn ticket(
         Err(e) => {
             let failure = DeliveryFailure::from_delivery(&e);
             let detail = format!("HTTP {}: {}", failure.status.as_u16(), failure.message);
-            let record = recorded.record(app, &user, Some(&cleared.file.dataset), Decision::Denied, detail);
-            app.audit.record(record).await;
+            recorded.log(app, &user, Some(&cleared.file.dataset), Decision::Denied, detail).await;
             return Err(failure);
         }
     };
@@ -297,7 +296,7 @@ async fn ticket(
     });
     let key = recipient.map(|k| format!(" for Crypt4GH key {}", oresund_node::keys::key_id(&k))).unwrap_or_default();
     let detail = format!("{} urls: {archived} archived bytes, {made} bytes made{key}", urls.len());
-    app.audit.record(recorded.record(app, &user, Some(&cleared.file.dataset), Decision::Allowed, detail)).await;
+    recorded.log(app, &user, Some(&cleared.file.dataset), Decision::Allowed, detail).await;
     let body = json!({"htsget": {"format": "VCF", "urls": urls}});
     Ok(([(header::CONTENT_TYPE, HTSGET_JSON)], body.to_string()).into_response())
 }

@@ -56,6 +56,8 @@ pub struct Deliveries {
     layouts: Mutex<HashMap<String, Arc<FileLayout>>>,
     /// Size and SHA-256 of each file as delivered, once computed.
     digests: Mutex<HashMap<String, (u64, String)>>,
+    /// The deliverable files by accession, as of a catalog generation.
+    files: Mutex<Option<(u64, Arc<HashMap<String, DeliverableFile>>)>>,
 }
 
 impl Deliveries {
@@ -72,6 +74,7 @@ impl Deliveries {
             signer,
             layouts: Mutex::new(HashMap::new()),
             digests: Mutex::new(HashMap::new()),
+            files: Mutex::new(None),
         })
     }
 
@@ -79,33 +82,33 @@ impl Deliveries {
         &self.signer
     }
 
-    /// The archived VCF `accession` and its dataset; `NotFound` for anything else.
+    /// The archived VCF `accession` and its dataset; `NotFound` for anything else. (One catalog
+    /// read per generation: a ticket and each of its data URLs look the file up again.)
     pub fn file(&self, node: &Node, accession: &str) -> Result<DeliverableFile, DeliveryError> {
-        let not_found = || DeliveryError::NotFound(accession.to_string());
-        let object =
-            node.store.archive_object(accession)?.filter(|o| o.kind == ArchiveKind::Vcf).ok_or_else(not_found)?;
-        let stored = node.store.files()?.into_iter().find(|f| f.number == object.file).ok_or_else(not_found)?;
-        let index =
-            node.store.archive_objects_of_file(object.file)?.into_iter().find(|o| o.kind == ArchiveKind::BlockIndex);
-        let pseudonyms: HashMap<_, _> =
-            node.store.individuals()?.into_iter().map(|i| (i.number, i.individual.pseudonym.to_string())).collect();
-        let unknown = || DeliveryError::Samples { columns: stored.columns.len(), known: pseudonyms.len() };
-        let samples =
-            stored.columns.iter().map(|n| pseudonyms.get(n).cloned().ok_or_else(unknown)).collect::<Result<_, _>>()?;
-        Ok(DeliverableFile { object, dataset: stored.dataset, index, samples })
+        self.catalog(node)?.get(accession).cloned().ok_or_else(|| DeliveryError::NotFound(accession.to_string()))
     }
 
-    /// Every deliverable file of a dataset.
+    /// Every deliverable file of a dataset, by accession.
     pub fn files_of(&self, node: &Node, dataset: &str) -> Result<Vec<DeliverableFile>, DeliveryError> {
-        let numbers: Vec<_> =
-            node.store.files()?.into_iter().filter(|f| f.dataset == dataset).map(|f| f.number).collect();
-        let mut out = Vec::new();
-        for object in node.store.archive_objects()? {
-            if object.kind == ArchiveKind::Vcf && numbers.contains(&object.file) {
-                out.push(self.file(node, &object.accession)?);
+        let mut files: Vec<DeliverableFile> =
+            self.catalog(node)?.values().filter(|f| f.dataset == dataset).cloned().collect();
+        files.sort_by(|a, b| a.object.accession.cmp(&b.object.accession));
+        Ok(files)
+    }
+
+    /// The deliverable files of the catalog's current generation.
+    fn catalog(&self, node: &Node) -> Result<Arc<HashMap<String, DeliverableFile>>, DeliveryError> {
+        let generation = node.store.generation()?;
+        if let Some((known, files)) = self.files.lock().ok().and_then(|f| f.clone()) {
+            if known == generation {
+                return Ok(files);
             }
         }
-        Ok(out)
+        let files = Arc::new(read_catalog(node)?);
+        if let Ok(mut slot) = self.files.lock() {
+            *slot = Some((generation, files.clone()));
+        }
+        Ok(files)
     }
 
     /// The data keys of a stored object (from its header, decrypted with the node key).
@@ -257,6 +260,25 @@ impl Deliveries {
         }
         Ok(written)
     }
+}
+
+/// Every archived VCF of the catalog with its dataset, block index and sample pseudonyms.
+fn read_catalog(node: &Node) -> Result<HashMap<String, DeliverableFile>, DeliveryError> {
+    let stored: HashMap<_, _> = node.store.files()?.into_iter().map(|f| (f.number, f)).collect();
+    let pseudonyms: HashMap<_, _> =
+        node.store.individuals()?.into_iter().map(|i| (i.number, i.individual.pseudonym.to_string())).collect();
+    let objects = node.store.archive_objects()?;
+    let mut files = HashMap::new();
+    for object in objects.iter().filter(|o| o.kind == ArchiveKind::Vcf) {
+        let Some(file) = stored.get(&object.file) else { continue };
+        let index = objects.iter().find(|o| o.file == object.file && o.kind == ArchiveKind::BlockIndex).cloned();
+        let unknown = || DeliveryError::Samples { columns: file.columns.len(), known: pseudonyms.len() };
+        let samples =
+            file.columns.iter().map(|n| pseudonyms.get(n).cloned().ok_or_else(unknown)).collect::<Result<_, _>>()?;
+        let deliverable = DeliverableFile { object: object.clone(), dataset: file.dataset.clone(), index, samples };
+        files.insert(object.accession.clone(), deliverable);
+    }
+    Ok(files)
 }
 
 /// A writer that only hashes and counts.

@@ -9,6 +9,7 @@ mod beacon;
 mod c4gh_cli;
 mod c4gh_interop;
 mod catalog_outage;
+mod delivery;
 mod network;
 mod passports;
 mod portal_page;
