@@ -33,6 +33,9 @@ use crate::archive::s3::{self, S3Credentials, SharedS3};
 
 /// Bytes fetched per ranged read when streaming an object.
 const READ_CHUNK: u64 = 4 << 20;
+/// Bytes fetched per ranged read when serving an object to a client: smaller, as a server streams
+/// many at once and memory is held per stream.
+pub const SERVE_CHUNK: u64 = 1 << 20;
 /// Bytes buffered before a streaming upload switches to multipart (each part this size).
 const WRITE_BUFFER: usize = 8 << 20;
 
@@ -154,6 +157,16 @@ impl ObjectArchive {
 
     /// Streams an object (or the byte range `range` of it) as a [`Read`].
     pub fn reader(&self, path: &str, range: Option<Range<u64>>) -> Result<ObjectReader<'_>, ArchiveError> {
+        self.reader_in_chunks(path, range, READ_CHUNK)
+    }
+
+    /// [`ObjectArchive::reader`] fetching `chunk` bytes per ranged read.
+    pub fn reader_in_chunks(
+        &self,
+        path: &str,
+        range: Option<Range<u64>>,
+        chunk: u64,
+    ) -> Result<ObjectReader<'_>, ArchiveError> {
         let location = object_path(path)?;
         let size = self.size(path)?.ok_or_else(|| ArchiveError::Missing(path.to_string()))?;
         let Range { start, end } = range.unwrap_or(0..size);
@@ -164,6 +177,7 @@ impl ObjectArchive {
             next: start,
             end: end.min(size),
             chunk: Bytes::new(),
+            chunk_size: chunk.max(1),
         })
     }
 
@@ -256,12 +270,13 @@ pub struct ObjectReader<'a> {
     next: u64,
     end: u64,
     chunk: Bytes,
+    chunk_size: u64,
 }
 
 impl Read for ObjectReader<'_> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         if self.chunk.is_empty() && self.next < self.end {
-            let range = self.next..self.end.min(self.next + READ_CHUNK);
+            let range = self.next..self.end.min(self.next + self.chunk_size);
             let archive = self.archive;
             self.chunk = archive
                 .runtime

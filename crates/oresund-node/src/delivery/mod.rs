@@ -28,7 +28,7 @@ pub use token::{Claims, Form, TokenError, TokenSigner};
 
 use crate::archive::error::ArchiveError;
 use crate::archive::index::BlockIndex;
-use crate::archive::store::ObjectArchive;
+use crate::archive::store::{ObjectArchive, SERVE_CHUNK};
 use crate::delivery::encrypted::{StoredBody, encrypted_pieces, plain_pieces};
 use crate::delivery::source::{ArchivedPlaintext, CSEG, PlainSource, SEG};
 use crate::keys::KeyRing;
@@ -56,6 +56,8 @@ pub struct Deliveries {
     layouts: Mutex<HashMap<String, Arc<FileLayout>>>,
     /// Size and SHA-256 of each file as delivered, once computed.
     digests: Mutex<HashMap<String, (u64, String)>>,
+    /// Data keys of stored objects, by header object (a header is read and decrypted once).
+    data_keys: Mutex<HashMap<String, Vec<DataKey>>>,
     /// The deliverable files by accession, as of a catalog generation.
     files: Mutex<Option<(u64, Arc<HashMap<String, DeliverableFile>>)>>,
 }
@@ -75,6 +77,7 @@ impl Deliveries {
             layouts: Mutex::new(HashMap::new()),
             digests: Mutex::new(HashMap::new()),
             files: Mutex::new(None),
+            data_keys: Mutex::new(HashMap::new()),
         })
     }
 
@@ -113,10 +116,20 @@ impl Deliveries {
 
     /// The data keys of a stored object (from its header, decrypted with the node key).
     fn data_keys(&self, object: &ArchiveObject) -> Result<Vec<DataKey>, DeliveryError> {
+        if let Some(keys) = self.data_keys.lock().ok().and_then(|k| k.get(&object.header_path).cloned()) {
+            return Ok(keys);
+        }
         let secret = self.keys.for_object(&object.accession, &object.key_id)?;
         let header = Header::decrypt(&self.archive.get(&object.header_path)?, secret)
             .map_err(ArchiveError::c4gh(&object.accession))?;
-        Ok(header.data_keys().to_vec())
+        let keys = header.data_keys().to_vec();
+        if let Ok(mut known) = self.data_keys.lock() {
+            if known.len() >= LAYOUT_CACHE * 4 {
+                known.clear();
+            }
+            known.insert(object.header_path.clone(), keys.clone());
+        }
+        Ok(keys)
     }
 
     fn plaintext(&self, object: &ArchiveObject) -> Result<ArchivedPlaintext<'_>, DeliveryError> {
@@ -191,7 +204,7 @@ impl Deliveries {
         let keys = self.data_keys(object)?;
         let (first, last) = (range.start / SEG, (end - 1) / SEG + 1);
         let cipher = first * CSEG..(last * CSEG).min(object.body_size);
-        let mut reader = io::BufReader::with_capacity(1 << 20, self.archive.reader(&object.body_path, Some(cipher))?);
+        let mut reader = self.archive.reader_in_chunks(&object.body_path, Some(cipher), SERVE_CHUNK)?;
         let mut segment = vec![0u8; CSEG as usize];
         let mut written = 0;
         for index in first..last {
@@ -220,7 +233,17 @@ impl Deliveries {
         if range.start >= end {
             return Ok(0);
         }
-        Ok(io::copy(&mut self.archive.reader(&file.object.body_path, Some(range.start..end))?, out)?)
+        let mut reader = self.archive.reader_in_chunks(&file.object.body_path, Some(range.start..end), SERVE_CHUNK)?;
+        let mut buffer = vec![0u8; 256 << 10];
+        let mut written = 0;
+        loop {
+            let n = reader.read(&mut buffer)?;
+            if n == 0 {
+                return Ok(written);
+            }
+            out.write_all(&buffer[..n])?;
+            written += n as u64;
+        }
     }
 
     /// Size and SHA-256 (hex) of the whole `file` as delivered (plain, samples renamed): what a
