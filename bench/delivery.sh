@@ -196,7 +196,9 @@ log "latency: $latency"
 # On a server started afresh, so the figure is the downloads' own, not what the allocator kept
 # from the ticket runs above (reported too: the RSS before this restart).
 busy_kb=$(rss_kb)
-kill "$serve_pid"; wait "$serve_pid" 2>/dev/null || true
+kill "$serve_pid"
+# (Not `wait`: that waits for the whole `sleep | serve` pipeline.)
+for _ in $(seq 100); do kill -0 "$serve_pid" 2>/dev/null || break; sleep 0.1; done
 start_server
 urls=(); for i in 1 2 3 4 5 6 7 8; do urls+=("$(drs_url)"); done
 sleep 1

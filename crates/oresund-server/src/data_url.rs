@@ -16,7 +16,9 @@ use base64::engine::general_purpose::STANDARD;
 use oresund_c4gh::PublicKey;
 use oresund_core::audit::{AuditAction, Decision};
 use oresund_node::clock::unix_now;
-use oresund_node::delivery::{Claims, DeliverableFile, Deliveries, DeliveryError, Form, Piece, Selection, pieces_len};
+use oresund_node::delivery::{
+    ByteSink, Claims, DeliverableFile, Deliveries, DeliveryError, Form, Piece, Selection, pieces_len,
+};
 use tokio::sync::mpsc;
 
 use crate::delivery_access::{Recorded, service};
@@ -26,7 +28,7 @@ use crate::state::AppState;
 /// Bytes handed to the connection at a time.
 const CHUNK: usize = 256 << 10;
 /// Chunks buffered per download.
-const IN_FLIGHT: usize = 4;
+const IN_FLIGHT: usize = 2;
 
 /// The URL serving `claims`, signed.
 pub fn sign(app: &AppState, deliveries: &Deliveries, claims: &Claims) -> String {
@@ -72,6 +74,19 @@ impl ChannelWriter {
             return Ok(());
         }
         let chunk = Bytes::from(std::mem::replace(&mut self.buffer, Vec::with_capacity(CHUNK)));
+        let len = chunk.len() as u64;
+        self.sender
+            .blocking_send(Ok(chunk))
+            .map_err(|_| io::Error::new(io::ErrorKind::BrokenPipe, "the client went away"))?;
+        self.written += len;
+        Ok(())
+    }
+}
+
+impl ByteSink for ChannelWriter {
+    /// A fetched chunk goes to the connection as it is (after what is buffered).
+    fn write_chunk(&mut self, chunk: Bytes) -> io::Result<()> {
+        self.send()?;
         let len = chunk.len() as u64;
         self.sender
             .blocking_send(Ok(chunk))

@@ -11,13 +11,14 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use oresund_access::Tier;
 use oresund_core::audit::{AuditAction, Decision};
 use oresund_node::delivery::{DeliverableFile, Form};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::data_url;
-use crate::delivery_access::{Credentials, Recorded, clear};
+use crate::delivery_access::{Credentials, Recorded, clear, service};
 use crate::delivery_error::DeliveryFailure;
 use crate::researcher_key;
 use crate::state::AppState;
@@ -29,6 +30,7 @@ pub fn router(state: AppState) -> Router {
         .route(&format!("{PREFIX}/service-info"), get(service_info))
         .route(&format!("{PREFIX}/objects/{{id}}"), get(object_get).post(object_post))
         .route(&format!("{PREFIX}/objects/{{id}}/access/{{access_id}}"), get(access_get).post(access_post))
+        .route("/delivery/files", get(files))
         .with_state(state)
 }
 
@@ -135,6 +137,50 @@ fn drs_object(app: &AppState, file: &DeliverableFile, size: u64, sha256: &str) -
         ),
         "access_methods": methods,
     })
+}
+
+/// `GET /delivery/files` (this node's, not DRS's): the archived VCFs the caller may receive —
+/// those of the datasets it has CONTROLLED access to — with their DRS and htsget addresses. The
+/// portal page lists them for a researcher.
+async fn files(State(app): State<AppState>, headers: HeaderMap) -> Response {
+    list_files(&app, &headers).await.unwrap_or_else(DeliveryFailure::drs)
+}
+
+async fn list_files(app: &AppState, headers: &HeaderMap) -> Result<Response, DeliveryFailure> {
+    let recorded = Recorded::new(AuditAction::DrsObject, "/delivery/files".to_string());
+    let (deliveries, _) = service(app)?;
+    let authorization = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+    let caller = crate::caller::authenticate(app, authorization, &recorded.resource)
+        .await
+        .map_err(DeliveryFailure::from_beacon)?;
+    if caller.user.is_none() {
+        return Err(DeliveryFailure::unauthenticated("send your token (Authorization: Bearer …) to see your files"));
+    }
+    let files = app
+        .blocking(move |app| deliveries.files(&app.node))
+        .await
+        .map_err(DeliveryFailure::from_beacon)?
+        .map_err(|e| DeliveryFailure::from_delivery(&e))?;
+    let base = app.beacon.base_url.trim_end_matches('/');
+    let listed: Vec<Value> = files
+        .iter()
+        .filter(|f| caller.tier(&f.dataset) == Tier::Controlled)
+        .map(|f| {
+            let id = &f.object.accession;
+            json!({
+                "id": id,
+                "name": f.object.name,
+                "dataset": f.dataset,
+                "self_uri": self_uri(app, id),
+                "drs": format!("{base}{PREFIX}/objects/{id}"),
+                "htsget": f.index.as_ref().map(|_| format!("{base}/variants/{id}")),
+            })
+        })
+        .collect();
+    let detail = format!("{} files listed", listed.len());
+    let dataset = listed.first().and_then(|f| f["dataset"].as_str());
+    recorded.log(app, caller.label(), dataset, Decision::Allowed, detail).await;
+    Ok(axum::Json(json!({"files": listed})).into_response())
 }
 
 async fn object(

@@ -59,12 +59,13 @@ pub use state::{AccessSettings, AppState, BeaconSettings, DeliveryService};
 /// The Beacon API version this node implements.
 pub const API_VERSION: &str = "v2.0.0";
 
-/// All routes of a node; with a network, also `/network/…` and the portal page at `/portal/`.
-/// Every request gets an id and a log line ([`request_log`]).
+/// All routes of a node and the portal page at `/portal/` (a researcher's files; with a network,
+/// also `/network/…`, which the page asks). Every request gets an id and a log line
+/// ([`request_log`]).
 pub fn router(state: AppState, network: Option<Arc<network::Network>>) -> Router {
-    let node = node_router(state);
+    let node = node_router(state).merge(portal::pages("/portal/"));
     let routes = match network {
-        Some(network) => node.merge(network::router(network)).merge(portal::pages("/portal/")),
+        Some(network) => node.merge(network::router(network)),
         None => node,
     };
     routes.layer(axum::middleware::from_fn(request_log::track))

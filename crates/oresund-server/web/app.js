@@ -132,4 +132,54 @@ async function ask(event) {
   }
 }
 
+/** The caller's files on this node (GET /delivery/files), as a table of DRS and htsget addresses. */
+async function listFiles() {
+  const status = document.getElementById("files-status");
+  const container = document.getElementById("files");
+  container.replaceChildren();
+  const token = document.getElementById("token").value.trim();
+  if (!token) {
+    status.textContent = "Enter your access token (under “Access token” above) to see your files.";
+    return;
+  }
+  status.textContent = "Asking this node…";
+  try {
+    const response = await fetch("/delivery/files", { headers: { Authorization: `Bearer ${token}` } });
+    if (response.status === 404) {
+      status.textContent = "This portal holds no data of its own: open the portal of the node that holds your data.";
+      return;
+    }
+    const answer = await response.json();
+    if (!response.ok) {
+      status.textContent = `Refused: ${answer.msg || response.status}`;
+      return;
+    }
+    const files = answer.files;
+    if (files.length === 0) {
+      status.textContent = "Your token grants no dataset on this node (CONTROLLED access comes from the data access committee).";
+      return;
+    }
+    status.textContent = `${files.length} file${files.length === 1 ? "" : "s"} you may receive.`;
+    const table = el("table", { "data-testid": "files" });
+    table.append(el("caption", {}, "Archived VCFs: DRS object and htsget endpoint (send your token with each request)"));
+    const head = el("tr", {});
+    for (const title of ["File", "Dataset", "Name", "DRS", "htsget"]) head.append(el("th", { scope: "col" }, title));
+    table.append(el("thead", {}, head));
+    const body = el("tbody");
+    for (const file of files) {
+      body.append(el("tr", { "data-file": file.id },
+        el("th", { scope: "row" }, file.id),
+        el("td", {}, file.dataset),
+        el("td", {}, file.name),
+        el("td", { class: "address" }, el("code", { "data-testid": "drs" }, file.self_uri)),
+        el("td", { class: "address" }, el("code", { "data-testid": "htsget" }, file.htsget || "whole file only"))));
+    }
+    table.append(body);
+    container.append(table);
+  } catch (error) {
+    status.textContent = `The node could not be reached: ${error}`;
+  }
+}
+
 document.getElementById("query").addEventListener("submit", ask);
+document.getElementById("list-files").addEventListener("click", listFiles);

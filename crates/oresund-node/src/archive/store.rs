@@ -273,8 +273,17 @@ pub struct ObjectReader<'a> {
     chunk_size: u64,
 }
 
-impl Read for ObjectReader<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+impl ObjectReader<'_> {
+    /// The next bytes as they were fetched (no copy), or `None` at the end.
+    pub fn next_chunk(&mut self) -> io::Result<Option<Bytes>> {
+        if self.chunk.is_empty() {
+            self.fetch()?;
+        }
+        Ok((!self.chunk.is_empty()).then(|| std::mem::take(&mut self.chunk)))
+    }
+
+    /// Fetches the next range once the current chunk is used up.
+    fn fetch(&mut self) -> io::Result<()> {
         if self.chunk.is_empty() && self.next < self.end {
             let range = self.next..self.end.min(self.next + self.chunk_size);
             let archive = self.archive;
@@ -287,6 +296,13 @@ impl Read for ObjectReader<'_> {
             }
             self.next += self.chunk.len() as u64;
         }
+        Ok(())
+    }
+}
+
+impl Read for ObjectReader<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.fetch()?;
         let n = buf.len().min(self.chunk.len());
         buf[..n].copy_from_slice(&self.chunk[..n]);
         self.chunk = self.chunk.slice(n..);

@@ -91,10 +91,9 @@ impl Deliveries {
         self.catalog(node)?.get(accession).cloned().ok_or_else(|| DeliveryError::NotFound(accession.to_string()))
     }
 
-    /// Every deliverable file of a dataset, by accession.
-    pub fn files_of(&self, node: &Node, dataset: &str) -> Result<Vec<DeliverableFile>, DeliveryError> {
-        let mut files: Vec<DeliverableFile> =
-            self.catalog(node)?.values().filter(|f| f.dataset == dataset).cloned().collect();
+    /// Every deliverable file, by accession.
+    pub fn files(&self, node: &Node) -> Result<Vec<DeliverableFile>, DeliveryError> {
+        let mut files: Vec<DeliverableFile> = self.catalog(node)?.values().cloned().collect();
         files.sort_by(|a, b| a.object.accession.cmp(&b.object.accession));
         Ok(files)
     }
@@ -194,7 +193,7 @@ impl Deliveries {
         &self,
         file: &DeliverableFile,
         range: Range<u64>,
-        out: &mut dyn Write,
+        out: &mut dyn ByteSink,
     ) -> Result<u64, DeliveryError> {
         let object = &file.object;
         let end = range.end.min(object.plaintext_size);
@@ -227,23 +226,19 @@ impl Deliveries {
         &self,
         file: &DeliverableFile,
         range: Range<u64>,
-        out: &mut dyn Write,
+        out: &mut dyn ByteSink,
     ) -> Result<u64, DeliveryError> {
         let end = range.end.min(file.object.body_size);
         if range.start >= end {
             return Ok(0);
         }
         let mut reader = self.archive.reader_in_chunks(&file.object.body_path, Some(range.start..end), SERVE_CHUNK)?;
-        let mut buffer = vec![0u8; 256 << 10];
         let mut written = 0;
-        loop {
-            let n = reader.read(&mut buffer)?;
-            if n == 0 {
-                return Ok(written);
-            }
-            out.write_all(&buffer[..n])?;
-            written += n as u64;
+        while let Some(chunk) = reader.next_chunk()? {
+            written += chunk.len() as u64;
+            out.write_chunk(chunk)?;
         }
+        Ok(written)
     }
 
     /// Size and SHA-256 (hex) of the whole `file` as delivered (plain, samples renamed): what a
@@ -268,7 +263,7 @@ impl Deliveries {
         &self,
         file: &DeliverableFile,
         pieces: &[Piece],
-        out: &mut dyn Write,
+        out: &mut dyn ByteSink,
     ) -> Result<u64, DeliveryError> {
         let mut written = 0;
         for piece in pieces {
@@ -303,6 +298,17 @@ fn read_catalog(node: &Node) -> Result<HashMap<String, DeliverableFile>, Deliver
     }
     Ok(files)
 }
+
+/// Where delivered bytes go: a writer that can also take a fetched chunk whole, without copying.
+pub trait ByteSink: Write {
+    fn write_chunk(&mut self, chunk: bytes::Bytes) -> io::Result<()> {
+        self.write_all(&chunk)
+    }
+}
+
+impl ByteSink for Vec<u8> {}
+
+impl ByteSink for HashingSink {}
 
 /// A writer that only hashes and counts.
 struct HashingSink(Sha256, u64);

@@ -49,6 +49,8 @@ pub struct ArchivedPlaintext<'a> {
     keys: Vec<DataKey>,
     /// The last segments read (first segment index, their plaintext), for neighbouring blocks.
     cached: Option<(u64, Vec<u8>)>,
+    /// The last blocks decompressed (finding a boundary and cutting there read the same block).
+    blocks: Vec<Block>,
 }
 
 impl<'a> ArchivedPlaintext<'a> {
@@ -59,7 +61,7 @@ impl<'a> ArchivedPlaintext<'a> {
         plaintext_size: u64,
         keys: Vec<DataKey>,
     ) -> Self {
-        ArchivedPlaintext { objects, body_path, body_size, plaintext_size, keys, cached: None }
+        ArchivedPlaintext { objects, body_path, body_size, plaintext_size, keys, cached: None, blocks: Vec::new() }
     }
 
     /// Plaintext of segments `first..end` (by index).
@@ -97,5 +99,18 @@ impl PlainSource for ArchivedPlaintext<'_> {
         let Some((f, plain)) = &self.cached else { return Ok(Vec::new()) };
         let base = f * SEG;
         Ok(plain[(start - base) as usize..(end - base) as usize].to_vec())
+    }
+
+    fn block(&mut self, offset: u64) -> Result<Block, DeliveryError> {
+        if let Some(block) = self.blocks.iter().find(|b| b.offset == offset) {
+            return Ok(block.clone());
+        }
+        let head = self.read_range(offset, offset + MAX_BLOCK as u64)?;
+        let block = bgzf::decompress(&head, offset)?;
+        if self.blocks.len() >= 4 {
+            self.blocks.remove(0);
+        }
+        self.blocks.push(block.clone());
+        Ok(block)
     }
 }

@@ -126,3 +126,50 @@ fn the_portal_page_shows_what_the_network_api_answers() {
     let size = std::fs::metadata(&screenshot).unwrap().len();
     assert!(size > 10_000, "a screenshot of the page was saved ({size} bytes)");
 }
+
+/// Runs `tests/web/files.mjs` on a node's page with `token`.
+fn files_page(address: &str, token: &str, screenshot: &std::path::Path) -> Value {
+    let web = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/web");
+    let out = Command::new("node")
+        .arg(format!("{web}/files.mjs"))
+        .arg(format!("http://{address}/portal/"))
+        .arg(token)
+        .arg(screenshot)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "the browser run failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn the_portal_page_lists_a_researchers_files_as_the_api_does() {
+    require("node", "apt-get install -y nodejs npm");
+    let f = crate::delivery::fixture();
+    let server = Server::start(&f.node.dir, &[]);
+    let (status, api) = server.get("/delivery/files", Some(&f.controlled));
+    assert_eq!(status, 200, "{api}");
+    let listed: Vec<&str> = api["files"].as_array().unwrap().iter().map(|f| f["id"].as_str().unwrap()).collect();
+    assert_eq!(listed, [f.aligned.as_str(), f.unaligned.as_str()]);
+    let screenshot = screenshot_path().with_file_name("portal-files.png");
+    let page = files_page(&server.address, &f.controlled, &screenshot);
+    assert_eq!(page["problems"], serde_json::json!([]), "no script errors: {page}");
+    assert_eq!(page["status"], "2 files you may receive.");
+    let rows = page["rows"].as_array().unwrap();
+    for (row, file) in rows.iter().zip(api["files"].as_array().unwrap()) {
+        let cells: Vec<&str> = row["cells"].as_array().unwrap().iter().map(|c| c.as_str().unwrap()).collect();
+        let want = [&file["id"], &file["dataset"], &file["name"], &file["self_uri"], &file["htsget"]];
+        assert_eq!(cells, want.map(|v| v.as_str().unwrap()), "{page}");
+    }
+    assert_eq!(rows.len(), 2);
+    // A registered researcher without a grant sees none, and is told why.
+    let page = files_page(&server.address, &f.registered, &screenshot);
+    assert!(page["status"].as_str().unwrap().starts_with("Your token grants no dataset"), "{page}");
+    assert_eq!(page["rows"], serde_json::json!([]));
+    let (status, api) = server.get("/delivery/files", None);
+    assert_eq!((status, api["status_code"].as_u64()), (401, Some(401)), "{api}");
+}

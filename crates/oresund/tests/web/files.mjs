@@ -1,0 +1,35 @@
+// Loads a node's portal page in headless Chromium, enters a token, lists the researcher's files
+// and prints what the page shows as JSON (rows, status); saves a screenshot.
+//
+//   node files.mjs PAGE_URL TOKEN SCREENSHOT.png
+import { chromium } from "playwright-core";
+
+const [url, token, screenshot] = process.argv.slice(2);
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync"],
+});
+try {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  const problems = [];
+  page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
+  page.on("console", (m) => { if (m.type() === "error") problems.push(`console: ${m.text()}`); });
+  await page.goto(url, { waitUntil: "load" });
+  await page.getByText("Access token").first().click();
+  await page.getByLabel(/Bearer token/).fill(token);
+  await page.getByRole("button", { name: "List my files" }).click();
+  await page.waitForFunction(() => {
+    const text = document.getElementById("files-status").textContent;
+    return text && !text.startsWith("Asking");
+  }, null, { timeout: 15000 });
+  const status = (await page.locator("#files-status").textContent()).trim();
+  const rows = await page.locator("tr[data-file]").evaluateAll((trs) => trs.map((tr) => ({
+    id: tr.dataset.file,
+    cells: [...tr.children].map((c) => c.textContent.trim()),
+  })));
+  await page.screenshot({ path: screenshot, fullPage: true });
+  console.log(JSON.stringify({ status, rows, problems }));
+} finally {
+  await browser.close();
+}
