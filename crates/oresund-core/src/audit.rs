@@ -525,6 +525,10 @@ mod tests {
             "dac.read",
             "dac.grants",
             "budget-unlock",
+            "htsget.ticket",
+            "drs.object",
+            "drs.access",
+            "data.served",
         ];
         assert_eq!(AuditAction::KNOWN.map(|a| a.as_str().to_string()), names.map(String::from));
         for name in names {

@@ -60,7 +60,7 @@ fn no_short_segment_inside(
     source: &mut (impl PlainSource + ?Sized),
 ) -> Result<Vec<Part>, DeliveryError> {
     let last_start = (stored.plaintext_size.saturating_sub(1) / SEG) * SEG;
-    let short = stored.plaintext_size % SEG != 0;
+    let short = !stored.plaintext_size.is_multiple_of(SEG);
     let parts: Vec<&Part> = parts.iter().filter(|p| !p.is_empty()).collect();
     let mut out = Vec::with_capacity(parts.len() + 1);
     for (i, part) in parts.iter().enumerate() {

@@ -37,6 +37,9 @@ use crate::node::Node;
 /// Most files whose layout (block index, header) is kept in memory.
 const LAYOUT_CACHE: usize = 64;
 
+/// The deliverable files of one catalog generation, by accession.
+type FilesByAccession = Arc<HashMap<String, DeliverableFile>>;
+
 /// An archived VCF that can be delivered, with the dataset it belongs to.
 #[derive(Debug, Clone)]
 pub struct DeliverableFile {
@@ -59,7 +62,7 @@ pub struct Deliveries {
     /// Data keys of stored objects, by header object (a header is read and decrypted once).
     data_keys: Mutex<HashMap<String, Vec<DataKey>>>,
     /// The deliverable files by accession, as of a catalog generation.
-    files: Mutex<Option<(u64, Arc<HashMap<String, DeliverableFile>>)>>,
+    files: Mutex<Option<(u64, FilesByAccession)>>,
 }
 
 impl Deliveries {
@@ -101,10 +104,10 @@ impl Deliveries {
     /// The deliverable files of the catalog's current generation.
     fn catalog(&self, node: &Node) -> Result<Arc<HashMap<String, DeliverableFile>>, DeliveryError> {
         let generation = node.store.generation()?;
-        if let Some((known, files)) = self.files.lock().ok().and_then(|f| f.clone()) {
-            if known == generation {
-                return Ok(files);
-            }
+        if let Some((known, files)) = self.files.lock().ok().and_then(|f| f.clone())
+            && known == generation
+        {
+            return Ok(files);
         }
         let files = Arc::new(read_catalog(node)?);
         if let Ok(mut slot) = self.files.lock() {

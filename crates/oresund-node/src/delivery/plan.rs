@@ -124,7 +124,7 @@ impl FileLayout {
             Selection::Regions(regions) => {
                 let mut spans = Vec::new();
                 for region in regions {
-                    if !self.contigs.iter().any(|c| *c == region.chrom) {
+                    if !self.contigs.contains(&region.chrom) {
                         return Err(DeliveryError::UnknownContig {
                             name: region.chrom.clone(),
                             known: self.contigs.clone(),

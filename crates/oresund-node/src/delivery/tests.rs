@@ -127,7 +127,7 @@ fn every_region_of_aligned_and_unaligned_files_is_exactly_its_lines() {
             }
         }
         // Several regions at once, overlapping, out of order: each line once, in file order.
-        let two = vec![Region::new("X", 1_000, 2_000).unwrap(), Region::new("22", 500, 900).unwrap()];
+        let two = [Region::new("X", 1_000, 2_000).unwrap(), Region::new("22", 500, 900).unwrap()];
         let both = vec![two[1].clone(), two[0].clone(), Region::new("22", 800, 1_000).unwrap()];
         let out = gunzip(&assemble(&file, &layout.plan(&mut &file[..], &Selection::Regions(both)).unwrap()));
         let want: String = text
