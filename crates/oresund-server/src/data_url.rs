@@ -69,11 +69,16 @@ struct ChannelWriter {
 }
 
 impl ChannelWriter {
+    /// Hands what is buffered to the connection.
     fn send(&mut self) -> io::Result<()> {
         if self.buffer.is_empty() {
             return Ok(());
         }
         let chunk = Bytes::from(std::mem::replace(&mut self.buffer, Vec::with_capacity(CHUNK)));
+        self.hand_over(chunk)
+    }
+
+    fn hand_over(&mut self, chunk: Bytes) -> io::Result<()> {
         let len = chunk.len() as u64;
         self.sender
             .blocking_send(Ok(chunk))
@@ -87,12 +92,7 @@ impl ByteSink for ChannelWriter {
     /// A fetched chunk goes to the connection as it is (after what is buffered).
     fn write_chunk(&mut self, chunk: Bytes) -> io::Result<()> {
         self.send()?;
-        let len = chunk.len() as u64;
-        self.sender
-            .blocking_send(Ok(chunk))
-            .map_err(|_| io::Error::new(io::ErrorKind::BrokenPipe, "the client went away"))?;
-        self.written += len;
-        Ok(())
+        self.hand_over(chunk)
     }
 }
 

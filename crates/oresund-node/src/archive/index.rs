@@ -163,10 +163,11 @@ impl BlockIndex {
     }
 }
 
-fn merge(mut spans: Vec<(u64, u64)>) -> Vec<(u64, u64)> {
+/// Sorted, non-empty spans with overlapping ones joined.
+pub(crate) fn merge<T: Ord + Copy>(mut spans: Vec<(T, T)>) -> Vec<(T, T)> {
     spans.retain(|(s, e)| s < e);
     spans.sort_unstable();
-    let mut out: Vec<(u64, u64)> = Vec::with_capacity(spans.len());
+    let mut out: Vec<(T, T)> = Vec::with_capacity(spans.len());
     for (s, e) in spans {
         match out.last_mut() {
             Some(last) if s <= last.1 => last.1 = last.1.max(e),

@@ -20,7 +20,7 @@ use std::ops::Range;
 
 use oresund_core::region::Region;
 
-use crate::archive::index::BlockIndex;
+use crate::archive::index::{BlockIndex, merge};
 use crate::delivery::bgzf::{self, BGZF_EOF};
 use crate::delivery::error::DeliveryError;
 use crate::delivery::lines::{LineReader, VirtualPosition};
@@ -267,19 +267,6 @@ fn cut(
         parts.push(Part::Inline(bgzf::compress(kept)));
     }
     Ok(parts)
-}
-
-/// Sorted spans with overlapping ones joined.
-fn merge(mut spans: Vec<(VirtualPosition, VirtualPosition)>) -> Vec<(VirtualPosition, VirtualPosition)> {
-    spans.sort_unstable();
-    let mut out: Vec<(VirtualPosition, VirtualPosition)> = Vec::with_capacity(spans.len());
-    for (from, to) in spans {
-        match out.last_mut() {
-            Some(last) if from <= last.1 => last.1 = last.1.max(to),
-            _ => out.push((from, to)),
-        }
-    }
-    out
 }
 
 /// Neighbouring inline parts as one.
