@@ -249,9 +249,15 @@ fn describe(selection: &Selection) -> String {
     match selection {
         Selection::Whole => "whole file".into(),
         Selection::Header => "header".into(),
-        Selection::Regions(regions) => {
-            regions.iter().map(|r| format!("{}:{}-{}", r.chrom, r.start, r.end)).collect::<Vec<_>>().join(",")
-        }
+        Selection::Regions(regions) => regions
+            .iter()
+            .map(|r| match (r.start, r.end) {
+                (1, u64::MAX) => r.chrom.clone(),
+                (start, u64::MAX) => format!("{}:{start}-", r.chrom),
+                (start, end) => format!("{}:{start}-{end}", r.chrom),
+            })
+            .collect::<Vec<_>>()
+            .join(","),
     }
 }
 
