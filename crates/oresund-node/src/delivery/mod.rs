@@ -218,8 +218,9 @@ impl Deliveries {
             let base = index * SEG;
             let from = range.start.saturating_sub(base) as usize;
             let to = ((end - base) as usize).min(plain.len());
-            out.write_all(&plain[from..to])?;
-            written += (to - from) as u64;
+            let kept = plain.get(from..to).ok_or(DeliveryError::Damaged(base))?;
+            out.write_all(kept)?;
+            written += kept.len() as u64;
         }
         Ok(written)
     }

@@ -98,7 +98,9 @@ impl PlainSource for ArchivedPlaintext<'_> {
         }
         let Some((f, plain)) = &self.cached else { return Ok(Vec::new()) };
         let base = f * SEG;
-        Ok(plain[(start - base) as usize..(end - base) as usize].to_vec())
+        // A body shorter than the catalog says is damage, not a panic.
+        let bytes = plain.get((start - base) as usize..(end - base) as usize).ok_or(DeliveryError::Damaged(start))?;
+        Ok(bytes.to_vec())
     }
 
     fn block(&mut self, offset: u64) -> Result<Block, DeliveryError> {

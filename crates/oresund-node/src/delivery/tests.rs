@@ -228,3 +228,31 @@ fn the_crypt4gh_stream_decrypts_to_the_plain_delivery_and_passes_stored_segments
         assert!(decrypt(&stream[..], &mut Vec::new(), &stranger.secret, 1).is_err());
     }
 }
+
+#[test]
+fn a_body_shorter_than_the_catalog_says_is_damage_not_a_panic() {
+    use crate::archive::store::ObjectArchive;
+    use crate::delivery::source::{ArchivedPlaintext, PlainSource};
+    let dir = tempfile::tempdir().unwrap();
+    let objects = ObjectArchive::open_local(dir.path()).unwrap();
+    let key = KeyPair::generate().unwrap();
+    let plain: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
+    let stored = crate::archive::store_encrypted(&objects, &plain[..], &key.public).unwrap();
+    let header = oresund_c4gh::Header::decrypt(&objects.get(&stored.header_path).unwrap(), &key.secret).unwrap();
+    let keys = header.data_keys().to_vec();
+    let mut source = ArchivedPlaintext::new(
+        &objects,
+        stored.body_path.clone(),
+        stored.body_size,
+        stored.plaintext_size,
+        keys.clone(),
+    );
+    assert!(source.read_range(100_000, 100_010).unwrap() == plain[100_000..100_010]);
+    // The body loses its last 100 kB; the catalog still has the old sizes.
+    let body = dir.path().join(&stored.body_path);
+    let bytes = std::fs::read(&body).unwrap();
+    std::fs::write(&body, &bytes[..bytes.len() - 100_000]).unwrap();
+    let mut source = ArchivedPlaintext::new(&objects, stored.body_path, stored.body_size, stored.plaintext_size, keys);
+    let error = source.read_range(250_000, 260_000).unwrap_err();
+    assert!(matches!(error, DeliveryError::Damaged(_) | DeliveryError::Archive(_)), "{error:?}");
+}
