@@ -104,9 +104,12 @@ async fn access_post(
 
 /// `drs://host[:port]/id` (DRS "DRS URIs", hostname-based).
 fn self_uri(app: &AppState, id: &str) -> String {
-    let base = app.beacon.base_url.split_once("://").map_or(app.beacon.base_url.as_str(), |(_, rest)| rest);
-    let host = base.split('/').next().unwrap_or(base);
-    format!("drs://{host}/{id}")
+    let url = oresund_node::http_url::parse_http_url(&app.beacon.base_url);
+    let host = url.as_ref().and_then(|u| u.host_str()).unwrap_or("localhost");
+    match url.as_ref().and_then(|u| u.port()) {
+        Some(port) => format!("drs://{host}:{port}/{id}"),
+        None => format!("drs://{host}/{id}"),
+    }
 }
 
 /// The DrsObject of a file (DRS 1.5 `DrsObject`): its size and checksum are those of the file

@@ -177,6 +177,66 @@ pub(crate) fn merge<T: Ord + Copy>(mut spans: Vec<(T, T)>) -> Vec<(T, T)> {
     out
 }
 
+/// The start of a VCF line, up to its REF column, collected from the pieces the line arrives in
+/// (a line may span blocks): enough to say which positions the record covers.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct LinePrefix {
+    bytes: Vec<u8>,
+    /// Tabs seen; collection stops at the 4th (after REF).
+    tabs: usize,
+}
+
+/// What a line's prefix says: a `#` line, or a record's CHROM, POS and the last base its REF covers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct LineStart<'a> {
+    pub meta: bool,
+    pub chrom: &'a [u8],
+    /// POS, if it is a number.
+    pub pos: Option<u64>,
+    /// The last base REF covers; `u64::MAX` when REF was not seen whole (it may reach anywhere).
+    pub last: u64,
+}
+
+impl LinePrefix {
+    pub(crate) fn clear(&mut self) {
+        self.bytes.clear();
+        self.tabs = 0;
+    }
+
+    /// Keeps the line's bytes up to the tab after REF (at most [`MAX_PREFIX`]).
+    pub(crate) fn collect(&mut self, segment: &[u8]) {
+        if self.tabs >= 4 || self.bytes.len() >= MAX_PREFIX {
+            return;
+        }
+        let mut take = segment.len();
+        for i in memchr::memchr_iter(b'\t', segment) {
+            self.tabs += 1;
+            if self.tabs == 4 {
+                take = i;
+                break;
+            }
+        }
+        let room = MAX_PREFIX - self.bytes.len();
+        self.bytes.extend_from_slice(&segment[..take.min(room)]);
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.bytes.is_empty()
+    }
+
+    pub(crate) fn parse(&self) -> LineStart<'_> {
+        let meta = self.bytes.first() == Some(&b'#');
+        let mut fields = self.bytes.split(|b| *b == b'\t');
+        let chrom = fields.next().unwrap_or_default();
+        let pos = fields.next().and_then(|p| std::str::from_utf8(p).ok()).and_then(|p| p.parse::<u64>().ok());
+        let last = match (pos, fields.nth(1)) {
+            (Some(pos), Some(r)) if self.tabs >= 4 && !r.is_empty() => pos.saturating_add(r.len() as u64 - 1),
+            _ => u64::MAX,
+        };
+        LineStart { meta, chrom, pos, last }
+    }
+}
+
 /// Builds a [`BlockIndex`] from the decompressed bytes as they are consumed, block by block.
 #[derive(Debug, Default)]
 struct IndexBuilder {
@@ -187,9 +247,7 @@ struct IndexBuilder {
     line_block: u64,
     line_at_block_start: bool,
     /// The start of the current line, up to its REF column.
-    prefix: Vec<u8>,
-    /// Tabs seen in `prefix`; collection stops at the 4th (after REF).
-    tabs: usize,
+    prefix: LinePrefix,
     /// Where the first data line started: (block offset, at the block's first byte).
     first_data: Option<(u64, bool)>,
 }
@@ -208,7 +266,7 @@ impl IndexBuilder {
             }
             let newline = memchr::memchr(b'\n', &bytes[pos..]).map(|i| pos + i);
             let end = newline.unwrap_or(bytes.len());
-            self.collect(&bytes[pos..end]);
+            self.prefix.collect(&bytes[pos..end]);
             match newline {
                 Some(nl) => {
                     self.end_line();
@@ -224,46 +282,23 @@ impl IndexBuilder {
         self.line_block = block;
         self.line_at_block_start = at_block_start;
         self.prefix.clear();
-        self.tabs = 0;
         match self.index.blocks.last_mut() {
             Some(last) if last.offset == block => {}
             _ => self.index.blocks.push(IndexedBlock { offset: block, cut: at_block_start, records: Vec::new() }),
         }
     }
 
-    /// Keeps the line's bytes up to the tab after REF.
-    fn collect(&mut self, segment: &[u8]) {
-        if self.tabs >= 4 || self.prefix.len() >= MAX_PREFIX {
-            return;
-        }
-        let mut take = segment.len();
-        for i in memchr::memchr_iter(b'\t', segment) {
-            self.tabs += 1;
-            if self.tabs == 4 {
-                take = i;
-                break;
-            }
-        }
-        let room = MAX_PREFIX - self.prefix.len();
-        self.prefix.extend_from_slice(&segment[..take.min(room)]);
-    }
-
     fn end_line(&mut self) {
         self.at_line_start = true;
-        if self.prefix.is_empty() || self.prefix[0] == b'#' {
+        let line = self.prefix.parse();
+        if self.prefix.is_empty() || line.meta {
             return;
         }
         if self.first_data.is_none() {
             self.first_data = Some((self.line_block, self.line_at_block_start));
         }
-        let mut fields = self.prefix.split(|b| *b == b'\t');
-        let (Some(chrom), Some(pos)) = (fields.next(), fields.next()) else { return };
-        let Some(pos) = std::str::from_utf8(pos).ok().and_then(|p| p.parse::<u64>().ok()) else { return };
-        // The last base REF covers, when the whole column was seen; otherwise it may reach anywhere.
-        let last = match fields.nth(1) {
-            Some(r) if self.tabs >= 4 && !r.is_empty() => pos.saturating_add(r.len() as u64 - 1),
-            _ => u64::MAX,
-        };
+        let Some(pos) = line.pos else { return };
+        let (chrom, last) = (line.chrom, line.last);
         let contig = contig_number(&mut self.index.contigs, chrom);
         if let Some(current) = self.index.blocks.last_mut() {
             match current.records.iter_mut().find(|r| r.contig == contig) {

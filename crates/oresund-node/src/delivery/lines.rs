@@ -3,12 +3,10 @@
 //! [`PlainSource`]. Only the start of each line is kept (CHROM, POS, REF), as much as deciding
 //! overlap with a region needs.
 
+use crate::archive::index::LinePrefix;
 use crate::delivery::bgzf::Block;
 use crate::delivery::error::DeliveryError;
 use crate::delivery::source::PlainSource;
-
-/// Longest line prefix kept while looking for the REF column; a longer REF counts as unbounded.
-const MAX_PREFIX: usize = 1 << 20;
 
 /// A position in a BGZF file: the block's offset and an offset in its decompressed data. A line
 /// that starts or ends at a block boundary has `within == 0` in the next block.
@@ -96,23 +94,11 @@ impl<'s, S: PlainSource + ?Sized> LineReader<'s, S> {
             return Ok(None);
         }
         let start = VirtualPosition::new(self.block.offset, self.at);
-        let mut prefix: Vec<u8> = Vec::new();
-        let mut tabs = 0;
+        let mut prefix = LinePrefix::default();
         loop {
             let rest = &self.block.data[self.at..];
             let newline = memchr::memchr(b'\n', rest);
-            let segment = &rest[..newline.unwrap_or(rest.len())];
-            if tabs < 4 && prefix.len() < MAX_PREFIX {
-                let mut take = segment.len();
-                for i in memchr::memchr_iter(b'\t', segment) {
-                    tabs += 1;
-                    if tabs == 4 {
-                        take = i;
-                        break;
-                    }
-                }
-                prefix.extend_from_slice(&segment[..take.min(MAX_PREFIX - prefix.len())]);
-            }
+            prefix.collect(&rest[..newline.unwrap_or(rest.len())]);
             match newline {
                 Some(i) => {
                     self.at += i + 1;
@@ -126,18 +112,8 @@ impl<'s, S: PlainSource + ?Sized> LineReader<'s, S> {
                 }
             }
         }
-        Ok(Some(parse(start, self.position(), &prefix, tabs >= 4)))
+        let line = prefix.parse();
+        let (meta, chrom, pos, last) = (line.meta, line.chrom.to_vec(), line.pos, line.last);
+        Ok(Some(Line { start, end: self.position(), meta, chrom, pos, last }))
     }
-}
-
-fn parse(start: VirtualPosition, end: VirtualPosition, prefix: &[u8], whole_ref: bool) -> Line {
-    let meta = prefix.first() == Some(&b'#');
-    let mut fields = prefix.split(|b| *b == b'\t');
-    let chrom = fields.next().unwrap_or_default().to_vec();
-    let pos = fields.next().and_then(|p| std::str::from_utf8(p).ok()).and_then(|p| p.parse::<u64>().ok());
-    let last = match (pos, fields.nth(1)) {
-        (Some(pos), Some(r)) if whole_ref && !r.is_empty() => pos.saturating_add(r.len() as u64 - 1),
-        _ => u64::MAX,
-    };
-    Line { start, end, meta, chrom, pos, last }
 }

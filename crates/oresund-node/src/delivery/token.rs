@@ -71,7 +71,8 @@ pub enum TokenError {
 /// Signs and checks tokens.
 #[derive(Clone)]
 pub struct TokenSigner {
-    key: [u8; 32],
+    /// The HMAC key, zero-padded to SHA-256's block size as HMAC pads it (RFC 2104 §2).
+    key: [u8; 64],
 }
 
 impl std::fmt::Debug for TokenSigner {
@@ -86,12 +87,13 @@ impl TokenSigner {
         let mut hash = Sha256::new();
         hash.update(b"oresund delivery token key v1\0");
         hash.update(&secret.to_bytes()[..]);
-        TokenSigner { key: hash.finalize().into() }
+        let mut key = [0u8; 64];
+        key[..32].copy_from_slice(&hash.finalize());
+        TokenSigner { key }
     }
 
     fn mac(&self) -> Hmac<Sha256> {
-        // HMAC takes keys of any length.
-        <Hmac<Sha256> as KeyInit>::new_from_slice(&self.key).unwrap_or_else(|_| unreachable!())
+        <Hmac<Sha256> as KeyInit>::new(&self.key.into())
     }
 
     pub fn sign(&self, claims: &Claims) -> String {

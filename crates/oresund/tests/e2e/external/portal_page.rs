@@ -84,20 +84,7 @@ fn the_portal_page_shows_what_the_network_api_answers() {
     let portal = format!("127.0.0.1:{}", demo.port);
     let screenshot = screenshot_path();
     let _ = std::fs::remove_file(&screenshot);
-    let out = Command::new("node")
-        .arg(format!("{web}/portal.mjs"))
-        .arg(format!("http://{portal}/"))
-        .arg("22-17000017-C-A")
-        .arg(&screenshot)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "the browser run failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let page: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let page = browse("portal.mjs", &[&format!("http://{portal}/"), "22-17000017-C-A", screenshot.to_str().unwrap()]);
     assert!(page["title"].as_str().unwrap().contains("Øresund"));
     assert_eq!(page["problems"], serde_json::json!([]), "no script errors");
     assert!(page["status"].as_str().unwrap().starts_with("2 of 2 nodes answered"), "{page}");
@@ -127,16 +114,10 @@ fn the_portal_page_shows_what_the_network_api_answers() {
     assert!(size > 10_000, "a screenshot of the page was saved ({size} bytes)");
 }
 
-/// Runs `tests/web/files.mjs` on a node's page with `token`.
-fn files_page(address: &str, token: &str, screenshot: &std::path::Path) -> Value {
+/// Runs a script of `tests/web` in Node (headless Chromium) and parses the JSON it prints.
+fn browse(script: &str, args: &[&str]) -> Value {
     let web = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/web");
-    let out = Command::new("node")
-        .arg(format!("{web}/files.mjs"))
-        .arg(format!("http://{address}/portal/"))
-        .arg(token)
-        .arg(screenshot)
-        .output()
-        .unwrap();
+    let out = Command::new("node").arg(format!("{web}/{script}")).args(args).output().unwrap();
     assert!(
         out.status.success(),
         "the browser run failed:\n{}\n{}",
@@ -144,6 +125,11 @@ fn files_page(address: &str, token: &str, screenshot: &std::path::Path) -> Value
         String::from_utf8_lossy(&out.stderr)
     );
     serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// Runs `tests/web/files.mjs` on a node's page with `token`.
+fn files_page(address: &str, token: &str, screenshot: &std::path::Path) -> Value {
+    browse("files.mjs", &[&format!("http://{address}/portal/"), token, screenshot.to_str().unwrap()])
 }
 
 #[test]
