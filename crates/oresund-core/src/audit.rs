@@ -68,13 +68,15 @@ pub enum AuditAction {
     DrsAccess,
     /// Bytes of an archived file served through a data URL (`data.served`).
     DataServed,
+    /// A case/control association answered (`association`): allele tables per variant.
+    Association,
     /// An action this build does not know (written by a newer Øresund), kept verbatim so that the
     /// entry still reads and verifies. [`AuditAction::parse`] never returns it for a known name.
     Other(String),
 }
 
 impl AuditAction {
-    const KNOWN: [AuditAction; 14] = [
+    const KNOWN: [AuditAction; 15] = [
         AuditAction::Query,
         AuditAction::Auth,
         AuditAction::DacRequest,
@@ -89,6 +91,7 @@ impl AuditAction {
         AuditAction::DrsObject,
         AuditAction::DrsAccess,
         AuditAction::DataServed,
+        AuditAction::Association,
     ];
 
     /// The stored (and hashed) name.
@@ -108,6 +111,7 @@ impl AuditAction {
             AuditAction::DrsObject => "drs.object",
             AuditAction::DrsAccess => "drs.access",
             AuditAction::DataServed => "data.served",
+            AuditAction::Association => "association",
             AuditAction::Other(name) => name,
         }
     }
@@ -529,6 +533,7 @@ mod tests {
             "drs.object",
             "drs.access",
             "data.served",
+            "association",
         ];
         assert_eq!(AuditAction::KNOWN.map(|a| a.as_str().to_string()), names.map(String::from));
         for name in names {

@@ -58,6 +58,17 @@ impl AlleleCounts {
     }
 }
 
+impl std::ops::SubAssign for AlleleCounts {
+    /// Removes a subgroup's counts (a subset of these people), never below zero.
+    fn sub_assign(&mut self, other: Self) {
+        self.allele_count = self.allele_count.saturating_sub(other.allele_count);
+        self.allele_number = self.allele_number.saturating_sub(other.allele_number);
+        self.heterozygous = self.heterozygous.saturating_sub(other.heterozygous);
+        self.homozygous_alt = self.homozygous_alt.saturating_sub(other.homozygous_alt);
+        self.hemizygous = self.hemizygous.saturating_sub(other.hemizygous);
+    }
+}
+
 impl std::ops::AddAssign for AlleleCounts {
     fn add_assign(&mut self, other: Self) {
         self.allele_count += other.allele_count;

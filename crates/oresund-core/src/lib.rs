@@ -9,6 +9,7 @@
 //! - [`audit`]: the hash chain of the audit log; [`time`]: UTC timestamps as RFC 3339 text;
 //!   [`hex`]: bytes as lower-case hex text.
 
+pub mod association;
 pub mod audit;
 pub mod carriers;
 pub mod digest;

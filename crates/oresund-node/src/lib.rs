@@ -4,6 +4,7 @@
 
 pub mod access;
 pub mod archive;
+pub mod association;
 pub mod backend;
 pub mod catalog;
 pub mod clock;

@@ -226,7 +226,7 @@ pub fn parse_variant_query(
 /// of a large cohort is millions of variants). Wider questions are asked in pieces.
 pub const MAX_RANGE_SPAN: u64 = 10_000_000;
 
-fn within_span(start: u64, end: u64) -> Result<(), BeaconError> {
+pub(crate) fn within_span(start: u64, end: u64) -> Result<(), BeaconError> {
     if end.saturating_sub(start) > MAX_RANGE_SPAN {
         return Err(BeaconError::bad_request(format!(
             "the range {start}-{end} spans more than {} Mb; ask in smaller pieces",

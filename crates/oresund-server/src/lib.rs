@@ -5,6 +5,8 @@
 //! [`scope`], answers from `oresund-node`, documents built in [`response`].
 
 pub(crate) mod answer;
+pub(crate) mod association;
+pub(crate) mod association_request;
 pub(crate) mod audit_log;
 pub mod blocking;
 pub(crate) mod budget;
@@ -90,6 +92,7 @@ fn node_router(state: AppState) -> Router {
         .merge(routes::entries(Router::new()))
         .fallback(routes::not_found)
         .route("/ga4gh/data/{id}", get(data_url::serve))
+        .route("/association", axum::routing::post(association::post))
         .with_state(state.clone())
         .merge(htsget::router(state.clone()))
         .merge(drs::router(state))

@@ -116,7 +116,7 @@ fn unknown(name: &str, accepted: &[&str]) -> BeaconError {
 }
 
 impl BeaconRequest {
-    fn empty() -> Self {
+    pub(crate) fn empty() -> Self {
         Self {
             parameters: BTreeMap::new(),
             filters: Vec::new(),
@@ -250,15 +250,15 @@ impl BeaconRequest {
     }
 }
 
-fn object<'a>(value: &'a Value, what: &str) -> Result<&'a Map<String, Value>, BeaconError> {
+pub(crate) fn object<'a>(value: &'a Value, what: &str) -> Result<&'a Map<String, Value>, BeaconError> {
     value.as_object().ok_or_else(|| BeaconError::bad_request(format!("{what} must be a JSON object")))
 }
 
-fn array<'a>(value: &'a Value, what: &str) -> Result<&'a Vec<Value>, BeaconError> {
+pub(crate) fn array<'a>(value: &'a Value, what: &str) -> Result<&'a Vec<Value>, BeaconError> {
     value.as_array().ok_or_else(|| BeaconError::bad_request(format!("{what} must be a JSON array")))
 }
 
-fn string<'a>(value: &'a Value, what: &str) -> Result<&'a str, BeaconError> {
+pub(crate) fn string<'a>(value: &'a Value, what: &str) -> Result<&'a str, BeaconError> {
     value.as_str().ok_or_else(|| BeaconError::bad_request(format!("{what} must be a string")))
 }
 
@@ -282,7 +282,7 @@ fn parameter_text(value: &Value, name: &str) -> Result<String, BeaconError> {
     }
 }
 
-fn parse_filter(value: &Value) -> Result<Filter, BeaconError> {
+pub(crate) fn parse_filter(value: &Value) -> Result<Filter, BeaconError> {
     if let Some(id) = value.as_str() {
         return Ok(Filter { id: id.to_string(), include_descendants: true, operator: None });
     }

@@ -9,13 +9,13 @@ use serde_json::{Value, json};
 
 use super::peer_error::PeerError;
 
-/// What one node answered (or why it did not).
+/// What one node answered (or why it did not): a Beacon document, or another typed answer.
 #[derive(Debug, Clone)]
-pub struct NodeAnswer {
+pub struct NodeAnswer<T = Value> {
     pub id: String,
     pub country: String,
     pub latency_ms: u64,
-    pub outcome: Result<Value, PeerError>,
+    pub outcome: Result<T, PeerError>,
 }
 
 #[derive(Debug, Default, Clone)]

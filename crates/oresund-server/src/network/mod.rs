@@ -11,6 +11,7 @@
 //! records: requested granularity is capped at `count` on both sides, so only aggregates cross a
 //! border.
 
+pub(crate) mod association;
 pub(crate) mod merge;
 pub(crate) mod peer_error;
 pub mod signature;
@@ -119,9 +120,14 @@ async fn handle(
     let result = if headers.contains_key(PEER_HEADER) {
         let path_and_query = uri.path_and_query().map(|p| p.as_str().to_string()).unwrap_or_default();
         match verify_peer(&network, &method, &path_and_query, &headers, &authorization, &body) {
+            Ok(peer_id) if path == association::PATH => {
+                return association::answer_peer(&network, &peer_id, &authorization, body).await;
+            }
             Ok(peer_id) => answer_peer(&network, &method, &path, &peer_id, &authorization, query, body).await,
             Err(refused) => return signature_refused(&network, refused),
         }
+    } else if path == association::PATH {
+        return association::aggregate(&network, &method, &authorization, body).await;
     } else {
         aggregate(&network, &method, &path, &authorization, query, body).await
     };
@@ -190,12 +196,12 @@ async fn answer_peer(
         return Ok(crate::framework::info(local));
     }
     let caller = authenticate(local, Some(authorization).filter(|a| !a.is_empty()), path).await?;
+    let via = format!("network query from peer {peer_id}");
     let endpoint = Endpoint::parse(path)?;
     let request = endpoint.parse_request(input(method, query, body)).map(|mut request| {
         request.granularity = Some(capped(&request));
         request
     });
-    let via = format!("network query from peer {peer_id}");
     answer_recorded(local, caller, endpoint, request, Some(via)).await
 }
 
@@ -279,7 +285,7 @@ async fn aggregate(
 
 /// The error when no node answered: when every node refused the request with the same 4xx status
 /// (a bad request, no access anywhere), that status; otherwise 502.
-fn nobody_answered(answers: &[NodeAnswer]) -> Option<BeaconError> {
+fn nobody_answered<T>(answers: &[NodeAnswer<T>]) -> Option<BeaconError> {
     if answers.is_empty() || answers.iter().any(|a| a.outcome.is_ok()) {
         return None;
     }
@@ -327,13 +333,19 @@ async fn ask(
     body: Bytes,
     authorization: &str,
 ) -> NodeAnswer {
+    timed(network, peer, send(network, peer, method, path_and_query, body, authorization)).await
+}
+
+/// One peer's leg, cut at the network timeout.
+async fn timed<T>(
+    network: &Network,
+    peer: &PeerConfig,
+    leg: impl std::future::Future<Output = Result<T, PeerError>>,
+) -> NodeAnswer<T> {
     let started = Instant::now();
-    let outcome = tokio::time::timeout(
-        network.timeout + Duration::from_millis(200),
-        send(network, peer, method, path_and_query, body, authorization),
-    )
-    .await
-    .unwrap_or_else(|_| Err(PeerError::Timeout { ms: network.timeout.as_millis() }));
+    let outcome = tokio::time::timeout(network.timeout + Duration::from_millis(200), leg)
+        .await
+        .unwrap_or_else(|_| Err(PeerError::Timeout { ms: network.timeout.as_millis() }));
     NodeAnswer {
         id: peer.id.clone(),
         country: peer.country.clone(),
@@ -342,6 +354,27 @@ async fn ask(
     }
 }
 
+/// What a peer sent back.
+struct Reply {
+    status: axum::http::StatusCode,
+    bytes: Vec<u8>,
+    /// The peer refused our signature (not our caller).
+    signature_refused: bool,
+}
+
+impl Reply {
+    /// The peer's refusal, when the body is a Beacon error.
+    fn refusal(&self, value: &Value) -> Option<PeerError> {
+        let message = value["error"]["errorMessage"].as_str()?.to_string();
+        let status = self.status;
+        Some(match self.signature_refused {
+            true => PeerError::SignatureRefused { status, message },
+            false => PeerError::Refused { status, message },
+        })
+    }
+}
+
+/// A Beacon answer from a peer, stripped of anything individual-level.
 async fn send(
     network: &Network,
     peer: &PeerConfig,
@@ -350,6 +383,38 @@ async fn send(
     body: Bytes,
     authorization: &str,
 ) -> Result<Value, PeerError> {
+    let reply = exchange(network, peer, method, path_and_query, body, authorization).await?;
+    let status = reply.status;
+    let mut value: Value = serde_json::from_slice(&reply.bytes).map_err(|_| PeerError::NotJson(status))?;
+    if let Some(refused) = reply.refusal(&value) {
+        return Err(refused);
+    }
+    if !status.is_success() || !value["meta"].is_object() || !value["responseSummary"].is_object() {
+        return Err(PeerError::NotBeacon(status));
+    }
+    // The network carries aggregates only, whatever a peer sends.
+    if value["meta"]["returnedGranularity"] == "record" {
+        return Err(PeerError::Records);
+    }
+    if let Some(sets) = value["response"]["resultSets"].as_array_mut() {
+        for set in sets {
+            if set.get("results").is_some() {
+                set["results"] = json!([]);
+            }
+        }
+    }
+    Ok(value)
+}
+
+/// One signed exchange with a peer.
+async fn exchange(
+    network: &Network,
+    peer: &PeerConfig,
+    method: &Method,
+    path_and_query: &str,
+    body: Bytes,
+    authorization: &str,
+) -> Result<Reply, PeerError> {
     let base = peer.url.as_deref().unwrap_or_default().trim_end_matches('/');
     let url = reqwest::Url::parse(&format!("{base}{path_and_query}")).map_err(|e| PeerError::BadUrl(e.to_string()))?;
     // Sign exactly what goes on the wire (the URL parser may normalise the query).
@@ -386,29 +451,7 @@ async fn send(
     let status = response.status();
     let signature_refused = response.headers().contains_key(REFUSED_HEADER);
     let bytes = read_capped(response).await?;
-    let mut value: Value = serde_json::from_slice(&bytes).map_err(|_| PeerError::NotJson(status))?;
-    if let Some(message) = value["error"]["errorMessage"].as_str() {
-        let message = message.to_string();
-        return Err(match signature_refused {
-            true => PeerError::SignatureRefused { status, message },
-            false => PeerError::Refused { status, message },
-        });
-    }
-    if !status.is_success() || !value["meta"].is_object() || !value["responseSummary"].is_object() {
-        return Err(PeerError::NotBeacon(status));
-    }
-    // The network carries aggregates only, whatever a peer sends.
-    if value["meta"]["returnedGranularity"] == "record" {
-        return Err(PeerError::Records);
-    }
-    if let Some(sets) = value["response"]["resultSets"].as_array_mut() {
-        for set in sets {
-            if set.get("results").is_some() {
-                set["results"] = json!([]);
-            }
-        }
-    }
-    Ok(value)
+    Ok(Reply { status, bytes, signature_refused })
 }
 
 /// The largest peer answer read; a count answer is kilobytes, a region's variant rows a few MB.

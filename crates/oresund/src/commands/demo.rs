@@ -8,7 +8,7 @@ use anyhow::Context;
 use clap::Args;
 use oresund_access::Granularity;
 use oresund_node::Node;
-use oresund_node::config::{DatasetSettings, NetworkConfig, NodeConfig, PeerConfig};
+use oresund_node::config::{DatasetSettings, NetworkConfig, NodeConfig, PeerConfig, TokenConfig};
 use oresund_node::init::{InitOptions, init};
 use oresund_server::network::Network;
 
@@ -63,6 +63,8 @@ const COUNTRIES: [Country; 2] = [
 const REFERENCE: &[u8] = include_bytes!("../../../../demo-data/reference.fa.gz");
 const HPO: &[u8] = include_bytes!("../../../../demo-data/hp.obo.gz");
 const PORTAL_ID: &str = "PORTAL";
+/// The user of the demo's researcher token.
+const DEMO_RESEARCHER: &str = "demo-researcher@example.org";
 
 fn random_secret() -> anyhow::Result<String> {
     let mut bytes = [0u8; 32];
@@ -112,6 +114,9 @@ pub fn run(args: DemoArgs, quiet: bool) -> anyhow::Result<()> {
     crate::logging::init(true);
     std::fs::create_dir_all(&args.dir).with_context(|| format!("creating {}", args.dir.display()))?;
     let mut portal_peers = Vec::new();
+    // One researcher token for this run, CONTROLLED on both cohorts (synthetic data): what the
+    // association page needs to show every table.
+    let researcher_token = random_secret()?;
     for (i, country) in COUNTRIES.iter().enumerate() {
         let dir = args.dir.join(country.node_id);
         if !dir.join("oresund.toml").exists() {
@@ -133,6 +138,13 @@ pub fn run(args: DemoArgs, quiet: bool) -> anyhow::Result<()> {
             peers: vec![PeerConfig { id: PORTAL_ID.into(), country: "EU".into(), url: None, secret: secret.clone() }],
             ..NetworkConfig::default()
         };
+        config.beacon.tokens.retain(|t| t.user != DEMO_RESEARCHER);
+        config.beacon.tokens.push(TokenConfig {
+            sha256: oresund_access::authenticator::token_sha256(&researcher_token),
+            user: DEMO_RESEARCHER.into(),
+            registered: true,
+            controlled: vec![country.dataset.into()],
+        });
         config.save(&dir)?;
         let port = args.port + 1 + i as u16;
         portal_peers.push(PeerConfig {
@@ -187,6 +199,10 @@ pub fn run(args: DemoArgs, quiet: bool) -> anyhow::Result<()> {
         println!("  curl '{portal_url}/network/g_variants?referenceName=22&start=17000016&referenceBases=C&alternateBases=A&requestedGranularity=count'");
         println!("  curl '{portal_url}/network/g_variants?referenceName=22&start=16050000&end=16052000&requestedGranularity=count&filters=HP:0001250'");
         println!("  curl '{portal_url}/network/individuals?filters=HP:0000707,NCIT:C16576&requestedGranularity=count'");
+        println!("\nA researcher token, CONTROLLED on both cohorts (this run only; user {DEMO_RESEARCHER}):");
+        println!("  researcher token: {researcher_token}");
+        println!("  association across countries: {portal_url}/association.html (paste the token), or");
+        println!("  curl -H 'Authorization: Bearer {researcher_token}' -d '{{\"cases\": {{\"filters\": [{{\"id\": \"HP:0001250\"}}]}}, \"referenceName\": \"22\", \"start\": 16000000, \"end\": 17100000}}' {portal_url}/network/association");
         println!("\nCtrl-C stops everything.");
         use std::io::Write;
         std::io::stdout().flush()?;

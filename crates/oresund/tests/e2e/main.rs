@@ -9,6 +9,7 @@
 
 mod architecture;
 mod archive;
+mod association;
 mod common;
 mod delivery;
 mod ingest_safety;

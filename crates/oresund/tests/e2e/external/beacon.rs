@@ -94,6 +94,8 @@ fn framework_endpoints_validate_against_the_schemas() {
         "/variants/{id}",
         "/ga4gh/drs/v1/objects/{id}/access/{access_id}",
         "/ga4gh/data/{id}",
+        "/association",
+        "/network/association",
     ] {
         assert!(openapi["paths"][path].is_object(), "{path} is not in /openapi.json");
     }

@@ -3,6 +3,7 @@
 //! fails the test with an install hint, never skips it).
 
 mod archive;
+mod association;
 mod audit_log;
 mod bcftools_parity;
 mod beacon;

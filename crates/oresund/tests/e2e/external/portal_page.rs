@@ -14,6 +14,8 @@ struct Demo {
     child: Child,
     _stdin: std::process::ChildStdin,
     port: u16,
+    /// The researcher token the demo prints (CONTROLLED on both cohorts).
+    token: String,
     _dir: tempfile::TempDir,
 }
 
@@ -39,9 +41,13 @@ impl Demo {
             let stdin = child.stdin.take().unwrap();
             let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
             let started = lines.by_ref().map_while(Result::ok).any(|l| l.contains("portal (web page)"));
-            if started {
+            let token = lines
+                .by_ref()
+                .map_while(Result::ok)
+                .find_map(|l| l.split("researcher token: ").nth(1).map(str::to_string));
+            if let (true, Some(token)) = (started, token) {
                 std::thread::spawn(move || for _ in lines {});
-                return Demo { child, _stdin: stdin, port, _dir: dir };
+                return Demo { child, _stdin: stdin, port, token, _dir: dir };
             }
             let _ = child.wait();
         }
@@ -113,6 +119,72 @@ fn the_portal_page_shows_what_the_network_api_answers() {
     let size = std::fs::metadata(&screenshot).unwrap().len();
     assert!(size > 10_000, "a screenshot of the page was saved ({size} bytes)");
 }
+
+#[test]
+fn the_association_page_plots_what_the_network_answers_and_the_disease_variant_stands_out() {
+    require("node", "apt-get install -y nodejs npm");
+    let demo = Demo::start();
+    let portal = format!("127.0.0.1:{}", demo.port);
+    let screenshot = screenshot_path().with_file_name("association.png");
+    let _ = std::fs::remove_file(&screenshot);
+    let page = browse(
+        "association.mjs",
+        &[
+            &format!("http://{portal}/"),
+            &demo.token,
+            "HP:0001250",
+            "22:16000000-17100000",
+            screenshot.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(page["problems"], serde_json::json!([]), "no script errors: {page}");
+    assert!(page["status"].as_str().unwrap().starts_with("2 of 2 nodes answered"), "{page}");
+    // The plot: the disease variant (demo-data/truth.json) is the highest dot, far above the next.
+    let highest = &page["highest"];
+    assert_eq!(highest["variant"], DISEASE_VARIANT, "{page}");
+    let (top, second, height) = (
+        highest["cy"].as_f64().unwrap(),
+        highest["secondCy"].as_f64().unwrap(),
+        highest["plotHeight"].as_f64().unwrap(),
+    );
+    assert!(second - top > height / 4.0, "it stands out: {highest}");
+
+    // The same question to the API: as many pooled dots as variants with a p, the same top row.
+    let body = r#"{"cases": {"filters": [{"id": "HP:0001250"}]}, "controls": {"filters": []},
+                   "referenceName": "22", "start": 15999999, "end": 17100000}"#;
+    let (status, answer) = http(&portal, "POST", "/network/association", Some(&demo.token), Some(body));
+    assert_eq!(status, 200, "{answer}");
+    let results = answer["response"]["results"].as_array().unwrap();
+    let with_p = results.iter().filter(|r| r["p"].is_number()).count();
+    assert_eq!(page["pooledDots"].as_u64().unwrap() as usize, with_p);
+    let disease = results.iter().find(|r| r["variantInternalId"] == DISEASE_VARIANT).unwrap();
+    let row = &page["top"][0];
+    assert_eq!(row["variant"], DISEASE_VARIANT);
+    assert_eq!(row["p"], "3.48e-14");
+    assert_eq!(row["or"], "40.1 [8.38, 192]");
+    for (node, country) in [("DK-NGC", "DK"), ("GMS", "SE")] {
+        let n = &disease["nodes"][node];
+        let counts = format!("{}/{} · {}/{}", n["caseAlt"], n["caseRef"], n["controlAlt"], n["controlRef"]);
+        assert_eq!(row["counts"][country], counts, "{country}");
+    }
+    let size = std::fs::metadata(&screenshot).unwrap().len();
+    assert!(size > 10_000, "a screenshot of the page was saved ({size} bytes)");
+
+    // Without the token the demo's anonymous tier (thresholded counts) hides the small tables:
+    // the disease variant is not testable in either country and has no pooled p.
+    let (status, answer) = http(&portal, "POST", "/network/association", None, Some(body));
+    assert_eq!(status, 200, "{answer}");
+    let disease = answer["response"]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["variantInternalId"] == DISEASE_VARIANT)
+        .unwrap();
+    assert_eq!(disease["p"], Value::Null, "{disease}");
+    assert_eq!(disease["countries"], serde_json::json!([]), "{disease}");
+}
+
+const DISEASE_VARIANT: &str = "22-17000017-C-A";
 
 /// Runs a script of `tests/web` in Node (headless Chromium) and parses the JSON it prints.
 fn browse(script: &str, args: &[&str]) -> Value {
