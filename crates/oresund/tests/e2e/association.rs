@@ -190,3 +190,27 @@ fn a_node_down_leaves_its_stratum_out_in_time() {
     assert!((disease["chi2"].as_f64().unwrap() - allelic * 999.0 / 1000.0).abs() < 1e-9 * allelic, "{disease}");
     assert_eq!(disease["breslowDayChi2"], Value::Null);
 }
+
+#[test]
+fn registered_association_answers_are_charged_to_the_reidentification_budget() {
+    let node = TestNode::new("DK-NGC", "DK");
+    node.ingest("DK-1", "DK");
+    let mut config = std::fs::OpenOptions::new().append(true).open(node.dir.join("oresund.toml")).unwrap();
+    std::io::Write::write_all(&mut config, b"\n[access.budget]\nenabled = true\nnats = 0.05\n").unwrap();
+    let registered = token(&node.dir, &["--user", "reg@example.org", "--registered"]);
+    let server = Server::start(&node.dir, &[]);
+    // A region's disclosed tables include rare variants' carriers: past a tiny budget, refused.
+    let (status, answer) = server.post("/association", Some(&registered), &seizures(REGION));
+    assert_eq!(status, 403, "{answer}");
+    assert!(answer["error"]["errorMessage"].as_str().unwrap().contains("re-identification budget"), "{answer}");
+    // And the user gets no new REGISTERED answer about genotypes afterwards.
+    let (status, answer) =
+        server.post("/association", Some(&registered), &seizures(r#""variants": ["22-16000317-G-A"]"#));
+    assert_eq!(status, 403, "{answer}");
+    wait_for_audit(&node.dir, &[], |e| {
+        e["record"]["action"] == "association"
+            && e["record"]["decision"] == "denied"
+            && e["record"]["actor"] == "reg@example.org"
+            && e["record"]["detail"].as_str().unwrap().contains("re-identification budget")
+    });
+}
