@@ -11,7 +11,6 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::Instant;
 
 use axum::Json;
 use axum::body::Bytes;
@@ -24,7 +23,7 @@ use serde_json::{Value, json};
 
 use super::merge::NodeAnswer;
 use super::peer_error::PeerError;
-use super::{Network, exchange, nobody_answered, timed};
+use super::{Network, exchange, local_leg, nobody_answered, timed};
 use crate::association::Stratum;
 use crate::association_request::AssociationRequest;
 use crate::caller::authenticate;
@@ -81,7 +80,11 @@ async fn pooled_answer(
             futures::future::join_all(legs).await
         })
     };
-    let mut answers: Vec<NodeAnswer<Stratum>> = local_answer(network, authorization, &body).await.into_iter().collect();
+    let local = local_leg(network, authorization, "/association", async |local, caller| {
+        let request = AssociationRequest::parse(&body);
+        crate::association::answer_recorded(local, caller, request, Some("network query".into())).await
+    });
+    let mut answers: Vec<NodeAnswer<Stratum>> = local.await.into_iter().collect();
     answers.extend(peers.await.map_err(BeaconError::internal)?);
     if let Some(error) = nobody_answered(&answers) {
         return Err(error);
@@ -106,25 +109,6 @@ async fn ask_stratum(
     }
     let value: Value = serde_json::from_slice(&reply.bytes).map_err(|_| PeerError::NotJson(reply.status))?;
     Err(reply.refusal(&value).unwrap_or(PeerError::NotBeacon(reply.status)))
-}
-
-async fn local_answer(network: &Network, authorization: &str, body: &Bytes) -> Option<NodeAnswer<Stratum>> {
-    let local = network.local.as_ref()?;
-    let started = Instant::now();
-    let outcome = match authenticate(local, Some(authorization).filter(|a| !a.is_empty()), "/association").await {
-        Ok(caller) => {
-            let request = AssociationRequest::parse(body);
-            crate::association::answer_recorded(local, caller, request, Some("network query".into())).await
-        }
-        Err(e) => Err(e),
-    }
-    .map_err(|e| PeerError::Refused { status: e.status, message: e.message });
-    Some(NodeAnswer {
-        id: network.id.clone(),
-        country: network.country.clone(),
-        latency_ms: started.elapsed().as_millis() as u64,
-        outcome,
-    })
 }
 
 /// The pooled answer.
@@ -194,24 +178,17 @@ fn pool(beacon_id: &str, answers: &[NodeAnswer<Stratum>]) -> Pooled {
     let mut nodes = Vec::new();
     let mut contributors = Vec::new();
     for answer in answers {
-        let mut status = json!({"beaconId": answer.id, "country": answer.country, "latencyMs": answer.latency_ms});
-        match &answer.outcome {
-            Err(error) => {
-                status["status"] = json!("unavailable");
-                status["error"] = json!(error.to_string());
-            }
-            Ok(stratum) => {
-                let rows = &stratum.response.results;
-                status["status"] = json!("ok");
-                status["exact"] = json!(stratum.info.exact);
-                status["variants"] = json!(rows.len());
-                status["notTestable"] = json!(stratum.info.not_testable);
-                contributors.push(answer.id.clone());
-                for row in rows {
-                    // A row that does not name a variant is not one (a peer's fault): left out.
-                    if let Ok(variant) = row.variant_internal_id.parse::<Variant>() {
-                        variants.entry(variant).or_default().push((answer, row.table()));
-                    }
+        let mut status = answer.status();
+        if let Ok(stratum) = &answer.outcome {
+            let rows = &stratum.response.results;
+            status["exact"] = json!(stratum.info.exact);
+            status["variants"] = json!(rows.len());
+            status["notTestable"] = json!(stratum.info.not_testable);
+            contributors.push(answer.id.clone());
+            for row in rows {
+                // A row that does not name a variant is not one (a peer's fault): left out.
+                if let Ok(variant) = row.variant_internal_id.parse::<Variant>() {
+                    variants.entry(variant).or_default().push((answer, row.table()));
                 }
             }
         }

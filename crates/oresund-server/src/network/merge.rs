@@ -18,6 +18,21 @@ pub struct NodeAnswer<T = Value> {
     pub outcome: Result<T, PeerError>,
 }
 
+impl<T> NodeAnswer<T> {
+    /// The node's entry in `info.nodes`: id, country, latency, `ok` or `unavailable` with why.
+    pub fn status(&self) -> Value {
+        let mut status = json!({"beaconId": self.id, "country": self.country, "latencyMs": self.latency_ms});
+        match &self.outcome {
+            Ok(_) => status["status"] = json!("ok"),
+            Err(error) => {
+                status["status"] = json!("unavailable");
+                status["error"] = json!(error.to_string());
+            }
+        }
+        status
+    }
+}
+
 #[derive(Debug, Default, Clone)]
 struct Pool {
     vrs_id: String,
@@ -45,39 +60,32 @@ pub fn merge(answers: &[NodeAnswer], pool_variants: bool) -> (Value, Value, Valu
     let mut nodes = Vec::new();
     let mut pools: BTreeMap<String, Pool> = BTreeMap::new();
     for answer in answers {
-        let mut status = json!({"beaconId": answer.id, "country": answer.country, "latencyMs": answer.latency_ms});
-        match &answer.outcome {
-            Err(error) => {
-                status["status"] = json!("unavailable");
-                status["error"] = json!(error.to_string());
+        let mut status = answer.status();
+        if let Ok(body) = &answer.outcome {
+            let returned = body["meta"]["returnedGranularity"].as_str().unwrap_or("boolean");
+            if granularity_rank(returned) < granularity_rank(granularity) {
+                granularity = if returned == "count" { "count" } else { "boolean" };
             }
-            Ok(body) => {
-                status["status"] = json!("ok");
-                let returned = body["meta"]["returnedGranularity"].as_str().unwrap_or("boolean");
-                if granularity_rank(returned) < granularity_rank(granularity) {
-                    granularity = if returned == "count" { "count" } else { "boolean" };
+            let node_exists = body["responseSummary"]["exists"].as_bool().unwrap_or(false);
+            exists |= node_exists;
+            status["exists"] = json!(node_exists);
+            status["returnedGranularity"] = json!(returned);
+            if let Some(n) = body["responseSummary"]["numTotalResults"].as_u64() {
+                total += n;
+                total_imprecise |= body["responseSummary"]["countPrecision"] == "imprecise";
+                status["numTotalResults"] = json!(n);
+            }
+            if let Some(warnings) = body["info"]["warnings"].as_array() {
+                status["warnings"] = json!(warnings);
+            }
+            for set in body["response"]["resultSets"].as_array().into_iter().flatten() {
+                let mut set = set.clone();
+                set["beaconId"] = json!(answer.id);
+                set["country"] = json!(answer.country);
+                if pool_variants {
+                    add_rows(&mut pools, answer, &set);
                 }
-                let node_exists = body["responseSummary"]["exists"].as_bool().unwrap_or(false);
-                exists |= node_exists;
-                status["exists"] = json!(node_exists);
-                status["returnedGranularity"] = json!(returned);
-                if let Some(n) = body["responseSummary"]["numTotalResults"].as_u64() {
-                    total += n;
-                    total_imprecise |= body["responseSummary"]["countPrecision"] == "imprecise";
-                    status["numTotalResults"] = json!(n);
-                }
-                if let Some(warnings) = body["info"]["warnings"].as_array() {
-                    status["warnings"] = json!(warnings);
-                }
-                for set in body["response"]["resultSets"].as_array().into_iter().flatten() {
-                    let mut set = set.clone();
-                    set["beaconId"] = json!(answer.id);
-                    set["country"] = json!(answer.country);
-                    if pool_variants {
-                        add_rows(&mut pools, answer, &set);
-                    }
-                    result_sets.push(set);
-                }
+                result_sets.push(set);
             }
         }
         nodes.push(status);

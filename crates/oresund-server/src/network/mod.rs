@@ -307,12 +307,26 @@ async fn local_answer(
     granularity: Granularity,
     authorization: &str,
 ) -> Option<NodeAnswer> {
-    let local = network.local.as_ref()?;
-    let started = Instant::now();
     let mut request = request.clone();
     request.granularity = Some(granularity);
+    local_leg(network, authorization, path, async |local, caller| {
+        answer_recorded(local, caller, endpoint, Ok(request), Some("network query".into())).await
+    })
+    .await
+}
+
+/// This node's own part of a network question (`None` on a portal), timed like a peer's leg:
+/// the caller authenticated here, then `answer`ed.
+async fn local_leg<T>(
+    network: &Network,
+    authorization: &str,
+    path: &str,
+    answer: impl AsyncFnOnce(&AppState, oresund_access::Caller) -> Result<T, BeaconError>,
+) -> Option<NodeAnswer<T>> {
+    let local = network.local.as_ref()?;
+    let started = Instant::now();
     let outcome = match authenticate(local, Some(authorization).filter(|a| !a.is_empty()), path).await {
-        Ok(caller) => answer_recorded(local, caller, endpoint, Ok(request), Some("network query".into())).await,
+        Ok(caller) => answer(local, caller).await,
         Err(e) => Err(e),
     }
     .map_err(|e| PeerError::Refused { status: e.status, message: e.message });
@@ -483,16 +497,9 @@ async fn aggregate_info(network: &Arc<Network>, authorization: &str) -> Value {
                           "info": crate::framework::info(local)["response"]}));
     }
     for answer in futures::future::join_all(legs).await {
-        let mut node = json!({"beaconId": answer.id, "country": answer.country, "latencyMs": answer.latency_ms});
-        match answer.outcome {
-            Ok(info) => {
-                node["status"] = json!("ok");
-                node["info"] = info["response"].clone();
-            }
-            Err(error) => {
-                node["status"] = json!("unavailable");
-                node["error"] = json!(error.to_string());
-            }
+        let mut node = answer.status();
+        if let Ok(info) = &answer.outcome {
+            node["info"] = info["response"].clone();
         }
         nodes.push(node);
     }

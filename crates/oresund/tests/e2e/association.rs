@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 use crate::common::passports::wait_for_audit;
 use crate::common::*;
-use crate::network::{Portal, SECRET_DK, SECRET_SE, TOKEN, national_node, peers_file};
+use crate::network::{Portal, SECRET_DK, SECRET_SE, TOKEN, national_node, peers_file, two_countries};
 
 const DISEASE: &str = "22-17000017-C-A";
 const REGION: &str = r#""referenceName": "22", "start": 16000000, "end": 17100000"#;
@@ -30,19 +30,7 @@ fn cells(row: &Value) -> [u64; 4] {
 
 #[test]
 fn the_disease_variant_stands_out_and_small_cells_never_leave_a_node() {
-    let (dk_node, dk) = national_node("DK-NGC", "DK", "DK-1", SECRET_DK);
-    let (se_node, se) = national_node("GMS", "SE", "SE-1", SECRET_SE);
-    let tmp = tempfile::tempdir().unwrap();
-    let portal = Portal::start(
-        tmp.path(),
-        &peers_file(
-            5000,
-            &[
-                ("DK-NGC", "DK", format!("http://{}", dk.address), SECRET_DK),
-                ("GMS", "SE", format!("http://{}", se.address), SECRET_SE),
-            ],
-        ),
-    );
+    let crate::network::TwoCountries { dk_node, dk, se_node, se, portal, dir: _dir } = two_countries(5000);
 
     // CONTROLLED on both datasets: every table, exact.
     let (status, answer) = http(&portal.address, "POST", "/network/association", Some(TOKEN), Some(&seizures(REGION)));

@@ -45,6 +45,33 @@ pub(crate) fn national_node(node_id: &str, country: &str, dataset: &str, secret:
     (node, server)
 }
 
+/// The two countries' nodes (DK-NGC with DK-1, GMS with SE-1), serving, and a portal asking both.
+pub(crate) struct TwoCountries {
+    pub(crate) dk_node: TestNode,
+    pub(crate) dk: Server,
+    pub(crate) se_node: TestNode,
+    pub(crate) se: Server,
+    pub(crate) portal: Portal,
+    pub(crate) dir: tempfile::TempDir,
+}
+
+pub(crate) fn two_countries(timeout_ms: u64) -> TwoCountries {
+    let (dk_node, dk) = national_node("DK-NGC", "DK", "DK-1", SECRET_DK);
+    let (se_node, se) = national_node("GMS", "SE", "SE-1", SECRET_SE);
+    let dir = tempfile::tempdir().unwrap();
+    let portal = Portal::start(
+        dir.path(),
+        &peers_file(
+            timeout_ms,
+            &[
+                ("DK-NGC", "DK", format!("http://{}", dk.address), SECRET_DK),
+                ("GMS", "SE", format!("http://{}", se.address), SECRET_SE),
+            ],
+        ),
+    );
+    TwoCountries { dk_node, dk, se_node, se, portal, dir }
+}
+
 /// `oresund portal` with the given peers file text, stopped when dropped.
 pub(crate) struct Portal {
     child: Child,

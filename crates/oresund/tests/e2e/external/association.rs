@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use crate::common::*;
-use crate::network::{Portal, SECRET_DK, SECRET_SE, TOKEN, national_node, peers_file};
+use crate::network::{TOKEN, two_countries};
 
 const START: u64 = 16_000_000;
 const END: u64 = 17_100_000;
@@ -59,19 +59,8 @@ fn plink_number(fields: &BTreeMap<String, String>, column: &str) -> Option<f64> 
 fn every_statistic_equals_plink_and_statsmodels() {
     require("bcftools", "apt-get install -y bcftools");
     require("plink1.9", "apt-get install -y plink1.9");
-    let (_dk, dk) = national_node("DK-NGC", "DK", "DK-1", SECRET_DK);
-    let (_se, se) = national_node("GMS", "SE", "SE-1", SECRET_SE);
-    let tmp = tempfile::tempdir().unwrap();
-    let portal = Portal::start(
-        tmp.path(),
-        &peers_file(
-            10_000,
-            &[
-                ("DK-NGC", "DK", format!("http://{}", dk.address), SECRET_DK),
-                ("GMS", "SE", format!("http://{}", se.address), SECRET_SE),
-            ],
-        ),
-    );
+    let network = two_countries(10_000);
+    let (portal, tmp) = (&network.portal, &network.dir);
     let body = format!(
         r#"{{"cases": {{"filters": [{{"id": "HP:0001250"}}]}}, "controls": {{"filters": []}},
             "referenceName": "22", "start": {START}, "end": {END}}}"#

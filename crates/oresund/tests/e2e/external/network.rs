@@ -27,19 +27,8 @@ fn pooled(answer: &Value) -> BTreeMap<String, (u64, u64)> {
 #[test]
 fn pooled_counts_equal_bcftools_on_the_merged_cohorts() {
     require("bcftools", "apt-get install -y bcftools");
-    let (_dk, dk) = national_node("DK-NGC", "DK", "DK-1", SECRET_DK);
-    let (_se, se) = national_node("GMS", "SE", "SE-1", SECRET_SE);
-    let tmp = tempfile::tempdir().unwrap();
-    let portal = Portal::start(
-        tmp.path(),
-        &peers_file(
-            5000,
-            &[
-                ("DK-NGC", "DK", format!("http://{}", dk.address), SECRET_DK),
-                ("GMS", "SE", format!("http://{}", se.address), SECRET_SE),
-            ],
-        ),
-    );
+    let network = two_countries(5000);
+    let (portal, tmp) = (&network.portal, &network.dir);
     let (start, end) = (16_000_000u64, 16_220_000u64);
     let path =
         format!("/network/g_variants?referenceName=22&start={start}&end={end}&requestedGranularity=record&limit=1000");
