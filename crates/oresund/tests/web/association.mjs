@@ -5,19 +5,11 @@
 //   node association.mjs PORTAL_URL TOKEN TERM REGION SCREENSHOT.png
 //
 // TOKEN may be "" (no Authorization header). Exits non-zero if the page never shows an outcome.
-import { chromium } from "playwright-core";
+import { openPage } from "./browser.mjs";
 
 const [url, token, term, region, screenshot] = process.argv.slice(2);
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync"],
-});
+const { browser, page, problems } = await openPage();
 try {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  const problems = [];
-  page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
-  page.on("console", (m) => { if (m.type() === "error") problems.push(`console: ${m.text()}`); });
   await page.goto(`${url.replace(/\/$/, "")}/association.html`, { waitUntil: "load" });
   const title = await page.title();
   await page.getByLabel("Case definition (HPO term)", { exact: true }).fill(term);

@@ -2,19 +2,11 @@
 // and prints what the page shows as JSON (rows, status); saves a screenshot.
 //
 //   node files.mjs PAGE_URL TOKEN SCREENSHOT.png
-import { chromium } from "playwright-core";
+import { openPage } from "./browser.mjs";
 
 const [url, token, screenshot] = process.argv.slice(2);
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync"],
-});
+const { browser, page, problems } = await openPage();
 try {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  const problems = [];
-  page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
-  page.on("console", (m) => { if (m.type() === "error") problems.push(`console: ${m.text()}`); });
   await page.goto(url, { waitUntil: "load" });
   await page.getByText("Access token").first().click();
   await page.getByLabel(/Bearer token/).fill(token);

@@ -2,19 +2,11 @@
 // shows as JSON (per-country and pooled AC/AN/AF, node statuses); saves a screenshot.
 //
 //   node portal.mjs PORTAL_URL VARIANT SCREENSHOT.png [PHENOTYPE]
-import { chromium } from "playwright-core";
+import { openPage } from "./browser.mjs";
 
 const [url, variant, screenshot, phenotype] = process.argv.slice(2);
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync"],
-});
+const { browser, page, problems } = await openPage();
 try {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  const problems = [];
-  page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
-  page.on("console", (m) => { if (m.type() === "error") problems.push(`console: ${m.text()}`); });
   await page.goto(url, { waitUntil: "load" });
   const title = await page.title();
   await page.getByLabel("Variant or region").fill(variant);
