@@ -80,8 +80,15 @@ fn minus(mut whole: VariantCount, part: Option<&VariantCount>) -> VariantCount {
     whole
 }
 
-fn by_variant(counts: Vec<VariantCount>) -> HashMap<Variant, VariantCount> {
-    counts.into_iter().map(|c| (c.variant.clone(), c)).collect()
+/// For each of `wholes`, the count of `part` for the same variant. Both come from scans of the
+/// same files, so they are normally in the same order; otherwise they are matched by variant.
+fn aligned(wholes: &[VariantCount], part: Vec<VariantCount>) -> Vec<Option<VariantCount>> {
+    let in_step = part.len() == wholes.len() && part.iter().zip(wholes).all(|(p, w)| p.variant == w.variant);
+    if in_step {
+        return part.into_iter().map(Some).collect();
+    }
+    let mut by_variant: HashMap<Variant, VariantCount> = part.into_iter().map(|c| (c.variant.clone(), c)).collect();
+    wholes.iter().map(|w| by_variant.remove(&w.variant)).collect()
 }
 
 impl Node {
@@ -113,30 +120,30 @@ impl Node {
             Controls::Rest => CohortFilter { datasets: cases.datasets.clone(), ..CohortFilter::default() },
             Controls::Matching(filter) => CohortFilter { datasets: cases.datasets.clone(), ..filter.clone() },
         };
-        let mut case_counts = by_variant(count(cases)?);
+        let wholes = count(&base)?;
+        let mut case_counts = aligned(&wholes, count(cases)?).into_iter();
         // Everyone else: the cases themselves are the overlap, no second count needed.
-        let overlap = match controls {
+        let mut overlap = match controls {
             Controls::Rest => None,
             Controls::Matching(_) => Some(match both(&base, cases) {
-                Some(filter) => by_variant(count(&filter)?),
-                None => HashMap::new(),
+                Some(filter) => aligned(&wholes, count(&filter)?),
+                None => vec![None; wholes.len()],
             }),
-        };
-        let wholes = count(&base)?;
+        }
+        .map(Vec::into_iter);
         let mut out = Vec::with_capacity(wholes.len());
         for whole in wholes {
             // The same files count for both filters, so the cases have every variant; a file
             // committed between the two scans is the exception, with no case counted yet.
-            let cases = case_counts.remove(&whole.variant).unwrap_or_else(|| VariantCount {
+            let cases = case_counts.next().flatten().unwrap_or_else(|| VariantCount {
                 counts: AlleleCounts::default(),
                 datasets: whole.datasets.iter().map(|(d, _)| (Arc::clone(d), AlleleCounts::default())).collect(),
                 ..whole.clone()
             });
-            let subtract = match &overlap {
-                None => Some(&cases),
-                Some(overlap) => overlap.get(&whole.variant),
+            let controls = match overlap.as_mut() {
+                None => minus(whole, Some(&cases)),
+                Some(overlap) => minus(whole, overlap.next().flatten().as_ref()),
             };
-            let controls = minus(whole, subtract);
             out.push(CaseControl { cases, controls });
         }
         Ok(out)
@@ -152,6 +159,35 @@ mod tests {
 
     fn term(id: &str) -> TermFilter {
         TermFilter { id: id.into(), include_descendants: true }
+    }
+
+    fn count(variant: &str, allele_count: u64) -> VariantCount {
+        let counts = AlleleCounts { allele_count, allele_number: 10, ..AlleleCounts::default() };
+        VariantCount {
+            variant: variant.parse().unwrap(),
+            vrs_id: String::new(),
+            counts,
+            datasets: vec![("D".into(), counts)],
+        }
+    }
+
+    #[test]
+    fn counts_of_two_scans_are_matched_by_variant_in_or_out_of_step() {
+        let wholes = vec![count("22-1-C-A", 5), count("22-2-C-A", 6), count("22-3-C-A", 7)];
+        let in_step = aligned(&wholes, vec![count("22-1-C-A", 1), count("22-2-C-A", 2), count("22-3-C-A", 3)]);
+        assert_eq!(
+            in_step.iter().map(|c| c.as_ref().map(|c| c.counts.allele_count)).collect::<Vec<_>>(),
+            [Some(1), Some(2), Some(3)]
+        );
+        // A variant missing from the part (a file committed between the scans): matched by name.
+        let out_of_step = aligned(&wholes, vec![count("22-3-C-A", 3), count("22-1-C-A", 1)]);
+        assert_eq!(
+            out_of_step.iter().map(|c| c.as_ref().map(|c| c.counts.allele_count)).collect::<Vec<_>>(),
+            [Some(1), None, Some(3)]
+        );
+        let controls = minus(count("22-1-C-A", 5), Some(&count("22-1-C-A", 2)));
+        assert_eq!((controls.counts.allele_count, controls.counts.allele_number), (3, 0));
+        assert_eq!(controls.datasets[0].1.allele_count, 3);
     }
 
     #[test]

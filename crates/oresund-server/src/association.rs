@@ -110,8 +110,17 @@ pub async fn post(State(app): State<AppState>, headers: HeaderMap, body: Bytes) 
         Err(e) => Err(e),
     };
     match result {
-        Ok(stratum) => axum::Json(stratum).into_response(),
+        Ok(stratum) => json_response(&stratum),
         Err(error) => error.with_beacon(&app.beacon.id).into_response(),
+    }
+}
+
+/// A large typed answer as JSON: serialised into one `Vec` (axum's `Json` writes through a
+/// growing `BytesMut`, which costs more than the serialisation itself at megabytes).
+pub fn json_response(answer: &impl Serialize) -> Response {
+    match serde_json::to_vec(answer) {
+        Ok(bytes) => ([(axum::http::header::CONTENT_TYPE, "application/json")], bytes).into_response(),
+        Err(e) => BeaconError::internal(e).into_response(),
     }
 }
 

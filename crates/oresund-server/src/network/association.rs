@@ -12,7 +12,6 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use axum::Json;
 use axum::body::Bytes;
 use axum::http::Method;
 use axum::response::{IntoResponse, Response};
@@ -24,7 +23,7 @@ use serde_json::{Value, json};
 use super::merge::NodeAnswer;
 use super::peer_error::PeerError;
 use super::{Network, exchange, local_leg, nobody_answered, timed};
-use crate::association::Stratum;
+use crate::association::{Stratum, json_response};
 use crate::association_request::AssociationRequest;
 use crate::caller::authenticate;
 use crate::error::BeaconError;
@@ -45,7 +44,7 @@ pub(super) async fn answer_peer(network: &Network, peer_id: &str, authorization:
         },
     };
     match result {
-        Ok(stratum) => Json(stratum).into_response(),
+        Ok(stratum) => json_response(&stratum),
         Err(error) => error.with_beacon(&network.beacon.id).into_response(),
     }
 }
@@ -53,7 +52,7 @@ pub(super) async fn answer_peer(network: &Network, peer_id: &str, authorization:
 /// Pools the nodes' strata for a request from a caller (not a peer).
 pub(super) async fn aggregate(network: &Arc<Network>, method: &Method, authorization: &str, body: Bytes) -> Response {
     match pooled_answer(network, method, authorization, body).await {
-        Ok(pooled) => Json(pooled).into_response(),
+        Ok(pooled) => json_response(&pooled),
         Err(error) => error.with_beacon(&network.beacon.id).into_response(),
     }
 }
