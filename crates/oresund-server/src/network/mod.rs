@@ -9,7 +9,8 @@
 //! A node receiving a signed network query answers from its own data only, after checking the
 //! signature (401 otherwise), under its own tiers and small-count rule. The network never carries
 //! records: requested granularity is capped at `count` on both sides, so only aggregates cross a
-//! border.
+//! border. `POST /network/association` pools each node's case/control allele tables instead of
+//! Beacon answers ([`association`]).
 
 pub(crate) mod association;
 pub(crate) mod merge;
