@@ -202,7 +202,7 @@ pub fn run(args: DemoArgs, quiet: bool) -> anyhow::Result<()> {
         println!("\nA researcher token, CONTROLLED on both cohorts (this run only; user {DEMO_RESEARCHER}):");
         println!("  researcher token: {researcher_token}");
         println!("  association across countries: {portal_url}/association.html (paste the token), or");
-        println!("  curl -H 'Authorization: Bearer {researcher_token}' -d '{{\"cases\": {{\"filters\": [{{\"id\": \"HP:0001250\"}}]}}, \"referenceName\": \"22\", \"start\": 16000000, \"end\": 17100000}}' {portal_url}/network/association");
+        println!("  curl -H 'Authorization: Bearer {researcher_token}' -d '{{\"cases\": {{\"filters\": [{{\"id\": \"HP:0001250\"}}]}}, \"variants\": [\"22-17000017-C-A\"]}}' {portal_url}/network/association");
         println!("\nCtrl-C stops everything.");
         use std::io::Write;
         std::io::stdout().flush()?;
