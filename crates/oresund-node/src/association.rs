@@ -10,6 +10,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use oresund_core::association::AlleleTable;
 use oresund_core::carriers::AlleleCounts;
 use oresund_core::region::Region;
 use oresund_core::variant::Variant;
@@ -49,11 +50,16 @@ impl CaseControl {
         &self.cases.variant
     }
 
-    /// `[caseAlt, caseRef, controlAlt, controlRef]`.
-    pub fn cells(&self) -> [u64; 4] {
+    /// The 2×2 allele table: ALT, and REF = called − ALT, among cases and among controls.
+    pub fn table(&self) -> AlleleTable {
         let (c, k) = (self.cases.counts, self.controls.counts);
-        let called = |n: AlleleCounts| n.allele_number.saturating_sub(n.allele_count);
-        [c.allele_count, called(c), k.allele_count, called(k)]
+        let called_ref = |n: AlleleCounts| n.allele_number.saturating_sub(n.allele_count);
+        AlleleTable {
+            case_alt: c.allele_count,
+            case_ref: called_ref(c),
+            control_alt: k.allele_count,
+            control_ref: called_ref(k),
+        }
     }
 }
 

@@ -196,19 +196,13 @@ fn answer(app: &AppState, caller: &Caller, request: &AssociationRequest) -> Resu
     let tables = app.node.case_control(&target, &cases, &controls).map_err(BeaconError::from)?;
     let exact = scope.all_exact();
     let threshold = app.beacon.threshold.0;
-    let testable = |row: &CaseControl| exact || row.cells().iter().all(|&c| c == 0 || c >= threshold);
+    let testable = |row: &CaseControl| exact || row.table().cells().iter().all(|&c| c == 0 || c >= threshold);
     let disclosed: Vec<&CaseControl> = tables.iter().filter(|row| testable(row)).collect();
     if scope.datasets.iter().any(|d| d.tier == Tier::Registered) {
         charge(app, caller, &scope, &disclosed, &cases, &controls)?;
     }
-    let results: Vec<Row> = tables
-        .iter()
-        .map(|row| {
-            let [case_alt, case_ref, control_alt, control_ref] = row.cells();
-            let table = AlleleTable { case_alt, case_ref, control_alt, control_ref };
-            Row::new(row.variant().to_string(), testable(row).then_some(table))
-        })
-        .collect();
+    let results: Vec<Row> =
+        tables.iter().map(|row| Row::new(row.variant().to_string(), testable(row).then(|| row.table()))).collect();
     let body = Stratum {
         meta: json!({
             "beaconId": app.beacon.id,
