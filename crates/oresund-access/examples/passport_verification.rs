@@ -35,7 +35,7 @@ struct Active;
 
 impl Revocations for Active {
     fn status<'a>(&'a self, _: &'a str, _: &'a str) -> GrantFuture<'a> {
-        Box::pin(async { Ok(GrantStatus::Active) })
+        Box::pin(async { Ok(GrantStatus::Active(None)) })
     }
 }
 

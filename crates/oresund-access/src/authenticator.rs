@@ -2,14 +2,14 @@
 //! [`Authenticator`] trait; GA4GH Passports are one implementation (in `oresund-server`), bearer
 //! tokens configured by the operator ([`TokenAuthenticator`], for operators and scripts) another.
 
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::pin::Pin;
 
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use crate::caller::Caller;
+use crate::caller::{Caller, Reach};
 use crate::passport::PassportError;
 
 /// Why a credential was refused (HTTP 401).
@@ -50,7 +50,8 @@ pub struct TokenGrant {
     pub sha256: String,
     pub user: String,
     pub registered: bool,
-    pub controlled: BTreeSet<String>,
+    /// Datasets the token opens, and whose data in each it reaches.
+    pub controlled: BTreeMap<String, Reach>,
 }
 
 /// Bearer tokens configured by the operator: the path for operators and scripts, beside passports.
@@ -88,6 +89,7 @@ impl TokenAuthenticator {
             subject: None,
             registered: grant.registered,
             controlled: grant.controlled.clone(),
+            ..Caller::default()
         })
     }
 }
@@ -109,7 +111,7 @@ mod tests {
             sha256: token_sha256("s3cret"),
             user: "alice".into(),
             registered: true,
-            controlled: BTreeSet::from(["DK-1".to_string()]),
+            controlled: BTreeMap::from([("DK-1".to_string(), Reach::Everyone)]),
         }]);
         let alice = auth.check(Some("s3cret")).unwrap();
         assert_eq!((alice.tier("DK-1"), alice.tier("SE-1")), (Tier::Controlled, Tier::Registered));

@@ -85,6 +85,7 @@ mod tests {
             asserted: 0,
             exp: 0,
             conditions: None,
+            purpose: None,
         }
     }
 

@@ -29,7 +29,7 @@ pub mod codes {
 use codes::*;
 
 /// What a researcher wants to do.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct ResearchPurpose {
     /// DUO permission code of the research: GRU, HMB, DS, POA (ids or shorthands).
     pub purpose: String,
@@ -67,6 +67,31 @@ impl ResearchPurpose {
             Some(d) if !oresund_core::duo::is_disease_term(d) => Err(PurposeError::NotADisease(d.to_string())),
             _ => Ok(()),
         }
+    }
+}
+
+impl ResearchPurpose {
+    /// The purpose with its code as a DUO id (`HMB` → `DUO:0000006`), so that one purpose is
+    /// stored and compared one way.
+    pub fn canonical(&self) -> ResearchPurpose {
+        ResearchPurpose { purpose: canonical(&self.purpose), ..self.clone() }
+    }
+
+    /// A short human description: `HMB (DUO:0000006)`, `DS (DUO:0000007) MONDO:0005027, commercial`.
+    pub fn describe(&self) -> String {
+        let id = canonical(&self.purpose);
+        let short = oresund_core::duo::lookup(&id).map(|t| t.shorthand.clone()).unwrap_or_default();
+        let mut out = if short.is_empty() { id } else { format!("{short} ({id})") };
+        if let Some(disease) = &self.disease {
+            out.push_str(&format!(" {disease}"));
+        }
+        if self.commercial {
+            out.push_str(", commercial");
+        }
+        if self.methods {
+            out.push_str(", methods development");
+        }
+        out
     }
 }
 
@@ -198,6 +223,15 @@ pub fn match_consent(purpose: &ResearchPurpose, consent: &[String], diseases: &d
     Decision { outcome, reasons }
 }
 
+/// Whether a person's consent allows every research purpose — commercial, methods development and
+/// population origins research included — which is what a grant that states no purpose can rely on.
+pub fn allows_every_purpose(consent: &[String], diseases: &dyn DiseaseHierarchy) -> bool {
+    [GRU, POA].into_iter().all(|code| {
+        let any = ResearchPurpose { purpose: code.to_string(), disease: None, commercial: true, methods: true };
+        match_consent(&any, consent, diseases).outcome == Outcome::Approve
+    })
+}
+
 /// Combines the decisions for everyone in a dataset: approve when everyone's consent allows the
 /// purpose, deny when nobody's does, review otherwise.
 pub fn dataset_decision(decisions: &[Decision]) -> (Outcome, usize, usize) {
@@ -273,6 +307,17 @@ mod tests {
         assert_eq!(purpose("fun", None, false).validate(), Err(PurposeError::NotAPurpose("fun".into())));
         assert_eq!(purpose("DS", None, false).validate(), Err(PurposeError::DiseaseMissing));
         assert!(matches!(purpose("DS", Some("epilepsy"), false).validate(), Err(PurposeError::NotADisease(_))));
+    }
+
+    #[test]
+    fn only_unrestricted_consent_allows_every_purpose() {
+        let every =
+            |consent: &[&str]| allows_every_purpose(&consent.iter().map(|s| s.to_string()).collect::<Vec<_>>(), &Toy);
+        assert!(every(&["NRES"]) && every(&["GRU"]) && every(&["GRU", "PUB"]));
+        assert!(!every(&["HMB"]) && !every(&["GRU", "NPU"]) && !every(&["GRU", "NPOA"]) && !every(&["GRU", "NMDS"]));
+        assert!(!every(&["GRU", "IRB"]) && !every(&["DS", "MONDO:cancer"]) && !every(&[]));
+        assert_eq!(purpose("HMB", None, false).canonical().purpose, HMB);
+        assert_eq!(purpose("DS", Some("MONDO:cancer"), true).describe(), "DS (DUO:0000007) MONDO:cancer, commercial");
     }
 
     #[test]

@@ -19,6 +19,6 @@ pub mod tier;
 pub mod visa;
 
 pub use authenticator::{AuthError, Authenticator, TokenAuthenticator, TokenGrant};
-pub use caller::Caller;
+pub use caller::{Caller, IgnoredGrant, Reach};
 pub use privacy::{CountThreshold, Disclosed, Precision};
 pub use tier::{DatasetPolicy, Granularity, Tier};

@@ -8,22 +8,29 @@
 //! asserted by an issuer allowed to grant that dataset (this node's own data access committee, or
 //! an issuer configured for it).
 //!
-//! A visa that fails a check (signature, trust, time, `by`, revocation) makes the whole passport
-//! invalid: a broker should not pass on broken visas, and a node should not guess which part of a
-//! tampered token to believe. Two things are not failures: a visa of a type this node does not
-//! know (Passport v1.2 §"Custom Visa Types") and a visa whose `conditions` do not hold (§"Conditions":
-//! such a visa is not valid) are kept out of the caller's rights and reported in
-//! [`VerifiedPassport::ignored`].
+//! A visa that fails a check (signature, trust, time, `by`, an unknown or someone else's grant)
+//! makes the whole passport invalid: a broker should not pass on broken visas, and a node should
+//! not guess which part of a tampered token to believe. Three things are not failures, but are
+//! kept out of the caller's rights and told to the caller: a visa of a type this node does not
+//! know (Passport v1.2 §"Custom Visa Types"), a visa whose `conditions` do not hold
+//! (§"Conditions": such a visa is not valid), and a grant of this node that its committee revoked
+//! (the researcher keeps their other rights).
+//!
+//! A grant reaches only the people whose consent allows its research purpose: this node's grants
+//! carry the purpose the committee approved (its records are the authority; the visa repeats it in
+//! the [`PURPOSE_CLAIM`] claim); another issuer's grant may state it in the same claim, and one
+//! that does not reaches only the people whose consent allows every purpose.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
 use serde_json::Value;
 
-use crate::caller::Caller;
+use crate::caller::{Caller, IgnoredGrant, Reach};
 use crate::conditions::conditions_met;
+use crate::duo_match::ResearchPurpose;
 use crate::jwk::Jwks;
 use crate::jwt::{JwtError, UnverifiedJwt};
 pub use crate::visa::{Visa, VisaType};
@@ -31,6 +38,22 @@ pub use crate::visa::{Visa, VisaType};
 /// The registered-access policy (Dyke et al., EJHG 2018), as ResearcherStatus and
 /// AcceptedTermsAndPolicies visa values.
 pub const BONA_FIDE: &str = "https://doi.org/10.1038/s41431-018-0219-y";
+/// The DOI of [`BONA_FIDE`] alone.
+const BONA_FIDE_DOI: &str = "10.1038/s41431-018-0219-y";
+/// The visa claim (beside `ga4gh_visa_v1`) stating the research purpose a ControlledAccessGrants
+/// visa was granted for: `{"purpose": DUO id, "disease"?, "commercial", "methods"}`.
+pub const PURPOSE_CLAIM: &str = "oresund_purpose";
+
+/// Whether a visa value names the registered-access policy, in any usual spelling of its DOI:
+/// `https://doi.org/…`, `http://dx.doi.org/…`, `doi:…` or the bare DOI (DOIs are case-insensitive).
+pub fn is_bona_fide(value: &str) -> bool {
+    let value = value.trim().to_ascii_lowercase();
+    let doi = ["https://doi.org/", "http://doi.org/", "https://dx.doi.org/", "http://dx.doi.org/", "doi:"]
+        .iter()
+        .find_map(|prefix| value.strip_prefix(prefix))
+        .unwrap_or(&value);
+    doi.trim() == BONA_FIDE_DOI
+}
 /// Passport JWT `typ` (Passport v1.2 §"Passport Format").
 pub const PASSPORT_TYP: &str = "vnd.ga4gh.passport+jwt";
 /// Most visas in one passport.
@@ -107,9 +130,10 @@ pub trait KeySource: Send + Sync {
 }
 
 /// What this node's records say about a visa it issued.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum GrantStatus {
-    Active,
+    /// In force, for this research purpose (`None`: the record states none).
+    Active(Option<ResearchPurpose>),
     Revoked,
     /// No grant has this `jti`.
     Unknown,
@@ -154,8 +178,6 @@ pub enum PassportError {
     Signature { what: String },
     #[error("the passport holds {0} visas; at most {MAX_VISAS} are accepted")]
     TooManyVisas(usize),
-    #[error("{what}: this grant was revoked by the data access committee")]
-    Revoked { what: String },
     #[error("{what}: this node has no record of issuing this visa")]
     UnknownGrant { what: String },
     #[error("{what}: this grant was issued to another identity than the passport's")]
@@ -176,6 +198,17 @@ pub struct VerifiedPassport {
     pub visas: Vec<(usize, Visa)>,
     /// Visas verified but granting nothing: position and why.
     pub ignored: Vec<(usize, String)>,
+    /// What this node's records say of its own visas here, as of the last check.
+    pub own: OwnGrants,
+}
+
+/// What this node's grant records say about its visas in one passport.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OwnGrants {
+    /// Visa position → the research purpose its grant was approved for.
+    pub purposes: BTreeMap<usize, Option<ResearchPurpose>>,
+    /// Positions of visas whose grant was revoked: they grant nothing, and the caller is told.
+    pub revoked: Vec<usize>,
 }
 
 fn claims_error(what: &str, reason: impl Into<String>) -> PassportError {
@@ -253,6 +286,15 @@ async fn verify_visa(
         asserted: object["asserted"].as_i64().ok_or_else(|| claims_error(what, "ga4gh_visa_v1.asserted is missing"))?,
         exp: jwt.claims["exp"].as_i64().unwrap_or_default(),
         conditions: object.get("conditions").filter(|c| !c.is_null()).cloned(),
+        purpose: match jwt.claims.get(PURPOSE_CLAIM).filter(|p| !p.is_null()) {
+            None => None,
+            Some(stated) => {
+                let purpose: ResearchPurpose = serde_json::from_value(stated.clone())
+                    .map_err(|e| claims_error(what, format!("{PURPOSE_CLAIM}: {e}")))?;
+                purpose.validate().map_err(|e| claims_error(what, format!("{PURPOSE_CLAIM}: {e}")))?;
+                Some(purpose.canonical())
+            }
+        },
     };
     // Passport v1.2 §ControlledAccessGrants: `by` is required.
     if visa.kind == VisaType::ControlledAccessGrants && visa.by.is_none() {
@@ -312,32 +354,36 @@ pub async fn verify_passport(
     }
     ignored.sort();
     let exp = passport.claims["exp"].as_i64().unwrap_or_default();
-    let verified = VerifiedPassport { iss, sub, exp, visas, ignored };
-    check_own_grants(&verified, policy, revocations).await?;
+    let mut verified = VerifiedPassport { iss, sub, exp, visas, ignored, own: OwnGrants::default() };
+    verified.own = check_own_grants(&verified, policy, revocations).await?;
     Ok(verified)
 }
 
-/// Asks this node's grant records about each of its visas in the passport: revoked, unknown or
-/// someone else's grants refuse the passport. Run on every use of a passport, cached or not.
+/// Asks this node's grant records about each of its visas in the passport: unknown or someone
+/// else's grants refuse the passport; revoked ones are set aside. Run on every use of a passport,
+/// cached or not, so a revocation applies at once.
 pub async fn check_own_grants(
     passport: &VerifiedPassport,
     policy: &PassportPolicy,
     revocations: &dyn Revocations,
-) -> Result<(), PassportError> {
-    let Some(own) = policy.own_issuer.as_deref() else { return Ok(()) };
+) -> Result<OwnGrants, PassportError> {
+    let mut out = OwnGrants::default();
+    let Some(own) = policy.own_issuer.as_deref() else { return Ok(out) };
     let holder = passport.holder();
     for (i, visa) in passport.visas.iter().filter(|(_, v)| v.iss == own) {
         let what = format!("visa {i}");
         let jti = visa.jti.as_deref().ok_or_else(|| claims_error(&what, "a visa of this node without jti"))?;
         match revocations.status(jti, &holder).await {
-            Ok(GrantStatus::Active) => {}
-            Ok(GrantStatus::Revoked) => return Err(PassportError::Revoked { what }),
+            Ok(GrantStatus::Active(purpose)) => {
+                out.purposes.insert(*i, purpose);
+            }
+            Ok(GrantStatus::Revoked) => out.revoked.push(*i),
             Ok(GrantStatus::Unknown) => return Err(PassportError::UnknownGrant { what }),
             Ok(GrantStatus::OtherHolder) => return Err(PassportError::OtherHolder { what }),
             Err(error) => return Err(PassportError::GrantCheck { what, error }),
         }
     }
-    Ok(())
+    Ok(out)
 }
 
 impl VerifiedPassport {
@@ -351,28 +397,92 @@ impl VerifiedPassport {
         self.visas.iter().map(|(_, v)| v.exp).fold(self.exp, i64::min)
     }
 
-    /// The caller these visas make.
+    /// The caller these visas make, under the grant records in [`VerifiedPassport::own`]. Whatever
+    /// keeps a visa from counting is told in [`Caller::notes`].
     pub fn caller(&self, policy: &PassportPolicy) -> Caller {
-        let has = |kind: VisaType| self.visas.iter().any(|(_, v)| v.kind == kind && v.value == BONA_FIDE);
+        let mut notes: Vec<String> =
+            self.ignored.iter().map(|(i, why)| format!("visa {i} of the passport is ignored: {why}")).collect();
+        let bona_fide = |kind: VisaType| self.visas.iter().any(|(_, v)| v.kind == kind && is_bona_fide(&v.value));
         // Registered access (Dyke et al. 2018): a researcher's status is vouched for by a signing
         // official or a system, never by the researcher ("self").
         let vouched = self.visas.iter().any(|(_, v)| {
             v.kind == VisaType::ResearcherStatus
-                && v.value == BONA_FIDE
+                && is_bona_fide(&v.value)
                 && matches!(v.by.as_deref(), Some("so" | "system"))
         });
-        let controlled: BTreeSet<String> = self
-            .visas
-            .iter()
-            .filter(|(_, v)| v.kind == VisaType::ControlledAccessGrants)
-            .filter_map(|(_, v)| policy.dataset_of(&v.value).filter(|id| policy.may_grant(&v.iss, id)))
-            .collect();
+        let terms = bona_fide(VisaType::AcceptedTermsAndPolicies);
+        if !(vouched && terms) {
+            notes.push(self.why_not_registered(vouched, terms));
+        }
+        let mut controlled: BTreeMap<String, Reach> = BTreeMap::new();
+        let mut ignored_grants = Vec::new();
+        for (i, visa) in self.visas.iter().filter(|(_, v)| v.kind == VisaType::ControlledAccessGrants) {
+            let dataset = policy.dataset_of(&visa.value);
+            if self.own.revoked.contains(i) {
+                let why = "the data access committee revoked this grant".to_string();
+                notes.push(format!("visa {i} of the passport is ignored: {why}"));
+                let jti = visa.jti.clone().unwrap_or_default();
+                ignored_grants.push(IgnoredGrant { jti, dataset, why });
+                continue;
+            }
+            let Some(dataset) = dataset else {
+                notes.push(format!("visa {i} grants {:?}, which is not a dataset of this node", visa.value));
+                continue;
+            };
+            if !policy.may_grant(&visa.iss, &dataset) {
+                notes.push(format!("visa {i}: issuer {:?} may not grant dataset {dataset} on this node", visa.iss));
+                continue;
+            }
+            let stated = match self.own.purposes.get(i) {
+                Some(recorded) => recorded.clone(),
+                None => visa.purpose.clone(),
+            };
+            let reach = match stated {
+                Some(purpose) => Reach::purpose(purpose),
+                None => {
+                    notes.push(format!(
+                        "visa {i} states no research purpose ({PURPOSE_CLAIM}): it reaches only the people of \
+                         {dataset} whose consent allows every purpose"
+                    ));
+                    Reach::Unstated
+                }
+            };
+            let merged = match controlled.remove(&dataset) {
+                Some(held) => held.union(reach),
+                None => reach,
+            };
+            controlled.insert(dataset, merged);
+        }
         Caller {
             user: Some(self.holder()),
             subject: Some(self.sub.clone()),
-            registered: vouched && has(VisaType::AcceptedTermsAndPolicies),
+            registered: vouched && terms,
             controlled,
+            notes,
+            ignored_grants,
         }
+    }
+
+    /// Why the visas fall short of REGISTERED access.
+    fn why_not_registered(&self, vouched: bool, terms: bool) -> String {
+        let mut missing = Vec::new();
+        if !vouched {
+            let status: Vec<&Visa> =
+                self.visas.iter().map(|(_, v)| v).filter(|v| v.kind == VisaType::ResearcherStatus).collect();
+            missing.push(match status.iter().find(|v| is_bona_fide(&v.value)) {
+                _ if status.is_empty() => "no ResearcherStatus visa".to_string(),
+                Some(v) => format!(
+                    "the ResearcherStatus visa is asserted by {:?}, and registered access needs one by a signing \
+                     official (\"so\") or a system (\"system\")",
+                    v.by.as_deref().unwrap_or("nobody")
+                ),
+                None => format!("no ResearcherStatus visa has the registered-access value {BONA_FIDE}"),
+            });
+        }
+        if !terms {
+            missing.push(format!("no AcceptedTermsAndPolicies visa for the registered-access terms ({BONA_FIDE})"));
+        }
+        format!("not a registered researcher on this node: {}", missing.join("; "))
     }
 }
 
@@ -413,7 +523,7 @@ mod tests {
             let status = match self.0.get(jti) {
                 None => GrantStatus::Unknown,
                 Some((_, owner)) if owner != holder => GrantStatus::OtherHolder,
-                Some((status, _)) => *status,
+                Some((status, _)) => status.clone(),
             };
             Box::pin(async move { Ok(status) })
         }
@@ -445,7 +555,9 @@ mod tests {
             dataset_prefix: Some(format!("{NODE}/datasets/")),
             own_issuer: Some(NODE.into()),
         };
-        let grants = Grants(HashMap::from([("g1".to_string(), (GrantStatus::Active, format!("{BROKER}#alice")))]));
+        let hmb = ResearchPurpose { purpose: "DUO:0000006".into(), disease: None, commercial: false, methods: false };
+        let active = GrantStatus::Active(Some(hmb));
+        let grants = Grants(HashMap::from([("g1".to_string(), (active, format!("{BROKER}#alice")))]));
         World { broker, node, keys, policy, grants }
     }
 
@@ -517,8 +629,10 @@ mod tests {
             visa(&w.broker, BROKER, BROKER_JKU, "ResearcherStatus", BONA_FIDE, json!({"visa": {"by": "self"}})),
             visas[1].clone(),
         ];
-        let claimed = verify(&w, &passport(&w, &self_asserted, json!({}))).unwrap();
-        assert_eq!(claimed.caller(&w.policy).tier("SE-1"), Tier::Public, "a researcher cannot vouch for themselves");
+        let claimed = verify(&w, &passport(&w, &self_asserted, json!({}))).unwrap().caller(&w.policy);
+        assert_eq!(claimed.tier("SE-1"), Tier::Public, "a researcher cannot vouch for themselves");
+        assert!(claimed.notes.iter().any(|n| n.contains("asserted by \"self\"")), "{:?}", claimed.notes);
+        assert!(caller.notes.is_empty(), "{:?}", caller.notes);
         let far = verify(&w, &passport(&w, &visas, json!({"exp": i64::MAX, "iat": i64::MIN})));
         assert!(far.is_ok(), "extreme times are compared without overflow: {far:?}");
     }
@@ -589,14 +703,73 @@ mod tests {
     #[test]
     fn own_grants_are_checked_on_every_use() {
         let mut w = world();
-        let token = passport(&w, &[grant(&w, "g1", "DK-1")], json!({}));
-        assert!(verify(&w, &token).is_ok());
+        let mut visas = registered(&w);
+        visas.push(grant(&w, "g1", "DK-1"));
+        let token = passport(&w, &visas, json!({}));
+        let caller = verify(&w, &token).unwrap().caller(&w.policy);
+        let purpose = w.grants.0["g1"].0.clone();
+        let GrantStatus::Active(Some(hmb)) = purpose else { panic!("{purpose:?}") };
+        assert_eq!(caller.reach("DK-1"), Some(&Reach::purpose(hmb)), "the recorded purpose bounds the grant");
+        // A revoked grant is set aside: the researcher keeps their registered access and is told.
         w.grants.0.insert("g1".into(), (GrantStatus::Revoked, format!("{BROKER}#alice")));
-        assert!(matches!(verify(&w, &token), Err(PassportError::Revoked { .. })));
-        w.grants.0.insert("g1".into(), (GrantStatus::Active, format!("{BROKER}#bob")));
+        let caller = verify(&w, &token).unwrap().caller(&w.policy);
+        assert_eq!((caller.tier("DK-1"), caller.registered), (Tier::Registered, true));
+        assert_eq!(caller.ignored_grants.len(), 1);
+        assert_eq!(caller.ignored_grants[0].dataset.as_deref(), Some("DK-1"));
+        assert!(caller.notes.iter().any(|n| n.contains("visa 2") && n.contains("revoked")), "{:?}", caller.notes);
+        w.grants.0.insert("g1".into(), (GrantStatus::Active(None), format!("{BROKER}#bob")));
         assert!(matches!(verify(&w, &token), Err(PassportError::OtherHolder { .. })));
         let forged = passport(&w, &[grant(&w, "g9", "DK-1")], json!({}));
         assert!(matches!(verify(&w, &forged), Err(PassportError::UnknownGrant { .. })));
+    }
+
+    #[test]
+    fn the_bona_fide_doi_is_accepted_in_its_usual_spellings() {
+        for value in [
+            BONA_FIDE,
+            "http://dx.doi.org/10.1038/s41431-018-0219-y",
+            "doi:10.1038/S41431-018-0219-Y",
+            " 10.1038/s41431-018-0219-y",
+        ] {
+            assert!(is_bona_fide(value), "{value}");
+        }
+        assert!(
+            !is_bona_fide("https://doi.org/10.1038/s41431-018-0219")
+                && !is_bona_fide("https://example.org/10.1038/s41431-018-0219-y")
+        );
+        let w = world();
+        let spelled = vec![
+            visa(
+                &w.broker,
+                BROKER,
+                BROKER_JKU,
+                "ResearcherStatus",
+                "doi:10.1038/s41431-018-0219-y",
+                json!({"visa": {"by": "so"}}),
+            ),
+            visa(&w.broker, BROKER, BROKER_JKU, "AcceptedTermsAndPolicies", "10.1038/s41431-018-0219-y", json!({})),
+        ];
+        assert!(verify(&w, &passport(&w, &spelled, json!({}))).unwrap().caller(&w.policy).registered);
+    }
+
+    #[test]
+    fn another_issuers_grant_reaches_whom_its_stated_purpose_allows() {
+        let mut w = world();
+        w.policy.trusted[0].grants = vec!["DK-1".into()];
+        let url = format!("{NODE}/datasets/DK-1");
+        let stated = json!({"visa": {"by": "dac"}, "oresund_purpose": {"purpose": "HMB"}});
+        let with_purpose = visa(&w.broker, BROKER, BROKER_JKU, CONTROLLED_ACCESS_GRANTS, &url, stated);
+        let caller = verify(&w, &passport(&w, &[with_purpose], json!({}))).unwrap().caller(&w.policy);
+        let hmb = ResearchPurpose { purpose: "DUO:0000006".into(), disease: None, commercial: false, methods: false };
+        assert_eq!(caller.reach("DK-1"), Some(&Reach::purpose(hmb)));
+        let silent =
+            visa(&w.broker, BROKER, BROKER_JKU, CONTROLLED_ACCESS_GRANTS, &url, json!({"visa": {"by": "dac"}}));
+        let caller = verify(&w, &passport(&w, &[silent], json!({}))).unwrap().caller(&w.policy);
+        assert_eq!(caller.reach("DK-1"), Some(&Reach::Unstated));
+        let bad = json!({"visa": {"by": "dac"}, "oresund_purpose": {"purpose": "fun"}});
+        let malformed = visa(&w.broker, BROKER, BROKER_JKU, CONTROLLED_ACCESS_GRANTS, &url, bad);
+        let err = verify(&w, &passport(&w, &[malformed], json!({}))).unwrap_err();
+        assert!(err.to_string().contains("oresund_purpose"), "{err}");
     }
 
     #[test]

@@ -70,6 +70,8 @@ pub struct Visa {
     pub asserted: i64,
     pub exp: i64,
     pub conditions: Option<Value>,
+    /// The research purpose a grant states (`oresund_purpose`, see `passport::PURPOSE_CLAIM`).
+    pub purpose: Option<crate::duo_match::ResearchPurpose>,
 }
 
 #[cfg(test)]

@@ -9,8 +9,9 @@
 //! What an entry's hash covers is versioned: every entry carries the [`AuditFormat`] it was hashed
 //! with, and verification uses each entry's own. Format 1 is the JSON of the record that the first
 //! releases hashed (frozen here, field by field, so that changing [`AuditRecord`] cannot change it);
-//! format 2, which new entries use, is a canonical encoding that does not depend on any struct
-//! layout. A chain written by an old release and continued by a new one verifies end to end.
+//! format 2 is a canonical encoding that does not depend on any struct layout; format 3, which new
+//! entries use, is format 2 plus the record's `subject`. A chain written by an old release and
+//! continued by a new one verifies end to end.
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -33,6 +34,12 @@ pub struct AuditRecord {
     pub decision: Decision,
     /// Why (the refusal message, the DUO match...).
     pub detail: String,
+    /// The researcher the entry concerns when it is not the actor (user id): whose request a
+    /// committee member decided, whose identity a refused passport claimed. So that a
+    /// researcher's history can be listed whoever acted. Covered by the hash from format 3 on;
+    /// formats 1 and 2 ignore it (entries written in them have none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
 }
 
 /// What an audit entry records. Stored, hashed and shown as [`AuditAction::as_str`]: those
@@ -198,22 +205,27 @@ pub enum AuditFormat {
     LegacyJson,
     /// Format 2: SHA-256 of the canonical encoding of [`canonical_v2`].
     Canonical,
+    /// Format 3: SHA-256 of [`canonical_v3`], format 2 with the record's `subject`.
+    WithSubject,
 }
 
 impl AuditFormat {
     /// What new entries are written with.
-    pub const CURRENT: AuditFormat = AuditFormat::Canonical;
+    pub const CURRENT: AuditFormat = AuditFormat::WithSubject;
 
     /// The number stored with each entry.
     pub fn code(self) -> u16 {
         match self {
             AuditFormat::LegacyJson => 1,
             AuditFormat::Canonical => 2,
+            AuditFormat::WithSubject => 3,
         }
     }
 
     pub fn from_code(code: u16) -> Option<Self> {
-        [AuditFormat::LegacyJson, AuditFormat::Canonical].into_iter().find(|f| f.code() == code)
+        [AuditFormat::LegacyJson, AuditFormat::Canonical, AuditFormat::WithSubject]
+            .into_iter()
+            .find(|f| f.code() == code)
     }
 }
 
@@ -267,6 +279,61 @@ fn legacy_v1_json(record: &AuditRecord) -> Vec<u8> {
     serde_json::to_vec(&legacy).unwrap_or_default()
 }
 
+/// Builds the canonical encodings (formats 2 and 3): every name and value preceded by its length
+/// (u64 little-endian).
+struct Canonical(Vec<u8>);
+
+impl Canonical {
+    fn new(magic: &[u8]) -> Self {
+        Canonical(magic.to_vec())
+    }
+
+    fn bytes(&mut self, value: &[u8]) {
+        self.0.extend_from_slice(&(value.len() as u64).to_le_bytes());
+        self.0.extend_from_slice(value);
+    }
+
+    fn field(&mut self, name: &str, value: &str) {
+        self.bytes(name.as_bytes());
+        self.bytes(value.as_bytes());
+    }
+
+    /// The name, then the count (u64 LE), then each item length-prefixed.
+    fn list(&mut self, name: &str, values: &[String]) {
+        self.bytes(name.as_bytes());
+        self.0.extend_from_slice(&(values.len() as u64).to_le_bytes());
+        for value in values {
+            self.bytes(value.as_bytes());
+        }
+    }
+
+    /// The name, then one byte: 0 for none, or 1 followed by the length-prefixed text.
+    fn optional(&mut self, name: &str, value: Option<&str>) {
+        self.bytes(name.as_bytes());
+        match value {
+            None => self.0.push(0),
+            Some(value) => {
+                self.0.push(1);
+                self.bytes(value.as_bytes());
+            }
+        }
+    }
+
+    /// The fields formats 2 and 3 share, `previous` to `detail`, in their fixed order.
+    fn record(&mut self, previous: &str, seq: u64, record: &AuditRecord) {
+        self.field("previous", previous);
+        self.field("seq", &seq.to_string());
+        self.field("time", &record.time);
+        self.field("actor", &record.actor);
+        self.field("action", record.action.as_str());
+        self.field("resource", &record.resource);
+        self.list("datasets", &record.datasets);
+        self.optional("granularity", record.granularity.as_deref());
+        self.field("decision", record.decision.as_str());
+        self.field("detail", &record.detail);
+    }
+}
+
 /// Format 2's bytes: `oresund-audit/2\n`, then each field in this fixed order as a name and a
 /// value, every name and value preceded by its length (u64 little-endian):
 ///
@@ -276,38 +343,26 @@ fn legacy_v1_json(record: &AuditRecord) -> Vec<u8> {
 ///
 /// Lengths make every field boundary explicit (`["ab"]` and `["a", "b"]` differ, so do no
 /// granularity and an empty one), and nothing depends on how a struct is declared or serialised.
+/// The record's `subject` is not covered.
 pub fn canonical_v2(previous: &str, seq: u64, record: &AuditRecord) -> Vec<u8> {
-    fn bytes(out: &mut Vec<u8>, value: &[u8]) {
-        out.extend_from_slice(&(value.len() as u64).to_le_bytes());
-        out.extend_from_slice(value);
-    }
-    fn field(out: &mut Vec<u8>, name: &str, value: &str) {
-        bytes(out, name.as_bytes());
-        bytes(out, value.as_bytes());
-    }
-    let mut out = b"oresund-audit/2\n".to_vec();
-    field(&mut out, "previous", previous);
-    field(&mut out, "seq", &seq.to_string());
-    field(&mut out, "time", &record.time);
-    field(&mut out, "actor", &record.actor);
-    field(&mut out, "action", record.action.as_str());
-    field(&mut out, "resource", &record.resource);
-    bytes(&mut out, b"datasets");
-    out.extend_from_slice(&(record.datasets.len() as u64).to_le_bytes());
-    for dataset in &record.datasets {
-        bytes(&mut out, dataset.as_bytes());
-    }
-    bytes(&mut out, b"granularity");
-    match &record.granularity {
-        None => out.push(0),
-        Some(granularity) => {
-            out.push(1);
-            bytes(&mut out, granularity.as_bytes());
-        }
-    }
-    field(&mut out, "decision", record.decision.as_str());
-    field(&mut out, "detail", &record.detail);
-    out
+    let mut out = Canonical::new(b"oresund-audit/2\n");
+    out.record(previous, seq, record);
+    out.0
+}
+
+/// Format 3's bytes: `oresund-audit/3\n`, then the fields of [`canonical_v2`] encoded the same way
+/// and in the same order, then `subject` encoded like `granularity` (one byte, 0 for none or 1
+/// followed by the length-prefixed text):
+///
+/// `previous`, `seq`, `time`, `actor`, `action`, `resource`, `datasets`, `granularity`,
+/// `decision`, `detail`, `subject`.
+///
+/// The magic line differs from format 2's, so an entry cannot be relabelled from one to the other.
+pub fn canonical_v3(previous: &str, seq: u64, record: &AuditRecord) -> Vec<u8> {
+    let mut out = Canonical::new(b"oresund-audit/3\n");
+    out.record(previous, seq, record);
+    out.optional("subject", record.subject.as_deref());
+    out.0
 }
 
 /// The hash an entry in `format` must carry.
@@ -320,6 +375,7 @@ pub fn entry_hash(format: AuditFormat, previous: &str, seq: u64, record: &AuditR
             hasher.update(legacy_v1_json(record));
         }
         AuditFormat::Canonical => hasher.update(canonical_v2(previous, seq, record)),
+        AuditFormat::WithSubject => hasher.update(canonical_v3(previous, seq, record)),
     }
     crate::hex::encode(&hasher.finalize())
 }
@@ -404,6 +460,7 @@ mod tests {
             granularity: Some("count".into()),
             decision: Decision::Allowed,
             detail: String::new(),
+            subject: None,
         }
     }
 
@@ -456,6 +513,7 @@ mod tests {
                 granularity: Some("count".into()),
                 decision: Decision::Allowed,
                 detail: String::new(),
+                subject: None,
             },
             AuditRecord {
                 time: "2026-11-25T12:00:01Z".into(),
@@ -466,6 +524,7 @@ mod tests {
                 granularity: None,
                 decision: Decision::Denied,
                 detail: "purpose \"HMB\" — ø".into(),
+                subject: None,
             },
         ]
     }
@@ -503,7 +562,7 @@ mod tests {
     fn format_2_is_frozen_and_continues_a_format_1_chain() {
         let [first, second] = legacy_records();
         let old = AuditEntry::next_in(AuditFormat::LegacyJson, None, first);
-        let new = AuditEntry::next(Some((&old.hash, old.seq)), second);
+        let new = AuditEntry::next_in(AuditFormat::Canonical, Some((&old.hash, old.seq)), second);
         assert_eq!(new.format, 2);
         // Computed once when format 2 was introduced: any change to its encoding breaks this.
         assert_eq!(new.hash, FORMAT_2_FIXTURE);
@@ -550,6 +609,83 @@ mod tests {
         assert_eq!(serde_json::from_str::<AuditRecord>(&json).unwrap(), record("u"));
     }
 
+    /// A committee member's decision on alice's request: the actor is not whom the entry concerns.
+    fn decision_on(subject: Option<&str>) -> AuditRecord {
+        AuditRecord {
+            action: AuditAction::DacApprove,
+            resource: "request/1".into(),
+            subject: subject.map(Into::into),
+            ..record("dac@x")
+        }
+    }
+
+    #[test]
+    fn format_3_entries_verify_with_and_without_a_subject_and_cover_it() {
+        for subject in [None, Some("iss#alice")] {
+            let entry = AuditEntry::next(None, decision_on(subject));
+            assert_eq!(entry.format, 3);
+            assert_eq!(verify_with_head(std::slice::from_ref(&entry), (1, &entry.hash)), Ok(()), "{subject:?}");
+        }
+        let entry = AuditEntry::next(None, decision_on(Some("iss#alice")));
+        for subject in [None, Some(""), Some("iss#bob"), Some("iss#alice ")] {
+            let mut edited = entry.clone();
+            edited.record.subject = subject.map(Into::into);
+            assert_eq!(verify_chain(&[edited]), Err(ChainError::Edited { seq: 1 }), "subject {subject:?}");
+        }
+        let mut added = AuditEntry::next(None, decision_on(None));
+        added.record.subject = Some("iss#alice".into());
+        assert_eq!(verify_chain(&[added]), Err(ChainError::Edited { seq: 1 }), "a subject added afterwards");
+    }
+
+    #[test]
+    fn formats_1_and_2_do_not_cover_the_subject() {
+        // Entries they hashed had no subject; reading them back gives none, whatever the column holds.
+        for format in [AuditFormat::LegacyJson, AuditFormat::Canonical] {
+            let hash = |r: &AuditRecord| entry_hash(format, GENESIS, 1, r);
+            assert_eq!(hash(&decision_on(Some("iss#alice"))), hash(&decision_on(None)), "{format:?}");
+        }
+        let without = decision_on(None);
+        assert_ne!(
+            entry_hash(AuditFormat::WithSubject, GENESIS, 1, &without),
+            entry_hash(AuditFormat::Canonical, GENESIS, 1, &without),
+            "format 3 differs from format 2 even without a subject"
+        );
+        let json = serde_json::to_string(&without).unwrap();
+        assert!(!json.contains("subject"), "no subject, no field: {json}");
+        assert_eq!(serde_json::from_str::<AuditRecord>(&json).unwrap(), without);
+    }
+
+    #[test]
+    fn a_chain_of_formats_1_2_and_3_verifies() {
+        let [first, second] = legacy_records();
+        let one = AuditEntry::next_in(AuditFormat::LegacyJson, None, first);
+        let two = AuditEntry::next_in(AuditFormat::Canonical, Some((&one.hash, one.seq)), second.clone());
+        let third = AuditRecord { subject: Some("iss#alice".into()), ..second };
+        let three = AuditEntry::next(Some((&two.hash, two.seq)), third);
+        assert_eq!([one.format, two.format, three.format], [1, 2, 3]);
+        // Computed once when format 3 was introduced: any change to its encoding breaks this.
+        assert_eq!(three.hash, FORMAT_3_FIXTURE);
+        let chain = [one, two, three];
+        assert_eq!(verify_with_head(&chain, (3, &chain[2].hash)), Ok(()));
+        for index in 0..chain.len() {
+            let seq = chain[index].seq;
+            // Each entry is checked in its own format: relabelled, it no longer verifies.
+            for format in [1, 2, 3].into_iter().filter(|&f| f != chain[index].format) {
+                let mut edited = chain.to_vec();
+                edited[index].format = format;
+                assert_eq!(verify_chain(&edited), Err(ChainError::Edited { seq }), "entry {seq} as format {format}");
+            }
+            let mut edited = chain.to_vec();
+            edited[index].record.actor.push('!');
+            assert_eq!(verify_chain(&edited), Err(ChainError::Edited { seq }));
+        }
+        let mut edited = chain.to_vec();
+        edited[2].record.subject = Some("iss#bob".into());
+        assert_eq!(verify_chain(&edited), Err(ChainError::Edited { seq: 3 }));
+    }
+
+    const FORMAT_3_FIXTURE: &str = "f1c26161457f3a04795c5584c83130177a316006b796701c763b29a6a70c2533";
+
     const FORMAT_2_FIXTURE: &str = "b80563498d1e52ed99dcf1883d7414521eb5c7105916b8dcf566fb2ef9ea4f03";
 
     #[test]
@@ -579,5 +715,40 @@ mod tests {
         let distinct: std::collections::HashSet<&String> = variants.iter().collect();
         assert_eq!(distinct.len(), variants.len(), "every edit changes the hash");
         assert_ne!(entry_hash(AuditFormat::Canonical, GENESIS, 2, &base), hash(&base), "seq is covered");
+    }
+
+    #[test]
+    fn format_3_keeps_field_boundaries() {
+        let base = decision_on(Some("iss#alice"));
+        let hash = |r: &AuditRecord| entry_hash(AuditFormat::WithSubject, GENESIS, 1, r);
+        let with = |edit: fn(&mut AuditRecord)| {
+            let mut r = base.clone();
+            edit(&mut r);
+            hash(&r)
+        };
+        let variants = [
+            hash(&base),
+            with(|r| r.subject = None),
+            with(|r| r.subject = Some(String::new())),
+            with(|r| {
+                r.detail = "iss#alice".into();
+                r.subject = Some(String::new());
+            }),
+            with(|r| {
+                r.granularity = Some("iss#alice".into());
+                r.subject = None;
+            }),
+            with(|r| r.datasets = vec!["DK".into(), "-1".into()]),
+            with(|r| r.granularity = None),
+            with(|r| r.time.push('x')),
+            with(|r| r.actor.push('x')),
+            with(|r| r.resource.push('x')),
+            with(|r| r.decision = Decision::Denied),
+            with(|r| r.detail.push('x')),
+        ];
+        let distinct: std::collections::HashSet<&String> = variants.iter().collect();
+        assert_eq!(distinct.len(), variants.len(), "every edit changes the hash");
+        assert_ne!(entry_hash(AuditFormat::WithSubject, GENESIS, 2, &base), hash(&base), "seq is covered");
+        assert_ne!(entry_hash(AuditFormat::WithSubject, "1".repeat(64).as_str(), 1, &base), hash(&base));
     }
 }

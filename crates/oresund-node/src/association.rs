@@ -71,7 +71,7 @@ fn both(a: &CohortFilter, b: &CohortFilter) -> Option<CohortFilter> {
     };
     let mut terms = a.terms.clone();
     terms.extend(b.terms.iter().filter(|t| !a.terms.contains(t)).cloned());
-    Some(CohortFilter { terms, sex, datasets: a.datasets.clone() })
+    Some(CohortFilter { terms, sex, datasets: a.datasets.clone(), consent: a.consent.clone() })
 }
 
 /// `whole − part`, field by field and per dataset (`part` is a subset of `whole`'s people).
@@ -123,8 +123,14 @@ impl Node {
             }
         };
         let base = match controls {
-            Controls::Rest => CohortFilter { datasets: cases.datasets.clone(), ..CohortFilter::default() },
-            Controls::Matching(filter) => CohortFilter { datasets: cases.datasets.clone(), ..filter.clone() },
+            Controls::Rest => CohortFilter {
+                datasets: cases.datasets.clone(),
+                consent: cases.consent.clone(),
+                ..CohortFilter::default()
+            },
+            Controls::Matching(filter) => {
+                CohortFilter { datasets: cases.datasets.clone(), consent: cases.consent.clone(), ..filter.clone() }
+            }
         };
         let wholes = count(&base)?;
         let mut case_counts = aligned(&wholes, count(cases)?).into_iter();
@@ -198,8 +204,13 @@ mod tests {
 
     #[test]
     fn two_filters_together_and_them_apart() {
-        let a = CohortFilter { terms: vec![term("HP:1")], sex: Some(Sex::Female), datasets: vec!["D".into()] };
-        let b = CohortFilter { terms: vec![term("HP:1"), term("HP:2")], sex: None, datasets: vec![] };
+        let a = CohortFilter {
+            terms: vec![term("HP:1")],
+            sex: Some(Sex::Female),
+            datasets: vec!["D".into()],
+            consent: vec![],
+        };
+        let b = CohortFilter { terms: vec![term("HP:1"), term("HP:2")], sex: None, datasets: vec![], consent: vec![] };
         let joined = both(&a, &b).unwrap();
         assert_eq!(joined.terms, vec![term("HP:1"), term("HP:2")]);
         assert_eq!((joined.sex, joined.datasets), (Some(Sex::Female), vec!["D".to_string()]));

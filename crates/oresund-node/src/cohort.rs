@@ -6,7 +6,10 @@
 //! terms, so any filter is one lookup. ICD-10 codes are indexed under their category as well.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::RwLock;
+use std::sync::{Arc, Mutex, RwLock};
+
+use oresund_access::Reach;
+use oresund_access::duo_match::{Outcome, allows_every_purpose, match_consent};
 
 use oresund_core::carriers::{ColumnFilter, allele_slots};
 use oresund_core::individual::{Individual, Sex, icd10_closure};
@@ -30,6 +33,10 @@ pub struct CohortFilter {
     pub sex: Option<Sex>,
     /// Dataset ids; empty means all.
     pub datasets: Vec<String>,
+    /// Per dataset, whose data a controlled-access grant reaches (people whose consent allows its
+    /// purpose). A dataset not listed counts everyone: there the caller sees aggregates only
+    /// (below CONTROLLED), or holds an operator's token.
+    pub consent: Vec<(String, Reach)>,
 }
 
 /// A filter resolved against one catalog generation: who passes, which files count, and each
@@ -110,6 +117,8 @@ pub struct CohortIndex {
     pub people: BTreeMap<IndividualNumber, Individual>,
     /// Individual number by pseudonym.
     pub by_pseudonym: HashMap<String, IndividualNumber>,
+    /// Who each grant reach admits, computed on first use (the catalog generation fixes consent).
+    consenting: Mutex<HashMap<Reach, Arc<RoaringBitmap>>>,
 }
 
 impl CohortIndex {
@@ -117,13 +126,11 @@ impl CohortIndex {
     pub fn selected(&self, prepared: &PreparedFilter) -> BTreeMap<String, RoaringBitmap> {
         let mut out: BTreeMap<String, RoaringBitmap> = BTreeMap::new();
         for file in &self.files {
-            if prepared.file(file.number).is_none() {
-                continue;
-            }
+            let Some(scope) = prepared.file(file.number) else { continue };
             let set = out.entry(file.dataset.clone()).or_default();
-            for number in file.columns.iter().map(|n| n.get()) {
-                if prepared.individuals.as_ref().is_none_or(|f| f.contains(number)) {
-                    set.insert(number);
+            for (column, number) in file.columns.iter().enumerate() {
+                if scope.filter.as_ref().is_none_or(|f| f.contains(column as u32)) {
+                    set.insert(number.get());
                 }
             }
         }
@@ -202,6 +209,29 @@ impl CohortIndex {
         out
     }
 
+    /// Everyone whose consent allows a purpose of `reach` (DUO matching as the committee does,
+    /// `oresund_access::duo_match`: only an automatic approve admits a person).
+    pub fn consenting(&self, reach: &Reach, hpo: Option<&Ontology>) -> Arc<RoaringBitmap> {
+        if let Some(found) = self.consenting.lock().ok().and_then(|c| c.get(reach).cloned()) {
+            return found;
+        }
+        let diseases = crate::diseases::NodeDiseases { hpo };
+        let admits = |consent: &[String]| match reach {
+            Reach::Everyone => true,
+            Reach::Purposes(purposes) => {
+                purposes.iter().any(|p| match_consent(p, consent, &diseases).outcome == Outcome::Approve)
+            }
+            Reach::Unstated => allows_every_purpose(consent, &diseases),
+        };
+        let set: RoaringBitmap =
+            self.people.iter().filter(|(_, person)| admits(&person.consent)).map(|(n, _)| n.get()).collect();
+        let set = Arc::new(set);
+        if let Ok(mut cache) = self.consenting.lock() {
+            cache.insert(reach.clone(), set.clone());
+        }
+        set
+    }
+
     /// Resolves a filter; `hpo` tells a known-but-absent term (count 0) from an unknown one (error).
     pub fn prepare(&self, filter: &CohortFilter, hpo: Option<&Ontology>) -> Result<PreparedFilter, FilterError> {
         let mut individuals: Option<RoaringBitmap> = None;
@@ -226,15 +256,26 @@ impl CohortIndex {
                 return Err(FilterError::UnknownDataset(dataset.clone()));
             }
         }
+        let reached: HashMap<&str, Arc<RoaringBitmap>> = filter
+            .consent
+            .iter()
+            .filter(|(_, reach)| *reach != Reach::Everyone)
+            .map(|(dataset, reach)| (dataset.as_str(), self.consenting(reach, hpo)))
+            .collect();
         let files = self
             .files
             .iter()
             .filter(|f| filter.datasets.is_empty() || filter.datasets.contains(&f.dataset))
             .map(|f| {
                 let columns = f.columns.len();
-                let filter = individuals
-                    .as_ref()
-                    .map(|set| ColumnFilter::from_fn(columns, |c| set.contains(f.columns[c].get())));
+                let consenting = reached.get(f.dataset.as_str());
+                let filter = match (individuals.as_ref(), consenting) {
+                    (None, None) => None,
+                    (passing, consenting) => Some(ColumnFilter::from_fn(columns, |c| {
+                        let n = f.columns[c].get();
+                        passing.is_none_or(|set| set.contains(n)) && consenting.is_none_or(|set| set.contains(n))
+                    })),
+                };
                 (f.number, FileScope { dataset: f.dataset.as_str().into(), columns, filter })
             })
             .collect();
@@ -298,7 +339,7 @@ mod tests {
         let term = |id: &str, d: bool| TermFilter { id: id.into(), include_descendants: d };
         let resolve = |terms: Vec<TermFilter>, sex| {
             ids(&index
-                .prepare(&CohortFilter { terms, sex, datasets: vec![] }, Some(&hpo))
+                .prepare(&CohortFilter { terms, sex, ..CohortFilter::default() }, Some(&hpo))
                 .unwrap()
                 .individuals
                 .unwrap())

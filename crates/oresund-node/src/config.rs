@@ -109,6 +109,11 @@ pub struct TokenConfig {
     /// Datasets this caller may see at the CONTROLLED tier.
     #[serde(default)]
     pub controlled: Vec<String>,
+    /// The research purpose the controlled access is for (`{purpose = "HMB"}`, `{purpose = "DS",
+    /// disease = "MONDO:0005027"}`): the token then reaches only the people whose consent allows
+    /// it, like a committee grant. Without one the token reaches everyone: the node's own staff.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub purpose: Option<oresund_access::duo_match::ResearchPurpose>,
 }
 
 /// `[server]`: the HTTP listener.
@@ -240,6 +245,9 @@ impl NodeConfig {
                 && token.sha256.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase());
             if !hex {
                 return Err(ConfigError::TokenDigest { user: token.user.clone() });
+            }
+            if let Some(purpose) = &token.purpose {
+                purpose.validate().map_err(|error| ConfigError::TokenPurpose { user: token.user.clone(), error })?;
             }
         }
         Ok(())

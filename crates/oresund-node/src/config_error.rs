@@ -22,6 +22,8 @@ pub enum ConfigError {
     DatasetPolicy { dataset: String, error: PolicyError },
     #[error("beacon.tokens for {user:?}: sha256 must be 64 lower-case hex digits")]
     TokenDigest { user: String },
+    #[error("beacon.tokens for {user:?}: purpose: {error}")]
+    TokenPurpose { user: String, error: oresund_access::duo_match::PurposeError },
 
     // [network]
     #[error("network.timeout_ms must be positive")]

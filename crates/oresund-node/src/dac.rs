@@ -1,14 +1,18 @@
 //! The node's data access committee: researchers file requests for a dataset with a research
 //! purpose; the node matches the purpose against the DUO consent of everyone in the dataset
 //! (`oresund_access::duo_match`, DUOS rules); committee members approve — which issues a GA4GH
-//! Passport v1.2 ControlledAccessGrants visa signed with the node's key — reject, or revoke.
-//! Every action and every refused attempt is in the audit log, in the same transaction as the
-//! change it records.
+//! Passport v1.2 ControlledAccessGrants visa signed with the node's key, carrying the purpose —
+//! reject, or revoke. A grant reaches only the people whose consent allows its purpose, so
+//! approving a request the automatic match sent to review needs the member's note, and says how
+//! many people the grant leaves out. Every action names the member and says why; it and every
+//! refused attempt is in the audit log under the member and the researcher concerned, in the
+//! same transaction as the change it records.
 
 use std::collections::BTreeMap;
 
+use oresund_access::Reach;
 use oresund_access::duo_match::{Decision, Outcome, PurposeError, ResearchPurpose, dataset_decision, match_consent};
-use oresund_access::passport::CONTROLLED_ACCESS_GRANTS;
+use oresund_access::passport::{CONTROLLED_ACCESS_GRANTS, PURPOSE_CLAIM};
 use oresund_core::audit::{self, AuditAction, AuditRecord};
 use oresund_core::time::rfc3339;
 use oresund_store::{AccessRequest, Grant, IndividualNumber, NewAccessRequest, NewGrant, RequestStatus, StoreError};
@@ -39,6 +43,14 @@ pub enum DacError {
     ConsentDenies(u64),
     #[error("this node has no visa signing key yet: run `oresund keys rotate --signing NODE_DIR`")]
     NoSigningKey,
+    #[error(
+        "access request {id} needs review: the consent of {left_out} of the {total} individuals of {dataset} does \
+         not allow its purpose, and the grant will leave them out; approve it with the member's note saying why \
+         (`--note`, or {{\"note\": \"…\"}})"
+    )]
+    NoteNeeded { id: u64, dataset: String, left_out: u64, total: u64 },
+    #[error("{0}")]
+    Missing(&'static str),
     #[error(transparent)]
     Node(#[from] NodeError),
 }
@@ -71,25 +83,52 @@ pub struct FiledRequest {
     pub purpose: ResearchPurpose,
 }
 
-fn record(
-    actor: &str,
-    action: AuditAction,
+/// What a committee action is about: the resource, and the dataset and researcher concerned (when known).
+struct Concerning<'a> {
     resource: String,
-    dataset: &str,
-    allowed: bool,
-    detail: String,
-    now: i64,
-) -> AuditRecord {
-    AuditRecord {
-        time: rfc3339(now),
-        actor: actor.to_string(),
-        action,
-        resource,
-        datasets: if dataset.is_empty() { Vec::new() } else { vec![dataset.to_string()] },
-        granularity: None,
-        decision: audit::Decision::allowed(allowed),
-        detail,
+    dataset: &'a str,
+    researcher: Option<&'a str>,
+}
+
+impl<'a> Concerning<'a> {
+    fn new(resource: String) -> Self {
+        Concerning { resource, dataset: "", researcher: None }
     }
+
+    fn request(resource: String, request: &'a AccessRequest) -> Self {
+        Concerning { resource, dataset: &request.dataset, researcher: Some(&request.user) }
+    }
+
+    fn grant(resource: String, grant: &'a Grant) -> Self {
+        Concerning { resource, dataset: &grant.dataset, researcher: Some(&grant.user) }
+    }
+
+    /// The audit entry of `actor` doing `action` on this.
+    fn record(&self, actor: &str, action: AuditAction, allowed: bool, detail: String, now: i64) -> AuditRecord {
+        AuditRecord {
+            time: rfc3339(now),
+            actor: actor.to_string(),
+            action,
+            resource: self.resource.clone(),
+            datasets: if self.dataset.is_empty() { Vec::new() } else { vec![self.dataset.to_string()] },
+            granularity: None,
+            decision: audit::Decision::allowed(allowed),
+            detail,
+            // The researcher is the actor when they act themselves.
+            subject: self.researcher.filter(|r| *r != actor).map(str::to_string),
+        }
+    }
+}
+
+/// An approval: the grant, and how many of the dataset's individuals it reaches.
+#[derive(Debug, Clone)]
+pub struct Approval {
+    pub grant: Grant,
+    pub purpose: ResearchPurpose,
+    /// Individuals of the dataset whose consent allows the purpose.
+    pub reached: u64,
+    /// Individuals of the dataset the grant leaves out.
+    pub left_out: u64,
 }
 
 fn random_jti() -> Result<String, NodeError> {
@@ -161,15 +200,8 @@ impl Node {
         let (outcome, reasons) = match result {
             Ok(found) => found,
             Err(e) => {
-                let refused = record(
-                    &filed.user,
-                    AuditAction::DacRequest,
-                    "/dac/requests".into(),
-                    &filed.dataset,
-                    false,
-                    e.to_string(),
-                    now,
-                );
+                let about = Concerning { dataset: &filed.dataset, ..Concerning::new("/dac/requests".into()) };
+                let refused = about.record(&filed.user, AuditAction::DacRequest, false, e.to_string(), now);
                 self.store.append_audit(&[refused])?;
                 return Err(e);
             }
@@ -178,21 +210,14 @@ impl Node {
             user: filed.user.clone(),
             subject: filed.subject.clone(),
             dataset: filed.dataset.clone(),
-            purpose: serde_json::to_string(&filed.purpose).unwrap_or_default(),
+            purpose: serde_json::to_string(&filed.purpose.canonical()).unwrap_or_default(),
             automatic: outcome,
             reasons,
         };
         let audit = |request: &AccessRequest| {
             let detail = format!("purpose {}; automatic DUO match: {}", request.purpose, request.automatic);
-            record(
-                &request.user,
-                AuditAction::DacRequest,
-                format!("/dac/requests/{}", request.id),
-                &request.dataset,
-                true,
-                detail,
-                now,
-            )
+            let about = Concerning::request(format!("/dac/requests/{}", request.id), request);
+            about.record(&request.user, AuditAction::DacRequest, true, detail, now)
         };
         Ok(self.store.add_access_request(&new, &audit)?)
     }
@@ -202,54 +227,80 @@ impl Node {
         &self,
         actor: &str,
         action: AuditAction,
-        resource: String,
-        dataset: &str,
+        about: &Concerning<'_>,
         error: DacError,
         now: i64,
     ) -> Result<T, DacError> {
         if error.is_refusal() {
-            self.store.append_audit(&[record(actor, action, resource, dataset, false, error.to_string(), now)])?;
+            self.store.append_audit(&[about.record(actor, action, false, error.to_string(), now)])?;
         }
         Err(error)
     }
 
-    /// Approves a pending request: issues its ControlledAccessGrants visa (iss and jku of this
-    /// node, `sub` the requester's, `value` the dataset's URL, `by: dac`) and records the grant.
+    /// The research purpose a request was filed with.
+    fn purpose_of(request: &AccessRequest) -> Result<ResearchPurpose, DacError> {
+        serde_json::from_str(&request.purpose).map_err(|e| {
+            DacError::Node(NodeError::Damaged(format!("access request {}: stored purpose: {e}", request.id)))
+        })
+    }
+
+    /// How many of `dataset`'s individuals a grant for `purpose` reaches, and how many it leaves out.
+    pub fn grant_reach(&self, dataset: &str, purpose: &ResearchPurpose) -> Result<(u64, u64), NodeError> {
+        let cohort = self.cohort()?;
+        let members = cohort.members(&[dataset.to_string()]);
+        let reached = members.intersection_len(&cohort.consenting(&Reach::purpose(purpose.clone()), self.hpo()));
+        Ok((reached, members.len() - reached))
+    }
+
+    /// How many of `samples` (pseudonyms) a grant of `reach` does not reach.
+    pub fn not_reached(&self, samples: &[String], reach: &Reach) -> Result<u64, NodeError> {
+        let cohort = self.cohort()?;
+        let reached = cohort.consenting(reach, self.hpo());
+        let known = |p: &String| cohort.by_pseudonym.get(p).map(|n| n.get());
+        Ok(samples.iter().filter(|p| known(p).is_none_or(|n| !reached.contains(n))).count() as u64)
+    }
+
+    /// Approves a pending request on behalf of committee member `member`: issues its
+    /// ControlledAccessGrants visa (iss and jku of this node, `sub` the requester's, `value` the
+    /// dataset's URL, `by: dac`, the purpose in [`PURPOSE_CLAIM`]) and records the grant with the
+    /// member's `note` (required; for a request the automatic match sent to review, the refusal
+    /// says how many people the grant would leave out).
     pub fn approve_access_request(
         &self,
         id: u64,
-        actor: &str,
+        member: &str,
+        note: Option<&str>,
         issuer: &OwnIssuer,
         now: i64,
-    ) -> Result<Grant, DacError> {
+    ) -> Result<Approval, DacError> {
         let resource = format!("/dac/requests/{id}");
+        let action = AuditAction::DacApprove;
         let request = match self.store.access_request(id)? {
             Some(request) => request,
-            None => return self.refused(actor, AuditAction::DacApprove, resource, "", DacError::NoRequest(id), now),
+            None => return self.refused(member, action, &Concerning::new(resource), DacError::NoRequest(id), now),
         };
+        let about = Concerning::request(resource, &request);
         if request.status != RequestStatus::Pending {
             let e = DacError::Conflict(format!("access request {id} is already {}", request.status.as_str()));
-            return self.refused(actor, AuditAction::DacApprove, resource, &request.dataset, e, now);
+            return self.refused(member, action, &about, e, now);
         }
         if request.automatic == Outcome::Deny {
-            return self.refused(
-                actor,
-                AuditAction::DacApprove,
-                resource,
-                &request.dataset,
-                DacError::ConsentDenies(id),
-                now,
-            );
+            return self.refused(member, action, &about, DacError::ConsentDenies(id), now);
         }
+        let purpose = Self::purpose_of(&request)?;
+        let (reached, left_out) = self.grant_reach(&request.dataset, &purpose)?;
+        let Some(note) = note.map(str::trim).filter(|n| !n.is_empty()) else {
+            let e = match request.automatic {
+                Outcome::NeedsReview => {
+                    let total = reached + left_out;
+                    DacError::NoteNeeded { id, dataset: request.dataset.clone(), left_out, total }
+                }
+                _ => DacError::Missing("an approval needs the member's note (`--note`, or {\"note\": \"…\"})"),
+            };
+            return self.refused(member, action, &about, e, now);
+        };
         let Some(keys) = self.signing_keys()? else {
-            return self.refused(
-                actor,
-                AuditAction::DacApprove,
-                resource,
-                &request.dataset,
-                DacError::NoSigningKey,
-                now,
-            );
+            return self.refused(member, action, &about, DacError::NoSigningKey, now);
         };
         let expires = now + self.config.access.visa_lifetime_days as i64 * 86_400;
         let jti = random_jti()?;
@@ -266,51 +317,141 @@ impl Node {
                 "source": format!("{}/dac", issuer.iss),
                 "by": "dac",
             },
+            PURPOSE_CLAIM: purpose,
         });
         let visa = keys.current.sign(&claims, "JWT", &issuer.jku());
-        let grant =
-            NewGrant { jti: jti.clone(), kid: keys.current.kid.clone(), visa, issued_at: now, expires_at: expires };
-        let detail = format!("granted {} to {} until {} (visa {jti})", request.dataset, request.user, rfc3339(expires));
-        let audit = record(actor, AuditAction::DacApprove, resource.clone(), &request.dataset, true, detail, now);
-        match self.store.approve_access_request(id, actor, &grant, &audit) {
-            Ok(grant) => Ok(grant),
-            Err(e) => self.refused(actor, AuditAction::DacApprove, resource, &request.dataset, e.into(), now),
-        }
-    }
-
-    /// Rejects a pending request with the committee's note.
-    pub fn reject_access_request(&self, id: u64, actor: &str, note: &str, now: i64) -> Result<AccessRequest, DacError> {
-        let resource = format!("/dac/requests/{id}");
-        let Some(request) = self.store.access_request(id)? else {
-            return self.refused(actor, AuditAction::DacReject, resource, "", DacError::NoRequest(id), now);
+        let grant = NewGrant {
+            jti: jti.clone(),
+            kid: keys.current.kid.clone(),
+            visa,
+            issued_at: now,
+            expires_at: expires,
+            note: Some(note.to_string()),
         };
-        let audit = record(
-            actor,
-            AuditAction::DacReject,
-            resource.clone(),
-            &request.dataset,
-            true,
-            format!("rejected: {note}"),
-            now,
+        let detail = format!(
+            "granted {} to {} for {} until {} (visa {jti}); reaches {reached} individuals, leaves out {left_out}; \
+             note: {note}",
+            request.dataset,
+            request.user,
+            purpose.describe(),
+            rfc3339(expires)
         );
-        match self.store.reject_access_request(id, actor, note, &audit) {
-            Ok(request) => Ok(request),
-            Err(e) => self.refused(actor, AuditAction::DacReject, resource, &request.dataset, e.into(), now),
+        let audit = about.record(member, action.clone(), true, detail, now);
+        match self.store.approve_access_request(id, member, &grant, &audit) {
+            Ok(grant) => Ok(Approval { grant, purpose, reached, left_out }),
+            Err(e) => self.refused(member, action, &about, e.into(), now),
         }
     }
 
-    /// Revokes a grant: its visa stops working at once, before it expires.
-    pub fn revoke_grant(&self, jti: &str, actor: &str, reason: &str, now: i64) -> Result<Grant, DacError> {
-        let resource = format!("/dac/grants/{jti}");
-        let Some(grant) = self.store.grant(jti)? else {
-            return self.refused(actor, AuditAction::DacRevoke, resource, "", DacError::NoGrant(jti.to_string()), now);
+    /// Rejects a pending request on behalf of `member`, with their note (required).
+    pub fn reject_access_request(
+        &self,
+        id: u64,
+        member: &str,
+        note: &str,
+        now: i64,
+    ) -> Result<AccessRequest, DacError> {
+        let resource = format!("/dac/requests/{id}");
+        let action = AuditAction::DacReject;
+        let Some(request) = self.store.access_request(id)? else {
+            return self.refused(member, action, &Concerning::new(resource), DacError::NoRequest(id), now);
         };
-        let detail = format!("revoked the grant of {} to {}: {reason}", grant.dataset, grant.user);
-        let audit = record(actor, AuditAction::DacRevoke, resource.clone(), &grant.dataset, true, detail, now);
-        match self.store.revoke_grant(jti, actor, reason, &audit) {
-            Ok(grant) => Ok(grant),
-            Err(e) => self.refused(actor, AuditAction::DacRevoke, resource, &grant.dataset, e.into(), now),
+        let about = Concerning::request(resource, &request);
+        let note = note.trim();
+        if note.is_empty() {
+            return self.refused(member, action, &about, DacError::Missing("a rejection needs a note saying why"), now);
         }
+        let audit = about.record(member, action.clone(), true, format!("rejected: {note}"), now);
+        match self.store.reject_access_request(id, member, note, &audit) {
+            Ok(request) => Ok(request),
+            Err(e) => self.refused(member, action, &about, e.into(), now),
+        }
+    }
+
+    /// Revokes a grant on behalf of `member`, with a reason (required): its visa stops working at
+    /// once, before it expires.
+    pub fn revoke_grant(&self, jti: &str, member: &str, reason: &str, now: i64) -> Result<Grant, DacError> {
+        let resource = format!("/dac/grants/{jti}");
+        let action = AuditAction::DacRevoke;
+        let Some(grant) = self.store.grant(jti)? else {
+            let e = DacError::NoGrant(jti.to_string());
+            return self.refused(member, action, &Concerning::new(resource), e, now);
+        };
+        let about = Concerning::grant(resource, &grant);
+        let reason = reason.trim();
+        if reason.is_empty() {
+            return self.refused(member, action, &about, DacError::Missing("a revocation needs a reason"), now);
+        }
+        let detail = format!("revoked the grant of {} to {}: {reason}", grant.dataset, grant.user);
+        let audit = about.record(member, action.clone(), true, detail, now);
+        match self.store.revoke_grant(jti, member, reason, &audit) {
+            Ok(grant) => Ok(grant),
+            Err(e) => self.refused(member, action, &about, e.into(), now),
+        }
+    }
+
+    /// A grant of this node and the research purpose it was approved for (from its request).
+    pub fn grant_with_purpose(&self, jti: &str) -> Result<Option<(Grant, Option<ResearchPurpose>)>, DacError> {
+        let Some(grant) = self.store.grant(jti)? else { return Ok(None) };
+        let purpose = match self.store.access_request(grant.request)? {
+            Some(request) => Some(Self::purpose_of(&request)?),
+            None => None,
+        };
+        Ok(Some((grant, purpose)))
+    }
+
+    /// Grants in issuing order (all, or one user's), each with the purpose it was approved for.
+    pub fn grants_with_purpose(&self, user: Option<&str>) -> Result<Vec<(Grant, Option<ResearchPurpose>)>, DacError> {
+        let requests: BTreeMap<u64, AccessRequest> =
+            self.store.access_requests(user)?.into_iter().map(|r| (r.id, r)).collect();
+        let grants = self.store.grants(user)?;
+        grants
+            .into_iter()
+            .map(|g| {
+                let purpose = requests.get(&g.request).map(Self::purpose_of).transpose()?;
+                Ok((g, purpose))
+            })
+            .collect()
+    }
+
+    /// Audit entries for a committee read by `reader`: one per researcher whose requests or grants
+    /// it showed (`shown`: researcher and dataset of each item), so each is found under the
+    /// researcher and the dataset concerned.
+    pub fn committee_read_records(
+        reader: &str,
+        action: AuditAction,
+        resource: &str,
+        shown: &[(&str, &str)],
+        now: i64,
+    ) -> Vec<AuditRecord> {
+        let mut by_researcher: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+        for (researcher, dataset) in shown {
+            let datasets = by_researcher.entry(researcher).or_default();
+            if !datasets.iter().any(|d| d == dataset) {
+                datasets.push(dataset.to_string());
+            }
+        }
+        let record = |subject: Option<&str>, datasets: Vec<String>, detail: String| AuditRecord {
+            time: rfc3339(now),
+            actor: reader.to_string(),
+            action: action.clone(),
+            resource: resource.to_string(),
+            datasets,
+            granularity: None,
+            decision: audit::Decision::Allowed,
+            detail,
+            subject: subject.filter(|s| *s != reader).map(str::to_string),
+        };
+        if by_researcher.is_empty() {
+            return vec![record(None, Vec::new(), "nothing to show".into())];
+        }
+        by_researcher
+            .into_iter()
+            .map(|(researcher, datasets)| {
+                let n = shown.iter().filter(|(r, _)| *r == researcher).count();
+                record(Some(researcher), datasets, format!("{n} item(s) of {researcher} shown"))
+            })
+            .collect()
     }
 }
 

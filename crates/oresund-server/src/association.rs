@@ -53,6 +53,9 @@ pub struct StratumInfo {
     pub threshold: u64,
     pub datasets: Vec<String>,
     pub not_testable: usize,
+    /// Why the caller's credential gives less than it seems to (see `Caller::notes`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -174,20 +177,20 @@ fn association_scope(app: &AppState, caller: &Caller, datasets: &[String]) -> Re
 
 /// Filters as a cohort filter; a filter the node cannot use is an error here (not "matches
 /// nobody" as in Beacon queries): a test against an empty group would mislead.
-fn cohort(app: &AppState, filters: &[Filter], group: &str, datasets: Vec<String>) -> Result<CohortFilter, BeaconError> {
+fn cohort(app: &AppState, filters: &[Filter], group: &str, scope: &Scope) -> Result<CohortFilter, BeaconError> {
     let resolved = resolve(filters, app.node.hpo());
     if resolved.matches_nobody() {
         return Err(BeaconError::bad_request(format!("{group}: {}", resolved.warnings.join("; "))));
     }
-    Ok(CohortFilter { datasets, ..resolved.cohort })
+    Ok(scope.cohort_filter(resolved.cohort))
 }
 
 fn answer(app: &AppState, caller: &Caller, request: &AssociationRequest) -> Result<Stratum, BeaconError> {
     let scope = association_scope(app, caller, &request.datasets)?;
-    let cases = cohort(app, &request.cases, "cases", scope.ids())?;
+    let cases = cohort(app, &request.cases, "cases", &scope)?;
     let controls = match request.controls.is_empty() {
         true => Controls::Rest,
-        false => Controls::Matching(cohort(app, &request.controls, "controls", scope.ids())?),
+        false => Controls::Matching(cohort(app, &request.controls, "controls", &scope)?),
     };
     let target = match &request.tested {
         Tested::Region(region) => Target::Region(region.clone()),
@@ -211,7 +214,13 @@ fn answer(app: &AppState, caller: &Caller, request: &AssociationRequest) -> Resu
             "returnedSchemas": [],
         }),
         response_summary: json!({"exists": !results.is_empty(), "numTotalResults": results.len()}),
-        info: StratumInfo { exact, threshold, datasets: scope.ids(), not_testable: tables.len() - disclosed.len() },
+        info: StratumInfo {
+            exact,
+            threshold,
+            datasets: scope.ids(),
+            not_testable: tables.len() - disclosed.len(),
+            warnings: caller.notes.clone(),
+        },
         response: Rows { results },
     };
     Ok(body)
@@ -232,7 +241,9 @@ fn charge(
         |pick: fn(&CaseControl) -> &VariantCount| disclosed.iter().map(|row| pick(row).clone()).collect::<Vec<_>>();
     crate::budget::charge(app, caller, scope, &of(|r| &r.cases), cases, 0, usize::MAX)?;
     let control_filter = match controls {
-        Controls::Rest => CohortFilter { datasets: cases.datasets.clone(), ..CohortFilter::default() },
+        Controls::Rest => {
+            CohortFilter { datasets: cases.datasets.clone(), consent: cases.consent.clone(), ..CohortFilter::default() }
+        }
         Controls::Matching(filter) => filter.clone(),
     };
     crate::budget::charge(app, caller, scope, &of(|r| &r.controls), &control_filter, 0, usize::MAX)
@@ -285,5 +296,6 @@ fn record(
         granularity,
         decision,
         detail: shorten(recordable(app, detail)),
+        subject: None,
     }
 }

@@ -4,13 +4,14 @@
 //! |---|---|---|
 //! | `POST /dac/requests` `{dataset, purpose: {purpose, disease?, commercial, methods?}}` | registered researcher | files a request; answers with the automatic DUO match |
 //! | `GET /dac/requests[/ID]` | the requester, committee members (all) | requests and their state |
-//! | `POST /dac/requests/ID/approve` | committee member | issues a ControlledAccessGrants visa |
-//! | `POST /dac/requests/ID/reject` `{note}` | committee member | rejects |
+//! | `POST /dac/requests/ID/approve` `{note?}` | committee member | issues a ControlledAccessGrants visa for the request's purpose; a request the automatic match sent to review needs a note |
+//! | `POST /dac/requests/ID/reject` `{note}` | committee member | rejects, saying why |
 //! | `GET /dac/grants[?all=true]` | the grantee (members: all) | grants with their visas |
 //! | `POST /dac/grants/JTI/revoke` `{reason}` | committee member | the visa stops working at once |
 //! | `GET /.well-known/jwks.json` | anyone | the public keys that verify this node's visas |
 //!
-//! Committee members are the user ids in `[access] dac_members`. Errors are
+//! Committee members are the user ids in `[access] dac_members`; each action is recorded under the
+//! member and the researcher it concerns, and so is every read of requests and grants. Errors are
 //! `{"error": {"errorCode", "errorMessage"}}` with 400/401/403/404/409, and 500/503 with a request
 //! id when the node fails (see `error_status`); every refusal is audited.
 
@@ -67,7 +68,7 @@ impl From<DacError> for ApiError {
     fn from(e: DacError) -> Self {
         let status = match &e {
             DacError::UnknownDataset(_) | DacError::NoRequest(_) | DacError::NoGrant(_) => StatusCode::NOT_FOUND,
-            DacError::Purpose(_) => StatusCode::BAD_REQUEST,
+            DacError::Purpose(_) | DacError::NoteNeeded { .. } | DacError::Missing(_) => StatusCode::BAD_REQUEST,
             DacError::Conflict(_) | DacError::ConsentDenies(_) => StatusCode::CONFLICT,
             DacError::NoSigningKey => StatusCode::SERVICE_UNAVAILABLE,
             // Classified as for the Beacon endpoints.
@@ -114,9 +115,18 @@ async fn refuse(app: &AppState, caller: &Caller, action: AuditAction, path: &str
         granularity: None,
         decision: Decision::Denied,
         detail,
+        subject: None,
     };
     app.audit.record(record).await;
     error
+}
+
+/// Records a committee read: one entry per researcher whose items it showed (researcher, dataset).
+async fn record_read(app: &AppState, caller: &Caller, action: AuditAction, path: &str, shown: Vec<(String, String)>) {
+    let pairs: Vec<(&str, &str)> = shown.iter().map(|(u, d)| (u.as_str(), d.as_str())).collect();
+    for record in oresund_node::Node::committee_read_records(caller.label(), action, path, &pairs, unix_now()) {
+        app.audit.record(record).await;
+    }
 }
 
 fn anonymous() -> ApiError {
@@ -158,12 +168,13 @@ fn request_json(r: &AccessRequest) -> Value {
     })
 }
 
-fn grant_json(g: &Grant) -> Value {
+fn grant_json(g: &Grant, purpose: Option<&ResearchPurpose>) -> Value {
     json!({
         "jti": g.jti,
         "request": g.request,
         "user": g.user,
         "dataset": g.dataset,
+        "purpose": purpose,
         "issued": rfc3339(g.issued_at),
         "expires": rfc3339(g.expires_at),
         "visa": g.visa,
@@ -225,6 +236,8 @@ async fn list(State(app): State<AppState>, caller: CallerOr401) -> Answer {
     };
     let only = if is_member(&app, &caller) { None } else { Some(user.to_string()) };
     let requests = app.blocking(move |app| app.node.access_requests(only.as_deref())).await?.map_err(DacError::from)?;
+    let shown = requests.iter().map(|r| (r.user.clone(), r.dataset.clone())).collect();
+    record_read(&app, &caller, AuditAction::DacList, "/dac/requests", shown).await;
     Ok(Json(json!({"requests": requests.iter().map(request_json).collect::<Vec<_>>()})).into_response())
 }
 
@@ -235,6 +248,7 @@ async fn one(State(app): State<AppState>, caller: CallerOr401, Path(id): Path<St
     let request = app.blocking(move |app| app.node.access_request(id)).await?.map_err(DacError::from)?;
     match request {
         Some(r) if is_member(&app, &caller) || caller.user.as_deref() == Some(r.user.as_str()) => {
+            record_read(&app, &caller, AuditAction::DacRead, &path, vec![(r.user.clone(), r.dataset.clone())]).await;
             Ok(Json(request_json(&r)).into_response())
         }
         // Someone else's request is not acknowledged to exist.
@@ -242,22 +256,32 @@ async fn one(State(app): State<AppState>, caller: CallerOr401, Path(id): Path<St
     }
 }
 
-async fn approve(State(app): State<AppState>, caller: CallerOr401, Path(id): Path<String>) -> Answer {
-    let caller = caller?;
-    let id = request_id(&id)?;
-    let path = format!("/dac/requests/{id}/approve");
-    let caller = member(&app, Ok(caller), AuditAction::DacApprove, &path).await?;
-    let actor = caller.label().to_string();
-    let grant =
-        app.blocking(move |app| app.node.approve_access_request(id, &actor, &app.access.issuer, unix_now())).await??;
-    Ok(Json(grant_json(&grant)).into_response())
-}
-
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct NoteBody {
     #[serde(default)]
     note: String,
+}
+
+async fn approve(State(app): State<AppState>, caller: CallerOr401, Path(id): Path<String>, bytes: Bytes) -> Answer {
+    let caller = caller?;
+    let id = request_id(&id)?;
+    let path = format!("/dac/requests/{id}/approve");
+    let caller = member(&app, Ok(caller), AuditAction::DacApprove, &path).await?;
+    let note: NoteBody = match body(&bytes, "the body must be {\"note\": \"…\"} (or empty)") {
+        Ok(note) => note,
+        Err(e) => return Err(refuse(&app, &caller, AuditAction::DacApprove, &path, e).await),
+    };
+    let actor = caller.label().to_string();
+    let approval = app
+        .blocking(move |app| {
+            app.node.approve_access_request(id, &actor, Some(&note.note), &app.access.issuer, unix_now())
+        })
+        .await??;
+    let mut answer = grant_json(&approval.grant, Some(&approval.purpose));
+    answer["reached"] = json!(approval.reached);
+    answer["leftOut"] = json!(approval.left_out);
+    Ok(Json(answer).into_response())
 }
 
 async fn reject(State(app): State<AppState>, caller: CallerOr401, Path(id): Path<String>, bytes: Bytes) -> Answer {
@@ -282,8 +306,11 @@ async fn grants(State(app): State<AppState>, caller: CallerOr401, RawQuery(query
     let all =
         query.as_deref().is_some_and(|q| form_urlencoded::parse(q.as_bytes()).any(|(k, v)| k == "all" && v == "true"));
     let only = if all && is_member(&app, &caller) { None } else { Some(user.to_string()) };
-    let grants = app.blocking(move |app| app.node.grants(only.as_deref())).await?.map_err(DacError::from)?;
-    Ok(Json(json!({"grants": grants.iter().map(grant_json).collect::<Vec<_>>()})).into_response())
+    let grants = app.blocking(move |app| app.node.grants_with_purpose(only.as_deref())).await??;
+    let shown = grants.iter().map(|(g, _)| (g.user.clone(), g.dataset.clone())).collect();
+    record_read(&app, &caller, AuditAction::DacGrants, "/dac/grants", shown).await;
+    let listed: Vec<Value> = grants.iter().map(|(g, purpose)| grant_json(g, purpose.as_ref())).collect();
+    Ok(Json(json!({"grants": listed})).into_response())
 }
 
 #[derive(Deserialize)]
@@ -302,5 +329,5 @@ async fn revoke(State(app): State<AppState>, caller: CallerOr401, Path(jti): Pat
     };
     let actor = caller.label().to_string();
     let grant = app.blocking(move |app| app.node.revoke_grant(&jti, &actor, &reason.reason, unix_now())).await??;
-    Ok(Json(grant_json(&grant)).into_response())
+    Ok(Json(grant_json(&grant, None)).into_response())
 }

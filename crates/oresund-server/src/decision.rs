@@ -109,26 +109,58 @@ pub fn query(
         granularity,
         decision,
         detail: shorten(recordable(app, detail)),
+        subject: None,
     }
 }
 
 /// The record of a refused credential (HTTP 401), with the identity a refused passport claimed.
 pub fn credential_refused(app: &AppState, bearer: Option<&str>, path: &str, error: &BeaconError) -> AuditRecord {
-    let claimed = bearer.filter(|b| is_jws(b)).and_then(claimed_identity);
-    let detail = match claimed {
+    let passport = bearer.filter(|b| is_jws(b));
+    let claimed = passport.and_then(claimed_identity);
+    let detail = match &claimed {
         Some(claimed) => format!("{} (claimed {claimed})", error.message),
         None => error.message.clone(),
     };
+    // Filed under the dataset a refused grant names too, so `audit show --dataset` finds it.
+    let known = app.node.cohort().map(|c| c.datasets.keys().cloned().collect::<Vec<_>>()).unwrap_or_default();
+    let datasets = passport.map(|p| claimed_datasets(p, &known)).unwrap_or_default();
     AuditRecord {
         time: oresund_node::clock::now_rfc3339(),
         actor: "unauthenticated".into(),
         action: AuditAction::Auth,
         resource: shorten(recordable(app, format!("/{}", path.trim_start_matches('/')))),
-        datasets: Vec::new(),
+        datasets,
         granularity: None,
         decision: Decision::Denied,
         detail: shorten(recordable(app, detail)),
+        // The identity is unverified: it is the subject of the entry, never its actor.
+        subject: claimed.map(|c| shorten(recordable(app, c))),
     }
+}
+
+/// The datasets of this node that a passport's ControlledAccessGrants visas name (unverified: for
+/// filing a refusal only).
+fn claimed_datasets(passport: &str, known: &[String]) -> Vec<String> {
+    use base64::Engine;
+    let claims = |jwt: &str| -> Option<Value> {
+        let payload = jwt.split('.').nth(1)?;
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload.trim_end_matches('=')).ok()?;
+        serde_json::from_slice(&bytes).ok()
+    };
+    let Some(passport) = claims(passport) else { return Vec::new() };
+    let visas = passport["ga4gh_passport_v1"].as_array().cloned().unwrap_or_default();
+    let mut out: Vec<String> = Vec::new();
+    for visa in visas.iter().filter_map(Value::as_str).take(oresund_access::passport::MAX_VISAS).filter_map(claims) {
+        let object = &visa["ga4gh_visa_v1"];
+        if object["type"].as_str() != Some(oresund_access::passport::CONTROLLED_ACCESS_GRANTS) {
+            continue;
+        }
+        let named = object["value"].as_str().and_then(|v| v.rsplit_once("/datasets/")).map(|(_, id)| id);
+        if let Some(id) = named.filter(|id| known.iter().any(|k| k == id) && !out.iter().any(|d| d == id)) {
+            out.push(id.to_string());
+        }
+    }
+    out
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use oresund_access::{Caller, Tier};
+use oresund_access::{Caller, Reach, Tier};
 use oresund_core::audit::{AuditAction, AuditRecord, Decision};
 use oresund_node::delivery::{DeliverableFile, Deliveries};
 
@@ -52,6 +52,7 @@ impl Recorded {
             granularity: None,
             decision,
             detail,
+            subject: None,
         };
         let (resource, detail) = (record.resource.clone(), record.detail.clone());
         let scrubbed = app
@@ -100,6 +101,33 @@ async fn callers(app: &AppState, credentials: Credentials, path: &str) -> Result
     }
 }
 
+/// A grant reaches only the people whose consent allows its purpose, and a delivered file holds
+/// every sample of the archived one: a file with anyone the grant does not reach is refused
+/// (delivering it without them — removing their columns — is not built).
+async fn outside_consent(
+    app: &AppState,
+    caller: &Caller,
+    file: &DeliverableFile,
+) -> Result<Option<DeliveryFailure>, DeliveryFailure> {
+    let Some(reach) = caller.reach(&file.dataset).filter(|r| **r != Reach::Everyone).cloned() else {
+        return Ok(None);
+    };
+    let samples = file.samples.clone();
+    let outside = app
+        .blocking(move |app| app.node.not_reached(&samples, &reach))
+        .await
+        .map_err(DeliveryFailure::from_beacon)?
+        .map_err(|e| DeliveryFailure::from_beacon(crate::error::BeaconError::from(e)))?;
+    Ok((outside > 0).then(|| {
+        DeliveryFailure::forbidden(format!(
+            "{} holds {outside} of {} people whose consent does not allow the purpose of your grant; this node \
+             cannot deliver the file without them yet — ask for what you may see through the Beacon endpoints",
+            file.object.accession,
+            file.samples.len()
+        ))
+    }))
+}
+
 /// Clears the caller for `accession`, or refuses (recorded).
 pub async fn clear(
     app: &AppState,
@@ -123,7 +151,14 @@ pub async fn clear(
         }
     };
     match callers.iter().find(|c| c.tier(&file.dataset) == Tier::Controlled) {
-        Some(caller) => Ok(Cleared { deliveries, url_ttl_s, file, caller: caller.clone() }),
+        Some(caller) => {
+            if let Some(failure) = outside_consent(app, caller, &file).await? {
+                let detail = format!("HTTP {}: {}", failure.status.as_u16(), failure.message);
+                recorded.log(app, &label, Some(&file.dataset), Decision::Denied, detail).await;
+                return Err(failure);
+            }
+            Ok(Cleared { deliveries, url_ttl_s, file, caller: caller.clone() })
+        }
         None => {
             let message = format!("{accession} belongs to dataset {}, which needs CONTROLLED access", file.dataset);
             let failure = if callers.iter().all(|c| c.user.is_none()) {

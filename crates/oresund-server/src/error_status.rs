@@ -134,7 +134,6 @@ fn passport_status(error: &PassportError) -> StatusCode {
         | PassportError::Claims { .. }
         | PassportError::Signature { .. }
         | PassportError::TooManyVisas(_)
-        | PassportError::Revoked { .. }
         | PassportError::UnknownGrant { .. }
         | PassportError::OtherHolder { .. } => StatusCode::UNAUTHORIZED,
     }
@@ -312,7 +311,6 @@ mod tests {
         let table = [
             (AuthError::UnknownToken, StatusCode::UNAUTHORIZED),
             (AuthError::Malformed, StatusCode::UNAUTHORIZED),
-            (AuthError::Passport(PassportError::Revoked { what: what() }), StatusCode::UNAUTHORIZED),
             (keys(KeysError::Fetch("down".into())), StatusCode::UNAUTHORIZED),
             (keys(KeysError::Untrusted("https://x/jwks".into())), StatusCode::UNAUTHORIZED),
             (keys(KeysError::Own("bad row".into())), INTERNAL),

@@ -35,7 +35,7 @@ pub fn search(
             app.node.reference().contig(chrom).map(|(_, c)| c.length)
         })?),
     };
-    let cohort_filter = CohortFilter { datasets: scope.ids(), ..filters.cohort.clone() };
+    let cohort_filter = scope.cohort_filter(filters.cohort.clone());
     let asked = !scope.datasets.is_empty() && !filters.matches_nobody();
     let found = if asked {
         match (&query, variant) {
@@ -49,7 +49,7 @@ pub fn search(
     if asked {
         crate::budget::charge(app, caller, &scope, &found, &cohort_filter, request.skip, request.limit)?;
     }
-    Ok(respond(app, request, &scope, &found, &filters.warnings))
+    Ok(respond(app, request, &scope, &found, &[&filters.warnings[..], &caller.notes[..]].concat()))
 }
 
 fn lookup(app: &AppState, id: &str, filter: &CohortFilter) -> Result<Vec<VariantCount>, BeaconError> {

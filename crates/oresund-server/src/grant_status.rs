@@ -7,6 +7,8 @@ use std::sync::Arc;
 use axum::http::StatusCode;
 use oresund_access::passport::{GrantFuture, GrantLookupError, GrantStatus, Revocations};
 use oresund_node::Node;
+use oresund_node::dac::DacError;
+use oresund_node::error::NodeError;
 
 /// Grant records in the node's store.
 pub struct StoreGrants {
@@ -18,18 +20,22 @@ impl Revocations for StoreGrants {
         let node = self.node.clone();
         let jti = jti.to_string();
         Box::pin(async move {
-            let grant = crate::blocking::run(move || node.grant(&jti))
+            let grant = crate::blocking::run(move || node.grant_with_purpose(&jti))
                 .await
                 .map_err(|e| GrantLookupError::Failed(e.to_string()))?
-                .map_err(|e| match crate::error_status::store_status(&e) {
-                    StatusCode::SERVICE_UNAVAILABLE => GrantLookupError::Unavailable(e.to_string()),
-                    _ => GrantLookupError::Failed(e.to_string()),
+                .map_err(|e| match e {
+                    DacError::Node(NodeError::Store(e))
+                        if crate::error_status::store_status(&e) == StatusCode::SERVICE_UNAVAILABLE =>
+                    {
+                        GrantLookupError::Unavailable(e.to_string())
+                    }
+                    e => GrantLookupError::Failed(e.to_string()),
                 })?;
             Ok(match grant {
                 None => GrantStatus::Unknown,
-                Some(grant) if grant.revoked.is_some() => GrantStatus::Revoked,
-                Some(grant) if grant.user != holder => GrantStatus::OtherHolder,
-                Some(_) => GrantStatus::Active,
+                Some((grant, _)) if grant.revoked.is_some() => GrantStatus::Revoked,
+                Some((grant, _)) if grant.user != holder => GrantStatus::OtherHolder,
+                Some((_, purpose)) => GrantStatus::Active(purpose),
             })
         })
     }

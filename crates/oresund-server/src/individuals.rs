@@ -5,7 +5,6 @@ use std::collections::BTreeMap;
 
 use oresund_access::{Caller, Granularity};
 use oresund_core::individual::{Individual, Sex};
-use oresund_node::CohortFilter;
 use oresund_store::IndividualNumber;
 use serde_json::{Value, json};
 
@@ -41,7 +40,7 @@ pub fn search(
     let cohort = node.cohort().map_err(BeaconError::from)?;
     let mut selected: BTreeMap<String, Vec<IndividualNumber>> = BTreeMap::new();
     if !scope.datasets.is_empty() && !filters.matches_nobody() {
-        let filter = CohortFilter { datasets: scope.ids(), ..filters.cohort.clone() };
+        let filter = scope.cohort_filter(filters.cohort.clone());
         let prepared = node.prepare_filter(&filter).map_err(BeaconError::from)?;
         match selection {
             Selection::Filtered => {
@@ -78,7 +77,8 @@ pub fn search(
             }
         }
     }
-    Ok(respond(app, request, &scope, &selected, &cohort.people, &filters.warnings))
+    let warnings = [&filters.warnings[..], &caller.notes[..]].concat();
+    Ok(respond(app, request, &scope, &selected, &cohort.people, &warnings))
 }
 
 fn record_needed(caller: &Caller) -> BeaconError {

@@ -63,8 +63,8 @@ impl PassportAuthenticator {
         let now = unix_now();
         let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
         let cached = self.cache.lock().ok().and_then(|c| c.get(&digest).filter(|(_, until)| *until >= now).cloned());
-        if let Some((passport, _)) = cached {
-            check_own_grants(&passport, &self.policy, self.grants.as_ref()).await?;
+        if let Some((mut passport, _)) = cached {
+            passport.own = check_own_grants(&passport, &self.policy, self.grants.as_ref()).await?;
             return Ok(passport.caller(&self.policy));
         }
         let passport = verify_passport(token, &self.policy, self.keys.as_ref(), self.grants.as_ref(), now).await?;

@@ -3,7 +3,8 @@
 //! datasets it includes (a caller wanting records from one dataset names it: `datasets=` or
 //! `/datasets/{id}/…`).
 
-use oresund_access::{Caller, Granularity, Tier};
+use oresund_access::{Caller, Granularity, Reach, Tier};
+use oresund_node::CohortFilter;
 
 use crate::error::BeaconError;
 use crate::request::BeaconRequest;
@@ -16,6 +17,9 @@ pub struct ScopedDataset {
     pub granted: Granularity,
     /// The caller's tier here; counts are exact only at CONTROLLED.
     pub tier: Tier,
+    /// At CONTROLLED, whose data the caller's grants reach (the people whose consent allows their
+    /// purpose); `None` below, where answers are aggregates over everyone.
+    pub reach: Option<Reach>,
 }
 
 impl ScopedDataset {
@@ -43,6 +47,13 @@ impl Scope {
 
     pub fn dataset(&self, id: &str) -> Option<&ScopedDataset> {
         self.datasets.iter().find(|d| d.id == id)
+    }
+
+    /// `filter` over this scope: its datasets, and in each dataset held at CONTROLLED only the
+    /// people the caller's grants reach.
+    pub fn cohort_filter(&self, filter: CohortFilter) -> CohortFilter {
+        let consent = self.datasets.iter().filter_map(|d| Some((d.id.clone(), d.reach.clone()?))).collect();
+        CohortFilter { datasets: self.ids(), consent, ..filter }
     }
 }
 
@@ -84,7 +95,9 @@ pub fn scope(
             }
             continue;
         }
-        datasets.push(ScopedDataset { id: id.clone(), granted, tier: caller.tier(id) });
+        let tier = caller.tier(id);
+        let reach = caller.reach(id).filter(|_| tier == Tier::Controlled).cloned();
+        datasets.push(ScopedDataset { id: id.clone(), granted, tier, reach });
     }
     let granularity = datasets.iter().map(|d| d.granted).min().unwrap_or(Granularity::Boolean);
     Ok(Scope { datasets, granularity })

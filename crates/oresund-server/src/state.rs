@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use oresund_access::{
-    Authenticator, Caller, CountThreshold, DatasetPolicy, Granularity, TokenAuthenticator, TokenGrant,
+    Authenticator, Caller, CountThreshold, DatasetPolicy, Granularity, Reach, TokenAuthenticator, TokenGrant,
 };
 use oresund_node::Node;
 use oresund_node::access::OwnIssuer;
@@ -126,7 +126,14 @@ pub fn token_authenticator(config: &NodeConfig) -> TokenAuthenticator {
                 sha256: t.sha256.clone(),
                 user: t.user.clone(),
                 registered: t.registered,
-                controlled: t.controlled.iter().cloned().collect(),
+                controlled: t
+                    .controlled
+                    .iter()
+                    .map(|d| {
+                        let reach = t.purpose.as_ref().map_or(Reach::Everyone, |p| Reach::purpose(p.canonical()));
+                        (d.clone(), reach)
+                    })
+                    .collect(),
             })
             .collect(),
     )

@@ -57,7 +57,13 @@ fn make_node() -> (tempfile::TempDir, PathBuf) {
         [(REGISTERED, "reg@example.org", vec![]), (CONTROLLED, "dac@example.org", vec!["DK-1".to_string()])]
     {
         let sha256 = oresund_access::authenticator::token_sha256(token);
-        config.beacon.tokens.push(TokenConfig { sha256, user: user.into(), registered: true, controlled });
+        config.beacon.tokens.push(TokenConfig {
+            sha256,
+            user: user.into(),
+            registered: true,
+            controlled,
+            purpose: None,
+        });
     }
     config.save(&dir).expect("save config");
     let mut text = std::fs::read_to_string(dir.join("oresund.toml")).unwrap();

@@ -22,6 +22,7 @@ fn record(actor: &str, action: &str, dataset: &str, time: &str) -> AuditRecord {
         granularity: None,
         decision: Decision::Allowed,
         detail: String::new(),
+        subject: None,
     }
 }
 
@@ -37,7 +38,8 @@ fn request(user: &str, dataset: &str) -> NewAccessRequest {
 }
 
 fn grant(jti: &str, kid: &str, expires_at: i64) -> NewGrant {
-    NewGrant { jti: jti.into(), kid: kid.into(), visa: format!("visa.{jti}.sig"), issued_at: 100, expires_at }
+    let note = Some("consent checked".to_string());
+    NewGrant { jti: jti.into(), kid: kid.into(), visa: format!("visa.{jti}.sig"), issued_at: 100, expires_at, note }
 }
 
 fn chain_is_whole(store: &dyn NodeStore) -> Vec<oresund_core::audit::AuditEntry> {
@@ -163,7 +165,7 @@ pub fn audit_appends_from_two_handles_keep_one_chain<B: Backend>() {
     assert_eq!(query(Some("nobody"), None, None, None), 0);
 }
 
-pub fn a_format_1_chain_continued_in_format_2_verifies_and_any_edit_breaks_it<B: Backend>() {
+pub fn a_format_1_chain_continued_in_the_current_format_verifies_and_any_edit_breaks_it<B: Backend>() {
     let backend = B::fresh();
     let mut old: Vec<AuditEntry> = Vec::new();
     for n in 0..3 {
@@ -185,7 +187,8 @@ pub fn a_format_1_chain_continued_in_format_2_verifies_and_any_edit_breaks_it<B:
     let entries = chain_is_whole(store);
     assert_eq!(entries[..3], old[..], "old entries read back unchanged");
     assert_eq!(entries[2].record.action, AuditAction::Other("archive.gc".into()));
-    assert_eq!(entries.iter().map(|e| e.format).collect::<Vec<_>>(), [1, 1, 1, 2, 2]);
+    let current = AuditFormat::CURRENT.code();
+    assert_eq!(entries.iter().map(|e| e.format).collect::<Vec<_>>(), [1, 1, 1, current, current]);
 
     let edits: [fn(&mut AuditEntry); 10] = [
         |e| e.record.time.push('x'),
@@ -196,7 +199,7 @@ pub fn a_format_1_chain_continued_in_format_2_verifies_and_any_edit_breaks_it<B:
         |e| e.record.granularity = if e.record.granularity.is_some() { None } else { Some("count".into()) },
         |e| e.record.decision = Decision::Denied,
         |e| e.record.detail.push('x'),
-        |e| e.format = 3 - e.format,
+        |e| e.format = if e.format == 1 { AuditFormat::CURRENT.code() } else { 1 },
         |e| e.hash = GENESIS.into(),
     ];
     for index in [1, 3] {
@@ -207,6 +210,63 @@ pub fn a_format_1_chain_continued_in_format_2_verifies_and_any_edit_breaks_it<B:
             assert_eq!(verify_chain(&edited), Err(ChainError::Edited { seq }), "edit {n} of entry {seq}");
         }
     }
+}
+
+pub fn entries_about_a_researcher_are_found_by_their_subject<B: Backend>() {
+    let backend = B::fresh();
+    let store = backend.store();
+    let time = |n: u32| format!("2026-11-{n:02}T00:00:00Z");
+    let about = |actor: &str, action: &str, subject: &str, n: u32| AuditRecord {
+        subject: Some(subject.into()),
+        ..record(actor, action, "DK-1", &time(n))
+    };
+    // Alice files a request and the committee approves it: the approval is the committee's act about her.
+    store
+        .add_access_request(&request("iss#alice", "DK-1"), &|r| record(&r.user, "dac.request", &r.dataset, &time(1)))
+        .unwrap();
+    store
+        .approve_access_request(1, "dac@x", &grant("j1", "k1", 5000), &about("dac@x", "dac.approve", "iss#alice", 2))
+        .unwrap();
+    store
+        .append_audit(&[
+            record("iss#carol", "query", "SE-1", &time(3)),
+            // A refused passport whose claimed identity is alice's.
+            about("unauthenticated", "auth", "iss#alice", 4),
+            about("dac@x", "dac.reject", "iss#carol", 5),
+            // Actor and subject the same: listed once.
+            about("iss#alice", "query", "iss#alice", 6),
+        ])
+        .unwrap();
+
+    let entries = chain_is_whole(store);
+    let subjects: Vec<Option<&str>> = entries.iter().map(|e| e.record.subject.as_deref()).collect();
+    assert_eq!(subjects, [None, Some("iss#alice"), None, Some("iss#alice"), Some("iss#carol"), Some("iss#alice")]);
+    assert!(entries.iter().all(|e| e.format == AuditFormat::CURRENT.code()));
+    assert_eq!(backend.reopen().audit_entries(&AuditQuery::default()).unwrap(), entries, "read back whole");
+
+    let seqs = |user: &str, dataset: Option<&str>, since: Option<u32>| {
+        let q = AuditQuery {
+            user: Some(user.into()),
+            dataset: dataset.map(Into::into),
+            since: since.map(time),
+            until: None,
+        };
+        store.audit_entries(&q).unwrap().iter().map(|e| e.seq).collect::<Vec<u64>>()
+    };
+    assert_eq!(seqs("iss#alice", None, None), [1, 2, 4, 6], "as actor or as subject");
+    assert_eq!(seqs("iss#carol", None, None), [3, 5]);
+    assert_eq!(seqs("dac@x", None, None), [2, 5], "still found by their actor");
+    assert_eq!(seqs("unauthenticated", None, None), [4]);
+    assert_eq!(seqs("iss#alice", None, Some(3)), [4, 6], "with the other filters");
+    assert_eq!(seqs("iss#carol", Some("DK-1"), None), [5]);
+    assert!(seqs("alice", None, None).is_empty(), "whole user ids only");
+
+    // The subject is covered by the entry's hash.
+    let mut edited = entries.clone();
+    edited[1].record.subject = Some("iss#bob".into());
+    assert_eq!(verify_chain(&edited), Err(ChainError::Edited { seq: 2 }));
+    edited[1].record.subject = None;
+    assert_eq!(verify_chain(&edited), Err(ChainError::Edited { seq: 2 }));
 }
 
 fn item(fingerprint: &str, charges: &[(u32, f64)]) -> ChargeItem {

@@ -42,7 +42,8 @@ macro_rules! storage_suite {
         );
         $crate::storage_suite!(@group $backend; audit_log:
             audit_appends_from_two_handles_keep_one_chain,
-            a_format_1_chain_continued_in_format_2_verifies_and_any_edit_breaks_it,
+            a_format_1_chain_continued_in_the_current_format_verifies_and_any_edit_breaks_it,
+            entries_about_a_researcher_are_found_by_their_subject,
         );
         $crate::storage_suite!(@group $backend; budgets:
             budgets_charge_once_refuse_and_lock,

@@ -84,6 +84,8 @@ pub struct NewGrant {
     /// Unix seconds.
     pub issued_at: i64,
     pub expires_at: i64,
+    /// The committee member's note on the approval (kept on the request, like a rejection's).
+    pub note: Option<String>,
 }
 
 /// A grant as stored.

@@ -8,6 +8,8 @@ use crate::error::Result;
 /// Which audit entries to list (all when every field is `None`); always in chain order.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AuditQuery {
+    /// Entries this user (user id) made or that concern them: `actor` or `subject` equal to it,
+    /// so a researcher's history includes what the committee decided about them.
     pub user: Option<String>,
     pub dataset: Option<String>,
     /// RFC 3339 bounds, inclusive.

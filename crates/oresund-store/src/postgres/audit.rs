@@ -30,8 +30,9 @@ impl AuditRows for WriteTx<'_> {
         let datasets: Vec<String> = entries.iter().map(|e| list_text(&e.record.datasets)).collect();
         let formats: Vec<i32> = entries.iter().map(|e| i32::from(e.format)).collect();
         let granularities: Vec<Option<&str>> = entries.iter().map(|e| e.record.granularity.as_deref()).collect();
+        let subjects: Vec<Option<&str>> = entries.iter().map(|e| e.record.subject.as_deref()).collect();
         // One statement for the whole batch: a round trip per entry would not keep up with a busy node.
-        let params: [&(dyn ToSql + Sync); 12] = [
+        let params: [&(dyn ToSql + Sync); 13] = [
             &seqs,
             &column(|e| &e.record.time),
             &column(|e| &e.record.actor),
@@ -44,12 +45,13 @@ impl AuditRows for WriteTx<'_> {
             &column(|e| &e.previous),
             &column(|e| &e.hash),
             &formats,
+            &subjects,
         ];
         self.execute(
             "INSERT INTO audit_log (seq, time, actor, action, resource, datasets, granularity, decision, detail, \
-             previous, hash, format) \
+             previous, hash, format, subject) \
              SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], \
-             $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::integer[])",
+             $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::integer[], $13::text[])",
             &params,
         )?;
         Ok(())
@@ -64,8 +66,8 @@ impl AuditRows for WriteTx<'_> {
 pub(super) fn entries(conn: &mut Conn, query: &AuditQuery) -> Result<Vec<AuditEntry>> {
     let statement = conn.statement(
         "SELECT seq, time, actor, action, resource, datasets, granularity, decision, detail, previous, hash, \
-         format FROM audit_log WHERE ($1::text IS NULL OR actor = $1) AND ($2::text IS NULL OR time >= $2) \
-         AND ($3::text IS NULL OR time <= $3) ORDER BY seq",
+         format, subject FROM audit_log WHERE ($1::text IS NULL OR actor = $1 OR subject = $1) \
+         AND ($2::text IS NULL OR time >= $2) AND ($3::text IS NULL OR time <= $3) ORDER BY seq",
     )?;
     let rows = conn.client.query(&statement, &[&query.user, &query.since, &query.until])?;
     let mut out = Vec::with_capacity(rows.len());
@@ -80,6 +82,7 @@ pub(super) fn entries(conn: &mut Conn, query: &AuditQuery) -> Result<Vec<AuditEn
             granularity: row.try_get(6)?,
             decision: decision(seq, row.try_get(7)?)?,
             detail: row.try_get(8)?,
+            subject: row.try_get(12)?,
         };
         let format = unsigned(i64::from(row.try_get::<_, i32>(11)?), "audit entry format")?;
         let entry = AuditEntry { seq, record, previous: row.try_get(9)?, hash: row.try_get(10)?, format };

@@ -203,6 +203,13 @@ const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE audit_log ADD COLUMN format integer NOT NULL DEFAULT 1;
     "#,
+    // 5: the researcher an audit entry concerns when not its actor (oresund-core
+    // `AuditRecord::subject`, hashed from format 3; embedded access.db migration 3); entries
+    // written before it have none. Indexed because `AuditQuery::user` matches it as well as the actor.
+    r#"
+    ALTER TABLE audit_log ADD COLUMN subject text;
+    CREATE INDEX audit_log_by_subject ON audit_log (subject, seq);
+    "#,
 ];
 
 /// Brings the database to the newest schema; returns the version found and the version now.

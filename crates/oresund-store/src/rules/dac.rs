@@ -68,7 +68,7 @@ pub(crate) fn approve<R: AccessRows + AuditRows>(
     audit: &AuditRecord,
 ) -> Result<Grant> {
     let request = pending(rows, id)?;
-    let decision = Decision { status: RequestStatus::Approved, time: &audit.time, by, note: None };
+    let decision = Decision { status: RequestStatus::Approved, time: &audit.time, by, note: grant.note.as_deref() };
     rows.decide_request(id, &decision)?;
     rows.insert_grant(&request, grant)?;
     audit_chain::append(rows, std::slice::from_ref(audit))?;

@@ -85,6 +85,13 @@ const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE audit_log ADD COLUMN format INTEGER NOT NULL DEFAULT 1;
     "#,
+    // 3: the researcher an audit entry concerns when not its actor (oresund-core
+    // `AuditRecord::subject`, hashed from format 3); entries written before it have none. Indexed
+    // because `AuditQuery::user` matches it as well as the actor.
+    r#"
+    ALTER TABLE audit_log ADD COLUMN subject TEXT;
+    CREATE INDEX audit_log_by_subject ON audit_log (subject, seq);
+    "#,
 ];
 
 /// Brings `access.db` to the newest schema; returns the version found and the version now.
@@ -123,6 +130,7 @@ mod tests {
             granularity: Some("count".into()),
             decision: Decision::Allowed,
             detail: String::new(),
+            subject: None,
         }
     }
 
@@ -168,10 +176,16 @@ mod tests {
         let old = first_release_access_db(&dir.path().join(ACCESS_DB));
         let store = SqliteStore::open(&dir.path().join("node.db")).unwrap();
         assert_eq!(store.audit_entries(&AuditQuery::default()).unwrap(), old, "read back as format 1");
-        store.append_audit(&[record(7), record(8)]).unwrap();
+        let about_user0 = AuditRecord { subject: Some("user0".into()), ..record(8) };
+        store.append_audit(&[record(7), about_user0]).unwrap();
         let entries = store.audit_entries(&AuditQuery::default()).unwrap();
         let formats: Vec<u16> = entries.iter().map(|e| e.format).collect();
-        assert_eq!(formats, [1, 1, 1, 2, 2]);
+        assert_eq!(formats, [1, 1, 1, 3, 3]);
+        let subjects: Vec<Option<&str>> = entries.iter().map(|e| e.record.subject.as_deref()).collect();
+        assert_eq!(subjects, [None, None, None, None, Some("user0")], "old entries read back without one");
+        let user0 = AuditQuery { user: Some("user0".into()), ..AuditQuery::default() };
+        let seqs: Vec<u64> = store.audit_entries(&user0).unwrap().iter().map(|e| e.seq).collect();
+        assert_eq!(seqs, [1, 5], "as actor, then as subject");
         let (seq, hash) = store.audit_head().unwrap();
         assert_eq!(verify_with_head(&entries, (seq, &hash)), Ok(()));
         let version: i64 = Connection::open(dir.path().join(ACCESS_DB))

@@ -19,7 +19,7 @@ impl AuditRows for WriteTx<'_> {
     fn insert_audit_entries(&mut self, entries: &[AuditEntry]) -> Result<()> {
         let mut insert = self.prepare_cached(
             "INSERT INTO audit_log (seq, time, actor, action, resource, datasets, granularity, decision, detail, \
-             previous, hash, format) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+             previous, hash, format, subject) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
         )?;
         for e in entries {
             let r = &e.record;
@@ -35,7 +35,8 @@ impl AuditRows for WriteTx<'_> {
                 r.detail,
                 e.previous,
                 e.hash,
-                e.format
+                e.format,
+                r.subject
             ])?;
         }
         Ok(())
@@ -63,6 +64,7 @@ fn entry_from_row(row: &Row<'_>) -> rusqlite::Result<Result<(AuditEntry, String)
         granularity: row.get(6)?,
         decision,
         detail: row.get(8)?,
+        subject: row.get(12)?,
     };
     let entry = AuditEntry { seq, record, previous: row.get(9)?, hash: row.get(10)?, format: row.get(11)? };
     Ok(Ok((entry, row.get(5)?)))
@@ -71,8 +73,8 @@ fn entry_from_row(row: &Row<'_>) -> rusqlite::Result<Result<(AuditEntry, String)
 pub(super) fn entries(conn: &Connection, query: &AuditQuery) -> Result<Vec<AuditEntry>> {
     let mut stmt = conn.prepare_cached(
         "SELECT seq, time, actor, action, resource, datasets, granularity, decision, detail, previous, hash, \
-         format FROM audit_log WHERE (?1 IS NULL OR actor = ?1) AND (?2 IS NULL OR time >= ?2) AND (?3 IS NULL OR time <= ?3) \
-         ORDER BY seq",
+         format, subject FROM audit_log WHERE (?1 IS NULL OR actor = ?1 OR subject = ?1) \
+         AND (?2 IS NULL OR time >= ?2) AND (?3 IS NULL OR time <= ?3) ORDER BY seq",
     )?;
     let rows = stmt
         .query_map(params![query.user, query.since, query.until], entry_from_row)?

@@ -48,6 +48,8 @@ pub fn run(args: BudgetArgs, quiet: bool) -> anyhow::Result<()> {
                 granularity: None,
                 decision: Decision::Allowed,
                 detail: reason,
+                // Filed under the researcher whose budget it is.
+                subject: Some(user.clone()),
             };
             anyhow::ensure!(node.unlock_budget(&user, &record)?, "user {user:?} is not locked");
             if !quiet {

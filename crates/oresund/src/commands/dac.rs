@@ -1,6 +1,6 @@
 //! `oresund dac`: the data access committee from the command line, acting on the node's store
-//! directly (for operators; committee members use the REST API). Every action is in the audit
-//! log with actor `operator`.
+//! directly. Every action names the committee member (`--member`) it is recorded under in the
+//! audit log, and says why (`--note`, `--reason`).
 
 use std::path::PathBuf;
 
@@ -14,9 +14,13 @@ use oresund_node::clock::unix_now;
 /// GA4GH ControlledAccessGrants visa signed by the node), reject, or revoke a grant.
 #[derive(Debug, Args)]
 #[command(after_help = "Examples:\n  oresund dac list dk-node --status pending\n  \
-oresund dac approve dk-node 3 --base-url https://beacon.ngc.dk\n  \
-oresund dac reject dk-node 4 --note 'purpose not covered by consent'\n  \
-oresund dac revoke dk-node 9f2c… --reason 'consent withdrawn'")]
+oresund dac approve dk-node 3 --member 'Jens Hansen' --note 'consent allows it' --base-url https://beacon.ngc.dk\n  \
+oresund dac approve dk-node 5 --member 'Jens Hansen' --note 'IRB approval seen; 100 DS-only participants left out'\n  \
+oresund dac reject dk-node 4 --member 'Jens Hansen' --note 'purpose not covered by consent'\n  \
+oresund dac revoke dk-node 9f2c… --member 'Jens Hansen' --reason 'consent withdrawn'\n\n\
+A grant reaches only the people whose consent (their DUO codes) allows the request's purpose.\n\
+Approving a request whose automatic DUO match is needs_review leaves out the people whose consent\n\
+does not allow the purpose; the command says how many.")]
 pub struct DacArgs {
     #[command(subcommand)]
     pub command: DacCommand,
@@ -31,10 +35,17 @@ pub enum DacCommand {
         #[arg(long)]
         status: Option<String>,
     },
-    /// Approve a pending request: sign and record its visa.
+    /// Approve a pending request: sign and record its visa (printed on stdout).
     Approve {
         node_dir: PathBuf,
         id: u64,
+        /// The committee member approving it (recorded in the audit log).
+        #[arg(long)]
+        member: String,
+        /// Why the committee approves (required; for a needs_review match, say why the people
+        /// the grant leaves out may be left out).
+        #[arg(long)]
+        note: String,
         /// The node's public base URL, the visa's issuer (default: [server] base_url, else
         /// http://[server] listen) — the URL `serve` runs at, or callers' passports will not verify.
         #[arg(long)]
@@ -44,6 +55,10 @@ pub enum DacCommand {
     Reject {
         node_dir: PathBuf,
         id: u64,
+        /// The committee member rejecting it (recorded in the audit log).
+        #[arg(long)]
+        member: String,
+        /// Why (told to the researcher).
         #[arg(long)]
         note: String,
     },
@@ -51,13 +66,20 @@ pub enum DacCommand {
     Revoke {
         node_dir: PathBuf,
         jti: String,
+        /// The committee member revoking it (recorded in the audit log).
+        #[arg(long)]
+        member: String,
         #[arg(long)]
         reason: String,
     },
 }
 
-/// Who the CLI acts as in the audit log.
-const OPERATOR: &str = "operator";
+/// A member named on the command line, as the audit log records it.
+fn member(name: &str) -> anyhow::Result<String> {
+    let name = name.trim();
+    anyhow::ensure!(!name.is_empty(), "--member must name the committee member acting");
+    Ok(name.to_string())
+}
 
 pub fn run(args: DacArgs, quiet: bool) -> anyhow::Result<()> {
     match args.command {
@@ -97,32 +119,38 @@ pub fn run(args: DacArgs, quiet: bool) -> anyhow::Result<()> {
                 );
             }
         }
-        DacCommand::Approve { node_dir, id, base_url } => {
+        DacCommand::Approve { node_dir, id, member: name, note, base_url } => {
             let node = Node::open(&node_dir)?;
             let base_url = base_url
                 .or_else(|| node.config.server.base_url.clone())
                 .unwrap_or_else(|| format!("http://{}", node.config.server.listen));
-            let grant = node.approve_access_request(id, OPERATOR, &OwnIssuer::new(&base_url), unix_now())?;
+            let issuer = OwnIssuer::new(&base_url);
+            let approval = node.approve_access_request(id, &member(&name)?, Some(&note), &issuer, unix_now())?;
+            let grant = &approval.grant;
             if !quiet {
                 eprintln!(
-                    "approved request {id}: {} may use {} until {}",
+                    "approved request {id}: {} may use {} for {} until {}; the grant reaches {} individuals and \
+                     leaves out {} whose consent does not allow this purpose",
                     grant.user,
                     grant.dataset,
-                    rfc3339(grant.expires_at)
+                    approval.purpose.describe(),
+                    rfc3339(grant.expires_at),
+                    approval.reached,
+                    approval.left_out
                 );
             }
             println!("{}", grant.visa);
         }
-        DacCommand::Reject { node_dir, id, note } => {
+        DacCommand::Reject { node_dir, id, member: name, note } => {
             let node = Node::open(&node_dir)?;
-            node.reject_access_request(id, OPERATOR, &note, unix_now())?;
+            node.reject_access_request(id, &member(&name)?, &note, unix_now())?;
             if !quiet {
                 eprintln!("rejected request {id}");
             }
         }
-        DacCommand::Revoke { node_dir, jti, reason } => {
+        DacCommand::Revoke { node_dir, jti, member: name, reason } => {
             let node = Node::open(&node_dir)?;
-            let grant = node.revoke_grant(&jti, OPERATOR, &reason, unix_now())?;
+            let grant = node.revoke_grant(&jti, &member(&name)?, &reason, unix_now())?;
             if !quiet {
                 eprintln!("revoked the grant of {} to {}; its visa stops working now", grant.dataset, grant.user);
             }

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use clap::Args;
 use oresund_access::Granularity;
+use oresund_access::duo_match::ResearchPurpose;
 use oresund_node::Node;
 use oresund_node::config::{DatasetSettings, NetworkConfig, NodeConfig, PeerConfig, TokenConfig};
 use oresund_node::init::{InitOptions, init};
@@ -144,6 +145,13 @@ pub fn run(args: DemoArgs, quiet: bool) -> anyhow::Result<()> {
             user: DEMO_RESEARCHER.into(),
             registered: true,
             controlled: vec![country.dataset.into()],
+            // Epilepsy research: every synthetic participant's consent allows it.
+            purpose: Some(ResearchPurpose {
+                purpose: "DUO:0000007".into(),
+                disease: Some("MONDO:0005027".into()),
+                commercial: false,
+                methods: false,
+            }),
         });
         config.save(&dir)?;
         let port = args.port + 1 + i as u16;

@@ -93,6 +93,8 @@ pub fn run(args: QueryArgs) -> anyhow::Result<()> {
             SexArg::Male => Sex::Male,
         }),
         datasets: args.datasets.clone(),
+        // The operator on their own node: everyone, as ingested (grants bound what researchers see).
+        consent: Vec::new(),
     };
     let rows: Vec<(String, String, AlleleCounts)> = match (&args.variant, &args.region) {
         (Some(variant), _) => match node.count_variant(variant, &filter)? {

@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
+use oresund_access::duo_match::ResearchPurpose;
 use oresund_node::config::{NodeConfig, TokenConfig};
 
 /// Manage operator bearer tokens (for operators and scripts; researchers send GA4GH Passports):
@@ -17,9 +18,12 @@ pub struct TokenArgs {
 #[derive(Debug, Subcommand)]
 pub enum TokenCommand {
     /// Create a token for a user and print it (stdout), once.
-    #[command(
-        after_help = "Example:\n  oresund token add dk-node --user alice@ku.dk --registered --controlled DK-COHORT-1"
-    )]
+    #[command(after_help = "Examples:\n  \
+oresund token add dk-node --user alice@ku.dk --registered --controlled DK-COHORT-1 --purpose HMB\n  \
+oresund token add dk-node --user bob@ku.dk --registered --controlled DK-COHORT-1 --purpose DS --disease MONDO:0005027\n\n\
+A token with --controlled reaches, like a committee grant, only the people whose consent (DUO codes\n\
+ingested with them) allows its --purpose. Without --purpose it reaches everyone: for the node's own\n\
+staff only; researchers get controlled access from the data access committee (POST /dac/requests).")]
     Add {
         node_dir: PathBuf,
         /// Who holds the token (appears in audit records).
@@ -31,6 +35,15 @@ pub enum TokenCommand {
         /// A dataset this user may see at the CONTROLLED tier (repeat for several).
         #[arg(long = "controlled", value_name = "DATASET")]
         controlled: Vec<String>,
+        /// The research purpose of the controlled access: GRU, HMB, DS (with --disease) or POA.
+        #[arg(long, requires = "controlled")]
+        purpose: Option<String>,
+        /// For --purpose DS: the disease studied (MONDO, HPO or ICD-10 term).
+        #[arg(long, requires = "purpose")]
+        disease: Option<String>,
+        /// The purpose is commercial.
+        #[arg(long, requires = "purpose")]
+        commercial: bool,
         /// Register a token read from standard input instead of making one (the same token on
         /// several nodes of a network).
         #[arg(long)]
@@ -48,7 +61,12 @@ pub enum TokenCommand {
 
 pub fn run(args: TokenArgs) -> anyhow::Result<()> {
     match args.command {
-        TokenCommand::Add { node_dir, user, registered, controlled, token_stdin } => {
+        TokenCommand::Add { node_dir, user, registered, controlled, purpose, disease, commercial, token_stdin } => {
+            let purpose = purpose.map(|purpose| ResearchPurpose { purpose, disease, commercial, methods: false });
+            if let Some(purpose) = &purpose {
+                purpose.validate()?;
+            }
+            let purpose = purpose.map(|p| p.canonical());
             let mut config = NodeConfig::load(&node_dir)?;
             let token = if token_stdin {
                 let mut line = String::new();
@@ -62,7 +80,7 @@ pub fn run(args: TokenArgs) -> anyhow::Result<()> {
                 oresund_core::hex::encode(&secret)
             };
             let sha256 = oresund_access::authenticator::token_sha256(&token);
-            config.beacon.tokens.push(TokenConfig { sha256, user: user.clone(), registered, controlled });
+            config.beacon.tokens.push(TokenConfig { sha256, user: user.clone(), registered, controlled, purpose });
             config.validate().map_err(|e| anyhow::anyhow!(e))?;
             config.save(&node_dir)?;
             if token_stdin {
@@ -75,7 +93,13 @@ pub fn run(args: TokenArgs) -> anyhow::Result<()> {
         TokenCommand::List { node_dir } => {
             let config = NodeConfig::load(&node_dir)?;
             for t in &config.beacon.tokens {
-                println!("{}\tregistered={}\tcontrolled={}", t.user, t.registered, t.controlled.join(","));
+                let purpose = t.purpose.as_ref().map_or("everyone (staff)".to_string(), |p| p.describe());
+                println!(
+                    "{}\tregistered={}\tcontrolled={}\treach={purpose}",
+                    t.user,
+                    t.registered,
+                    t.controlled.join(",")
+                );
             }
         }
         TokenCommand::Revoke { node_dir, user } => {

@@ -488,3 +488,28 @@ fn every_ticket_lookup_and_byte_served_is_in_the_audit_log() {
     let out = run(&["audit", "verify", node.path()]);
     assert!(out.status.success() && String::from_utf8_lossy(&out.stderr).contains("audit log intact"), "{out:?}");
 }
+
+#[test]
+fn a_grant_whose_purpose_some_samples_did_not_consent_to_gets_no_file() {
+    let f = fixture();
+    let node = TestNode::copy_of(&f.node);
+    // HMB research: the DS(epilepsy)-only participants' consent excludes it. Epilepsy research:
+    // every participant's consent allows it.
+    let hmb = token(&node.dir, &["--user", "hmb@example.org", "--controlled", "DK-1", "--purpose", "HMB"]);
+    let epilepsy = token(
+        &node.dir,
+        &["--user", "ds@example.org", "--controlled", "DK-1", "--purpose", "DS", "--disease", "MONDO:0005027"],
+    );
+    let server = Server::start(&node.dir, &[]);
+    let path = format!("/variants/{}?referenceName=22&start=16000000&end=16100000", f.aligned);
+    let (status, t) = ticket(&server, &path, &bearer(&hmb), None);
+    assert_eq!((status, t["htsget"]["error"].as_str()), (403, Some("PermissionDenied")), "{t}");
+    let message = t["htsget"]["message"].as_str().unwrap();
+    assert!(message.contains("holds 100 of 500 people whose consent does not allow"), "{message}");
+    let (status, t) = ticket(&server, &path, &bearer(&epilepsy), None);
+    assert_eq!(status, 200, "{t}");
+    crate::common::passports::wait_for_audit(&node.dir, &["--user", "hmb@example.org", "--dataset", "DK-1"], |e| {
+        e["record"]["decision"] == "denied"
+            && e["record"]["detail"].as_str().unwrap_or("").contains("consent does not allow")
+    });
+}

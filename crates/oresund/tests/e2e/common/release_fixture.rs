@@ -89,7 +89,7 @@ pub fn check_upgraded(node: &Path, expected: &Value, oresund: impl Fn() -> Comma
         .and_then(|l| l.split('\t').next())
         .expect("0.1.0 left one active grant")
         .to_string();
-    run(&["dac", "revoke", path, &active, "--reason", "upgrade test"]);
+    run(&["dac", "revoke", path, &active, "--member", "Upgrade Tester", "--reason", "upgrade test"]);
     let entries: usize = expected["audit_verify"].as_str().unwrap().split_whitespace().nth(3).unwrap().parse().unwrap();
     let verified = run(&["audit", "verify", path]);
     assert!(verified.contains(&format!("audit log intact: {} entries", entries + 1)), "{verified}");

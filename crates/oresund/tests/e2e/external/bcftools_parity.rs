@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 use crate::common::*;
 
 /// variant → [AC, AN, het, hom-alt individuals, hemi]
-type Counts = BTreeMap<String, [u64; 5]>;
+pub(super) type Counts = BTreeMap<String, [u64; 5]>;
 
 /// One node holding DK as dataset DK-1 and SE as SE-1, shared by the tests of this file.
 fn node() -> &'static TestNode {
@@ -19,7 +19,7 @@ fn node() -> &'static TestNode {
     })
 }
 
-fn normalised_vcf(population: &str) -> String {
+pub(super) fn normalised_vcf(population: &str) -> String {
     format!(
         "bcftools norm -f {} -m -any {} 2>/dev/null",
         cohort("reference.fa.gz").display(),
@@ -28,7 +28,7 @@ fn normalised_vcf(population: &str) -> String {
 }
 
 /// Runs `vcf_stream | fill-tags | query` and parses the counts (AC_Hom halved into individuals).
-fn bcftools_counts(vcf_stream: &str) -> Counts {
+pub(super) fn bcftools_counts(vcf_stream: &str) -> Counts {
     let script = format!(
         "{vcf_stream} | bcftools +fill-tags -- -t AC,AN,AC_Het,AC_Hom,AC_Hemi \
          | bcftools query -f '%CHROM-%POS-%REF-%ALT\\t%AC\\t%AN\\t%AC_Het\\t%AC_Hom\\t%AC_Hemi\\n'"
@@ -71,7 +71,7 @@ fn assert_same(ours: &Counts, theirs: &Counts, what: &str) {
 }
 
 /// Local ids (= VCF sample names) of a cohort's individuals passing `keep(row fields)`.
-fn samples(population: &str, keep: impl Fn(&[&str]) -> bool) -> Vec<String> {
+pub(super) fn samples(population: &str, keep: impl Fn(&[&str]) -> bool) -> Vec<String> {
     let text = std::fs::read_to_string(cohort(&format!("{population}.individuals.tsv"))).unwrap();
     text.lines()
         .skip(1)
@@ -81,7 +81,7 @@ fn samples(population: &str, keep: impl Fn(&[&str]) -> bool) -> Vec<String> {
         .collect()
 }
 
-fn subset_counts(population: &str, samples: &[String]) -> Counts {
+pub(super) fn subset_counts(population: &str, samples: &[String]) -> Counts {
     let list = tempfile::NamedTempFile::new().unwrap();
     std::fs::write(list.path(), samples.join("\n") + "\n").unwrap();
     bcftools_counts(&format!("{} | bcftools view -S {}", normalised_vcf(population), list.path().display()))

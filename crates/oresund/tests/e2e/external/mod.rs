@@ -10,6 +10,7 @@ mod beacon;
 mod c4gh_cli;
 mod c4gh_interop;
 mod catalog_outage;
+mod consent;
 mod delivery;
 mod network;
 mod passports;

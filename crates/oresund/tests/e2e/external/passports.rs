@@ -11,16 +11,16 @@ use crate::common::passports::*;
 use crate::common::*;
 use serde_json::{Value, json};
 
-struct Fixture {
-    node: TestNode,
-    server: Server,
-    issuers: Issuers,
+pub(super) struct Fixture {
+    pub(super) node: TestNode,
+    pub(super) server: Server,
+    pub(super) issuers: Issuers,
 }
 
 /// DK-1 (default policy: anonymous boolean, registered count, granted record) and SE-1 (granted
 /// callers only). The broker is trusted for passports and registered access, the IdP also grants
 /// DK-1 (an external committee), nothing else is trusted.
-fn fixture() -> &'static Fixture {
+pub(super) fn fixture() -> &'static Fixture {
     static FIXTURE: OnceLock<Fixture> = OnceLock::new();
     FIXTURE.get_or_init(|| {
         let node = TestNode::copy_for_run(dk_se_template());
@@ -52,7 +52,7 @@ fn ask(token: &str, dataset: &str) -> (u16, Value) {
     fixture().server.get(&format!("/g_variants?{TRUTH}&requestedGranularity=record&datasets={dataset}"), Some(token))
 }
 
-fn message(body: &Value) -> String {
+pub(super) fn message(body: &Value) -> String {
     body["error"]["errorMessage"].as_str().unwrap_or_default().to_string()
 }
 
@@ -163,14 +163,15 @@ fn registered_passports_get_counts_and_grants_get_records() {
     let half = i.passport(sub, &i.registered_visas(sub)[..1]);
     let (_, body) = ask(&half, "DK-1");
     assert_eq!(body["meta"]["returnedGranularity"], "boolean");
-    // An external committee's grant of DK-1 gives exact records.
+    // An external committee's grant of DK-1 for epilepsy research (every DK-1 consent allows it)
+    // gives exact records.
     let grant = i.mint_one(i.visa(
         "idp",
         IDP,
         sub,
         "ControlledAccessGrants",
         &format!("http://{}/datasets/DK-1", f.server.address),
-        json!({"visa": {"by": "dac"}}),
+        json!({"visa": {"by": "dac"}, "oresund_purpose": {"purpose": "DS", "disease": "MONDO:0005027"}}),
     ));
     let mut visas = i.registered_visas(sub);
     visas.push(grant);
@@ -224,7 +225,7 @@ fn visa_conditions_are_honoured() {
     assert_eq!(ask(&i.passport(sub, &visas), "DK-1").1["meta"]["returnedGranularity"], "record");
 }
 
-fn dac(method: &str, path: &str, token: Option<&str>, body: Option<Value>) -> (u16, Value) {
+pub(super) fn dac(method: &str, path: &str, token: Option<&str>, body: Option<Value>) -> (u16, Value) {
     let body = body.map(|b| b.to_string());
     http(
         &fixture().server.address,
@@ -287,9 +288,12 @@ fn the_committee_issues_visas_that_stop_working_when_revoked() {
     let id = ds["id"].as_u64().unwrap();
     let (status, body) = dac("POST", &format!("/dac/requests/{id}/approve"), Some(&researcher), None);
     assert_eq!(status, 403, "only committee members approve: {body}");
-    let (status, grant) = dac("POST", &format!("/dac/requests/{id}/approve"), Some(&member), None);
+    let (status, body) = dac("POST", &format!("/dac/requests/{id}/approve"), Some(&member), None);
+    assert_eq!((status, message(&body).starts_with("an approval needs the member's note")), (400, true), "{body}");
+    let note = || Some(json!({"note": "fits every consent"}));
+    let (status, grant) = dac("POST", &format!("/dac/requests/{id}/approve"), Some(&member), note());
     assert_eq!(status, 200, "{grant}");
-    assert_eq!(dac("POST", &format!("/dac/requests/{id}/approve"), Some(&member), None).0, 409, "decided once");
+    assert_eq!(dac("POST", &format!("/dac/requests/{id}/approve"), Some(&member), note()).0, 409, "decided once");
     let (status, rejected) =
         dac("POST", &format!("/dac/requests/{}/reject", hmb["id"]), Some(&member), Some(json!({"note": "too broad"})));
     assert_eq!((status, rejected["status"].as_str()), (200, Some("rejected")));
@@ -307,19 +311,26 @@ fn the_committee_issues_visas_that_stop_working_when_revoked() {
     let stolen = i.passport("mallory", &[i.registered_visas("mallory"), vec![visa.clone()]].concat());
     assert_eq!(ask(&stolen, "DK-1").0, 401);
 
-    // Revoked: the same passport stops working at once, long before the visa's exp.
+    // A revocation needs a reason.
+    let (status, body) = dac("POST", &format!("/dac/grants/{jti}/revoke"), Some(&member), Some(json!({"reason": " "})));
+    assert_eq!((status, message(&body).as_str()), (400, "a revocation needs a reason"), "{body}");
+    // Revoked: the grant stops working at once, long before the visa's exp; the researcher keeps
+    // registered access and is told why.
     let (status, _) =
         dac("POST", &format!("/dac/grants/{jti}/revoke"), Some(&member), Some(json!({"reason": "consent withdrawn"})));
     assert_eq!(status, 200);
     let (status, body) = ask(&passport, "DK-1");
-    assert_eq!(status, 401, "{body}");
-    assert!(message(&body).contains("this grant was revoked"), "{body}");
+    assert_eq!((status, body["meta"]["returnedGranularity"].as_str()), (200, Some("count")), "{body}");
+    let warnings = body["info"]["warnings"].to_string();
+    assert!(warnings.contains("visa 2 of the passport is ignored: the data access committee revoked"), "{body}");
     for action in ["dac.request", "dac.approve", "dac.reject", "dac.revoke"] {
         wait_for_audit(&f.node.dir, &[], |e| e["record"]["action"] == action && e["record"]["decision"] == "allowed");
     }
-    wait_for_audit(&f.node.dir, &[], |e| {
+    // The use of the revoked visa is filed under the researcher and the dataset.
+    let holder = format!("{BROKER}#{sub}");
+    wait_for_audit(&f.node.dir, &["--user", &holder, "--dataset", "DK-1"], |e| {
         e["record"]["decision"] == "denied"
-            && e["record"]["detail"].as_str().unwrap_or("").contains("this grant was revoked")
+            && e["record"]["detail"].as_str().unwrap_or("").contains("revoked this grant")
     });
 }
 
@@ -335,10 +346,13 @@ fn the_cli_committee_acts_on_the_store_and_signing_keys_rotate() {
     let second = file(json!({"purpose": "HMB"}));
     let listed = ok(&["dac", "list", f.node.path(), "--status", "pending"]);
     assert!(listed.contains(&format!("{}\tpending\tDK-1\t{BROKER}#{sub}\tapprove", first["id"])), "{listed}");
-    ok(&["dac", "reject", f.node.path(), &second["id"].to_string(), "--note", "purpose too broad"]);
+    let path = f.node.path();
+    ok(&["dac", "reject", path, &second["id"].to_string(), "--member", "Ada Member", "--note", "purpose too broad"]);
     let base_url = format!("http://{}", f.server.address);
-    let visa =
-        ok(&["dac", "approve", f.node.path(), &first["id"].to_string(), "--base-url", &base_url]).trim().to_string();
+    let first_id = first["id"].to_string();
+    let approve =
+        ["dac", "approve", path, &first_id, "--member", "Ada Member", "--note", "fits", "--base-url", &base_url];
+    let visa = ok(&approve).trim().to_string();
     let mut visas = i.registered_visas(sub);
     visas.push(visa);
     let passport = i.passport(sub, &visas);
@@ -360,9 +374,14 @@ fn the_cli_committee_acts_on_the_store_and_signing_keys_rotate() {
     let grants = ok(&["dac", "list", f.node.path()]);
     let jti = grants.lines().find(|l| l.contains(&format!("{BROKER}#{sub}")) && l.split('\t').count() == 5).unwrap();
     let jti = jti.split('\t').next().unwrap();
-    ok(&["dac", "revoke", f.node.path(), jti, "--reason", "audit finding"]);
-    assert_eq!(ask(&passport, "DK-1").0, 401, "revoked from the CLI, refused by the running server at once");
-    let operator = audit_entries(&f.node.dir, &["--user", "operator"]);
+    ok(&["dac", "revoke", f.node.path(), jti, "--member", "Ada Member", "--reason", "audit finding"]);
+    let (status, body) = ask(&passport, "DK-1");
+    assert_eq!(
+        (status, body["meta"]["returnedGranularity"].as_str()),
+        (200, Some("count")),
+        "revoked from the CLI, set aside by the running server at once: {body}"
+    );
+    let operator = audit_entries(&f.node.dir, &["--user", "Ada Member"]);
     let actions: Vec<&str> = operator.iter().filter_map(|e| e["record"]["action"].as_str()).collect();
     for action in ["dac.reject", "dac.approve", "dac.revoke"] {
         assert!(actions.contains(&action), "{actions:?}");
