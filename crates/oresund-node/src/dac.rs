@@ -413,46 +413,46 @@ impl Node {
             })
             .collect()
     }
+}
 
-    /// Audit entries for a committee read by `reader`: one per researcher whose requests or grants
-    /// it showed (`shown`: researcher and dataset of each item), so each is found under the
-    /// researcher and the dataset concerned.
-    pub fn committee_read_records(
-        reader: &str,
-        action: AuditAction,
-        resource: &str,
-        shown: &[(&str, &str)],
-        now: i64,
-    ) -> Vec<AuditRecord> {
-        let mut by_researcher: BTreeMap<&str, Vec<String>> = BTreeMap::new();
-        for (researcher, dataset) in shown {
-            let datasets = by_researcher.entry(researcher).or_default();
-            if !datasets.iter().any(|d| d == dataset) {
-                datasets.push(dataset.to_string());
-            }
+/// Audit entries for a committee read by `reader`: one per researcher whose requests or grants
+/// it showed (`shown`: researcher and dataset of each item), so each is found under the
+/// researcher and the dataset concerned.
+pub fn committee_read_records(
+    reader: &str,
+    action: AuditAction,
+    resource: &str,
+    shown: &[(&str, &str)],
+    now: i64,
+) -> Vec<AuditRecord> {
+    let mut by_researcher: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    for (researcher, dataset) in shown {
+        let datasets = by_researcher.entry(researcher).or_default();
+        if !datasets.iter().any(|d| d == dataset) {
+            datasets.push(dataset.to_string());
         }
-        let record = |subject: Option<&str>, datasets: Vec<String>, detail: String| AuditRecord {
-            time: rfc3339(now),
-            actor: reader.to_string(),
-            action: action.clone(),
-            resource: resource.to_string(),
-            datasets,
-            granularity: None,
-            decision: audit::Decision::Allowed,
-            detail,
-            subject: subject.filter(|s| *s != reader).map(str::to_string),
-        };
-        if by_researcher.is_empty() {
-            return vec![record(None, Vec::new(), "nothing to show".into())];
-        }
-        by_researcher
-            .into_iter()
-            .map(|(researcher, datasets)| {
-                let n = shown.iter().filter(|(r, _)| *r == researcher).count();
-                record(Some(researcher), datasets, format!("{n} item(s) of {researcher} shown"))
-            })
-            .collect()
     }
+    let record = |subject: Option<&str>, datasets: Vec<String>, detail: String| AuditRecord {
+        time: rfc3339(now),
+        actor: reader.to_string(),
+        action: action.clone(),
+        resource: resource.to_string(),
+        datasets,
+        granularity: None,
+        decision: audit::Decision::Allowed,
+        detail,
+        subject: subject.filter(|s| *s != reader).map(str::to_string),
+    };
+    if by_researcher.is_empty() {
+        return vec![record(None, Vec::new(), "nothing to show".into())];
+    }
+    by_researcher
+        .into_iter()
+        .map(|(researcher, datasets)| {
+            let n = shown.iter().filter(|(r, _)| *r == researcher).count();
+            record(Some(researcher), datasets, format!("{n} item(s) of {researcher} shown"))
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 //! |---|---|---|
 //! | `POST /dac/requests` `{dataset, purpose: {purpose, disease?, commercial, methods?}}` | registered researcher | files a request; answers with the automatic DUO match |
 //! | `GET /dac/requests[/ID]` | the requester, committee members (all) | requests and their state |
-//! | `POST /dac/requests/ID/approve` `{note?}` | committee member | issues a ControlledAccessGrants visa for the request's purpose; a request the automatic match sent to review needs a note |
+//! | `POST /dac/requests/ID/approve` `{note}` | committee member | issues a ControlledAccessGrants visa for the request's purpose, reaching the people whose consent allows it |
 //! | `POST /dac/requests/ID/reject` `{note}` | committee member | rejects, saying why |
 //! | `GET /dac/grants[?all=true]` | the grantee (members: all) | grants with their visas |
 //! | `POST /dac/grants/JTI/revoke` `{reason}` | committee member | the visa stops working at once |
@@ -124,7 +124,7 @@ async fn refuse(app: &AppState, caller: &Caller, action: AuditAction, path: &str
 /// Records a committee read: one entry per researcher whose items it showed (researcher, dataset).
 async fn record_read(app: &AppState, caller: &Caller, action: AuditAction, path: &str, shown: Vec<(String, String)>) {
     let pairs: Vec<(&str, &str)> = shown.iter().map(|(u, d)| (u.as_str(), d.as_str())).collect();
-    for record in oresund_node::Node::committee_read_records(caller.label(), action, path, &pairs, unix_now()) {
+    for record in oresund_node::dac::committee_read_records(caller.label(), action, path, &pairs, unix_now()) {
         app.audit.record(record).await;
     }
 }
@@ -268,7 +268,7 @@ async fn approve(State(app): State<AppState>, caller: CallerOr401, Path(id): Pat
     let id = request_id(&id)?;
     let path = format!("/dac/requests/{id}/approve");
     let caller = member(&app, Ok(caller), AuditAction::DacApprove, &path).await?;
-    let note: NoteBody = match body(&bytes, "the body must be {\"note\": \"…\"} (or empty)") {
+    let note: NoteBody = match body(&bytes, "the body must be {\"note\": \"…\"}") {
         Ok(note) => note,
         Err(e) => return Err(refuse(&app, &caller, AuditAction::DacApprove, &path, e).await),
     };

@@ -104,7 +104,7 @@ async fn callers(app: &AppState, credentials: Credentials, path: &str) -> Result
 /// A grant reaches only the people whose consent allows its purpose, and a delivered file holds
 /// every sample of the archived one: a file with anyone the grant does not reach is refused
 /// (delivering it without them — removing their columns — is not built).
-async fn outside_consent(
+pub(crate) async fn outside_consent(
     app: &AppState,
     caller: &Caller,
     file: &DeliverableFile,

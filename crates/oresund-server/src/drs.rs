@@ -164,10 +164,21 @@ async fn list_files(app: &AppState, headers: &HeaderMap) -> Result<Response, Del
         .await
         .map_err(DeliveryFailure::from_beacon)?
         .map_err(|e| DeliveryFailure::from_delivery(&e))?;
+    let controlled: Vec<_> = files.into_iter().filter(|f| caller.tier(&f.dataset) == Tier::Controlled).collect();
+    // A file holding anyone the caller's grant does not reach is not delivered (see `clear`).
+    let mut deliverable = Vec::with_capacity(controlled.len());
+    let mut withheld = Vec::new();
+    for file in controlled {
+        match crate::delivery_access::outside_consent(app, &caller, &file).await? {
+            None => deliverable.push(file),
+            Some(why) => {
+                withheld.push(json!({"id": file.object.accession, "dataset": file.dataset, "reason": why.message}))
+            }
+        }
+    }
     let base = app.beacon.base_url.trim_end_matches('/');
-    let listed: Vec<Value> = files
+    let listed: Vec<Value> = deliverable
         .iter()
-        .filter(|f| caller.tier(&f.dataset) == Tier::Controlled)
         .map(|f| {
             let id = &f.object.accession;
             json!({
@@ -183,7 +194,11 @@ async fn list_files(app: &AppState, headers: &HeaderMap) -> Result<Response, Del
     let detail = format!("{} files listed", listed.len());
     let dataset = listed.first().and_then(|f| f["dataset"].as_str());
     recorded.log(app, caller.label(), dataset, Decision::Allowed, detail).await;
-    Ok(axum::Json(json!({"files": listed})).into_response())
+    let mut answer = json!({"files": listed});
+    if !withheld.is_empty() {
+        answer["withheld"] = json!(withheld);
+    }
+    Ok(axum::Json(answer).into_response())
 }
 
 async fn object(

@@ -24,10 +24,11 @@ pub enum AuditCommand {
     /// Check the whole chain: exits with an error naming the first edited, removed or reordered entry.
     Verify { node_dir: PathBuf },
     /// Print entries (tab-separated: seq, time, actor, action, decision, granularity, datasets,
-    /// resource, detail), oldest first.
+    /// resource, detail, subject — the researcher an entry concerns when another acted), oldest first.
     Show {
         node_dir: PathBuf,
-        /// Only this user id (`iss#sub`, a token user, `operator`, `anonymous`, `unauthenticated`).
+        /// Only entries by or about this user id (`iss#sub`, a token user, a committee member's name,
+        /// `anonymous`, `unauthenticated`): what they did, and what others did concerning them.
         #[arg(long)]
         user: Option<String>,
         /// Only entries about this dataset.
@@ -71,7 +72,7 @@ pub fn run(args: AuditArgs, quiet: bool) -> anyhow::Result<()> {
                     println!("{}", serde_json::to_string(&entry)?);
                 } else {
                     println!(
-                        "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                        "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
                         entry.seq,
                         r.time,
                         r.actor,
@@ -80,7 +81,8 @@ pub fn run(args: AuditArgs, quiet: bool) -> anyhow::Result<()> {
                         r.granularity.as_deref().unwrap_or("-"),
                         r.datasets.join(","),
                         r.resource,
-                        r.detail.replace(['\t', '\n'], " ")
+                        r.detail.replace(['\t', '\n'], " "),
+                        r.subject.as_deref().unwrap_or("-")
                     );
                 }
             }

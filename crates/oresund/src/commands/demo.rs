@@ -207,7 +207,7 @@ pub fn run(args: DemoArgs, quiet: bool) -> anyhow::Result<()> {
         println!("  curl '{portal_url}/network/g_variants?referenceName=22&start=17000016&referenceBases=C&alternateBases=A&requestedGranularity=count'");
         println!("  curl '{portal_url}/network/g_variants?referenceName=22&start=16050000&end=16052000&requestedGranularity=count&filters=HP:0001250'");
         println!("  curl '{portal_url}/network/individuals?filters=HP:0000707,NCIT:C16576&requestedGranularity=count'");
-        println!("\nA researcher token, CONTROLLED on both cohorts (this run only; user {DEMO_RESEARCHER}):");
+        println!("\nA researcher token, CONTROLLED on both cohorts for epilepsy research (DUO DS MONDO:0005027, which every synthetic participant consented to; this run only; user {DEMO_RESEARCHER}):");
         println!("  researcher token: {researcher_token}");
         println!("  association across countries: {portal_url}/association.html (paste the token), or");
         println!("  curl -H 'Authorization: Bearer {researcher_token}' -d '{{\"cases\": {{\"filters\": [{{\"id\": \"HP:0001250\"}}]}}, \"variants\": [\"22-17000017-C-A\"]}}' {portal_url}/network/association");

@@ -508,6 +508,18 @@ fn a_grant_whose_purpose_some_samples_did_not_consent_to_gets_no_file() {
     assert!(message.contains("holds 100 of 500 people whose consent does not allow"), "{message}");
     let (status, t) = ticket(&server, &path, &bearer(&epilepsy), None);
     assert_eq!(status, 200, "{t}");
+    // The file list says which files are withheld and why.
+    let listing = |token: &str| {
+        let (status, _, body) = exchange(&server.address, "GET", "/delivery/files", &bearer(token), &[]);
+        assert_eq!(status, 200);
+        serde_json::from_slice::<Value>(&body).unwrap()
+    };
+    let hmb_files = listing(&hmb);
+    assert_eq!(hmb_files["files"], json!([]), "{hmb_files}");
+    assert_eq!(hmb_files["withheld"][0]["id"], f.aligned.as_str(), "{hmb_files}");
+    let ds_files = listing(&epilepsy);
+    assert_eq!(ds_files["files"].as_array().map(Vec::len), Some(1), "{ds_files}");
+    assert!(ds_files.get("withheld").is_none(), "{ds_files}");
     crate::common::passports::wait_for_audit(&node.dir, &["--user", "hmb@example.org", "--dataset", "DK-1"], |e| {
         e["record"]["decision"] == "denied"
             && e["record"]["detail"].as_str().unwrap_or("").contains("consent does not allow")
