@@ -302,7 +302,62 @@ fn canonical_term(id: &str, hpo: Option<&Ontology>) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use oresund_access::duo_match::ResearchPurpose;
     use oresund_core::pseudonym::Pseudonymiser;
+
+    fn consenting(number: u32, consent: &[&str]) -> StoredIndividual {
+        let mut p = person(number, Sex::Unknown, &[], &[]);
+        p.individual.consent = consent.iter().map(|s| s.to_string()).collect();
+        p
+    }
+
+    fn file(number: u32, dataset: &str, columns: &[u32]) -> StoredFile {
+        StoredFile {
+            number: FileNumber::new(number),
+            accession: format!("N-F{number}"),
+            dataset: dataset.into(),
+            name: "x.vcf.gz".into(),
+            sha256: String::new(),
+            size: 0,
+            created: String::new(),
+            stats: Default::default(),
+            columns: columns.iter().map(|n| IndividualNumber::new(*n)).collect(),
+        }
+    }
+
+    #[test]
+    fn a_grant_reaches_the_consenting_people_of_its_dataset_only() {
+        let people = [
+            consenting(1, &["DUO:0000042"]),
+            consenting(2, &["DUO:0000006"]),
+            consenting(3, &["DUO:0000007", "MONDO:0005027"]),
+            consenting(4, &["DUO:0000006", "DUO:0000045"]),
+        ];
+        // Person 3 is in both datasets: left out of D1 by its grant, counted in D2.
+        let index = CohortIndex::build(1, &people, vec![file(1, "D1", &[1, 2, 3]), file(2, "D2", &[3, 4])], None);
+        let hmb = ResearchPurpose { purpose: "DUO:0000006".into(), disease: None, commercial: false, methods: false };
+        let filter = |consent: Vec<(String, Reach)>| CohortFilter { consent, ..CohortFilter::default() };
+        let selected = |f: &CohortFilter| -> Vec<(String, Vec<u32>)> {
+            index.selected(&index.prepare(f, None).unwrap()).into_iter().map(|(d, s)| (d, ids(&s))).collect()
+        };
+        let d1 = |reach: Reach| vec![("D1".to_string(), reach)];
+        assert_eq!(selected(&filter(vec![])), [("D1".into(), vec![1, 2, 3]), ("D2".into(), vec![3, 4])]);
+        assert_eq!(
+            selected(&filter(d1(Reach::purpose(hmb.clone())))),
+            [("D1".into(), vec![1, 2]), ("D2".into(), vec![3, 4])]
+        );
+        let commercial = ResearchPurpose { commercial: true, ..hmb.clone() };
+        assert_eq!(
+            selected(&filter(d1(Reach::purpose(commercial)))),
+            [("D1".into(), vec![1, 2]), ("D2".into(), vec![3, 4])]
+        );
+        // Epilepsy research for profit: the DS(epilepsy) consent allows it, HMB with NPU does not.
+        let disease = Some("MONDO:0005027".to_string());
+        let epilepsy = ResearchPurpose { purpose: "DUO:0000007".into(), disease, commercial: true, methods: false };
+        let both = vec![("D1".to_string(), Reach::Unstated), ("D2".to_string(), Reach::purpose(epilepsy))];
+        assert_eq!(selected(&filter(both)), [("D1".into(), vec![1]), ("D2".into(), vec![3])]);
+        assert_eq!(selected(&filter(d1(Reach::Everyone))), [("D1".into(), vec![1, 2, 3]), ("D2".into(), vec![3, 4])]);
+    }
 
     fn person(number: u32, sex: Sex, hpo: &[&str], icd10: &[&str]) -> StoredIndividual {
         let key = Pseudonymiser::new(&[1; 32]).unwrap();

@@ -457,7 +457,24 @@ pub fn committee_read_records(
 
 #[cfg(test)]
 mod tests {
-    use super::shown_together;
+    use super::{committee_read_records, shown_together};
+    use oresund_core::audit::AuditAction;
+
+    #[test]
+    fn a_committee_read_is_filed_under_each_researcher_shown() {
+        let shown = [("alice", "DK-1"), ("bob", "DK-1"), ("alice", "SE-1"), ("alice", "DK-1")];
+        let records = committee_read_records("member", AuditAction::DacList, "/dac/requests", &shown, 0);
+        let filed: Vec<(Option<&str>, &[String])> =
+            records.iter().map(|r| (r.subject.as_deref(), r.datasets.as_slice())).collect();
+        let (dk_se, dk) = (["DK-1".to_string(), "SE-1".to_string()], ["DK-1".to_string()]);
+        assert_eq!(filed, [(Some("alice"), &dk_se[..]), (Some("bob"), &dk[..])]);
+        assert!(records.iter().all(|r| r.actor == "member" && r.action == AuditAction::DacList));
+        assert_eq!(records[0].detail, "3 item(s) of alice shown");
+        // Their own requests: the researcher is the actor, not also the subject.
+        let own = committee_read_records("alice", AuditAction::DacList, "/dac/requests", &shown[..1], 0);
+        assert_eq!(own[0].subject, None);
+        assert_eq!(committee_read_records("m", AuditAction::DacGrants, "/dac/grants", &[], 0).len(), 1);
+    }
 
     #[test]
     fn a_small_part_of_a_known_total_hides_the_others_too() {

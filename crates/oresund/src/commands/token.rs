@@ -93,7 +93,11 @@ pub fn run(args: TokenArgs) -> anyhow::Result<()> {
         TokenCommand::List { node_dir } => {
             let config = NodeConfig::load(&node_dir)?;
             for t in &config.beacon.tokens {
-                let purpose = t.purpose.as_ref().map_or("everyone (staff)".to_string(), |p| p.describe());
+                let purpose = match (&t.purpose, t.controlled.is_empty()) {
+                    (_, true) => "-".to_string(),
+                    (None, false) => "everyone (staff)".to_string(),
+                    (Some(p), false) => p.describe(),
+                };
                 println!(
                     "{}\tregistered={}\tcontrolled={}\treach={purpose}",
                     t.user,
