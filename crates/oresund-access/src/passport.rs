@@ -339,24 +339,29 @@ pub async fn verify_passport(
             ignored.push((i, format!("custom visa type {:?} grants nothing here", visa.kind.as_str())));
         }
     }
-    // A visa whose conditions fail is not valid, and cannot satisfy another's conditions either:
-    // drop such visas until the rest all hold.
+    ignored.extend(drop_unmet_conditions(&mut visas));
+    ignored.sort();
+    let exp = passport.claims["exp"].as_i64().unwrap_or_default();
+    let mut verified = VerifiedPassport { iss, sub, exp, visas, ignored, own: OwnGrants::default() };
+    verified.own = check_own_grants(&verified, policy, revocations).await?;
+    Ok(verified)
+}
+
+/// Drops the visas whose `conditions` do not hold, with why. A visa whose conditions fail is not
+/// valid, and cannot satisfy another's conditions either: drop until the rest all hold.
+fn drop_unmet_conditions(visas: &mut Vec<(usize, Visa)>) -> Vec<(usize, String)> {
+    let mut dropped = Vec::new();
     loop {
         let all: Vec<Visa> = visas.iter().map(|(_, v)| v.clone()).collect();
         let failing = visas.iter().position(|(_, v)| v.conditions.as_ref().is_some_and(|c| !conditions_met(c, &all)));
         match failing {
             Some(index) => {
                 let (i, _) = visas.remove(index);
-                ignored.push((i, "its conditions are not met by the other visas".into()));
+                dropped.push((i, "its conditions are not met by the other visas".into()));
             }
-            None => break,
+            None => return dropped,
         }
     }
-    ignored.sort();
-    let exp = passport.claims["exp"].as_i64().unwrap_or_default();
-    let mut verified = VerifiedPassport { iss, sub, exp, visas, ignored, own: OwnGrants::default() };
-    verified.own = check_own_grants(&verified, policy, revocations).await?;
-    Ok(verified)
 }
 
 /// Asks this node's grant records about each of its visas in the passport: unknown or someone
@@ -400,32 +405,41 @@ impl VerifiedPassport {
     /// The caller these visas make, under the grant records in [`VerifiedPassport::own`]. Whatever
     /// keeps a visa from counting is told in [`Caller::notes`].
     pub fn caller(&self, policy: &PassportPolicy) -> Caller {
+        let mut ignored = self.ignored.clone();
+        let mut ignored_grants = Vec::new();
+        // A revoked grant is not valid: it grants nothing and satisfies no other visa's conditions.
+        let mut live: Vec<(usize, Visa)> = Vec::with_capacity(self.visas.len());
+        for (i, visa) in &self.visas {
+            if !self.own.revoked.contains(i) {
+                live.push((*i, visa.clone()));
+                continue;
+            }
+            let why = "the data access committee revoked this grant".to_string();
+            let dataset = policy.dataset_of(&visa.value);
+            ignored_grants.push(IgnoredGrant { jti: visa.jti.clone().unwrap_or_default(), dataset, why: why.clone() });
+            ignored.push((*i, why));
+        }
+        if !self.own.revoked.is_empty() {
+            ignored.extend(drop_unmet_conditions(&mut live));
+        }
+        ignored.sort();
         let mut notes: Vec<String> =
-            self.ignored.iter().map(|(i, why)| format!("visa {i} of the passport is ignored: {why}")).collect();
-        let bona_fide = |kind: VisaType| self.visas.iter().any(|(_, v)| v.kind == kind && is_bona_fide(&v.value));
+            ignored.iter().map(|(i, why)| format!("visa {i} of the passport is ignored: {why}")).collect();
+        let bona_fide = |kind: VisaType| live.iter().any(|(_, v)| v.kind == kind && is_bona_fide(&v.value));
         // Registered access (Dyke et al. 2018): a researcher's status is vouched for by a signing
         // official or a system, never by the researcher ("self").
-        let vouched = self.visas.iter().any(|(_, v)| {
+        let vouched = live.iter().any(|(_, v)| {
             v.kind == VisaType::ResearcherStatus
                 && is_bona_fide(&v.value)
                 && matches!(v.by.as_deref(), Some("so" | "system"))
         });
         let terms = bona_fide(VisaType::AcceptedTermsAndPolicies);
         if !(vouched && terms) {
-            notes.push(self.why_not_registered(vouched, terms));
+            notes.push(why_not_registered(&live, vouched, terms));
         }
         let mut controlled: BTreeMap<String, Reach> = BTreeMap::new();
-        let mut ignored_grants = Vec::new();
-        for (i, visa) in self.visas.iter().filter(|(_, v)| v.kind == VisaType::ControlledAccessGrants) {
-            let dataset = policy.dataset_of(&visa.value);
-            if self.own.revoked.contains(i) {
-                let why = "the data access committee revoked this grant".to_string();
-                notes.push(format!("visa {i} of the passport is ignored: {why}"));
-                let jti = visa.jti.clone().unwrap_or_default();
-                ignored_grants.push(IgnoredGrant { jti, dataset, why });
-                continue;
-            }
-            let Some(dataset) = dataset else {
+        for (i, visa) in live.iter().filter(|(_, v)| v.kind == VisaType::ControlledAccessGrants) {
+            let Some(dataset) = policy.dataset_of(&visa.value) else {
                 notes.push(format!("visa {i} grants {:?}, which is not a dataset of this node", visa.value));
                 continue;
             };
@@ -462,28 +476,28 @@ impl VerifiedPassport {
             ignored_grants,
         }
     }
+}
 
-    /// Why the visas fall short of REGISTERED access.
-    fn why_not_registered(&self, vouched: bool, terms: bool) -> String {
-        let mut missing = Vec::new();
-        if !vouched {
-            let status: Vec<&Visa> =
-                self.visas.iter().map(|(_, v)| v).filter(|v| v.kind == VisaType::ResearcherStatus).collect();
-            missing.push(match status.iter().find(|v| is_bona_fide(&v.value)) {
-                _ if status.is_empty() => "no ResearcherStatus visa".to_string(),
-                Some(v) => format!(
-                    "the ResearcherStatus visa is asserted by {:?}, and registered access needs one by a signing \
-                     official (\"so\") or a system (\"system\")",
-                    v.by.as_deref().unwrap_or("nobody")
-                ),
-                None => format!("no ResearcherStatus visa has the registered-access value {BONA_FIDE}"),
-            });
-        }
-        if !terms {
-            missing.push(format!("no AcceptedTermsAndPolicies visa for the registered-access terms ({BONA_FIDE})"));
-        }
-        format!("not a registered researcher on this node: {}", missing.join("; "))
+/// Why `visas` fall short of REGISTERED access.
+fn why_not_registered(visas: &[(usize, Visa)], vouched: bool, terms: bool) -> String {
+    let mut missing = Vec::new();
+    if !vouched {
+        let status: Vec<&Visa> =
+            visas.iter().map(|(_, v)| v).filter(|v| v.kind == VisaType::ResearcherStatus).collect();
+        missing.push(match status.iter().find(|v| is_bona_fide(&v.value)) {
+            _ if status.is_empty() => "no ResearcherStatus visa".to_string(),
+            Some(v) => format!(
+                "the ResearcherStatus visa is asserted by {:?}, and registered access needs one by a signing \
+                 official (\"so\") or a system (\"system\")",
+                v.by.as_deref().unwrap_or("nobody")
+            ),
+            None => format!("no ResearcherStatus visa has the registered-access value {BONA_FIDE}"),
+        });
     }
+    if !terms {
+        missing.push(format!("no AcceptedTermsAndPolicies visa for the registered-access terms ({BONA_FIDE})"));
+    }
+    format!("not a registered researcher on this node: {}", missing.join("; "))
 }
 
 #[cfg(test)]
@@ -717,6 +731,19 @@ mod tests {
         assert_eq!(caller.ignored_grants.len(), 1);
         assert_eq!(caller.ignored_grants[0].dataset.as_deref(), Some("DK-1"));
         assert!(caller.notes.iter().any(|n| n.contains("visa 2") && n.contains("revoked")), "{:?}", caller.notes);
+        // A visa whose conditions need the revoked grant falls with it.
+        w.policy.trusted[0].grants = vec!["DK-2".into()];
+        let needs_g1 = json!({"visa": {"by": "dac", "conditions": [[{"type": "ControlledAccessGrants",
+            "value": format!("const:{NODE}/datasets/DK-1")}]]}});
+        let dk2 = format!("{NODE}/datasets/DK-2");
+        visas.push(visa(&w.broker, BROKER, BROKER_JKU, CONTROLLED_ACCESS_GRANTS, &dk2, needs_g1));
+        let token = passport(&w, &visas, json!({}));
+        let caller = verify(&w, &token).unwrap().caller(&w.policy);
+        assert_eq!((caller.tier("DK-1"), caller.tier("DK-2")), (Tier::Registered, Tier::Registered));
+        w.grants.0.insert("g1".into(), (GrantStatus::Active(None), format!("{BROKER}#alice")));
+        let caller = verify(&w, &token).unwrap().caller(&w.policy);
+        assert_eq!((caller.tier("DK-1"), caller.tier("DK-2")), (Tier::Controlled, Tier::Controlled));
+        assert_eq!(caller.reach("DK-1"), Some(&Reach::Unstated), "a record without a purpose reaches the fewest");
         w.grants.0.insert("g1".into(), (GrantStatus::Active(None), format!("{BROKER}#bob")));
         assert!(matches!(verify(&w, &token), Err(PassportError::OtherHolder { .. })));
         let forged = passport(&w, &[grant(&w, "g9", "DK-1")], json!({}));

@@ -424,7 +424,10 @@ pub fn verify_chain(entries: &[AuditEntry]) -> Result<(), ChainError> {
         }
         let format = AuditFormat::from_code(entry.format)
             .ok_or(ChainError::UnknownFormat { seq: entry.seq, format: entry.format })?;
-        if entry_hash(format, &entry.previous, entry.seq, &entry.record) != entry.hash {
+        // Formats 1 and 2 do not cover a subject, and entries written in them had none: one found
+        // there was added afterwards (it would file the entry under someone else).
+        let uncovered_subject = format != AuditFormat::WithSubject && entry.record.subject.is_some();
+        if uncovered_subject || entry_hash(format, &entry.previous, entry.seq, &entry.record) != entry.hash {
             return Err(ChainError::Edited { seq: entry.seq });
         }
         previous = Some(entry);
@@ -639,10 +642,14 @@ mod tests {
 
     #[test]
     fn formats_1_and_2_do_not_cover_the_subject() {
-        // Entries they hashed had no subject; reading them back gives none, whatever the column holds.
+        // Entries they hashed had no subject: the hash ignores it, so verification refuses one.
         for format in [AuditFormat::LegacyJson, AuditFormat::Canonical] {
             let hash = |r: &AuditRecord| entry_hash(format, GENESIS, 1, r);
             assert_eq!(hash(&decision_on(Some("iss#alice"))), hash(&decision_on(None)), "{format:?}");
+            let mut filed = AuditEntry::next_in(format, None, decision_on(None));
+            assert_eq!(verify_chain(std::slice::from_ref(&filed)), Ok(()));
+            filed.record.subject = Some("iss#alice".into());
+            assert_eq!(verify_chain(&[filed]), Err(ChainError::Edited { seq: 1 }), "{format:?}: a subject added");
         }
         let without = decision_on(None);
         assert_ne!(

@@ -289,7 +289,9 @@ impl Node {
         }
         let purpose = Self::purpose_of(&request)?;
         let (reached, left_out) = self.grant_reach(&request.dataset, &purpose)?;
-        let Some(note) = note.map(str::trim).filter(|n| !n.is_empty()) else {
+        // Notes are kept and audited: a local id typed into one is kept as the person's pseudonym.
+        let note = note.map(|n| self.scrub_local_ids(n.trim())).transpose()?;
+        let Some(note) = note.filter(|n| !n.is_empty()) else {
             let e = match request.automatic {
                 Outcome::NeedsReview => {
                     let total = reached + left_out;
@@ -357,12 +359,12 @@ impl Node {
             return self.refused(member, action, &Concerning::new(resource), DacError::NoRequest(id), now);
         };
         let about = Concerning::request(resource, &request);
-        let note = note.trim();
+        let note = self.scrub_local_ids(note.trim())?;
         if note.is_empty() {
             return self.refused(member, action, &about, DacError::Missing("a rejection needs a note saying why"), now);
         }
         let audit = about.record(member, action.clone(), true, format!("rejected: {note}"), now);
-        match self.store.reject_access_request(id, member, note, &audit) {
+        match self.store.reject_access_request(id, member, &note, &audit) {
             Ok(request) => Ok(request),
             Err(e) => self.refused(member, action, &about, e.into(), now),
         }
@@ -378,13 +380,13 @@ impl Node {
             return self.refused(member, action, &Concerning::new(resource), e, now);
         };
         let about = Concerning::grant(resource, &grant);
-        let reason = reason.trim();
+        let reason = self.scrub_local_ids(reason.trim())?;
         if reason.is_empty() {
             return self.refused(member, action, &about, DacError::Missing("a revocation needs a reason"), now);
         }
         let detail = format!("revoked the grant of {} to {}: {reason}", grant.dataset, grant.user);
         let audit = about.record(member, action.clone(), true, detail, now);
-        match self.store.revoke_grant(jti, member, reason, &audit) {
+        match self.store.revoke_grant(jti, member, &reason, &audit) {
             Ok(grant) => Ok(grant),
             Err(e) => self.refused(member, action, &about, e.into(), now),
         }

@@ -33,11 +33,6 @@ impl Node {
         self.store().grants(user)
     }
 
-    /// The grant a visa's `jti` names.
-    pub fn grant(&self, jti: &str) -> Result<Option<Grant>> {
-        self.store().grant(jti)
-    }
-
     /// Appends records to the audit chain, in order, atomically.
     pub fn append_audit(&self, records: &[AuditRecord]) -> Result<()> {
         self.store().append_audit(records)

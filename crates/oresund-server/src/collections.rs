@@ -39,14 +39,14 @@ pub fn list(
         let info = app.beacon.datasets.get(id);
         let name = info.and_then(|d| d.name.clone()).unwrap_or_else(|| id.clone());
         let description = info.and_then(|d| d.description.clone());
-        let size = cohort
-            .files
-            .iter()
-            .filter(|f| files.contains(&f.number))
-            .flat_map(|f| f.columns.iter())
-            .collect::<std::collections::BTreeSet<_>>()
-            .len();
-        let size = shown(&app.beacon, size as u64, caller.tier(id) == oresund_access::Tier::Controlled);
+        let members = cohort.members(std::slice::from_ref(id));
+        // At CONTROLLED the cohort is the people the caller's grants reach, as in every answer there.
+        let controlled = caller.tier(id) == oresund_access::Tier::Controlled;
+        let size = match caller.reach(id).filter(|r| controlled && **r != oresund_access::Reach::Everyone) {
+            Some(reach) => members.intersection_len(&cohort.consenting(reach, app.node.hpo())),
+            None => members.len(),
+        };
+        let size = shown(&app.beacon, size, controlled);
         let security = app.beacon.policy(id).security_level().as_str();
         let entry = if entity.id == DATASET.id {
             let created = created.iter().find(|d| &d.id == id).map(|d| d.created.clone());

@@ -98,6 +98,18 @@ type CallerOr401 = Result<Authenticated, BeaconError>;
 
 /// Records a refused DAC call and returns the refusal.
 async fn refuse(app: &AppState, caller: &Caller, action: AuditAction, path: &str, error: ApiError) -> ApiError {
+    refuse_about(app, caller, action, path, None, error).await
+}
+
+/// [`refuse`], filed under the researcher and dataset concerned (`about`) when known.
+async fn refuse_about(
+    app: &AppState,
+    caller: &Caller,
+    action: AuditAction,
+    path: &str,
+    about: Option<&AccessRequest>,
+    error: ApiError,
+) -> ApiError {
     let (path, message) = (path.to_string(), error.1.clone());
     let recorded = app
         .blocking(move |app| (crate::decision::recordable(app, path), crate::decision::recordable(app, message)))
@@ -111,11 +123,11 @@ async fn refuse(app: &AppState, caller: &Caller, action: AuditAction, path: &str
         actor: caller.label().to_string(),
         action,
         resource,
-        datasets: Vec::new(),
         granularity: None,
         decision: Decision::Denied,
         detail,
-        subject: None,
+        subject: about.map(|r| r.user.clone()).filter(|u| Some(u.as_str()) != caller.user.as_deref()),
+        datasets: about.map(|r| vec![r.dataset.clone()]).unwrap_or_default(),
     };
     app.audit.record(record).await;
     error
@@ -251,8 +263,11 @@ async fn one(State(app): State<AppState>, caller: CallerOr401, Path(id): Path<St
             record_read(&app, &caller, AuditAction::DacRead, &path, vec![(r.user.clone(), r.dataset.clone())]).await;
             Ok(Json(request_json(&r)).into_response())
         }
-        // Someone else's request is not acknowledged to exist.
-        _ => Err(refuse(&app, &caller, AuditAction::DacRead, &path, ApiError::from(DacError::NoRequest(id))).await),
+        // Someone else's request is not acknowledged to exist (but the attempt is filed under them).
+        other => {
+            let refusal = ApiError::from(DacError::NoRequest(id));
+            Err(refuse_about(&app, &caller, AuditAction::DacRead, &path, other.as_ref(), refusal).await)
+        }
     }
 }
 

@@ -118,12 +118,12 @@ pub(crate) async fn outside_consent(
         .await
         .map_err(DeliveryFailure::from_beacon)?
         .map_err(|e| DeliveryFailure::from_beacon(crate::error::BeaconError::from(e)))?;
+    // How many are left out is not said: a small number would single people out.
     Ok((outside > 0).then(|| {
         DeliveryFailure::forbidden(format!(
-            "{} holds {outside} of {} people whose consent does not allow the purpose of your grant; this node \
-             cannot deliver the file without them yet — ask for what you may see through the Beacon endpoints",
-            file.object.accession,
-            file.samples.len()
+            "{} holds people whose consent does not allow the purpose of your grant; this node cannot deliver \
+             the file without them yet — ask for what you may see through the Beacon endpoints",
+            file.object.accession
         ))
     }))
 }

@@ -33,8 +33,9 @@ impl Revocations for StoreGrants {
                 })?;
             Ok(match grant {
                 None => GrantStatus::Unknown,
-                Some((grant, _)) if grant.revoked.is_some() => GrantStatus::Revoked,
+                // Someone else's visa refuses the passport, revoked or not.
                 Some((grant, _)) if grant.user != holder => GrantStatus::OtherHolder,
+                Some((grant, _)) if grant.revoked.is_some() => GrantStatus::Revoked,
                 Some((_, purpose)) => GrantStatus::Active(purpose),
             })
         })

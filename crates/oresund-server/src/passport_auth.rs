@@ -38,12 +38,17 @@ pub fn is_jws(bearer: &str) -> bool {
     bearer.bytes().filter(|b| *b == b'.').count() == 2
 }
 
+/// The claims of a compact JWS, unverified: only for filing a refusal.
+pub fn unverified_claims(jws: &str) -> Option<serde_json::Value> {
+    use base64::Engine;
+    let payload = jws.split('.').nth(1)?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload.trim_end_matches('=')).ok()?;
+    serde_json::from_slice(&bytes).ok()
+}
+
 /// The identity a refused passport claims (`iss#sub`, unverified, shortened), for the audit log.
 pub fn claimed_identity(bearer: &str) -> Option<String> {
-    use base64::Engine;
-    let payload = bearer.split('.').nth(1)?;
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload.trim_end_matches('=')).ok()?;
-    let claims: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    let claims = unverified_claims(bearer)?;
     let claimed = format!("{}#{}", claims["iss"].as_str()?, claims["sub"].as_str()?);
     Some(claimed.chars().take(200).collect())
 }

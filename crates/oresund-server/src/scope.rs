@@ -89,8 +89,11 @@ pub fn scope(
                 let message = format!("dataset {id:?} needs {} access", needed.as_str());
                 return Err(if caller.user.is_none() {
                     BeaconError::unauthorized(format!("{message}; send Authorization: Bearer <token>"))
-                } else {
+                } else if caller.notes.is_empty() {
                     BeaconError::forbidden(message)
+                } else {
+                    // Why the credential gives less than the caller may think (a revoked grant...).
+                    BeaconError::forbidden(format!("{message} ({})", caller.notes.join("; ")))
                 });
             }
             continue;

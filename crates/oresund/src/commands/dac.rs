@@ -5,15 +5,17 @@
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
+use oresund_core::audit::AuditAction;
 use oresund_core::time::rfc3339;
 use oresund_node::Node;
 use oresund_node::access::OwnIssuer;
 use oresund_node::clock::unix_now;
+use oresund_node::dac::committee_read_records;
 
 /// Review data access requests: list them with their automatic DUO match, approve (issuing a
 /// GA4GH ControlledAccessGrants visa signed by the node), reject, or revoke a grant.
 #[derive(Debug, Args)]
-#[command(after_help = "Examples:\n  oresund dac list dk-node --status pending\n  \
+#[command(after_help = "Examples:\n  oresund dac list dk-node --member 'Jens Hansen' --status pending\n  \
 oresund dac approve dk-node 3 --member 'Jens Hansen' --note 'consent allows it' --base-url https://beacon.ngc.dk\n  \
 oresund dac approve dk-node 5 --member 'Jens Hansen' --note 'IRB approval seen; 100 DS-only participants left out'\n  \
 oresund dac reject dk-node 4 --member 'Jens Hansen' --note 'purpose not covered by consent'\n  \
@@ -31,6 +33,9 @@ pub enum DacCommand {
     /// List access requests (id, status, dataset, requester, automatic match) and grants.
     List {
         node_dir: PathBuf,
+        /// The committee member reading them (the read is recorded under them and each researcher shown).
+        #[arg(long)]
+        member: String,
         /// Only requests in this state: pending, approved or rejected.
         #[arg(long)]
         status: Option<String>,
@@ -83,7 +88,8 @@ fn member(name: &str) -> anyhow::Result<String> {
 
 pub fn run(args: DacArgs, quiet: bool) -> anyhow::Result<()> {
     match args.command {
-        DacCommand::List { node_dir, status } => {
+        DacCommand::List { node_dir, member: name, status } => {
+            let member = member(&name)?;
             let node = Node::open(&node_dir)?;
             if let Some(status) = &status {
                 anyhow::ensure!(
@@ -91,8 +97,16 @@ pub fn run(args: DacArgs, quiet: bool) -> anyhow::Result<()> {
                     "--status must be pending, approved or rejected"
                 );
             }
+            let requests = node.access_requests(None)?;
+            let grants = node.grants(None)?;
+            let now = unix_now();
+            let shown: Vec<(&str, &str)> = requests.iter().map(|r| (r.user.as_str(), r.dataset.as_str())).collect();
+            let mut read = committee_read_records(&member, AuditAction::DacList, "oresund dac list", &shown, now);
+            let shown: Vec<(&str, &str)> = grants.iter().map(|g| (g.user.as_str(), g.dataset.as_str())).collect();
+            read.extend(committee_read_records(&member, AuditAction::DacGrants, "oresund dac list", &shown, now));
+            node.append_audit(&read)?;
             println!("request\tstatus\tdataset\tuser\tautomatic\tcreated\tpurpose");
-            for r in node.access_requests(None)? {
+            for r in requests {
                 if status.as_deref().is_some_and(|s| s != r.status.as_str()) {
                     continue;
                 }
@@ -108,7 +122,7 @@ pub fn run(args: DacArgs, quiet: bool) -> anyhow::Result<()> {
                 );
             }
             println!("\ngrant\tdataset\tuser\texpires\trevoked");
-            for g in node.grants(None)? {
+            for g in grants {
                 println!(
                     "{}\t{}\t{}\t{}\t{}",
                     g.jti,

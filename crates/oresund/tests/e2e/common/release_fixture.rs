@@ -79,8 +79,12 @@ pub fn check_upgraded(node: &Path, expected: &Value, oresund: impl Fn() -> Comma
     }
     assert_eq!(run(&["archive", "verify", path]).trim(), expected["archive_verify"].as_str().unwrap());
     assert_eq!(run(&["audit", "verify", path]).trim(), expected["audit_verify"].as_str().unwrap());
-    let dac = run(&["dac", "list", path]);
+    let dac = run(&["dac", "list", path, "--member", "Upgrade Tester"]);
     assert_eq!(dac.trim(), expected["dac_list"].as_str().unwrap());
+    // The committee's read is recorded too, one entry per researcher shown.
+    let entries: usize = expected["audit_verify"].as_str().unwrap().split_whitespace().nth(3).unwrap().parse().unwrap();
+    let after_read = run(&["audit", "show", path]).lines().count();
+    assert!(after_read > entries, "the read of requests and grants is audited");
 
     // Revoke the grant 0.1.0 left active: the chain grows from the old head and still verifies.
     let active = dac
@@ -90,9 +94,8 @@ pub fn check_upgraded(node: &Path, expected: &Value, oresund: impl Fn() -> Comma
         .expect("0.1.0 left one active grant")
         .to_string();
     run(&["dac", "revoke", path, &active, "--member", "Upgrade Tester", "--reason", "upgrade test"]);
-    let entries: usize = expected["audit_verify"].as_str().unwrap().split_whitespace().nth(3).unwrap().parse().unwrap();
     let verified = run(&["audit", "verify", path]);
-    assert!(verified.contains(&format!("audit log intact: {} entries", entries + 1)), "{verified}");
-    let dac = run(&["dac", "list", path]);
+    assert!(verified.contains(&format!("audit log intact: {} entries", after_read + 1)), "{verified}");
+    let dac = run(&["dac", "list", path, "--member", "Upgrade Tester"]);
     assert!(!dac.lines().any(|l| l.ends_with("\t-") && l.split('\t').count() == 5), "{dac}");
 }

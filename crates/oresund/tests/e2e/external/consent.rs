@@ -121,6 +121,10 @@ fn a_grant_after_review_reaches_exactly_the_people_whose_consent_allows_its_purp
         (r[1].to_string(), terms)
     }));
     assert_eq!(served, wanted, "the individuals served are not the consenting ones");
+    // The cohort, as this caller sees it, is the consenting people.
+    let (status, cohorts) = f.server.get("/cohorts/DK-1", Some(&passport));
+    assert_eq!(status, 200, "{cohorts}");
+    assert_eq!(cohorts["response"]["collections"][0]["cohortSize"].as_u64(), Some(allowed.len() as u64), "{cohorts}");
 
     // Records: allele counts and numbers equal bcftools on the consenting samples.
     let window = (16_000_100, 16_049_900);

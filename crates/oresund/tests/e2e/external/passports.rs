@@ -344,7 +344,7 @@ fn the_cli_committee_acts_on_the_store_and_signing_keys_rotate() {
         |p: Value| dac("POST", "/dac/requests", Some(&researcher), Some(json!({"dataset": "DK-1", "purpose": p}))).1;
     let first = file(json!({"purpose": "DS", "disease": "MONDO:0005027"}));
     let second = file(json!({"purpose": "HMB"}));
-    let listed = ok(&["dac", "list", f.node.path(), "--status", "pending"]);
+    let listed = ok(&["dac", "list", f.node.path(), "--member", "Ada Member", "--status", "pending"]);
     assert!(listed.contains(&format!("{}\tpending\tDK-1\t{BROKER}#{sub}\tapprove", first["id"])), "{listed}");
     let path = f.node.path();
     ok(&["dac", "reject", path, &second["id"].to_string(), "--member", "Ada Member", "--note", "purpose too broad"]);
@@ -371,7 +371,7 @@ fn the_cli_committee_acts_on_the_store_and_signing_keys_rotate() {
     assert_eq!(keys.len(), before + 1, "old and new key published: {keys:?}");
     assert_eq!(ask(&passport, "DK-1").1["meta"]["returnedGranularity"], "record", "a visa of the old key");
 
-    let grants = ok(&["dac", "list", f.node.path()]);
+    let grants = ok(&["dac", "list", f.node.path(), "--member", "Ada Member"]);
     let jti = grants.lines().find(|l| l.contains(&format!("{BROKER}#{sub}")) && l.split('\t').count() == 5).unwrap();
     let jti = jti.split('\t').next().unwrap();
     ok(&["dac", "revoke", f.node.path(), jti, "--member", "Ada Member", "--reason", "audit finding"]);
@@ -383,7 +383,7 @@ fn the_cli_committee_acts_on_the_store_and_signing_keys_rotate() {
     );
     let operator = audit_entries(&f.node.dir, &["--user", "Ada Member"]);
     let actions: Vec<&str> = operator.iter().filter_map(|e| e["record"]["action"].as_str()).collect();
-    for action in ["dac.reject", "dac.approve", "dac.revoke"] {
+    for action in ["dac.list", "dac.grants", "dac.reject", "dac.approve", "dac.revoke"] {
         assert!(actions.contains(&action), "{actions:?}");
     }
 }
