@@ -80,7 +80,7 @@ pub struct Row {
 }
 
 impl Row {
-    fn new(variant_internal_id: String, table: Option<AlleleTable>) -> Self {
+    pub(crate) fn new(variant_internal_id: String, table: Option<AlleleTable>) -> Self {
         Row {
             variant_internal_id,
             testable: table.is_some(),

@@ -183,6 +183,10 @@ fn pool(beacon_id: &str, answers: &[NodeAnswer<Stratum>]) -> Pooled {
             status["exact"] = json!(stratum.info.exact);
             status["variants"] = json!(rows.len());
             status["notTestable"] = json!(stratum.info.not_testable);
+            if !stratum.info.warnings.is_empty() {
+                // Why this node gave the caller less than they may expect (a revoked grant...).
+                status["warnings"] = json!(stratum.info.warnings);
+            }
             contributors.push(answer.id.clone());
             for row in rows {
                 // A row that does not name a variant is not one (a peer's fault): left out.
@@ -229,5 +233,34 @@ fn pooled(variant: Variant, strata: &[NodeTable]) -> PooledRow {
         allelic_chi2: finite(stats.allelic_chi2),
         countries,
         nodes,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::association::{Row, Rows, StratumInfo};
+
+    #[test]
+    fn a_nodes_warnings_reach_the_pooled_answer() {
+        let table = AlleleTable { case_alt: 10, case_ref: 90, control_alt: 20, control_ref: 380 };
+        let stratum = |warnings: Vec<String>| Stratum {
+            meta: json!({}),
+            response_summary: json!({}),
+            info: StratumInfo { exact: true, threshold: 5, datasets: vec!["D".into()], not_testable: 0, warnings },
+            response: Rows { results: vec![Row::new("22-17000017-C-A".into(), Some(table))] },
+        };
+        let answer = |id: &str, warnings: Vec<String>| NodeAnswer {
+            id: id.into(),
+            country: "DK".into(),
+            latency_ms: 1,
+            outcome: Ok(stratum(warnings)),
+        };
+        let why = "visa 2 of the passport is ignored: the data access committee revoked this grant".to_string();
+        let pooled = serde_json::to_value(pool("portal", &[answer("dk", vec![why.clone()]), answer("se", vec![])]))
+            .expect("serialises");
+        assert_eq!(pooled["info"]["nodes"][0]["warnings"], json!([why]), "{pooled}");
+        assert!(pooled["info"]["nodes"][1].get("warnings").is_none(), "{pooled}");
+        assert_eq!(pooled["response"]["results"][0]["nodes"]["dk"]["caseAlt"], 10);
     }
 }
