@@ -447,9 +447,10 @@ impl VerifiedPassport {
                 notes.push(format!("visa {i}: issuer {:?} may not grant dataset {dataset} on this node", visa.iss));
                 continue;
             }
-            let stated = match self.own.purposes.get(i) {
-                Some(recorded) => recorded.clone(),
-                None => visa.purpose.clone(),
+            // This node's own visas: its records say the purpose, never the visa's claim.
+            let stated = match policy.own_issuer.as_deref() == Some(visa.iss.as_str()) {
+                true => self.own.purposes.get(i).cloned().flatten(),
+                false => visa.purpose.clone(),
             };
             let reach = match stated {
                 Some(purpose) => Reach::purpose(purpose),
@@ -723,7 +724,14 @@ mod tests {
         let caller = verify(&w, &token).unwrap().caller(&w.policy);
         let purpose = w.grants.0["g1"].0.clone();
         let GrantStatus::Active(Some(hmb)) = purpose else { panic!("{purpose:?}") };
-        assert_eq!(caller.reach("DK-1"), Some(&Reach::purpose(hmb)), "the recorded purpose bounds the grant");
+        assert_eq!(caller.reach("DK-1"), Some(&Reach::purpose(hmb.clone())), "the recorded purpose bounds the grant");
+        // A purpose claim on this node's visa that differs from its record is not believed.
+        let url = format!("{NODE}/datasets/DK-1");
+        let claimed = json!({"jti": "g1", "visa": {"by": "dac"}, "oresund_purpose": {"purpose": "GRU"}});
+        let other = visa(&w.node, NODE, NODE_JKU, CONTROLLED_ACCESS_GRANTS, &url, claimed);
+        let token_claimed = passport(&w, &[registered(&w), vec![other]].concat(), json!({}));
+        let caller_claimed = verify(&w, &token_claimed).unwrap().caller(&w.policy);
+        assert_eq!(caller_claimed.reach("DK-1"), Some(&Reach::purpose(hmb)));
         // A revoked grant is set aside: the researcher keeps their registered access and is told.
         w.grants.0.insert("g1".into(), (GrantStatus::Revoked, format!("{BROKER}#alice")));
         let caller = verify(&w, &token).unwrap().caller(&w.policy);
