@@ -695,67 +695,67 @@ mod tests {
 
     const FORMAT_2_FIXTURE: &str = "b80563498d1e52ed99dcf1883d7414521eb5c7105916b8dcf566fb2ef9ea4f03";
 
-    #[test]
-    fn format_2_keeps_field_boundaries() {
-        let base = record("u");
-        let hash = |r: &AuditRecord| entry_hash(AuditFormat::Canonical, GENESIS, 1, r);
-        let with = |edit: fn(&mut AuditRecord)| {
+    /// Asserts that `base` and each of its `edits` hash apart in `format`, and that seq is covered.
+    fn edits_change_the_hash(format: AuditFormat, base: &AuditRecord, edits: &[fn(&mut AuditRecord)]) {
+        let hash = |r: &AuditRecord| entry_hash(format, GENESIS, 1, r);
+        let mut variants = vec![hash(base)];
+        for edit in edits {
             let mut r = base.clone();
             edit(&mut r);
-            hash(&r)
-        };
-        let variants = [
-            hash(&base),
-            with(|r| r.datasets = vec!["DK".into(), "-1".into()]),
-            with(|r| r.datasets = vec!["DK-1".into(), String::new()]),
-            with(|r| r.granularity = None),
-            with(|r| r.granularity = Some(String::new())),
-            with(|r| {
-                r.action = AuditAction::Other("query/g_variants".into());
-                r.resource = String::new();
-            }),
-            with(|r| r.time.push('x')),
-            with(|r| r.actor.push('x')),
-            with(|r| r.decision = Decision::Denied),
-            with(|r| r.detail.push('x')),
-        ];
+            variants.push(hash(&r));
+        }
         let distinct: std::collections::HashSet<&String> = variants.iter().collect();
-        assert_eq!(distinct.len(), variants.len(), "every edit changes the hash");
-        assert_ne!(entry_hash(AuditFormat::Canonical, GENESIS, 2, &base), hash(&base), "seq is covered");
+        assert_eq!(distinct.len(), variants.len(), "{format:?}: every edit changes the hash");
+        assert_ne!(entry_hash(format, GENESIS, 2, base), hash(base), "{format:?}: seq is covered");
+        assert_ne!(entry_hash(format, "1".repeat(64).as_str(), 1, base), hash(base), "{format:?}: previous");
+    }
+
+    #[test]
+    fn format_2_keeps_field_boundaries() {
+        edits_change_the_hash(
+            AuditFormat::Canonical,
+            &record("u"),
+            &[
+                |r| r.datasets = vec!["DK".into(), "-1".into()],
+                |r| r.datasets = vec!["DK-1".into(), String::new()],
+                |r| r.granularity = None,
+                |r| r.granularity = Some(String::new()),
+                |r| {
+                    r.action = AuditAction::Other("query/g_variants".into());
+                    r.resource = String::new();
+                },
+                |r| r.time.push('x'),
+                |r| r.actor.push('x'),
+                |r| r.decision = Decision::Denied,
+                |r| r.detail.push('x'),
+            ],
+        );
     }
 
     #[test]
     fn format_3_keeps_field_boundaries() {
-        let base = decision_on(Some("iss#alice"));
-        let hash = |r: &AuditRecord| entry_hash(AuditFormat::WithSubject, GENESIS, 1, r);
-        let with = |edit: fn(&mut AuditRecord)| {
-            let mut r = base.clone();
-            edit(&mut r);
-            hash(&r)
-        };
-        let variants = [
-            hash(&base),
-            with(|r| r.subject = None),
-            with(|r| r.subject = Some(String::new())),
-            with(|r| {
-                r.detail = "iss#alice".into();
-                r.subject = Some(String::new());
-            }),
-            with(|r| {
-                r.granularity = Some("iss#alice".into());
-                r.subject = None;
-            }),
-            with(|r| r.datasets = vec!["DK".into(), "-1".into()]),
-            with(|r| r.granularity = None),
-            with(|r| r.time.push('x')),
-            with(|r| r.actor.push('x')),
-            with(|r| r.resource.push('x')),
-            with(|r| r.decision = Decision::Denied),
-            with(|r| r.detail.push('x')),
-        ];
-        let distinct: std::collections::HashSet<&String> = variants.iter().collect();
-        assert_eq!(distinct.len(), variants.len(), "every edit changes the hash");
-        assert_ne!(entry_hash(AuditFormat::WithSubject, GENESIS, 2, &base), hash(&base), "seq is covered");
-        assert_ne!(entry_hash(AuditFormat::WithSubject, "1".repeat(64).as_str(), 1, &base), hash(&base));
+        edits_change_the_hash(
+            AuditFormat::WithSubject,
+            &decision_on(Some("iss#alice")),
+            &[
+                |r| r.subject = None,
+                |r| r.subject = Some(String::new()),
+                |r| {
+                    r.detail = "iss#alice".into();
+                    r.subject = Some(String::new());
+                },
+                |r| {
+                    r.granularity = Some("iss#alice".into());
+                    r.subject = None;
+                },
+                |r| r.datasets = vec!["DK".into(), "-1".into()],
+                |r| r.granularity = None,
+                |r| r.time.push('x'),
+                |r| r.actor.push('x'),
+                |r| r.resource.push('x'),
+                |r| r.decision = Decision::Denied,
+                |r| r.detail.push('x'),
+            ],
+        );
     }
 }

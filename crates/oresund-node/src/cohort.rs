@@ -333,19 +333,20 @@ mod tests {
             consenting(3, &["DUO:0000007", "MONDO:0005027"]),
             consenting(4, &["DUO:0000006", "DUO:0000045"]),
         ];
-        // Person 3 is in both datasets: left out of D1 by its grant, counted in D2.
-        let index = CohortIndex::build(1, &people, vec![file(1, "D1", &[1, 2, 3]), file(2, "D2", &[3, 4])], None);
+        // Persons 3 and 4 are in both datasets: left out of D1 by its grant, counted in D2.
+        let index = CohortIndex::build(1, &people, vec![file(1, "D1", &[1, 2, 3, 4]), file(2, "D2", &[3, 4])], None);
         let hmb = ResearchPurpose { purpose: "DUO:0000006".into(), disease: None, commercial: false, methods: false };
         let filter = |consent: Vec<(String, Reach)>| CohortFilter { consent, ..CohortFilter::default() };
         let selected = |f: &CohortFilter| -> Vec<(String, Vec<u32>)> {
             index.selected(&index.prepare(f, None).unwrap()).into_iter().map(|(d, s)| (d, ids(&s))).collect()
         };
         let d1 = |reach: Reach| vec![("D1".to_string(), reach)];
-        assert_eq!(selected(&filter(vec![])), [("D1".into(), vec![1, 2, 3]), ("D2".into(), vec![3, 4])]);
+        assert_eq!(selected(&filter(vec![])), [("D1".into(), vec![1, 2, 3, 4]), ("D2".into(), vec![3, 4])]);
         assert_eq!(
             selected(&filter(d1(Reach::purpose(hmb.clone())))),
-            [("D1".into(), vec![1, 2]), ("D2".into(), vec![3, 4])]
+            [("D1".into(), vec![1, 2, 4]), ("D2".into(), vec![3, 4])]
         );
+        // For profit: NPU (person 4) forbids it.
         let commercial = ResearchPurpose { commercial: true, ..hmb.clone() };
         assert_eq!(
             selected(&filter(d1(Reach::purpose(commercial)))),
@@ -356,7 +357,10 @@ mod tests {
         let epilepsy = ResearchPurpose { purpose: "DUO:0000007".into(), disease, commercial: true, methods: false };
         let both = vec![("D1".to_string(), Reach::Unstated), ("D2".to_string(), Reach::purpose(epilepsy))];
         assert_eq!(selected(&filter(both)), [("D1".into(), vec![1]), ("D2".into(), vec![3])]);
-        assert_eq!(selected(&filter(d1(Reach::Everyone))), [("D1".into(), vec![1, 2, 3]), ("D2".into(), vec![3, 4])]);
+        assert_eq!(
+            selected(&filter(d1(Reach::Everyone))),
+            [("D1".into(), vec![1, 2, 3, 4]), ("D2".into(), vec![3, 4])]
+        );
     }
 
     fn person(number: u32, sex: Sex, hpo: &[&str], icd10: &[&str]) -> StoredIndividual {

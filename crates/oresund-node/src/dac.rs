@@ -83,24 +83,25 @@ pub struct FiledRequest {
     pub purpose: ResearchPurpose,
 }
 
-/// What a committee action is about: the resource, and the dataset and researcher concerned (when known).
+/// What a committee action or read is about: the resource, and the datasets and researcher
+/// concerned (when known).
 struct Concerning<'a> {
     resource: String,
-    dataset: &'a str,
+    datasets: Vec<String>,
     researcher: Option<&'a str>,
 }
 
 impl<'a> Concerning<'a> {
     fn new(resource: String) -> Self {
-        Concerning { resource, dataset: "", researcher: None }
+        Concerning { resource, datasets: Vec::new(), researcher: None }
     }
 
     fn request(resource: String, request: &'a AccessRequest) -> Self {
-        Concerning { resource, dataset: &request.dataset, researcher: Some(&request.user) }
+        Concerning { resource, datasets: vec![request.dataset.clone()], researcher: Some(&request.user) }
     }
 
     fn grant(resource: String, grant: &'a Grant) -> Self {
-        Concerning { resource, dataset: &grant.dataset, researcher: Some(&grant.user) }
+        Concerning { resource, datasets: vec![grant.dataset.clone()], researcher: Some(&grant.user) }
     }
 
     /// The audit entry of `actor` doing `action` on this.
@@ -110,7 +111,7 @@ impl<'a> Concerning<'a> {
             actor: actor.to_string(),
             action,
             resource: self.resource.clone(),
-            datasets: if self.dataset.is_empty() { Vec::new() } else { vec![self.dataset.to_string()] },
+            datasets: self.datasets.clone(),
             granularity: None,
             decision: audit::Decision::allowed(allowed),
             detail,
@@ -200,7 +201,8 @@ impl Node {
         let (outcome, reasons) = match result {
             Ok(found) => found,
             Err(e) => {
-                let about = Concerning { dataset: &filed.dataset, ..Concerning::new("/dac/requests".into()) };
+                let about =
+                    Concerning { datasets: vec![filed.dataset.clone()], ..Concerning::new("/dac/requests".into()) };
                 let refused = about.record(&filed.user, AuditAction::DacRequest, false, e.to_string(), now);
                 self.store.append_audit(&[refused])?;
                 return Err(e);
@@ -237,11 +239,10 @@ impl Node {
         Err(error)
     }
 
-    /// The research purpose a request was filed with.
-    fn purpose_of(request: &AccessRequest) -> Result<ResearchPurpose, DacError> {
-        serde_json::from_str(&request.purpose).map_err(|e| {
-            DacError::Node(NodeError::Damaged(format!("access request {}: stored purpose: {e}", request.id)))
-        })
+    /// The research purpose a request was filed with (`what` names it in an error).
+    fn purpose_of(what: &str, stored: &str) -> Result<ResearchPurpose, DacError> {
+        serde_json::from_str(stored)
+            .map_err(|e| DacError::Node(NodeError::Damaged(format!("{what}: stored purpose: {e}"))))
     }
 
     /// How many of `dataset`'s individuals a grant for `purpose` reaches, and how many it leaves out.
@@ -287,7 +288,7 @@ impl Node {
         if request.automatic == Outcome::Deny {
             return self.refused(member, action, &about, DacError::ConsentDenies(id), now);
         }
-        let purpose = Self::purpose_of(&request)?;
+        let purpose = Self::purpose_of(&format!("access request {id}"), &request.purpose)?;
         let (reached, left_out) = self.grant_reach(&request.dataset, &purpose)?;
         // Notes are kept and audited: a local id typed into one is kept as the person's pseudonym.
         let note = note.map(|n| self.scrub_local_ids(n.trim())).transpose()?;
@@ -392,28 +393,23 @@ impl Node {
         }
     }
 
-    /// A grant of this node and the research purpose it was approved for (from its request).
+    /// A grant of this node and the research purpose it was approved for (one read).
     pub fn grant_with_purpose(&self, jti: &str) -> Result<Option<(Grant, Option<ResearchPurpose>)>, DacError> {
-        let Some(grant) = self.store.grant(jti)? else { return Ok(None) };
-        let purpose = match self.store.access_request(grant.request)? {
-            Some(request) => Some(Self::purpose_of(&request)?),
-            None => None,
-        };
-        Ok(Some((grant, purpose)))
+        self.store.grant(jti)?.map(Self::with_purpose).transpose()
     }
 
     /// Grants in issuing order (all, or one user's), each with the purpose it was approved for.
     pub fn grants_with_purpose(&self, user: Option<&str>) -> Result<Vec<(Grant, Option<ResearchPurpose>)>, DacError> {
-        let requests: BTreeMap<u64, AccessRequest> =
-            self.store.access_requests(user)?.into_iter().map(|r| (r.id, r)).collect();
-        let grants = self.store.grants(user)?;
-        grants
-            .into_iter()
-            .map(|g| {
-                let purpose = requests.get(&g.request).map(Self::purpose_of).transpose()?;
-                Ok((g, purpose))
-            })
-            .collect()
+        self.store.grants(user)?.into_iter().map(Self::with_purpose).collect()
+    }
+
+    /// A grant with its purpose parsed; `None` when the request it approved is gone.
+    fn with_purpose(grant: Grant) -> Result<(Grant, Option<ResearchPurpose>), DacError> {
+        let purpose = match grant.purpose.is_empty() {
+            true => None,
+            false => Some(Self::purpose_of(&format!("grant {}", grant.jti), &grant.purpose)?),
+        };
+        Ok((grant, purpose))
     }
 }
 
@@ -434,25 +430,15 @@ pub fn committee_read_records(
             datasets.push(dataset.to_string());
         }
     }
-    let record = |subject: Option<&str>, datasets: Vec<String>, detail: String| AuditRecord {
-        time: rfc3339(now),
-        actor: reader.to_string(),
-        action: action.clone(),
-        resource: resource.to_string(),
-        datasets,
-        granularity: None,
-        decision: audit::Decision::Allowed,
-        detail,
-        subject: subject.filter(|s| *s != reader).map(str::to_string),
-    };
     if by_researcher.is_empty() {
-        return vec![record(None, Vec::new(), "nothing to show".into())];
+        return vec![Concerning::new(resource.into()).record(reader, action, true, "nothing to show".into(), now)];
     }
     by_researcher
         .into_iter()
         .map(|(researcher, datasets)| {
             let n = shown.iter().filter(|(r, _)| *r == researcher).count();
-            record(Some(researcher), datasets, format!("{n} item(s) of {researcher} shown"))
+            let about = Concerning { resource: resource.into(), datasets, researcher: Some(researcher) };
+            about.record(reader, action.clone(), true, format!("{n} item(s) of {researcher} shown"), now)
         })
         .collect()
 }

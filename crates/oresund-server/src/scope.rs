@@ -52,7 +52,10 @@ impl Scope {
     /// `filter` over this scope: its datasets, and in each dataset held at CONTROLLED only the
     /// people the caller's grants reach.
     pub fn cohort_filter(&self, filter: CohortFilter) -> CohortFilter {
-        let consent = self.datasets.iter().filter_map(|d| Some((d.id.clone(), d.reach.clone()?))).collect();
+        // A reach of everyone restricts nothing: left out, so that it shares its cached filter.
+        let restricting = |d: &&ScopedDataset| d.reach.as_ref().is_some_and(|r| *r != Reach::Everyone);
+        let consent =
+            self.datasets.iter().filter(restricting).filter_map(|d| Some((d.id.clone(), d.reach.clone()?))).collect();
         CohortFilter { datasets: self.ids(), consent, ..filter }
     }
 }

@@ -78,6 +78,11 @@ pub fn access_requests_are_decided_once_with_their_audit_entries<B: Backend>() {
         ("iss#alice", "alice", "DK-1")
     );
     assert_eq!((issued.request, issued.revoked.as_deref()), (1, None));
+    // A grant is read with the purpose of the request it approved, and the member's note is kept.
+    assert_eq!(issued.purpose, r#"{"purpose":"HMB"}"#);
+    assert_eq!(store.grant("j1").unwrap().map(|g| g.purpose), Some(issued.purpose.clone()));
+    assert_eq!(store.grants(Some("iss#alice")).unwrap()[0].purpose, issued.purpose);
+    assert_eq!(store.access_request(1).unwrap().and_then(|r| r.note).as_deref(), Some("consent checked"));
     let decided = store.access_request(1).unwrap().unwrap();
     assert_eq!(
         (decided.status, decided.decided.as_deref(), decided.decided_by.as_deref()),

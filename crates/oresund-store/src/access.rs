@@ -105,6 +105,8 @@ pub struct Grant {
     pub revoked: Option<String>,
     pub revoked_by: Option<String>,
     pub revoke_reason: Option<String>,
+    /// The research purpose of the request it approved, as JSON (`ResearchPurpose`).
+    pub purpose: String,
 }
 
 /// Requests filed with the data access committee, its decisions, and the grants it issued.

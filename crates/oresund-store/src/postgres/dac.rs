@@ -44,6 +44,7 @@ fn grant_from_row(row: &Row) -> Result<Grant> {
         revoked: row.try_get(9)?,
         revoked_by: row.try_get(10)?,
         revoke_reason: row.try_get(11)?,
+        purpose: row.try_get::<_, Option<String>>(12)?.unwrap_or_default(),
     })
 }
 
@@ -137,7 +138,7 @@ pub(super) fn grant(conn: &mut Conn, jti: &str) -> Result<Option<Grant>> {
     // Asked on every use of a visa of this node: a prepared statement saves a round trip.
     let statement = conn.statement(
         "SELECT jti, request, user_id, subject, dataset, kid, visa, issued_at, expires_at, revoked, revoked_by, \
-         revoke_reason FROM grants WHERE jti = $1",
+         revoke_reason, (SELECT purpose FROM access_requests WHERE id = grants.request) FROM grants WHERE jti = $1",
     )?;
     conn.client.query_opt(&statement, &[&jti])?.as_ref().map(grant_from_row).transpose()
 }

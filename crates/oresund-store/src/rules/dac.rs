@@ -137,6 +137,7 @@ pub(crate) fn request_with(
 /// The columns a request is read from, in the order the backends read them.
 pub(crate) const REQUEST_COLUMNS: &str =
     "id, user_id, subject, dataset, purpose, automatic, reasons, status, created, decided, decided_by, note";
-/// The columns a grant is read from, in the order the backends read them.
+/// The columns a grant is read from, in the order the backends read them; the last is the
+/// purpose of the request it approved, so that one read gives what a grant is for.
 pub(crate) const GRANT_COLUMNS: &str = "jti, request, user_id, subject, dataset, kid, visa, issued_at, expires_at, \
-     revoked, revoked_by, revoke_reason";
+     revoked, revoked_by, revoke_reason, (SELECT purpose FROM access_requests WHERE id = grants.request)";

@@ -48,6 +48,7 @@ fn grant_from_row(row: &Row<'_>) -> rusqlite::Result<Grant> {
         revoked: row.get(9)?,
         revoked_by: row.get(10)?,
         revoke_reason: row.get(11)?,
+        purpose: row.get::<_, Option<String>>(12)?.unwrap_or_default(),
     })
 }
 
