@@ -21,6 +21,17 @@ pub fn cost(frequency: f64, n: u64) -> f64 {
 /// of its targets; with ten, most of it (BENCHMARKS.md).
 pub const DEFAULT_BUDGET: f64 = 2.0;
 
+/// How a refusal that locks the user starts ("… answering would take an individual past …").
+/// The refusal's text is recorded in the audit log; metrics and reports recognise it by this.
+pub const LOCKING_REFUSAL: &str = "re-identification budget: answering would";
+/// How the refusal of an already locked user starts.
+pub const SPENT_REFUSAL: &str = "re-identification budget spent:";
+
+/// Whether an audit entry's detail is a budget refusal (either kind).
+pub fn is_refusal(detail: &str) -> bool {
+    detail.contains(LOCKING_REFUSAL) || detail.contains(SPENT_REFUSAL)
+}
+
 /// Charges below this are not recorded: a million of them still add up to a millionth of a nat,
 /// so common variants (whose cost underflows towards zero) cost nothing to answer.
 pub const NEGLIGIBLE: f64 = 1e-12;

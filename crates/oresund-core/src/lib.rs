@@ -18,6 +18,7 @@ pub mod hex;
 pub mod individual;
 pub mod ontology;
 pub mod pseudonym;
+pub mod query_note;
 pub mod region;
 pub mod sequence;
 pub mod time;

@@ -79,6 +79,10 @@ pub struct IssuerConfig {
     /// Datasets whose ControlledAccessGrants this issuer may assert (`*`: all). Empty for brokers.
     #[serde(default)]
     pub grants: Vec<String>,
+    /// The country whose researchers this issuer vouches for (ISO 3166-1 alpha-2), so that
+    /// `oresund report` can tell use across the border; unknown when not set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub country: Option<String>,
 }
 
 /// `[access.budget]`: the re-identification budget of registered callers.
@@ -175,10 +179,16 @@ mod tests {
         let config = AccessConfig::default();
         assert!(config.validate().is_ok() && config.is_default());
         assert_eq!(config.dataset_url("https://n.dk/", "DK-1"), "https://n.dk/datasets/DK-1");
-        let issuer = IssuerConfig { iss: "https://b".into(), jku: vec!["ftp://b/jwks".into()], grants: vec![] };
+        let issuer =
+            IssuerConfig { iss: "https://b".into(), jku: vec!["ftp://b/jwks".into()], grants: vec![], country: None };
         let bad = AccessConfig { issuers: vec![issuer], ..AccessConfig::default() };
         assert!(bad.validate().unwrap_err().to_string().contains("http(s)"));
-        let plain = IssuerConfig { iss: "https://b".into(), jku: vec!["http://b.example/jwks".into()], grants: vec![] };
+        let plain = IssuerConfig {
+            iss: "https://b".into(),
+            jku: vec!["http://b.example/jwks".into()],
+            grants: vec![],
+            country: None,
+        };
         let bad = AccessConfig { issuers: vec![plain], ..AccessConfig::default() };
         assert!(bad.validate().unwrap_err().to_string().contains("must be https://"));
         let bad = AccessConfig { budget: BudgetConfig { enabled: true, nats: f64::NAN }, ..AccessConfig::default() };

@@ -39,6 +39,9 @@ pub struct NodeConfig {
     /// `[access]`: passport issuers, the data access committee, the re-identification budget.
     #[serde(default, skip_serializing_if = "crate::access::AccessConfig::is_default")]
     pub access: crate::access::AccessConfig,
+    /// `[economy]`: prices for the cost figures of `oresund report`.
+    #[serde(default, skip_serializing_if = "crate::report::EconomyConfig::is_default")]
+    pub economy: crate::report::EconomyConfig,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

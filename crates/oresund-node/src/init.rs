@@ -88,6 +88,7 @@ fn create(
         archive: Default::default(),
         catalog: Default::default(),
         access: Default::default(),
+        economy: Default::default(),
     };
     config.catalog.url = storage.catalog.clone();
     if let Some(archive) = &storage.archive {

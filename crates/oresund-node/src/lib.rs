@@ -26,6 +26,7 @@ pub mod ontology_file;
 pub mod passphrase;
 pub mod query;
 pub mod records;
+pub mod report;
 pub mod scrub;
 pub mod signing_keys;
 pub mod writer_lock;

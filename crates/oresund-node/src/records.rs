@@ -43,6 +43,32 @@ impl Node {
         self.store().audit_entries(query)
     }
 
+    /// Every audit entry between `since` and `until` (RFC 3339, inclusive), in chain order, read
+    /// in pages so that memory stays bounded whatever the log's length.
+    pub fn for_each_audit_entry(
+        &self,
+        since: Option<&str>,
+        until: Option<&str>,
+        mut visit: impl FnMut(AuditEntry),
+    ) -> Result<()> {
+        const PAGE: u64 = 20_000;
+        let mut query = AuditQuery {
+            since: since.map(str::to_string),
+            until: until.map(str::to_string),
+            limit: Some(PAGE),
+            ..AuditQuery::default()
+        };
+        loop {
+            let page = self.store().audit_entries(&query)?;
+            let (Some(last), full) = (page.last().map(|e| e.seq), page.len() as u64 == PAGE) else { return Ok(()) };
+            page.into_iter().for_each(&mut visit);
+            if !full {
+                return Ok(());
+            }
+            query.after = Some(last);
+        }
+    }
+
     /// The chain's head: the last entry's sequence number and hash.
     pub fn audit_head(&self) -> Result<(u64, String)> {
         self.store().audit_head()

@@ -18,6 +18,7 @@ use axum::response::{IntoResponse, Response};
 use oresund_access::{Caller, Granularity, Tier};
 use oresund_core::association::AlleleTable;
 use oresund_core::audit::{AuditAction, AuditRecord, Decision};
+use oresund_core::query_note::QueryNote;
 use oresund_node::CohortFilter;
 use oresund_node::association::{CaseControl, Controls, Target};
 use oresund_node::query::VariantCount;
@@ -287,6 +288,8 @@ fn record(
     if let Some(via) = via {
         detail = format!("{via}; {detail}");
     }
+    let raised = answered.as_ref().is_ok_and(|s| s.info.not_testable > 0);
+    let tier = crate::decision::tier(caller, &datasets);
     AuditRecord {
         time: oresund_node::clock::now_rfc3339(),
         actor: caller.label().to_string(),
@@ -295,7 +298,7 @@ fn record(
         datasets,
         granularity,
         decision,
-        detail: shorten(recordable(app, detail)),
+        detail: QueryNote::render(tier, raised, &shorten(recordable(app, detail))),
         subject: None,
     }
 }

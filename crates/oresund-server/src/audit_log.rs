@@ -13,6 +13,8 @@ use std::time::Duration;
 
 use oresund_core::audit::AuditRecord;
 use oresund_node::Node;
+
+use crate::metrics::Metrics;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
@@ -27,11 +29,14 @@ const MAX_BATCH: usize = 8_192;
 #[derive(Clone, Default)]
 pub struct AuditLog {
     sender: Option<mpsc::Sender<AuditRecord>>,
+    metrics: Arc<Metrics>,
 }
 
 impl AuditLog {
-    /// Queues a record; waits only when the writer is behind by a full channel.
+    /// Queues a record; waits only when the writer is behind by a full channel. The record also
+    /// tells the metrics, and the request's log line, how the request was decided.
     pub async fn record(&self, record: AuditRecord) {
+        crate::request_log::note(self.metrics.audited(&record));
         if let Some(sender) = &self.sender {
             // An error means the writer has stopped (the server is shutting down).
             let _ = sender.send(record).await;
@@ -56,15 +61,22 @@ impl AuditWriter {
 }
 
 /// Starts the writer for `node`'s store.
-pub fn start(node: Arc<Node>) -> (AuditLog, AuditWriter) {
+pub fn start(node: Arc<Node>, metrics: Arc<Metrics>) -> (AuditLog, AuditWriter) {
     let (sender, receiver) = mpsc::channel(CHANNEL);
     let (stop, stopped) = oneshot::channel();
-    let task = tokio::spawn(run(node, receiver, stopped));
-    (AuditLog { sender: Some(sender) }, AuditWriter { stop: Some(stop), task })
+    let task = tokio::spawn(run(node, metrics.clone(), receiver, stopped));
+    (AuditLog { sender: Some(sender), metrics }, AuditWriter { stop: Some(stop), task })
 }
 
 /// Appends `pending`; on failure keeps it for the next attempt.
-async fn flush(node: &Arc<Node>, pending: &mut Vec<AuditRecord>) -> bool {
+async fn flush(node: &Arc<Node>, metrics: &Metrics, pending: &mut Vec<AuditRecord>) -> bool {
+    let queued = pending.len();
+    let ok = append(node, pending).await;
+    metrics.appended(queued, ok);
+    ok
+}
+
+async fn append(node: &Arc<Node>, pending: &mut Vec<AuditRecord>) -> bool {
     if pending.is_empty() {
         return true;
     }
@@ -89,7 +101,12 @@ async fn flush(node: &Arc<Node>, pending: &mut Vec<AuditRecord>) -> bool {
     }
 }
 
-async fn run(node: Arc<Node>, mut receiver: mpsc::Receiver<AuditRecord>, mut stopped: oneshot::Receiver<()>) {
+async fn run(
+    node: Arc<Node>,
+    metrics: Arc<Metrics>,
+    mut receiver: mpsc::Receiver<AuditRecord>,
+    mut stopped: oneshot::Receiver<()>,
+) {
     let mut pending: Vec<AuditRecord> = Vec::new();
     let mut tick = tokio::time::interval(FLUSH_INTERVAL);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -100,7 +117,7 @@ async fn run(node: Arc<Node>, mut receiver: mpsc::Receiver<AuditRecord>, mut sto
                 None => break,
             },
             _ = tick.tick() => {
-                flush(&node, &mut pending).await;
+                flush(&node, &metrics, &mut pending).await;
             }
             _ = &mut stopped => break,
         }
@@ -111,7 +128,7 @@ async fn run(node: Arc<Node>, mut receiver: mpsc::Receiver<AuditRecord>, mut sto
         pending.push(record);
     }
     for attempt in 0..5 {
-        if flush(&node, &mut pending).await {
+        if flush(&node, &metrics, &mut pending).await {
             return;
         }
         tokio::time::sleep(Duration::from_millis(200 << attempt)).await;

@@ -17,7 +17,7 @@
 //! free. Common variants cost nothing (below `NEGLIGIBLE`): for a user who is not locked they
 //! need no store access beyond a lock check at most once a second.
 
-use oresund_access::budget::{NEGLIGIBLE, cost};
+use oresund_access::budget::{LOCKING_REFUSAL, NEGLIGIBLE, SPENT_REFUSAL, cost};
 use oresund_access::{Caller, Tier};
 use oresund_node::CohortFilter;
 use oresund_node::query::VariantCount;
@@ -30,7 +30,7 @@ use crate::state::AppState;
 
 fn refused(dataset_hint: &str, limit: f64) -> BeaconError {
     BeaconError::forbidden(format!(
-        "re-identification budget: answering would take an individual{dataset_hint} past this user's budget of \
+        "{LOCKING_REFUSAL} take an individual{dataset_hint} past this user's budget of \
          {limit} nats (Raisaro et al. 2017), so this answer is refused and this user gets no further new \
          REGISTERED-tier answers about genotypes; ask the data access committee for controlled access \
          (POST /dac/requests)"
@@ -38,11 +38,11 @@ fn refused(dataset_hint: &str, limit: f64) -> BeaconError {
 }
 
 fn locked() -> BeaconError {
-    BeaconError::forbidden(
-        "re-identification budget spent: an earlier answer would have taken an individual past this user's \
+    BeaconError::forbidden(format!(
+        "{SPENT_REFUSAL} an earlier answer would have taken an individual past this user's \
          budget, so this user gets no new REGISTERED-tier answers about genotypes (repeats of answers about \
-         rare variants still work); ask the data access committee for controlled access (POST /dac/requests)",
-    )
+         rare variants still work); ask the data access committee for controlled access (POST /dac/requests)"
+    ))
 }
 
 /// Charges a g_variants-style answer: `found` are the variants the query matched (each with its

@@ -3,8 +3,9 @@
 //! the raw query string), which datasets, the granularity returned, allowed or denied, and why.
 //! User ids and pseudonyms only: a node never holds a local id to record.
 
-use oresund_access::Caller;
+use oresund_access::{Caller, Tier};
 use oresund_core::audit::{AuditAction, AuditRecord, Decision};
+use oresund_core::query_note::QueryNote;
 use serde_json::Value;
 
 use crate::endpoint::Endpoint;
@@ -91,6 +92,7 @@ pub fn query(
     outcome: &Result<Value, BeaconError>,
     via: Option<&str>,
 ) -> AuditRecord {
+    let datasets = datasets(app, caller, endpoint, request);
     let (decision, granularity, mut detail) = match outcome {
         Ok(value) => {
             (Decision::Allowed, value["meta"]["returnedGranularity"].as_str().map(str::to_string), String::new())
@@ -100,17 +102,38 @@ pub fn query(
     if let Some(via) = via {
         detail = if detail.is_empty() { via.to_string() } else { format!("{via}; {detail}") };
     }
+    let raised = outcome.as_ref().is_ok_and(counts_raised);
+    let tier = tier(caller, &datasets);
     AuditRecord {
         time: oresund_node::clock::now_rfc3339(),
         actor: caller.label().to_string(),
         action: AuditAction::Query,
         resource: shorten(recordable(app, resource(endpoint, request))),
-        datasets: datasets(app, caller, endpoint, request),
+        datasets,
         granularity,
         decision,
-        detail: shorten(recordable(app, detail)),
+        detail: QueryNote::render(tier, raised, &shorten(recordable(app, detail))),
         subject: None,
     }
+}
+
+/// The tier the caller was answered at — the highest among the datasets the request touched —
+/// as the audit note names it (`public`, `registered`, `controlled`).
+pub(crate) fn tier(caller: &Caller, datasets: &[String]) -> &'static str {
+    let base = if caller.registered { Tier::Registered } else { Tier::Public };
+    match datasets.iter().map(|d| caller.tier(d)).fold(base, Tier::max) {
+        Tier::Public => "public",
+        Tier::Registered => "registered",
+        Tier::Controlled => "controlled",
+    }
+}
+
+/// Whether an answer raised a small count to the threshold (`countPrecision: imprecise` in its
+/// summary or any result set).
+fn counts_raised(answer: &Value) -> bool {
+    let imprecise = |v: &Value| v["countPrecision"].as_str() == Some("imprecise");
+    imprecise(&answer["responseSummary"])
+        || answer["response"]["resultSets"].as_array().is_some_and(|sets| sets.iter().any(imprecise))
 }
 
 /// The record of a refused credential (HTTP 401), with the identity a refused passport claimed.

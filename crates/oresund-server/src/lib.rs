@@ -31,6 +31,7 @@ pub(crate) mod grant_status;
 pub(crate) mod htsget;
 pub(crate) mod individuals;
 pub(crate) mod jwks_cache;
+pub mod metrics;
 pub mod network;
 pub(crate) mod passport_auth;
 pub(crate) mod portal;
@@ -49,7 +50,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::Router;
+pub use axum::Router;
 use axum::routing::get;
 use oresund_access::passport::{PassportPolicy, TrustedIssuer};
 use oresund_node::Node;
@@ -65,17 +66,44 @@ pub const API_VERSION: &str = "v2.0.0";
 /// also `/network/…`, which the page asks). Every request gets an id and a log line
 /// ([`request_log`]).
 pub fn router(state: AppState, network: Option<Arc<network::Network>>) -> Router {
+    let metrics = state.metrics.clone();
     let node = node_router(state).merge(portal::pages("/portal/"));
     let routes = match network {
         Some(network) => node.merge(network::router(network)),
         None => node,
     };
-    routes.layer(axum::middleware::from_fn(request_log::track))
+    routes.layer(axum::middleware::from_fn_with_state(metrics, request_log::track))
 }
 
 /// A portal without data of its own: the page at `/` and `/network/…`.
 pub fn portal_router(network: Arc<network::Network>) -> Router {
-    network::router(network).merge(portal::pages("/")).layer(axum::middleware::from_fn(request_log::track))
+    let metrics = network.metrics.clone();
+    network::router(network)
+        .merge(portal::pages("/"))
+        .layer(axum::middleware::from_fn_with_state(metrics, request_log::track))
+}
+
+/// `GET /metrics` (Prometheus text format) for a node (`node` set: its holdings too) or a portal;
+/// merge it into the API router, or serve it alone on a separate address.
+pub fn metrics_router(metrics: Arc<metrics::Metrics>, node: Option<Arc<Node>>) -> Router {
+    Router::new().route("/metrics", get(move || metrics_text(metrics.clone(), node.clone())))
+}
+
+async fn metrics_text(metrics: Arc<metrics::Metrics>, node: Option<Arc<Node>>) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let holdings = match node {
+        Some(node) => blocking::run(move || node.holdings()).await.ok().and_then(|h| {
+            h.map_err(|e| tracing::warn!(cause = %e, "metrics: cannot read the catalog's holdings")).ok()
+        }),
+        None => None,
+    };
+    let holdings = holdings.map(|h| metrics::Holdings {
+        datasets: h.datasets,
+        individuals: h.individuals,
+        files: h.files,
+        file_bytes: h.file_bytes,
+    });
+    ([(axum::http::header::CONTENT_TYPE, metrics::CONTENT_TYPE)], metrics.render(holdings.as_ref())).into_response()
 }
 
 fn node_router(state: AppState) -> Router {
@@ -149,7 +177,8 @@ pub fn state_for(node: Node, base_url: String) -> Result<(AppState, AuditWriter)
         access_config.jwks_ttl_s as i64,
     );
     let delivery = state::delivery_service(&node, access_config.data_url_ttl_s);
-    let (audit, writer) = audit_log::start(node.clone());
+    let metrics = Arc::new(metrics::Metrics::default());
+    let (audit, writer) = audit_log::start(node.clone(), metrics.clone());
     let state = AppState {
         node,
         auth: Arc::new(auth),
@@ -159,6 +188,7 @@ pub fn state_for(node: Node, base_url: String) -> Result<(AppState, AuditWriter)
         budget: Arc::new(budget_cache::Budget::new(access_config.budget.enabled, access_config.budget.nats)),
         own_keys,
         delivery,
+        metrics,
     };
     Ok((state, writer))
 }

@@ -1,19 +1,37 @@
-//! The request middleware: gives each request its id ([`RequestId`]) and logs one line when it
-//! is answered — id, method, endpoint, status, latency. The endpoint is the route, never the raw
-//! path or query: those carry personal ids and query values.
+//! The request middleware: gives each request its id ([`RequestId`]), logs one line when it is
+//! answered — id, method, endpoint, tier, decision, status, latency — and counts it in the
+//! metrics. The endpoint is the route, never the raw path or query: those carry personal ids
+//! and query values.
 
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use axum::extract::{MatchedPath, Request};
+use axum::extract::{MatchedPath, Request, State};
 use axum::http::HeaderValue;
 use axum::middleware::Next;
 use axum::response::Response;
 
 use crate::entities;
+use crate::metrics::{Metrics, Outcome, RequestLabels};
 use crate::request_id::{HEADER, RequestId};
 
-/// Runs a request under its id, returns the id in `x-request-id`, and logs the request.
-pub async fn track(request: Request, next: Next) -> Response {
+tokio::task_local! {
+    /// How the request being answered on this task was decided (filled by the audit log).
+    static OUTCOME: Arc<Mutex<Outcome>>;
+}
+
+/// Notes how the current request was decided; outside a request (a download finishing after
+/// its response left) there is nothing to note.
+pub fn note(outcome: Outcome) {
+    let _ = OUTCOME.try_with(|cell| {
+        if let Ok(mut cell) = cell.lock() {
+            *cell = outcome;
+        }
+    });
+}
+
+/// Runs a request under its id, returns the id in `x-request-id`, logs and counts the request.
+pub async fn track(State(metrics): State<Arc<Metrics>>, request: Request, next: Next) -> Response {
     let id = request
         .headers()
         .get(HEADER)
@@ -23,18 +41,30 @@ pub async fn track(request: Request, next: Next) -> Response {
     let method = request.method().clone();
     let endpoint = endpoint(&request);
     let started = Instant::now();
-    let mut response = id.clone().scope(next.run(request)).await;
+    let cell = Arc::new(Mutex::new(Outcome::default()));
+    let mut response = OUTCOME.scope(cell.clone(), id.clone().scope(next.run(request))).await;
     if let Ok(value) = HeaderValue::from_str(id.as_str()) {
         response.headers_mut().insert(HEADER, value);
     }
+    let latency = started.elapsed();
+    let outcome = cell.lock().map(|o| *o).unwrap_or_default();
+    let labels = RequestLabels {
+        endpoint,
+        tier: outcome.tier.unwrap_or("none"),
+        decision: outcome.decision.map_or("none", |d| d.as_str()),
+        status: response.status().as_u16(),
+    };
     tracing::info!(
         request_id = %id,
         %method,
-        endpoint = %endpoint,
-        status = response.status().as_u16(),
-        latency_ms = %format_args!("{:.1}", started.elapsed().as_secs_f64() * 1e3),
+        endpoint = %labels.endpoint,
+        tier = labels.tier,
+        decision = labels.decision,
+        status = labels.status,
+        latency_ms = %format_args!("{:.1}", latency.as_secs_f64() * 1e3),
         "request"
     );
+    metrics.request(labels, latency);
     response
 }
 

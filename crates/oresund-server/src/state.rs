@@ -30,6 +30,8 @@ pub struct AppState {
     pub own_keys: Arc<OwnKeys>,
     /// Delivery of archived files (htsget, DRS), when the node's archive key could be unlocked.
     pub delivery: DeliveryService,
+    /// This process's metrics (`/metrics`), shared with the network of a node that has peers.
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 /// The delivery service, or why a node serves without it.

@@ -15,6 +15,10 @@ pub struct AuditQuery {
     /// RFC 3339 bounds, inclusive.
     pub since: Option<String>,
     pub until: Option<String>,
+    /// Paging: only entries after this sequence number, and at most `limit` of them (counted
+    /// before the dataset filter, so page without one: see `Node::for_each_audit_entry`).
+    pub after: Option<u64>,
+    pub limit: Option<u64>,
 }
 
 /// The audit log: appended in chain order, read back by query.

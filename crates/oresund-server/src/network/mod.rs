@@ -15,6 +15,7 @@
 pub(crate) mod association;
 pub(crate) mod merge;
 pub(crate) mod peer_error;
+pub(crate) mod report;
 pub mod signature;
 
 use std::sync::Arc;
@@ -55,6 +56,8 @@ pub struct Network {
     pub local: Option<AppState>,
     /// Identity used in the `meta` of merged answers.
     pub beacon: Arc<BeaconSettings>,
+    /// The process's metrics (the local node's, when there is one): peer status and latency.
+    pub metrics: Arc<crate::metrics::Metrics>,
     client: reqwest::Client,
 }
 
@@ -73,6 +76,7 @@ impl Network {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(SetupError::HttpClient)?;
+        let metrics = local.as_ref().map(|l| l.metrics.clone()).unwrap_or_default();
         Ok(Self {
             id: config.id.clone().unwrap_or(id),
             country,
@@ -80,6 +84,7 @@ impl Network {
             peers: config.peers.clone(),
             local,
             beacon,
+            metrics,
             client,
         })
     }
@@ -124,11 +129,14 @@ async fn handle(
             Ok(peer_id) if path == association::PATH => {
                 return association::answer_peer(&network, &peer_id, &authorization, body).await;
             }
+            Ok(peer_id) if path == report::PATH => return report::answer_peer(&network, &peer_id, query).await,
             Ok(peer_id) => answer_peer(&network, &method, &path, &peer_id, &authorization, query, body).await,
             Err(refused) => return signature_refused(&network, refused),
         }
     } else if path == association::PATH {
         return association::aggregate(&network, &method, &authorization, body).await;
+    } else if path == report::PATH {
+        return report::aggregate(&network, &headers, query).await;
     } else {
         aggregate(&network, &method, &path, &authorization, query, body).await
     };
@@ -361,12 +369,9 @@ async fn timed<T>(
     let outcome = tokio::time::timeout(network.timeout + Duration::from_millis(200), leg)
         .await
         .unwrap_or_else(|_| Err(PeerError::Timeout { ms: network.timeout.as_millis() }));
-    NodeAnswer {
-        id: peer.id.clone(),
-        country: peer.country.clone(),
-        latency_ms: started.elapsed().as_millis() as u64,
-        outcome,
-    }
+    let latency = started.elapsed();
+    network.metrics.peer(&peer.id, &peer.country, latency, outcome.is_ok());
+    NodeAnswer { id: peer.id.clone(), country: peer.country.clone(), latency_ms: latency.as_millis() as u64, outcome }
 }
 
 /// What a peer sent back.

@@ -67,9 +67,13 @@ pub(super) fn entries(conn: &mut Conn, query: &AuditQuery) -> Result<Vec<AuditEn
     let statement = conn.statement(
         "SELECT seq, time, actor, action, resource, datasets, granularity, decision, detail, previous, hash, \
          format, subject FROM audit_log WHERE ($1::text IS NULL OR actor = $1 OR subject = $1) \
-         AND ($2::text IS NULL OR time >= $2) AND ($3::text IS NULL OR time <= $3) ORDER BY seq",
+         AND ($2::text IS NULL OR time >= $2) AND ($3::text IS NULL OR time <= $3) AND seq > $4 \
+         ORDER BY seq LIMIT $5",
     )?;
-    let rows = conn.client.query(&statement, &[&query.user, &query.since, &query.until])?;
+    let after = i64::try_from(query.after.unwrap_or(0)).unwrap_or(i64::MAX);
+    // A NULL LIMIT is none.
+    let limit = query.limit.map(|l| i64::try_from(l).unwrap_or(i64::MAX));
+    let rows = conn.client.query(&statement, &[&query.user, &query.since, &query.until, &after, &limit])?;
     let mut out = Vec::with_capacity(rows.len());
     for row in rows {
         let seq = unsigned(row.try_get(0)?, "audit sequence number")?;

@@ -74,10 +74,12 @@ pub(super) fn entries(conn: &Connection, query: &AuditQuery) -> Result<Vec<Audit
     let mut stmt = conn.prepare_cached(
         "SELECT seq, time, actor, action, resource, datasets, granularity, decision, detail, previous, hash, \
          format, subject FROM audit_log WHERE (?1 IS NULL OR actor = ?1 OR subject = ?1) \
-         AND (?2 IS NULL OR time >= ?2) AND (?3 IS NULL OR time <= ?3) ORDER BY seq",
+         AND (?2 IS NULL OR time >= ?2) AND (?3 IS NULL OR time <= ?3) AND seq > ?4 ORDER BY seq LIMIT ?5",
     )?;
+    // SQLite reads a negative LIMIT as none.
+    let limit = query.limit.map_or(-1, |l| i64::try_from(l).unwrap_or(i64::MAX));
     let rows = stmt
-        .query_map(params![query.user, query.since, query.until], entry_from_row)?
+        .query_map(params![query.user, query.since, query.until, query.after.unwrap_or(0), limit], entry_from_row)?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     let mut out = Vec::with_capacity(rows.len());
     for row in rows {

@@ -64,7 +64,13 @@ pub fn run(args: AuditArgs, quiet: bool) -> anyhow::Result<()> {
             let time = |t: Option<String>, name: &str| -> anyhow::Result<Option<String>> {
                 t.map(|t| parse_rfc3339(&t).map(rfc3339).map_err(|e| anyhow::anyhow!("--{name}: {e}"))).transpose()
             };
-            let query = AuditQuery { user, dataset, since: time(since, "since")?, until: time(until, "until")? };
+            let query = AuditQuery {
+                user,
+                dataset,
+                since: time(since, "since")?,
+                until: time(until, "until")?,
+                ..AuditQuery::default()
+            };
             let node = Node::open(&node_dir)?;
             for entry in node.audit_entries(&query)? {
                 let r = &entry.record;

@@ -112,7 +112,6 @@ fn create(dir: &Path, country: &Country, quiet: bool) -> anyhow::Result<()> {
 
 pub fn run(args: DemoArgs, quiet: bool) -> anyhow::Result<()> {
     // The demo prints its own guide: of the servers' log, warnings and node faults only.
-    crate::logging::init(true);
     std::fs::create_dir_all(&args.dir).with_context(|| format!("creating {}", args.dir.display()))?;
     let mut portal_peers = Vec::new();
     // One researcher token for this run, CONTROLLED on both cohorts (synthetic data): what the
@@ -178,7 +177,8 @@ pub fn run(args: DemoArgs, quiet: bool) -> anyhow::Result<()> {
             writers.push(audit);
             let network = Network::new(&config, country.node_id.into(), country.country.into(), Some(state.clone()), state.beacon.clone())
                 .map_err(|e| anyhow::anyhow!(e))?;
-            let router = oresund_server::router(state, Some(Arc::new(network)));
+            let metrics = oresund_server::metrics_router(state.metrics.clone(), Some(state.node.clone()));
+            let router = oresund_server::router(state, Some(Arc::new(network))).merge(metrics);
             lines.push(format!("  {} ({}) Beacon v2 node   {base_url}/", country.node_id, country.country));
             let mut stopped = stop.subscribe();
             servers.push(tokio::spawn(oresund_server::serve(router, listener, async move {
@@ -190,9 +190,11 @@ pub fn run(args: DemoArgs, quiet: bool) -> anyhow::Result<()> {
         let network_config = NetworkConfig { peers: portal_peers, ..NetworkConfig::default() };
         let beacon = Arc::new(portal_settings(PORTAL_ID, portal_url.clone()));
         let network = Network::new(&network_config, PORTAL_ID.into(), "EU".into(), None, beacon).map_err(|e| anyhow::anyhow!(e))?;
+        let network = Arc::new(network);
+        let metrics = oresund_server::metrics_router(network.metrics.clone(), None);
         let mut stopped = stop.subscribe();
         servers.push(tokio::spawn(oresund_server::serve(
-            oresund_server::portal_router(Arc::new(network)),
+            oresund_server::portal_router(network).merge(metrics),
             listener,
             async move {
                 let _ = stopped.recv().await;

@@ -12,5 +12,6 @@ pub mod keys;
 pub mod migrate;
 pub mod portal;
 pub mod query;
+pub mod report;
 pub mod serve;
 pub mod token;

@@ -24,6 +24,9 @@ pub struct PortalArgs {
     /// This portal's id towards the nodes (they list it as a peer).
     #[arg(long, default_value = "PORTAL")]
     pub id: String,
+    /// Serve `/metrics` (Prometheus text format) on this address only, instead of on the portal's.
+    #[arg(long)]
+    pub metrics_listen: Option<String>,
 }
 
 /// Beacon identity of a portal.
@@ -40,8 +43,7 @@ pub fn portal_settings(id: &str, base_url: String) -> BeaconSettings {
     }
 }
 
-pub fn run(args: PortalArgs, quiet: bool) -> anyhow::Result<()> {
-    crate::logging::init(quiet);
+pub fn run(args: PortalArgs) -> anyhow::Result<()> {
     let config = NetworkConfig::load(&args.peers)?;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
@@ -53,7 +55,10 @@ pub fn run(args: PortalArgs, quiet: bool) -> anyhow::Result<()> {
         let network =
             Network::new(&config, args.id.clone(), "EU".into(), None, beacon).map_err(|e| anyhow::anyhow!(e))?;
         tracing::info!("portal {} at {base_url} asking {} nodes (Ctrl-C stops)", args.id, network.peers.len());
-        let router = oresund_server::portal_router(Arc::new(network));
+        let network = Arc::new(network);
+        let metrics = oresund_server::metrics_router(network.metrics.clone(), None);
+        let portal = oresund_server::portal_router(network);
+        let router = super::serve::with_metrics(portal, metrics, args.metrics_listen.as_deref()).await?;
         let shutdown = async {
             let _ = tokio::signal::ctrl_c().await;
         };

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use clap::Args;
 use oresund_node::Node;
 use oresund_node::config::NetworkConfig;
+use oresund_server::Router;
 use oresund_server::network::Network;
 
 /// Serve the node over HTTP: the GA4GH Beacon v2 API until Ctrl-C.
@@ -36,14 +37,16 @@ pub struct ServeArgs {
     /// queries (`/network/…`) by asking its peers. Default: the `[network]` section of oresund.toml.
     #[arg(long)]
     pub peers: Option<PathBuf>,
+    /// Serve `/metrics` (Prometheus text format) on this address only, instead of on the API's.
+    #[arg(long)]
+    pub metrics_listen: Option<String>,
     /// Also stop when standard input closes: for supervisors (and tests) that want the server
     /// to end with them.
     #[arg(long, hide = true)]
     pub until_stdin_closes: bool,
 }
 
-pub fn run(args: ServeArgs, quiet: bool) -> anyhow::Result<()> {
-    crate::logging::init(quiet);
+pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     let node = Node::open(&args.node_dir)?;
     let listen = args.listen.unwrap_or_else(|| node.config.server.listen.clone());
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
@@ -76,7 +79,9 @@ pub fn run(args: ServeArgs, quiet: bool) -> anyhow::Result<()> {
                 "network queries at {base_url}/network/… and the portal at {base_url}/portal/ ({peers} peers)"
             );
         }
-        let router = oresund_server::router(state, network);
+        let metrics = oresund_server::metrics_router(state.metrics.clone(), Some(state.node.clone()));
+        let api = oresund_server::router(state, network);
+        let router = with_metrics(api, metrics, args.metrics_listen.as_deref()).await?;
         let until_stdin_closes = args.until_stdin_closes;
         let shutdown = async move {
             let stdin_closed = async {
@@ -98,4 +103,19 @@ pub fn run(args: ServeArgs, quiet: bool) -> anyhow::Result<()> {
         tracing::info!("node {node_id} stopped");
         Ok(())
     })
+}
+
+/// `/metrics` merged into the API's router, or served alone on `listen` (for a scrape port that
+/// is not exposed where the API is).
+pub async fn with_metrics(api: Router, metrics: Router, listen: Option<&str>) -> anyhow::Result<Router> {
+    let Some(listen) = listen else { return Ok(api.merge(metrics)) };
+    let listener =
+        tokio::net::TcpListener::bind(listen).await.map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
+    tracing::info!("metrics at http://{}/metrics", listener.local_addr()?);
+    tokio::spawn(async move {
+        if let Err(e) = oresund_server::serve(metrics, listener, std::future::pending()).await {
+            tracing::error!(cause = %e, "the metrics listener stopped");
+        }
+    });
+    Ok(api)
 }

@@ -297,3 +297,45 @@ pub(crate) fn raw_get(address: &str, path: &str, headers: &[(&str, &str)]) -> (u
     let body = response.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
     (status, body)
 }
+
+#[test]
+fn the_steering_group_page_shows_each_countrys_aggregates_with_small_counts_withheld() {
+    let net = two_countries(5000);
+    // One identified researcher on the Danish node: a count of one user is withheld as "<5".
+    let path = "/g_variants?referenceName=22&start=17000016&referenceBases=C&alternateBases=A";
+    assert_eq!(net.dk.get(path, Some(TOKEN)).0, 200);
+    assert_eq!(net.dk.get(path, None).0, 200);
+    // The audit writer appends within ~100 ms; the summary reads the log.
+    std::thread::sleep(Duration::from_millis(400));
+    let (status, body) = http(&net.portal.address, "GET", "/network/report", None, None);
+    assert_eq!(status, 200, "{body}");
+    let nodes = body["nodes"].as_array().unwrap();
+    let node = |id: &str| nodes.iter().find(|n| n["node"] == id).unwrap_or_else(|| panic!("{id} in {body}"));
+    let (dk, se) = (&node("DK-NGC")["summary"], &node("GMS")["summary"]);
+    assert_eq!((dk["individuals"].as_u64(), se["individuals"].as_u64()), (Some(500), Some(500)), "{body}");
+    assert_eq!((dk["country"].as_str(), se["country"].as_str()), (Some("DK"), Some("SE")));
+    assert_eq!(dk["answered"].as_u64(), Some(2), "{body}");
+    assert_eq!(dk["registeredUsers"], "<5", "{body}");
+    assert_eq!(se["registeredUsers"].as_u64(), Some(0));
+    // The page for a browser, and a period that is checked.
+    let (status, page) = http_text(&net.portal.address, "GET", "/network/report?format=html", None, None);
+    assert_eq!(status, 200);
+    assert!(page.contains("DK-NGC") && page.contains("GMS") && page.contains("&lt;5"), "{page}");
+    assert_eq!(http(&net.portal.address, "GET", "/network/report?since=soon", None, None).0, 400);
+    // A node answers its summary to a signed peer only: unsigned, a node aggregates (here, itself).
+    let (status, forged) = raw_get(
+        &net.dk.address,
+        "/network/report",
+        &[
+            ("X-Oresund-Peer", "PORTAL"),
+            ("X-Oresund-Timestamp", &unix_now().to_string()),
+            ("X-Oresund-Signature", "00"),
+        ],
+    );
+    assert_eq!(status, 401, "{forged}");
+    // With one node down, the page says so and still shows the other.
+    drop(net.se);
+    let (_, body) = http(&net.portal.address, "GET", "/network/report", None, None);
+    let se = body["nodes"].as_array().unwrap().iter().find(|n| n["node"] == "GMS").unwrap().clone();
+    assert_eq!(se["status"], "unavailable", "{body}");
+}

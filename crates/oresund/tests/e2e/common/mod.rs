@@ -175,6 +175,11 @@ pub struct Server {
 impl Server {
     /// Starts `oresund serve NODE --listen 127.0.0.1:0` and waits for its address.
     pub fn start(node: &Path, extra: &[&str]) -> Server {
+        Self::start_logged(node, extra).0
+    }
+
+    /// [`Server::start`], keeping every line the server logs (its stderr).
+    pub fn start_logged(node: &Path, extra: &[&str]) -> (Server, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
         use std::io::BufRead;
         let mut child = oresund()
             .args(["serve", node.to_str().unwrap(), "--listen", "127.0.0.1:0", "--until-stdin-closes"])
@@ -196,8 +201,14 @@ impl Server {
             .unwrap_or_else(|| panic!("no address in {first:?}"))
             .to_string();
         // Keep draining stderr so the server never blocks on a full pipe.
-        std::thread::spawn(move || for _ in lines {});
-        Server { child, stdin: Some(stdin), address }
+        let kept = std::sync::Arc::new(std::sync::Mutex::new(vec![first]));
+        let keep = kept.clone();
+        std::thread::spawn(move || {
+            for line in lines.map_while(Result::ok) {
+                keep.lock().unwrap().push(line);
+            }
+        });
+        (Server { child, stdin: Some(stdin), address }, kept)
     }
 
     /// Stops the server gracefully, as its supervisor would (standard input closes), and waits

@@ -13,6 +13,7 @@ mod catalog_outage;
 mod consent;
 mod delivery;
 mod network;
+mod operations;
 mod passports;
 mod portal_page;
 mod reidentification;
