@@ -3,7 +3,8 @@
 //! metrics. The endpoint is the route, never the raw path or query: those carry personal ids
 //! and query values.
 
-use std::sync::{Arc, Mutex};
+use std::cell::Cell;
+use std::sync::Arc;
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request, State};
@@ -17,17 +18,13 @@ use crate::request_id::{HEADER, RequestId};
 
 tokio::task_local! {
     /// How the request being answered on this task was decided (filled by the audit log).
-    static OUTCOME: Arc<Mutex<Outcome>>;
+    static OUTCOME: Cell<Outcome>;
 }
 
 /// Notes how the current request was decided; outside a request (a download finishing after
 /// its response left) there is nothing to note.
 pub fn note(outcome: Outcome) {
-    let _ = OUTCOME.try_with(|cell| {
-        if let Ok(mut cell) = cell.lock() {
-            *cell = outcome;
-        }
-    });
+    let _ = OUTCOME.try_with(|cell| cell.set(outcome));
 }
 
 /// Runs a request under its id, returns the id in `x-request-id`, logs and counts the request.
@@ -41,13 +38,15 @@ pub async fn track(State(metrics): State<Arc<Metrics>>, request: Request, next: 
     let method = request.method().clone();
     let endpoint = endpoint(&request);
     let started = Instant::now();
-    let cell = Arc::new(Mutex::new(Outcome::default()));
-    let mut response = OUTCOME.scope(cell.clone(), id.clone().scope(next.run(request))).await;
+    let answered = async {
+        let response = next.run(request).await;
+        (response, OUTCOME.with(Cell::get))
+    };
+    let (mut response, outcome) = OUTCOME.scope(Cell::new(Outcome::default()), id.clone().scope(answered)).await;
     if let Ok(value) = HeaderValue::from_str(id.as_str()) {
         response.headers_mut().insert(HEADER, value);
     }
     let latency = started.elapsed();
-    let outcome = cell.lock().map(|o| *o).unwrap_or_default();
     let labels = RequestLabels {
         endpoint,
         tier: outcome.tier.unwrap_or("none"),

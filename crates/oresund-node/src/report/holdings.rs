@@ -56,7 +56,7 @@ pub struct Cost {
     pub per_1000_requests: f64,
     /// Storage of the archive for one month.
     pub storage_per_month: f64,
-    /// Requests answered in the period, and what they cost.
+    /// Requests in the period (answered and refused: both were served), and what they cost.
     pub requests: u64,
     pub requests_cost: f64,
     /// Days the period spans (from its first to its last audited request when not given).

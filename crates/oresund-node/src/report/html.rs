@@ -62,7 +62,7 @@ pub fn render(report: &Report) -> String {
         ("Storage price per TB and month", "cost.storagePerTbMonth", priced(c.storage_per_tb_month, cur)),
         ("Price of 1,000 requests", "cost.per1000Requests", priced(c.per_1000_requests, cur)),
         ("Storage per month", "cost.storagePerMonth", priced(c.storage_per_month, cur)),
-        ("Requests answered", "cost.requests", count(c.requests)),
+        ("Requests (answered and refused)", "cost.requests", count(c.requests)),
         ("Cost of the requests", "cost.requestsCost", priced(c.requests_cost, cur)),
         ("Days in the period", "cost.periodDays", (c.period_days.to_string(), String::new())),
         ("Cost per genome-year", "cost.perGenomeYear", maybe(c.per_genome_year, |v| money(v, cur), "no individuals")),

@@ -146,15 +146,19 @@ fn local_ids() -> Vec<String> {
         .collect()
 }
 
-#[test]
-fn the_report_counts_what_the_audit_log_and_the_catalog_hold() {
-    require("node", "apt-get install -y nodejs npm");
-    let node = TestNode::copy_of(dk_se_template());
+/// What [`serve_and_ask`] leaves: the server's log, how many requests it logged, the pseudonyms it served.
+struct Served {
+    logged: String,
+    asked: usize,
+    pseudonyms: Vec<String>,
+}
+
+/// Serves `node` (JSON logs), makes [`ask`]'s requests and one more record query, and stops it.
+fn serve_and_ask(node: &TestNode) -> Served {
     let registered = token(&node.dir, &["--user", "reg@example.org", "--registered"]);
     let controlled = token(&node.dir, &["--user", "ctl@example.org", "--controlled", "DK-1"]);
-    let log = node.tmp.path().join("serve.log");
     let (server, lines) = Server::start_logged(&node.dir, &["--log-format", "json"]);
-    let asked = ask(&server, &registered, &controlled);
+    let asked = ask(&server, &registered, &controlled).len() + 1;
     let (_, records) =
         server.get("/datasets/DK-1/individuals?requestedGranularity=record&limit=1000", Some(&controlled));
     let pseudonyms: Vec<String> = records["response"]["resultSets"][0]["results"]
@@ -165,56 +169,30 @@ fn the_report_counts_what_the_audit_log_and_the_catalog_hold() {
         .collect();
     assert_eq!(pseudonyms.len(), 500);
     assert!(server.stop().success());
+    let logged = lines.lock().unwrap().join("\n");
+    Served { logged, asked, pseudonyms }
+}
+
+#[test]
+fn the_report_counts_what_the_audit_log_and_the_catalog_hold() {
+    require("node", "apt-get install -y nodejs npm");
+    let node = TestNode::copy_of(dk_se_template());
+    let Served { logged, asked, pseudonyms } = serve_and_ask(&node);
 
     // The logs: JSON lines with request ids, and no local id or pseudonym in any of them.
-    let logged = lines.lock().unwrap().join("\n");
-    std::fs::write(&log, &logged).unwrap();
+    std::fs::write(node.tmp.path().join("serve.log"), &logged).unwrap();
     let requests: Vec<Value> = logged
         .lines()
         .map(|l| serde_json::from_str::<Value>(l).unwrap_or_else(|e| panic!("not a JSON log line ({e}): {l}")))
         .filter(|v| v["message"] == "request")
         .collect();
-    assert_eq!(requests.len(), asked.len() + 1, "{logged}");
+    assert_eq!(requests.len(), asked, "{logged}");
     assert!(requests.iter().all(|r| r["request_id"].as_str().is_some_and(|id| id.len() == 32)), "{logged}");
     for id in local_ids().iter().chain(&pseudonyms) {
         assert!(!logged.contains(id.as_str()), "{id} in the server's log");
     }
 
-    let report: Value = serde_json::from_str(&ok(&["report", node.path(), "--format", "json"])).unwrap();
-    assert_eq!(report["schema"], "oresund-report/1");
-    // Cross-checked with the audit log it reads.
-    let entries = audit_entries(&node.dir, &[]);
-    let queries = |decision: &str| {
-        entries.iter().filter(|e| e["record"]["action"] == "query" && e["record"]["decision"] == decision).count()
-            as u64
-    };
-    let refused_credentials = entries.iter().filter(|e| e["record"]["action"] == "auth").count() as u64;
-    assert_eq!(report["auditEntries"].as_u64(), Some(entries.len() as u64));
-    assert_eq!(report["usage"]["answered"].as_u64(), Some(queries("allowed")));
-    assert_eq!(report["usage"]["refused"].as_u64(), Some(queries("denied") + refused_credentials));
-    assert_eq!(report["usage"]["answered"].as_u64(), Some(7), "{report}");
-    assert_eq!(report["privacy"]["refusedCredentials"].as_u64(), Some(1));
-    assert_eq!(report["privacy"]["smallCountSuppressions"].as_u64(), Some(1));
-    let month = &report["usage"]["months"][0];
-    let tiers: BTreeMap<String, u64> = serde_json::from_value(month["byTier"].clone()).unwrap();
-    assert_eq!(tiers, BTreeMap::from([("controlled".into(), 2), ("public".into(), 3), ("registered".into(), 2)]));
-    assert_eq!(month["byEndpoint"]["/datasets/{id}/individuals"].as_u64(), Some(2));
-    assert_eq!(report["usage"]["registeredUsers"].as_u64(), Some(2));
-    assert_eq!(report["usage"]["controlledUsers"].as_u64(), Some(1));
-    // Operator tokens are the node's own country's users; anonymous callers are unknown.
-    assert_eq!(report["usage"]["byCountry"]["DK"].as_u64(), Some(4));
-    assert_eq!(report["usage"]["byCountry"]["unknown"].as_u64(), Some(3));
-    assert_eq!(report["usage"]["crossBorderShare"].as_f64(), Some(0.0));
-    // Cross-checked with the catalog: two cohorts of 500, their files as the archive lists them.
-    assert_eq!(report["holdings"]["individuals"].as_u64(), Some(1000));
-    assert_eq!(report["holdings"]["datasets"].as_u64(), Some(2));
-    let archive = ok(&["archive", "list", node.path()]);
-    let listed = archive.lines().filter(|l| l.contains("-F0")).count() as u64;
-    assert!(listed >= 2 && report["holdings"]["archiveObjects"].as_u64() >= Some(2), "{archive}");
-    let vcf_bytes: u64 =
-        ["DK", "SE"].iter().map(|c| std::fs::metadata(cohort(&format!("{c}.vcf.gz"))).unwrap().len()).sum();
-    assert_eq!(report["holdings"]["fileBytes"].as_u64(), Some(vcf_bytes));
-    assert_eq!(report["matchmaking"], Value::Null);
+    let report = checked_report(&node);
     // Nothing before the period.
     let empty: Value = serde_json::from_str(&ok(&["report", node.path(), "--until", "2001-01-01"])).unwrap();
     assert_eq!((empty["usage"]["answered"].as_u64(), empty["auditEntries"].as_u64()), (Some(0), Some(0)));
@@ -258,4 +236,58 @@ fn the_report_counts_what_the_audit_log_and_the_catalog_hold() {
         assert_eq!(page["metrics"][metric], report.pointer(pointer).unwrap().to_string(), "{metric}");
     }
     assert!(std::fs::metadata(&screenshot).unwrap().len() > 10_000, "a screenshot was saved");
+}
+
+#[test]
+fn the_report_reads_the_same_figures_from_postgresql() {
+    let services = ScaleServices::new();
+    let node = services.node("DK-NGC", "DK");
+    node.ingest("DK-1", "DK");
+    node.ingest("SE-1", "SE");
+    serve_and_ask(&node);
+    checked_report(&node);
+}
+
+/// `oresund report` of a node that answered [`serve_and_ask`], cross-checked with the audit log
+/// it reads and the catalog: the same figures on both backends.
+fn checked_report(node: &TestNode) -> Value {
+    let report: Value = serde_json::from_str(&ok(&["report", node.path(), "--format", "json"])).unwrap();
+    assert_eq!(report["schema"], "oresund-report/1");
+    // Cross-checked with the audit log it reads.
+    let entries = audit_entries(&node.dir, &[]);
+    let queries = |decision: &str| {
+        entries.iter().filter(|e| e["record"]["action"] == "query" && e["record"]["decision"] == decision).count()
+            as u64
+    };
+    let refused_credentials = entries.iter().filter(|e| e["record"]["action"] == "auth").count() as u64;
+    assert_eq!(report["auditEntries"].as_u64(), Some(entries.len() as u64));
+    assert_eq!(report["usage"]["answered"].as_u64(), Some(queries("allowed")));
+    assert_eq!(report["usage"]["refused"].as_u64(), Some(queries("denied") + refused_credentials));
+    assert_eq!(report["usage"]["answered"].as_u64(), Some(7), "{report}");
+    assert_eq!(report["privacy"]["refusedCredentials"].as_u64(), Some(1));
+    assert_eq!(report["privacy"]["smallCountSuppressions"].as_u64(), Some(1));
+    let month = &report["usage"]["months"][0];
+    let tiers: BTreeMap<String, u64> = serde_json::from_value(month["byTier"].clone()).unwrap();
+    assert_eq!(tiers, BTreeMap::from([("controlled".into(), 2), ("public".into(), 3), ("registered".into(), 2)]));
+    assert_eq!(month["byEndpoint"]["/datasets/{id}/individuals"].as_u64(), Some(2));
+    assert_eq!(report["usage"]["registeredUsers"].as_u64(), Some(2));
+    assert_eq!(report["usage"]["controlledUsers"].as_u64(), Some(1));
+    // Operator tokens are the node's own country's users; anonymous callers are unknown.
+    assert_eq!(report["usage"]["byCountry"]["DK"].as_u64(), Some(4));
+    assert_eq!(report["usage"]["byCountry"]["unknown"].as_u64(), Some(3));
+    assert_eq!(report["usage"]["crossBorderShare"].as_f64(), Some(0.0));
+    // Cross-checked with the catalog: two cohorts of 500, their files as the archive lists them.
+    assert_eq!(report["holdings"]["individuals"].as_u64(), Some(1000));
+    assert_eq!(report["holdings"]["datasets"].as_u64(), Some(2));
+    // …and the archive as `archive list` shows it (VCF, individuals file and block index of each).
+    let archive = ok(&["archive", "list", node.path()]);
+    let bodies: Vec<u64> = archive.lines().skip(1).map(|l| l.split('\t').nth(5).unwrap().parse().unwrap()).collect();
+    assert_eq!(report["holdings"]["archiveObjects"].as_u64(), Some(bodies.len() as u64), "{archive}");
+    assert_eq!(report["holdings"]["archiveBytes"].as_u64(), Some(bodies.iter().sum()), "{archive}");
+    assert_eq!(bodies.len(), 6, "{archive}");
+    let vcf_bytes: u64 =
+        ["DK", "SE"].iter().map(|c| std::fs::metadata(cohort(&format!("{c}.vcf.gz"))).unwrap().len()).sum();
+    assert_eq!(report["holdings"]["fileBytes"].as_u64(), Some(vcf_bytes));
+    assert_eq!(report["matchmaking"], Value::Null);
+    report
 }
