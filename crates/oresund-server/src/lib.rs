@@ -97,12 +97,6 @@ async fn metrics_text(metrics: Arc<metrics::Metrics>, node: Option<Arc<Node>>) -
         }),
         None => None,
     };
-    let holdings = holdings.map(|h| metrics::Holdings {
-        datasets: h.datasets,
-        individuals: h.individuals,
-        files: h.files,
-        file_bytes: h.file_bytes,
-    });
     ([(axum::http::header::CONTENT_TYPE, metrics::CONTENT_TYPE)], metrics.render(holdings.as_ref())).into_response()
 }
 

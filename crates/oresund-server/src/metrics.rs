@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use oresund_core::audit::{AuditAction, AuditRecord, Decision};
 use oresund_core::query_note::QueryNote;
-use oresund_node::report::served_bytes;
+use oresund_node::report::{Holdings, served_bytes};
 
 /// Upper bounds of the latency buckets, in seconds (0.5 ms to 10 s).
 const BUCKETS: [f64; 14] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
@@ -71,16 +71,6 @@ struct Peer {
     answered: u64,
     failed: u64,
     latency: Histogram,
-}
-
-/// What holds a node's figures at scrape time (read from its catalog).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Holdings {
-    pub datasets: u64,
-    pub individuals: u64,
-    pub files: u64,
-    /// Bytes of the ingested VCFs.
-    pub file_bytes: u64,
 }
 
 /// The metrics of one server process (a node, or a portal without data).
@@ -167,7 +157,7 @@ impl Metrics {
         }
     }
 
-    /// The exposition text; `holdings` for a node (a portal has none).
+    /// The exposition text; `holdings` (read from the catalog at scrape time) for a node, a portal has none.
     pub fn render(&self, holdings: Option<&Holdings>) -> String {
         let mut out = String::with_capacity(16 * 1024);
         let _ = writeln!(out, "# HELP oresund_build_info The running Øresund version.");

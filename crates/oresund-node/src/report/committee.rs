@@ -2,7 +2,7 @@
 //! from request to decision, from its records (which keep their times), not from the audit log.
 
 use oresund_core::duo::MatchOutcome;
-use oresund_core::time::{parse_rfc3339, rfc3339};
+use oresund_core::time::parse_rfc3339;
 use oresund_store::{AccessRequest, Grant, RequestStatus};
 use serde::{Deserialize, Serialize};
 
@@ -69,11 +69,6 @@ pub fn quantile(sorted: &[f64], q: f64) -> Option<f64> {
     let position = q * last as f64;
     let (low, high) = (position.floor() as usize, position.ceil() as usize);
     Some(sorted[low] + (sorted[high] - sorted[low]) * (position - low as f64))
-}
-
-/// Today's date as the report's generation time.
-pub fn now() -> String {
-    rfc3339(crate::clock::unix_now())
 }
 
 #[cfg(test)]

@@ -77,7 +77,7 @@ impl Node {
             schema: SCHEMA.into(),
             node: self.config.node_id.clone(),
             country: self.config.country.clone(),
-            generated: committee::now(),
+            generated: crate::clock::now_rfc3339(),
             period: period.clone(),
             holdings,
             cost,

@@ -11,13 +11,9 @@ use serde_json::Value;
 
 use crate::common::passports::audit_entries;
 use crate::common::*;
+use crate::network::free_port;
 
 const TRUTH: &str = "referenceName=22&start=17000016&referenceBases=C&alternateBases=A";
-
-/// A free loopback port (bound and released).
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
 
 /// The value of one exposition line (`name{labels} value`).
 fn sample(text: &str, series: &str) -> Option<f64> {
