@@ -83,6 +83,7 @@ fn main() {
         dataset_urls: BTreeMap::new(),
         dataset_prefix: Some(format!("{node_iss}/datasets/")),
         own_issuer: Some(node_iss.into()),
+        clinician_roles: Vec::new(),
     };
     let started = Instant::now();
     for _ in 0..rounds {

@@ -50,6 +50,7 @@ pub struct TokenGrant {
     pub sha256: String,
     pub user: String,
     pub registered: bool,
+    pub clinician: bool,
     /// Datasets the token opens, and whose data in each it reaches.
     pub controlled: BTreeMap<String, Reach>,
 }
@@ -88,6 +89,7 @@ impl TokenAuthenticator {
             user: Some(grant.user.clone()),
             subject: None,
             registered: grant.registered,
+            clinician: grant.clinician,
             controlled: grant.controlled.clone(),
             ..Caller::default()
         })
@@ -111,6 +113,7 @@ mod tests {
             sha256: token_sha256("s3cret"),
             user: "alice".into(),
             registered: true,
+            clinician: false,
             controlled: BTreeMap::from([("DK-1".to_string(), Reach::Everyone)]),
         }]);
         let alice = auth.check(Some("s3cret")).unwrap();

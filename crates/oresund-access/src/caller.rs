@@ -48,6 +48,8 @@ pub struct Caller {
     pub subject: Option<String>,
     /// Registered (bona fide) researcher.
     pub registered: bool,
+    /// A clinician of this node: may submit matchmaking cases and ask for matches.
+    pub clinician: bool,
     /// Datasets this caller holds controlled access to, and whose data in each the grants reach.
     pub controlled: BTreeMap<String, Reach>,
     /// Why a credential gives less than it seems to (a self-asserted researcher status, a revoked

@@ -83,6 +83,8 @@ pub struct PassportPolicy {
     pub dataset_prefix: Option<String>,
     /// This node's own issuer, whose visas are checked against its grant records.
     pub own_issuer: Option<String>,
+    /// `AffiliationAndRole` values that make the holder a clinician here (`[mme] clinician_roles`).
+    pub clinician_roles: Vec<String>,
 }
 
 impl PassportPolicy {
@@ -468,10 +470,17 @@ impl VerifiedPassport {
             };
             controlled.insert(dataset, merged);
         }
+        // A clinician's role is vouched for by a signing official or a system, like a researcher's status.
+        let clinician = live.iter().any(|(_, v)| {
+            v.kind == VisaType::AffiliationAndRole
+                && policy.clinician_roles.contains(&v.value)
+                && matches!(v.by.as_deref(), Some("so" | "system"))
+        });
         Caller {
             user: Some(self.holder()),
             subject: Some(self.sub.clone()),
             registered: vouched && terms,
+            clinician,
             controlled,
             notes,
             ignored_grants,
@@ -569,6 +578,7 @@ mod tests {
             dataset_urls: BTreeMap::new(),
             dataset_prefix: Some(format!("{NODE}/datasets/")),
             own_issuer: Some(NODE.into()),
+            clinician_roles: vec!["clinician@rh.dk".into()],
         };
         let hmb = ResearchPurpose { purpose: "DUO:0000006".into(), disease: None, commercial: false, methods: false };
         let active = GrantStatus::Active(Some(hmb));
@@ -626,6 +636,19 @@ mod tests {
             Poll::Ready(output) => output,
             Poll::Pending => panic!("the test future waited"),
         }
+    }
+
+    #[test]
+    fn a_configured_clinician_role_vouched_for_makes_a_clinician() {
+        let w = world();
+        let role = |value: &str, by: &str| {
+            visa(&w.broker, BROKER, BROKER_JKU, "AffiliationAndRole", value, json!({"visa": {"by": by}}))
+        };
+        let caller = |visas: &[String]| verify(&w, &passport(&w, visas, json!({}))).unwrap().caller(&w.policy);
+        assert!(caller(&[role("clinician@rh.dk", "so")]).clinician);
+        assert!(!caller(&[role("clinician@rh.dk", "self")]).clinician, "not self-asserted");
+        assert!(!caller(&[role("faculty@rh.dk", "so")]).clinician, "only the configured roles");
+        assert!(!caller(&registered(&w)).clinician);
     }
 
     #[test]

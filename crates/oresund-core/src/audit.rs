@@ -77,13 +77,23 @@ pub enum AuditAction {
     DataServed,
     /// A case/control association answered (`association`): allele tables per variant.
     Association,
+    /// A matchmaking case submitted or replaced (`mme.case`).
+    MmeCase,
+    /// A matchmaking case removed (`mme.remove`).
+    MmeRemove,
+    /// Matchmaking cases listed (`mme.list`).
+    MmeList,
+    /// A match request answered from this node's cases (`mme.match`).
+    MmeMatch,
+    /// A match request sent to a partner (`mme.ask`).
+    MmeAsk,
     /// An action this build does not know (written by a newer Øresund), kept verbatim so that the
     /// entry still reads and verifies. [`AuditAction::parse`] never returns it for a known name.
     Other(String),
 }
 
 impl AuditAction {
-    const KNOWN: [AuditAction; 15] = [
+    const KNOWN: [AuditAction; 20] = [
         AuditAction::Query,
         AuditAction::Auth,
         AuditAction::DacRequest,
@@ -99,6 +109,11 @@ impl AuditAction {
         AuditAction::DrsAccess,
         AuditAction::DataServed,
         AuditAction::Association,
+        AuditAction::MmeCase,
+        AuditAction::MmeRemove,
+        AuditAction::MmeList,
+        AuditAction::MmeMatch,
+        AuditAction::MmeAsk,
     ];
 
     /// The stored (and hashed) name.
@@ -119,6 +134,11 @@ impl AuditAction {
             AuditAction::DrsAccess => "drs.access",
             AuditAction::DataServed => "data.served",
             AuditAction::Association => "association",
+            AuditAction::MmeCase => "mme.case",
+            AuditAction::MmeRemove => "mme.remove",
+            AuditAction::MmeList => "mme.list",
+            AuditAction::MmeMatch => "mme.match",
+            AuditAction::MmeAsk => "mme.ask",
             AuditAction::Other(name) => name,
         }
     }
@@ -596,6 +616,11 @@ mod tests {
             "drs.access",
             "data.served",
             "association",
+            "mme.case",
+            "mme.remove",
+            "mme.list",
+            "mme.match",
+            "mme.ask",
         ];
         assert_eq!(AuditAction::KNOWN.map(|a| a.as_str().to_string()), names.map(String::from));
         for name in names {

@@ -155,6 +155,11 @@ impl Ontology {
         self.obsolete[term as usize]
     }
 
+    /// The term's direct parents along `is_a`.
+    pub fn parents(&self, term: TermIndex) -> &[TermIndex] {
+        &self.parents[term as usize]
+    }
+
     /// The term and all its ancestors along `is_a`.
     pub fn ancestors(&self, term: TermIndex) -> Vec<TermIndex> {
         self.closure(term, &self.parents)

@@ -42,6 +42,9 @@ pub struct NodeConfig {
     /// `[economy]`: prices for the cost figures of `oresund report`.
     #[serde(default, skip_serializing_if = "crate::report::EconomyConfig::is_default")]
     pub economy: crate::report::EconomyConfig,
+    /// `[mme]`: Matchmaker Exchange partners and ranking.
+    #[serde(default, skip_serializing_if = "crate::matchmaking::MmeConfig::is_default")]
+    pub mme: crate::matchmaking::MmeConfig,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -109,6 +112,9 @@ pub struct TokenConfig {
     /// Registered (bona fide) researcher: count answers.
     #[serde(default)]
     pub registered: bool,
+    /// A clinician: may submit matchmaking cases and ask for matches (`/mme`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub clinician: bool,
     /// Datasets this caller may see at the CONTROLLED tier.
     #[serde(default)]
     pub controlled: Vec<String>,
@@ -237,6 +243,7 @@ impl NodeConfig {
         self.catalog.validate()?;
         self.network.validate()?;
         self.access.validate()?;
+        self.mme.validate()?;
         if self.beacon.threshold == 0 {
             return Err(ConfigError::Threshold);
         }

@@ -25,6 +25,10 @@ pub enum ConfigError {
     #[error("beacon.tokens for {user:?}: purpose: {error}")]
     TokenPurpose { user: String, error: oresund_access::duo_match::PurposeError },
 
+    // [mme]
+    #[error("mme: {0}")]
+    Mme(String),
+
     // [network]
     #[error("network.timeout_ms must be positive")]
     NetworkTimeout,

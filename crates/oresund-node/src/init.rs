@@ -89,6 +89,7 @@ fn create(
         catalog: Default::default(),
         access: Default::default(),
         economy: Default::default(),
+        mme: Default::default(),
     };
     config.catalog.url = storage.catalog.clone();
     if let Some(archive) = &storage.archive {

@@ -21,6 +21,7 @@ pub mod ingest;
 pub mod init;
 pub mod keys;
 pub mod layout;
+pub mod matchmaking;
 pub mod node;
 pub mod ontology_file;
 pub mod passphrase;

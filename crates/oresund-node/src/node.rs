@@ -38,6 +38,8 @@ pub struct Node {
     filters: RwLock<HashMap<CohortFilter, Arc<PreparedFilter>>>,
     /// The pseudonymisation key, read once when first needed by a server (see `scrub`).
     pseudonymiser: std::sync::OnceLock<Pseudonymiser>,
+    /// The matchmaking model, built when first needed (see `matchmaking`).
+    pub(crate) matchmaker: std::sync::OnceLock<crate::matchmaking::Matchmaker>,
 }
 
 impl Node {
@@ -63,6 +65,7 @@ impl Node {
             haploid_sets: RwLock::new(HashMap::new()),
             filters: RwLock::new(HashMap::new()),
             pseudonymiser: std::sync::OnceLock::new(),
+            matchmaker: std::sync::OnceLock::new(),
         })
     }
 

@@ -32,6 +32,7 @@ pub(crate) mod htsget;
 pub(crate) mod individuals;
 pub(crate) mod jwks_cache;
 pub mod metrics;
+pub mod mme;
 pub mod network;
 pub(crate) mod passport_auth;
 pub(crate) mod portal;
@@ -117,7 +118,8 @@ fn node_router(state: AppState) -> Router {
         .route("/association", axum::routing::post(association::post))
         .with_state(state.clone())
         .merge(htsget::router(state.clone()))
-        .merge(drs::router(state))
+        .merge(drs::router(state.clone()))
+        .merge(mme::router(state))
         .merge(dac)
 }
 
@@ -140,6 +142,7 @@ pub fn passport_policy(config: &oresund_node::config::NodeConfig, issuer: &OwnIs
         dataset_urls,
         dataset_prefix: Some(format!("{}/datasets/", issuer.iss)),
         own_issuer: Some(issuer.iss.clone()),
+        clinician_roles: config.mme.clinician_roles.clone(),
     }
 }
 

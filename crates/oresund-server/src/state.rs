@@ -128,6 +128,7 @@ pub fn token_authenticator(config: &NodeConfig) -> TokenAuthenticator {
                 sha256: t.sha256.clone(),
                 user: t.user.clone(),
                 registered: t.registered,
+                clinician: t.clinician,
                 controlled: t
                     .controlled
                     .iter()

@@ -61,6 +61,7 @@ fn make_node() -> (tempfile::TempDir, PathBuf) {
             sha256,
             user: user.into(),
             registered: true,
+            clinician: false,
             controlled,
             purpose: None,
         });

@@ -9,6 +9,7 @@
 pub mod access_suite;
 pub mod backends;
 pub mod fixtures;
+pub mod match_suite;
 pub mod suite;
 
 /// A `#[test]` for every case of the suite on one backend (a type implementing
@@ -48,6 +49,9 @@ macro_rules! storage_suite {
         $crate::storage_suite!(@group $backend; budgets:
             budgets_charge_once_refuse_and_lock,
             concurrent_charges_never_overspend,
+        );
+        $crate::storage_suite!(@group $backend; match_cases:
+            match_cases_are_replaced_by_id_removed_once_and_audited,
         );
     };
     (@group $backend:ty; $group:ident: $($case:ident),* $(,)?) => {

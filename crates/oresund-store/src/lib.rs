@@ -7,7 +7,8 @@
 //!   becomes visible at once on `commit`, or not at all; a crash or `kill -9` rolls back) and the
 //!   store-wide writer lock;
 //! * controlled access: [`AccessRequests`] (requests, committee decisions, grants), [`AuditLog`]
-//!   (the hash-chained log) and [`Budgets`] (re-identification budgets).
+//!   (the hash-chained log) and [`Budgets`] (re-identification budgets);
+//! * [`MatchCases`]: clinicians' matchmaking cases and the MME metrics' counters.
 //!
 //! [`NodeStore`] is all of them at once: what a node opens, as `Box<dyn NodeStore>`. Calling a
 //! method through it needs its trait in scope: `use oresund_store::prelude::*;` brings them all.
@@ -26,6 +27,7 @@ pub mod budgets;
 pub mod catalog;
 mod encoding;
 pub mod error;
+pub mod match_cases;
 pub mod model;
 pub mod postgres;
 mod rules;
@@ -42,6 +44,7 @@ pub use blocks::EntryRef;
 pub use budgets::*;
 pub use catalog::Catalog;
 pub use error::{Result, StoreError};
+pub use match_cases::*;
 pub use model::*;
 pub use schema_version::SchemaVersion;
 pub use variant_index::VariantIndex;
@@ -50,17 +53,27 @@ pub use writers::*;
 /// Every store trait, for callers of [`NodeStore`] (a trait's methods need it in scope).
 pub mod prelude {
     pub use crate::{
-        AccessRequests, ArchiveCatalog, AuditLog, Budgets, Catalog, IngestTransaction, NodeStore, VariantIndex, Writers,
+        AccessRequests, ArchiveCatalog, AuditLog, Budgets, Catalog, IngestTransaction, MatchCases, NodeStore,
+        VariantIndex, Writers,
     };
 }
 
 /// The whole store of one node: every part, shareable across threads (`Box<dyn NodeStore>`).
 pub trait NodeStore:
-    Catalog + VariantIndex + ArchiveCatalog + Writers + AccessRequests + AuditLog + Budgets + Send + Sync
+    Catalog + VariantIndex + ArchiveCatalog + Writers + AccessRequests + AuditLog + Budgets + MatchCases + Send + Sync
 {
 }
 
 impl<T> NodeStore for T where
-    T: Catalog + VariantIndex + ArchiveCatalog + Writers + AccessRequests + AuditLog + Budgets + Send + Sync
+    T: Catalog
+        + VariantIndex
+        + ArchiveCatalog
+        + Writers
+        + AccessRequests
+        + AuditLog
+        + Budgets
+        + MatchCases
+        + Send
+        + Sync
 {
 }

@@ -43,6 +43,7 @@ enum Command {
     Audit(commands::audit::AuditArgs),
     Report(commands::report::ReportArgs),
     Budget(commands::budget::BudgetArgs),
+    Mme(commands::mme::MmeArgs),
     Migrate(commands::migrate::MigrateArgs),
     C4gh(commands::c4gh::C4ghArgs),
 }
@@ -67,6 +68,7 @@ fn main() -> ExitCode {
         Command::Audit(args) => commands::audit::run(args, cli.quiet),
         Command::Report(args) => commands::report::run(args, cli.quiet),
         Command::Budget(args) => commands::budget::run(args, cli.quiet),
+        Command::Mme(args) => commands::mme::run(args, cli.quiet),
         Command::Migrate(args) => commands::migrate::run(args),
         Command::C4gh(args) => commands::c4gh::run(args),
     };
@@ -101,6 +103,7 @@ impl Command {
             Command::Audit(_) => "audit",
             Command::Report(_) => "report",
             Command::Budget(_) => "budget",
+            Command::Mme(_) => "mme",
             Command::Migrate(_) => "migrate",
             Command::C4gh(_) => "c4gh",
         }

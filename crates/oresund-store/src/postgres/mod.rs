@@ -14,6 +14,7 @@ mod audit;
 mod budget;
 mod dac;
 mod ingest;
+mod match_cases;
 pub mod options;
 mod pool;
 mod rows;

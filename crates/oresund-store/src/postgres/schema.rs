@@ -210,6 +210,24 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE audit_log ADD COLUMN subject text;
     CREATE INDEX audit_log_by_subject ON audit_log (subject, seq);
     "#,
+    // 6: matchmaking cases (Matchmaker Exchange) and the MME metrics' counters (embedded
+    // access.db migration 4).
+    r#"
+    CREATE TABLE mme_cases (
+        case_id text PRIMARY KEY,
+        submitter text NOT NULL,
+        cross_border boolean NOT NULL,
+        patient text NOT NULL,
+        updated text NOT NULL
+    );
+    CREATE TABLE mme_state (
+        id integer PRIMARY KEY CHECK (id = 1),
+        generation bigint NOT NULL,
+        requests_received bigint NOT NULL,
+        potential_matches_sent bigint NOT NULL
+    );
+    INSERT INTO mme_state VALUES (1, 0, 0, 0);
+    "#,
 ];
 
 /// Brings the database to the newest schema; returns the version found and the version now.

@@ -92,6 +92,23 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE audit_log ADD COLUMN subject TEXT;
     CREATE INDEX audit_log_by_subject ON audit_log (subject, seq);
     "#,
+    // 4: matchmaking cases (Matchmaker Exchange) and the MME metrics' counters.
+    r#"
+    CREATE TABLE mme_cases (
+        case_id TEXT PRIMARY KEY,
+        submitter TEXT NOT NULL,
+        cross_border INTEGER NOT NULL,
+        patient TEXT NOT NULL,
+        updated TEXT NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE mme_state (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        generation INTEGER NOT NULL,
+        requests_received INTEGER NOT NULL,
+        potential_matches_sent INTEGER NOT NULL
+    );
+    INSERT INTO mme_state VALUES (1, 0, 0, 0);
+    "#,
 ];
 
 /// Brings `access.db` to the newest schema; returns the version found and the version now.

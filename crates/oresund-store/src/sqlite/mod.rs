@@ -7,6 +7,7 @@ mod archive;
 mod audit;
 mod budget;
 mod dac;
+mod match_cases;
 mod numbers;
 mod pool;
 mod schema;

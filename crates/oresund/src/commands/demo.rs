@@ -143,6 +143,7 @@ pub fn run(args: DemoArgs, quiet: bool) -> anyhow::Result<()> {
             sha256: oresund_access::authenticator::token_sha256(&researcher_token),
             user: DEMO_RESEARCHER.into(),
             registered: true,
+            clinician: false,
             controlled: vec![country.dataset.into()],
             // Epilepsy research: every synthetic participant's consent allows it.
             purpose: Some(ResearchPurpose {

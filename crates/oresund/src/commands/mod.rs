@@ -10,6 +10,7 @@ pub mod ingest;
 pub mod init;
 pub mod keys;
 pub mod migrate;
+pub mod mme;
 pub mod portal;
 pub mod query;
 pub mod report;

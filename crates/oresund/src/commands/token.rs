@@ -20,7 +20,8 @@ pub enum TokenCommand {
     /// Create a token for a user and print it (stdout), once.
     #[command(after_help = "Examples:\n  \
 oresund token add dk-node --user alice@ku.dk --registered --controlled DK-COHORT-1 --purpose HMB\n  \
-oresund token add dk-node --user bob@ku.dk --registered --controlled DK-COHORT-1 --purpose DS --disease MONDO:0005027\n\n\
+oresund token add dk-node --user bob@ku.dk --registered --controlled DK-COHORT-1 --purpose DS --disease MONDO:0005027\n  \
+oresund token add dk-node --user dr.hansen@rh.dk --clinician\n\n\
 A token with --controlled reaches, like a committee grant, only the people whose consent (DUO codes\n\
 ingested with them) allows its --purpose. Without --purpose it reaches everyone: for the node's own\n\
 staff only; researchers get controlled access from the data access committee (POST /dac/requests).")]
@@ -32,6 +33,9 @@ staff only; researchers get controlled access from the data access committee (PO
         /// A registered (bona fide) researcher: count answers.
         #[arg(long)]
         registered: bool,
+        /// A clinician: submits matchmaking cases and asks for matches (`oresund mme`, `/mme`).
+        #[arg(long)]
+        clinician: bool,
         /// A dataset this user may see at the CONTROLLED tier (repeat for several).
         #[arg(long = "controlled", value_name = "DATASET")]
         controlled: Vec<String>,
@@ -61,7 +65,17 @@ staff only; researchers get controlled access from the data access committee (PO
 
 pub fn run(args: TokenArgs) -> anyhow::Result<()> {
     match args.command {
-        TokenCommand::Add { node_dir, user, registered, controlled, purpose, disease, commercial, token_stdin } => {
+        TokenCommand::Add {
+            node_dir,
+            user,
+            registered,
+            clinician,
+            controlled,
+            purpose,
+            disease,
+            commercial,
+            token_stdin,
+        } => {
             let purpose = purpose.map(|purpose| ResearchPurpose { purpose, disease, commercial, methods: false });
             if let Some(purpose) = &purpose {
                 purpose.validate()?;
@@ -80,7 +94,14 @@ pub fn run(args: TokenArgs) -> anyhow::Result<()> {
                 oresund_core::hex::encode(&secret)
             };
             let sha256 = oresund_access::authenticator::token_sha256(&token);
-            config.beacon.tokens.push(TokenConfig { sha256, user: user.clone(), registered, controlled, purpose });
+            config.beacon.tokens.push(TokenConfig {
+                sha256,
+                user: user.clone(),
+                registered,
+                clinician,
+                controlled,
+                purpose,
+            });
             config.validate().map_err(|e| anyhow::anyhow!(e))?;
             config.save(&node_dir)?;
             if token_stdin {

@@ -13,6 +13,7 @@ mod association;
 mod common;
 mod delivery;
 mod ingest_safety;
+mod matchmaking;
 mod network;
 mod stand_alone;
 mod upgrade;
