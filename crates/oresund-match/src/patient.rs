@@ -154,6 +154,9 @@ impl Patient {
     /// namespaces, at least one feature or genomic feature (search-api.md §"Patient").
     pub fn check(&self) -> Result<(), PatientError> {
         text("patient.id", &self.id)?;
+        if self.id.len() > 255 {
+            return Err(refuse("patient.id", "longer than 255 characters"));
+        }
         text("patient.contact.name", &self.contact.name)?;
         text("patient.contact.href", &self.contact.href)?;
         let optional = [
@@ -168,6 +171,23 @@ impl Patient {
         for (field, value) in optional {
             if let Some(value) = value {
                 bounded(field, value)?;
+            }
+        }
+        if !self.contact.href.split_once(':').is_some_and(|(scheme, rest)| {
+            !rest.is_empty() && scheme.bytes().all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b))
+        }) {
+            return Err(refuse("patient.contact.href", "must be a URL such as mailto:name@hospital.org or https://…"));
+        }
+        let patterns = [
+            ("patient.species", &self.species, is_taxon as fn(&str) -> bool, "NCBITaxon:9606"),
+            ("patient.ageOfOnset", &self.age_of_onset, is_hpo_id, "an HPO term, HP:0000000"),
+            ("patient.inheritanceMode", &self.inheritance_mode, is_hpo_id, "an HPO term, HP:0000000"),
+        ];
+        for (field, value, valid, form) in patterns {
+            if let Some(value) = value
+                && !valid(value)
+            {
+                return Err(refuse(field, format!("{value:?} is not {form}")));
             }
         }
         if let Some(sex) = &self.sex
@@ -191,7 +211,12 @@ impl Patient {
             ));
         }
         for (i, d) in self.disorders.iter().enumerate() {
-            text(&format!("patient.disorders[{i}].id"), &d.id)?;
+            if !is_disorder_id(&d.id) {
+                return Err(refuse(
+                    format!("patient.disorders[{i}].id"),
+                    format!("{:?} is not MIM:nnnnnn or Orphanet:nnnnn", d.id),
+                ));
+            }
         }
         for (i, f) in self.features.iter().enumerate() {
             let field = format!("patient.features[{i}]");
@@ -217,6 +242,14 @@ impl Patient {
             if let Some(v) = &g.variant {
                 check_variant(&format!("{field}.variant"), v)?;
             }
+            if let Some(kind) = &g.kind
+                && !kind.id.strip_prefix("SO:").is_some_and(|n| n.len() == 7 && n.bytes().all(|b| b.is_ascii_digit()))
+            {
+                return Err(refuse(
+                    format!("{field}.type.id"),
+                    format!("{:?} is not a Sequence Ontology term (SO:0000000)", kind.id),
+                ));
+            }
         }
         Ok(())
     }
@@ -234,8 +267,19 @@ impl Patient {
 }
 
 fn check_variant(field: &str, v: &MmeVariant) -> Result<(), PatientError> {
-    text(&format!("{field}.assembly"), &v.assembly)?;
-    text(&format!("{field}.referenceName"), &v.reference_name)?;
+    let (name, patch) = v.assembly.split_once(".p").unwrap_or((&v.assembly, "0"));
+    if !["NCBI36", "GRCh37", "GRCh38"].contains(&name) || !digits(patch) {
+        return Err(refuse(
+            format!("{field}.assembly"),
+            format!("{:?} is not NCBI36, GRCh37 or GRCh38 (with an optional .pN)", v.assembly),
+        ));
+    }
+    if !(digits(&v.reference_name) || ["X", "Y", "M"].contains(&v.reference_name.as_str())) {
+        return Err(refuse(
+            format!("{field}.referenceName"),
+            format!("{:?} is not 1–22, X, Y or M (no chr prefix)", v.reference_name),
+        ));
+    }
     if let Some(end) = v.end
         && end < v.start
     {
@@ -263,6 +307,19 @@ fn bounded(field: &str, value: &str) -> Result<(), PatientError> {
         return Err(refuse(field, format!("longer than {MAX_TEXT} bytes")));
     }
     Ok(())
+}
+
+fn digits(text: &str) -> bool {
+    !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit())
+}
+
+fn is_taxon(id: &str) -> bool {
+    id.strip_prefix("NCBITaxon:").is_some_and(digits)
+}
+
+fn is_disorder_id(id: &str) -> bool {
+    let number = id.strip_prefix("MIM:").or_else(|| id.strip_prefix("Orphanet:"));
+    number.is_some_and(|n| digits(n) && n.len() <= 6)
 }
 
 fn is_hpo_id(id: &str) -> bool {
@@ -306,6 +363,21 @@ mod tests {
             (json!({"sex": "F"}), "patient.sex"),
             (json!({"contact": {"name": "", "href": "mailto:x"}}), "patient.contact.name"),
             (json!({"features": "HP:0001250"}), "patient"),
+            (json!({"disorders": [{"id": "ORPHA:1234"}]}), "patient.disorders[0].id"),
+            (json!({"species": "human"}), "patient.species"),
+            (json!({"contact": {"name": "Dr A", "href": "a@rh.dk"}}), "patient.contact.href"),
+            (
+                json!({"genomicFeatures": [{"gene": {"id": "X"}, "variant": {"assembly": "hg38", "referenceName": "1", "start": 1}}]}),
+                "patient.genomicFeatures[0].variant.assembly",
+            ),
+            (
+                json!({"genomicFeatures": [{"gene": {"id": "X"}, "variant": {"assembly": "GRCh38.p13", "referenceName": "chr1", "start": 1}}]}),
+                "patient.genomicFeatures[0].variant.referenceName",
+            ),
+            (
+                json!({"genomicFeatures": [{"gene": {"id": "X"}, "type": {"id": "missense"}}]}),
+                "patient.genomicFeatures[0].type.id",
+            ),
         ];
         for (change, field) in cases {
             let mut p = case();

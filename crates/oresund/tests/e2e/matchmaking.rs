@@ -19,7 +19,7 @@ use crate::common::*;
 use crate::network::silent_listener;
 
 const MME: &str = "application/vnd.ga4gh.matchmaker.v1.0+json";
-const DK_TO_SE: &str = "dk-asks-se-mme-token-0123456789abcdef";
+pub(crate) const DK_TO_SE: &str = "dk-asks-se-mme-token-0123456789abcdef";
 const SE_TO_DK: &str = "se-asks-dk-mme-token-0123456789abcdef";
 const TO_RECORDER: &str = "dk-asks-recorder-token-0123456789abcdef";
 /// A submitter's own patient id and label: never stored, never sent.
@@ -27,7 +27,7 @@ const LOCAL_ID: &str = "0101901234";
 const LABEL: &str = "Jens Jensen";
 
 /// An MME POST with its own headers; status, response head and JSON body.
-fn mme_post(address: &str, path: &str, headers: &[(&str, &str)], body: &str) -> (u16, String, Value) {
+pub(crate) fn mme_post(address: &str, path: &str, headers: &[(&str, &str)], body: &str) -> (u16, String, Value) {
     mme_exchange(address, "POST", path, headers, body)
 }
 
@@ -57,7 +57,7 @@ fn clinician_post(server: &Server, path: &str, token: &str, body: &Value) -> (u1
     )
 }
 
-fn partner_post(address: &str, token: &str, body: &Value) -> (u16, String, Value) {
+pub(crate) fn partner_post(address: &str, token: &str, body: &Value) -> (u16, String, Value) {
     mme_post(
         address,
         "/mme/match",
@@ -66,7 +66,7 @@ fn partner_post(address: &str, token: &str, body: &Value) -> (u16, String, Value
     )
 }
 
-fn patient(id: &str, contact: &str, features: &[&str], genes: &[&str]) -> Value {
+pub(crate) fn patient(id: &str, contact: &str, features: &[&str], genes: &[&str]) -> Value {
     json!({
         "id": id,
         "contact": {"name": contact, "institution": "University Hospital", "href": format!("mailto:{}", contact.replace(' ', ".").to_lowercase() + "@example.org")},
@@ -76,7 +76,7 @@ fn patient(id: &str, contact: &str, features: &[&str], genes: &[&str]) -> Value 
 }
 
 /// Registers an MME partner through the CLI (tokens on standard input).
-fn add_partner(node: &Path, id: &str, url: Option<&str>, send: Option<&str>, accept: Option<&str>) {
+pub(crate) fn add_partner(node: &Path, id: &str, url: Option<&str>, send: Option<&str>, accept: Option<&str>) {
     let mut args = vec!["mme", "partner", node.to_str().unwrap(), "--id", id];
     if let Some(url) = url {
         args.extend(["--url", url, "--token-stdin"]);

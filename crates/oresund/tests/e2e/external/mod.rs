@@ -12,6 +12,7 @@ mod c4gh_interop;
 mod catalog_outage;
 mod consent;
 mod delivery;
+mod matchmaking;
 mod network;
 mod operations;
 mod passports;
