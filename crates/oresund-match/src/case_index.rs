@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use oresund_core::ontology::TermIndex;
 
 use crate::genes::GeneKey;
-use crate::phenotype::{PhenotypeModel, bma, lin};
+use crate::phenotype::{PhenotypeModel, lin};
 use crate::score::{SHARED_GENE, SHARED_VARIANT, Score, Weights};
 
 /// A case as the matcher sees it.
@@ -99,7 +99,7 @@ impl CaseIndex {
         let table = self.lin_table(model, &query.terms);
         let k = query.terms.len();
         let mut best: Vec<Ranked> = Vec::with_capacity(limit + 1);
-        let mut matrix = Vec::new();
+        let mut row_max = vec![0.0f64; k];
         for (index, case) in self.indexed.iter().enumerate() {
             if !eligible(index) {
                 continue;
@@ -108,12 +108,20 @@ impl CaseIndex {
                 if case.terms.is_empty() {
                     return 0.0;
                 }
-                matrix.clear();
-                for q in 0..k {
-                    let row = &table[q * self.terms.len()..(q + 1) * self.terms.len()];
-                    matrix.extend(case.terms.iter().map(|&t| row[t as usize]));
+                // Best-match average as `phenotype::bma` sums it: the query terms' maxima in
+                // order, then the case terms' (the same additions, so the same last bit).
+                row_max.fill(f64::MIN);
+                let mut col_sum = 0.0;
+                for &t in &case.terms {
+                    let column = &table[t as usize * k..(t as usize + 1) * k];
+                    let mut col_max = f64::MIN;
+                    for (r, &lin) in row_max.iter_mut().zip(column) {
+                        *r = r.max(lin);
+                        col_max = col_max.max(lin);
+                    }
+                    col_sum += col_max;
                 }
-                bma(&matrix, k, case.terms.len())
+                (row_max.iter().sum::<f64>() + col_sum) / (k + case.terms.len()) as f64
             });
             let genotype = (!query.genes.is_empty()).then(|| genotype(query, case));
             let score = Score::combine(phenotype, genotype, weights);
@@ -133,20 +141,25 @@ impl CaseIndex {
         best
     }
 
-    /// Lin of each query term against each distinct case term, row-major.
+    /// Lin of each distinct case term against each query term: `table[t * k + q]`.
     fn lin_table(&self, model: &PhenotypeModel, query: &[TermIndex]) -> Vec<f64> {
-        let mut table = Vec::with_capacity(query.len() * self.terms.len());
-        // The IC of each ancestor of the query term, found by a probe of the case term's ancestors.
-        let mut ancestor_ic: HashMap<TermIndex, f64> = HashMap::new();
-        for &q in query {
-            ancestor_ic.clear();
-            ancestor_ic.extend(model.ancestors(q).iter().map(|&a| (a, model.ic(a))));
-            let ic_q = model.ic(q);
-            table.extend(self.terms.iter().map(|&t| {
-                let resnik =
-                    model.ancestors(t).iter().filter_map(|a| ancestor_ic.get(a)).copied().fold(0.0f64, f64::max);
-                lin(resnik, ic_q, model.ic(t))
-            }));
+        let k = query.len();
+        let mut table = vec![0.0; k * self.terms.len()];
+        // The IC of each ancestor of the query term (0 elsewhere: Resnik starts from 0), probed
+        // by the case term's ancestors.
+        let mut ancestor_ic = vec![0.0f64; model.len()];
+        for (q, &term) in query.iter().enumerate() {
+            for &a in model.ancestors(term) {
+                ancestor_ic[a as usize] = model.ic(a);
+            }
+            let ic_q = model.ic(term);
+            for (d, &t) in self.terms.iter().enumerate() {
+                let resnik = model.ancestors(t).iter().map(|&a| ancestor_ic[a as usize]).fold(0.0f64, f64::max);
+                table[d * k + q] = lin(resnik, ic_q, model.ic(t));
+            }
+            for &a in model.ancestors(term) {
+                ancestor_ic[a as usize] = 0.0;
+            }
         }
         table
     }

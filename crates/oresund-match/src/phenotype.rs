@@ -59,6 +59,15 @@ impl PhenotypeModel {
         self.genes
     }
 
+    /// Number of terms in the ontology the model was built on.
+    pub fn len(&self) -> usize {
+        self.ic.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ic.is_empty()
+    }
+
     pub fn ic(&self, term: TermIndex) -> f64 {
         self.ic[term as usize]
     }
@@ -108,7 +117,7 @@ pub(crate) fn lin(resnik: f64, ic_a: f64, ic_b: f64) -> f64 {
 }
 
 /// Best-match average of a row-major `rows × cols` score matrix.
-pub(crate) fn bma(matrix: &[f64], rows: usize, cols: usize) -> f64 {
+fn bma(matrix: &[f64], rows: usize, cols: usize) -> f64 {
     let row_max: f64 =
         (0..rows).map(|r| matrix[r * cols..(r + 1) * cols].iter().copied().fold(f64::MIN, f64::max)).sum();
     let col_max: f64 = (0..cols).map(|c| (0..rows).map(|r| matrix[r * cols + c]).fold(f64::MIN, f64::max)).sum();
