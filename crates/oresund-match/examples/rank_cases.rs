@@ -1,5 +1,7 @@
 //! Ranks synthetic cases against synthetic queries and prints p50/p99 per query, in process:
-//! `cargo run --release -p oresund-match --example rank_cases -- [CASES] [QUERIES] [SEED]`.
+//! `cargo run --release -p oresund-match --example rank_cases -- [CASES] [QUERIES] [SEED] [DUMP_DIR]`.
+//! With DUMP_DIR it also writes the cases and queries as MME patients (`cases.json`,
+//! `queries.json`: JSON arrays; genes by HGNC symbol) for other matchers and for `oresund mme add`.
 //!
 //! Cases draw 3–12 features from the HPO annotations of one gene (the gene itself with
 //! probability 1/2, a second random gene otherwise), from the HPO and gene table shipped in the
@@ -37,6 +39,7 @@ fn main() {
     let cases: usize = args.get(1).map_or(100_000, |a| a.parse().expect("CASES"));
     let queries: usize = args.get(2).map_or(200, |a| a.parse().expect("QUERIES"));
     let seed: u64 = args.get(3).map_or(7, |a| a.parse().expect("SEED"));
+    let dump = args.get(4).map(std::path::PathBuf::from);
     let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
     let started = Instant::now();
     let ontology = Ontology::from_obo(gunzip(&format!("{root}/demo-data/hp.obo.gz")).as_bytes()).expect("hp.obo");
@@ -69,20 +72,36 @@ fn main() {
         Case { key, terms: picked, genes, variants: Vec::new() }
     };
     let all: Vec<Case> = (0..cases).map(|i| draw(3 + i % 10, 1 + i % 2, format!("case-{i:06}"))).collect();
+    let queries: Vec<Case> = (0..queries).map(|q| draw(10, 2, format!("query-{q}"))).collect();
+    if let Some(dir) = dump {
+        std::fs::create_dir_all(&dir).expect("dump dir");
+        let mme = |c: &Case| {
+            serde_json::json!({
+                "id": c.key,
+                "contact": {"name": "Synthetic clinician", "href": "mailto:synthetic@example.org"},
+                "features": c.terms.iter().map(|&t| serde_json::json!({"id": ontology.id(t)})).collect::<Vec<_>>(),
+                "genomicFeatures": c.genes.iter().map(|g| serde_json::json!({"gene": {"id": genes.symbol(g).unwrap_or("-")}})).collect::<Vec<_>>(),
+            })
+        };
+        for (name, set) in [("cases.json", &all), ("queries.json", &queries)] {
+            let list: Vec<serde_json::Value> = set.iter().map(mme).collect();
+            std::fs::write(dir.join(name), serde_json::to_string(&list).unwrap()).expect("write dump");
+        }
+    }
     let index = CaseIndex::new(all);
-    let mut times = Vec::with_capacity(queries);
+    let mut times = Vec::with_capacity(queries.len());
     let mut found = 0;
-    for q in 0..queries {
-        let query = draw(10, 2, format!("query-{q}"));
+    for query in &queries {
         let t = Instant::now();
-        let ranked = index.best(&model, &query, Weights::default(), 0.5, 5, |_| true);
+        let ranked = index.best(&model, query, Weights::default(), 0.5, 5, |_| true);
         times.push(t.elapsed().as_secs_f64() * 1e3);
         found += ranked.len();
     }
     times.sort_by(f64::total_cmp);
     let at = |p: f64| times[((times.len() as f64 * p).ceil() as usize).clamp(1, times.len()) - 1];
     println!(
-        "cases={cases} queries={queries} results={found} p50_ms={:.2} p99_ms={:.2} max_ms={:.2}",
+        "cases={cases} queries={} results={found} p50_ms={:.2} p99_ms={:.2} max_ms={:.2}",
+        queries.len(),
         at(0.5),
         at(0.99),
         at(1.0)

@@ -257,6 +257,13 @@ impl Node {
         Ok(MatchAnswer { results, warnings })
     }
 
+    /// Whether a stored case may be matched across the border (`None`: no such case).
+    pub fn mme_cross_border(&self, case_id: &str) -> Result<Option<bool>, MatchError> {
+        let loaded = self.loaded_cases(self.matchmaker()?)?;
+        let found = loaded.stored.binary_search_by(|c| c.case_id.as_str().cmp(case_id));
+        Ok(found.ok().map(|i| loaded.stored[i].cross_border))
+    }
+
     /// Counts a partner's answered request (not a test one) and the results sent.
     pub fn mme_count_request(&self, results_sent: usize) -> Result<(), MatchError> {
         Ok(self.store.count_match_request(results_sent as u64)?)
@@ -381,7 +388,9 @@ impl Node {
         {
             return Ok(loaded.clone());
         }
-        let stored = self.store.match_cases()?;
+        let mut stored = self.store.match_cases()?;
+        // Sorted here, not by the database's collation: `mme_cross_border` searches it.
+        stored.sort_by(|a, b| a.case_id.cmp(&b.case_id));
         let mut patients = Vec::with_capacity(stored.len());
         let mut cases = Vec::with_capacity(stored.len());
         for s in &stored {

@@ -156,9 +156,6 @@ async fn answer_match(app: &AppState, headers: &HeaderMap, body: Bytes) -> Resul
             let (answer, record) = app
                 .blocking(move |app| {
                     let answer = app.node.mme_match(&query, Asker::Partner)?;
-                    if !test {
-                        app.node.mme_count_request(answer.results.len())?;
-                    }
                     let detail = format!("results={}{}", answer.results.len(), if test { "; test" } else { "" });
                     let record = app.node.mme_audit(
                         &format!("mme-partner:{partner}"),
@@ -170,36 +167,53 @@ async fn answer_match(app: &AppState, headers: &HeaderMap, body: Bytes) -> Resul
                 })
                 .await??;
             app.audit.record(record).await;
+            if !test {
+                // A write transaction of its own, off the answer's path (the metrics may lag it).
+                let (counter, sent) = (app.clone(), answer.results.len());
+                tokio::spawn(async move {
+                    match counter.blocking(move |app| app.node.mme_count_request(sent)).await {
+                        Ok(Ok(())) => {}
+                        Ok(Err(e)) => tracing::warn!(cause = %e, "mme: a partner's request was not counted"),
+                        Err(e) => tracing::warn!(cause = %e.message, "mme: a partner's request was not counted"),
+                    }
+                });
+            }
             let results: Vec<Value> = answer.results.iter().map(|r| result_json(r, &node_id)).collect();
             Ok(envelope(results, answer.warnings, disclaimer, None))
         }
         MmeCaller::Clinician(user) => {
+            patient.check().map_err(|e| MmeError::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()))?;
             let (query, clinician) = (patient.clone(), user.clone());
-            let (local, outgoing, national_only) = app
+            let (outgoing, national_only) = app
                 .blocking(move |app| {
-                    let answer = app.node.mme_match(&query, Asker::Clinician(&clinician))?;
                     // What partners receive: the node's case id for the patient, never the submitter's.
-                    let mut outgoing = query.clone();
-                    outgoing.id = app.node.mme_case_id(&clinician, &query.id)?;
-                    let national_only = app
-                        .node
-                        .mme_cases(Some(&clinician))?
-                        .iter()
-                        .any(|c| c.case_id == outgoing.id && !c.cross_border);
-                    Ok::<_, MmeError>((answer, outgoing, national_only))
+                    let mut outgoing = query;
+                    outgoing.id = app.node.mme_case_id(&clinician, &outgoing.id)?;
+                    let national_only = app.node.mme_cross_border(&outgoing.id)? == Some(false);
+                    Ok::<_, MmeError>((outgoing, national_only))
                 })
                 .await??;
+            // This node's cases are ranked while the partners answer.
+            let (query, clinician) = (patient.clone(), user.clone());
+            let local = app.blocking(move |app| app.node.mme_match(&query, Asker::Clinician(&clinician)));
+            let asked = async {
+                match national_only {
+                    true => Vec::new(),
+                    false => partners::ask_all(app, &user, &outgoing, test).await,
+                }
+            };
+            let (local, asked) = tokio::join!(local, asked);
+            let local = local??;
             let mut warnings = local.warnings.clone();
             let mut results: Vec<Value> = local.results.iter().map(|r| result_json(r, &node_id)).collect();
             let mut nodes = vec![json!({"node": node_id, "status": "ok", "results": local.results.len()})];
             if national_only {
                 warnings.push(format!("case {} is for national matching only: no partner was asked", outgoing.id));
-            } else {
-                for answer in partners::ask_all(app, &user, &outgoing, test).await {
-                    nodes.push(answer.summary());
-                    warnings.extend(answer.warnings.iter().cloned());
-                    results.extend(answer.results);
-                }
+            }
+            for answer in asked {
+                nodes.push(answer.summary());
+                warnings.extend(answer.warnings.iter().cloned());
+                results.extend(answer.results);
             }
             results.sort_by(|a, b| {
                 let score = |v: &Value| v["score"]["patient"].as_f64().unwrap_or(0.0);

@@ -31,7 +31,8 @@ pub struct MmeArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum MmeCommand {
-    /// Submit (or replace) a case from an MME patient JSON file.
+    /// Submit (or replace) cases from an MME patient JSON file: one patient, `{"patient": …}`, or
+    /// a JSON array of either (every case is checked before any is stored).
     Add {
         node_dir: PathBuf,
         file: PathBuf,
@@ -86,34 +87,69 @@ pub enum MmeCommand {
     },
 }
 
-fn read_patient(file: &PathBuf) -> anyhow::Result<(Patient, Value)> {
+fn read_json(file: &PathBuf) -> anyhow::Result<Value> {
     let text = std::fs::read_to_string(file).with_context(|| format!("{}", file.display()))?;
-    let value: Value = serde_json::from_str(&text).with_context(|| format!("{}: not JSON", file.display()))?;
-    let patient = value.get("patient").cloned().unwrap_or_else(|| value.clone());
-    let patient = Patient::from_value(patient).with_context(|| format!("{}", file.display()))?;
-    Ok((patient, value))
+    serde_json::from_str(&text).with_context(|| format!("{}: not JSON", file.display()))
 }
 
+/// A patient from `{"patient": …}` or the patient object itself.
+fn patient_of(value: Value, file: &PathBuf, item: Option<usize>) -> anyhow::Result<Patient> {
+    let patient = match value {
+        Value::Object(mut object) if object.contains_key("patient") => object.remove("patient").unwrap_or_default(),
+        other => other,
+    };
+    let at = item.map(|i| format!(" item {i}")).unwrap_or_default();
+    Patient::from_value(patient).with_context(|| format!("{}{at}", file.display()))
+}
+
+fn read_patient(file: &PathBuf) -> anyhow::Result<Patient> {
+    patient_of(read_json(file)?, file, None)
+}
+
+fn read_patients(file: &PathBuf) -> anyhow::Result<Vec<Patient>> {
+    match read_json(file)? {
+        Value::Array(items) => {
+            items.into_iter().enumerate().map(|(i, v)| patient_of(v, file, Some(i))).collect()
+        }
+        one => Ok(vec![patient_of(one, file, None)?]),
+    }
+}
+
+/// Pretty JSON on stdout; a closed pipe (`| head`) ends the output quietly.
 fn print(value: &Value) -> anyhow::Result<()> {
-    println!("{}", serde_json::to_string_pretty(value)?);
-    Ok(())
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match writeln!(out, "{}", serde_json::to_string_pretty(value)?) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => Ok(other?),
+    }
 }
 
 pub fn run(args: MmeArgs, quiet: bool) -> anyhow::Result<()> {
     match args.command {
         MmeCommand::Add { node_dir, file, submitter, cross_border } => {
-            let (patient, _) = read_patient(&file)?;
+            let patients = read_patients(&file)?;
             let node = Node::open(&node_dir)?;
-            let submitted = node.mme_submit(&submitter, patient, cross_border)?;
-            for w in &submitted.warnings {
-                eprintln!("warning: {w}");
+            let scope = if cross_border { "cross-border" } else { "national only" };
+            let bar = crate::progress::items(patients.len() as u64, "cases", quiet || patients.len() < 100);
+            let mut ids = Vec::with_capacity(patients.len());
+            for patient in patients {
+                let submitted = node.mme_submit(&submitter, patient, cross_border)?;
+                for w in &submitted.warnings {
+                    bar.suspend(|| eprintln!("warning: {w}"));
+                }
+                if !quiet && ids.len() < 20 {
+                    let verb = if submitted.replaced { "replaced" } else { "added" };
+                    bar.suspend(|| eprintln!("{verb} case {} ({scope})", submitted.case_id));
+                }
+                ids.push(submitted.case_id);
+                bar.inc(1);
             }
-            if !quiet {
-                let verb = if submitted.replaced { "replaced" } else { "added" };
-                let scope = if cross_border { "cross-border" } else { "national only" };
-                eprintln!("{verb} case {} ({scope})", submitted.case_id);
+            bar.finish_and_clear();
+            if !quiet && ids.len() > 1 {
+                eprintln!("{} cases submitted ({scope})", ids.len());
             }
-            println!("{}", submitted.case_id);
+            println!("{}", ids.join("\n"));
         }
         MmeCommand::List { node_dir, submitter } => {
             let node = Node::open(&node_dir)?;
@@ -141,7 +177,7 @@ pub fn run(args: MmeArgs, quiet: bool) -> anyhow::Result<()> {
             }
         }
         MmeCommand::Match { node_dir, file, submitter } => {
-            let (patient, _) = read_patient(&file)?;
+            let patient = read_patient(&file)?;
             let node = Node::open(&node_dir)?;
             let answer = node.mme_match(&patient, Asker::Clinician(&submitter))?;
             let results: Vec<Value> = answer
