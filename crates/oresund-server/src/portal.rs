@@ -17,7 +17,7 @@ const ASSOCIATION: &str = include_str!("../web/association.html");
 const ASSOCIATION_SCRIPT: &str = include_str!("../web/association.js");
 
 /// Only this origin's script and style; no inline code, no third parties.
-const POLICY: &str =
+pub(crate) const POLICY: &str =
     "default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:";
 
 fn page(content_type: &'static str, body: &'static str) -> impl IntoResponse {

@@ -237,24 +237,27 @@ impl Node {
         let results = ranked
             .into_iter()
             .map(|r| {
-                let case = loaded.index.case(r.index);
-                let shared_genes = prepared
-                    .genes
-                    .iter()
-                    .filter(|g| case.genes.contains(g))
-                    .map(|g| gene_name(&matchmaker.genes, g))
-                    .collect();
-                let ontology = self.hpo.as_ref();
-                let shared_features = prepared
-                    .terms
-                    .iter()
-                    .filter(|t| case.terms.contains(t))
-                    .filter_map(|&t| ontology.map(|o| o.id(t).to_string()))
-                    .collect();
+                let (shared_genes, shared_features) = self.shared(matchmaker, &prepared, loaded.index.case(r.index));
                 MatchResult { score: r.score, patient: loaded.patients[r.index].clone(), shared_genes, shared_features }
             })
             .collect();
         Ok(MatchAnswer { results, warnings })
+    }
+
+    /// The genes (symbols where known) and observed features two patients share: what the
+    /// clinicians' page shows for a partner's result, as for this node's own.
+    pub fn mme_shared(&self, query: &Patient, other: &Patient) -> Result<(Vec<String>, Vec<String>), MatchError> {
+        let matchmaker = self.matchmaker()?;
+        let (query, _) = self.prepare(matchmaker, query);
+        let (other, _) = self.prepare(matchmaker, other);
+        Ok(self.shared(matchmaker, &query, &other))
+    }
+
+    fn shared(&self, matchmaker: &Matchmaker, query: &Case, case: &Case) -> (Vec<String>, Vec<String>) {
+        let genes = query.genes.iter().filter(|g| case.genes.contains(g)).map(|g| gene_name(&matchmaker.genes, g));
+        let features = query.terms.iter().filter(|t| case.terms.contains(t));
+        let ids = features.filter_map(|&t| self.hpo.as_ref().map(|o| o.id(t).to_string()));
+        (genes.collect(), ids.collect())
     }
 
     /// Whether a stored case may be matched across the border (`None`: no such case).
@@ -262,6 +265,39 @@ impl Node {
         let loaded = self.loaded_cases(self.matchmaker()?)?;
         let found = loaded.stored.binary_search_by(|c| c.case_id.as_str().cmp(case_id));
         Ok(found.ok().map(|i| loaded.stored[i].cross_border))
+    }
+
+    /// HPO terms for a clinician's autocomplete: the term with this id, then names starting with
+    /// the text, then names containing it (case-insensitive), obsolete terms left out.
+    pub fn hpo_terms(&self, text: &str, limit: usize) -> Result<Vec<(String, String)>, MatchError> {
+        let ontology = self.hpo.as_ref().ok_or(MatchError::NoOntology)?;
+        let text = text.trim().to_lowercase();
+        if text.len() < 2 {
+            return Ok(Vec::new());
+        }
+        let mut ranked: Vec<(u8, usize, TermIndex)> = Vec::new();
+        for t in 0..ontology.len() as TermIndex {
+            if ontology.is_obsolete(t) || !ontology.id(t).starts_with("HP:") {
+                continue;
+            }
+            let name = ontology.name(t).to_lowercase();
+            let rank = if ontology.id(t).eq_ignore_ascii_case(&text) {
+                0
+            } else if name.starts_with(&text) {
+                1
+            } else if name.contains(&text) {
+                2
+            } else {
+                continue;
+            };
+            ranked.push((rank, name.len(), t));
+        }
+        ranked.sort_unstable();
+        Ok(ranked
+            .into_iter()
+            .take(limit)
+            .map(|(_, _, t)| (ontology.id(t).to_string(), ontology.name(t).to_string()))
+            .collect())
     }
 
     /// Counts a partner's answered request (not a test one) and the results sent.

@@ -80,6 +80,20 @@ pub fn render(report: &Report) -> String {
         row("delivery", "tickets", &d.dataset, d.tickets.to_string());
         row("delivery", "accessUrls", &d.dataset, d.access_urls.to_string());
     }
+    let m = &report.matchmaking;
+    for (metric, value) in [
+        ("cases", m.cases),
+        ("crossBorderCases", m.cross_border_cases),
+        ("submitters", m.submitters),
+        ("clinicianRequests", m.clinician_requests),
+        ("matchesFound", m.matches_found),
+        ("partnerRequests", m.partner_requests),
+        ("matchesSent", m.matches_sent),
+        ("partnersAsked", m.partners_asked),
+        ("partnersFailed", m.partners_failed),
+    ] {
+        row("matchmaking", metric, "", value.to_string());
+    }
     let p = &report.privacy;
     for (metric, value) in [
         ("budgetRefusals", p.budget_refusals),

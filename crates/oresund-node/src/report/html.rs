@@ -120,8 +120,19 @@ pub fn render(report: &Report) -> String {
         ("Answers with small counts raised", "privacy.smallCountSuppressions", count(p.small_count_suppressions)),
         ("Credentials refused", "privacy.refusedCredentials", count(p.refused_credentials)),
     ]);
-    let contents =
-        [holdings, cost, usage, access, delivery, absent(&report.matchmaking), absent(&report.withdrawals), privacy];
+    let m = &report.matchmaking;
+    let matchmaking = figures(&[
+        ("Cases held", "matchmaking.cases", count(m.cases)),
+        ("of them open to matching across the border", "matchmaking.crossBorderCases", count(m.cross_border_cases)),
+        ("Clinicians who submitted them", "matchmaking.submitters", count(m.submitters)),
+        ("Match requests of this node's clinicians", "matchmaking.clinicianRequests", count(m.clinician_requests)),
+        ("Matches they were shown (all nodes)", "matchmaking.matchesFound", count(m.matches_found)),
+        ("Match requests of partners", "matchmaking.partnerRequests", count(m.partner_requests)),
+        ("Matches sent to partners", "matchmaking.matchesSent", count(m.matches_sent)),
+        ("Partners asked", "matchmaking.partnersAsked", count(m.partners_asked)),
+        ("Partners that did not answer", "matchmaking.partnersFailed", count(m.partners_failed)),
+    ]);
+    let contents = [holdings, cost, usage, access, delivery, matchmaking, absent(&report.withdrawals), privacy];
     let nav: Vec<String> = SECTIONS.iter().map(|(id, heading)| format!("<a href=\"#{id}\">{heading}</a>")).collect();
     let mut body = format!(
         "<p class=\"meta\">Period {} · generated {} · <span data-metric=\"auditEntries\">{}</span> audit entries read</p>\n<nav>{}</nav>\n",
@@ -566,7 +577,7 @@ mod tests {
                 ..Committee::default()
             },
             delivery: vec![DatasetDelivery { dataset: "<b>x</b>".into(), bytes: 5, ..DatasetDelivery::default() }],
-            matchmaking: None,
+            matchmaking: Default::default(),
             withdrawals: None,
             privacy: Privacy { budget_refusals: 4, ..Privacy::default() },
             audit_entries: 10,

@@ -1,9 +1,9 @@
 //! `oresund report`: what a node holds, what keeping it costs, how it is used, how its committee
 //! decides, what it delivered and how it protected participants — computed from the catalog, the
 //! archive catalog, the committee's records and the audit log (streamed), never estimated.
-//! Sections of features this build does not have (matchmaking, withdrawals) are `null`.
+//! The section of a feature this build does not have (withdrawals) is `null`.
 //!
-//! The JSON is the [`Report`] below (schema `oresund-report/1`, documented in the README); the
+//! The JSON is the [`Report`] below (schema `oresund-report/2`, documented in the README); the
 //! CSV and the self-contained HTML page are renderings of it ([`csv`], [`html`]). [`Summary`] is
 //! what a node shares with its network's portal: aggregates only, small counts withheld.
 
@@ -11,6 +11,7 @@ pub mod committee;
 pub mod csv;
 pub mod holdings;
 pub mod html;
+pub mod matchmaking;
 pub mod summary;
 pub mod usage;
 
@@ -18,13 +19,14 @@ use serde::{Deserialize, Serialize};
 
 pub use committee::Committee;
 pub use holdings::{Cost, EconomyConfig, Holdings};
+pub use matchmaking::Matchmaking;
 pub use summary::Summary;
 pub use usage::{DatasetDelivery, MonthUse, Privacy, Usage, UsageTally, served_bytes};
 
 use crate::{Node, NodeError};
 
 /// The schema name and version of [`Report`]'s JSON.
-pub const SCHEMA: &str = "oresund-report/1";
+pub const SCHEMA: &str = "oresund-report/2";
 
 /// The period a report covers (RFC 3339 UTC, inclusive; open when `None`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -48,8 +50,8 @@ pub struct Report {
     pub access: Committee,
     /// Per dataset, files and bytes delivered (htsget, DRS, data URLs).
     pub delivery: Vec<DatasetDelivery>,
-    /// Matchmaking (cases, requests, matches): not built in this release, so `null`.
-    pub matchmaking: Option<serde_json::Value>,
+    /// Matchmaking: cases held, matches asked for and answered.
+    pub matchmaking: Matchmaking,
     /// Withdrawals: not built in this release, so `null`.
     pub withdrawals: Option<serde_json::Value>,
     pub privacy: Privacy,
@@ -65,10 +67,17 @@ impl Node {
         let holdings = self.holdings()?;
         let mut tally = UsageTally::new(&self.config, own_issuers);
         let mut entries = 0u64;
+        let mut matchmaking = Matchmaking::default();
         self.for_each_audit_entry(since, until, |entry| {
             entries += 1;
             tally.add(&entry);
+            matchmaking.add(&entry);
         })?;
+        let cases = self.store.match_cases()?;
+        matchmaking.cases = cases.len() as u64;
+        matchmaking.cross_border_cases = cases.iter().filter(|c| c.cross_border).count() as u64;
+        let submitters: std::collections::BTreeSet<&str> = cases.iter().map(|c| c.submitter.as_str()).collect();
+        matchmaking.submitters = submitters.len() as u64;
         let (usage, delivery, privacy) = tally.finish();
         let access = Committee::of(&self.access_requests(None)?, &self.grants(None)?, since, until);
         let days = period_days(period, &usage);
@@ -84,7 +93,7 @@ impl Node {
             usage,
             access,
             delivery,
-            matchmaking: None,
+            matchmaking,
             withdrawals: None,
             privacy,
             audit_entries: entries,

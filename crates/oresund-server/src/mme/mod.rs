@@ -13,6 +13,7 @@
 
 mod error;
 mod media;
+mod page;
 mod partners;
 
 use axum::Json;
@@ -42,7 +43,9 @@ pub fn router(state: AppState) -> Router {
         .route("/mme/patients", get(list_cases).post(submit_case))
         .route("/mme/patients/{id}", delete(remove_case))
         .route("/mme/metrics", get(metrics))
+        .route("/mme/terms", get(terms))
         .with_state(state)
+        .merge(page::routes())
 }
 
 /// Who asks.
@@ -210,11 +213,28 @@ async fn answer_match(app: &AppState, headers: &HeaderMap, body: Bytes) -> Resul
             if national_only {
                 warnings.push(format!("case {} is for national matching only: no partner was asked", outgoing.id));
             }
+            let mut theirs: Vec<Value> = Vec::new();
             for answer in asked {
                 nodes.push(answer.summary());
                 warnings.extend(answer.warnings.iter().cloned());
-                results.extend(answer.results);
+                theirs.extend(answer.results);
             }
+            if !theirs.is_empty() {
+                // What a partner's case shares with the query, worked out here as for our own cases.
+                let query = patient.clone();
+                theirs = app
+                    .blocking(move |app| {
+                        for r in &mut theirs {
+                            let Ok(other) = serde_json::from_value::<Patient>(r["patient"].clone()) else { continue };
+                            let (genes, features) = app.node.mme_shared(&query, &other)?;
+                            r["_sharedGenes"] = json!(genes);
+                            r["_sharedFeatures"] = json!(features);
+                        }
+                        Ok::<_, MmeError>(theirs)
+                    })
+                    .await??;
+            }
+            results.extend(theirs);
             results.sort_by(|a, b| {
                 let score = |v: &Value| v["score"]["patient"].as_f64().unwrap_or(0.0);
                 score(b).total_cmp(&score(a)).then_with(|| a["_node"].as_str().cmp(&b["_node"].as_str()))
@@ -329,4 +349,26 @@ async fn metrics(State(app): State<AppState>, headers: HeaderMap) -> Response {
         Ok(v) => mme_json(v),
         Err(e) => e.into_response(),
     }
+}
+
+/// `GET /mme/terms?q=TEXT`: HPO terms for the clinicians' page's autocomplete (the node's own
+/// release; the ontology is public, so no credential is asked).
+async fn terms(State(app): State<AppState>, axum::extract::Query(query): axum::extract::Query<TermsQuery>) -> Response {
+    let text = query.q.unwrap_or_default();
+    if text.len() > 200 {
+        return MmeError::new(StatusCode::BAD_REQUEST, "q is longer than 200 characters").into_response();
+    }
+    match app.blocking(move |app| app.node.hpo_terms(&text, 20)).await {
+        Ok(Ok(terms)) => {
+            let terms: Vec<Value> = terms.into_iter().map(|(id, label)| json!({"id": id, "label": label})).collect();
+            Json(json!({ "terms": terms })).into_response()
+        }
+        Ok(Err(e)) => MmeError::from(e).into_response(),
+        Err(e) => MmeError::from(e).into_response(),
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct TermsQuery {
+    q: Option<String>,
 }

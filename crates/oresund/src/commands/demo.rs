@@ -8,9 +8,11 @@ use anyhow::Context;
 use clap::Args;
 use oresund_access::Granularity;
 use oresund_access::duo_match::ResearchPurpose;
+use oresund_match::Patient;
 use oresund_node::Node;
 use oresund_node::config::{DatasetSettings, NetworkConfig, NodeConfig, PeerConfig, TokenConfig};
 use oresund_node::init::{InitOptions, init};
+use oresund_node::matchmaking::MmePartner;
 use oresund_server::network::Network;
 
 use crate::commands::portal::portal_settings;
@@ -62,10 +64,42 @@ const COUNTRIES: [Country; 2] = [
 ];
 
 const REFERENCE: &[u8] = include_bytes!("../../../../demo-data/reference.fa.gz");
+/// Synthetic matchmaking cases of each node (by node id), submitted by its demo clinician.
+const MME_CASES: &str = include_str!("../../../../demo-data/mme-cases.json");
 const HPO: &[u8] = include_bytes!("../../../../demo-data/hp.obo.gz");
 const PORTAL_ID: &str = "PORTAL";
 /// The user of the demo's researcher token.
 const DEMO_RESEARCHER: &str = "demo-researcher@example.org";
+
+/// The demo clinician of a country.
+fn demo_clinician(country: &Country) -> String {
+    format!("demo-clinician@{}.example", country.country.to_ascii_lowercase())
+}
+
+/// Each node's MME partner is the other country's node, with a token per direction (this run).
+fn mme_partners(port: u16, tokens: &[String; 2], i: usize) -> Vec<MmePartner> {
+    let other = 1 - i;
+    vec![MmePartner {
+        id: COUNTRIES[other].node_id.into(),
+        country: Some(COUNTRIES[other].country.into()),
+        url: Some(format!("http://127.0.0.1:{}/mme/match", port + 1 + other as u16)),
+        token: Some(tokens[i].clone()),
+        accept_sha256: Some(oresund_access::authenticator::token_sha256(&tokens[other])),
+    }]
+}
+
+/// Submits the country's demo cases (again on every run: a case replaces itself).
+fn submit_demo_cases(dir: &Path, country: &Country) -> anyhow::Result<usize> {
+    let all: serde_json::Value = serde_json::from_str(MME_CASES).context("demo-data/mme-cases.json")?;
+    let node = Node::open(dir)?;
+    let cases = all[country.node_id].as_array().cloned().unwrap_or_default();
+    for case in &cases {
+        let patient = Patient::from_value(case["patient"].clone())?;
+        let cross_border = case["crossBorder"].as_bool().unwrap_or(false);
+        node.mme_submit(&demo_clinician(country), patient, cross_border)?;
+    }
+    Ok(cases.len())
+}
 
 fn random_secret() -> anyhow::Result<String> {
     let mut bytes = [0u8; 32];
@@ -117,6 +151,9 @@ pub fn run(args: DemoArgs, quiet: bool) -> anyhow::Result<()> {
     // One researcher token for this run, CONTROLLED on both cohorts (synthetic data): what the
     // association page needs to show every table.
     let researcher_token = random_secret()?;
+    // Each country's clinician and each direction of the matchmaking exchange: this run only.
+    let clinician_tokens = [random_secret()?, random_secret()?];
+    let mme_tokens = [random_secret()?, random_secret()?];
     for (i, country) in COUNTRIES.iter().enumerate() {
         let dir = args.dir.join(country.node_id);
         if !dir.join("oresund.toml").exists() {
@@ -153,7 +190,19 @@ pub fn run(args: DemoArgs, quiet: bool) -> anyhow::Result<()> {
                 methods: false,
             }),
         });
+        let clinician = demo_clinician(country);
+        config.beacon.tokens.retain(|t| t.user != clinician);
+        config.beacon.tokens.push(TokenConfig {
+            sha256: oresund_access::authenticator::token_sha256(&clinician_tokens[i]),
+            user: clinician,
+            registered: false,
+            clinician: true,
+            controlled: Vec::new(),
+            purpose: None,
+        });
+        config.mme.partners = mme_partners(args.port, &mme_tokens, i);
         config.save(&dir)?;
+        submit_demo_cases(&dir, country)?;
         let port = args.port + 1 + i as u16;
         portal_peers.push(PeerConfig {
             id: country.node_id.into(),
@@ -214,6 +263,12 @@ pub fn run(args: DemoArgs, quiet: bool) -> anyhow::Result<()> {
         println!("  researcher token: {researcher_token}");
         println!("  association across countries: {portal_url}/association.html (paste the token), or");
         println!("  curl -H 'Authorization: Bearer {researcher_token}' -d '{{\"cases\": {{\"filters\": [{{\"id\": \"HP:0001250\"}}]}}, \"variants\": [\"22-17000017-C-A\"]}}' {portal_url}/network/association");
+        let dk = format!("http://127.0.0.1:{}", args.port + 1);
+        println!("\nMatchmaking (Matchmaker Exchange): each country's demo clinician ({}, {}) has synthetic cases; this run's tokens:", demo_clinician(&COUNTRIES[0]), demo_clinician(&COUNTRIES[1]));
+        println!("  DK clinician token: {}", clinician_tokens[0]);
+        println!("  SE clinician token: {}", clinician_tokens[1]);
+        println!("  the clinicians' page: {dk}/mme.html (paste the DK token), or find a KCNQ2 epilepsy case across the border:");
+        println!("  curl -H 'Authorization: Bearer {}' -H 'Content-Type: application/vnd.ga4gh.matchmaker.v1.0+json' -d '{{\"patient\": {{\"id\": \"my-patient-1\", \"contact\": {{\"name\": \"Dr Hansen\", \"href\": \"mailto:hansen@example.dk\"}}, \"features\": [{{\"id\": \"HP:0001250\"}}, {{\"id\": \"HP:0012469\"}}], \"genomicFeatures\": [{{\"gene\": {{\"id\": \"KCNQ2\"}}}}]}}}}' {dk}/mme/match", clinician_tokens[0]);
         println!("\nCtrl-C stops everything.");
         use std::io::Write;
         std::io::stdout().flush()?;

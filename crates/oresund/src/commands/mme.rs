@@ -108,9 +108,7 @@ fn read_patient(file: &PathBuf) -> anyhow::Result<Patient> {
 
 fn read_patients(file: &PathBuf) -> anyhow::Result<Vec<Patient>> {
     match read_json(file)? {
-        Value::Array(items) => {
-            items.into_iter().enumerate().map(|(i, v)| patient_of(v, file, Some(i))).collect()
-        }
+        Value::Array(items) => items.into_iter().enumerate().map(|(i, v)| patient_of(v, file, Some(i))).collect(),
         one => Ok(vec![patient_of(one, file, None)?]),
     }
 }

@@ -203,8 +203,16 @@ fn clinicians_find_a_cross_border_match_and_nothing_else_crosses() {
 
     // Sweden answered Denmark once (counted) and audited it under the partner.
     wait_for_audit(&se_node.dir, &["--user", "mme-partner:DK-NGC"], |e| e["record"]["action"] == "mme.match");
-    let (status, _, metrics) = mme_exchange(&se.address, "GET", "/mme/metrics", &[("X-Auth-Token", DK_TO_SE)], "");
-    assert_eq!(status, 200, "{metrics}");
+    // The counters are written off the answer's path: they may lag it a little.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let metrics = loop {
+        let (status, _, metrics) = mme_exchange(&se.address, "GET", "/mme/metrics", &[("X-Auth-Token", DK_TO_SE)], "");
+        assert_eq!(status, 200, "{metrics}");
+        if metrics["metrics"]["numberOfRequestsReceived"].as_u64() == Some(1) || Instant::now() > deadline {
+            break metrics;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
     let m = &metrics["metrics"];
     assert_eq!((m["numberOfCases"].as_u64(), m["numberOfRequestsReceived"].as_u64()), (Some(2), Some(1)), "{metrics}");
     assert_eq!((m["numberOfPotentialMatchesSent"].as_u64(), m["numberOfSubmitters"].as_u64()), (Some(1), Some(1)));
@@ -221,6 +229,7 @@ fn clinicians_find_a_cross_border_match_and_nothing_else_crosses() {
     assert_eq!(metrics["metrics"]["numberOfRequestsReceived"].as_u64(), Some(1));
 
     // Denmark's audit trail: the case, the match, and one ask per partner.
+    wait_for_audit(&dk_node.dir, &["--user", "dr.hansen@rh.dk"], |e| e["record"]["action"] == "mme.list");
     let actions: Vec<String> = audit_entries(&dk_node.dir, &["--user", "dr.hansen@rh.dk"])
         .iter()
         .map(|e| e["record"]["action"].as_str().unwrap().to_string())
@@ -231,6 +240,32 @@ fn clinicians_find_a_cross_border_match_and_nothing_else_crosses() {
     assert_eq!(actions.iter().filter(|a| *a == "mme.ask").count(), 4);
     let log = serde_json::to_string(&audit_entries(&dk_node.dir, &[])).unwrap();
     assert!(!log.contains(LOCAL_ID) && !log.contains(LABEL), "the audit log holds no patient id");
+
+    // Each node's report counts what its audit log and its cases say.
+    let report = |node: &Path| -> Value {
+        serde_json::from_str(&ok(&["report", node.to_str().unwrap(), "--format", "json"])).unwrap()
+    };
+    let figures =
+        |r: &Value, names: &[&str]| names.iter().map(|n| r["matchmaking"][n].as_u64().unwrap()).collect::<Vec<_>>();
+    let dk_report = report(&dk_node.dir);
+    let names = [
+        "cases",
+        "crossBorderCases",
+        "submitters",
+        "clinicianRequests",
+        "matchesFound",
+        "partnersAsked",
+        "partnersFailed",
+    ];
+    assert_eq!(figures(&dk_report, &names), [1, 1, 1, 1, 1, 4, 2], "{:#}", dk_report["matchmaking"]);
+    let se_report = report(&se_node.dir);
+    let names = ["cases", "crossBorderCases", "partnerRequests", "matchesSent"];
+    assert_eq!(
+        figures(&se_report, &names),
+        [2, 1, 1, 1],
+        "the test request is not counted: {:#}",
+        se_report["matchmaking"]
+    );
 
     // The researcher's token is not a clinician's; removing is for the submitter only.
     let (status, _, body) = clinician_post(&dk, "/mme/match", &researcher, &json!({"patient": query}));

@@ -16,6 +16,8 @@ struct Demo {
     port: u16,
     /// The researcher token the demo prints (CONTROLLED on both cohorts).
     token: String,
+    /// The Danish demo clinician's token (matchmaking).
+    clinician: String,
     _dir: tempfile::TempDir,
 }
 
@@ -45,9 +47,13 @@ impl Demo {
                 .by_ref()
                 .map_while(Result::ok)
                 .find_map(|l| l.split("researcher token: ").nth(1).map(str::to_string));
-            if let (true, Some(token)) = (started, token) {
+            let clinician = lines
+                .by_ref()
+                .map_while(Result::ok)
+                .find_map(|l| l.split("DK clinician token: ").nth(1).map(str::to_string));
+            if let (true, Some(token), Some(clinician)) = (started, token, clinician) {
                 std::thread::spawn(move || for _ in lines {});
-                return Demo { child, _stdin: stdin, port, token, _dir: dir };
+                return Demo { child, _stdin: stdin, port, token, clinician, _dir: dir };
             }
             let _ = child.wait();
         }
@@ -63,9 +69,13 @@ impl Drop for Demo {
 }
 
 fn screenshot_path() -> PathBuf {
+    artifact("portal.png")
+}
+
+fn artifact(name: &str) -> PathBuf {
     let dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../ci-artifacts"));
     std::fs::create_dir_all(&dir).unwrap();
-    dir.join("portal.png")
+    dir.join(name)
 }
 
 /// How the page prints a count: `5†` when imprecise.
@@ -230,4 +240,70 @@ fn the_portal_page_lists_a_researchers_files_as_the_api_does() {
     assert_eq!(page["rows"], serde_json::json!([]));
     let (status, api) = server.get("/delivery/files", None);
     assert_eq!((status, api["status_code"].as_u64()), (401, Some(401)), "{api}");
+}
+
+#[test]
+fn the_clinicians_page_finds_the_cross_border_case_the_api_finds() {
+    require("node", "apt-get install -y nodejs npm");
+    let demo = Demo::start();
+    let dk = format!("127.0.0.1:{}", demo.port + 1);
+    let screenshot = artifact("mme.png");
+    let terms = ["seizu:HP:0001250", "infantile spa:HP:0012469"];
+    let mut args =
+        vec![format!("http://{dk}/"), demo.clinician.clone(), "KCNQ2".into(), screenshot.to_str().unwrap().into()];
+    args.extend(terms.iter().map(|t| t.to_string()));
+    let page = browse("mme.mjs", &args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(page["problems"], serde_json::json!([]), "{page}");
+    assert_eq!(page["chosen"], serde_json::json!(["HP:0001250", "HP:0012469"]), "{page}");
+    assert_eq!(page["suggestions"]["seizu"][0], "HP:0001250", "Seizure first among the suggestions: {page}");
+    // The same query through the API.
+    let query = serde_json::json!({"patient": {"id": "portal-query", "contact": {"name": "x", "href": "mailto:x@example.org"},
+        "features": [{"id": "HP:0001250"}, {"id": "HP:0012469"}], "genomicFeatures": [{"gene": {"id": "KCNQ2"}}]}});
+    let (status, api) = http_with(&dk, &demo.clinician, &query.to_string());
+    assert_eq!(status, 200, "{api}");
+    let mut by_node: std::collections::BTreeMap<String, Vec<(String, String)>> = Default::default();
+    for r in api["results"].as_array().unwrap() {
+        let node = r["_node"].as_str().unwrap().to_string();
+        by_node.entry(node).or_default().push((
+            r["patient"]["id"].as_str().unwrap().to_string(),
+            format!("{:.3}", r["score"]["patient"].as_f64().unwrap()),
+        ));
+    }
+    let shown: std::collections::BTreeMap<String, Vec<(String, String)>> = page["results"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(node, rows)| {
+            let rows = rows.as_array().unwrap().iter();
+            (
+                node.clone(),
+                rows.map(|r| (r["case"].as_str().unwrap().into(), r["score"].as_str().unwrap().into())).collect(),
+            )
+        })
+        .collect();
+    assert_eq!(shown, by_node, "the page shows what the API answers");
+    // Sweden's cross-border KCNQ2 case is found, its national-only one is not.
+    let se = &page["results"]["GMS"];
+    assert_eq!(se.as_array().map(Vec::len), Some(1), "{page}");
+    assert!(se[0]["contact"].as_str().unwrap().contains("Dr Lars Svensson (demo)"), "{page}");
+    assert!(se[0]["genes"].as_str().unwrap().contains("KCNQ2"), "{page}");
+    assert!(se[0]["features"].as_str().unwrap().contains("HP:0012469"), "{page}");
+    assert_eq!(page["nodes"].as_array().map(Vec::len), Some(2), "{page}");
+}
+
+/// POST /mme/match on a node with a clinician's bearer token.
+fn http_with(address: &str, token: &str, body: &str) -> (u16, Value) {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(address).unwrap();
+    let request = format!(
+        "POST /mme/match HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: application/vnd.ga4gh.matchmaker.v1.0+json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
+    let status = head.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    (status, serde_json::from_str(body).unwrap_or(Value::Null))
 }
