@@ -1,7 +1,7 @@
 //! `oresund mme`: a node's matchmaking cases (Matchmaker Exchange) from the command line — the
 //! same operations as `/mme/patients` and a local `/mme/match` — and its MME partners.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
@@ -87,13 +87,13 @@ pub enum MmeCommand {
     },
 }
 
-fn read_json(file: &PathBuf) -> anyhow::Result<Value> {
+fn read_json(file: &Path) -> anyhow::Result<Value> {
     let text = std::fs::read_to_string(file).with_context(|| format!("{}", file.display()))?;
     serde_json::from_str(&text).with_context(|| format!("{}: not JSON", file.display()))
 }
 
 /// A patient from `{"patient": …}` or the patient object itself.
-fn patient_of(value: Value, file: &PathBuf, item: Option<usize>) -> anyhow::Result<Patient> {
+fn patient_of(value: Value, file: &Path, item: Option<usize>) -> anyhow::Result<Patient> {
     let patient = match value {
         Value::Object(mut object) if object.contains_key("patient") => object.remove("patient").unwrap_or_default(),
         other => other,
@@ -102,11 +102,11 @@ fn patient_of(value: Value, file: &PathBuf, item: Option<usize>) -> anyhow::Resu
     Patient::from_value(patient).with_context(|| format!("{}{at}", file.display()))
 }
 
-fn read_patient(file: &PathBuf) -> anyhow::Result<Patient> {
+fn read_patient(file: &Path) -> anyhow::Result<Patient> {
     patient_of(read_json(file)?, file, None)
 }
 
-fn read_patients(file: &PathBuf) -> anyhow::Result<Vec<Patient>> {
+fn read_patients(file: &Path) -> anyhow::Result<Vec<Patient>> {
     match read_json(file)? {
         Value::Array(items) => items.into_iter().enumerate().map(|(i, v)| patient_of(v, file, Some(i))).collect(),
         one => Ok(vec![patient_of(one, file, None)?]),

@@ -120,9 +120,10 @@ pub fn run(args: TokenArgs) -> anyhow::Result<()> {
                     (Some(p), false) => p.describe(),
                 };
                 println!(
-                    "{}\tregistered={}\tcontrolled={}\treach={purpose}",
+                    "{}\tregistered={}\tclinician={}\tcontrolled={}\treach={purpose}",
                     t.user,
                     t.registered,
+                    t.clinician,
                     t.controlled.join(",")
                 );
             }

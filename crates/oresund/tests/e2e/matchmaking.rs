@@ -197,6 +197,17 @@ fn clinicians_find_a_cross_border_match_and_nothing_else_crosses() {
     assert!(bytes.contains(&format!("x-auth-token: {TO_RECORDER}")), "{bytes}");
     assert!(bytes.contains("DK-NGC-MME-") && bytes.contains("HP:0001250"), "{bytes}");
     assert!(!bytes.contains(LOCAL_ID) && !bytes.contains(LABEL), "{bytes}");
+    // A case kept for national matching is never sent to a partner, not even as a query.
+    let recorded_before = recorded.lock().unwrap().len();
+    let national_case = patient("DK-NAT-1", "Dr Hansen", &["HP:0001250"], &["SCN1A"]);
+    let (status, _, _) = clinician_post(&dk, "/mme/patients", &dk_clinician, &json!({"patient": national_case}));
+    assert_eq!(status, 200);
+    let (status, _, answer) = clinician_post(&dk, "/mme/match", &dk_clinician, &json!({"patient": national_case}));
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["_nodes"].as_array().map(Vec::len), Some(1), "only this node: {answer}");
+    assert!(answer["_warnings"].to_string().contains("national matching only"), "{answer}");
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(recorded.lock().unwrap().len(), recorded_before, "nothing reached the recorder");
     let (_, _, listed) =
         mme_exchange(&dk.address, "GET", "/mme/patients", &[("Authorization", &format!("Bearer {dk_clinician}"))], "");
     assert!(!listed.to_string().contains(LOCAL_ID) && !listed.to_string().contains(LABEL), "{listed}");
@@ -257,7 +268,8 @@ fn clinicians_find_a_cross_border_match_and_nothing_else_crosses() {
         "partnersAsked",
         "partnersFailed",
     ];
-    assert_eq!(figures(&dk_report, &names), [1, 1, 1, 1, 1, 4, 2], "{:#}", dk_report["matchmaking"]);
+    // Two requests: Sweden's case for the first, Denmark's own cross-border case for the national one.
+    assert_eq!(figures(&dk_report, &names), [2, 1, 1, 2, 2, 4, 2], "{:#}", dk_report["matchmaking"]);
     let se_report = report(&se_node.dir);
     let names = ["cases", "crossBorderCases", "partnerRequests", "matchesSent"];
     assert_eq!(
