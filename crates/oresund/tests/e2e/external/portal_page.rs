@@ -259,7 +259,9 @@ fn the_clinicians_page_finds_the_cross_border_case_the_api_finds() {
     // The same query through the API.
     let query = serde_json::json!({"patient": {"id": "portal-query", "contact": {"name": "x", "href": "mailto:x@example.org"},
         "features": [{"id": "HP:0001250"}, {"id": "HP:0012469"}], "genomicFeatures": [{"gene": {"id": "KCNQ2"}}]}});
-    let (status, api) = http_with(&dk, &demo.clinician, &query.to_string());
+    let auth = format!("Bearer {}", demo.clinician);
+    let headers = [("Content-Type", "application/vnd.ga4gh.matchmaker.v1.0+json"), ("Authorization", auth.as_str())];
+    let (status, _, api) = crate::matchmaking::mme_post(&dk, "/mme/match", &headers, &query.to_string());
     assert_eq!(status, 200, "{api}");
     let mut by_node: std::collections::BTreeMap<String, Vec<(String, String)>> = Default::default();
     for r in api["results"].as_array().unwrap() {
@@ -289,21 +291,4 @@ fn the_clinicians_page_finds_the_cross_border_case_the_api_finds() {
     assert!(se[0]["genes"].as_str().unwrap().contains("KCNQ2"), "{page}");
     assert!(se[0]["features"].as_str().unwrap().contains("HP:0012469"), "{page}");
     assert_eq!(page["nodes"].as_array().map(Vec::len), Some(2), "{page}");
-}
-
-/// POST /mme/match on a node with a clinician's bearer token.
-fn http_with(address: &str, token: &str, body: &str) -> (u16, Value) {
-    use std::io::{Read, Write};
-    let mut stream = std::net::TcpStream::connect(address).unwrap();
-    let request = format!(
-        "POST /mme/match HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\nAuthorization: Bearer {token}\r\n\
-         Content-Type: application/vnd.ga4gh.matchmaker.v1.0+json\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    );
-    stream.write_all(request.as_bytes()).unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
-    let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
-    let status = head.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
-    (status, serde_json::from_str(body).unwrap_or(Value::Null))
 }
