@@ -34,9 +34,11 @@ pub struct GeneTableError {
 
 impl GeneTable {
     /// Reads the table: `A\tHPO_ID\tNCBI_ID` annotation lines and `G\tNCBI_ID\tSYMBOL\tENSG,…`
-    /// gene lines; `#` starts a comment line.
+    /// gene lines; `#` starts a comment line. A symbol or Ensembl id on several genes (tRNA genes,
+    /// renamed loci) names the first with HPO annotations, else the first listed.
     pub fn parse(text: &str) -> Result<Self, GeneTableError> {
         let mut table = GeneTable::default();
+        let mut annotated = std::collections::HashSet::new();
         for (n, line) in text.lines().enumerate() {
             let bad = |message: String| GeneTableError { line: n + 1, message };
             if line.is_empty() || line.starts_with('#') {
@@ -45,13 +47,23 @@ impl GeneTable {
             let cols: Vec<&str> = line.split('\t').collect();
             let id = |s: &str| s.parse::<u32>().map_err(|_| bad(format!("{s:?} is not an NCBI Gene id")));
             match cols.as_slice() {
-                ["A", term, gene] => table.annotations.push((term.to_string(), id(gene)?)),
+                ["A", term, gene] => {
+                    let gene = id(gene)?;
+                    annotated.insert(gene);
+                    table.annotations.push((term.to_string(), gene));
+                }
                 ["G", gene, symbol, ensembl] => {
                     let gene = id(gene)?;
                     table.symbols.insert(gene, symbol.to_string());
-                    table.by_symbol.entry(symbol.to_ascii_uppercase()).or_insert(gene);
+                    let name = |map: &mut HashMap<String, u32>, key: &str| {
+                        let held = map.entry(key.to_ascii_uppercase()).or_insert(gene);
+                        if !annotated.contains(held) && annotated.contains(&gene) {
+                            *held = gene;
+                        }
+                    };
+                    name(&mut table.by_symbol, symbol);
                     for e in ensembl.split(',').filter(|e| !e.is_empty()) {
-                        table.by_ensembl.entry(e.to_ascii_uppercase()).or_insert(gene);
+                        name(&mut table.by_ensembl, e);
                     }
                 }
                 _ => return Err(bad(format!("expected an A or G line, got {line:?}"))),
@@ -113,6 +125,7 @@ pub(crate) mod tests {
     pub(crate) const TABLE: &str = "# test\n\
 A\tHP:0001250\t3785\n\
 A\tHP:0012638\t6323\n\
+G\t1000\tSCN1A\tENSG00000999999\n\
 G\t3785\tKCNQ2\tENSG00000075043\n\
 G\t6323\tSCN1A\tENSG00000144285,ENSG00000999999\n";
 
@@ -122,7 +135,9 @@ G\t6323\tSCN1A\tENSG00000144285,ENSG00000999999\n";
         for id in ["KCNQ2", "kcnq2", "3785", "NCBIGene:3785", "Entrez:3785", "ENSG00000075043.12", "HGNC:KCNQ2"] {
             assert_eq!(t.resolve(id), GeneKey::Ncbi(3785), "{id}");
         }
-        assert_eq!(t.resolve("ENSG00000999999"), GeneKey::Ncbi(6323));
+        assert_eq!(t.resolve("ENSG00000999999"), GeneKey::Ncbi(6323), "the annotated gene of two");
+        assert_eq!(t.resolve("SCN1A"), GeneKey::Ncbi(6323), "the annotated gene of two");
+        assert_eq!(t.resolve("1000"), GeneKey::Ncbi(1000));
         assert_eq!(t.resolve("FOO1"), GeneKey::Unknown("FOO1".into()));
         assert_eq!(t.resolve("99999"), GeneKey::Unknown("99999".into()));
         assert_eq!(t.symbol(&GeneKey::Ncbi(6323)), Some("SCN1A"));

@@ -11,6 +11,8 @@ pub const MAX_FEATURES: usize = 500;
 pub const MAX_GENOMIC_FEATURES: usize = 100;
 /// Longest text accepted in any one field.
 pub const MAX_TEXT: usize = 1024;
+/// Largest variant coordinate accepted: beyond any chromosome (the longest is under 2.5·10⁸).
+pub const MAX_POSITION: u64 = 1 << 32;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -280,6 +282,9 @@ fn check_variant(field: &str, v: &MmeVariant) -> Result<(), PatientError> {
             format!("{:?} is not 1–22, X, Y or M (no chr prefix)", v.reference_name),
         ));
     }
+    if v.start > MAX_POSITION || v.end.is_some_and(|end| end > MAX_POSITION) {
+        return Err(refuse(format!("{field}.start"), format!("a position beyond {MAX_POSITION} is on no chromosome")));
+    }
     if let Some(end) = v.end
         && end < v.start
     {
@@ -377,6 +382,11 @@ mod tests {
             (
                 json!({"genomicFeatures": [{"gene": {"id": "X"}, "type": {"id": "missense"}}]}),
                 "patient.genomicFeatures[0].type.id",
+            ),
+            (
+                json!({"genomicFeatures": [{"gene": {"id": "X"},
+                    "variant": {"assembly": "GRCh38", "referenceName": "1", "start": u64::MAX}}]}),
+                "patient.genomicFeatures[0].variant.start",
             ),
         ];
         for (change, field) in cases {

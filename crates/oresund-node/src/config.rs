@@ -43,8 +43,8 @@ pub struct NodeConfig {
     #[serde(default, skip_serializing_if = "crate::report::EconomyConfig::is_default")]
     pub economy: crate::report::EconomyConfig,
     /// `[mme]`: Matchmaker Exchange partners and ranking.
-    #[serde(default, skip_serializing_if = "crate::matchmaking::MmeConfig::is_default")]
-    pub mme: crate::matchmaking::MmeConfig,
+    #[serde(default, skip_serializing_if = "crate::matchmaking::config::MmeConfig::is_default")]
+    pub mme: crate::matchmaking::config::MmeConfig,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -39,7 +39,7 @@ pub struct Node {
     /// The pseudonymisation key, read once when first needed by a server (see `scrub`).
     pseudonymiser: std::sync::OnceLock<Pseudonymiser>,
     /// The matchmaking model, built when first needed (see `matchmaking`).
-    pub(crate) matchmaker: std::sync::OnceLock<crate::matchmaking::Matchmaker>,
+    pub(crate) matchmaker: std::sync::OnceLock<crate::matchmaking::model::Matchmaker>,
 }
 
 impl Node {

@@ -18,6 +18,9 @@ pub enum MatchError {
     /// Phenotype similarity needs the HPO.
     #[error("this node has no HPO ontology ([ontology] hpo in oresund.toml); matchmaking needs it")]
     NoOntology,
+    /// The gene table compiled into this build does not read (a broken build).
+    #[error("the gene table of this build does not read: {0}")]
+    GeneTable(String),
     /// A stored case that no longer reads (damage, or a newer release's data).
     #[error("stored case {case_id} does not read: {message}")]
     Stored { case_id: String, message: String },

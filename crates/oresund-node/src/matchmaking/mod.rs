@@ -8,40 +8,25 @@
 
 pub mod config;
 pub mod error;
+pub mod model;
 
 use std::collections::BTreeSet;
-use std::io::Read;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, OnceLock};
 
 use oresund_core::audit::{AuditAction, AuditRecord, Decision};
-use oresund_core::ontology::{Ontology, TermIndex};
+use oresund_core::ontology::TermIndex;
 use oresund_core::variant::Variant;
 use oresund_match::patient::MmeVariant;
-use oresund_match::{Case, CaseIndex, GeneKey, GeneTable, Patient, PhenotypeModel, Score, Weights};
+use oresund_match::{Case, CaseIndex, GeneKey, GeneTable, Patient, Score, Weights};
 use oresund_store::{MatchCounters, StoredCase};
 use serde::Serialize;
 
 pub use config::{MmeConfig, MmePartner};
 pub use error::MatchError;
+pub use model::Matchmaker;
 
 use crate::node::Node;
-
-/// The gene table and HPO annotations (see `crates/oresund-match/data/README.md`).
-const GENE_TABLE: &[u8] = include_bytes!("../../../oresund-match/data/hpo-genes.tsv.gz");
-
-/// The ranking model: built once per process.
-pub struct Matchmaker {
-    genes: GeneTable,
-    model: PhenotypeModel,
-    cases: Mutex<Option<(u64, Arc<LoadedCases>)>>,
-}
-
-/// Every stored case, parsed and indexed, at one generation.
-struct LoadedCases {
-    index: CaseIndex,
-    stored: Vec<StoredCase>,
-    patients: Vec<Patient>,
-}
+use model::LoadedCases;
 
 /// Who asks for matches: a clinician of this node (every case but their own query's) or a
 /// partner (cross-border cases only).
@@ -104,28 +89,6 @@ pub struct MmeMetrics {
     pub number_of_requests_received: u64,
     pub number_of_potential_matches_sent: u64,
     pub date_generated: String,
-}
-
-impl Matchmaker {
-    fn build(ontology: &Ontology) -> Result<Self, MatchError> {
-        let mut text = String::new();
-        flate2::read::GzDecoder::new(GENE_TABLE)
-            .read_to_string(&mut text)
-            .map_err(|e| MatchError::Stored { case_id: "(gene table)".into(), message: e.to_string() })?;
-        let genes = GeneTable::parse(&text)
-            .map_err(|e| MatchError::Stored { case_id: "(gene table)".into(), message: e.to_string() })?;
-        let annotations = genes.annotations().iter().filter_map(|(term, gene)| Some((ontology.resolve(term)?, *gene)));
-        let model = PhenotypeModel::new(ontology, annotations);
-        Ok(Matchmaker { genes, model, cases: Mutex::new(None) })
-    }
-
-    pub fn genes(&self) -> &GeneTable {
-        &self.genes
-    }
-
-    pub fn model(&self) -> &PhenotypeModel {
-        &self.model
-    }
 }
 
 impl Node {

@@ -6,6 +6,8 @@ use axum::http::HeaderMap;
 use axum::http::header::{ACCEPT, CONTENT_TYPE};
 
 pub const MEDIA_TYPE: &str = "application/vnd.ga4gh.matchmaker.v1.0+json";
+/// The header a partner authenticates with (search-api.md §"Authentication").
+pub const AUTH_TOKEN_HEADER: &str = "x-auth-token";
 pub const SUPPORTED: [&str; 2] = ["1.0", "1.1"];
 
 /// What the request's headers ask for.

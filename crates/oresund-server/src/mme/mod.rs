@@ -30,12 +30,9 @@ use oresund_node::matchmaking::{Asker, MatchResult};
 use serde_json::{Value, json};
 
 pub use error::MmeError;
-use media::{MEDIA_TYPE, Negotiated, negotiate};
+use media::{AUTH_TOKEN_HEADER, MEDIA_TYPE, Negotiated, negotiate};
 
 use crate::state::AppState;
-
-/// The header a partner authenticates with (search-api.md §"Authentication").
-pub const AUTH_TOKEN_HEADER: &str = "x-auth-token";
 
 pub fn router(state: AppState) -> Router {
     Router::new()
@@ -185,7 +182,6 @@ async fn answer_match(app: &AppState, headers: &HeaderMap, body: Bytes) -> Resul
             Ok(envelope(results, answer.warnings, disclaimer, None))
         }
         MmeCaller::Clinician(user) => {
-            patient.check().map_err(|e| MmeError::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()))?;
             let (query, clinician) = (patient.clone(), user.clone());
             let (outgoing, national_only) = app
                 .blocking(move |app| {

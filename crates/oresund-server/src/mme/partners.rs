@@ -10,8 +10,7 @@ use oresund_match::Patient;
 use oresund_node::matchmaking::MmePartner;
 use serde_json::{Value, json};
 
-use super::AUTH_TOKEN_HEADER;
-use super::media::MEDIA_TYPE;
+use super::media::{AUTH_TOKEN_HEADER, MEDIA_TYPE};
 use crate::state::AppState;
 
 /// Most results taken from one partner.
