@@ -7,15 +7,13 @@
 //!   share a gene, 0 otherwise; present when the query has genomic features.
 //! - Combined: the weighted mean of the parts present (default weights 1 and 1).
 
-use serde::{Deserialize, Serialize};
-
 /// Genotype part for a shared gene without a shared variant.
 pub const SHARED_GENE: f64 = 0.75;
 /// Genotype part for a shared normalised variant.
 pub const SHARED_VARIANT: f64 = 1.0;
 
 /// How the two parts weigh (`[mme]` `phenotype_weight`, `genotype_weight`).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Weights {
     pub phenotype: f64,
     pub genotype: f64,
@@ -28,7 +26,7 @@ impl Default for Weights {
 }
 
 /// A candidate's score and its parts.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Score {
     pub patient: f64,
     pub phenotype: Option<f64>,

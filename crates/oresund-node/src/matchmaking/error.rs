@@ -29,10 +29,3 @@ pub enum MatchError {
     #[error(transparent)]
     Node(#[from] NodeError),
 }
-
-impl MatchError {
-    /// Whether the caller is at fault (a 4xx), not the node.
-    pub fn is_callers(&self) -> bool {
-        matches!(self, MatchError::Invalid(_) | MatchError::UnknownCase(_))
-    }
-}

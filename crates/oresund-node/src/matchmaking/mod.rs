@@ -37,7 +37,7 @@ pub enum Asker<'a> {
 }
 
 /// A case as its submitter sees it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct CaseSummary {
     pub case_id: String,
     pub submitter: String,
@@ -47,7 +47,7 @@ pub struct CaseSummary {
 }
 
 /// A submission's outcome.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct Submitted {
     pub case_id: String,
     pub replaced: bool,
@@ -55,7 +55,7 @@ pub struct Submitted {
 }
 
 /// One match: the MME result, and what made it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct MatchResult {
     pub score: Score,
     pub patient: Patient,
@@ -65,8 +65,28 @@ pub struct MatchResult {
     pub shared_features: Vec<String>,
 }
 
+impl MatchResult {
+    /// The MME result as sent (search-api.md §"Response"), with what made it (`_phenotype`,
+    /// `_genotype`, `_sharedGenes`, `_sharedFeatures`) and, when given, the node it came from.
+    pub fn mme_json(&self, node: Option<&str>) -> serde_json::Value {
+        let mut out = serde_json::json!({
+            "score": {"patient": self.score.patient, "_phenotype": self.score.phenotype, "_genotype": self.score.genotype},
+            "patient": self.patient,
+            "_sharedGenes": self.shared_genes,
+            "_sharedFeatures": self.shared_features,
+        });
+        if let Some(node) = node {
+            out["_node"] = serde_json::json!(node);
+        }
+        out
+    }
+}
+
+/// The genes (symbols where known) and the observed HPO features two cases share.
+pub type Shared = (Vec<String>, Vec<String>);
+
 /// The results of one node and what the node could not use of the query.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default)]
 pub struct MatchAnswer {
     pub results: Vec<MatchResult>,
     pub warnings: Vec<String>,
@@ -193,8 +213,8 @@ impl Node {
         let config = &self.config.mme;
         let weights = Weights { phenotype: config.phenotype_weight, genotype: config.genotype_weight };
         let eligible = |i: usize| {
-            let stored = &loaded.stored[i];
-            own.as_deref() != Some(stored.case_id.as_str()) && (asker != Asker::Partner || stored.cross_border)
+            own.as_deref() != Some(loaded.patients[i].id.as_str())
+                && (asker != Asker::Partner || loaded.cross_border[i])
         };
         let ranked = loaded.index.best(&matchmaker.model, &prepared, weights, config.threshold, config.limit, eligible);
         let results = ranked
@@ -207,16 +227,15 @@ impl Node {
         Ok(MatchAnswer { results, warnings })
     }
 
-    /// The genes (symbols where known) and observed features two patients share: what the
-    /// clinicians' page shows for a partner's result, as for this node's own.
-    pub fn mme_shared(&self, query: &Patient, other: &Patient) -> Result<(Vec<String>, Vec<String>), MatchError> {
+    /// The genes (symbols where known) and observed features the query shares with each of
+    /// `others`: what the clinicians' page shows for a partner's results, as for this node's own.
+    pub fn mme_shared(&self, query: &Patient, others: &[Patient]) -> Result<Vec<Shared>, MatchError> {
         let matchmaker = self.matchmaker()?;
         let (query, _) = self.prepare(matchmaker, query);
-        let (other, _) = self.prepare(matchmaker, other);
-        Ok(self.shared(matchmaker, &query, &other))
+        Ok(others.iter().map(|other| self.shared(matchmaker, &query, &self.prepare(matchmaker, other).0)).collect())
     }
 
-    fn shared(&self, matchmaker: &Matchmaker, query: &Case, case: &Case) -> (Vec<String>, Vec<String>) {
+    fn shared(&self, matchmaker: &Matchmaker, query: &Case, case: &Case) -> Shared {
         let genes = query.genes.iter().filter(|g| case.genes.contains(g)).map(|g| gene_name(&matchmaker.genes, g));
         let features = query.terms.iter().filter(|t| case.terms.contains(t));
         let ids = features.filter_map(|&t| self.hpo.as_ref().map(|o| o.id(t).to_string()));
@@ -226,8 +245,8 @@ impl Node {
     /// Whether a stored case may be matched across the border (`None`: no such case).
     pub fn mme_cross_border(&self, case_id: &str) -> Result<Option<bool>, MatchError> {
         let loaded = self.loaded_cases(self.matchmaker()?)?;
-        let found = loaded.stored.binary_search_by(|c| c.case_id.as_str().cmp(case_id));
-        Ok(found.ok().map(|i| loaded.stored[i].cross_border))
+        let found = loaded.patients.binary_search_by(|p| p.id.as_str().cmp(case_id));
+        Ok(found.ok().map(|i| loaded.cross_border[i]))
     }
 
     /// HPO terms for a clinician's autocomplete: the term with this id, then names starting with
@@ -392,14 +411,16 @@ impl Node {
         stored.sort_by(|a, b| a.case_id.cmp(&b.case_id));
         let mut patients = Vec::with_capacity(stored.len());
         let mut cases = Vec::with_capacity(stored.len());
-        for s in &stored {
-            let patient = read_patient(s)?;
+        let cross_border = stored.iter().map(|s| s.cross_border).collect();
+        for s in stored {
+            let mut patient = read_patient(&s)?;
+            patient.id = s.case_id;
             let (mut case, _) = self.prepare(matchmaker, &patient);
-            case.key = s.case_id.clone();
+            case.key = patient.id.clone();
             cases.push(case);
             patients.push(patient);
         }
-        let loaded = Arc::new(LoadedCases { index: CaseIndex::new(cases), stored, patients });
+        let loaded = Arc::new(LoadedCases { index: CaseIndex::new(cases), patients, cross_border });
         *cached = Some((generation, loaded.clone()));
         Ok(loaded)
     }

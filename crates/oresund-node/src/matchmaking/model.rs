@@ -7,7 +7,6 @@ use std::sync::{Arc, Mutex};
 
 use oresund_core::ontology::Ontology;
 use oresund_match::{CaseIndex, GeneTable, Patient, PhenotypeModel};
-use oresund_store::StoredCase;
 
 use super::error::MatchError;
 
@@ -21,11 +20,12 @@ pub struct Matchmaker {
     pub(crate) cases: Mutex<Option<(u64, Arc<LoadedCases>)>>,
 }
 
-/// Every stored case, parsed and indexed, at one generation.
+/// Every stored case, parsed and indexed, at one generation, sorted by case id (each patient's
+/// `id` is its case id). The stored JSON text is not kept: the parsed patient is what is sent.
 pub(crate) struct LoadedCases {
     pub(crate) index: CaseIndex,
-    pub(crate) stored: Vec<StoredCase>,
     pub(crate) patients: Vec<Patient>,
+    pub(crate) cross_border: Vec<bool>,
 }
 
 impl Matchmaker {
@@ -38,13 +38,5 @@ impl Matchmaker {
         let annotations = genes.annotations().iter().filter_map(|(term, gene)| Some((ontology.resolve(term)?, *gene)));
         let model = PhenotypeModel::new(ontology, annotations);
         Ok(Matchmaker { genes, model, cases: Mutex::new(None) })
-    }
-
-    pub fn genes(&self) -> &GeneTable {
-        &self.genes
-    }
-
-    pub fn model(&self) -> &PhenotypeModel {
-        &self.model
     }
 }

@@ -26,7 +26,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use oresund_core::audit::{AuditAction, AuditRecord, Decision};
 use oresund_match::Patient;
-use oresund_node::matchmaking::{Asker, MatchResult};
+use oresund_node::matchmaking::Asker;
 use serde_json::{Value, json};
 
 pub use error::MmeError;
@@ -126,17 +126,6 @@ fn read_body(headers: &HeaderMap, body: &Bytes) -> Result<(Value, Patient), MmeE
     Ok((value, patient))
 }
 
-/// One result as sent: the MME result, with where it came from and why it matched.
-fn result_json(r: &MatchResult, node: &str) -> Value {
-    json!({
-        "score": {"patient": r.score.patient, "_phenotype": r.score.phenotype, "_genotype": r.score.genotype},
-        "patient": r.patient,
-        "_node": node,
-        "_sharedGenes": r.shared_genes,
-        "_sharedFeatures": r.shared_features,
-    })
-}
-
 async fn match_request(State(app): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
     match answer_match(&app, &headers, body).await {
         Ok(v) => mme_json(v),
@@ -178,7 +167,7 @@ async fn answer_match(app: &AppState, headers: &HeaderMap, body: Bytes) -> Resul
                     }
                 });
             }
-            let results: Vec<Value> = answer.results.iter().map(|r| result_json(r, &node_id)).collect();
+            let results: Vec<Value> = answer.results.iter().map(|r| r.mme_json(Some(&node_id))).collect();
             Ok(envelope(results, answer.warnings, disclaimer, None))
         }
         MmeCaller::Clinician(user) => {
@@ -204,7 +193,7 @@ async fn answer_match(app: &AppState, headers: &HeaderMap, body: Bytes) -> Resul
             let (local, asked) = tokio::join!(local, asked);
             let local = local??;
             let mut warnings = local.warnings.clone();
-            let mut results: Vec<Value> = local.results.iter().map(|r| result_json(r, &node_id)).collect();
+            let mut results: Vec<Value> = local.results.iter().map(|r| r.mme_json(Some(&node_id))).collect();
             let mut nodes = vec![json!({"node": node_id, "status": "ok", "results": local.results.len()})];
             if national_only {
                 warnings.push(format!("case {} is for national matching only: no partner was asked", outgoing.id));
@@ -220,9 +209,10 @@ async fn answer_match(app: &AppState, headers: &HeaderMap, body: Bytes) -> Resul
                 let query = patient.clone();
                 theirs = app
                     .blocking(move |app| {
-                        for r in &mut theirs {
-                            let Ok(other) = serde_json::from_value::<Patient>(r["patient"].clone()) else { continue };
-                            let (genes, features) = app.node.mme_shared(&query, &other)?;
+                        // Results that do not read as patients were left out by `partners`.
+                        let others: Vec<Patient> =
+                            theirs.iter().filter_map(|r| serde_json::from_value(r["patient"].clone()).ok()).collect();
+                        for (r, (genes, features)) in theirs.iter_mut().zip(app.node.mme_shared(&query, &others)?) {
                             r["_sharedGenes"] = json!(genes);
                             r["_sharedFeatures"] = json!(features);
                         }

@@ -178,11 +178,7 @@ pub fn run(args: MmeArgs, quiet: bool) -> anyhow::Result<()> {
             let patient = read_patient(&file)?;
             let node = Node::open(&node_dir)?;
             let answer = node.mme_match(&patient, Asker::Clinician(&submitter))?;
-            let results: Vec<Value> = answer
-                .results
-                .iter()
-                .map(|r| json!({"score": {"patient": r.score.patient, "_phenotype": r.score.phenotype, "_genotype": r.score.genotype}, "patient": r.patient, "_sharedGenes": r.shared_genes, "_sharedFeatures": r.shared_features}))
-                .collect();
+            let results: Vec<Value> = answer.results.iter().map(|r| r.mme_json(None)).collect();
             print(&json!({"results": results, "_warnings": answer.warnings}))?;
         }
         MmeCommand::Partner { node_dir, id, country, url, token_stdin, accept_token_stdin } => {
