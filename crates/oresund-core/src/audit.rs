@@ -87,13 +87,21 @@ pub enum AuditAction {
     MmeMatch,
     /// A match request sent to a partner (`mme.ask`).
     MmeAsk,
+    /// A participant withdrawn (`withdraw`): named by pseudonym, with the reason.
+    Withdraw,
+    /// An ingested file removed (`file.remove`).
+    FileRemove,
+    /// A dataset removed (`dataset.remove`).
+    DatasetRemove,
+    /// What the node holds about one person reported (`subject.report`, GDPR article 15).
+    SubjectReport,
     /// An action this build does not know (written by a newer Øresund), kept verbatim so that the
     /// entry still reads and verifies. [`AuditAction::parse`] never returns it for a known name.
     Other(String),
 }
 
 impl AuditAction {
-    const KNOWN: [AuditAction; 20] = [
+    const KNOWN: [AuditAction; 24] = [
         AuditAction::Query,
         AuditAction::Auth,
         AuditAction::DacRequest,
@@ -114,6 +122,10 @@ impl AuditAction {
         AuditAction::MmeList,
         AuditAction::MmeMatch,
         AuditAction::MmeAsk,
+        AuditAction::Withdraw,
+        AuditAction::FileRemove,
+        AuditAction::DatasetRemove,
+        AuditAction::SubjectReport,
     ];
 
     /// The stored (and hashed) name.
@@ -139,6 +151,10 @@ impl AuditAction {
             AuditAction::MmeList => "mme.list",
             AuditAction::MmeMatch => "mme.match",
             AuditAction::MmeAsk => "mme.ask",
+            AuditAction::Withdraw => "withdraw",
+            AuditAction::FileRemove => "file.remove",
+            AuditAction::DatasetRemove => "dataset.remove",
+            AuditAction::SubjectReport => "subject.report",
             AuditAction::Other(name) => name,
         }
     }
@@ -621,6 +637,10 @@ mod tests {
             "mme.list",
             "mme.match",
             "mme.ask",
+            "withdraw",
+            "file.remove",
+            "dataset.remove",
+            "subject.report",
         ];
         assert_eq!(AuditAction::KNOWN.map(|a| a.as_str().to_string()), names.map(String::from));
         for name in names {

@@ -49,6 +49,40 @@ impl Individuals {
     }
 }
 
+/// The individuals file without the rows of the person with pseudonym `person` (a withdrawal),
+/// every other byte as it was; returns it and how many rows were left out. The file was read
+/// once at ingest, so only its header needs to be found again.
+pub fn without_person(
+    file: &[u8],
+    pseudonymiser: &Pseudonymiser,
+    person: &Pseudonym,
+) -> Result<(Vec<u8>, usize), IndividualsError> {
+    let mut out = Vec::with_capacity(file.len());
+    let mut removed = 0;
+    let mut local_id = None;
+    for (n, line) in file.split_inclusive(|&b| b == b'\n').enumerate() {
+        let text = std::str::from_utf8(line)
+            .map_err(|_| IndividualsError::Line { line: n + 1, message: "not UTF-8 text".into() })?;
+        let fields = || text.trim_end_matches(['\n', '\r']).split('\t');
+        match local_id {
+            None => {
+                local_id = Some(fields().position(|name| name.trim() == COLUMNS[0]).ok_or_else(|| {
+                    IndividualsError::Line { line: 1, message: "the header has no \"local_id\" column".into() }
+                })?);
+            }
+            Some(column) => {
+                let id = fields().nth(column).map(str::trim).unwrap_or_default();
+                if !id.is_empty() && pseudonymiser.pseudonym(id) == *person {
+                    removed += 1;
+                    continue;
+                }
+            }
+        }
+        out.extend_from_slice(line);
+    }
+    Ok((out, removed))
+}
+
 const COLUMNS: [&str; 6] = ["local_id", "sex", "birth_year", "hpo_terms", "icd10_codes", "consent"];
 
 /// Reads an individuals file. `hpo`, when the node has one, is used to report unknown terms.

@@ -5,7 +5,8 @@
 //! - [`normalize`]: `bcftools norm -f REF -m -any`, re-implemented and tested against it;
 //! - [`carrier_builder`]: genotypes to carrier bitmaps, split like bcftools;
 //! - [`pipeline`]: all of that for one file, streaming;
-//! - [`individuals`]: the clinical metadata file, pseudonymised as it is read.
+//! - [`individuals`]: the clinical metadata file, pseudonymised as it is read;
+//! - [`subset`]: a withdrawn participant's sample columns removed from an archived VCF, as `bcftools view -s ^ID`.
 
 pub mod carrier_builder;
 pub mod individuals;
@@ -13,4 +14,5 @@ pub mod input;
 pub mod normalize;
 pub mod pipeline;
 pub mod reference;
+pub mod subset;
 pub mod vcf;

@@ -33,6 +33,8 @@ pub enum NodeError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Archive(#[from] crate::archive::error::ArchiveError),
+    #[error(transparent)]
+    Erasure(#[from] crate::erasure::error::ErasureError),
     #[error("another ingest is running on this node ({})", .0.display())]
     Busy(PathBuf),
 

@@ -16,10 +16,13 @@ use oresund_ingest::vcf::reader::{VcfError, VcfReader};
 use oresund_store::{ArchiveKind, IndividualNumber, IngestStats, NewFile, StoreError, StoredFile, VariantKey};
 
 use crate::archive::error::ArchiveError;
+use crate::archive::file_keys::FileKeys;
 use crate::archive::ingest::open_tapped;
 use crate::archive::store::ObjectArchive;
 use crate::archive::{self, INDEX_SUFFIX, INDIVIDUALS_SUFFIX, StoredObject};
+use crate::erasure::error::ErasureError;
 use crate::error::NodeError;
+use crate::keys::KeyFiles;
 use crate::node::Node;
 
 /// What `ingest` did.
@@ -50,10 +53,11 @@ impl Node {
     /// Ingests `vcf` with the metadata in `individuals` into `dataset`. `progress` receives the
     /// compressed bytes of the VCF read so far (the VCF's size is the total).
     ///
-    /// Both files are first archived, encrypted to the node key (hashing on the way, one pass);
-    /// the catalog transaction then refers to the archived objects and commits them with the
-    /// file. If anything fails the objects are removed; if the process is killed they are left
-    /// unreferenced, invisible, for `archive gc`.
+    /// Both files are first archived, encrypted to a new file key sealed to the node key
+    /// (`archive/file_keys.rs`; hashing on the way, one pass); the catalog transaction then refers
+    /// to the archived objects and commits them with the file. If anything fails the objects and
+    /// the file key are removed; if the process is killed they are left unreferenced, invisible,
+    /// for `archive gc`.
     pub fn ingest(
         &self,
         dataset: &str,
@@ -64,8 +68,7 @@ impl Node {
         check_dataset_id(dataset)?;
         let _writer = self.lock_writers()?;
         let objects = self.archive()?;
-        let mut originals =
-            Originals { objects: &objects, node_key: self.key_files().read_public()?, written: Vec::new() };
+        let mut originals = Originals::new(&objects, &self.key_files())?;
         let result = self.ingest_archiving(dataset, vcf, individuals, &mut originals, progress);
         if !matches!(result, Ok(IngestOutcome::Ingested { .. })) {
             // Refused, failed or already there: the objects written here must not linger.
@@ -111,6 +114,20 @@ impl Node {
                 )
             })?;
             positions.push(position);
+        }
+        // A participant who withdrew is not taken in again (erasure/mod.rs).
+        for withdrawal in
+            self.store.withdrawals()?.into_iter().filter(|w| w.dataset.as_deref().is_none_or(|d| d == dataset))
+        {
+            let Some(found) = metadata.people.iter().position(|p| p.pseudonym.as_str() == withdrawal.pseudonym) else {
+                continue;
+            };
+            let what = match positions.iter().position(|&p| p == found) {
+                Some(column) => format!("{}: sample column {}", vcf.display(), column + 1),
+                None => format!("{}: individual {} of the file", individuals.display(), found + 1),
+            };
+            let scope = withdrawal.dataset.map_or_else(|| "from every dataset".into(), |d| format!("from dataset {d}"));
+            return Err(ErasureError::Withdrawn { what, scope, recorded: withdrawal.recorded }.into());
         }
         let earlier: Vec<StoredFile> = self.store.files()?.into_iter().filter(|f| f.dataset == dataset).collect();
         let mut tx = self.store.begin_ingest()?;
@@ -197,23 +214,35 @@ fn shared_people(columns: &[IndividualNumber], earlier: &[StoredFile]) -> Option
     })
 }
 
-/// The encrypted originals an ingest writes; removed again unless the ingest commits.
-struct Originals<'a> {
+/// The encrypted originals of one file version (VCF, individuals file, block index), all under
+/// one new file key; removed again, key included, unless their catalog transaction commits.
+pub(crate) struct Originals<'a> {
     objects: &'a ObjectArchive,
-    node_key: PublicKey,
+    file_keys: FileKeys,
+    file_key: (String, PublicKey),
     written: Vec<StoredObject>,
 }
 
-impl Originals<'_> {
+impl<'a> Originals<'a> {
+    /// A new file key, sealed to the node's public key (no passphrase needed).
+    pub(crate) fn new(objects: &'a ObjectArchive, keys: &KeyFiles) -> Result<Self, NodeError> {
+        let file_keys = keys.file_keys();
+        let file_key = file_keys.create(&keys.read_public()?)?;
+        Ok(Originals { objects, file_keys, file_key, written: Vec::new() })
+    }
+
     /// Encrypts and stores `plain` (see [`archive::store_encrypted`]).
-    fn store(&mut self, plain: impl Read) -> Result<StoredObject, NodeError> {
-        let stored = archive::store_encrypted(self.objects, plain, &self.node_key)?;
+    pub(crate) fn store(&mut self, plain: impl Read) -> Result<StoredObject, NodeError> {
+        let stored = archive::store_encrypted(self.objects, plain, &self.file_key.1)?;
         self.written.push(stored.clone());
         Ok(stored)
     }
 
-    fn discard(self) {
+    /// Removes what was written, and destroys the file key (best effort: `archive gc` finds
+    /// leftovers).
+    pub(crate) fn discard(self) {
         archive::discard(self.objects, &self.written.iter().collect::<Vec<_>>());
+        let _ = self.file_keys.shred(&self.file_key.0);
     }
 }
 

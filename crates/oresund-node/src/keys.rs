@@ -20,6 +20,7 @@ use zeroize::Zeroizing;
 
 use crate::archive::config::ArchiveConfig;
 use crate::archive::error::ArchiveError;
+use crate::archive::file_keys::FileKeys;
 use crate::fsutil;
 
 pub use crate::passphrase::{PASSPHRASE_ENV, passphrase_from_env};
@@ -53,6 +54,12 @@ impl KeyFiles {
             PathBuf::from(name)
         };
         KeyFiles { secret: next(&self.secret), public: next(&self.public) }
+    }
+
+    /// The store of file keys beside the secret key (`archive/file_keys.rs`).
+    pub fn file_keys(&self) -> FileKeys {
+        let dir = self.secret.parent().unwrap_or(Path::new("."));
+        FileKeys::new(dir.join("file-keys"))
     }
 
     pub fn secret_exists(&self) -> bool {
@@ -139,9 +146,11 @@ pub fn create_node_key(files: &KeyFiles, passphrase: Option<&[u8]>) -> Result<St
     Ok(key_id(&secret.public_key()))
 }
 
-/// The node's secret keys: the current one and, during a rotation, the next one.
+/// The node's secret keys: the current one and, during a rotation, the next one; through them, the
+/// file keys they seal.
 pub struct KeyRing {
     keys: Vec<(String, SecretKey)>,
+    file_keys: FileKeys,
 }
 
 impl KeyRing {
@@ -157,7 +166,7 @@ impl KeyRing {
             let secret = candidate.read_secret(passphrase)?;
             keys.push((key_id(&secret.public_key()), secret));
         }
-        Ok(KeyRing { keys })
+        Ok(KeyRing { keys, file_keys: files.file_keys() })
     }
 
     /// The secret key with this id.
@@ -165,10 +174,26 @@ impl KeyRing {
         self.keys.iter().find(|(id, _)| id == key_id).map(|(_, k)| k)
     }
 
-    /// The secret key an object's header is encrypted to.
-    pub fn for_object(&self, accession: &str, key_id: &str) -> Result<&SecretKey, ArchiveError> {
-        self.get(key_id)
+    /// The secret key an object's header is encrypted to: its file key, unsealed with a node key,
+    /// or (for objects archived before file keys) a node key itself.
+    pub fn for_object(&self, accession: &str, key_id: &str) -> Result<SecretKey, ArchiveError> {
+        if let Some(node_key) = self.get(key_id) {
+            return Ok(node_key.clone());
+        }
+        let node_keys = self.keys.iter().map(|(id, key)| (id.as_str(), key));
+        self.file_keys
+            .open(key_id, node_keys)?
             .ok_or_else(|| ArchiveError::UnknownKey { accession: accession.to_string(), key_id: key_id.to_string() })
+    }
+
+    /// The store of the file keys this ring opens.
+    pub fn file_keys(&self) -> &FileKeys {
+        &self.file_keys
+    }
+
+    /// Whether `key_id` is one of the ring's node keys (not a file key).
+    pub fn is_node_key(&self, key_id: &str) -> bool {
+        self.get(key_id).is_some()
     }
 
     /// Ids of the keys held, current first.

@@ -14,6 +14,7 @@ pub mod config_error;
 pub mod dac;
 pub mod delivery;
 pub mod diseases;
+pub mod erasure;
 pub mod error;
 pub mod fsutil;
 pub mod http_url;

@@ -17,6 +17,7 @@ use oresund_access::passport::{GrantLookupError, KeysError, PassportError};
 use oresund_node::NodeError;
 use oresund_node::archive::error::ArchiveError;
 use oresund_node::delivery::DeliveryError;
+use oresund_node::erasure::error::ErasureError;
 use oresund_store::StoreError;
 
 use crate::error::BeaconError;
@@ -38,6 +39,7 @@ pub fn node_status(error: &NodeError) -> StatusCode {
         NodeError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
         NodeError::Store(e) => store_status(e),
         NodeError::Archive(e) => archive_status(e),
+        NodeError::Erasure(e) => erasure_status(e),
         // The operator's files and set-up: nothing a caller can fix.
         NodeError::Io { .. }
         | NodeError::Config { .. }
@@ -52,6 +54,21 @@ pub fn node_status(error: &NodeError) -> StatusCode {
         | NodeError::Poisoned
         | NodeError::NoRandomness(_)
         | NodeError::SigningKey(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+/// The status of a withdrawal's or removal's error (operator actions; no route answers them yet).
+pub fn erasure_status(error: &ErasureError) -> StatusCode {
+    match error {
+        ErasureError::UnknownPerson(_)
+        | ErasureError::NotInDataset(_)
+        | ErasureError::UnknownFile(_)
+        | ErasureError::UnknownDataset(_) => StatusCode::NOT_FOUND,
+        ErasureError::NoReason => StatusCode::BAD_REQUEST,
+        ErasureError::Withdrawn { .. } => StatusCode::CONFLICT,
+        ErasureError::ColumnMismatch { .. } | ErasureError::Rewrite { .. } | ErasureError::Crashed(_) => {
+            StatusCode::INTERNAL_SERVER_ERROR
+        }
     }
 }
 

@@ -2,7 +2,7 @@
 //! long deletions, indels arriving slightly out of order, haploid calls on a second contig,
 //! gaps wider than a block's span), and what each store should give back for them.
 
-use oresund_core::carriers::encode_columns;
+use oresund_core::carriers::CarrierSets;
 use oresund_core::individual::{Individual, Sex};
 use oresund_core::pseudonym::Pseudonym;
 use oresund_store::prelude::*;
@@ -38,7 +38,14 @@ fn key(contig: u32, pos: u64, reference: &str, alternate: &str) -> VariantKey {
 /// The calls of a synthetic file with `columns` samples; `seed` varies carriers and some sites.
 pub fn calls(columns: usize, seed: u32) -> Vec<Call> {
     let mut out = Vec::new();
-    let carriers = |i: u32| encode_columns(&[(i + seed) % columns as u32, (i * 7 + seed) % columns as u32], columns);
+    // Two heterozygous carriers and, now and then, a missing call: real carrier sets.
+    let carriers = |i: u32| {
+        let mut het = vec![(i + seed) % columns as u32, (i * 7 + seed) % columns as u32];
+        het.sort_unstable();
+        het.dedup();
+        let missing = i.is_multiple_of(5).then_some((i * 3 + seed + 1) % columns as u32).filter(|c| !het.contains(c));
+        CarrierSets { het, missing_two: missing.into_iter().collect(), ..CarrierSets::default() }.encode(columns)
+    };
     let mut i = 0;
     let mut pos = 1_000u64;
     // 300 sites on contig 0, several blocks; a gap wider than BLOCK_SPAN in the middle.
@@ -80,6 +87,7 @@ pub fn object(accession: &str, file: FileNumber, kind: ArchiveKind) -> ArchiveOb
         body_path: format!("{accession}/b"),
         key_id: "k1".into(),
         created: String::new(),
+        version: 1,
     }
 }
 

@@ -8,6 +8,7 @@
 
 pub mod access_suite;
 pub mod backends;
+pub mod erasure_suite;
 pub mod fixtures;
 pub mod match_suite;
 pub mod suite;
@@ -49,6 +50,10 @@ macro_rules! storage_suite {
         $crate::storage_suite!(@group $backend; budgets:
             budgets_charge_once_refuse_and_lock,
             concurrent_charges_never_overspend,
+        );
+        $crate::storage_suite!(@group $backend; erasure:
+            a_withdrawal_drops_the_persons_columns_everywhere_at_once,
+            a_removed_file_leaves_every_answer_and_its_number_is_never_reused,
         );
         $crate::storage_suite!(@group $backend; match_cases:
             match_cases_are_replaced_by_id_removed_once_and_audited,

@@ -174,6 +174,25 @@ impl<'a> BlockView<'a> {
         Ok(EntryRef { pos: self.pos(i), reference, alternate, vrs_id, haploid_set, carriers })
     }
 
+    /// The same block with each entry's carrier sets replaced by `carriers(old)` (a withdrawal
+    /// drops sample columns; positions, alleles and slots stay, so the variant rows still point
+    /// at the right slot).
+    pub fn map_carriers(&self, mut carriers: impl FnMut(&[u8]) -> Result<Vec<u8>>) -> Result<Vec<u8>> {
+        let mut block = Block { contig: 0, first_pos: 0, last_pos: 0, entries: Vec::with_capacity(self.n) };
+        for i in 0..self.n {
+            let e = self.entry(i)?;
+            block.entries.push(Entry {
+                pos: e.pos,
+                reference: e.reference.to_string(),
+                alternate: e.alternate.to_string(),
+                vrs_id: e.vrs_id.to_string(),
+                haploid_set: e.haploid_set,
+                carriers: carriers(e.carriers)?,
+            });
+        }
+        Ok(block.encode())
+    }
+
     /// The slot holding this variant, if any.
     pub fn find(&self, pos: u64, reference: &str, alternate: &str) -> Result<Option<usize>> {
         let first = partition_point(self.n, |i| self.pos(i) < pos);

@@ -3,6 +3,8 @@
 //! * [`Catalog`]: datasets, ingested files, individuals;
 //! * [`VariantIndex`]: per variant and file, who carries it;
 //! * [`ArchiveCatalog`]: where the encrypted originals of ingested files are;
+//! * [`Erasure`]: withdrawals and removals, applied in one transaction, and the record of the
+//!   archive versions they shredded;
 //! * [`Writers`]: an ingest's single transaction ([`IngestTransaction`]: everything it adds
 //!   becomes visible at once on `commit`, or not at all; a crash or `kill -9` rolls back) and the
 //!   store-wide writer lock;
@@ -26,6 +28,7 @@ pub mod blocks;
 pub mod budgets;
 pub mod catalog;
 mod encoding;
+pub mod erasure;
 pub mod error;
 pub mod match_cases;
 pub mod model;
@@ -43,6 +46,7 @@ pub use audit_log::*;
 pub use blocks::EntryRef;
 pub use budgets::*;
 pub use catalog::Catalog;
+pub use erasure::Erasure;
 pub use error::{Result, StoreError};
 pub use match_cases::*;
 pub use model::*;
@@ -53,14 +57,24 @@ pub use writers::*;
 /// Every store trait, for callers of [`NodeStore`] (a trait's methods need it in scope).
 pub mod prelude {
     pub use crate::{
-        AccessRequests, ArchiveCatalog, AuditLog, Budgets, Catalog, IngestTransaction, MatchCases, NodeStore,
+        AccessRequests, ArchiveCatalog, AuditLog, Budgets, Catalog, Erasure, IngestTransaction, MatchCases, NodeStore,
         VariantIndex, Writers,
     };
 }
 
 /// The whole store of one node: every part, shareable across threads (`Box<dyn NodeStore>`).
 pub trait NodeStore:
-    Catalog + VariantIndex + ArchiveCatalog + Writers + AccessRequests + AuditLog + Budgets + MatchCases + Send + Sync
+    Catalog
+    + VariantIndex
+    + ArchiveCatalog
+    + Erasure
+    + Writers
+    + AccessRequests
+    + AuditLog
+    + Budgets
+    + MatchCases
+    + Send
+    + Sync
 {
 }
 
@@ -68,6 +82,7 @@ impl<T> NodeStore for T where
     T: Catalog
         + VariantIndex
         + ArchiveCatalog
+        + Erasure
         + Writers
         + AccessRequests
         + AuditLog

@@ -211,10 +211,88 @@ pub struct ArchiveObject {
     pub header_path: String,
     /// Object path of the Crypt4GH body.
     pub body_path: String,
-    /// Id of the node key the header is encrypted to.
+    /// Id of the key the header is encrypted to: the file key of this version (or, for objects
+    /// archived before file keys, the node key).
     pub key_id: String,
     /// Set by the store when the object is recorded (ignored when adding).
     pub created: String,
+    /// Version of the accession: 1 at ingest, one more each time a withdrawal rewrites the file.
+    pub version: u32,
+}
+
+/// An archived object version made unrecoverable: its file key destroyed, its objects deleted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShreddedObject {
+    pub accession: String,
+    pub version: u32,
+    pub kind: ArchiveKind,
+    /// The destroyed key its header was encrypted to.
+    pub key_id: String,
+    /// Where its header and body were (an old backup may still hold them, unreadable).
+    pub header_path: String,
+    pub body_path: String,
+    /// Set by the store when recorded.
+    pub shredded: String,
+    /// Why: `withdrawal`, `file removed` or `dataset removed`.
+    pub cause: String,
+}
+
+impl ShreddedObject {
+    /// The record of `object`'s version, shredded at `shredded` for `cause`.
+    pub fn of(object: &ArchiveObject, shredded: String, cause: &str) -> Self {
+        ShreddedObject {
+            accession: object.accession.clone(),
+            version: object.version,
+            kind: object.kind,
+            key_id: object.key_id.clone(),
+            header_path: object.header_path.clone(),
+            body_path: object.body_path.clone(),
+            shredded,
+            cause: cause.to_string(),
+        }
+    }
+}
+
+/// A participant's withdrawal, as the catalog keeps it (pseudonym only), so that repeating it is
+/// recognised and their data is not ingested again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Withdrawal {
+    pub pseudonym: String,
+    /// The dataset withdrawn from; `None`: every dataset.
+    pub dataset: Option<String>,
+    /// Set by the store when recorded.
+    pub recorded: String,
+}
+
+/// One file rewritten without some sample columns, with the archived objects of its new version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileRewrite {
+    pub file: FileNumber,
+    /// Sample columns (0-based) to drop from the file's carrier sets and column list.
+    pub drop_columns: Vec<u32>,
+    /// The new version's objects; each replaces the object of the same accession, whose old
+    /// version is recorded as shredded.
+    pub objects: Vec<ArchiveObject>,
+}
+
+/// Everything one withdrawal or removal changes in the catalog, applied in one transaction.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ErasurePlan {
+    pub rewrites: Vec<FileRewrite>,
+    /// Files removed whole (their variant index and archive rows; the number is never reused).
+    pub removals: Vec<FileNumber>,
+    pub withdrawal: Option<Withdrawal>,
+    /// Recorded with each shredded version: `withdrawal`, `file removed`, `dataset removed`.
+    pub cause: String,
+}
+
+/// What applying an [`ErasurePlan`] changed.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ErasureOutcome {
+    /// The archived versions replaced or removed: their file keys are to be destroyed.
+    pub shredded: Vec<ShreddedObject>,
+    /// Individuals no remaining file holds, whose records were removed.
+    pub individuals_removed: u64,
 }
 
 /// Re-points an archive object at a header encrypted to another node key (key rotation).

@@ -46,6 +46,9 @@ enum Command {
     Mme(commands::mme::MmeArgs),
     Migrate(commands::migrate::MigrateArgs),
     C4gh(commands::c4gh::C4ghArgs),
+    Withdraw(commands::withdraw::WithdrawArgs),
+    Dataset(commands::remove::DatasetArgs),
+    File(commands::remove::FileArgs),
 }
 
 fn main() -> ExitCode {
@@ -71,6 +74,9 @@ fn main() -> ExitCode {
         Command::Mme(args) => commands::mme::run(args, cli.quiet),
         Command::Migrate(args) => commands::migrate::run(args),
         Command::C4gh(args) => commands::c4gh::run(args),
+        Command::Withdraw(args) => commands::withdraw::run(args, cli.quiet),
+        Command::Dataset(args) => commands::remove::run_dataset(args, cli.quiet),
+        Command::File(args) => commands::remove::run_file(args, cli.quiet),
     };
     let seconds = started.elapsed().as_secs_f64();
     match result {
@@ -106,6 +112,9 @@ impl Command {
             Command::Mme(_) => "mme",
             Command::Migrate(_) => "migrate",
             Command::C4gh(_) => "c4gh",
+            Command::Withdraw(_) => "withdraw",
+            Command::Dataset(_) => "dataset",
+            Command::File(_) => "file",
         }
     }
 }

@@ -27,7 +27,10 @@ pub enum ArchiveError {
     PassphraseRequired(PathBuf),
     #[error("{}: {PASSPHRASE_ENV} does not unlock this key (wrong passphrase, or the key file is damaged)", .0.display())]
     WrongPassphrase(PathBuf),
-    #[error("{accession}: its header is encrypted to node key {key_id}, which none of this node's key files holds")]
+    #[error(
+        "{accession}: its header is encrypted to key {key_id}, which neither the node key nor the file key store \
+         (secrets/file-keys) holds: the key was shredded, or the key store is incomplete"
+    )]
     UnknownKey { accession: String, key_id: String },
     #[error("no archive object {0} (`oresund archive list` shows them)")]
     NotFound(String),

@@ -55,7 +55,7 @@ impl Node {
         let failed = |error: io::Error| ArchiveError::Export { accession: accession.to_string(), error };
         match region {
             None => {
-                let header = reencrypt_header(&stored_header, secret, &[*recipient], &writer, true)
+                let header = reencrypt_header(&stored_header, &secret, &[*recipient], &writer, true)
                     .map_err(ArchiveError::c4gh(accession))?;
                 out.write_all(&header).map_err(failed)?;
                 let mut body = HashingReader::new(objects.reader(&object.body_path, None)?);
@@ -76,7 +76,7 @@ impl Node {
                 })
             }
             Some(region) => {
-                let content = Header::decrypt(&stored_header, secret).map_err(ArchiveError::c4gh(accession))?;
+                let content = Header::decrypt(&stored_header, &secret).map_err(ArchiveError::c4gh(accession))?;
                 let index = self.block_index(&objects, &object, keys)?;
                 let selection = index.select(&region.chrom, region.start, region.end).map_err(|why| {
                     ArchiveError::Region(format!("{accession}: cannot export region {}: {why}", region_text(region)))
@@ -121,8 +121,8 @@ impl Node {
             .find(|o| o.kind == ArchiveKind::BlockIndex)
             .ok_or_else(|| refuse("region export needs a BGZF-compressed VCF, and this one is not; export it whole"))?;
         let secret = keys.for_object(&index.accession, &index.key_id)?;
-        let header =
-            Header::decrypt(&objects.get(&index.header_path)?, secret).map_err(ArchiveError::c4gh(&index.accession))?;
+        let header = Header::decrypt(&objects.get(&index.header_path)?, &secret)
+            .map_err(ArchiveError::c4gh(&index.accession))?;
         let mut plain = Vec::with_capacity(index.plaintext_size as usize);
         decrypt_body(objects.reader(&index.body_path, None)?, &mut plain, &header, 1)
             .map_err(ArchiveError::c4gh(&index.accession))?;

@@ -1,5 +1,6 @@
-//! `archive gc`: remove objects no catalog row refers to — left by an ingest or a key rotation
-//! that was killed before it finished — and uploads such a kill left incomplete. Runs under the writer lock (`writer_lock.rs`), so an ingest that is writing
+//! `archive gc`: remove objects no catalog row refers to — left by an ingest, a withdrawal or a
+//! key rotation that was killed before it finished —, uploads such a kill left incomplete, and
+//! file keys no object is encrypted to. Runs under the writer lock (`writer_lock.rs`), so an ingest that is writing
 //! objects it has not yet committed is never in progress meanwhile.
 
 use std::collections::HashSet;
@@ -14,16 +15,29 @@ pub struct GcSummary {
     pub unreferenced: Vec<(String, u64)>,
     /// Objects the catalog refers to.
     pub referenced: usize,
+    /// File keys no catalog object is encrypted to (left by a killed ingest or withdrawal), which
+    /// gc destroys unless it was a dry run.
+    pub unreferenced_keys: Vec<String>,
 }
 
 impl Node {
     /// Finds (and unless `dry_run`, removes) unreferenced archive objects.
     pub fn archive_gc(&self, dry_run: bool) -> Result<GcSummary, NodeError> {
         let _writer = self.lock_writers()?;
-        let referenced: HashSet<String> =
-            self.store.archive_objects()?.into_iter().flat_map(|o| [o.header_path, o.body_path]).collect();
+        let catalog = self.store.archive_objects()?;
+        let keys: HashSet<&str> = catalog.iter().map(|o| o.key_id.as_str()).collect();
+        let file_keys = self.key_files().file_keys();
+        let mut unreferenced_keys: Vec<String> =
+            file_keys.list()?.into_iter().map(|(id, _)| id).filter(|id| !keys.contains(id.as_str())).collect();
+        unreferenced_keys.dedup();
+        if !dry_run {
+            for id in &unreferenced_keys {
+                file_keys.shred(id)?;
+            }
+        }
+        let referenced: HashSet<String> = catalog.into_iter().flat_map(|o| [o.header_path, o.body_path]).collect();
         let objects = self.archive()?;
-        let mut summary = GcSummary::default();
+        let mut summary = GcSummary { unreferenced_keys, ..GcSummary::default() };
         for (path, size) in objects.list()? {
             let ours = path.ends_with(".body") || path.ends_with(".header");
             if referenced.contains(&path) {

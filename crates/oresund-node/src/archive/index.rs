@@ -237,6 +237,26 @@ impl LinePrefix {
     }
 }
 
+/// The block index of a BGZF file as it is written, one whole block at a time (a withdrawal's
+/// rewritten VCF).
+pub(crate) struct WrittenIndex(IndexBuilder);
+
+impl WrittenIndex {
+    pub(crate) fn new() -> Self {
+        WrittenIndex(IndexBuilder::new())
+    }
+
+    /// The block written at `offset` holds `data`, uncompressed.
+    pub(crate) fn block(&mut self, offset: u64, data: &[u8]) {
+        self.0.consume(offset, 0, data);
+    }
+
+    /// The index of the file, `size` bytes long and ending with `tail`.
+    pub(crate) fn finish(self, size: u64, tail: &[u8]) -> BlockIndex {
+        self.0.finish(size, tail)
+    }
+}
+
 /// Builds a [`BlockIndex`] from the decompressed bytes as they are consumed, block by block.
 #[derive(Debug, Default)]
 struct IndexBuilder {

@@ -17,6 +17,7 @@ pub mod checksum;
 pub mod config;
 pub mod error;
 pub mod export;
+pub mod file_keys;
 pub mod gc;
 pub mod index;
 pub mod ingest;
@@ -93,6 +94,7 @@ impl StoredObject {
             body_path: self.body_path.clone(),
             key_id: self.key_id.clone(),
             created: String::new(),
+            version: 1,
         }
     }
 

@@ -1,11 +1,12 @@
 //! `archive verify`: re-read every stored body and check it against the catalog's checksums; with
 //! the node key, also decrypt it (every segment's MAC, Crypt4GH spec §4.1) and check the
-//! plaintext's SHA-256. Problems are collected per accession, never fatal to the run.
+//! plaintext's SHA-256. Problems are collected per accession, never fatal to the run. Versions a
+//! withdrawal or removal shredded are listed apart: their key must be gone, their objects too.
 
 use std::io::{self, Read};
 
 use oresund_c4gh::{DecryptedHeader, Header, decrypt_body};
-use oresund_store::{ArchiveKind, ArchiveObject};
+use oresund_store::{ArchiveKind, ArchiveObject, ShreddedObject};
 
 use crate::archive::checksum::{HashingReader, HashingWriter};
 use crate::archive::error::ArchiveError;
@@ -24,10 +25,21 @@ pub struct ObjectCheck {
     pub plaintext_checked: bool,
 }
 
+/// An old version a withdrawal or removal shredded: reported as such, not as damage.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShreddedCheck {
+    pub version: ShreddedObject,
+    /// Whether its file key is destroyed (false: an interrupted run; run it again, or `archive gc`).
+    pub key_destroyed: bool,
+    /// Whether its objects are gone from the archive.
+    pub objects_deleted: bool,
+}
+
 /// The outcome of a whole verify run.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct VerifyReport {
     pub objects: Vec<ObjectCheck>,
+    pub shredded: Vec<ShreddedCheck>,
 }
 
 impl VerifyReport {
@@ -50,6 +62,15 @@ impl Node {
         for object in self.store.archive_objects()? {
             progress(&object);
             report.objects.push(check(&objects, &object, keys));
+        }
+        let file_keys = self.key_files().file_keys();
+        let node_key = crate::keys::key_id(&self.key_files().read_public()?);
+        for version in self.store.shredded_objects()? {
+            // A version archived before file keys was sealed to the node key: not destroyable here.
+            let key_destroyed = version.key_id != node_key && !file_keys.exists(&version.key_id)?;
+            let objects_deleted =
+                objects.size(&version.header_path)?.is_none() && objects.size(&version.body_path)?.is_none();
+            report.shredded.push(ShreddedCheck { version, key_destroyed, objects_deleted });
         }
         Ok(report)
     }
@@ -87,7 +108,7 @@ fn open_header(
     let Some(keys) = keys else { return Ok(None) };
     let secret = keys.for_object(&object.accession, &object.key_id).map_err(|e| e.to_string())?;
     header
-        .decrypt_for(secret)
+        .decrypt_for(&secret)
         .map(Some)
         .map_err(|e| format!("header does not open with node key {}: {e}", object.key_id))
 }

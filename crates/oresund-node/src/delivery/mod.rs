@@ -122,7 +122,7 @@ impl Deliveries {
             return Ok(keys);
         }
         let secret = self.keys.for_object(&object.accession, &object.key_id)?;
-        let header = Header::decrypt(&self.archive.get(&object.header_path)?, secret)
+        let header = Header::decrypt(&self.archive.get(&object.header_path)?, &secret)
             .map_err(ArchiveError::c4gh(&object.accession))?;
         let keys = header.data_keys().to_vec();
         if let Ok(mut known) = self.data_keys.lock() {

@@ -2,6 +2,7 @@
 //! committed ingests' objects are visible (their file row is `finished` in the same transaction),
 //! so an object an uncommitted ingest wrote has no visible row.
 
+use postgres::GenericClient;
 use postgres::types::ToSql;
 
 use super::pool::Conn;
@@ -45,12 +46,14 @@ fn size_param(size: u64) -> Result<i64> {
 
 /// Records an object inside the caller's (ingest) transaction.
 pub(super) fn insert(conn: &mut Conn, o: &ArchiveObject) -> Result<()> {
-    let statement = conn.statement(
-        "INSERT INTO archive_objects (accession, file, kind, name, plaintext_sha256, plaintext_size, \
-         body_sha256, body_size, header_path, body_path, key_id) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-    )?;
-    let params: [&(dyn ToSql + Sync); 11] = [
+    insert_in(&mut conn.client, o)
+}
+
+/// Records an object through any client (an ingest's connection, an erasure's transaction).
+pub(super) fn insert_in(client: &mut impl GenericClient, o: &ArchiveObject) -> Result<()> {
+    let version = i32::try_from(o.version)
+        .map_err(|_| StoreError::Conflict(format!("object version {} is out of range", o.version)))?;
+    let params: [&(dyn ToSql + Sync); 12] = [
         &o.accession,
         &i64::from(o.file),
         &o.kind.as_str(),
@@ -62,8 +65,14 @@ pub(super) fn insert(conn: &mut Conn, o: &ArchiveObject) -> Result<()> {
         &o.header_path,
         &o.body_path,
         &o.key_id,
+        &version,
     ];
-    conn.client.execute(&statement, &params)?;
+    client.execute(
+        "INSERT INTO archive_objects (accession, file, kind, name, plaintext_sha256, plaintext_size, \
+         body_sha256, body_size, header_path, body_path, key_id, version) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+        &params,
+    )?;
     Ok(())
 }
 

@@ -24,7 +24,7 @@ use crate::model::*;
 
 /// Transaction-scoped advisory lock key serialising ingests ("oresund" + 3), the counterpart of
 /// SQLite's `BEGIN IMMEDIATE`: numbers are assigned as max + 1 under it.
-const INGEST_LOCK: i64 = 0x6f72_6573_756e_6403;
+pub(super) const INGEST_LOCK: i64 = 0x6f72_6573_756e_6403;
 /// Completed blocks buffered before a `COPY` (~3 MB for 5,000 samples).
 const FLUSH_BLOCKS: usize = 128;
 /// Block ids reserved from the sequence per round trip.
@@ -252,7 +252,8 @@ impl IngestTransaction for PostgresIngest<'_> {
             "INSERT INTO individuals (number, pseudonym, sex, birth_year, hpo_terms, icd10_codes, consent) \
              SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::integer[], $5::text[], $6::text[], \
              $7::text[]) ON CONFLICT (pseudonym) DO UPDATE SET sex = excluded.sex, birth_year = excluded.birth_year, \
-             hpo_terms = excluded.hpo_terms, icd10_codes = excluded.icd10_codes, consent = excluded.consent",
+             hpo_terms = excluded.hpo_terms, icd10_codes = excluded.icd10_codes, consent = excluded.consent, \
+             retired = false",
         )?;
         self.conn.client.execute(
             &statement,

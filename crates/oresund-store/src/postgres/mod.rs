@@ -13,6 +13,7 @@ mod archive;
 mod audit;
 mod budget;
 mod dac;
+mod erasure;
 mod ingest;
 mod match_cases;
 pub mod options;
@@ -104,7 +105,12 @@ impl Catalog for PostgresStore {
 
     fn datasets(&self) -> Result<Vec<Dataset>> {
         let mut conn = self.pool.get()?;
-        let rows = conn.client.query("SELECT accession, created FROM datasets ORDER BY id", &[])?;
+        // A dataset whose files were all removed is gone (its row stays for the tombstones).
+        let rows = conn.client.query(
+            "SELECT d.accession, d.created FROM datasets d \
+             WHERE EXISTS (SELECT 1 FROM files f WHERE f.dataset = d.id AND f.finished) ORDER BY d.id",
+            &[],
+        )?;
         rows.iter().map(|r| Ok(Dataset { id: r.try_get(0)?, created: r.try_get(1)? })).collect()
     }
 
@@ -131,7 +137,8 @@ impl Catalog for PostgresStore {
     fn individuals(&self) -> Result<Vec<StoredIndividual>> {
         let mut conn = self.pool.get()?;
         let statement = conn.statement(
-            "SELECT number, pseudonym, sex, birth_year, hpo_terms, icd10_codes, consent FROM individuals ORDER BY number",
+            "SELECT number, pseudonym, sex, birth_year, hpo_terms, icd10_codes, consent FROM individuals \
+             WHERE NOT retired ORDER BY number",
         )?;
         conn.client.query(&statement, &[])?.iter().map(rows::individual_from_row).collect()
     }

@@ -61,7 +61,7 @@ pub(crate) fn individual_from_row(row: &Row) -> Result<StoredIndividual> {
 macro_rules! archive_columns {
     () => {
         "a.accession, a.file, a.kind, a.name, a.plaintext_sha256, a.plaintext_size, \
-         a.body_sha256, a.body_size, a.header_path, a.body_path, a.key_id, a.created"
+         a.body_sha256, a.body_size, a.header_path, a.body_path, a.key_id, a.created, a.version"
     };
 }
 pub(crate) use archive_columns;
@@ -82,6 +82,7 @@ pub(crate) fn archive_object_from_row(row: &Row) -> Result<ArchiveObject> {
         body_path: row.try_get(9)?,
         key_id: row.try_get(10)?,
         created: row.try_get(11)?,
+        version: unsigned(i64::from(row.try_get::<_, i32>(12)?), "object version")?,
         accession,
     })
 }

@@ -228,6 +228,29 @@ const MIGRATIONS: &[&str] = &[
     );
     INSERT INTO mme_state VALUES (1, 0, 0, 0);
     "#,
+    // 7: erasure (embedded node.db migration 3): archive versions, shredded versions,
+    // withdrawals, and individuals kept as cleared rows once no file holds them.
+    r#"
+    ALTER TABLE archive_objects ADD COLUMN version integer NOT NULL DEFAULT 1;
+    ALTER TABLE individuals ADD COLUMN retired boolean NOT NULL DEFAULT false;
+    CREATE TABLE shredded_objects (
+        accession text NOT NULL,
+        version integer NOT NULL,
+        kind text NOT NULL,
+        key_id text NOT NULL,
+        header_path text NOT NULL,
+        body_path text NOT NULL,
+        shredded text NOT NULL DEFAULT to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+        cause text NOT NULL,
+        PRIMARY KEY (accession, version)
+    );
+    CREATE TABLE withdrawals (
+        pseudonym text NOT NULL,
+        dataset text NOT NULL,
+        recorded text NOT NULL DEFAULT to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+        PRIMARY KEY (pseudonym, dataset)
+    );
+    "#,
 ];
 
 /// Brings the database to the newest schema; returns the version found and the version now.

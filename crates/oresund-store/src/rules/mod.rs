@@ -10,10 +10,12 @@ pub(crate) mod archive;
 pub(crate) mod audit_chain;
 pub(crate) mod budget;
 pub(crate) mod dac;
+pub(crate) mod erasure;
 pub(crate) mod match_cases;
 
 pub(crate) use archive::ArchiveRows;
 pub(crate) use audit_chain::AuditRows;
 pub(crate) use budget::BudgetRows;
 pub(crate) use dac::AccessRows;
+pub(crate) use erasure::ErasureRows;
 pub(crate) use match_cases::MatchRows;

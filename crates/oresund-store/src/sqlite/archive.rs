@@ -10,7 +10,7 @@ use crate::rules::ArchiveRows;
 use crate::rules::archive::kind_of;
 
 const COLUMNS: &str = "a.accession, a.file, a.kind, a.name, a.plaintext_sha256, a.plaintext_size, \
-     a.body_sha256, a.body_size, a.header_path, a.body_path, a.key_id, a.created";
+     a.body_sha256, a.body_size, a.header_path, a.body_path, a.key_id, a.created, a.version";
 
 /// Rows of committed files only (`finished` is set in the ingest transaction that commits them).
 const FROM: &str = "FROM archive_objects a JOIN files f ON f.number = a.file WHERE f.finished = 1";
@@ -29,6 +29,7 @@ fn object_from_row(row: &Row<'_>) -> rusqlite::Result<(ArchiveObject, String)> {
         body_path: row.get(9)?,
         key_id: row.get(10)?,
         created: row.get(11)?,
+        version: row.get(12)?,
     };
     Ok((object, row.get(2)?))
 }
@@ -58,8 +59,8 @@ pub(super) fn of_file(conn: &Connection, file: FileNumber) -> Result<Vec<Archive
 pub(super) fn insert(conn: &Connection, o: &ArchiveObject) -> Result<()> {
     conn.prepare_cached(
         "INSERT INTO archive_objects (accession, file, kind, name, plaintext_sha256, plaintext_size, \
-         body_sha256, body_size, header_path, body_path, key_id) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+         body_sha256, body_size, header_path, body_path, key_id, version) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
     )?
     .execute(params![
         o.accession,
@@ -72,7 +73,8 @@ pub(super) fn insert(conn: &Connection, o: &ArchiveObject) -> Result<()> {
         o.body_size,
         o.header_path,
         o.body_path,
-        o.key_id
+        o.key_id,
+        o.version
     ])?;
     Ok(())
 }
@@ -109,6 +111,7 @@ mod tests {
             body_path: format!("{accession}/b"),
             key_id: "k1".into(),
             created: String::new(),
+            version: 1,
         }
     }
 

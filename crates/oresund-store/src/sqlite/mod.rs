@@ -7,6 +7,7 @@ mod archive;
 mod audit;
 mod budget;
 mod dac;
+mod erasure;
 mod match_cases;
 mod numbers;
 mod pool;
@@ -125,7 +126,11 @@ impl Catalog for SqliteStore {
 
     fn datasets(&self) -> Result<Vec<Dataset>> {
         let conn = self.conn()?;
-        let mut stmt = conn.prepare_cached("SELECT accession, created FROM datasets ORDER BY id")?;
+        // A dataset whose files were all removed is gone (its row stays for the tombstones).
+        let mut stmt = conn.prepare_cached(
+            "SELECT d.accession, d.created FROM datasets d \
+             WHERE EXISTS (SELECT 1 FROM files f WHERE f.dataset = d.id AND f.finished = 1) ORDER BY d.id",
+        )?;
         let rows = stmt.query_map([], |r| Ok(Dataset { id: r.get(0)?, created: r.get(1)? }))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
@@ -154,7 +159,8 @@ impl Catalog for SqliteStore {
     fn individuals(&self) -> Result<Vec<StoredIndividual>> {
         let conn = self.conn()?;
         let mut stmt = conn.prepare_cached(
-            "SELECT number, pseudonym, sex, birth_year, hpo_terms, icd10_codes, consent FROM individuals ORDER BY number",
+            "SELECT number, pseudonym, sex, birth_year, hpo_terms, icd10_codes, consent FROM individuals \
+             WHERE retired = 0 ORDER BY number",
         )?;
         let rows = stmt.query_map([], |r| {
             Ok((
@@ -325,8 +331,8 @@ impl IngestTransaction for SqliteIngest<'_> {
             "INSERT INTO individuals (pseudonym, sex, birth_year, hpo_terms, icd10_codes, consent) \
              VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
              ON CONFLICT (pseudonym) DO UPDATE SET sex = excluded.sex, birth_year = excluded.birth_year, \
-             hpo_terms = excluded.hpo_terms, icd10_codes = excluded.icd10_codes, consent = excluded.consent \
-             RETURNING number",
+             hpo_terms = excluded.hpo_terms, icd10_codes = excluded.icd10_codes, consent = excluded.consent, \
+             retired = 0 RETURNING number",
         )?;
         let mut numbers = Vec::with_capacity(people.len());
         for p in people {

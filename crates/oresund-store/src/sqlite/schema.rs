@@ -104,6 +104,30 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX archive_objects_by_file ON archive_objects (file);
     "#,
+    // 3: erasure (rules/erasure.rs): archive versions, shredded versions, withdrawals, and
+    // individuals kept as cleared rows once no file holds them (numbers are never given again).
+    r#"
+    ALTER TABLE archive_objects ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
+    ALTER TABLE individuals ADD COLUMN retired INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE shredded_objects (
+        accession TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        key_id TEXT NOT NULL,
+        header_path TEXT NOT NULL,
+        body_path TEXT NOT NULL,
+        shredded TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
+        cause TEXT NOT NULL,
+        PRIMARY KEY (accession, version)
+    );
+    -- dataset '' : every dataset.
+    CREATE TABLE withdrawals (
+        pseudonym TEXT NOT NULL,
+        dataset TEXT NOT NULL,
+        recorded TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
+        PRIMARY KEY (pseudonym, dataset)
+    );
+    "#,
 ];
 
 /// Brings the database to the newest schema; returns the version found and the version now.

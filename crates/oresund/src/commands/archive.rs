@@ -131,12 +131,12 @@ fn list(args: ListArgs) -> anyhow::Result<()> {
         Format::Tsv => {
             writeln!(
                 out,
-                "accession\tkind\tname\tplaintext_size\tplaintext_sha256\tbody_size\tbody_sha256\tkey_id\tcreated"
+                "accession\tkind\tname\tplaintext_size\tplaintext_sha256\tbody_size\tbody_sha256\tkey_id\tcreated\tversion"
             )?;
             for o in &objects {
                 writeln!(
                     out,
-                    "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                    "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
                     o.accession,
                     o.kind,
                     o.name,
@@ -145,7 +145,8 @@ fn list(args: ListArgs) -> anyhow::Result<()> {
                     o.body_size,
                     o.body_sha256,
                     o.key_id,
-                    o.created
+                    o.created,
+                    o.version
                 )?;
             }
         }
@@ -162,6 +163,7 @@ fn list(args: ListArgs) -> anyhow::Result<()> {
                         "body_size": o.body_size,
                         "body_sha256": o.body_sha256,
                         "key_id": o.key_id,
+                        "version": o.version,
                         "header_object": o.header_path,
                         "body_object": o.body_path,
                         "created": o.created,
@@ -197,13 +199,35 @@ fn verify(args: VerifyArgs, quiet: bool) -> anyhow::Result<()> {
             eprintln!("error: {} ({}): {problem}", check.accession, check.kind);
         }
     }
+    let mut unfinished = 0;
+    for check in &report.shredded {
+        let v = &check.version;
+        let state = match (check.key_destroyed, check.objects_deleted) {
+            (true, true) => "unrecoverable: file key destroyed, objects deleted".to_string(),
+            (true, false) => {
+                "unrecoverable: file key destroyed (some objects remain; `oresund archive gc` removes them)".into()
+            }
+            (false, _) => {
+                unfinished += 1;
+                "NOT YET SHREDDED: its key still exists; run the withdrawal or removal again".into()
+            }
+        };
+        println!("{}\tv{}\tshredded {} ({})\t{state}", v.accession, v.version, v.shredded, v.cause);
+    }
     if corrupt > 0 {
         bail!("{corrupt} of {} archived objects are damaged", report.objects.len());
     }
+    if unfinished > 0 {
+        bail!("{unfinished} shredded versions still have their key");
+    }
     if !quiet {
         let decrypted = report.objects.iter().filter(|o| o.plaintext_checked).count();
+        let shredded = match report.shredded.len() {
+            0 => String::new(),
+            n => format!("; {n} old versions shredded"),
+        };
         eprintln!(
-            "{} archived objects intact ({decrypted} decrypted and checked against the originals' SHA-256)",
+            "{} archived objects intact ({decrypted} decrypted and checked against the originals' SHA-256){shredded}",
             report.objects.len()
         );
     }
@@ -254,11 +278,15 @@ fn gc(args: GcArgs, quiet: bool) -> anyhow::Result<()> {
     for (path, size) in &summary.unreferenced {
         println!("{path}\t{size}");
     }
+    for id in &summary.unreferenced_keys {
+        println!("file key {id}");
+    }
     if !quiet {
         let verb = if args.dry_run { "would remove" } else { "removed" };
         eprintln!(
-            "{verb} {} unreferenced objects; {} referenced objects kept",
+            "{verb} {} unreferenced objects and {} unreferenced file keys; {} referenced objects kept",
             summary.unreferenced.len(),
+            summary.unreferenced_keys.len(),
             summary.referenced
         );
     }

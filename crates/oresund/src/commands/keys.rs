@@ -77,8 +77,9 @@ pub fn run(args: KeysArgs, quiet: bool) -> anyhow::Result<()> {
             if !quiet {
                 match summary.old_key {
                     Some(old) => eprintln!(
-                        "rotated the node key {old} → {}: {} headers re-encrypted, bodies untouched",
-                        summary.new_key, summary.headers
+                        "rotated the node key {old} → {}: {} file keys sealed anew, {} headers of older \
+                         objects moved to file keys, bodies untouched",
+                        summary.new_key, summary.file_keys, summary.headers
                     ),
                     None => eprintln!("created the node key {}", summary.new_key),
                 }

@@ -13,6 +13,8 @@ pub mod migrate;
 pub mod mme;
 pub mod portal;
 pub mod query;
+pub mod remove;
 pub mod report;
 pub mod serve;
 pub mod token;
+pub mod withdraw;

@@ -86,6 +86,14 @@ fn verify_names_the_object_whose_body_lost_a_bit() {
     assert!(stderr.contains("failed authentication"), "decryption pinpoints the segment: {stderr}");
 }
 
+/// The id of the node's current key (16 hex digits of SHA-256 of the public key), read back from
+/// the sealed file keys' names.
+pub(crate) fn node_key_id(node: &TestNode) -> String {
+    let names = sh(&format!("ls {}", node.dir.join("secrets/file-keys").display()));
+    let first = names.lines().next().expect("a sealed file key");
+    first.split('.').nth(1).expect("<file key>.<node key>.c4gh").to_string()
+}
+
 /// Body checksums by accession, and key ids.
 pub(crate) fn bodies_and_keys(node: &TestNode) -> (Vec<(String, String)>, Vec<String>) {
     let list = objects(node);
@@ -132,8 +140,16 @@ fn a_killed_rotation_leaves_every_object_readable() {
     ok(&["archive", "gc", node.path()]);
     let headers = sh(&format!("find {} -name '*.header' | wc -l", node.dir.join("archive").display()));
     assert_eq!(headers.trim(), "6");
+    // One file key per ingested file (each file can be shredded alone), sealed to the new node key.
     let (_, keys) = bodies_and_keys(&node);
-    assert!(keys.iter().all(|k| k == &keys[0]));
+    assert_eq!(keys.iter().collect::<std::collections::BTreeSet<_>>().len(), 2, "{keys:?}");
+    let node_key = node_key_id(&node);
+    for key in &keys {
+        assert!(
+            node.dir.join(format!("secrets/file-keys/{key}.{node_key}.c4gh")).exists(),
+            "{key} sealed to {node_key}"
+        );
+    }
     // A reader still gets the original back (decrypted here with our own `c4gh`; with Python
     // crypt4gh in `external::archive`).
     let (sk, pk) = (node.tmp.path().join("alice.sec"), node.tmp.path().join("alice.pub"));

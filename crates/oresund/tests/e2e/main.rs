@@ -12,6 +12,7 @@ mod archive;
 mod association;
 mod common;
 mod delivery;
+mod erasure;
 mod ingest_safety;
 mod matchmaking;
 mod network;

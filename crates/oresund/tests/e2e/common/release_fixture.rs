@@ -98,4 +98,10 @@ pub fn check_upgraded(node: &Path, expected: &Value, oresund: impl Fn() -> Comma
     assert!(verified.contains(&format!("audit log intact: {} entries", after_read + 1)), "{verified}");
     let dac = run(&["dac", "list", path, "--member", "Upgrade Tester"]);
     assert!(!dac.lines().any(|l| l.ends_with("\t-") && l.split('\t').count() == 5), "{dac}");
+    // Its archive predates file keys (headers encrypted to the node key itself): one rotation
+    // moves each file's headers to a file key of its own, so its versions can be shredded.
+    let rotated = run(&["keys", "rotate", path]);
+    assert!(rotated.contains("0 file keys sealed anew, 3 headers of older objects moved to file keys"), "{rotated}");
+    assert_eq!(run(&["archive", "verify", path]).trim(), expected["archive_verify"].as_str().unwrap());
+    assert_eq!(run(&["keys", "rotate", path]).matches("1 file keys sealed anew, 0 headers").count(), 1);
 }

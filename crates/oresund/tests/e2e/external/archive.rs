@@ -37,6 +37,50 @@ fn export_and_decrypt(node: &TestNode, accession: &str, pk: &Path, sk: &Path, re
     out.stdout
 }
 
+/// Decrypts a stored object (header + body, from `archive` under `node_dir`) with Python
+/// `crypt4gh` alone: its file key is unsealed with the node key (`secrets/archive.sec` of
+/// `node_dir`), then the object with the file key. Errors are returned, not asserted.
+pub(crate) fn python_decrypt(
+    header: &Path,
+    body: &Path,
+    node_dir: &Path,
+    key_id: &str,
+    scratch: &Path,
+) -> Result<Vec<u8>, String> {
+    require("crypt4gh", CRYPT4GH_HINT);
+    let sealed = sh(&format!("ls {}/secrets/file-keys/ | grep '^{key_id}\\.' || true", node_dir.display()));
+    let sealed = sealed.lines().next().ok_or_else(|| format!("no sealed copy of file key {key_id}"))?;
+    let file_key = scratch.join(format!("{key_id}.sec"));
+    let script = format!(
+        "set -e; C4GH_PASSPHRASE='{PASSPHRASE}' crypt4gh decrypt --sk {node}/secrets/archive.sec \
+         < {node}/secrets/file-keys/{sealed} > {key}; cat {header} {body} | crypt4gh decrypt --sk {key}",
+        node = node_dir.display(),
+        key = file_key.display(),
+        header = header.display(),
+        body = body.display(),
+    );
+    let out = Command::new("bash").arg("-c").arg(script).output().expect("bash runs");
+    if out.status.success() { Ok(out.stdout) } else { Err(String::from_utf8_lossy(&out.stderr).into_owned()) }
+}
+
+/// [`python_decrypt`] of a listed object of `node`'s archive, asserted to succeed.
+fn python_decrypt_stored(node: &TestNode, object: &serde_json::Value, node_dir: &Path, scratch: &Path) -> Vec<u8> {
+    let archive = node.dir.join("archive");
+    python_decrypt(
+        &archive.join(field(object, "header_object")),
+        &archive.join(field(object, "body_object")),
+        node_dir,
+        field(object, "key_id"),
+        scratch,
+    )
+    .unwrap_or_else(|e| panic!("Python crypt4gh could not decrypt {}: {e}", field(object, "accession")))
+}
+
+pub(crate) fn sha256_of(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
 fn sha256_hex(path: &Path) -> String {
     sh(&format!("sha256sum {}", path.display())).split_whitespace().next().unwrap().to_string()
 }
@@ -63,22 +107,10 @@ fn exports_decrypt_with_python_into_the_ingested_files() {
         export_and_decrypt(&node, "TEST-F000001-M", &alice_pk, &alice_sk, None) == std::fs::read(&individuals).unwrap()
     );
 
-    // The node's own key file is Python-compatible (c4gh-v1 with scrypt): Python decrypts a
-    // stored header + body with it.
-    let stored = node.tmp.path().join("stored.c4gh");
-    let archive = node.dir.join("archive");
-    sh(&format!(
-        "cat {} {} > {}",
-        archive.join(field(&list[2], "header_object")).display(),
-        archive.join(field(&list[2], "body_object")).display(),
-        stored.display()
-    ));
-    let decrypted = sh(&format!(
-        "C4GH_PASSPHRASE='{PASSPHRASE}' crypt4gh decrypt --sk {} < {} | sha256sum",
-        node.dir.join("secrets/archive.sec").display(),
-        stored.display()
-    ));
-    assert!(decrypted.starts_with(&sha256_hex(&individuals)));
+    // The node's own key file is Python-compatible (c4gh-v1 with scrypt): Python opens the file
+    // key sealed with it, and with that a stored header + body.
+    let decrypted = python_decrypt_stored(&node, &list[2], &node.dir, node.tmp.path());
+    assert_eq!(sha256_of(&decrypted), sha256_hex(&individuals));
 
     // Without the passphrase, commands that need the key say so.
     let out = run(&["archive", "export", node.path(), "TEST-F000001", "--recipient-key", alice_pk.to_str().unwrap()]);
@@ -161,41 +193,33 @@ fn region_export_hands_over_only_the_regions_blocks() {
 }
 
 #[test]
-fn rotation_rewrites_headers_only_and_exports_still_decrypt() {
+fn rotation_seals_the_file_keys_anew_and_exports_still_decrypt() {
     let node = sealed_node();
     node.ingest("SE-1", "SE");
-    let (bodies, old_keys) = bodies_and_keys(&node);
-    let body_files =
-        sh(&format!("cd {} && find . -name '*.body' | sort | xargs sha256sum", node.dir.join("archive").display()));
+    let (bodies, file_keys) = bodies_and_keys(&node);
+    let stored = |pattern: &str| {
+        sh(&format!("cd {} && find . -name '{pattern}' | sort | xargs sha256sum", node.dir.join("archive").display()))
+    };
+    let (bodies_before, headers_before) = (stored("*.body"), stored("*.header"));
+    let old_node_key = node_key_id(&node);
     let stderr = String::from_utf8_lossy(&with_key(&["keys", "rotate", node.path()]).stderr).into_owned();
-    assert!(stderr.contains("6 headers re-encrypted"), "{stderr}");
-    let (after, new_keys) = bodies_and_keys(&node);
-    assert_eq!(after, bodies, "body checksums are unchanged");
-    let body_files_after =
-        sh(&format!("cd {} && find . -name '*.body' | sort | xargs sha256sum", node.dir.join("archive").display()));
-    assert_eq!(body_files_after, body_files, "body objects are untouched");
-    assert!(new_keys.iter().all(|k| k == &new_keys[0] && !old_keys.contains(k)));
-    let headers = sh(&format!("find {} -name '*.header' | wc -l", node.dir.join("archive").display()));
-    assert_eq!(headers.trim(), "6", "old headers are gone");
+    assert!(stderr.contains("2 file keys sealed anew, 0 headers"), "{stderr}");
+    // No archive object changes: the node key seals the file keys, which open the headers.
+    assert_eq!(bodies_and_keys(&node), (bodies, file_keys.clone()));
+    assert_eq!(stored("*.body"), bodies_before, "body objects are untouched");
+    assert_eq!(stored("*.header"), headers_before, "header objects are untouched");
+    let new_node_key = node_key_id(&node);
+    assert_ne!(new_node_key, old_node_key);
+    let sealed = sh(&format!("ls {}", node.dir.join("secrets/file-keys").display()));
+    assert_eq!(sealed.lines().count(), 2, "only copies sealed to the new key remain: {sealed}");
+    assert!(sealed.lines().all(|name| name.contains(&format!(".{new_node_key}."))), "{sealed}");
     assert!(!node.dir.join("secrets/archive.sec.next").exists());
     ok_with_key(&["archive", "verify", node.path()]);
     let (alice_sk, alice_pk) = reader_keys(node.tmp.path(), "alice");
     let vcf = export_and_decrypt(&node, "TEST-F000002", &alice_pk, &alice_sk, None);
     assert!(vcf == std::fs::read(cohort("SE.vcf.gz")).unwrap());
-    // The old key is gone: only the new one opens the headers (Python agrees).
+    // Only the new node key opens the file keys now (Python agrees).
     let list = objects(&node);
-    let stored = node.tmp.path().join("stored.c4gh");
-    let archive = node.dir.join("archive");
-    sh(&format!(
-        "cat {} {} > {}",
-        archive.join(field(&list[0], "header_object")).display(),
-        archive.join(field(&list[0], "body_object")).display(),
-        stored.display()
-    ));
-    let sum = sh(&format!(
-        "C4GH_PASSPHRASE='{PASSPHRASE}' crypt4gh decrypt --sk {} < {} | sha256sum",
-        node.dir.join("secrets/archive.sec").display(),
-        stored.display()
-    ));
-    assert!(sum.starts_with(&sha256_hex(&cohort("DK.vcf.gz"))));
+    let decrypted = python_decrypt_stored(&node, &list[0], &node.dir, node.tmp.path());
+    assert_eq!(sha256_of(&decrypted), sha256_hex(&cohort("DK.vcf.gz")));
 }

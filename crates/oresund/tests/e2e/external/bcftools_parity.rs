@@ -44,8 +44,12 @@ pub(super) fn bcftools_counts(vcf_stream: &str) -> Counts {
 }
 
 fn our_counts(extra: &[&str]) -> Counts {
-    node()
-        .dump(extra)
+    counts_of(node(), extra)
+}
+
+/// Every variant's counts of `node` (`query --region` over both contigs).
+pub(super) fn counts_of(node: &TestNode, extra: &[&str]) -> Counts {
+    node.dump(extra)
         .iter()
         .map(|row| {
             let f: Vec<&str> = row.split('\t').collect();
@@ -55,7 +59,7 @@ fn our_counts(extra: &[&str]) -> Counts {
         .collect()
 }
 
-fn assert_same(ours: &Counts, theirs: &Counts, what: &str) {
+pub(super) fn assert_same(ours: &Counts, theirs: &Counts, what: &str) {
     assert_eq!(ours.len(), theirs.len(), "{what}: {} variants here, {} from bcftools", ours.len(), theirs.len());
     let mut differences = 0;
     for (variant, expected) in theirs {

@@ -21,3 +21,4 @@ mod reidentification;
 mod scale;
 mod upgrade;
 mod vrs_parity;
+mod withdrawal;

@@ -1,0 +1,409 @@
+//! Forgetting (GDPR article 17): a participant withdraws, or an operator removes a file or a
+//! dataset. Afterwards no answer counts them, and the archived versions that held them are
+//! crypto-shredded: each was encrypted under a file key of its own (`archive/file_keys.rs`), and
+//! destroying that key leaves every copy of the old version — in the archive, in S3 object
+//! versions, in any backup of the archive and catalog — unreadable, node key or not.
+//!
+//! A withdrawal, in order (the writer lock held throughout):
+//!
+//! 1. each archived file holding the person is written again as a new version without them —
+//!    the VCF without their column (`rewrite.rs`), the individuals file without their row, the
+//!    block index anew — under a new file key;
+//! 2. one catalog transaction drops their columns from the variant index, points the accessions at
+//!    the new versions, records the old ones as shredded and the withdrawal itself
+//!    (`oresund_store::Erasure`); every running server sees it at its next generation check;
+//! 3. the old versions' file keys are destroyed and their objects deleted;
+//! 4. one audit entry names the pseudonym and the reason.
+//!
+//! A kill before 2 leaves the old state (the new objects and key are unreferenced: `archive gc`);
+//! after it, the new one, and running the withdrawal again finishes 3 and 4.
+
+pub mod error;
+mod rewrite;
+
+use std::collections::BTreeSet;
+
+use oresund_core::audit::{AuditAction, AuditRecord, Decision};
+use oresund_ingest::individuals::without_person;
+use oresund_store::{
+    ArchiveKind, ArchiveObject, AuditQuery, ErasureOutcome, ErasurePlan, FileRewrite, ShreddedObject, StoredFile,
+    Withdrawal,
+};
+
+use crate::NodeError;
+use crate::archive::error::ArchiveError;
+use crate::archive::store::ObjectArchive;
+use crate::archive::{INDEX_SUFFIX, StoredObject};
+use crate::erasure::error::ErasureError;
+use crate::ingest::Originals;
+use crate::keys::KeyRing;
+use crate::node::Node;
+
+/// Who is withdrawn: by local id (pseudonymised on the fly, never stored) or by pseudonym.
+#[derive(Debug, Clone, Copy)]
+pub enum Person<'a> {
+    LocalId(&'a str),
+    Pseudonym(&'a str),
+}
+
+/// What a withdrawal found and did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WithdrawalOutcome {
+    pub pseudonym: String,
+    /// False when the withdrawal had been made before (nothing more was changed, beyond finishing
+    /// an interrupted run).
+    pub changed: bool,
+    /// Accessions of the files rewritten without the person.
+    pub files: Vec<String>,
+    /// Datasets the person was withdrawn from.
+    pub datasets: Vec<String>,
+    pub shredded: Vec<ShreddedObject>,
+    /// Individuals whose records were removed (the person, when no file holds them any more).
+    pub individuals_removed: u64,
+    /// Old versions archived before file keys: their headers were encrypted to the node key
+    /// itself, so they become unreadable in old backups only once `keys rotate` retires that key.
+    pub sealed_to_node_key: Vec<String>,
+}
+
+/// What removing a file or a dataset did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemovalOutcome {
+    pub files: Vec<String>,
+    pub shredded: Vec<ShreddedObject>,
+    pub individuals_removed: u64,
+    pub sealed_to_node_key: Vec<String>,
+}
+
+/// A file to rewrite: its record, the columns to drop and its archived objects.
+struct Target {
+    file: StoredFile,
+    drop: Vec<usize>,
+    objects: Vec<ArchiveObject>,
+}
+
+impl Node {
+    /// Withdraws a participant from every dataset, or from `dataset` (see the module
+    /// documentation). `keys` opens the archived versions; `actor` is recorded.
+    pub fn withdraw(
+        &self,
+        person: Person<'_>,
+        dataset: Option<&str>,
+        reason: &str,
+        keys: &KeyRing,
+        actor: &str,
+    ) -> Result<WithdrawalOutcome, NodeError> {
+        if reason.trim().is_empty() {
+            return Err(ErasureError::NoReason.into());
+        }
+        let _writer = self.lock_writers()?;
+        let pseudonymiser = self.pseudonymiser()?;
+        let pseudonym = match person {
+            Person::LocalId(id) => pseudonymiser.pseudonym(id.trim()),
+            Person::Pseudonym(p) => {
+                oresund_core::pseudonym::Pseudonym::parse(p.trim()).ok_or(ErasureError::UnknownPerson("pseudonym"))?
+            }
+        };
+        let what = match person {
+            Person::LocalId(_) => "local id",
+            Person::Pseudonym(_) => "pseudonym",
+        };
+        if let Some(d) = dataset
+            && !self.store.datasets()?.iter().any(|known| known.id == d)
+        {
+            return Err(ErasureError::UnknownDataset(d.to_string()).into());
+        }
+        // Scrubbed now, while the person's local id is still known: a reason naming it keeps only
+        // the pseudonym.
+        let reason = self.scrub_local_ids(reason.trim())?;
+        let earlier =
+            self.store.withdrawals()?.into_iter().find(|w| {
+                w.pseudonym == pseudonym.as_str() && (w.dataset.is_none() || w.dataset.as_deref() == dataset)
+            });
+        let number =
+            self.store.individuals()?.into_iter().find(|p| p.individual.pseudonym == pseudonym).map(|p| p.number);
+        let objects = self.archive()?;
+        let mut targets = Vec::new();
+        for file in self.store.files()?.into_iter().filter(|f| dataset.is_none_or(|d| f.dataset == d)) {
+            let drop: Vec<usize> =
+                file.columns.iter().enumerate().filter(|(_, n)| Some(**n) == number).map(|(c, _)| c).collect();
+            let archived = self.store.archive_objects_of_file(file.number)?;
+            let listed = match archived.iter().find(|o| o.kind == ArchiveKind::Individuals) {
+                Some(individuals) => {
+                    let plain = decrypt_small(&objects, individuals, keys)?;
+                    without_person(&plain, &pseudonymiser, &pseudonym)
+                        .map_err(|e| ErasureError::Rewrite {
+                            accession: individuals.accession.clone(),
+                            message: e.to_string(),
+                        })?
+                        .1
+                        > 0
+                }
+                None => false,
+            };
+            if !drop.is_empty() || listed {
+                targets.push(Target { file, drop, objects: archived });
+            }
+        }
+        if targets.is_empty() {
+            return match (earlier, number) {
+                (Some(done), _) => self.finish_withdrawal(&done, &reason, actor),
+                (None, None) => Err(ErasureError::UnknownPerson(what).into()),
+                (None, Some(_)) => Err(ErasureError::NotInDataset(dataset.unwrap_or_default().to_string()).into()),
+            };
+        }
+        let mut written: Vec<Originals<'_>> = Vec::new();
+        let mut plan = ErasurePlan {
+            withdrawal: Some(Withdrawal {
+                pseudonym: pseudonym.as_str().to_string(),
+                dataset: dataset.map(str::to_string),
+                recorded: String::new(),
+            }),
+            cause: "withdrawal".into(),
+            ..ErasurePlan::default()
+        };
+        let is_withdrawn =
+            |name: &[u8]| std::str::from_utf8(name).is_ok_and(|n| pseudonymiser.pseudonym(n) == pseudonym);
+        for target in &targets {
+            let mut originals = Originals::new(&objects, &self.key_files())?;
+            let rewritten =
+                self.new_version(&objects, target, keys, &pseudonymiser, &pseudonym, &is_withdrawn, &mut originals);
+            written.push(originals);
+            match rewritten {
+                Ok(objects) => plan.rewrites.push(FileRewrite {
+                    file: target.file.number,
+                    drop_columns: target.drop.iter().map(|&c| c as u32).collect(),
+                    objects,
+                }),
+                Err(e) => {
+                    written.into_iter().for_each(Originals::discard);
+                    return Err(e);
+                }
+            }
+        }
+        let outcome = match self.store.erase(&plan) {
+            Ok(outcome) => outcome,
+            Err(e) => {
+                written.into_iter().for_each(Originals::discard);
+                return Err(e.into());
+            }
+        };
+        let sealed_to_node_key = self.shred(&outcome.shredded)?;
+        let files: Vec<String> = targets.iter().map(|t| t.file.accession.clone()).collect();
+        let datasets: BTreeSet<String> = targets.iter().map(|t| t.file.dataset.clone()).collect();
+        let datasets: Vec<String> = datasets.into_iter().collect();
+        let scope = dataset.map_or_else(|| "every dataset".to_string(), |d| format!("dataset {d}"));
+        self.store.append_audit(&[AuditRecord {
+            time: crate::clock::now_rfc3339(),
+            actor: actor.to_string(),
+            action: AuditAction::Withdraw,
+            resource: pseudonym.as_str().to_string(),
+            datasets: datasets.clone(),
+            granularity: None,
+            decision: Decision::Allowed,
+            detail: format!(
+                "from {scope}; reason: {reason}; files rewritten: {}; versions shredded: {}",
+                files.join(", "),
+                outcome.shredded.len()
+            ),
+            subject: None,
+        }])?;
+        Ok(WithdrawalOutcome {
+            pseudonym: pseudonym.as_str().to_string(),
+            changed: true,
+            files,
+            datasets,
+            shredded: outcome.shredded,
+            individuals_removed: outcome.individuals_removed,
+            sealed_to_node_key,
+        })
+    }
+
+    /// The objects of a file's new version without the person, stored under a new file key.
+    #[allow(clippy::too_many_arguments)]
+    fn new_version(
+        &self,
+        objects: &ObjectArchive,
+        target: &Target,
+        keys: &KeyRing,
+        pseudonymiser: &oresund_core::pseudonym::Pseudonymiser,
+        pseudonym: &oresund_core::pseudonym::Pseudonym,
+        is_withdrawn: &(dyn Fn(&[u8]) -> bool + Sync),
+        originals: &mut Originals<'_>,
+    ) -> Result<Vec<ArchiveObject>, NodeError> {
+        let mut new = Vec::new();
+        let record = |stored: StoredObject, old: &ArchiveObject| {
+            stored.record(old.accession.clone(), old.file, old.kind, old.name.clone())
+        };
+        let vcf = target.objects.iter().find(|o| o.kind == ArchiveKind::Vcf).ok_or_else(|| {
+            ArchiveError::Invalid(format!("{}: the catalog lists no archived VCF for it", target.file.accession))
+        })?;
+        let secret = keys.for_object(&vcf.accession, &vcf.key_id)?;
+        let rewritten = rewrite::rewrite_vcf(objects, vcf, &secret, &target.drop, is_withdrawn, originals)?;
+        new.push(record(rewritten.stored, vcf));
+        let index = originals.store(&rewritten.index.to_bytes()[..])?;
+        let index_accession = format!("{}{INDEX_SUFFIX}", vcf.accession);
+        new.push(index.record(index_accession, vcf.file, ArchiveKind::BlockIndex, format!("{}.blocks", vcf.name)));
+        for old in target.objects.iter().filter(|o| o.kind == ArchiveKind::Individuals) {
+            let plain = decrypt_small(objects, old, keys)?;
+            let (kept, _) = without_person(&plain, pseudonymiser, pseudonym)
+                .map_err(|e| ErasureError::Rewrite { accession: old.accession.clone(), message: e.to_string() })?;
+            new.push(record(originals.store(&kept[..])?, old));
+        }
+        Ok(new)
+    }
+
+    /// Finishes a withdrawal made before: shreds what an interrupted run left, and records it in
+    /// the audit log if that run was killed before it could.
+    fn finish_withdrawal(&self, done: &Withdrawal, reason: &str, actor: &str) -> Result<WithdrawalOutcome, NodeError> {
+        self.complete_shredding()?;
+        let query = AuditQuery { since: Some(done.recorded.clone()), ..AuditQuery::default() };
+        let audited = self
+            .store
+            .audit_entries(&query)?
+            .iter()
+            .any(|e| e.record.action == AuditAction::Withdraw && e.record.resource == done.pseudonym);
+        if !audited {
+            let scope = done.dataset.as_ref().map_or_else(|| "every dataset".to_string(), |d| format!("dataset {d}"));
+            self.store.append_audit(&[AuditRecord {
+                time: crate::clock::now_rfc3339(),
+                actor: actor.to_string(),
+                action: AuditAction::Withdraw,
+                resource: done.pseudonym.clone(),
+                datasets: done.dataset.iter().cloned().collect(),
+                granularity: None,
+                decision: Decision::Allowed,
+                detail: format!("from {scope}; reason: {reason}; completed an interrupted withdrawal"),
+                subject: None,
+            }])?;
+        }
+        Ok(WithdrawalOutcome {
+            pseudonym: done.pseudonym.clone(),
+            changed: false,
+            files: Vec::new(),
+            datasets: done.dataset.iter().cloned().collect(),
+            shredded: Vec::new(),
+            individuals_removed: 0,
+            sealed_to_node_key: Vec::new(),
+        })
+    }
+
+    /// Removes one ingested file (by accession): its variants leave every answer and its archived
+    /// versions are shredded.
+    pub fn remove_file(&self, accession: &str, reason: &str, actor: &str) -> Result<RemovalOutcome, NodeError> {
+        if reason.trim().is_empty() {
+            return Err(ErasureError::NoReason.into());
+        }
+        let _writer = self.lock_writers()?;
+        let file = self
+            .store
+            .files()?
+            .into_iter()
+            .find(|f| f.accession == accession)
+            .ok_or_else(|| ErasureError::UnknownFile(accession.to_string()))?;
+        self.remove(vec![file], "file removed", AuditAction::FileRemove, accession, reason, actor)
+    }
+
+    /// Removes a dataset and every file in it.
+    pub fn remove_dataset(&self, dataset: &str, reason: &str, actor: &str) -> Result<RemovalOutcome, NodeError> {
+        if reason.trim().is_empty() {
+            return Err(ErasureError::NoReason.into());
+        }
+        let _writer = self.lock_writers()?;
+        let files: Vec<StoredFile> = self.store.files()?.into_iter().filter(|f| f.dataset == dataset).collect();
+        if files.is_empty() {
+            return Err(ErasureError::UnknownDataset(dataset.to_string()).into());
+        }
+        self.remove(files, "dataset removed", AuditAction::DatasetRemove, dataset, reason, actor)
+    }
+
+    fn remove(
+        &self,
+        files: Vec<StoredFile>,
+        cause: &str,
+        action: AuditAction,
+        resource: &str,
+        reason: &str,
+        actor: &str,
+    ) -> Result<RemovalOutcome, NodeError> {
+        let reason = self.scrub_local_ids(reason.trim())?;
+        let plan = ErasurePlan {
+            removals: files.iter().map(|f| f.number).collect(),
+            cause: cause.to_string(),
+            ..ErasurePlan::default()
+        };
+        let outcome: ErasureOutcome = self.store.erase(&plan)?;
+        let sealed_to_node_key = self.shred(&outcome.shredded)?;
+        let accessions: Vec<String> = files.iter().map(|f| f.accession.clone()).collect();
+        let datasets: BTreeSet<String> = files.iter().map(|f| f.dataset.clone()).collect();
+        self.store.append_audit(&[AuditRecord {
+            time: crate::clock::now_rfc3339(),
+            actor: actor.to_string(),
+            action,
+            resource: resource.to_string(),
+            datasets: datasets.into_iter().collect(),
+            granularity: None,
+            decision: Decision::Allowed,
+            detail: format!(
+                "reason: {reason}; files removed: {}; versions shredded: {}",
+                accessions.join(", "),
+                outcome.shredded.len()
+            ),
+            subject: None,
+        }])?;
+        Ok(RemovalOutcome {
+            files: accessions,
+            shredded: outcome.shredded,
+            individuals_removed: outcome.individuals_removed,
+            sealed_to_node_key,
+        })
+    }
+
+    /// Destroys the file keys of shredded versions and deletes their objects (no secret key is
+    /// needed to destroy a key); returns the versions whose header was encrypted to the node key
+    /// itself (archived before file keys, see [`WithdrawalOutcome::sealed_to_node_key`]).
+    fn shred(&self, shredded: &[ShreddedObject]) -> Result<Vec<String>, NodeError> {
+        let file_keys = self.key_files().file_keys();
+        let node_key = crate::keys::key_id(&self.key_files().read_public()?);
+        let objects = self.archive()?;
+        let mut sealed_to_node_key = Vec::new();
+        for version in shredded {
+            if version.key_id == node_key {
+                sealed_to_node_key.push(format!("{} v{}", version.accession, version.version));
+            } else {
+                file_keys.shred(&version.key_id)?;
+            }
+            objects.delete(&version.header_path)?;
+            objects.delete(&version.body_path)?;
+        }
+        Ok(sealed_to_node_key)
+    }
+
+    /// Destroys every file key a recorded shredded version still has, and deletes its objects: the
+    /// end of a withdrawal or removal killed after its catalog commit. Returns how many versions
+    /// still had a key.
+    pub fn complete_shredding(&self) -> Result<usize, NodeError> {
+        let file_keys = self.key_files().file_keys();
+        let present: BTreeSet<String> = file_keys.list()?.into_iter().map(|(id, _)| id).collect();
+        let objects = self.archive()?;
+        let mut finished = 0;
+        for version in self.store.shredded_objects()? {
+            if present.contains(&version.key_id) {
+                file_keys.shred(&version.key_id)?;
+                finished += 1;
+            }
+            objects.delete(&version.header_path)?;
+            objects.delete(&version.body_path)?;
+        }
+        Ok(finished)
+    }
+}
+
+/// The plaintext of a small archived object (an individuals file).
+fn decrypt_small(objects: &ObjectArchive, object: &ArchiveObject, keys: &KeyRing) -> Result<Vec<u8>, NodeError> {
+    let c4gh = ArchiveError::c4gh(&object.accession);
+    let secret = keys.for_object(&object.accession, &object.key_id)?;
+    let header = oresund_c4gh::Header::decrypt(&objects.get(&object.header_path)?, &secret).map_err(&c4gh)?;
+    let mut plain = Vec::with_capacity(object.plaintext_size as usize);
+    oresund_c4gh::decrypt_body(objects.reader(&object.body_path, None)?, &mut plain, &header, 1).map_err(c4gh)?;
+    Ok(plain)
+}

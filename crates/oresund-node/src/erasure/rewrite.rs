@@ -1,0 +1,235 @@
+//! A withdrawal's new version of an archived VCF: the old version decrypted, decompressed, its
+//! withdrawn sample columns dropped line by line (as `bcftools view -s ^ID` does, INFO/AC and AN
+//! recomputed where present), compressed again as line-aligned BGZF with its block index built on
+//! the way, and encrypted to the new version's file key — one streaming pass, nothing in clear on
+//! disk. Three threads over two pipes: decrypting, rewriting, and the encrypting upload.
+
+use std::io::{self, BufRead, BufReader, Read, Write};
+use std::num::NonZeroUsize;
+
+use libdeflater::{CompressionLvl, Compressor, Crc};
+use noodles_bgzf::io::MultithreadedReader;
+use oresund_c4gh::{Header, SecretKey, decrypt_body};
+use oresund_ingest::subset::{SampleSubset, sample_columns_of};
+use oresund_store::ArchiveObject;
+
+use crate::archive::StoredObject;
+use crate::archive::error::ArchiveError;
+use crate::archive::index::{BGZF_EOF, BlockIndex, WrittenIndex};
+use crate::archive::store::ObjectArchive;
+use crate::erasure::error::ErasureError;
+use crate::error::NodeError;
+use crate::ingest::Originals;
+
+/// Most uncompressed bytes in one written block (htslib's `BGZF_BLOCK_SIZE`).
+const BLOCK_INPUT: usize = 0xff00;
+
+/// The rewritten VCF as stored, and its block index.
+pub(crate) struct RewrittenVcf {
+    pub stored: StoredObject,
+    pub index: BlockIndex,
+}
+
+/// Writes the new version of `old` without the sample columns `drop` (0-based) into `originals`.
+/// `is_withdrawn` confirms each dropped column's sample name (the catalog's column is the VCF's,
+/// but a wrong person must never be dropped silently).
+pub(crate) fn rewrite_vcf(
+    objects: &ObjectArchive,
+    old: &ArchiveObject,
+    secret: &SecretKey,
+    drop: &[usize],
+    is_withdrawn: &(dyn Fn(&[u8]) -> bool + Sync),
+    originals: &mut Originals<'_>,
+) -> Result<RewrittenVcf, NodeError> {
+    let c4gh = ArchiveError::c4gh(&old.accession);
+    let header = Header::decrypt(&objects.get(&old.header_path)?, secret).map_err(&c4gh)?;
+    let pipe = |what: &str| {
+        io::pipe().map_err(|error| ArchiveError::ObjectIo { path: format!("{} ({what})", old.accession), error })
+    };
+    let (plain_in, plain_out) = pipe("decrypted")?;
+    let (new_in, new_out) = pipe("rewritten")?;
+    std::thread::scope(|threads| {
+        let decrypting = threads.spawn(move || -> Result<(), NodeError> {
+            let body = objects.reader(&old.body_path, None)?;
+            decrypt_body(body, plain_out, &header, 1).map_err(ArchiveError::c4gh(&old.accession))?;
+            Ok(())
+        });
+        let rewriting = threads.spawn(move || rewrite_stream(plain_in, new_out, drop, is_withdrawn, &old.accession));
+        let stored = originals.store(new_in);
+        // The first failure in the chain is the cause; the others are the pipes it broke.
+        let decrypted = decrypting.join().unwrap_or_else(|_| Err(ErasureError::Crashed("decrypting").into()));
+        let rewritten = rewriting.join().unwrap_or_else(|_| Err(ErasureError::Crashed("rewriting").into()));
+        decrypted?;
+        let index = rewritten?;
+        Ok(RewrittenVcf { stored: stored?, index })
+    })
+}
+
+/// Decompresses `input` (BGZF, gzip or plain), drops the columns and writes line-aligned BGZF.
+fn rewrite_stream(
+    input: impl Read + Send + 'static,
+    output: impl Write,
+    drop: &[usize],
+    is_withdrawn: &(dyn Fn(&[u8]) -> bool + Sync),
+    accession: &str,
+) -> Result<BlockIndex, NodeError> {
+    let failed = |error: io::Error| ArchiveError::ObjectIo { path: accession.to_string(), error };
+    let mut input = BufReader::with_capacity(1 << 16, input);
+    let head = input.fill_buf().map_err(failed)?;
+    let gzip = head.starts_with(&[0x1f, 0x8b]);
+    let bgzf = gzip && head.len() >= 16 && head[3] & 4 != 0 && &head[12..14] == b"BC";
+    let lines: Box<dyn BufRead> = if bgzf {
+        let workers = std::thread::available_parallelism().map_or(1, NonZeroUsize::get).clamp(1, 2);
+        let workers = NonZeroUsize::new(workers).unwrap_or(NonZeroUsize::MIN);
+        Box::new(BufReader::with_capacity(1 << 20, MultithreadedReader::with_worker_count(workers, input)))
+    } else if gzip {
+        Box::new(BufReader::with_capacity(1 << 20, flate2::read::MultiGzDecoder::new(input)))
+    } else {
+        Box::new(input)
+    };
+    let mut writer = BlockWriter::new(output);
+    let mut subset: Option<SampleSubset> = None;
+    let (mut line, mut rewritten) = (Vec::with_capacity(1 << 16), Vec::with_capacity(1 << 16));
+    let mut lines = lines;
+    let mut number = 0u64;
+    loop {
+        line.clear();
+        if lines.read_until(b'\n', &mut line).map_err(failed)? == 0 {
+            break;
+        }
+        number += 1;
+        let text = line.strip_suffix(b"\n").unwrap_or(&line);
+        if text.starts_with(b"#CHROM") {
+            let samples = sample_columns_of(text);
+            for &column in drop {
+                if !samples.get(column).is_some_and(|name| is_withdrawn(name)) {
+                    return Err(ErasureError::ColumnMismatch { accession: accession.to_string(), column }.into());
+                }
+            }
+            subset = Some(SampleSubset::new(samples.len(), drop));
+        }
+        rewritten.clear();
+        match &subset {
+            Some(subset) => subset.rewrite_line(text, number, &mut rewritten).map_err(|error| {
+                ErasureError::Rewrite { accession: accession.to_string(), message: error.to_string() }
+            })?,
+            None => {
+                rewritten.extend_from_slice(text);
+                rewritten.push(b'\n');
+            }
+        }
+        writer.line(&rewritten).map_err(failed)?;
+    }
+    if subset.is_none() {
+        return Err(ErasureError::Rewrite {
+            accession: accession.to_string(),
+            message: "the archived VCF has no #CHROM line".into(),
+        }
+        .into());
+    }
+    Ok(writer.finish().map_err(failed)?)
+}
+
+/// BGZF blocks that each start with a line (as `bcftools view -Oz` writes them, so any run of
+/// blocks can be handed out by region), indexed as they are written.
+struct BlockWriter<W> {
+    out: W,
+    pending: Vec<u8>,
+    compressor: Compressor,
+    compressed: Vec<u8>,
+    offset: u64,
+    index: WrittenIndex,
+}
+
+impl<W: Write> BlockWriter<W> {
+    fn new(out: W) -> Self {
+        let mut compressor = Compressor::new(CompressionLvl::default());
+        let compressed = vec![0u8; compressor.deflate_compress_bound(BLOCK_INPUT)];
+        BlockWriter {
+            out,
+            pending: Vec::with_capacity(BLOCK_INPUT),
+            compressor,
+            compressed,
+            offset: 0,
+            index: WrittenIndex::new(),
+        }
+    }
+
+    /// Adds one whole line (with its newline).
+    fn line(&mut self, line: &[u8]) -> io::Result<()> {
+        if self.pending.len() + line.len() > BLOCK_INPUT && !self.pending.is_empty() {
+            self.flush_block()?;
+        }
+        // A line longer than a block spans several: only the first starts with a line.
+        for piece in line.chunks(BLOCK_INPUT) {
+            if self.pending.len() + piece.len() > BLOCK_INPUT {
+                self.flush_block()?;
+            }
+            self.pending.extend_from_slice(piece);
+        }
+        Ok(())
+    }
+
+    fn flush_block(&mut self) -> io::Result<()> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let n = self
+            .compressor
+            .deflate_compress(&self.pending, &mut self.compressed)
+            .map_err(|e| io::Error::other(format!("compressing a block: {e:?}")))?;
+        let mut crc = Crc::new();
+        crc.update(&self.pending);
+        let bsize = u16::try_from(18 + n + 8 - 1).map_err(|_| io::Error::other("a compressed block over 64 KiB"))?;
+        let mut head = [0x1f, 0x8b, 8, 4, 0, 0, 0, 0, 0, 0xff, 6, 0, b'B', b'C', 2, 0, 0, 0];
+        head[16..18].copy_from_slice(&bsize.to_le_bytes());
+        self.out.write_all(&head)?;
+        self.out.write_all(&self.compressed[..n])?;
+        self.out.write_all(&crc.sum().to_le_bytes())?;
+        self.out.write_all(&(self.pending.len() as u32).to_le_bytes())?;
+        self.index.block(self.offset, &self.pending);
+        self.offset += u64::from(bsize) + 1;
+        self.pending.clear();
+        Ok(())
+    }
+
+    /// Writes the last block and the EOF block; returns the file's block index.
+    fn finish(mut self) -> io::Result<BlockIndex> {
+        self.flush_block()?;
+        self.out.write_all(&BGZF_EOF)?;
+        self.out.flush()?;
+        let size = self.offset + BGZF_EOF.len() as u64;
+        Ok(self.index.finish(size, &BGZF_EOF))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blocks_start_with_lines_and_read_back() {
+        let mut file = Vec::new();
+        let mut writer = BlockWriter::new(&mut file);
+        let mut text = Vec::new();
+        for i in 0..5_000u32 {
+            let line = format!("22\t{}\t.\tA\tC\t.\t.\t.\tGT\t0/1\t{}\n", 1000 + i, "0/0\t".repeat((i % 40) as usize));
+            text.extend_from_slice(line.as_bytes());
+            writer.line(line.as_bytes()).unwrap();
+        }
+        let long = format!("22\t999999\t.\tA\tC\t.\t.\t.\tGT{}\n", "\t0/0".repeat(40_000));
+        text.extend_from_slice(long.as_bytes());
+        writer.line(long.as_bytes()).unwrap();
+        let index = writer.finish().unwrap();
+        let mut back = Vec::new();
+        flate2::read::MultiGzDecoder::new(&file[..]).read_to_end(&mut back).unwrap();
+        assert!(back == text);
+        assert_eq!(index.size, file.len() as u64);
+        assert_eq!(index.eof, Some(file.len() as u64 - 28));
+        assert!(index.blocks.len() > 5, "{} blocks", index.blocks.len());
+        // Every block but the long line's continuations starts a line.
+        assert_eq!(index.blocks.iter().filter(|b| !b.cut).count(), 0, "continuations start no line, so are not listed");
+        let selection = index.select("22", 2000, 2100).unwrap();
+        assert!(selection.blocks >= 1);
+    }
+}

@@ -1,0 +1,152 @@
+//! Erasure cases: a withdrawal's rewrite of the variant index and archive catalog, and removals,
+//! each all or nothing.
+
+use std::collections::BTreeSet;
+
+use oresund_core::carriers::EncodedCarriers;
+use oresund_store::prelude::*;
+use oresund_store::{ArchiveObject, ErasurePlan, FileNumber, FileRewrite, IndividualNumber, StoreError, Withdrawal};
+
+use crate::backends::Backend;
+use crate::fixtures::{self, Ingest, run, scan};
+
+/// Every carrier column of a file's variants on both contigs, by (contig, pos, ref, alt).
+fn carriers_of(store: &dyn NodeStore, file: FileNumber, columns: usize) -> Vec<(u32, u64, String, String, Vec<u32>)> {
+    let mut out = Vec::new();
+    for contig in [0, 1] {
+        for e in scan(store, contig, 1, u64::from(u32::MAX)).into_iter().filter(|e| e.0 == file) {
+            let sets = EncodedCarriers::parse(&e.6, columns).expect("carriers decode at the file's width").decode();
+            let mut all: Vec<u32> = [sets.het, sets.hom_alt, sets.hemi, sets.missing_one, sets.missing_two].concat();
+            all.sort_unstable();
+            out.push((contig, e.1, e.2, e.3, all));
+        }
+    }
+    out
+}
+
+/// A new version of an object: same accession, new paths and key.
+fn new_version(old: &ArchiveObject) -> ArchiveObject {
+    ArchiveObject {
+        header_path: format!("{}/h2", old.accession),
+        body_path: format!("{}/b2", old.accession),
+        key_id: "k2".into(),
+        ..old.clone()
+    }
+}
+
+fn withdrawal_of(pseudonym: &str) -> Option<Withdrawal> {
+    Some(Withdrawal { pseudonym: pseudonym.into(), dataset: None, recorded: String::new() })
+}
+
+pub fn a_withdrawal_drops_the_persons_columns_everywhere_at_once<B: Backend>() {
+    let backend = B::fresh();
+    let store = backend.store();
+    // Person 5 is column 4 of file A (people 1-6) and column 1 of file B (people 4-9).
+    let (a, _) = run(store, &Ingest::new("D1", "sha-a", 1, 6, 0), true);
+    let (b, _) = run(store, &Ingest::new("D2", "sha-b", 4, 6, 3), true);
+    let people = store.individuals().unwrap();
+    let five = people.iter().find(|p| p.individual.pseudonym == fixtures::person(5, p.individual.sex).pseudonym);
+    let five = five.expect("person 5 is stored");
+    let before_a = carriers_of(store, a, 6);
+    let before_b = carriers_of(store, b, 6);
+    // Each column's new number: dropped ones gone, later ones one lower.
+    let remap = |dropped: u32, set: &[u32]| -> Vec<u32> {
+        set.iter().filter(|&&c| c != dropped).map(|&c| if c > dropped { c - 1 } else { c }).collect()
+    };
+    let objects_a = store.archive_objects_of_file(a).unwrap();
+    let objects_b = store.archive_objects_of_file(b).unwrap();
+    let generation = store.generation().unwrap();
+
+    // A plan that leaves one object of a file without a new version is refused, changing nothing.
+    let partial = ErasurePlan {
+        rewrites: vec![FileRewrite { file: a, drop_columns: vec![4], objects: vec![new_version(&objects_a[0])] }],
+        withdrawal: withdrawal_of(five.individual.pseudonym.as_str()),
+        cause: "withdrawal".into(),
+        ..ErasurePlan::default()
+    };
+    assert!(matches!(store.erase(&partial), Err(StoreError::Conflict(_))));
+    assert_eq!(carriers_of(store, a, 6), before_a, "a refused plan changed the index");
+    assert_eq!(store.generation().unwrap(), generation);
+    assert!(store.withdrawals().unwrap().is_empty());
+
+    let plan = ErasurePlan {
+        rewrites: vec![
+            FileRewrite { file: a, drop_columns: vec![4], objects: objects_a.iter().map(new_version).collect() },
+            FileRewrite { file: b, drop_columns: vec![1], objects: objects_b.iter().map(new_version).collect() },
+        ],
+        withdrawal: withdrawal_of(five.individual.pseudonym.as_str()),
+        cause: "withdrawal".into(),
+        ..ErasurePlan::default()
+    };
+    let outcome = store.erase(&plan).unwrap();
+    assert!(store.generation().unwrap() > generation, "readers must reload");
+    assert_eq!(outcome.individuals_removed, 1);
+    assert_eq!(outcome.shredded.len(), 4);
+    assert!(outcome.shredded.iter().all(|s| s.version == 1 && s.key_id == "k1" && s.cause == "withdrawal"));
+    assert_eq!(store.shredded_objects().unwrap().len(), 4);
+    // The variant index: every variant still there, without column 4 (A) / 1 (B), at width 5.
+    let after_a = carriers_of(store, a, 5);
+    assert_eq!(after_a.len(), before_a.len());
+    for (old, new) in before_a.iter().zip(&after_a) {
+        assert_eq!(new.4, remap(4, &old.4), "file A at {}:{}", old.0, old.1);
+    }
+    for (old, new) in before_b.iter().zip(carriers_of(store, b, 5)) {
+        assert_eq!(new.4, remap(1, &old.4), "file B at {}:{}", old.0, old.1);
+    }
+    // A single-variant lookup reads the rewritten entry too (PostgreSQL reads it by offset).
+    for call in Ingest::new("D1", "sha-a", 1, 6, 0).calls.iter().step_by(17) {
+        let found = store.variant(&call.key).unwrap().expect("variant still indexed");
+        let in_a = found.calls.iter().find(|c| c.file == a).expect("file A's calls");
+        let scanned = scan(store, call.key.contig, call.key.pos, call.key.pos)
+            .into_iter()
+            .find(|e| e.0 == a && e.2 == call.key.reference && e.3 == call.key.alternate)
+            .expect("scanned");
+        assert_eq!(in_a.carriers, scanned.6);
+    }
+    // Haploid sets follow: men were columns 1, 3, 5 of A; 5 (person 6) is now 4.
+    assert_eq!(store.haploid_set(a, 1).unwrap(), [1, 3, 4]);
+    let files = store.files().unwrap();
+    let numbers = |f: FileNumber| files.iter().find(|x| x.number == f).unwrap().columns.clone();
+    assert!(!numbers(a).contains(&five.number) && numbers(a).len() == 5);
+    assert!(!numbers(b).contains(&five.number) && numbers(b).len() == 5);
+    assert!(store.individuals().unwrap().iter().all(|p| p.number != five.number));
+    // New versions: version 2, the new paths.
+    let now = store.archive_objects_of_file(a).unwrap();
+    assert!(now.iter().all(|o| o.version == 2 && o.key_id == "k2" && o.header_path.ends_with("/h2")));
+    assert_eq!(store.withdrawals().unwrap().len(), 1);
+    // Recorded once, however often.
+    let again = ErasurePlan { withdrawal: withdrawal_of(five.individual.pseudonym.as_str()), ..ErasurePlan::default() };
+    assert_eq!(store.erase(&again).unwrap().individuals_removed, 0);
+    assert_eq!(store.withdrawals().unwrap().len(), 1);
+    // The person's number is not given again.
+    let (_, _) = run(store, &Ingest::new("D3", "sha-c", 20, 2, 0), true);
+    let numbers: BTreeSet<IndividualNumber> = store.individuals().unwrap().iter().map(|p| p.number).collect();
+    assert!(numbers.iter().all(|n| *n != five.number));
+}
+
+pub fn a_removed_file_leaves_every_answer_and_its_number_is_never_reused<B: Backend>() {
+    let backend = B::fresh();
+    let store = backend.store();
+    let (a, _) = run(store, &Ingest::new("D1", "sha-a", 1, 6, 0), true);
+    let (b, b_accession) = run(store, &Ingest::new("D2", "sha-b", 4, 6, 3), true);
+    let only_b = Ingest::new("D2", "sha-b", 4, 6, 3).calls[0].key.clone();
+    assert!(store.variant(&only_b).unwrap().unwrap().calls.iter().any(|c| c.file == b));
+    let plan = ErasurePlan { removals: vec![b], cause: "file removed".into(), ..ErasurePlan::default() };
+    let outcome = store.erase(&plan).unwrap();
+    assert_eq!(outcome.shredded.len(), 2);
+    assert!(outcome.shredded.iter().all(|s| s.cause == "file removed"));
+    // People 7-9 were only in B; 4-6 are still in A.
+    assert_eq!(outcome.individuals_removed, 3);
+    assert_eq!(store.individuals().unwrap().len(), 6);
+    assert_eq!(store.files().unwrap().iter().map(|f| f.number).collect::<Vec<_>>(), [a]);
+    assert_eq!(store.datasets().unwrap().iter().map(|d| d.id.as_str()).collect::<Vec<_>>(), ["D1"]);
+    assert!(store.archive_object(&b_accession).unwrap().is_none());
+    assert!(store.archive_objects_of_file(b).unwrap().is_empty());
+    assert!(store.variant(&only_b).unwrap().is_none_or(|v| v.calls.iter().all(|c| c.file != b)));
+    assert!(scan(store, 0, 1, u64::from(u32::MAX)).iter().all(|e| e.0 != b));
+    // Removing it again is refused; the same file may be ingested anew, under a new number.
+    assert!(matches!(store.erase(&plan), Err(StoreError::Conflict(_))));
+    let (again, accession) = run(store, &Ingest::new("D2", "sha-b", 4, 6, 3), true);
+    assert!(again > b && accession != b_accession);
+    assert_eq!(store.individuals().unwrap().len(), 9, "people come back with a new file");
+}

@@ -1,0 +1,62 @@
+//! Withdrawal in the in-process tier: `kill -9` at spread moments of a withdrawal leaves the
+//! node's answers wholly before or wholly after it — never a person half-removed — and running it
+//! again completes it, with one audit entry and no old file key left. (Counts against bcftools,
+//! Python crypt4gh on the archived versions and PostgreSQL + S3: `external::withdrawal`.)
+
+use std::process::Stdio;
+
+use crate::common::*;
+
+/// The first DK participant's local id (the first row of the individuals file).
+fn first_participant() -> String {
+    let text = std::fs::read_to_string(cohort("DK.individuals.tsv")).unwrap();
+    text.lines().nth(1).unwrap().split('\t').next().unwrap().to_string()
+}
+
+fn withdraw(node: &TestNode, id: &str) -> std::process::Command {
+    let mut command = oresund();
+    command.args(["withdraw", node.path(), "--individual", id, "--reason", "consent withdrawn"]);
+    command
+}
+
+#[test]
+fn a_withdrawal_killed_at_any_moment_leaves_the_old_state_or_the_new_one() {
+    let template = TestNode::copy_of(dk_template());
+    let id = first_participant();
+    let before = template.dump(&[]);
+    let finished = TestNode::copy_of(&template);
+    let started = std::time::Instant::now();
+    assert!(withdraw(&finished, &id).output().unwrap().status.success());
+    let took = started.elapsed();
+    let after = finished.dump(&[]);
+    assert_eq!(before.len(), after.len(), "every variant stays indexed");
+    assert_ne!(before, after, "the withdrawal changes the counts");
+    let (mut old, mut new) = (0, 0);
+    // Kills spread over the time a withdrawal takes here, and a little beyond.
+    for delay in (1..=12).map(|i| took * i / 10) {
+        let node = TestNode::copy_of(&template);
+        let mut child = withdraw(&node, &id).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+        std::thread::sleep(delay);
+        child.kill().ok(); // SIGKILL
+        child.wait().unwrap();
+        let state = node.dump(&[]);
+        assert!(state == before || state == after, "a kill at {delay:?} left a person half-removed");
+        if state == before {
+            old += 1
+        } else {
+            new += 1
+        }
+        // Running it again completes it; gc removes what the kill left.
+        assert!(withdraw(&node, &id).output().unwrap().status.success(), "rerun after a kill at {delay:?}");
+        ok(&["archive", "gc", node.path()]);
+        assert_eq!(node.dump(&[]), after, "after a kill at {delay:?} and a rerun");
+        ok(&["archive", "verify", node.path()]);
+        let keys = sh(&format!("ls {}", node.dir.join("secrets/file-keys").display()));
+        assert_eq!(keys.lines().count(), 1, "only the new version's file key is left: {keys}");
+        let log = ok(&["audit", "show", node.path(), "--format", "json"]);
+        assert_eq!(log.matches("\"withdraw\"").count(), 1, "one audit entry after a kill at {delay:?}");
+        ok(&["audit", "verify", node.path()]);
+    }
+    assert!(old >= 2, "only {old} kills landed before the withdrawal committed");
+    assert!(new >= 1, "no kill landed after the commit");
+}
