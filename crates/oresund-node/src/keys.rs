@@ -15,7 +15,6 @@ use std::path::{Path, PathBuf};
 
 use oresund_c4gh::keys::{read_public_key_pem, read_secret_key_pem, write_public_key_pem, write_secret_key_pem};
 use oresund_c4gh::{PublicKey, SecretKey};
-use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
 use crate::archive::config::ArchiveConfig;
@@ -28,10 +27,7 @@ pub use crate::passphrase::{PASSPHRASE_ENV, passphrase_from_env};
 /// Suffix of the key files of a rotation in progress.
 const PENDING_SUFFIX: &str = ".next";
 
-/// The id of a node key: 16 hex digits of SHA-256 of its public key.
-pub fn key_id(public: &PublicKey) -> String {
-    oresund_core::hex::encode(&Sha256::digest(public.as_bytes())[..8])
-}
+pub use crate::key_id::key_id;
 
 /// Where a key pair is kept.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -20,6 +20,7 @@ pub mod fsutil;
 pub mod http_url;
 pub mod ingest;
 pub mod init;
+pub mod key_id;
 pub mod keys;
 pub mod layout;
 pub mod matchmaking;
@@ -31,6 +32,7 @@ pub mod records;
 pub mod report;
 pub mod scrub;
 pub mod signing_keys;
+pub mod subject_report;
 pub mod writer_lock;
 
 pub use cohort::{CohortFilter, TermFilter};

@@ -49,6 +49,7 @@ enum Command {
     Withdraw(commands::withdraw::WithdrawArgs),
     Dataset(commands::remove::DatasetArgs),
     File(commands::remove::FileArgs),
+    SubjectReport(commands::subject_report::SubjectReportArgs),
 }
 
 fn main() -> ExitCode {
@@ -77,6 +78,7 @@ fn main() -> ExitCode {
         Command::Withdraw(args) => commands::withdraw::run(args, cli.quiet),
         Command::Dataset(args) => commands::remove::run_dataset(args, cli.quiet),
         Command::File(args) => commands::remove::run_file(args, cli.quiet),
+        Command::SubjectReport(args) => commands::subject_report::run(args),
     };
     let seconds = started.elapsed().as_secs_f64();
     match result {
@@ -115,6 +117,7 @@ impl Command {
             Command::Withdraw(_) => "withdraw",
             Command::Dataset(_) => "dataset",
             Command::File(_) => "file",
+            Command::SubjectReport(_) => "subject-report",
         }
     }
 }

@@ -28,7 +28,7 @@ use zeroize::Zeroizing;
 
 use crate::archive::error::ArchiveError;
 use crate::fsutil;
-use crate::keys::key_id;
+use crate::key_id::key_id;
 
 /// Suffix of a sealed file key.
 const SEALED: &str = ".c4gh";

@@ -94,6 +94,17 @@ pub fn render(report: &Report) -> String {
     ] {
         row("matchmaking", metric, "", value.to_string());
     }
+    let w = &report.withdrawals;
+    for (metric, value) in [
+        ("withdrawals", w.withdrawals),
+        ("filesRewritten", w.files_rewritten),
+        ("filesRemoved", w.files_removed),
+        ("datasetsRemoved", w.datasets_removed),
+        ("versionsShredded", w.versions_shredded),
+        ("subjectReports", w.subject_reports),
+    ] {
+        row("withdrawals", metric, "", value.to_string());
+    }
     let p = &report.privacy;
     for (metric, value) in [
         ("budgetRefusals", p.budget_refusals),

@@ -132,7 +132,16 @@ pub fn render(report: &Report) -> String {
         ("Partners asked", "matchmaking.partnersAsked", count(m.partners_asked)),
         ("Partners that did not answer", "matchmaking.partnersFailed", count(m.partners_failed)),
     ]);
-    let contents = [holdings, cost, usage, access, delivery, matchmaking, absent(&report.withdrawals), privacy];
+    let w = &report.withdrawals;
+    let withdrawals = figures(&[
+        ("Participants withdrawn", "withdrawals.withdrawals", count(w.withdrawals)),
+        ("Archived files rewritten without them", "withdrawals.filesRewritten", count(w.files_rewritten)),
+        ("Files removed", "withdrawals.filesRemoved", count(w.files_removed)),
+        ("Datasets removed", "withdrawals.datasetsRemoved", count(w.datasets_removed)),
+        ("Archived versions shredded", "withdrawals.versionsShredded", count(w.versions_shredded)),
+        ("Subject access reports", "withdrawals.subjectReports", count(w.subject_reports)),
+    ]);
+    let contents = [holdings, cost, usage, access, delivery, matchmaking, withdrawals, privacy];
     let nav: Vec<String> = SECTIONS.iter().map(|(id, heading)| format!("<a href=\"#{id}\">{heading}</a>")).collect();
     let mut body = format!(
         "<p class=\"meta\">Period {} · generated {} · <span data-metric=\"auditEntries\">{}</span> audit entries read</p>\n<nav>{}</nav>\n",
@@ -375,14 +384,6 @@ fn note(text: &str) -> String {
     format!("<p class=\"note\">{}</p>\n", escape(text))
 }
 
-/// A section of a feature this release has not built (`null`), or its JSON should it come.
-fn absent(value: &Option<serde_json::Value>) -> String {
-    match value {
-        None => note("Not available in this release."),
-        Some(v) => format!("<pre>{}</pre>\n", escape(&serde_json::to_string_pretty(v).unwrap_or_default())),
-    }
-}
-
 // SVG: coordinates pass through `finite`, so no NaN or infinity reaches an attribute.
 
 fn finite(v: f64) -> f64 {
@@ -578,7 +579,7 @@ mod tests {
             },
             delivery: vec![DatasetDelivery { dataset: "<b>x</b>".into(), bytes: 5, ..DatasetDelivery::default() }],
             matchmaking: Default::default(),
-            withdrawals: None,
+            withdrawals: Default::default(),
             privacy: Privacy { budget_refusals: 4, ..Privacy::default() },
             audit_entries: 10,
         }
@@ -602,7 +603,7 @@ mod tests {
         assert!(page.contains("data-metric=\"usage.crossBorderShare\" data-readable=\"25.0 %\">0.25</td>"));
         assert!(page.contains("data-metric=\"usage.byTier\" data-key=\"2026-11 public\">7</td>"));
         assert!(page.contains("&lt;b&gt;x&lt;/b&gt;") && !page.contains("<b>x</b>"));
-        assert!(page.contains("Not available in this release."));
+        assert!(page.contains("data-metric=\"withdrawals.versionsShredded\">0</td>"));
     }
 
     #[test]

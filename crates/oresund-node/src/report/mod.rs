@@ -1,9 +1,8 @@
 //! `oresund report`: what a node holds, what keeping it costs, how it is used, how its committee
 //! decides, what it delivered and how it protected participants — computed from the catalog, the
 //! archive catalog, the committee's records and the audit log (streamed), never estimated.
-//! The section of a feature this build does not have (withdrawals) is `null`.
 //!
-//! The JSON is the [`Report`] below (schema `oresund-report/2`, documented in the README); the
+//! The JSON is the [`Report`] below (schema `oresund-report/3`, documented in the README); the
 //! CSV and the self-contained HTML page are renderings of it ([`csv`], [`html`]). [`Summary`] is
 //! what a node shares with its network's portal: aggregates only, small counts withheld.
 
@@ -14,6 +13,7 @@ pub mod html;
 pub mod matchmaking;
 pub mod summary;
 pub mod usage;
+pub mod withdrawals;
 
 use serde::{Deserialize, Serialize};
 
@@ -22,11 +22,12 @@ pub use holdings::{Cost, EconomyConfig, Holdings};
 pub use matchmaking::Matchmaking;
 pub use summary::Summary;
 pub use usage::{DatasetDelivery, MonthUse, Privacy, Usage, UsageTally, served_bytes};
+pub use withdrawals::Withdrawals;
 
 use crate::{Node, NodeError};
 
 /// The schema name and version of [`Report`]'s JSON.
-pub const SCHEMA: &str = "oresund-report/2";
+pub const SCHEMA: &str = "oresund-report/3";
 
 /// The period a report covers (RFC 3339 UTC, inclusive; open when `None`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -52,8 +53,8 @@ pub struct Report {
     pub delivery: Vec<DatasetDelivery>,
     /// Matchmaking: cases held, matches asked for and answered.
     pub matchmaking: Matchmaking,
-    /// Withdrawals: not built in this release, so `null`.
-    pub withdrawals: Option<serde_json::Value>,
+    /// Withdrawals and removals of the period, and the versions they shredded.
+    pub withdrawals: Withdrawals,
     pub privacy: Privacy,
     /// Audit entries read.
     pub audit_entries: u64,
@@ -68,10 +69,12 @@ impl Node {
         let mut tally = UsageTally::new(&self.config, own_issuers);
         let mut entries = 0u64;
         let mut matchmaking = Matchmaking::default();
+        let mut withdrawals = Withdrawals::default();
         self.for_each_audit_entry(since, until, |entry| {
             entries += 1;
             tally.add(&entry);
             matchmaking.add(&entry);
+            withdrawals.add(&entry);
         })?;
         let cases = self.store.match_cases()?;
         matchmaking.cases = cases.len() as u64;
@@ -94,7 +97,7 @@ impl Node {
             access,
             delivery,
             matchmaking,
-            withdrawals: None,
+            withdrawals,
             privacy,
             audit_entries: entries,
         })

@@ -16,5 +16,6 @@ pub mod query;
 pub mod remove;
 pub mod report;
 pub mod serve;
+pub mod subject_report;
 pub mod token;
 pub mod withdraw;

@@ -20,7 +20,7 @@ use oresund_node::report::{Period, Report, csv, html};
 #[command(after_help = "Examples:\n  oresund report dk-node -o report.html\n  \
 oresund report dk-node --since 2026-01-01 --until 2026-06-30 --format csv -o h1.csv\n  \
 oresund report dk-node --format json | jq .cost.perGenomeYear\n\n\
-The JSON schema (oresund-report/2) is documented in the README.")]
+The JSON schema (oresund-report/3) is documented in the README.")]
 pub struct ReportArgs {
     /// Node directory.
     pub node_dir: PathBuf,

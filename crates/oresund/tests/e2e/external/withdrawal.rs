@@ -206,6 +206,29 @@ fn a_withdrawn_participant_is_in_no_answer_and_no_backup_of_their_old_versions_c
     let unknown = run(&["withdraw", dk.path(), "--individual", "999999-9999", "--reason", "x"]);
     assert!(!unknown.status.success() && String::from_utf8_lossy(&unknown.stderr).contains("no individual"));
     assert_eq!(objects(dk), new_objects);
+    // The report counts the withdrawal and its shredded versions.
+    let report: serde_json::Value = serde_json::from_str(&ok(&["report", dk.path(), "--format", "json"])).unwrap();
+    assert_eq!(report["withdrawals"]["withdrawals"], 1, "{}", report["withdrawals"]);
+    assert_eq!(report["withdrawals"]["filesRewritten"], 1);
+    assert_eq!(report["withdrawals"]["versionsShredded"], 3);
+    // Subject access: the withdrawn person is no longer held; answers before the withdrawal count.
+    let subject: serde_json::Value =
+        serde_json::from_str(&ok(&["subject-report", dk.path(), "--pseudonym", &pseudonym])).unwrap();
+    assert_eq!(subject["held"], false);
+    assert_eq!(subject["withdrawals"].as_array().unwrap().len(), 1);
+    assert!(subject["answers"]["total"].as_u64().unwrap() >= 1, "{subject}");
+    // Another participant's report: their record, files and carried variants, as bcftools sees them.
+    let other = sh(&format!("sed -n 3p {} | cut -f1", cohort("DK.individuals.tsv").display())).trim().to_string();
+    let subject: serde_json::Value =
+        serde_json::from_str(&ok(&["subject-report", dk.path(), "--individual", &other])).unwrap();
+    assert_eq!(subject["held"], true);
+    assert_eq!(subject["datasets"], serde_json::json!(["DK-1"]));
+    let carried =
+        sh(&format!("{} | bcftools view -s {other} | bcftools view -H -i 'GT=\"alt\"' | wc -l", normalised_vcf("DK")));
+    assert_eq!(subject["files"][0]["variantsCarried"].as_u64(), Some(carried.trim().parse().unwrap()), "{subject}");
+    let text = ok(&["subject-report", dk.path(), "--individual", &other, "--format", "text"]);
+    assert!(text.contains("Datasets: DK-1") && !text.contains(&other), "{text}");
+    assert!(!ok(&["audit", "show", dk.path()]).contains(&other), "a local id reached the audit log");
     // Their data is not taken in again (the cohort re-compressed: a new checksum, the same people).
     let again = network.dir.path().join("again.vcf.gz");
     sh(&format!("bcftools view -Oz -o {} {}", again.display(), cohort("DK.vcf.gz").display()));
