@@ -31,6 +31,25 @@ pub const BCFTOOLS_AC_DEFINITION: &str =
 pub const BCFTOOLS_AN_DEFINITION: &str =
     "##INFO=<ID=AN,Number=1,Type=Integer,Description=\"Total number of alleles in called genotypes\">";
 
+/// INFO keys that summarise every sample's genotypes (GATK, bcftools +fill-tags, VEP-style
+/// cohort annotations). Left as they were, they would still hold a withdrawn person's share — a
+/// stale AF minus the remaining genotypes gives theirs back — so a rewrite removes them (bcftools
+/// would keep them stale). AC and AN are recomputed instead (see [`AcAnUpdate`]).
+pub const SAMPLE_SUMMARIES: [&[u8]; 12] = [
+    b"AF",
+    b"MAF",
+    b"NS",
+    b"AC_Het",
+    b"AC_Hom",
+    b"AC_Hemi",
+    b"MLEAC",
+    b"MLEAF",
+    b"ExcessHet",
+    b"HWE",
+    b"InbreedingCoeff",
+    b"F_MISSING",
+];
+
 /// How INFO/AC and INFO/AN follow the samples that remain.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum AcAnUpdate {
@@ -181,6 +200,7 @@ impl SampleSubset {
             Some(allele_counts) => {
                 write_info(record.info, allele_counts, self.ac_an == AcAnUpdate::Bcftools, out);
             }
+            None if has_sample_summary(record.info) => write_info_without_summaries(record.info, out),
             None => out.extend_from_slice(record.info),
         }
         out.push(b'\t');
@@ -377,6 +397,7 @@ fn write_info(info: &[u8], allele_counts: &[u64], add_missing: bool, out: &mut V
                 push_allele_number(out, start, allele_number);
             }
             _ if entry.is_empty() => {}
+            key if SAMPLE_SUMMARIES.contains(&key) => {}
             _ => {
                 push_info_separator(out, start);
                 out.extend_from_slice(entry);
@@ -388,6 +409,23 @@ fn write_info(info: &[u8], allele_counts: &[u64], add_missing: bool, out: &mut V
     }
     if add_missing && !had_an {
         push_allele_number(out, start, allele_number);
+    }
+    if out.len() == start {
+        out.push(b'.');
+    }
+}
+
+/// Whether INFO holds a key of [`SAMPLE_SUMMARIES`] (cheap: a substring test first).
+fn has_sample_summary(info: &[u8]) -> bool {
+    info != b"." && Fields::new(info, b';').any(|entry| SAMPLE_SUMMARIES.contains(&info_key(entry)))
+}
+
+/// INFO without the keys of [`SAMPLE_SUMMARIES`]; `.` when nothing is left.
+fn write_info_without_summaries(info: &[u8], out: &mut Vec<u8>) {
+    let start = out.len();
+    for entry in Fields::new(info, b';').filter(|e| !e.is_empty() && !SAMPLE_SUMMARIES.contains(&info_key(e))) {
+        push_info_separator(out, start);
+        out.extend_from_slice(entry);
     }
     if out.len() == start {
         out.push(b'.');
@@ -725,18 +763,19 @@ mod tests {
             let subset = SampleSubset::new(5, &[1]).with_ac_an(update);
             assert_eq!(
                 rewrite(&subset, &record("G", "DP=15;AC=4;AN=8;AF=0.5", "GT:DP", &FIVE)),
-                line("G", "DP=15;AC=3;AN=6;AF=0.5", "GT:DP", &kept)
+                line("G", "DP=15;AC=3;AN=6", "GT:DP", &kept),
+                "AF summarises every sample: removed, not left stale"
             );
             assert_eq!(
                 rewrite(&subset, &record("G", "AN=8;AC=4", "GT:DP", &FIVE)),
                 line("G", "AN=6;AC=3", "GT:DP", &kept)
             );
-            // Keys are matched whole.
+            // Keys are matched whole (ANN is not AN; AC_Het is a sample summary, removed).
             assert_eq!(
                 rewrite(&subset, &record("G", "AC_Het=1;AN=8;ANN=x", "GT:DP", &FIVE)),
                 line(
                     "G",
-                    if update == AcAnUpdate::Bcftools { "AC_Het=1;AN=6;ANN=x;AC=3" } else { "AC_Het=1;AN=6;ANN=x" },
+                    if update == AcAnUpdate::Bcftools { "AN=6;ANN=x;AC=3" } else { "AN=6;ANN=x" },
                     "GT:DP",
                     &kept
                 )
@@ -1001,5 +1040,16 @@ mod tests {
             push_decimal(&mut out, value);
             assert_eq!(out, format!("x{value}").into_bytes());
         }
+    }
+
+    #[test]
+    fn sample_summaries_are_removed_and_ac_an_recomputed() {
+        let subset = SampleSubset::new(3, &[0]);
+        let line = record("T", "AF=0.5;DP=30;AC=3;AN=6;MLEAF=0.5", "GT", &["1/1", "0/1", "0/0"]);
+        assert_eq!(rewrite(&subset, &line), record("T", "DP=30;AC=1;AN=4", "GT", &["0/1", "0/0"]) + "\n");
+        let line = record("T", "AF=0.5;NS=3", "GT", &["1/1", "0/1", "0/0"]);
+        assert_eq!(rewrite(&subset, &line), record("T", ".", "GT", &["0/1", "0/0"]) + "\n");
+        let line = record("T", "DP=30", "GT", &["1/1", "0/1", "0/0"]);
+        assert_eq!(rewrite(&subset, &line), record("T", "DP=30", "GT", &["0/1", "0/0"]) + "\n");
     }
 }

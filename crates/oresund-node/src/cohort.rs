@@ -129,7 +129,9 @@ impl CohortIndex {
             let Some(scope) = prepared.file(file.number) else { continue };
             let set = out.entry(file.dataset.clone()).or_default();
             for (column, number) in file.columns.iter().enumerate() {
-                if scope.filter.as_ref().is_none_or(|f| f.contains(column as u32)) {
+                if *number != IndividualNumber::WITHDRAWN
+                    && scope.filter.as_ref().is_none_or(|f| f.contains(column as u32))
+                {
                     set.insert(number.get());
                 }
             }
@@ -203,7 +205,7 @@ impl CohortIndex {
         let mut out = RoaringBitmap::new();
         for file in &self.files {
             if datasets.is_empty() || datasets.contains(&file.dataset) {
-                out.extend(file.columns.iter().map(|n| n.get()));
+                out.extend(file.columns.iter().filter(|n| **n != IndividualNumber::WITHDRAWN).map(|n| n.get()));
             }
         }
         out

@@ -227,8 +227,8 @@ impl<'a> Originals<'a> {
     /// A new file key, sealed to the node's public key (no passphrase needed).
     pub(crate) fn new(objects: &'a ObjectArchive, keys: &KeyFiles) -> Result<Self, NodeError> {
         let file_keys = keys.file_keys();
-        let file_key = file_keys.create(&keys.read_public()?)?;
-        Ok(Originals { objects, file_keys, file_key, written: Vec::new() })
+        let (id, secret) = file_keys.create(&keys.read_public()?)?;
+        Ok(Originals { objects, file_keys, file_key: (id, secret.public_key()), written: Vec::new() })
     }
 
     /// Encrypts and stores `plain` (see [`archive::store_encrypted`]).

@@ -10,15 +10,20 @@ use oresund_store::{ArchiveObject, ErasurePlan, FileNumber, FileRewrite, Individ
 use crate::backends::Backend;
 use crate::fixtures::{self, Ingest, run, scan};
 
-/// Every carrier column of a file's variants on both contigs, by (contig, pos, ref, alt).
-fn carriers_of(store: &dyn NodeStore, file: FileNumber, columns: usize) -> Vec<(u32, u64, String, String, Vec<u32>)> {
+/// Per variant of a file on both contigs: (contig, pos, ref, alt, columns with an ALT allele,
+/// columns with a missing call).
+type Columns = Vec<(u32, u64, String, String, Vec<u32>, Vec<u32>)>;
+
+fn carriers_of(store: &dyn NodeStore, file: FileNumber, columns: usize) -> Columns {
     let mut out = Vec::new();
     for contig in [0, 1] {
         for e in scan(store, contig, 1, u64::from(u32::MAX)).into_iter().filter(|e| e.0 == file) {
             let sets = EncodedCarriers::parse(&e.6, columns).expect("carriers decode at the file's width").decode();
-            let mut all: Vec<u32> = [sets.het, sets.hom_alt, sets.hemi, sets.missing_one, sets.missing_two].concat();
-            all.sort_unstable();
-            out.push((contig, e.1, e.2, e.3, all));
+            let mut alleles: Vec<u32> = [sets.het, sets.hom_alt, sets.hemi].concat();
+            alleles.sort_unstable();
+            let mut missing: Vec<u32> = [sets.missing_one, sets.missing_two].concat();
+            missing.sort_unstable();
+            out.push((contig, e.1, e.2, e.3, alleles, missing));
         }
     }
     out
@@ -49,17 +54,21 @@ pub fn a_withdrawal_drops_the_persons_columns_everywhere_at_once<B: Backend>() {
     let five = five.expect("person 5 is stored");
     let before_a = carriers_of(store, a, 6);
     let before_b = carriers_of(store, b, 6);
-    // Each column's new number: dropped ones gone, later ones one lower.
-    let remap = |dropped: u32, set: &[u32]| -> Vec<u32> {
-        set.iter().filter(|&&c| c != dropped).map(|&c| if c > dropped { c - 1 } else { c }).collect()
-    };
+    // The blanked column: no ALT allele, uncalled.
+    let blank =
+        |column: u32, (contig, pos, r, a, alleles, missing): &(u32, u64, String, String, Vec<u32>, Vec<u32>)| {
+            let alleles: Vec<u32> = alleles.iter().copied().filter(|&c| c != column).collect();
+            let mut missing: Vec<u32> = missing.iter().copied().filter(|&c| c != column).chain([column]).collect();
+            missing.sort_unstable();
+            (*contig, *pos, r.clone(), a.clone(), alleles, missing)
+        };
     let objects_a = store.archive_objects_of_file(a).unwrap();
     let objects_b = store.archive_objects_of_file(b).unwrap();
     let generation = store.generation().unwrap();
 
     // A plan that leaves one object of a file without a new version is refused, changing nothing.
     let partial = ErasurePlan {
-        rewrites: vec![FileRewrite { file: a, drop_columns: vec![4], objects: vec![new_version(&objects_a[0])] }],
+        rewrites: vec![FileRewrite { file: a, blank_columns: vec![4], objects: vec![new_version(&objects_a[0])] }],
         withdrawal: withdrawal_of(five.individual.pseudonym.as_str()),
         cause: "withdrawal".into(),
         ..ErasurePlan::default()
@@ -71,8 +80,8 @@ pub fn a_withdrawal_drops_the_persons_columns_everywhere_at_once<B: Backend>() {
 
     let plan = ErasurePlan {
         rewrites: vec![
-            FileRewrite { file: a, drop_columns: vec![4], objects: objects_a.iter().map(new_version).collect() },
-            FileRewrite { file: b, drop_columns: vec![1], objects: objects_b.iter().map(new_version).collect() },
+            FileRewrite { file: a, blank_columns: vec![4], objects: objects_a.iter().map(new_version).collect() },
+            FileRewrite { file: b, blank_columns: vec![1], objects: objects_b.iter().map(new_version).collect() },
         ],
         withdrawal: withdrawal_of(five.individual.pseudonym.as_str()),
         cause: "withdrawal".into(),
@@ -84,14 +93,16 @@ pub fn a_withdrawal_drops_the_persons_columns_everywhere_at_once<B: Backend>() {
     assert_eq!(outcome.shredded.len(), 4);
     assert!(outcome.shredded.iter().all(|s| s.version == 1 && s.key_id == "k1" && s.cause == "withdrawal"));
     assert_eq!(store.shredded_objects().unwrap().len(), 4);
-    // The variant index: every variant still there, without column 4 (A) / 1 (B), at width 5.
-    let after_a = carriers_of(store, a, 5);
+    // The variant index: every variant still there, column 4 (A) / 1 (B) blank, the width kept
+    // (a reader holding the old layout reads the new sets right).
+    let after_a = carriers_of(store, a, 6);
     assert_eq!(after_a.len(), before_a.len());
+    assert!(before_a.iter().any(|v| v.4.contains(&4)), "person 5 carries something in A");
     for (old, new) in before_a.iter().zip(&after_a) {
-        assert_eq!(new.4, remap(4, &old.4), "file A at {}:{}", old.0, old.1);
+        assert_eq!(new, &blank(4, old), "file A at {}:{}", old.0, old.1);
     }
-    for (old, new) in before_b.iter().zip(carriers_of(store, b, 5)) {
-        assert_eq!(new.4, remap(1, &old.4), "file B at {}:{}", old.0, old.1);
+    for (old, new) in before_b.iter().zip(carriers_of(store, b, 6)) {
+        assert_eq!(new, blank(1, old), "file B at {}:{}", old.0, old.1);
     }
     // A single-variant lookup reads the rewritten entry too (PostgreSQL reads it by offset).
     for call in Ingest::new("D1", "sha-a", 1, 6, 0).calls.iter().step_by(17) {
@@ -103,12 +114,13 @@ pub fn a_withdrawal_drops_the_persons_columns_everywhere_at_once<B: Backend>() {
             .expect("scanned");
         assert_eq!(in_a.carriers, scanned.6);
     }
-    // Haploid sets follow: men were columns 1, 3, 5 of A; 5 (person 6) is now 4.
-    assert_eq!(store.haploid_set(a, 1).unwrap(), [1, 3, 4]);
+    // Haploid sets stay (men are columns 1, 3, 5 of A); the column list names no one there.
+    assert_eq!(store.haploid_set(a, 1).unwrap(), [1, 3, 5]);
     let files = store.files().unwrap();
     let numbers = |f: FileNumber| files.iter().find(|x| x.number == f).unwrap().columns.clone();
-    assert!(!numbers(a).contains(&five.number) && numbers(a).len() == 5);
-    assert!(!numbers(b).contains(&five.number) && numbers(b).len() == 5);
+    assert_eq!((numbers(a).len(), numbers(a)[4]), (6, IndividualNumber::WITHDRAWN));
+    assert_eq!((numbers(b).len(), numbers(b)[1]), (6, IndividualNumber::WITHDRAWN));
+    assert!(!numbers(a).contains(&five.number) && !numbers(b).contains(&five.number));
     assert!(store.individuals().unwrap().iter().all(|p| p.number != five.number));
     // New versions: version 2, the new paths.
     let now = store.archive_objects_of_file(a).unwrap();

@@ -174,10 +174,10 @@ impl<'a> BlockView<'a> {
         Ok(EntryRef { pos: self.pos(i), reference, alternate, vrs_id, haploid_set, carriers })
     }
 
-    /// The same block with each entry's carrier sets replaced by `carriers(old)` (a withdrawal
-    /// drops sample columns; positions, alleles and slots stay, so the variant rows still point
-    /// at the right slot).
-    pub fn map_carriers(&self, mut carriers: impl FnMut(&[u8]) -> Result<Vec<u8>>) -> Result<Vec<u8>> {
+    /// The same block with each entry's carrier sets replaced by `carriers(haploid set, old)` (a
+    /// withdrawal blanks sample columns; positions, alleles and slots stay, so the variant rows
+    /// still point at the right slot).
+    pub fn map_carriers(&self, mut carriers: impl FnMut(u32, &[u8]) -> Result<Vec<u8>>) -> Result<Vec<u8>> {
         let mut block = Block { contig: 0, first_pos: 0, last_pos: 0, entries: Vec::with_capacity(self.n) };
         for i in 0..self.n {
             let e = self.entry(i)?;
@@ -187,7 +187,7 @@ impl<'a> BlockView<'a> {
                 alternate: e.alternate.to_string(),
                 vrs_id: e.vrs_id.to_string(),
                 haploid_set: e.haploid_set,
-                carriers: carriers(e.carriers)?,
+                carriers: carriers(e.haploid_set, e.carriers)?,
             });
         }
         Ok(block.encode())

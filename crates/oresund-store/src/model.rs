@@ -64,6 +64,13 @@ number!(
     FileNumber
 );
 
+impl IndividualNumber {
+    /// A file's sample column whose person was withdrawn. The column stays, blank — no ALT
+    /// allele, no call — so that a server still holding the file's previous column layout (until
+    /// its next catalog check) reads the new carrier sets correctly: counts never mix layouts.
+    pub const WITHDRAWN: IndividualNumber = IndividualNumber(u32::MAX);
+}
+
 /// A dataset: a named collection of ingested files.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Dataset {
@@ -268,8 +275,9 @@ pub struct Withdrawal {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileRewrite {
     pub file: FileNumber,
-    /// Sample columns (0-based) to drop from the file's carrier sets and column list.
-    pub drop_columns: Vec<u32>,
+    /// Sample columns (0-based, in the catalog's column list) to blank: every carrier set holds
+    /// them as uncalled, the column list as [`IndividualNumber::WITHDRAWN`].
+    pub blank_columns: Vec<u32>,
     /// The new version's objects; each replaces the object of the same accession, whose old
     /// version is recorded as shredded.
     pub objects: Vec<ArchiveObject>,

@@ -58,13 +58,13 @@ impl FileKeys {
     }
 
     /// A new file key, sealed to `node_key` before it is returned (a key whose secret half was
-    /// not kept must never encrypt anything). Returns its id and public half.
-    pub fn create(&self, node_key: &PublicKey) -> Result<(String, PublicKey), ArchiveError> {
+    /// not kept must never encrypt anything). Returns its id and the key.
+    pub fn create(&self, node_key: &PublicKey) -> Result<(String, SecretKey), ArchiveError> {
         let secret =
             SecretKey::generate().map_err(|source| ArchiveError::KeyFile { path: self.dir.clone(), source })?;
         let id = key_id(&secret.public_key());
         self.seal(&id, &secret, node_key)?;
-        Ok((id, secret.public_key()))
+        Ok((id, secret))
     }
 
     /// Writes the copy of `secret` sealed to `node_key` (atomically, mode 0600).
@@ -150,6 +150,21 @@ impl FileKeys {
                 self.remove_copy(&file_key, &node_key)?;
             }
         }
+        // A copy a killed write left under its temporary name (`.<id>.<node key>.c4gh.tmp`).
+        let entries = match std::fs::read_dir(&self.dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(error) => return Err(ArchiveError::Io { path: self.dir.clone(), error }),
+        };
+        let prefix = format!(".{id}.");
+        for entry in entries {
+            let entry = entry.map_err(Self::io(&self.dir))?;
+            if entry.file_name().to_str().is_some_and(|n| n.starts_with(&prefix)) {
+                let path = entry.path();
+                std::fs::remove_file(&path).map_err(Self::io(&path))?;
+                sync_dir(&self.dir)?;
+            }
+        }
         Ok(())
     }
 }
@@ -168,9 +183,11 @@ mod tests {
         let keys = FileKeys::new(dir.path().join("file-keys"));
         let node = SecretKey::generate().unwrap();
         let node_id = key_id(&node.public_key());
-        let (id, public) = keys.create(&node.public_key()).unwrap();
+        let (id, created) = keys.create(&node.public_key()).unwrap();
         let opened = keys.open(&id, [(node_id.as_str(), &node)]).unwrap().unwrap();
-        assert_eq!(opened.public_key(), public);
+        assert_eq!(opened.public_key(), created.public_key());
+        // A copy a killed write left under its temporary name goes with the key.
+        std::fs::write(keys.dir().join(format!(".{id}.{node_id}.c4gh.tmp")), b"x").unwrap();
         // Another node key opens nothing.
         let other = SecretKey::generate().unwrap();
         let other_id = key_id(&other.public_key());
@@ -183,6 +200,7 @@ mod tests {
         assert_eq!(keys.list().unwrap(), [(id.clone(), other_id.clone())]);
         keys.shred(&id).unwrap();
         assert!(!keys.exists(&id).unwrap());
+        assert_eq!(std::fs::read_dir(keys.dir()).unwrap().count(), 0, "nothing of the key is left");
         assert!(keys.open(&id, [(other_id.as_str(), &other)]).unwrap().is_none());
         keys.shred(&id).unwrap();
     }

@@ -23,7 +23,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use oresund_c4gh::{PublicKey, SecretKey, reencrypt_header};
+use oresund_c4gh::{Header, SecretKey, reencrypt_header};
 use oresund_store::{FileNumber, HeaderSwitch};
 
 use crate::NodeError;
@@ -83,7 +83,7 @@ impl Node {
 
         // Objects archived before file keys have headers encrypted to a node key: each file's
         // headers move to a file key of its own, sealed to the next node key.
-        let mut new_file_keys: HashMap<FileNumber, (String, PublicKey)> = HashMap::new();
+        let mut new_file_keys: HashMap<FileNumber, (String, SecretKey)> = HashMap::new();
         let mut switches = Vec::new();
         let mut resealed = BTreeSet::new();
         for object in self.store.archive_objects()? {
@@ -107,7 +107,9 @@ impl Node {
             let c4gh = ArchiveError::c4gh(&object.accession);
             let old = objects.get(&object.header_path)?;
             let writer = SecretKey::generate().map_err(&c4gh)?;
-            let header = reencrypt_header(&old, &secret, &[to_key], &writer, true).map_err(c4gh)?;
+            let header = reencrypt_header(&old, &secret, &[to_key.public_key()], &writer, true).map_err(c4gh)?;
+            // Never switch to a header its file key cannot open.
+            Header::decrypt(&header, &to_key).map_err(ArchiveError::c4gh(&object.accession))?;
             let id = object_id(&object.body_path).ok_or_else(|| {
                 ArchiveError::Invalid(format!("{}: unexpected object path {}", object.accession, object.body_path))
             })?;

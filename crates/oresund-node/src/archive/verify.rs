@@ -31,6 +31,9 @@ pub struct ShreddedCheck {
     pub version: ShreddedObject,
     /// Whether its file key is destroyed (false: an interrupted run; run it again, or `archive gc`).
     pub key_destroyed: bool,
+    /// Archived before file keys, its header was encrypted to the node key itself: unreadable in
+    /// old backups only once `keys rotate` has retired that key.
+    pub sealed_to_node_key: bool,
     /// Whether its objects are gone from the archive.
     pub objects_deleted: bool,
 }
@@ -66,11 +69,11 @@ impl Node {
         let file_keys = self.key_files().file_keys();
         let node_key = crate::keys::key_id(&self.key_files().read_public()?);
         for version in self.store.shredded_objects()? {
-            // A version archived before file keys was sealed to the node key: not destroyable here.
-            let key_destroyed = version.key_id != node_key && !file_keys.exists(&version.key_id)?;
+            let sealed_to_node_key = version.key_id == node_key;
+            let key_destroyed = !sealed_to_node_key && !file_keys.exists(&version.key_id)?;
             let objects_deleted =
                 objects.size(&version.header_path)?.is_none() && objects.size(&version.body_path)?.is_none();
-            report.shredded.push(ShreddedCheck { version, key_destroyed, objects_deleted });
+            report.shredded.push(ShreddedCheck { version, key_destroyed, sealed_to_node_key, objects_deleted });
         }
         Ok(report)
     }

@@ -18,7 +18,7 @@ use std::ops::Range;
 use std::sync::{Arc, Mutex};
 
 use oresund_c4gh::{DataKey, Header, PublicKey};
-use oresund_store::{ArchiveKind, ArchiveObject};
+use oresund_store::{ArchiveKind, ArchiveObject, IndividualNumber};
 use sha2::{Digest, Sha256};
 
 pub use encrypted::Piece;
@@ -295,8 +295,13 @@ fn read_catalog(node: &Node) -> Result<HashMap<String, DeliverableFile>, Deliver
         let Some(file) = stored.get(&object.file) else { continue };
         let index = objects.iter().find(|o| o.file == object.file && o.kind == ArchiveKind::BlockIndex).cloned();
         let unknown = || DeliveryError::Samples { columns: file.columns.len(), known: pseudonyms.len() };
-        let samples =
-            file.columns.iter().map(|n| pseudonyms.get(n).cloned().ok_or_else(unknown)).collect::<Result<_, _>>()?;
+        // A withdrawn person's column is blank in the index and absent from the archived VCF.
+        let samples = file
+            .columns
+            .iter()
+            .filter(|n| **n != IndividualNumber::WITHDRAWN)
+            .map(|n| pseudonyms.get(n).cloned().ok_or_else(unknown))
+            .collect::<Result<_, _>>()?;
         let deliverable = DeliverableFile { object: object.clone(), dataset: file.dataset.clone(), index, samples };
         files.insert(object.accession.clone(), deliverable);
     }

@@ -6,12 +6,13 @@
 //!
 //! A withdrawal, in order (the writer lock held throughout):
 //!
-//! 1. each archived file holding the person is written again as a new version without them —
+//! 1. each archived file holding the person (and someone else) is written again without them —
 //!    the VCF without their column (`rewrite.rs`), the individuals file without their row, the
 //!    block index anew — under a new file key;
-//! 2. one catalog transaction drops their columns from the variant index, points the accessions at
-//!    the new versions, records the old ones as shredded and the withdrawal itself
-//!    (`oresund_store::Erasure`); every running server sees it at its next generation check;
+//! 2. one catalog transaction blanks their column in the variant index (no ALT allele, no call;
+//!    the file's width stays, see `oresund_store`'s erasure rules), points the accessions at the
+//!    new versions, records the old ones as shredded and the withdrawal itself
+//!    (`oresund_store::Erasure`); a file holding only them is removed whole;
 //! 3. the old versions' file keys are destroyed and their objects deleted;
 //! 4. one audit entry names the pseudonym and the reason.
 //!
@@ -26,8 +27,8 @@ use std::collections::BTreeSet;
 use oresund_core::audit::{AuditAction, AuditRecord, Decision};
 use oresund_ingest::individuals::without_person;
 use oresund_store::{
-    ArchiveKind, ArchiveObject, AuditQuery, ErasureOutcome, ErasurePlan, FileRewrite, ShreddedObject, StoredFile,
-    Withdrawal,
+    ArchiveKind, ArchiveObject, AuditQuery, ErasureOutcome, ErasurePlan, FileRewrite, IndividualNumber, ShreddedObject,
+    StoredFile, Withdrawal,
 };
 
 use crate::NodeError;
@@ -74,11 +75,26 @@ pub struct RemovalOutcome {
     pub sealed_to_node_key: Vec<String>,
 }
 
-/// A file to rewrite: its record, the columns to drop and its archived objects.
+/// A file to rewrite: its record, the person's columns in it and its archived objects.
 struct Target {
     file: StoredFile,
-    drop: Vec<usize>,
+    /// The person's columns in the catalog's column list (blanked there).
+    blank: Vec<usize>,
     objects: Vec<ArchiveObject>,
+}
+
+impl Target {
+    /// The person's columns in the archived VCF, which has none for people withdrawn before.
+    fn vcf_columns(&self) -> Vec<usize> {
+        let gone_before =
+            |c: usize| self.file.columns[..c].iter().filter(|n| **n == IndividualNumber::WITHDRAWN).count();
+        self.blank.iter().map(|&c| c - gone_before(c)).collect()
+    }
+
+    /// Samples the archived VCF still holds.
+    fn samples(&self) -> usize {
+        self.file.columns.iter().filter(|n| **n != IndividualNumber::WITHDRAWN).count()
+    }
 }
 
 impl Node {
@@ -113,8 +129,13 @@ impl Node {
             return Err(ErasureError::UnknownDataset(d.to_string()).into());
         }
         // Scrubbed now, while the person's local id is still known: a reason naming it keeps only
-        // the pseudonym.
-        let reason = self.scrub_local_ids(reason.trim())?;
+        // the pseudonym (their own id is replaced whatever its form).
+        let mut reason = self.scrub_local_ids(reason.trim())?;
+        if let Person::LocalId(id) = person
+            && !id.trim().is_empty()
+        {
+            reason = reason.replace(id.trim(), pseudonym.as_str());
+        }
         let earlier =
             self.store.withdrawals()?.into_iter().find(|w| {
                 w.pseudonym == pseudonym.as_str() && (w.dataset.is_none() || w.dataset.as_deref() == dataset)
@@ -124,7 +145,7 @@ impl Node {
         let objects = self.archive()?;
         let mut targets = Vec::new();
         for file in self.store.files()?.into_iter().filter(|f| dataset.is_none_or(|d| f.dataset == d)) {
-            let drop: Vec<usize> =
+            let blank: Vec<usize> =
                 file.columns.iter().enumerate().filter(|(_, n)| Some(**n) == number).map(|(c, _)| c).collect();
             let archived = self.store.archive_objects_of_file(file.number)?;
             let listed = match archived.iter().find(|o| o.kind == ArchiveKind::Individuals) {
@@ -140,8 +161,8 @@ impl Node {
                 }
                 None => false,
             };
-            if !drop.is_empty() || listed {
-                targets.push(Target { file, drop, objects: archived });
+            if !blank.is_empty() || listed {
+                targets.push(Target { file, blank, objects: archived });
             }
         }
         if targets.is_empty() {
@@ -164,6 +185,11 @@ impl Node {
         let is_withdrawn =
             |name: &[u8]| std::str::from_utf8(name).is_ok_and(|n| pseudonymiser.pseudonym(n) == pseudonym);
         for target in &targets {
+            // A file of this person alone (a single-sample VCF) goes whole: nothing is left to keep.
+            if target.samples() > 0 && target.samples() == target.blank.len() {
+                plan.removals.push(target.file.number);
+                continue;
+            }
             let mut originals = Originals::new(&objects, &self.key_files())?;
             let rewritten =
                 self.new_version(&objects, target, keys, &pseudonymiser, &pseudonym, &is_withdrawn, &mut originals);
@@ -171,7 +197,7 @@ impl Node {
             match rewritten {
                 Ok(objects) => plan.rewrites.push(FileRewrite {
                     file: target.file.number,
-                    drop_columns: target.drop.iter().map(|&c| c as u32).collect(),
+                    blank_columns: target.blank.iter().map(|&c| c as u32).collect(),
                     objects,
                 }),
                 Err(e) => {
@@ -189,6 +215,11 @@ impl Node {
         };
         let sealed_to_node_key = self.shred(&outcome.shredded)?;
         let files: Vec<String> = targets.iter().map(|t| t.file.accession.clone()).collect();
+        let removed: Vec<&str> = targets
+            .iter()
+            .filter(|t| plan.removals.contains(&t.file.number))
+            .map(|t| t.file.accession.as_str())
+            .collect();
         let datasets: BTreeSet<String> = targets.iter().map(|t| t.file.dataset.clone()).collect();
         let datasets: Vec<String> = datasets.into_iter().collect();
         let scope = dataset.map_or_else(|| "every dataset".to_string(), |d| format!("dataset {d}"));
@@ -201,8 +232,9 @@ impl Node {
             granularity: None,
             decision: Decision::Allowed,
             detail: format!(
-                "from {scope}; reason: {reason}; files rewritten: {}; versions shredded: {}",
-                files.join(", "),
+                "from {scope}; files rewritten: {}; files removed: {}; versions shredded: {}; reason: {reason}",
+                files.iter().filter(|f| !removed.contains(&f.as_str())).cloned().collect::<Vec<_>>().join(", "),
+                removed.join(", "),
                 outcome.shredded.len()
             ),
             subject: None,
@@ -238,7 +270,7 @@ impl Node {
             ArchiveError::Invalid(format!("{}: the catalog lists no archived VCF for it", target.file.accession))
         })?;
         let secret = keys.for_object(&vcf.accession, &vcf.key_id)?;
-        let rewritten = rewrite::rewrite_vcf(objects, vcf, &secret, &target.drop, is_withdrawn, originals)?;
+        let rewritten = rewrite::rewrite_vcf(objects, vcf, &secret, &target.vcf_columns(), is_withdrawn, originals)?;
         new.push(record(rewritten.stored, vcf));
         let index = originals.store(&rewritten.index.to_bytes()[..])?;
         let index_accession = format!("{}{INDEX_SUFFIX}", vcf.accession);
@@ -272,7 +304,7 @@ impl Node {
                 datasets: done.dataset.iter().cloned().collect(),
                 granularity: None,
                 decision: Decision::Allowed,
-                detail: format!("from {scope}; reason: {reason}; completed an interrupted withdrawal"),
+                detail: format!("from {scope}; completed an interrupted withdrawal; reason: {reason}"),
                 subject: None,
             }])?;
         }
@@ -294,12 +326,18 @@ impl Node {
             return Err(ErasureError::NoReason.into());
         }
         let _writer = self.lock_writers()?;
-        let file = self
-            .store
-            .files()?
-            .into_iter()
-            .find(|f| f.accession == accession)
-            .ok_or_else(|| ErasureError::UnknownFile(accession.to_string()))?;
+        let Some(file) = self.store.files()?.into_iter().find(|f| f.accession == accession) else {
+            let cause = "file removed";
+            return self
+                .finish_removal(
+                    |v| v.cause == cause && v.accession == accession,
+                    AuditAction::FileRemove,
+                    accession,
+                    reason,
+                    actor,
+                )?
+                .ok_or_else(|| ErasureError::UnknownFile(accession.to_string()).into());
+        };
         self.remove(vec![file], "file removed", AuditAction::FileRemove, accession, reason, actor)
     }
 
@@ -310,10 +348,13 @@ impl Node {
         }
         let _writer = self.lock_writers()?;
         let files: Vec<StoredFile> = self.store.files()?.into_iter().filter(|f| f.dataset == dataset).collect();
+        let cause = format!("dataset {dataset} removed");
         if files.is_empty() {
-            return Err(ErasureError::UnknownDataset(dataset.to_string()).into());
+            return self
+                .finish_removal(|v| v.cause == cause, AuditAction::DatasetRemove, dataset, reason, actor)?
+                .ok_or_else(|| ErasureError::UnknownDataset(dataset.to_string()).into());
         }
-        self.remove(files, "dataset removed", AuditAction::DatasetRemove, dataset, reason, actor)
+        self.remove(files, &cause, AuditAction::DatasetRemove, dataset, reason, actor)
     }
 
     fn remove(
@@ -344,7 +385,7 @@ impl Node {
             granularity: None,
             decision: Decision::Allowed,
             detail: format!(
-                "reason: {reason}; files removed: {}; versions shredded: {}",
+                "files removed: {}; versions shredded: {}; reason: {reason}",
                 accessions.join(", "),
                 outcome.shredded.len()
             ),
@@ -356,6 +397,51 @@ impl Node {
             individuals_removed: outcome.individuals_removed,
             sealed_to_node_key,
         })
+    }
+
+    /// A removal made before (`was_it` picks its shredded versions): shreds what an interrupted
+    /// run left and records it in the audit log if that run was killed before it could. `None`:
+    /// there was no such removal.
+    fn finish_removal(
+        &self,
+        was_it: impl Fn(&ShreddedObject) -> bool,
+        action: AuditAction,
+        resource: &str,
+        reason: &str,
+        actor: &str,
+    ) -> Result<Option<RemovalOutcome>, NodeError> {
+        let versions: Vec<ShreddedObject> = self.store.shredded_objects()?.into_iter().filter(&was_it).collect();
+        let Some(first) = versions.iter().map(|v| v.shredded.clone()).min() else { return Ok(None) };
+        self.complete_shredding()?;
+        let query = AuditQuery { since: Some(first), ..AuditQuery::default() };
+        let audited = self
+            .store
+            .audit_entries(&query)?
+            .iter()
+            .any(|e| e.record.action == action && e.record.resource == resource);
+        if !audited {
+            let reason = self.scrub_local_ids(reason.trim())?;
+            self.store.append_audit(&[AuditRecord {
+                time: crate::clock::now_rfc3339(),
+                actor: actor.to_string(),
+                action,
+                resource: resource.to_string(),
+                datasets: Vec::new(),
+                granularity: None,
+                decision: Decision::Allowed,
+                detail: format!(
+                    "completed an interrupted removal; versions shredded: {}; reason: {reason}",
+                    versions.len()
+                ),
+                subject: None,
+            }])?;
+        }
+        Ok(Some(RemovalOutcome {
+            files: Vec::new(),
+            shredded: Vec::new(),
+            individuals_removed: 0,
+            sealed_to_node_key: Vec::new(),
+        }))
     }
 
     /// Destroys the file keys of shredded versions and deletes their objects (no secret key is

@@ -92,6 +92,9 @@ fn rewrite_stream(
     let (mut line, mut rewritten) = (Vec::with_capacity(1 << 16), Vec::with_capacity(1 << 16));
     let mut lines = lines;
     let mut number = 0u64;
+    // Meta lines wait for the sample names: one naming a withdrawn sample (`##SAMPLE=<ID=…>`,
+    // `##PEDIGREE`, an earlier tool's command line) is left out.
+    let mut meta: Vec<Vec<u8>> = Vec::new();
     loop {
         line.clear();
         if lines.read_until(b'\n', &mut line).map_err(failed)? == 0 {
@@ -99,6 +102,10 @@ fn rewrite_stream(
         }
         number += 1;
         let text = line.strip_suffix(b"\n").unwrap_or(&line);
+        if subset.is_none() && text.starts_with(b"##") {
+            meta.push(text.to_vec());
+            continue;
+        }
         if text.starts_with(b"#CHROM") {
             let samples = sample_columns_of(text);
             for &column in drop {
@@ -106,6 +113,14 @@ fn rewrite_stream(
                     return Err(ErasureError::ColumnMismatch { accession: accession.to_string(), column }.into());
                 }
             }
+            let names: Vec<&[u8]> = drop.iter().filter_map(|&c| samples.get(c).copied()).collect();
+            for kept in meta.iter().filter(|m| !names.iter().any(|n| memchr::memmem::find(m, n).is_some())) {
+                rewritten.clear();
+                rewritten.extend_from_slice(kept);
+                rewritten.push(b'\n');
+                writer.line(&rewritten).map_err(failed)?;
+            }
+            meta.clear();
             subset = Some(SampleSubset::new(samples.len(), drop));
         }
         rewritten.clear();

@@ -26,7 +26,8 @@ impl Withdrawals {
         if r.decision != Decision::Allowed {
             return;
         }
-        let detail = r.detail.as_str();
+        // The operator's reason comes last and is never parsed.
+        let detail = r.detail.split_once("; reason: ").map_or(r.detail.as_str(), |(figures, _)| figures);
         match r.action {
             AuditAction::Withdraw => {
                 // A rerun that only finished an interrupted withdrawal is not a second one.
@@ -35,7 +36,10 @@ impl Withdrawals {
                 }
                 self.withdrawals += 1;
                 self.files_rewritten += listed(detail, "files rewritten: ");
+                self.files_removed += listed(detail, "files removed: ");
             }
+            // A rerun that only finished an interrupted removal is not a second one.
+            _ if detail.starts_with("completed an interrupted removal") => return,
             AuditAction::FileRemove => self.files_removed += listed(detail, "files removed: "),
             AuditAction::DatasetRemove => {
                 self.datasets_removed += 1;
@@ -93,11 +97,12 @@ mod tests {
         let mut w = Withdrawals::default();
         w.add(&entry(
             AuditAction::Withdraw,
-            "from every dataset; reason: letter; files rewritten: N-F000001, N-F000002; versions shredded: 6",
+            "from every dataset; files rewritten: N-F000001, N-F000002; files removed: ; versions shredded: 6; \
+             reason: letter; versions shredded: 5",
         ));
-        w.add(&entry(AuditAction::Withdraw, "from every dataset; reason: again; completed an interrupted withdrawal"));
-        w.add(&entry(AuditAction::DatasetRemove, "reason: pilot; files removed: N-F000003; versions shredded: 3"));
-        w.add(&entry(AuditAction::FileRemove, "reason: wrong; files removed: N-F000004; versions shredded: 2"));
+        w.add(&entry(AuditAction::Withdraw, "from every dataset; completed an interrupted withdrawal; reason: again"));
+        w.add(&entry(AuditAction::DatasetRemove, "files removed: N-F000003; versions shredded: 3; reason: pilot"));
+        w.add(&entry(AuditAction::FileRemove, "files removed: N-F000004; versions shredded: 2; reason: wrong"));
         w.add(&entry(AuditAction::SubjectReport, "files: 2; answers counted: 7"));
         w.add(&entry(AuditAction::Query, "versions shredded: 99"));
         let want = Withdrawals {

@@ -54,14 +54,6 @@ impl ErasureRows for WriteTx<'_> {
         rows.iter().map(|r| Ok((unsigned(r.try_get(0)?, "haploid set id")?, r.try_get(1)?))).collect()
     }
 
-    fn set_haploid_set(&mut self, file: FileNumber, id: u32, encoded: &[u8]) -> Result<()> {
-        self.execute(
-            "UPDATE haploid_sets SET columns = $1 WHERE file = $2 AND id = $3",
-            &[&encoded, &i64::from(file), &i64::from(id)],
-        )?;
-        Ok(())
-    }
-
     fn set_file_columns(&mut self, file: FileNumber, columns: &[IndividualNumber]) -> Result<()> {
         self.execute("UPDATE files SET columns = $1 WHERE number = $2", &[&columns_bytes(columns), &i64::from(file)])?;
         Ok(())

@@ -233,6 +233,8 @@ const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE archive_objects ADD COLUMN version integer NOT NULL DEFAULT 1;
     ALTER TABLE individuals ADD COLUMN retired boolean NOT NULL DEFAULT false;
+    -- A rewritten block moves its entries' offsets: found by block, not by a scan.
+    CREATE INDEX variant_blocks_by_block ON variant_blocks (block);
     CREATE TABLE shredded_objects (
         accession text NOT NULL,
         version integer NOT NULL,

@@ -1,17 +1,20 @@
 //! Erasure rules: what a withdrawal or a removal does to the catalog, the same on every backend.
 //!
-//! * A rewritten file loses sample columns everywhere they are encoded: each variant's carrier
-//!   sets, its haploid sets and its column list (columns after a dropped one move down, as in the
-//!   rewritten VCF). Counts over what remains then equal `bcftools view -s ^ID | +fill-tags`.
+//! * In a rewritten file the person's sample column is blanked: in every variant's carrier sets it
+//!   carries no ALT allele and is uncalled (both alleles, or the one of a haploid call), and the
+//!   column list names [`IndividualNumber::WITHDRAWN`]. So it adds nothing to AC and nothing to
+//!   AN: counts equal `bcftools view -s ^ID | +fill-tags`. The column is kept, not removed, so the
+//!   file's width never changes: a server that has not yet re-read the catalog (it checks every
+//!   250 ms) reads the new sets with the layout it holds, and gets the new counts, never a mix.
 //! * Every object of a rewritten file is replaced by its new version: one file key encrypts all
 //!   objects of a version, so none may stay behind when that key is destroyed.
 //! * A removed file keeps its row as an invisible tombstone, so its number (and accession) is
 //!   never given again; its variant index and archive rows go.
 //! * Each replaced or removed object version is recorded as shredded.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
-use oresund_core::carriers::{EncodedCarriers, decode_columns, encode_columns};
+use oresund_core::carriers::{EncodedCarriers, decode_columns};
 
 use crate::blocks::BlockView;
 use crate::error::{Result, StoreError};
@@ -28,7 +31,6 @@ pub(crate) trait ErasureRows {
     fn set_block(&mut self, id: i64, data: &[u8]) -> Result<()>;
     /// A file's haploid sets: id and encoded columns.
     fn haploid_sets(&mut self, file: FileNumber) -> Result<Vec<(u32, Vec<u8>)>>;
-    fn set_haploid_set(&mut self, file: FileNumber, id: u32, encoded: &[u8]) -> Result<()>;
     fn set_file_columns(&mut self, file: FileNumber, columns: &[IndividualNumber]) -> Result<()>;
     fn file_objects(&mut self, file: FileNumber) -> Result<Vec<ArchiveObject>>;
     fn delete_object(&mut self, accession: &str) -> Result<()>;
@@ -62,7 +64,7 @@ pub(crate) fn erase(rows: &mut impl ErasureRows, plan: &ErasurePlan) -> Result<E
             .committed_file(rewrite.file)?
             .ok_or_else(|| conflict(format!("file {} is not a committed file; nothing was changed", rewrite.file)))?;
         touched.extend(columns.iter().copied());
-        drop_columns(rows, rewrite.file, &columns, &rewrite.drop_columns)?;
+        blank_columns(rows, rewrite.file, &columns, &rewrite.blank_columns)?;
         let current = rows.file_objects(rewrite.file)?;
         for old in &current {
             let Some(new) = rewrite.objects.iter().find(|o| o.accession == old.accession) else {
@@ -111,52 +113,48 @@ pub(crate) fn erase(rows: &mut impl ErasureRows, plan: &ErasurePlan) -> Result<E
     Ok(outcome)
 }
 
-/// Drops sample columns from a file's carrier sets, haploid sets and column list.
-fn drop_columns(
+/// Blanks sample columns in a file's carrier sets and column list (see the module documentation).
+fn blank_columns(
     rows: &mut impl ErasureRows,
     file: FileNumber,
     columns: &[IndividualNumber],
-    drop: &[u32],
+    blank: &[u32],
 ) -> Result<()> {
-    if drop.is_empty() {
+    if blank.is_empty() {
         return Ok(());
     }
     let width = columns.len();
-    // Old column → new column, `None` for a dropped one.
-    let mut new_index: Vec<Option<u32>> = Vec::with_capacity(width);
-    let mut next = 0u32;
-    for column in 0..width as u32 {
-        if drop.contains(&column) {
-            new_index.push(None);
-        } else {
-            new_index.push(Some(next));
-            next += 1;
-        }
-    }
-    if let Some(&bad) = drop.iter().find(|&&c| c as usize >= width) {
+    if let Some(&bad) = blank.iter().find(|&&c| c as usize >= width) {
         return Err(conflict(format!("file {file} has no sample column {bad}; nothing was changed")));
     }
-    let new_width = next as usize;
-    let remap = |set: &[u32]| -> Vec<u32> {
-        set.iter().filter_map(|&c| new_index.get(c as usize).copied().flatten()).collect()
-    };
     let corrupt = |e: oresund_core::carriers::CarrierFormatError| StoreError::Corrupt(format!("file {file}: {e}"));
+    let mut haploid: HashMap<u32, Vec<u32>> = HashMap::new();
+    for (id, encoded) in rows.haploid_sets(file)? {
+        haploid.insert(id, decode_columns(&encoded, width).map_err(corrupt)?);
+    }
     for (id, data) in rows.file_blocks(file)? {
-        let rewritten = BlockView::parse(&data)?.map_carriers(|bytes| {
+        let rewritten = BlockView::parse(&data)?.map_carriers(|set_id, bytes| {
             let mut sets = EncodedCarriers::parse(bytes, width).map_err(corrupt)?.decode();
+            let haploid = haploid.get(&set_id).map(Vec::as_slice).unwrap_or_default();
             for set in [&mut sets.het, &mut sets.hom_alt, &mut sets.hemi, &mut sets.missing_one, &mut sets.missing_two]
             {
-                *set = remap(set);
+                set.retain(|c| !blank.contains(c));
             }
-            Ok(sets.encode(new_width))
+            for &column in blank {
+                // Uncalled: the slots the column counts in AN (one for a haploid call) are missing.
+                let missing = if haploid.contains(&column) { &mut sets.missing_one } else { &mut sets.missing_two };
+                missing.push(column);
+            }
+            sets.missing_one.sort_unstable();
+            sets.missing_two.sort_unstable();
+            Ok(sets.encode(width))
         })?;
         rows.set_block(id, &rewritten)?;
     }
-    for (id, encoded) in rows.haploid_sets(file)? {
-        let set = decode_columns(&encoded, width).map_err(corrupt)?;
-        rows.set_haploid_set(file, id, &encode_columns(&remap(&set), new_width))?;
-    }
-    let kept: Vec<IndividualNumber> =
-        columns.iter().enumerate().filter(|(c, _)| !drop.contains(&(*c as u32))).map(|(_, n)| *n).collect();
+    let kept: Vec<IndividualNumber> = columns
+        .iter()
+        .enumerate()
+        .map(|(c, n)| if blank.contains(&(c as u32)) { IndividualNumber::WITHDRAWN } else { *n })
+        .collect();
     rows.set_file_columns(file, &kept)
 }

@@ -39,12 +39,6 @@ impl ErasureRows for WriteTx<'_> {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    fn set_haploid_set(&mut self, file: FileNumber, id: u32, encoded: &[u8]) -> Result<()> {
-        self.prepare_cached("UPDATE haploid_sets SET columns = ?1 WHERE file = ?2 AND id = ?3")?
-            .execute(params![encoded, file, id])?;
-        Ok(())
-    }
-
     fn set_file_columns(&mut self, file: FileNumber, columns: &[IndividualNumber]) -> Result<()> {
         self.prepare_cached("UPDATE files SET columns = ?1 WHERE number = ?2")?
             .execute(params![columns_bytes(columns), file])?;

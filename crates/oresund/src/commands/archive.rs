@@ -202,14 +202,18 @@ fn verify(args: VerifyArgs, quiet: bool) -> anyhow::Result<()> {
     let mut unfinished = 0;
     for check in &report.shredded {
         let v = &check.version;
-        let state = match (check.key_destroyed, check.objects_deleted) {
-            (true, true) => "unrecoverable: file key destroyed, objects deleted".to_string(),
-            (true, false) => {
+        let state = match (check.sealed_to_node_key, check.key_destroyed, check.objects_deleted) {
+            (true, _, _) => "deleted; archived before file keys, so a backup of it opens with the node key until \
+                             `oresund keys rotate` retires that key"
+                .to_string(),
+            (false, true, true) => "unrecoverable: file key destroyed, objects deleted".to_string(),
+            (false, true, false) => {
                 "unrecoverable: file key destroyed (some objects remain; `oresund archive gc` removes them)".into()
             }
-            (false, _) => {
+            (false, false, _) => {
                 unfinished += 1;
-                "NOT YET SHREDDED: its key still exists; run the withdrawal or removal again".into()
+                "NOT YET SHREDDED: its key still exists; run the withdrawal or removal again, or `oresund archive gc`"
+                    .into()
             }
         };
         println!("{}\tv{}\tshredded {} ({})\t{state}", v.accession, v.version, v.shredded, v.cause);

@@ -72,6 +72,13 @@ pub fn run_file(args: FileArgs, quiet: bool) -> anyhow::Result<()> {
 }
 
 fn report(outcome: &RemovalOutcome, what: &str, quiet: bool) {
+    if outcome.files.is_empty() {
+        println!("{what}\talready removed");
+        if !quiet {
+            eprintln!("{what} had already been removed; nothing more to do");
+        }
+        return;
+    }
     for version in &outcome.shredded {
         println!("{}\tv{}\tshredded", version.accession, version.version);
     }

@@ -19,7 +19,7 @@ use oresund_node::erasure::Person;
 #[command(group = clap::ArgGroup::new("who").required(true).args(["individual", "pseudonym"]))]
 pub struct SubjectReportArgs {
     pub node_dir: PathBuf,
-    /// The person's local id (CPR number, personnummer).
+    /// The person's local id (CPR number, personnummer); `-` reads it from standard input.
     #[arg(long)]
     pub individual: Option<String>,
     /// The person's pseudonym.
@@ -32,7 +32,8 @@ pub struct SubjectReportArgs {
 
 pub fn run(args: SubjectReportArgs) -> anyhow::Result<()> {
     let node = Node::open(&args.node_dir)?;
-    let person = match (&args.individual, &args.pseudonym) {
+    let id = args.individual.as_deref().map(crate::commands::withdraw::local_id).transpose()?;
+    let person = match (&id, &args.pseudonym) {
         (Some(id), _) => Person::LocalId(id),
         (None, Some(p)) => Person::Pseudonym(p),
         (None, None) => anyhow::bail!("say whose report: --individual LOCAL_ID or --pseudonym PSEUDONYM"),

@@ -23,6 +23,7 @@ oresund withdraw dk-node --pseudonym ps_3f2a… --dataset DK-COHORT-1 --reason '
 pub struct WithdrawArgs {
     pub node_dir: PathBuf,
     /// The participant's local id (CPR number, personnummer), pseudonymised at once, never stored.
+    /// `-` reads it from standard input, so that it stays out of the process list and shell history.
     #[arg(long)]
     pub individual: Option<String>,
     /// The participant's pseudonym, as the node's answers and audit log show it.
@@ -36,9 +37,22 @@ pub struct WithdrawArgs {
     pub reason: String,
 }
 
+/// The local id as given, or read from standard input for `-`.
+pub fn local_id(given: &str) -> anyhow::Result<String> {
+    if given != "-" {
+        return Ok(given.to_string());
+    }
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line)?;
+    let id = line.trim().to_string();
+    anyhow::ensure!(!id.is_empty(), "--individual -: no local id on standard input");
+    Ok(id)
+}
+
 pub fn run(args: WithdrawArgs, quiet: bool) -> anyhow::Result<()> {
     let node = Node::open(&args.node_dir)?;
-    let person = match (&args.individual, &args.pseudonym) {
+    let id = args.individual.as_deref().map(local_id).transpose()?;
+    let person = match (&id, &args.pseudonym) {
         (Some(id), _) => Person::LocalId(id),
         (None, Some(p)) => Person::Pseudonym(p),
         (None, None) => anyhow::bail!("say who withdraws: --individual LOCAL_ID or --pseudonym PSEUDONYM"),

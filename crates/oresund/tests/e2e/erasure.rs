@@ -97,3 +97,52 @@ fn after_a_withdrawal_deliveries_hold_no_trace_of_the_person_and_a_removed_file_
     let (status, answer) = server.get(&format!("/ga4gh/drs/v1/objects/{}", f.unaligned), Some(&f.controlled));
     assert_eq!(status, 404, "{answer}");
 }
+
+#[test]
+fn a_person_alone_in_a_file_takes_the_file_with_them() {
+    let node = TestNode::copy_of(dk_template());
+    let id = first_participant();
+    // A single-sample VCF of that person (the first sample column), as a clinical exome comes.
+    let text = crate::delivery::original_text();
+    let solo: Vec<String> = text
+        .lines()
+        .map(
+            |l| if l.starts_with("##") { l.to_string() } else { l.split('\t').take(10).collect::<Vec<_>>().join("\t") },
+        )
+        .collect();
+    let path = node.tmp.path().join("solo.vcf");
+    std::fs::write(&path, solo.join("\n") + "\n").unwrap();
+    let individuals = cohort("DK.individuals.tsv");
+    ok(&[
+        "ingest",
+        node.path(),
+        "--dataset",
+        "SOLO",
+        "--individuals",
+        individuals.to_str().unwrap(),
+        path.to_str().unwrap(),
+    ]);
+    let counted =
+        ok(&["query", node.path(), "--region", "22:16000000-16100000", "--dataset", "SOLO", "--format", "tsv"]);
+    assert!(counted.lines().count() > 10);
+    // The local id from standard input (it stays out of the process list).
+    let mut child = oresund()
+        .args(["withdraw", node.path(), "--individual", "-", "--reason", "consent withdrawn"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child.stdin.take().unwrap().write_all(format!("{id}\n").as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    // DK-1's three objects replaced; the single-sample file's two (plain VCF: no block index) gone.
+    assert_eq!(stdout.lines().filter(|l| l.ends_with("shredded")).count(), 5, "{stdout}");
+    let gone = run(&["query", node.path(), "--variant", "22-17000017-C-A", "--dataset", "SOLO"]);
+    assert!(String::from_utf8_lossy(&gone.stderr).contains("unknown dataset"), "the dataset left with its only file");
+    let listed = ok(&["archive", "list", node.path()]);
+    assert!(listed.lines().all(|l| !l.starts_with("DK-NGC-F000002")), "{listed}");
+    let log = ok(&["audit", "show", node.path(), "--format", "json"]);
+    assert!(log.contains("files removed: DK-NGC-F000002") && !log.contains(&id), "{log}");
+}

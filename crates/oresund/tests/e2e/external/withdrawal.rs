@@ -167,6 +167,22 @@ fn a_withdrawn_participant_is_in_no_answer_and_no_backup_of_their_old_versions_c
         let (header, body) = (stored("header_object"), stored("body_object"));
         assert!(header.exists() && body.exists(), "the backup holds the old version");
         assert!(!current_keys.contains(&field(old, "key_id").to_string()), "the old file key is destroyed");
+        // The node key itself never encrypted a data key.
+        let direct = std::process::Command::new("bash")
+            .arg("-c")
+            .arg(format!(
+                "cat {} {} | crypt4gh decrypt --sk {}/secrets/archive.sec",
+                header.display(),
+                body.display(),
+                dk.path()
+            ))
+            .output()
+            .unwrap();
+        assert!(
+            !direct.status.success() && direct.stdout.is_empty(),
+            "the node key opened {}",
+            field(old, "accession")
+        );
         for key in std::iter::once(field(old, "key_id").to_string()).chain(current_keys.iter().cloned()) {
             let tried = python_decrypt(&header, &body, &dk.dir, &key, network.dir.path());
             assert!(tried.is_err(), "{} opened with file key {key}", field(old, "accession"));
@@ -262,8 +278,10 @@ fn removed_files_and_datasets_leave_every_count_and_their_accessions_are_gone() 
     assert!(String::from_utf8_lossy(&export.stderr).contains("no archive object DK-NGC-F000002"));
     ok(&["file", "remove", node.path(), "DK-NGC-F000001", "--reason", "wrongly ingested"]);
     assert!(counts_of(&node, &[]).is_empty(), "no file left");
-    let again = run(&["file", "remove", node.path(), "DK-NGC-F000001", "--reason", "again"]);
-    assert!(String::from_utf8_lossy(&again.stderr).contains("no ingested file DK-NGC-F000001"));
+    let again = ok(&["file", "remove", node.path(), "DK-NGC-F000001", "--reason", "again"]);
+    assert!(again.contains("already removed"), "{again}");
+    let never = run(&["file", "remove", node.path(), "DK-NGC-F000009", "--reason", "typo"]);
+    assert!(String::from_utf8_lossy(&never.stderr).contains("no ingested file DK-NGC-F000009"));
     // Ingested anew, the same file gets a new accession (numbers are never given again).
     let out = node.ingest("DK-1", "DK");
     assert!(out.contains("DK-NGC-F000003"), "{out}");
