@@ -5,15 +5,15 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use oresund_core::audit::{AuditAction, AuditRecord, Decision};
+use oresund_core::audit::{AuditAction, Decision};
 use oresund_core::carriers::EncodedCarriers;
 use oresund_core::pseudonym::Pseudonym;
 use oresund_store::{FileNumber, StoredFile};
 use serde::Serialize;
 
 use crate::NodeError;
-use crate::erasure::Person;
 use crate::erasure::error::ErasureError;
+use crate::erasure::{Person, erasure_record};
 use crate::node::Node;
 
 /// The report (its JSON is documented in the README, "Withdrawal and subject access").
@@ -215,17 +215,10 @@ impl Node {
                 answers.last = Some(r.time.clone());
             }
         })?;
-        self.store.append_audit(&[AuditRecord {
-            time: crate::clock::now_rfc3339(),
-            actor: actor.to_string(),
-            action: AuditAction::SubjectReport,
-            resource: report.pseudonym.clone(),
-            datasets: report.datasets.clone(),
-            granularity: None,
-            decision: Decision::Allowed,
-            detail: format!("files: {}; answers counted: {}", report.files.len(), report.answers.total),
-            subject: None,
-        }])?;
+        let detail = format!("files: {}; answers counted: {}", report.files.len(), report.answers.total);
+        let record =
+            erasure_record(actor, AuditAction::SubjectReport, &report.pseudonym, report.datasets.clone(), detail);
+        self.store.append_audit(&[record])?;
         Ok(report)
     }
 

@@ -223,22 +223,18 @@ impl Node {
         let datasets: BTreeSet<String> = targets.iter().map(|t| t.file.dataset.clone()).collect();
         let datasets: Vec<String> = datasets.into_iter().collect();
         let scope = dataset.map_or_else(|| "every dataset".to_string(), |d| format!("dataset {d}"));
-        self.store.append_audit(&[AuditRecord {
-            time: crate::clock::now_rfc3339(),
-            actor: actor.to_string(),
-            action: AuditAction::Withdraw,
-            resource: pseudonym.as_str().to_string(),
-            datasets: datasets.clone(),
-            granularity: None,
-            decision: Decision::Allowed,
-            detail: format!(
+        self.store.append_audit(&[erasure_record(
+            actor,
+            AuditAction::Withdraw,
+            pseudonym.as_str().to_string(),
+            datasets.clone(),
+            format!(
                 "from {scope}; files rewritten: {}; files removed: {}; versions shredded: {}; reason: {reason}",
                 files.iter().filter(|f| !removed.contains(&f.as_str())).cloned().collect::<Vec<_>>().join(", "),
                 removed.join(", "),
                 outcome.shredded.len()
             ),
-            subject: None,
-        }])?;
+        )])?;
         Ok(WithdrawalOutcome {
             pseudonym: pseudonym.as_str().to_string(),
             changed: true,
@@ -288,25 +284,15 @@ impl Node {
     /// the audit log if that run was killed before it could.
     fn finish_withdrawal(&self, done: &Withdrawal, reason: &str, actor: &str) -> Result<WithdrawalOutcome, NodeError> {
         self.complete_shredding()?;
-        let query = AuditQuery { since: Some(done.recorded.clone()), ..AuditQuery::default() };
-        let audited = self
-            .store
-            .audit_entries(&query)?
-            .iter()
-            .any(|e| e.record.action == AuditAction::Withdraw && e.record.resource == done.pseudonym);
-        if !audited {
+        if !self.audited_since(&done.recorded, &AuditAction::Withdraw, &done.pseudonym)? {
             let scope = done.dataset.as_ref().map_or_else(|| "every dataset".to_string(), |d| format!("dataset {d}"));
-            self.store.append_audit(&[AuditRecord {
-                time: crate::clock::now_rfc3339(),
-                actor: actor.to_string(),
-                action: AuditAction::Withdraw,
-                resource: done.pseudonym.clone(),
-                datasets: done.dataset.iter().cloned().collect(),
-                granularity: None,
-                decision: Decision::Allowed,
-                detail: format!("from {scope}; completed an interrupted withdrawal; reason: {reason}"),
-                subject: None,
-            }])?;
+            self.store.append_audit(&[erasure_record(
+                actor,
+                AuditAction::Withdraw,
+                done.pseudonym.clone(),
+                done.dataset.iter().cloned().collect(),
+                format!("from {scope}; completed an interrupted withdrawal; reason: {reason}"),
+            )])?;
         }
         Ok(WithdrawalOutcome {
             pseudonym: done.pseudonym.clone(),
@@ -376,21 +362,17 @@ impl Node {
         let sealed_to_node_key = self.shred(&outcome.shredded)?;
         let accessions: Vec<String> = files.iter().map(|f| f.accession.clone()).collect();
         let datasets: BTreeSet<String> = files.iter().map(|f| f.dataset.clone()).collect();
-        self.store.append_audit(&[AuditRecord {
-            time: crate::clock::now_rfc3339(),
-            actor: actor.to_string(),
+        self.store.append_audit(&[erasure_record(
+            actor,
             action,
-            resource: resource.to_string(),
-            datasets: datasets.into_iter().collect(),
-            granularity: None,
-            decision: Decision::Allowed,
-            detail: format!(
+            resource.to_string(),
+            datasets.into_iter().collect(),
+            format!(
                 "files removed: {}; versions shredded: {}; reason: {reason}",
                 accessions.join(", "),
                 outcome.shredded.len()
             ),
-            subject: None,
-        }])?;
+        )])?;
         Ok(RemovalOutcome {
             files: accessions,
             shredded: outcome.shredded,
@@ -413,28 +395,15 @@ impl Node {
         let versions: Vec<ShreddedObject> = self.store.shredded_objects()?.into_iter().filter(&was_it).collect();
         let Some(first) = versions.iter().map(|v| v.shredded.clone()).min() else { return Ok(None) };
         self.complete_shredding()?;
-        let query = AuditQuery { since: Some(first), ..AuditQuery::default() };
-        let audited = self
-            .store
-            .audit_entries(&query)?
-            .iter()
-            .any(|e| e.record.action == action && e.record.resource == resource);
-        if !audited {
+        if !self.audited_since(&first, &action, resource)? {
             let reason = self.scrub_local_ids(reason.trim())?;
-            self.store.append_audit(&[AuditRecord {
-                time: crate::clock::now_rfc3339(),
-                actor: actor.to_string(),
+            self.store.append_audit(&[erasure_record(
+                actor,
                 action,
-                resource: resource.to_string(),
-                datasets: Vec::new(),
-                granularity: None,
-                decision: Decision::Allowed,
-                detail: format!(
-                    "completed an interrupted removal; versions shredded: {}; reason: {reason}",
-                    versions.len()
-                ),
-                subject: None,
-            }])?;
+                resource.to_string(),
+                Vec::new(),
+                format!("completed an interrupted removal; versions shredded: {}; reason: {reason}", versions.len()),
+            )])?;
         }
         Ok(Some(RemovalOutcome {
             files: Vec::new(),
@@ -442,6 +411,17 @@ impl Node {
             individuals_removed: 0,
             sealed_to_node_key: Vec::new(),
         }))
+    }
+
+    /// Whether the audit log has an entry of `action` on `resource` since `since` (the record of a
+    /// run that was killed after its catalog commit may be missing).
+    fn audited_since(&self, since: &str, action: &AuditAction, resource: &str) -> Result<bool, NodeError> {
+        let query = AuditQuery { since: Some(since.to_string()), ..AuditQuery::default() };
+        Ok(self
+            .store
+            .audit_entries(&query)?
+            .iter()
+            .any(|e| &e.record.action == action && e.record.resource == resource))
     }
 
     /// Destroys the file keys of shredded versions and deletes their objects (no secret key is
@@ -492,4 +472,26 @@ fn decrypt_small(objects: &ObjectArchive, object: &ArchiveObject, keys: &KeyRing
     let mut plain = Vec::with_capacity(object.plaintext_size as usize);
     oresund_c4gh::decrypt_body(objects.reader(&object.body_path, None)?, &mut plain, &header, 1).map_err(c4gh)?;
     Ok(plain)
+}
+
+/// The audit entry of an operator's erasure action (always allowed: a refusal is an error, and
+/// changes nothing).
+pub(crate) fn erasure_record(
+    actor: &str,
+    action: AuditAction,
+    resource: impl Into<String>,
+    datasets: Vec<String>,
+    detail: String,
+) -> AuditRecord {
+    AuditRecord {
+        time: crate::clock::now_rfc3339(),
+        actor: actor.to_string(),
+        action,
+        resource: resource.into(),
+        datasets,
+        granularity: None,
+        decision: Decision::Allowed,
+        detail,
+        subject: None,
+    }
 }
