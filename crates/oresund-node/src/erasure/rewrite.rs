@@ -88,7 +88,8 @@ fn rewrite_stream(
         Box::new(input)
     };
     let mut writer = BlockWriter::new(output);
-    let mut subset: Option<SampleSubset> = None;
+    // Set at the #CHROM line: `Some(None)` when no column is dropped.
+    let mut subset: Option<Option<SampleSubset>> = None;
     let (mut line, mut rewritten) = (Vec::with_capacity(1 << 16), Vec::with_capacity(1 << 16));
     let mut lines = lines;
     let mut number = 0u64;
@@ -121,14 +122,16 @@ fn rewrite_stream(
                 writer.line(&rewritten).map_err(failed)?;
             }
             meta.clear();
-            subset = Some(SampleSubset::new(samples.len(), drop));
+            // Nothing to drop (the person is only in the individuals file, or the VCF has no
+            // samples): the lines are copied as they are, re-blocked.
+            subset = Some((!drop.is_empty()).then(|| SampleSubset::new(samples.len(), drop)));
         }
         rewritten.clear();
         match &subset {
-            Some(subset) => subset.rewrite_line(text, number, &mut rewritten).map_err(|error| {
+            Some(Some(subset)) => subset.rewrite_line(text, number, &mut rewritten).map_err(|error| {
                 ErasureError::Rewrite { accession: accession.to_string(), message: error.to_string() }
             })?,
-            None => {
+            Some(None) | None => {
                 rewritten.extend_from_slice(text);
                 rewritten.push(b'\n');
             }

@@ -122,9 +122,22 @@ fn a_person_alone_in_a_file_takes_the_file_with_them() {
         individuals.to_str().unwrap(),
         path.to_str().unwrap(),
     ]);
-    let counted =
-        ok(&["query", node.path(), "--region", "22:16000000-16100000", "--dataset", "SOLO", "--format", "tsv"]);
+    let solo_counts =
+        || ok(&["query", node.path(), "--region", "22:16000000-16100000", "--dataset", "SOLO", "--format", "tsv"]);
+    let counted = solo_counts();
     assert!(counted.lines().count() > 10);
+    // Someone only listed in that file's individuals file: its new version is the same VCF (the
+    // lines copied, as line-aligned BGZF) and an individuals file without them; counts unchanged.
+    let text_of = std::fs::read_to_string(cohort("DK.individuals.tsv")).unwrap();
+    let second = text_of.lines().nth(2).unwrap().split('\t').next().unwrap().to_string();
+    let out = ok(&["withdraw", node.path(), "--individual", &second, "--reason", "consent withdrawn"]);
+    assert_eq!(out.lines().filter(|l| l.ends_with("shredded")).count(), 5, "DK-1's three, SOLO's two: {out}");
+    assert_eq!(solo_counts(), counted);
+    let objects = crate::archive::objects(&node);
+    let solo_vcf = objects.iter().find(|o| o["accession"] == "DK-NGC-F000002").unwrap();
+    assert_eq!(solo_vcf["version"], 2);
+    let plain = std::fs::metadata(&path).unwrap().len();
+    assert!(solo_vcf["plaintext_size"].as_u64().unwrap() < plain, "now BGZF, the same lines");
     // The local id from standard input (it stays out of the process list).
     let mut child = oresund()
         .args(["withdraw", node.path(), "--individual", "-", "--reason", "consent withdrawn"])
@@ -137,8 +150,9 @@ fn a_person_alone_in_a_file_takes_the_file_with_them() {
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success());
     let stdout = String::from_utf8_lossy(&out.stdout);
-    // DK-1's three objects replaced; the single-sample file's two (plain VCF: no block index) gone.
-    assert_eq!(stdout.lines().filter(|l| l.ends_with("shredded")).count(), 5, "{stdout}");
+    // DK-1's three objects replaced; the single-sample file's three (its rewrite added a block
+    // index) gone.
+    assert_eq!(stdout.lines().filter(|l| l.ends_with("shredded")).count(), 6, "{stdout}");
     let gone = run(&["query", node.path(), "--variant", "22-17000017-C-A", "--dataset", "SOLO"]);
     assert!(String::from_utf8_lossy(&gone.stderr).contains("unknown dataset"), "the dataset left with its only file");
     let listed = ok(&["archive", "list", node.path()]);
