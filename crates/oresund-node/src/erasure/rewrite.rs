@@ -56,12 +56,15 @@ pub(crate) fn rewrite_vcf(
         });
         let rewriting = threads.spawn(move || rewrite_stream(plain_in, new_out, drop, is_withdrawn, &old.accession));
         let stored = originals.store(new_in);
-        // The first failure in the chain is the cause; the others are the pipes it broke.
+        // One failure breaks the pipes of the others: report the cause. A refusal of the rewrite
+        // (a column that is not the person's) comes first, then decryption, the rewrite, the upload.
         let decrypted = decrypting.join().unwrap_or_else(|_| Err(ErasureError::Crashed("decrypting").into()));
         let rewritten = rewriting.join().unwrap_or_else(|_| Err(ErasureError::Crashed("rewriting").into()));
-        decrypted?;
-        let index = rewritten?;
-        Ok(RewrittenVcf { stored: stored?, index })
+        match (decrypted, rewritten) {
+            (_, Err(refused @ NodeError::Erasure(_))) => Err(refused),
+            (Err(failed), _) | (Ok(()), Err(failed)) => Err(failed),
+            (Ok(()), Ok(index)) => Ok(RewrittenVcf { stored: stored?, index }),
+        }
     })
 }
 
