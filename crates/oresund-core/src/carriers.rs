@@ -112,6 +112,35 @@ impl ColumnFilter {
     pub fn contains(&self, column: u32) -> bool {
         self.words.get(column as usize / 64).is_some_and(|w| w & (1 << (column % 64)) != 0)
     }
+
+    /// Adds `column` (ignored beyond the filter's width).
+    pub fn insert(&mut self, column: u32) {
+        if let Some(word) = self.words.get_mut(column as usize / 64) {
+            let bit = 1 << (column % 64);
+            if *word & bit == 0 {
+                *word |= bit;
+                self.len += 1;
+            }
+        }
+    }
+
+    /// Adds every column of `other` (of the same width).
+    pub fn union_with(&mut self, other: &ColumnFilter) {
+        for (word, o) in self.words.iter_mut().zip(&other.words) {
+            *word |= o;
+        }
+        self.len = self.words.iter().map(|w| u64::from(w.count_ones())).sum();
+    }
+
+    /// The columns of `self` (every one of `columns` when `None`) that are not in `removed`.
+    pub fn without(this: Option<&ColumnFilter>, columns: usize, removed: &ColumnFilter) -> ColumnFilter {
+        let mut out = this.cloned().unwrap_or_else(|| ColumnFilter::from_fn(columns, |_| true));
+        for (word, r) in out.words.iter_mut().zip(&removed.words) {
+            *word &= !r;
+        }
+        out.len = out.words.iter().map(|w| u64::from(w.count_ones())).sum();
+        out
+    }
 }
 
 /// Malformed carrier bytes (a damaged store): an error, never a panic.

@@ -5,7 +5,7 @@
 //! its (possibly thousands of) descendants, each person is indexed under every *ancestor* of their
 //! terms, so any filter is one lookup. ICD-10 codes are indexed under their category as well.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex, RwLock};
 
 use oresund_access::Reach;
@@ -49,6 +49,30 @@ pub struct PreparedFilter {
     files: HashMap<FileNumber, FileScope>,
     /// Allele slots per (file, haploid set), computed on first use.
     slots: RwLock<HashMap<(FileNumber, u32), u64>>,
+    /// Per file, the people it shares with earlier admitted files (see [`Shadow`]).
+    shadows: HashMap<FileNumber, Vec<Shadow>>,
+    /// Files on either side of a shadow.
+    overlapping: HashSet<FileNumber>,
+}
+
+/// The columns of a file whose people an earlier file (lower number) also holds. Where both files
+/// hold a variant, those people are counted in the earlier one only: each person counts once per
+/// variant (issue #17; ingest refuses files that disagree on a shared person's genotype, so
+/// either copy gives the same answer).
+#[derive(Debug)]
+pub struct Shadow {
+    pub by: FileNumber,
+    pub columns: ColumnFilter,
+    pub same_dataset: bool,
+}
+
+/// Columns to leave out of one file's count of one variant.
+#[derive(Debug, Default)]
+pub struct Shadowed {
+    /// For the total across datasets.
+    pub total: Option<ColumnFilter>,
+    /// For the file's own dataset.
+    pub dataset: Option<ColumnFilter>,
 }
 
 /// One admitted file as a filter sees it.
@@ -64,6 +88,27 @@ impl PreparedFilter {
     /// The file's scope, or `None` when the filter leaves the file out.
     pub fn file(&self, file: FileNumber) -> Option<&FileScope> {
         self.files.get(&file)
+    }
+
+    /// Whether `file` shares admitted people with another admitted file (either way round).
+    pub fn overlaps(&self, file: FileNumber) -> bool {
+        self.overlapping.contains(&file)
+    }
+
+    /// The columns of `file` counted elsewhere, when `present(earlier)` says which files also hold
+    /// the variant; `None` when no column is.
+    pub fn shadowed(&self, file: FileNumber, present: impl Fn(FileNumber) -> bool) -> Option<Shadowed> {
+        let mut out = Shadowed::default();
+        for shadow in self.shadows.get(&file)?.iter().filter(|s| present(s.by)) {
+            let targets = [Some(&mut out.total), shadow.same_dataset.then_some(&mut out.dataset)];
+            for target in targets.into_iter().flatten() {
+                match target {
+                    Some(mask) => mask.union_with(&shadow.columns),
+                    None => *target = Some(shadow.columns.clone()),
+                }
+            }
+        }
+        out.total.is_some().then_some(out)
     }
 
     /// Allele slots of the passing columns of `file` for a haploid set; `haploid` loads the set's
@@ -281,8 +326,51 @@ impl CohortIndex {
                 (f.number, FileScope { dataset: f.dataset.as_str().into(), columns, filter })
             })
             .collect();
-        Ok(PreparedFilter { generation: self.generation, individuals, files, slots: RwLock::new(HashMap::new()) })
+        let shadows = shadows(&self.files, &files);
+        let overlapping = shadows.iter().flat_map(|(file, s)| s.iter().map(|s| s.by).chain([*file])).collect();
+        Ok(PreparedFilter {
+            generation: self.generation,
+            individuals,
+            files,
+            slots: RwLock::new(HashMap::new()),
+            shadows,
+            overlapping,
+        })
     }
+}
+
+/// For each admitted file, the admitted people that earlier admitted files hold too.
+fn shadows(files: &[StoredFile], scopes: &HashMap<FileNumber, FileScope>) -> HashMap<FileNumber, Vec<Shadow>> {
+    let mut admitted: Vec<(&StoredFile, RoaringBitmap)> = files
+        .iter()
+        .filter_map(|f| {
+            let scope = scopes.get(&f.number)?;
+            let people = f
+                .columns
+                .iter()
+                .enumerate()
+                .filter(|(c, n)| {
+                    **n != IndividualNumber::WITHDRAWN && scope.filter.as_ref().is_none_or(|x| x.contains(*c as u32))
+                })
+                .map(|(_, n)| n.get())
+                .collect();
+            Some((f, people))
+        })
+        .collect();
+    admitted.sort_by_key(|(f, _)| f.number);
+    let mut out: HashMap<FileNumber, Vec<Shadow>> = HashMap::new();
+    for (i, (later, later_people)) in admitted.iter().enumerate() {
+        for (earlier, earlier_people) in &admitted[..i] {
+            let shared = later_people & earlier_people;
+            if shared.is_empty() {
+                continue;
+            }
+            let columns = ColumnFilter::from_fn(later.columns.len(), |c| shared.contains(later.columns[c].get()));
+            let same_dataset = later.dataset == earlier.dataset;
+            out.entry(later.number).or_default().push(Shadow { by: earlier.number, columns, same_dataset });
+        }
+    }
+    out
 }
 
 /// The id under which a filter term is indexed, or `None` for a term the node cannot know.

@@ -22,6 +22,7 @@ use crate::archive::store::ObjectArchive;
 use crate::archive::{self, INDEX_SUFFIX, INDIVIDUALS_SUFFIX, StoredObject};
 use crate::erasure::error::ErasureError;
 use crate::error::NodeError;
+use crate::genotype_agreement::GenotypeAgreement;
 use crate::keys::KeyFiles;
 use crate::node::Node;
 
@@ -129,11 +130,13 @@ impl Node {
             let scope = withdrawal.dataset.map_or_else(|| "from every dataset".into(), |d| format!("from dataset {d}"));
             return Err(ErasureError::Withdrawn { what, scope, recorded: withdrawal.recorded }.into());
         }
-        let earlier: Vec<StoredFile> = self.store.files()?.into_iter().filter(|f| f.dataset == dataset).collect();
+        let earlier: Vec<StoredFile> = self.store.files()?;
         let mut tx = self.store.begin_ingest()?;
         let numbers = tx.upsert_individuals(&metadata.people)?;
         let columns: Vec<IndividualNumber> = positions.iter().map(|&p| numbers[p]).collect();
         let shared = shared_people(&columns, &earlier);
+        let mut agreement = GenotypeAgreement::new(&columns, &earlier);
+        let store = self.store.as_ref();
         let width = columns.len();
         let name = file_name(vcf);
         let new_file = NewFile { dataset: dataset.to_string(), name: name.clone(), sha256, size, columns };
@@ -148,7 +151,21 @@ impl Node {
                     NodeError::Vcf(VcfError::Record { path: path.clone(), line: v.line, message })
                 }
                 other => NodeError::Store(other),
-            })
+            })?;
+            if !agreement.is_empty() {
+                let length = self.reference.contigs().get(v.contig).map_or(u64::MAX, |c| c.length);
+                if let Some(disagreement) = agreement.check(store, &key, length, &v.carriers)? {
+                    let message = format!(
+                        "{}:{} {}>{}: {disagreement}",
+                        self.reference.contigs().get(v.contig).map_or("?", |c| c.name.as_str()),
+                        key.pos,
+                        key.reference,
+                        key.alternate
+                    );
+                    return Err(NodeError::Vcf(VcfError::Record { path: path.clone(), line: v.line, message }));
+                }
+            }
+            Ok(())
         })
         .map_err(|e| match e {
             PipelineError::Vcf(e) => NodeError::Vcf(e),
@@ -193,22 +210,23 @@ impl Node {
     }
 }
 
-/// A note when people of this file are already in earlier files of its dataset. Files split by
-/// chromosome share everyone and that is fine; files that hold the same person's calls for the
-/// same variants would count that person twice, which counting cannot tell apart.
+/// A note when people of this file are already in earlier files (of any dataset). Files split by
+/// chromosome share everyone; where two files hold the same variant, each person still counts
+/// once (`query.rs`), and ingest has checked that their calls agree ([`GenotypeAgreement`]).
 fn shared_people(columns: &[IndividualNumber], earlier: &[StoredFile]) -> Option<String> {
-    let mine: std::collections::HashSet<IndividualNumber> = columns.iter().copied().collect();
+    let mine: std::collections::HashSet<IndividualNumber> =
+        columns.iter().copied().filter(|n| *n != IndividualNumber::WITHDRAWN).collect();
     let overlaps: Vec<String> = earlier
         .iter()
         .filter_map(|f| {
             let n = f.columns.iter().filter(|c| mine.contains(c)).count();
-            (n > 0).then(|| format!("{n} with {}", f.accession))
+            (n > 0).then(|| format!("{n} with {} in {}", f.accession, f.dataset))
         })
         .collect();
     (!overlaps.is_empty()).then(|| {
         format!(
-            "individuals of this file are also in earlier files of the dataset ({}); fine for files split by \
-             chromosome, but a variant present in two of them counts those people twice",
+            "individuals of this file are also in earlier files ({}); their calls agree wherever both files hold a \
+             variant, and each person is counted once",
             overlaps.join(", ")
         )
     })

@@ -17,6 +17,7 @@ pub mod diseases;
 pub mod erasure;
 pub mod error;
 pub mod fsutil;
+pub mod genotype_agreement;
 pub mod http_url;
 pub mod ingest;
 pub mod init;

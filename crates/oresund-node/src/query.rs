@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use oresund_core::carriers::{AlleleCounts, EncodedCarriers};
+use oresund_core::carriers::{AlleleCounts, ColumnFilter, EncodedCarriers, allele_slots};
 use oresund_core::region::Region;
 use oresund_core::variant::Variant;
 use oresund_ingest::normalize::{check_reference, realign};
@@ -20,11 +20,38 @@ pub struct VariantCount {
     pub vrs_id: String,
     pub counts: AlleleCounts,
     /// Per dataset, in order of dataset id.
-    pub datasets: Vec<(Arc<str>, AlleleCounts)>,
+    pub datasets: PerDataset,
+}
+
+/// Counts per dataset, in order of dataset id.
+type PerDataset = Vec<(Arc<str>, AlleleCounts)>;
+
+/// One file's calls of one variant.
+struct FileEntry<'a> {
+    file: FileNumber,
+    haploid_set: u32,
+    carriers: &'a [u8],
+}
+
+/// A [`FileEntry`] copied out of a region scan.
+struct OwnedEntry {
+    file: FileNumber,
+    haploid_set: u32,
+    carriers: Vec<u8>,
+}
+
+impl OwnedEntry {
+    fn borrowed(&self) -> FileEntry<'_> {
+        FileEntry { file: self.file, haploid_set: self.haploid_set, carriers: &self.carriers }
+    }
+}
+
+fn parse_carriers(bytes: &[u8], columns: usize) -> Result<EncodedCarriers<'_>, NodeError> {
+    EncodedCarriers::parse(bytes, columns).map_err(|e| NodeError::Store(StoreError::Corrupt(e.to_string())))
 }
 
 /// Adds `counts` to `dataset`'s entry, keeping the list ordered by dataset id.
-fn add_dataset(datasets: &mut Vec<(Arc<str>, AlleleCounts)>, dataset: &Arc<str>, counts: AlleleCounts) {
+fn add_dataset(datasets: &mut PerDataset, dataset: &Arc<str>, counts: AlleleCounts) {
     match datasets.binary_search_by(|(d, _)| d.as_ref().cmp(dataset.as_ref())) {
         Ok(i) => datasets[i].1 += counts,
         Err(i) => datasets.insert(i, (dataset.clone(), counts)),
@@ -83,15 +110,26 @@ impl Node {
         }
         let prepared = self.prepare_filter(filter)?;
         let chrom = &self.reference.contigs()[index].name;
+        let stored = |entry_pos: u64, reference: &str, alternate: &str| {
+            // Stored alleles were checked at ingest; one that is not a variant is damage.
+            Variant::new(chrom.as_str(), entry_pos, reference, alternate)
+                .map_err(|e| StoreError::Corrupt(format!("stored variant at {chrom}:{entry_pos}: {e}")))
+        };
         let mut counted: Vec<VariantCount> = Vec::new();
+        // Entries of files sharing people with another file, counted together once all are in.
+        let mut shared: Vec<(Variant, String, OwnedEntry)> = Vec::new();
         let mut failure = None;
         self.store.scan_region(index as u32, region.start, region.end, &mut |file, entry| {
             let Some(scope) = prepared.file(file) else { return Ok(()) };
+            if prepared.overlaps(file) {
+                let owned = OwnedEntry { file, haploid_set: entry.haploid_set, carriers: entry.carriers.to_vec() };
+                let variant = stored(entry.pos, entry.reference, entry.alternate)?;
+                shared.push((variant, entry.vrs_id.to_string(), owned));
+                return Ok(());
+            }
             match self.count_entry(&prepared, file, entry.haploid_set, entry.carriers) {
                 Ok(counts) => {
-                    // Stored alleles were checked at ingest; one that is not a variant is damage.
-                    let variant = Variant::new(chrom.as_str(), entry.pos, entry.reference, entry.alternate)
-                        .map_err(|e| StoreError::Corrupt(format!("stored variant at {chrom}:{}: {e}", entry.pos)))?;
+                    let variant = stored(entry.pos, entry.reference, entry.alternate)?;
                     let datasets = vec![(scope.dataset.clone(), counts)];
                     let count = VariantCount { variant, vrs_id: entry.vrs_id.to_string(), counts, datasets };
                     counted.push(count);
@@ -103,8 +141,14 @@ impl Node {
         if let Some(e) = failure {
             return Err(e);
         }
+        shared.sort_by(|a, b| a.0.cmp(&b.0));
+        for group in shared.chunk_by(|a, b| a.0 == b.0) {
+            let mut entries: Vec<FileEntry<'_>> = group.iter().map(|(_, _, e)| e.borrowed()).collect();
+            let (counts, datasets) = self.count_files(&prepared, &mut entries)?;
+            counted.push(VariantCount { variant: group[0].0.clone(), vrs_id: group[0].1.clone(), counts, datasets });
+        }
         // Files come one after another, each sorted: a stable sort merges them, then equal
-        // variants from several files are summed.
+        // variants from several files are summed (files that share no one: see `count_files`).
         if !counted.is_sorted_by(|a, b| a.variant <= b.variant) {
             counted.sort_by(|a, b| a.variant.cmp(&b.variant));
         }
@@ -123,6 +167,42 @@ impl Node {
         Ok(out)
     }
 
+    /// Counts one variant over the files holding it, each person once: a person several of these
+    /// files hold is counted in the first of them only, for the total and within each dataset
+    /// (issue #17: files are not trusted to hold different people).
+    fn count_files(
+        &self,
+        prepared: &PreparedFilter,
+        entries: &mut [FileEntry<'_>],
+    ) -> Result<(AlleleCounts, PerDataset), NodeError> {
+        entries.sort_by_key(|e| e.file);
+        let mut total = AlleleCounts::default();
+        let mut datasets = Vec::new();
+        for (i, entry) in entries.iter().enumerate() {
+            let Some(scope) = prepared.file(entry.file) else { continue };
+            let Some(shadowed) = prepared.shadowed(entry.file, |f| entries[..i].iter().any(|e| e.file == f)) else {
+                let counts = self.count_entry(prepared, entry.file, entry.haploid_set, entry.carriers)?;
+                total += counts;
+                add_dataset(&mut datasets, &scope.dataset, counts);
+                continue;
+            };
+            let carriers = parse_carriers(entry.carriers, scope.columns)?;
+            let haploid = self.haploid_set(entry.file, entry.haploid_set)?;
+            let count_without = |removed: Option<&ColumnFilter>| match removed {
+                None => {
+                    carriers.counts(scope.filter.as_ref(), allele_slots(scope.columns, &haploid, scope.filter.as_ref()))
+                }
+                Some(removed) => {
+                    let kept = ColumnFilter::without(scope.filter.as_ref(), scope.columns, removed);
+                    carriers.counts(Some(&kept), allele_slots(scope.columns, &haploid, Some(&kept)))
+                }
+            };
+            total += count_without(shadowed.total.as_ref());
+            add_dataset(&mut datasets, &scope.dataset, count_without(shadowed.dataset.as_ref()));
+        }
+        Ok((total, datasets))
+    }
+
     fn count_entry(
         &self,
         prepared: &PreparedFilter,
@@ -134,9 +214,7 @@ impl Node {
             .file(file)
             .ok_or_else(|| NodeError::Damaged(format!("file {file} not admitted by the prepared filter")))?;
         let slots = prepared.slots(file, haploid_set, || self.haploid_set(file, haploid_set))?;
-        let carriers = EncodedCarriers::parse(carriers, scope.columns)
-            .map_err(|e| NodeError::Store(oresund_store::StoreError::Corrupt(e.to_string())))?;
-        Ok(carriers.counts(scope.filter.as_ref(), slots))
+        Ok(parse_carriers(carriers, scope.columns)?.counts(scope.filter.as_ref(), slots))
     }
 
     /// Sums the calls of every file the filter admits; `None` when it admits none of them.
@@ -145,18 +223,17 @@ impl Node {
         calls: &VariantCalls,
         prepared: &PreparedFilter,
     ) -> Result<Option<VariantCount>, NodeError> {
-        let mut total = AlleleCounts::default();
-        let mut datasets = Vec::new();
-        for file_calls in &calls.calls {
+        let mut entries: Vec<FileEntry<'_>> = calls
+            .calls
+            .iter()
             // A file committed after the filter was prepared is not in it; the next refresh adds it.
-            let Some(scope) = prepared.file(file_calls.file) else { continue };
-            let counts = self.count_entry(prepared, file_calls.file, file_calls.haploid_set, &file_calls.carriers)?;
-            total += counts;
-            add_dataset(&mut datasets, &scope.dataset, counts);
-        }
-        if datasets.is_empty() {
+            .filter(|c| prepared.file(c.file).is_some())
+            .map(|c| FileEntry { file: c.file, haploid_set: c.haploid_set, carriers: &c.carriers })
+            .collect();
+        if entries.is_empty() {
             return Ok(None);
         }
+        let (total, datasets) = self.count_files(prepared, &mut entries)?;
         let chrom = self.reference.contigs().get(calls.key.contig as usize).map(|c| c.name.clone()).unwrap_or_default();
         let variant = Variant::new(chrom, calls.key.pos, &calls.key.reference, &calls.key.alternate)
             .map_err(|e| NodeError::Store(StoreError::Corrupt(format!("stored variant {}: {e}", calls.vrs_id))))?;
@@ -237,6 +314,8 @@ impl Node {
             }
         }
         out.sort_by_key(|c| (c.dataset.clone(), c.individual));
+        // A person two files of a dataset hold is one carrier (issue #17).
+        out.dedup_by(|a, b| a.dataset == b.dataset && a.individual == b.individual);
         Ok(out)
     }
 }

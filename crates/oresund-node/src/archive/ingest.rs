@@ -3,7 +3,7 @@
 //! block index is built for region export. Nothing is read twice within the pass.
 
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, Read};
+use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom};
 use std::num::NonZeroUsize;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -79,6 +79,9 @@ pub fn open_tapped(
 ) -> io::Result<(Box<dyn BufRead + Send>, InputTap)> {
     let mut file = File::open(path)?;
     let compression = sniff(&mut file)?;
+    if compression == Compression::Bgzf {
+        check_bgzf_end(&mut file)?;
+    }
     let seen = Arc::new(Mutex::new(RawSeen::default()));
     let raw = RawTap { inner: ProgressRead::new(file, progress), seen: seen.clone() };
     Ok(match compression {
@@ -95,6 +98,28 @@ pub fn open_tapped(
             (Box::new(reader), InputTap { seen, index: Some(pending) })
         }
     })
+}
+
+/// A BGZF file ends with the empty EOF block (SAM/BAM spec §4.1.2); one that stops on a block
+/// boundary without it was cut short, and reading it would ingest part of a cohort without a word
+/// (htslib only warns). Refused before anything is read; `file` is rewound.
+fn check_bgzf_end(file: &mut File) -> io::Result<()> {
+    let length = file.metadata()?.len();
+    let mut tail = [0u8; BGZF_EOF.len()];
+    let ends_with_eof = length >= tail.len() as u64 && {
+        file.seek(SeekFrom::Start(length - tail.len() as u64))?;
+        file.read_exact(&mut tail)?;
+        tail == BGZF_EOF
+    };
+    file.seek(SeekFrom::Start(0))?;
+    if ends_with_eof {
+        Ok(())
+    } else {
+        Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            "truncated: no BGZF end-of-file block (the file was cut short; copy or compress it again)",
+        ))
+    }
 }
 
 #[cfg(test)]

@@ -132,21 +132,96 @@ fn the_same_file_twice_counts_once() {
     let again = node.ingest("DK-1", "DK");
     assert!(again.contains("already in dataset DK-1 as DK-NGC-F000001"), "{again}");
     assert_eq!(node.dump(&[]), first);
+}
 
-    // Another file with the same people in the same dataset is taken, with a note that a variant
-    // in both files would count them twice; into another dataset it is simply taken.
+/// Issue #17: files are not trusted to hold different people. The same people again — a
+/// re-compressed copy in the same dataset, or in another dataset — count once per variant, and a
+/// copy that disagrees on one genotype is refused with both files named.
+#[test]
+fn the_same_people_in_two_files_count_once_and_must_agree() {
+    let node = TestNode::copy_of(dk_template());
+    let first = node.dump(&[]);
+    let excerpt_rows = |rows: &[String]| rows.iter().take(50).cloned().collect::<Vec<_>>();
     let excerpt = node.tmp.path().join("excerpt.vcf.gz");
     write_gz(&excerpt, &dk_excerpt(50, |t| t));
     let individuals = cohort("DK.individuals.tsv");
-    let into = |dataset: &str| {
+    let into = |dataset: &str, vcf: &Path| {
         let args = ["ingest", node.path(), "--dataset", dataset, "--individuals", individuals.to_str().unwrap()];
-        let out = run(&[&args[..], &[excerpt.to_str().unwrap()]].concat());
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        String::from_utf8_lossy(&out.stderr).into_owned()
+        run(&[&args[..], &[vcf.to_str().unwrap()]].concat())
     };
-    let note = into("DK-1");
-    assert!(note.contains("also in earlier files of the dataset (500 with DK-NGC-F000001)"), "{note}");
-    assert!(!into("DK-2").contains("earlier files"));
+    // A gzip copy of the first 50 records (another SHA-256) into the same dataset and another one.
+    for (dataset, accession) in [("DK-1", "DK-NGC-F000002"), ("DK-2", "DK-NGC-F000003")] {
+        let out = into(dataset, &excerpt);
+        let note = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{note}");
+        assert!(note.contains("each person is counted once"), "{note}");
+        assert_eq!(node.dump(&[]), first, "after {accession}: every count as with one file");
+        assert_eq!(node.dump(&["--dataset", "DK-1"]), first, "DK-1 after {accession}");
+    }
+    let in_dk2 = node.dump(&["--dataset", "DK-2"]);
+    assert_eq!(in_dk2.len(), 50);
+    assert_eq!(in_dk2, excerpt_rows(&first), "DK-2 counts its own people, like DK-1 for these variants");
+    // The pooled beacon-style answer for one variant agrees: AN is twice the 500 people.
+    let row = ok(&["query", node.path(), "--variant", "22-16000317-G-A"]);
+    assert!(row.contains("\"allele_number\": 1000"), "{row}");
+
+    // One genotype changed (record 20, first sample): refused with the line and both files named.
+    let conflicting = node.tmp.path().join("conflicting.vcf.gz");
+    write_gz(
+        &conflicting,
+        &dk_excerpt(50, |t| {
+            let lines: Vec<String> = t.lines().map(str::to_string).collect();
+            let at = lines.iter().position(|l| !l.starts_with('#')).unwrap() + 19;
+            let mut fields: Vec<String> = lines[at].split('\t').map(str::to_string).collect();
+            let gt = fields[9].split(':').next().unwrap().to_string();
+            fields[9] = fields[9].replacen(&gt, if gt == "0/0" { "0/1" } else { "0/0" }, 1);
+            let mut lines = lines;
+            lines[at] = fields.join("\t");
+            lines.join("\n") + "\n"
+        }),
+    );
+    for dataset in ["DK-1", "DK-3"] {
+        let out = into(dataset, &conflicting);
+        let error = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success());
+        assert!(error.contains("conflicting.vcf.gz:26: "), "line of the record: {error}");
+        assert!(
+            error.contains("the genotype in sample column 1 differs from DK-NGC-F000001 (sample column 1)"),
+            "{error}"
+        );
+        let ids = std::fs::read_to_string(&individuals).unwrap();
+        let leaked = ids.lines().skip(1).filter_map(|l| l.split('\t').next()).find(|id| error.contains(id));
+        assert_eq!(leaked, None, "no local id in the message: {error}");
+    }
+    assert_eq!(node.dump(&[]), first, "a refused file changes nothing");
+    let out = run(&["query", node.path(), "--region", "22:1-17999999", "--dataset", "DK-3"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown dataset"), "no dataset DK-3 may exist");
+}
+
+/// A BGZF file cut on a block boundary decompresses cleanly to half a cohort; htslib only warns.
+/// Ingest refuses it before reading a record, and the whole file goes in afterwards.
+#[test]
+fn a_bgzf_file_without_its_end_of_file_block_is_refused() {
+    let node = TestNode::new("DK-NGC", "DK");
+    let bytes = std::fs::read(cohort("DK.vcf.gz")).unwrap();
+    let mut blocks = Vec::new();
+    let mut offset = 0;
+    while offset < bytes.len() {
+        blocks.push(offset);
+        offset += usize::from(u16::from_le_bytes([bytes[offset + 16], bytes[offset + 17]])) + 1;
+    }
+    assert_eq!(offset, bytes.len(), "whole BGZF blocks");
+    let truncated = node.tmp.path().join("truncated.vcf.gz");
+    std::fs::write(&truncated, &bytes[..blocks[blocks.len() / 2]]).unwrap();
+    let individuals = cohort("DK.individuals.tsv");
+    let args = ["ingest", node.path(), "--dataset", "DK-1", "--individuals", individuals.to_str().unwrap()];
+    let out = run(&[&args[..], &[truncated.to_str().unwrap()]].concat());
+    let error = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(error.contains("truncated.vcf.gz: truncated: no BGZF end-of-file block"), "{error}");
+    assert!(node.dump(&[]).is_empty(), "nothing ingested");
+    node.ingest("DK-1", "DK");
+    assert_eq!(node.dump(&[]), dk_template().dump(&[]));
 }
 
 #[test]

@@ -11,6 +11,7 @@ mod c4gh_cli;
 mod c4gh_interop;
 mod catalog_outage;
 mod consent;
+mod counting_people;
 mod delivery;
 mod matchmaking;
 mod network;
