@@ -29,7 +29,7 @@ pub async fn answer_recorded(
             (result, record)
         })
         .await?;
-    app.audit.record(record).await;
+    app.audit.record(record).await?;
     result
 }
 

@@ -143,7 +143,7 @@ pub async fn answer_recorded(
             (answered, record)
         })
         .await?;
-    app.audit.record(record).await;
+    app.audit.record(record).await?;
     result
 }
 

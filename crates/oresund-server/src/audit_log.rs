@@ -1,15 +1,15 @@
-//! Request decisions into the hash-chained audit log without slowing requests down: handlers hand
-//! each record to a bounded channel, and one background writer appends them in batches — every
-//! 100 ms, and once more when the server stops — each batch one store transaction holding the
-//! chain head (so several `serve` processes over one PostgreSQL keep one chain).
+//! Request decisions into the hash-chained audit log, durably before the answer leaves (issue
+//! #17): a handler hands its record to one background writer and waits until the record is
+//! committed. The writer commits records in groups — everything that arrived while the previous
+//! group was being written, up to `MAX_BATCH` — each group one store transaction holding the
+//! chain head (so several `serve` processes over one PostgreSQL keep one chain). So `kill -9`
+//! loses no record of an answered request, and a stop (`SIGTERM`) lets in-flight requests finish
+//! and their records commit first.
 //!
-//! The window: a record reaches the log at most ~100 ms (plus the append) after its request was
-//! answered; a crash (`kill -9`) in that window loses those records. When the store cannot take a
-//! batch, the writer retries it and stops reading the channel; once the channel is full, handlers
-//! wait — a node does not answer what it cannot record.
+//! When the store cannot take a group, its requests get [`AuditUnavailable`] (a 503): a node does
+//! not answer what it cannot record. Their records are dropped with them — nothing was answered.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use oresund_core::audit::AuditRecord;
 use oresund_node::Node;
@@ -18,28 +18,50 @@ use crate::metrics::Metrics;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
-/// How often queued records are appended.
-pub const FLUSH_INTERVAL: Duration = Duration::from_millis(100);
 /// Records waiting in the channel before handlers wait.
 const CHANNEL: usize = 16_384;
 /// Most records in one append.
 const MAX_BATCH: usize = 8_192;
 
+/// A record and the handler waiting for it to be committed.
+struct Queued {
+    record: AuditRecord,
+    committed: oneshot::Sender<bool>,
+}
+
+/// The audit log could not take a record: the answer is withheld (503).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the audit log cannot record this request now, so it is not answered; try again later")]
+pub struct AuditUnavailable;
+
 /// Where handlers send audit records (cheap to clone). A portal without a node records nothing.
 #[derive(Clone, Default)]
 pub struct AuditLog {
-    sender: Option<mpsc::Sender<AuditRecord>>,
+    sender: Option<mpsc::Sender<Queued>>,
     metrics: Arc<Metrics>,
 }
 
 impl AuditLog {
-    /// Queues a record; waits only when the writer is behind by a full channel. The record also
-    /// tells the metrics, and the request's log line, how the request was decided.
-    pub async fn record(&self, record: AuditRecord) {
+    /// Records a decision and returns once it is committed; the answer may leave only then. The
+    /// record also tells the metrics, and the request's log line, how the request was decided.
+    pub async fn record(&self, record: AuditRecord) -> Result<(), AuditUnavailable> {
         crate::request_log::note(self.metrics.audited(&record));
-        if let Some(sender) = &self.sender {
-            // An error means the writer has stopped (the server is shutting down).
-            let _ = sender.send(record).await;
+        let Some(sender) = &self.sender else { return Ok(()) };
+        let (committed, done) = oneshot::channel();
+        // An error means the writer has stopped (the server is shutting down).
+        sender.send(Queued { record, committed }).await.map_err(|_| AuditUnavailable)?;
+        match done.await {
+            Ok(true) => Ok(()),
+            _ => Err(AuditUnavailable),
+        }
+    }
+
+    /// Records without holding anything back: for refusals (the caller gets its error whether or
+    /// not the record could be written; a refusal discloses nothing) and for records written after
+    /// the answer left (a streamed body's byte count; its access was recorded before).
+    pub async fn note(&self, record: AuditRecord) {
+        if let Err(e) = self.record(record).await {
+            tracing::warn!(cause = %e, "audit log: a record could not be written");
         }
     }
 }
@@ -68,35 +90,39 @@ pub fn start(node: Arc<Node>, metrics: Arc<Metrics>) -> (AuditLog, AuditWriter) 
     (AuditLog { sender: Some(sender), metrics }, AuditWriter { stop: Some(stop), task })
 }
 
-/// Appends `pending`; on failure keeps it for the next attempt.
-async fn flush(node: &Arc<Node>, metrics: &Metrics, pending: &mut Vec<AuditRecord>) -> bool {
-    let queued = pending.len();
-    let ok = append(node, pending).await;
-    metrics.appended(queued, ok);
-    ok
-}
-
-async fn append(node: &Arc<Node>, pending: &mut Vec<AuditRecord>) -> bool {
-    if pending.is_empty() {
-        return true;
+/// Appends one group and tells each waiting handler whether its record is committed.
+async fn commit(node: &Arc<Node>, metrics: &Metrics, group: Vec<Queued>) {
+    if group.is_empty() {
+        return;
     }
-    let batch = std::mem::take(pending);
+    let (records, waiters): (Vec<AuditRecord>, Vec<oneshot::Sender<bool>>) =
+        group.into_iter().map(|q| (q.record, q.committed)).unzip();
+    let count = records.len();
     let writer = node.clone();
-    let outcome = crate::blocking::run(move || {
-        let result = writer.append_audit(&batch);
-        (result, batch)
-    })
-    .await;
-    match outcome {
-        Ok((Ok(()), _)) => true,
-        Ok((Err(e), batch)) => {
-            tracing::warn!(records = batch.len(), cause = %e, "audit log: appending failed, retrying");
-            *pending = batch;
+    let ok = match crate::blocking::run(move || writer.append_audit(&records)).await {
+        Ok(Ok(())) => true,
+        Ok(Err(e)) => {
+            tracing::warn!(records = count, cause = %e, "audit log: appending failed; those requests get 503");
             false
         }
         Err(e) => {
             tracing::error!(cause = %e, "audit log: the writer task failed");
             false
+        }
+    };
+    metrics.appended(count, ok);
+    for waiter in waiters {
+        // A handler that gave up (its connection closed) no longer listens.
+        let _ = waiter.send(ok);
+    }
+}
+
+/// Takes what else is queued now, up to a full group.
+fn fill(group: &mut Vec<Queued>, receiver: &mut mpsc::Receiver<Queued>) {
+    while group.len() < MAX_BATCH {
+        match receiver.try_recv() {
+            Ok(queued) => group.push(queued),
+            Err(_) => break,
         }
     }
 }
@@ -104,34 +130,31 @@ async fn append(node: &Arc<Node>, pending: &mut Vec<AuditRecord>) -> bool {
 async fn run(
     node: Arc<Node>,
     metrics: Arc<Metrics>,
-    mut receiver: mpsc::Receiver<AuditRecord>,
+    mut receiver: mpsc::Receiver<Queued>,
     mut stopped: oneshot::Receiver<()>,
 ) {
-    let mut pending: Vec<AuditRecord> = Vec::new();
-    let mut tick = tokio::time::interval(FLUSH_INTERVAL);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
-            received = receiver.recv(), if pending.len() < MAX_BATCH => match received {
-                Some(record) => pending.push(record),
+            received = receiver.recv() => match received {
+                Some(first) => {
+                    // Group commit: whatever arrived while the last group was written goes together.
+                    let mut group = vec![first];
+                    fill(&mut group, &mut receiver);
+                    commit(&node, &metrics, group).await;
+                }
                 None => break,
             },
-            _ = tick.tick() => {
-                flush(&node, &metrics, &mut pending).await;
-            }
             _ = &mut stopped => break,
         }
     }
-    // Shutting down: take what is queued, refuse anything later, and append it all.
+    // Stopping (after the server has drained its requests): commit anything still queued.
     receiver.close();
-    while let Some(record) = receiver.recv().await {
-        pending.push(record);
-    }
-    for attempt in 0..5 {
-        if flush(&node, &metrics, &mut pending).await {
-            return;
+    let mut group = Vec::new();
+    while let Some(queued) = receiver.recv().await {
+        group.push(queued);
+        if group.len() == MAX_BATCH {
+            commit(&node, &metrics, std::mem::take(&mut group)).await;
         }
-        tokio::time::sleep(Duration::from_millis(200 << attempt)).await;
     }
-    tracing::error!(records = pending.len(), "audit log: records could not be appended before stopping");
+    commit(&node, &metrics, group).await;
 }

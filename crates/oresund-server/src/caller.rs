@@ -37,9 +37,9 @@ impl AppState {
 
 /// Records each use of a grant of this node that no longer holds (revoked): the request goes on
 /// without it, and the attempt is filed under the researcher and the dataset.
-async fn record_ignored_grants(app: &AppState, caller: &Caller, path: &str) {
+async fn record_ignored_grants(app: &AppState, caller: &Caller, path: &str) -> Result<(), BeaconError> {
     if caller.ignored_grants.is_empty() {
-        return;
+        return Ok(());
     }
     // A path may hold a local id: checked on the blocking edge, like every recorded text.
     let path = format!("/{}", path.trim_start_matches('/'));
@@ -60,15 +60,16 @@ async fn record_ignored_grants(app: &AppState, caller: &Caller, path: &str) {
             detail: format!("visa {} ignored: {}", ignored.jti, ignored.why),
             subject: None,
         };
-        app.audit.record(record).await;
+        app.audit.record(record).await?;
     }
+    Ok(())
 }
 
 /// The caller of a request to `path`; a refused credential is recorded in the audit log.
 pub async fn authenticate(app: &AppState, authorization: Option<&str>, path: &str) -> Result<Caller, BeaconError> {
     match app.caller(authorization).await {
         Ok(caller) => {
-            record_ignored_grants(app, &caller, path).await;
+            record_ignored_grants(app, &caller, path).await?;
             Ok(caller)
         }
         Err(e) => {
@@ -77,7 +78,7 @@ pub async fn authenticate(app: &AppState, authorization: Option<&str>, path: &st
             let record = app
                 .blocking(move |app| crate::decision::credential_refused(app, bearer.as_deref(), &path, &error))
                 .await?;
-            app.audit.record(record).await;
+            app.audit.note(record).await;
             Err(e)
         }
     }

@@ -129,16 +129,23 @@ async fn refuse_about(
         subject: about.map(|r| r.user.clone()).filter(|u| Some(u.as_str()) != caller.user.as_deref()),
         datasets: about.map(|r| vec![r.dataset.clone()]).unwrap_or_default(),
     };
-    app.audit.record(record).await;
+    app.audit.note(record).await;
     error
 }
 
 /// Records a committee read: one entry per researcher whose items it showed (researcher, dataset).
-async fn record_read(app: &AppState, caller: &Caller, action: AuditAction, path: &str, shown: Vec<(String, String)>) {
+async fn record_read(
+    app: &AppState,
+    caller: &Caller,
+    action: AuditAction,
+    path: &str,
+    shown: Vec<(String, String)>,
+) -> Result<(), ApiError> {
     let pairs: Vec<(&str, &str)> = shown.iter().map(|(u, d)| (u.as_str(), d.as_str())).collect();
     for record in oresund_node::dac::committee_read_records(caller.label(), action, path, &pairs, unix_now()) {
-        app.audit.record(record).await;
+        app.audit.record(record).await.map_err(BeaconError::from)?;
     }
+    Ok(())
 }
 
 fn anonymous() -> ApiError {
@@ -249,7 +256,7 @@ async fn list(State(app): State<AppState>, caller: CallerOr401) -> Answer {
     let only = if is_member(&app, &caller) { None } else { Some(user.to_string()) };
     let requests = app.blocking(move |app| app.node.access_requests(only.as_deref())).await?.map_err(DacError::from)?;
     let shown = requests.iter().map(|r| (r.user.clone(), r.dataset.clone())).collect();
-    record_read(&app, &caller, AuditAction::DacList, "/dac/requests", shown).await;
+    record_read(&app, &caller, AuditAction::DacList, "/dac/requests", shown).await?;
     Ok(Json(json!({"requests": requests.iter().map(request_json).collect::<Vec<_>>()})).into_response())
 }
 
@@ -260,7 +267,7 @@ async fn one(State(app): State<AppState>, caller: CallerOr401, Path(id): Path<St
     let request = app.blocking(move |app| app.node.access_request(id)).await?.map_err(DacError::from)?;
     match request {
         Some(r) if is_member(&app, &caller) || caller.user.as_deref() == Some(r.user.as_str()) => {
-            record_read(&app, &caller, AuditAction::DacRead, &path, vec![(r.user.clone(), r.dataset.clone())]).await;
+            record_read(&app, &caller, AuditAction::DacRead, &path, vec![(r.user.clone(), r.dataset.clone())]).await?;
             Ok(Json(request_json(&r)).into_response())
         }
         // Someone else's request is not acknowledged to exist (but the attempt is filed under them).
@@ -323,7 +330,7 @@ async fn grants(State(app): State<AppState>, caller: CallerOr401, RawQuery(query
     let only = if all && is_member(&app, &caller) { None } else { Some(user.to_string()) };
     let grants = app.blocking(move |app| app.node.grants_with_purpose(only.as_deref())).await??;
     let shown = grants.iter().map(|(g, _)| (g.user.clone(), g.dataset.clone())).collect();
-    record_read(&app, &caller, AuditAction::DacGrants, "/dac/grants", shown).await;
+    record_read(&app, &caller, AuditAction::DacGrants, "/dac/grants", shown).await?;
     let listed: Vec<Value> = grants.iter().map(|(g, purpose)| grant_json(g, purpose.as_ref())).collect();
     Ok(Json(json!({"grants": listed})).into_response())
 }

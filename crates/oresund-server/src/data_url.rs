@@ -135,7 +135,7 @@ async fn start(
         Ok(claims) => claims,
         Err(e) => {
             let detail = format!("HTTP 401: {e}");
-            recorded.log(app, "unauthenticated", None, Decision::Denied, detail).await;
+            recorded.note(app, "unauthenticated", None, Decision::Denied, detail).await;
             return Err(DeliveryFailure::unauthenticated(e.to_string()));
         }
     };
@@ -169,7 +169,7 @@ async fn start(
         Err(e) => {
             let failure = DeliveryFailure::from_delivery(&e);
             let detail = format!("HTTP {}: {}", failure.status.as_u16(), failure.message);
-            recorded.log(app, &claims.user, Some(&claims.dataset), Decision::Denied, detail).await;
+            recorded.note(app, &claims.user, Some(&claims.dataset), Decision::Denied, detail).await;
             return Err(failure);
         }
     };
@@ -218,5 +218,6 @@ async fn stream(
         Err(e) => format!("stopped ({form}): {e}"),
     };
     let recorded = Recorded::new(AuditAction::DataServed, format!("{resource} bytes={}-{}", claims.start, claims.end));
-    recorded.log(&app, &claims.user, Some(&claims.dataset), Decision::Allowed, detail).await;
+    // The bytes have left: this completes the access recorded when the URL was issued.
+    recorded.note(&app, &claims.user, Some(&claims.dataset), Decision::Allowed, detail).await;
 }

@@ -3,6 +3,7 @@
 //! from the passports of a DRS POST body, each verified like a bearer passport. Every refusal
 //! and every answer goes to the audit log.
 
+use crate::audit_log::AuditUnavailable;
 use std::sync::Arc;
 
 use oresund_access::{Caller, Reach, Tier};
@@ -40,9 +41,35 @@ impl Recorded {
         Recorded { action, resource }
     }
 
-    /// Records this request by `actor` on `dataset` in the audit log. (Texts are checked for
-    /// local ids on the blocking edge: that reads the catalog.)
-    pub async fn log(&self, app: &AppState, actor: &str, dataset: Option<&str>, decision: Decision, detail: String) {
+    /// Records this request by `actor` on `dataset` in the audit log, returning once committed:
+    /// call before the answer leaves.
+    pub async fn log(
+        &self,
+        app: &AppState,
+        actor: &str,
+        dataset: Option<&str>,
+        decision: Decision,
+        detail: String,
+    ) -> Result<(), AuditUnavailable> {
+        let record = self.record(app, actor, dataset, decision, detail).await;
+        app.audit.record(record).await
+    }
+
+    /// Records a refusal, or what was served after the answer left ([`crate::audit_log::AuditLog::note`]).
+    pub async fn note(&self, app: &AppState, actor: &str, dataset: Option<&str>, decision: Decision, detail: String) {
+        let record = self.record(app, actor, dataset, decision, detail).await;
+        app.audit.note(record).await;
+    }
+
+    /// The record, its texts checked for local ids on the blocking edge (that reads the catalog).
+    async fn record(
+        &self,
+        app: &AppState,
+        actor: &str,
+        dataset: Option<&str>,
+        decision: Decision,
+        detail: String,
+    ) -> AuditRecord {
         let mut record = AuditRecord {
             time: oresund_node::clock::now_rfc3339(),
             actor: actor.to_string(),
@@ -60,7 +87,7 @@ impl Recorded {
             .await
             .unwrap_or_else(|_| ("(withheld)".to_string(), "(withheld)".to_string()));
         (record.resource, record.detail) = scrubbed;
-        app.audit.record(record).await;
+        record
     }
 }
 
@@ -146,7 +173,7 @@ pub async fn clear(
         Err(e) => {
             let failure = DeliveryFailure::from_delivery(&e);
             let detail = format!("HTTP {}: {}", failure.status.as_u16(), failure.message);
-            recorded.log(app, &label, None, Decision::Denied, detail).await;
+            recorded.note(app, &label, None, Decision::Denied, detail).await;
             return Err(failure);
         }
     };
@@ -154,7 +181,7 @@ pub async fn clear(
         Some(caller) => {
             if let Some(failure) = outside_consent(app, caller, &file).await? {
                 let detail = format!("HTTP {}: {}", failure.status.as_u16(), failure.message);
-                recorded.log(app, &label, Some(&file.dataset), Decision::Denied, detail).await;
+                recorded.note(app, &label, Some(&file.dataset), Decision::Denied, detail).await;
                 return Err(failure);
             }
             Ok(Cleared { deliveries, url_ttl_s, file, caller: caller.clone() })
@@ -167,7 +194,7 @@ pub async fn clear(
                 DeliveryFailure::forbidden(format!("{message}, and no visa of this caller grants it"))
             };
             let detail = format!("HTTP {}: {}", failure.status.as_u16(), failure.message);
-            recorded.log(app, &label, Some(&file.dataset), Decision::Denied, detail).await;
+            recorded.note(app, &label, Some(&file.dataset), Decision::Denied, detail).await;
             Err(failure)
         }
     }

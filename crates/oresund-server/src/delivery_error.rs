@@ -24,6 +24,12 @@ pub struct DeliveryFailure {
     pub message: String,
 }
 
+impl From<crate::audit_log::AuditUnavailable> for DeliveryFailure {
+    fn from(e: crate::audit_log::AuditUnavailable) -> Self {
+        Self::from_beacon(e.into())
+    }
+}
+
 impl DeliveryFailure {
     fn new(status: StatusCode, kind: &'static str, message: impl Into<String>) -> Self {
         DeliveryFailure { status, kind, message: message.into() }

@@ -193,7 +193,7 @@ async fn list_files(app: &AppState, headers: &HeaderMap) -> Result<Response, Del
         .collect();
     let detail = format!("{} files listed", listed.len());
     let dataset = listed.first().and_then(|f| f["dataset"].as_str());
-    recorded.log(app, caller.label(), dataset, Decision::Allowed, detail).await;
+    recorded.log(app, caller.label(), dataset, Decision::Allowed, detail).await?;
     let mut answer = json!({"files": listed});
     if !withheld.is_empty() {
         answer["withheld"] = json!(withheld);
@@ -214,7 +214,7 @@ async fn object(
         .await
         .map_err(DeliveryFailure::from_beacon)?
         .map_err(|e| DeliveryFailure::from_delivery(&e))?;
-    recorded.log(app, cleared.caller.label(), Some(&cleared.file.dataset), Decision::Allowed, String::new()).await;
+    recorded.log(app, cleared.caller.label(), Some(&cleared.file.dataset), Decision::Allowed, String::new()).await?;
     Ok(axum::Json(drs_object(app, &cleared.file, digest.0, &digest.1)).into_response())
 }
 
@@ -252,6 +252,6 @@ async fn access(
         .filter(|_| form == Form::WholeCrypt4gh)
         .map(|k| format!("for Crypt4GH key {}", oresund_node::keys::key_id(&k)))
         .unwrap_or_default();
-    recorded.log(app, user, Some(&cleared.file.dataset), Decision::Allowed, key).await;
+    recorded.log(app, user, Some(&cleared.file.dataset), Decision::Allowed, key).await?;
     Ok(axum::Json(json!({"url": url, "headers": []})).into_response())
 }

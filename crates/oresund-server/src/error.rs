@@ -73,6 +73,12 @@ impl BeaconError {
     }
 }
 
+impl From<crate::audit_log::AuditUnavailable> for BeaconError {
+    fn from(e: crate::audit_log::AuditUnavailable) -> Self {
+        Self::node_fault(StatusCode::SERVICE_UNAVAILABLE, e)
+    }
+}
+
 impl IntoResponse for BeaconError {
     fn into_response(self) -> Response {
         // beaconErrorResponse.json requires the full response meta, request summary included.

@@ -291,7 +291,7 @@ async fn ticket(
         Err(e) => {
             let failure = DeliveryFailure::from_delivery(&e);
             let detail = format!("HTTP {}: {}", failure.status.as_u16(), failure.message);
-            recorded.log(app, &user, Some(&cleared.file.dataset), Decision::Denied, detail).await;
+            recorded.note(app, &user, Some(&cleared.file.dataset), Decision::Denied, detail).await;
             return Err(failure);
         }
     };
@@ -302,7 +302,7 @@ async fn ticket(
     });
     let key = recipient.map(|k| format!(" for Crypt4GH key {}", oresund_node::keys::key_id(&k))).unwrap_or_default();
     let detail = format!("{} urls: {archived} archived bytes, {made} bytes made{key}", urls.len());
-    recorded.log(app, &user, Some(&cleared.file.dataset), Decision::Allowed, detail).await;
+    recorded.log(app, &user, Some(&cleared.file.dataset), Decision::Allowed, detail).await?;
     let body = json!({"htsget": {"format": "VCF", "urls": urls}});
     Ok(([(header::CONTENT_TYPE, HTSGET_JSON)], body.to_string()).into_response())
 }

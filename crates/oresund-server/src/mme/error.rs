@@ -36,6 +36,13 @@ impl MmeError {
     }
 }
 
+impl From<crate::audit_log::AuditUnavailable> for MmeError {
+    fn from(e: crate::audit_log::AuditUnavailable) -> Self {
+        let beacon = BeaconError::from(e);
+        MmeError::new(beacon.status, beacon.message)
+    }
+}
+
 impl From<MatchError> for MmeError {
     fn from(e: MatchError) -> Self {
         match e {

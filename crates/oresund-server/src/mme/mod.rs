@@ -94,7 +94,7 @@ async fn refused(app: &AppState, actor: &str, path: &str, why: &str) -> MmeError
         detail: why.to_string(),
         subject: None,
     };
-    app.audit.record(record).await;
+    app.audit.note(record).await;
     MmeError::new(StatusCode::UNAUTHORIZED, why)
 }
 
@@ -155,7 +155,7 @@ async fn answer_match(app: &AppState, headers: &HeaderMap, body: Bytes) -> Resul
                     Ok::<_, MmeError>((answer, record))
                 })
                 .await??;
-            app.audit.record(record).await;
+            app.audit.record(record).await?;
             if !test {
                 // A write transaction of its own, off the answer's path (the metrics may lag it).
                 let (counter, sent) = (app.clone(), answer.results.len());
@@ -186,12 +186,12 @@ async fn answer_match(app: &AppState, headers: &HeaderMap, body: Bytes) -> Resul
             let local = app.blocking(move |app| app.node.mme_match(&query, Asker::Clinician(&clinician)));
             let asked = async {
                 match national_only {
-                    true => Vec::new(),
+                    true => Ok(Vec::new()),
                     false => partners::ask_all(app, &user, &outgoing, test).await,
                 }
             };
             let (local, asked) = tokio::join!(local, asked);
-            let local = local??;
+            let (local, asked) = (local??, asked?);
             let mut warnings = local.warnings.clone();
             let mut results: Vec<Value> = local.results.iter().map(|r| r.mme_json(Some(&node_id))).collect();
             let mut nodes = vec![json!({"node": node_id, "status": "ok", "results": local.results.len()})];
@@ -236,7 +236,7 @@ async fn answer_match(app: &AppState, headers: &HeaderMap, body: Bytes) -> Resul
                     .join(", ")
             );
             let record = app.node.mme_audit(&user, AuditAction::MmeMatch, "/mme/match", detail);
-            app.audit.record(record).await;
+            app.audit.record(record).await?;
             Ok(envelope(results, warnings, disclaimer, Some(nodes)))
         }
     }
@@ -295,7 +295,7 @@ async fn list_cases(State(app): State<AppState>, headers: HeaderMap) -> Response
         let cases = app.blocking(move |app| app.node.mme_cases(Some(&user))).await??;
         let record =
             app.node.mme_audit(&actor, AuditAction::MmeList, "/mme/patients", format!("cases={}", cases.len()));
-        app.audit.record(record).await;
+        app.audit.record(record).await?;
         let cases: Vec<Value> = cases
             .iter()
             .map(

@@ -2,6 +2,7 @@
 //! within `[mme] timeout_ms`; a partner that is down, slow or answers garbage is reported in
 //! `_nodes` and the others' results still come back (the network's partial-answer rule).
 
+use crate::audit_log::AuditUnavailable;
 use std::sync::LazyLock;
 use std::time::{Duration, Instant};
 
@@ -45,8 +46,14 @@ impl PartnerAnswer {
     }
 }
 
-/// Asks every partner with a URL; every request is audited under the clinician.
-pub async fn ask_all(app: &AppState, clinician: &str, patient: &Patient, test: bool) -> Vec<PartnerAnswer> {
+/// Asks every partner with a URL; every request is audited under the clinician (their answers are
+/// shown only once those records are committed).
+pub async fn ask_all(
+    app: &AppState,
+    clinician: &str,
+    patient: &Patient,
+    test: bool,
+) -> Result<Vec<PartnerAnswer>, AuditUnavailable> {
     let config = &app.node.config.mme;
     let timeout = Duration::from_millis(config.timeout_ms);
     let mut body = json!({ "patient": patient });
@@ -61,9 +68,9 @@ pub async fn ask_all(app: &AppState, clinician: &str, patient: &Patient, test: b
             None => format!("{}; results={}", a.status, a.results.len()),
         };
         let record = app.node.mme_audit(clinician, AuditAction::MmeAsk, &format!("mme-partner:{}", a.partner), detail);
-        app.audit.record(record).await;
+        app.audit.record(record).await?;
     }
-    answers
+    Ok(answers)
 }
 
 async fn ask(partner: &MmePartner, body: &Value, timeout: Duration) -> PartnerAnswer {

@@ -212,7 +212,7 @@ pub fn run(args: DemoArgs, quiet: bool) -> anyhow::Result<()> {
         });
     }
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    runtime.block_on(async move {
+    let result = runtime.block_on(async move {
         let (stop, _) = tokio::sync::broadcast::channel::<()>(1);
         let mut servers = Vec::new();
         let mut writers = Vec::new();
@@ -275,11 +275,11 @@ pub fn run(args: DemoArgs, quiet: bool) -> anyhow::Result<()> {
         if args.until_stdin_closes {
             let (mut sink, mut stdin) = (Vec::new(), tokio::io::stdin());
             tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
+                _ = super::serve::stop_requested() => {}
                 _ = tokio::io::AsyncReadExt::read_to_end(&mut stdin, &mut sink) => {}
             }
         } else {
-            tokio::signal::ctrl_c().await?;
+            super::serve::stop_requested().await;
         }
         let _ = stop.send(());
         for server in servers {
@@ -292,7 +292,11 @@ pub fn run(args: DemoArgs, quiet: bool) -> anyhow::Result<()> {
             eprintln!("demo stopped");
         }
         Ok(())
-    })
+    });
+    // Everything that matters (requests, audit records) finished inside; a blocking read of
+    // standard input (`--until-stdin-closes`) must not keep a SIGTERM'd process alive.
+    runtime.shutdown_background();
+    result
 }
 
 async fn bind(port: u16) -> anyhow::Result<tokio::net::TcpListener> {

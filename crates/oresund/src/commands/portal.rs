@@ -59,9 +59,7 @@ pub fn run(args: PortalArgs) -> anyhow::Result<()> {
         let metrics = oresund_server::metrics_router(network.metrics.clone(), None);
         let portal = oresund_server::portal_router(network);
         let router = super::serve::with_metrics(portal, metrics, args.metrics_listen.as_deref()).await?;
-        let shutdown = async {
-            let _ = tokio::signal::ctrl_c().await;
-        };
+        let shutdown = super::serve::stop_requested();
         oresund_server::serve(router, listener, shutdown).await?;
         Ok(())
     })

@@ -50,7 +50,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     let node = Node::open(&args.node_dir)?;
     let listen = args.listen.unwrap_or_else(|| node.config.server.listen.clone());
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    runtime.block_on(async move {
+    let result = runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(&listen)
             .await
             .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
@@ -72,7 +72,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
             .map_err(|e| anyhow::anyhow!(e))?
             .map(Arc::new);
         // Supervisors (and tests) read the address from this first line.
-        tracing::info!("node {node_id} serving the Beacon v2 API at {base_url} (Ctrl-C stops)");
+        tracing::info!("node {node_id} serving the Beacon v2 API at {base_url} (Ctrl-C or SIGTERM stops)");
         let peers = network.as_ref().map_or(0, |n| n.peers.len());
         if peers > 0 {
             tracing::info!(
@@ -93,7 +93,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
                 }
             };
             tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
+                _ = stop_requested() => {}
                 _ = stdin_closed => {}
             }
         };
@@ -102,7 +102,36 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         audit.finish().await;
         tracing::info!("node {node_id} stopped");
         Ok(())
-    })
+    });
+    // Everything that matters (requests, audit records) finished inside; a blocking read of
+    // standard input (`--until-stdin-closes`) must not keep a SIGTERM'd process alive.
+    runtime.shutdown_background();
+    result
+}
+
+/// Ctrl-C or `SIGTERM` (what service managers send): the server then stops taking connections,
+/// lets the requests in flight finish — each answer leaves once its audit record is committed —
+/// and exits.
+pub async fn stop_requested() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }
 
 /// `/metrics` merged into the API's router, or served alone on `listen` (for a scrape port that

@@ -10,6 +10,7 @@
 mod architecture;
 mod archive;
 mod association;
+mod audit_durability;
 mod common;
 mod delivery;
 mod erasure;

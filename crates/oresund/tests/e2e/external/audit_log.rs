@@ -164,3 +164,14 @@ fn two_servers_over_one_postgres_keep_one_chain() {
     assert!(intact, "{said}");
     assert!(said.contains(&format!("{} entries", 4 * per_thread)), "{said}");
 }
+
+/// Issue #17 on PostgreSQL: answers followed by `kill -9` leave one committed record each, and
+/// `SIGTERM` drains the requests in flight (the embedded run is `audit_durability`).
+#[test]
+fn no_answer_leaves_before_its_record_is_committed_on_postgres() {
+    let services = ScaleServices::new();
+    let node = services.node("DK-NGC", "DK");
+    node.ingest("DK-1", "DK");
+    crate::audit_durability::every_answer_is_recorded_before_it_leaves(&node);
+    crate::audit_durability::sigterm_drains_requests_in_flight(&node);
+}
