@@ -20,7 +20,8 @@ pub fn write_secret(path: &Path, bytes: &[u8]) -> Result<(), NodeError> {
 
 fn write_atomic_mode(path: &Path, bytes: &[u8], mode: u32) -> Result<(), NodeError> {
     let io = |e| NodeError::io(path, e);
-    let dir = path.parent().unwrap_or(Path::new("."));
+    // A bare file name's parent is "" (the current directory), which cannot be opened to sync.
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let tmp = dir.join(format!(".{}.tmp", path.file_name().and_then(|n| n.to_str()).unwrap_or("file")));
     let mut file = OpenOptions::new().write(true).create(true).truncate(true).mode(mode).open(&tmp).map_err(io)?;
     file.set_permissions(std::fs::Permissions::from_mode(mode)).map_err(io)?;
@@ -29,6 +30,24 @@ fn write_atomic_mode(path: &Path, bytes: &[u8], mode: u32) -> Result<(), NodeErr
     std::fs::rename(&tmp, path).map_err(io)?;
     File::open(dir).and_then(|d| d.sync_all()).map_err(io)?;
     Ok(())
+}
+
+/// Key files are a few hundred bytes; anything larger is not one (and `/dev/urandom` never ends).
+pub const KEY_FILE_LIMIT: u64 = 64 * 1024;
+
+/// Reads a key file as text, refusing one larger than [`KEY_FILE_LIMIT`] without reading it all.
+pub fn read_key_file(path: &Path) -> std::io::Result<String> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    File::open(path)?.take(KEY_FILE_LIMIT + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > KEY_FILE_LIMIT {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("not a key file: larger than {} KiB", KEY_FILE_LIMIT / 1024),
+        ));
+    }
+    String::from_utf8(bytes)
+        .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidData, "not a key file: not text (expected PEM)"))
 }
 
 /// Creates a directory readable only by its owner (for keys).

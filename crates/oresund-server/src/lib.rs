@@ -38,6 +38,7 @@ pub(crate) mod passport_auth;
 pub(crate) mod portal;
 pub(crate) mod request;
 pub(crate) mod request_id;
+pub(crate) mod request_limits;
 pub(crate) mod request_log;
 pub(crate) mod researcher_key;
 pub(crate) mod response;
@@ -73,7 +74,9 @@ pub fn router(state: AppState, network: Option<Arc<network::Network>>) -> Router
         Some(network) => node.merge(network::router(network)),
         None => node,
     };
-    routes.layer(axum::middleware::from_fn_with_state(metrics, request_log::track))
+    routes
+        .layer(axum::middleware::from_fn(request_limits::enforce))
+        .layer(axum::middleware::from_fn_with_state(metrics, request_log::track))
 }
 
 /// A portal without data of its own: the page at `/` and `/network/…`.
@@ -81,6 +84,7 @@ pub fn portal_router(network: Arc<network::Network>) -> Router {
     let metrics = network.metrics.clone();
     network::router(network)
         .merge(portal::pages("/"))
+        .layer(axum::middleware::from_fn(request_limits::enforce))
         .layer(axum::middleware::from_fn_with_state(metrics, request_log::track))
 }
 

@@ -239,8 +239,8 @@ fn verify(args: VerifyArgs, quiet: bool) -> anyhow::Result<()> {
 }
 
 fn export(args: ExportArgs, quiet: bool) -> anyhow::Result<()> {
-    let text =
-        std::fs::read_to_string(&args.recipient_key).with_context(|| args.recipient_key.display().to_string())?;
+    let text = oresund_node::fsutil::read_key_file(&args.recipient_key)
+        .with_context(|| args.recipient_key.display().to_string())?;
     let recipient = read_public_key_pem(&text).with_context(|| args.recipient_key.display().to_string())?;
     let node = Node::open(&args.node_dir)?;
     // Fail on a wrong accession or key before touching the output.

@@ -13,6 +13,7 @@ use oresund_c4gh::keys::{
     write_secret_key_pem,
 };
 use oresund_c4gh::{ByteRange, PublicKey, SecretKey};
+use oresund_node::fsutil::read_key_file;
 use zeroize::Zeroizing;
 
 /// Encrypt, decrypt and re-address GA4GH Crypt4GH files (data on stdin, result on stdout).
@@ -245,7 +246,7 @@ fn read_public_keys(paths: &[PathBuf]) -> anyhow::Result<Vec<PublicKey>> {
     paths
         .iter()
         .map(|path| {
-            let text = std::fs::read_to_string(path).with_context(|| path.display().to_string())?;
+            let text = read_key_file(path).with_context(|| path.display().to_string())?;
             read_public_key_pem(&text).with_context(|| path.display().to_string())
         })
         .collect()
@@ -253,7 +254,7 @@ fn read_public_keys(paths: &[PathBuf]) -> anyhow::Result<Vec<PublicKey>> {
 
 /// Reads a private key, unsealing it with C4GH_PASSPHRASE or a passphrase asked on the terminal.
 fn read_secret_key(path: &Path) -> anyhow::Result<SecretKey> {
-    let text = Zeroizing::new(std::fs::read_to_string(path).with_context(|| path.display().to_string())?);
+    let text = Zeroizing::new(read_key_file(path).with_context(|| path.display().to_string())?);
     let passphrase = passphrase_from_env();
     match read_secret_key_pem(&text, passphrase.as_deref().map(|p| &p[..])) {
         Err(oresund_c4gh::Error::PassphraseRequired) => {

@@ -214,3 +214,33 @@ fn a_killed_ingest_leaves_only_unreferenced_objects_which_gc_removes() {
         sh(&format!("find {} -type f | wc -l", node.dir.join("archive").display())).trim().parse().unwrap();
     assert_eq!(after, stored.len());
 }
+
+/// Issue #17: bare file names write both keys in the current directory (the parent "" is synced
+/// as "."), and a key that is not a key file — endless, or binary — is refused at once.
+#[test]
+fn keygen_takes_bare_file_names_and_key_files_are_capped() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = oresund()
+        .args(["c4gh", "keygen", "--nocrypt", "--sk", "alice.sec", "--pk", "alice.pub"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let public = std::fs::read_to_string(dir.path().join("alice.pub")).unwrap();
+    assert!(public.starts_with("-----BEGIN CRYPT4GH PUBLIC KEY-----"), "{public}");
+    let secret = std::fs::read_to_string(dir.path().join("alice.sec")).unwrap();
+    assert!(secret.contains("PRIVATE KEY"), "the secret key is written too");
+    let mut names: Vec<String> =
+        std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    names.sort();
+    assert_eq!(names, ["alice.pub", "alice.sec"], "no temporary file left");
+
+    for (key, why) in [("/dev/urandom", "not a key file"), ("/dev/zero", "larger than 64 KiB")] {
+        let started = std::time::Instant::now();
+        let out = oresund().args(["c4gh", "encrypt", "--recipient_pk", key]).stdin(Stdio::null()).output().unwrap();
+        let error = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success());
+        assert!(error.contains(key) && error.contains(why), "{error}");
+        assert!(started.elapsed() < std::time::Duration::from_secs(10), "refused at once");
+    }
+}

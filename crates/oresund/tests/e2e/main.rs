@@ -14,6 +14,7 @@ mod audit_durability;
 mod common;
 mod delivery;
 mod erasure;
+mod http_limits;
 mod ingest_safety;
 mod matchmaking;
 mod network;
