@@ -91,11 +91,26 @@ pub fn read_individuals(
     pseudonymiser: &Pseudonymiser,
     hpo: Option<&Ontology>,
 ) -> Result<Individuals, IndividualsError> {
+    let mut input = input;
+    let swapped = || IndividualsError::Line {
+        line: 1,
+        message: "this is a VCF, not an individuals file (a TSV whose header names local_id, sex, ...): were the VCF \
+                  and --individuals swapped?"
+            .into(),
+    };
+    if input.fill_buf()?.starts_with(&[0x1f, 0x8b]) {
+        return Err(swapped());
+    }
     let mut lines = input.lines();
     let header = lines.next().transpose()?.ok_or(IndividualsError::Line {
         line: 1,
         message: "the file is empty; expected a header line naming the columns".into(),
     })?;
+    // A spreadsheet's UTF-8 export may begin with a byte-order mark.
+    let header = header.strip_prefix('\u{feff}').unwrap_or(&header).to_string();
+    if header.starts_with("##fileformat=") {
+        return Err(swapped());
+    }
     let names: Vec<&str> = header.trim_end_matches('\r').split('\t').map(str::trim).collect();
     let mut out = Individuals::default();
     let mut index = [None; COLUMNS.len()];

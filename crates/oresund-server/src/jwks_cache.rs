@@ -2,7 +2,10 @@
 //! HTTP(S) only from `jku` URLs the configuration trusts (the passport code checks trust for the
 //! token's issuer first; this cache refuses any other URL as well), kept for `jwks_ttl_s`, and a
 //! failed fetch remembered for `jwks_failure_ttl_s` so a dead issuer does not cost a fetch per
-//! request. This node's own key set is served from memory, re-read from its key files every few
+//! request. One fetch per key set at a time: requests arriving while it runs wait for its outcome
+//! (single flight). A key set past its TTL whose issuer cannot be reached is kept, for up to
+//! [`MAX_STALE`], rather than replaced by the failure: an issuer outage does not log everyone out.
+//! This node's own key set is served from memory, re-read from its key files every few
 //! seconds so a `keys rotate --signing` reaches a running server.
 
 use std::collections::{HashMap, HashSet};
@@ -24,10 +27,21 @@ const FETCH_TIMEOUT: Duration = Duration::from_secs(5);
 const OWN_REFRESH: Duration = Duration::from_secs(5);
 /// How often they are re-read at most when tokens name a key not in memory.
 const OWN_RECHECK: Duration = Duration::from_millis(200);
+/// Longest a key set is used past its TTL while its issuer cannot be reached.
+pub const MAX_STALE: Duration = Duration::from_secs(24 * 3600);
 
 enum Entry {
-    Keys { keys: Arc<Jwks>, until: Instant, fetched: Instant },
-    Failed { reason: KeysError, until: Instant },
+    /// `fetched`: when the issuer last answered; `checked`: when it was last asked.
+    Keys {
+        keys: Arc<Jwks>,
+        until: Instant,
+        fetched: Instant,
+        checked: Instant,
+    },
+    Failed {
+        reason: KeysError,
+        until: Instant,
+    },
 }
 
 /// This node's published keys: the JWKS document and its parsed form.
@@ -78,6 +92,8 @@ pub struct JwksCache {
     ttl: Duration,
     failure_ttl: Duration,
     entries: RwLock<HashMap<String, Entry>>,
+    /// One lock per key-set URL, held while it is fetched.
+    in_flight: std::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 impl JwksCache {
@@ -94,7 +110,16 @@ impl JwksCache {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(SetupError::HttpClient)?;
-        Ok(JwksCache { client, trusted, own_jku, own, ttl, failure_ttl, entries: RwLock::new(HashMap::new()) })
+        Ok(JwksCache {
+            client,
+            trusted,
+            own_jku,
+            own,
+            ttl,
+            failure_ttl,
+            entries: RwLock::new(HashMap::new()),
+            in_flight: std::sync::Mutex::new(HashMap::new()),
+        })
     }
 
     fn cached(&self, jku: &str) -> Option<Result<Arc<Jwks>, KeysError>> {
@@ -130,16 +155,44 @@ impl JwksCache {
 }
 
 impl JwksCache {
-    /// Fetches `jku` and caches the outcome.
+    /// Fetches `jku` and caches the outcome; callers arriving meanwhile wait and take that outcome.
     async fn fetch_and_keep(&self, jku: &str) -> Result<Arc<Jwks>, KeysError> {
+        let lock = match self.in_flight.lock() {
+            Ok(mut locks) => locks.entry(jku.to_string()).or_default().clone(),
+            Err(_) => Arc::new(tokio::sync::Mutex::new(())),
+        };
+        let _flight = lock.lock().await;
+        if let Some(found) = self.cached(jku) {
+            return found;
+        }
         let fetched = self.fetch(jku).await;
         let now = Instant::now();
         let entry = match &fetched {
-            Ok(keys) => Entry::Keys { keys: keys.clone(), until: now + self.ttl, fetched: now },
-            Err(reason) => Entry::Failed { reason: reason.clone(), until: now + self.failure_ttl },
+            Ok(keys) => Entry::Keys { keys: keys.clone(), until: now + self.ttl, fetched: now, checked: now },
+            Err(reason) => match self.stale(jku) {
+                // The issuer is unreachable: the expired set still verifies its tokens for a while.
+                Some((keys, fetched_at)) => {
+                    tracing::warn!(jku, cause = %reason, "issuer key set expired and not refreshed; using the last one");
+                    let until = now + self.failure_ttl;
+                    let entry = Entry::Keys { keys: keys.clone(), until, fetched: fetched_at, checked: now };
+                    self.keep(jku, entry);
+                    return Ok(keys);
+                }
+                None => Entry::Failed { reason: reason.clone(), until: now + self.failure_ttl },
+            },
         };
         self.keep(jku, entry);
         fetched
+    }
+
+    /// An expired key set fetched less than `ttl` + [`MAX_STALE`] ago, with when it was fetched.
+    fn stale(&self, jku: &str) -> Option<(Arc<Jwks>, Instant)> {
+        match self.entries.read().ok()?.get(jku)? {
+            Entry::Keys { keys, fetched, .. } if fetched.elapsed() < self.ttl + MAX_STALE => {
+                Some((keys.clone(), *fetched))
+            }
+            _ => None,
+        }
     }
 
     fn keep(&self, jku: &str, entry: Entry) {
@@ -184,7 +237,7 @@ impl KeySource for JwksCache {
                 return local;
             }
             let recent = self.entries.read().ok().and_then(|entries| match entries.get(jku) {
-                Some(Entry::Keys { keys, fetched, .. }) => Some((keys.clone(), fetched.elapsed() < self.failure_ttl)),
+                Some(Entry::Keys { keys, checked, .. }) => Some((keys.clone(), checked.elapsed() < self.failure_ttl)),
                 _ => None,
             });
             match recent {
@@ -198,6 +251,7 @@ impl KeySource for JwksCache {
                                 keys: fresh.clone(),
                                 until: Instant::now() + self.ttl,
                                 fetched: Instant::now(),
+                                checked: Instant::now(),
                             },
                         );
                         Ok(fresh)
@@ -205,9 +259,9 @@ impl KeySource for JwksCache {
                     // The issuer is unreachable: keep the set that still verifies its other tokens.
                     Err(_) => {
                         if let Ok(mut entries) = self.entries.write()
-                            && let Some(Entry::Keys { fetched, .. }) = entries.get_mut(jku)
+                            && let Some(Entry::Keys { checked, .. }) = entries.get_mut(jku)
                         {
-                            *fetched = Instant::now();
+                            *checked = Instant::now();
                         }
                         Ok(keys)
                     }
@@ -215,5 +269,69 @@ impl KeySource for JwksCache {
                 None => self.keys(jku).await,
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+
+    /// An issuer serving one key set slowly (so concurrent requests overlap), counting fetches.
+    async fn issuer(hits: Arc<AtomicUsize>) -> (String, tokio::task::JoinHandle<()>) {
+        let key = oresund_access::signing::NodeSigningKey::generate().unwrap();
+        let document = serde_json::json!({"keys": [key.public_jwk()]}).to_string();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/jwks.json", listener.local_addr().unwrap());
+        let app = axum::Router::new().route(
+            "/jwks.json",
+            axum::routing::get(move || {
+                let (document, hits) = (document.clone(), hits.clone());
+                async move {
+                    hits.fetch_add(1, Ordering::SeqCst);
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    document
+                }
+            }),
+        );
+        (url, tokio::spawn(async move { axum::serve(listener, app).await.unwrap() }))
+    }
+
+    fn cache(jku: &str, ttl: Duration) -> (tempfile::TempDir, JwksCache) {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("node");
+        let options = oresund_node::init::InitOptions {
+            node_id: "DK-NGC".into(),
+            country: "DK".into(),
+            assembly: "GRCh38".into(),
+            reference: concat!(env!("CARGO_MANIFEST_DIR"), "/../../demo-data/reference.fa.gz").into(),
+            hpo: None,
+        };
+        oresund_node::init::init(&dir, &options, |_| {}).unwrap();
+        let own = Arc::new(OwnKeys::new(Arc::new(Node::open(&dir).unwrap())));
+        let trusted = HashSet::from([jku.to_string()]);
+        let cache = JwksCache::new(trusted, "http://own/jwks".into(), own, ttl, Duration::from_millis(50)).unwrap();
+        (tmp, cache)
+    }
+
+    /// Issue #17: twenty requests needing the same key set at once make one fetch, and an expired
+    /// set whose issuer has gone is kept instead of failing every passport it signed.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn one_fetch_at_a_time_and_an_outage_keeps_the_last_key_set() {
+        let hits = Arc::new(AtomicUsize::new(0));
+        let (jku, server) = issuer(hits.clone()).await;
+        let (_tmp, cache) = cache(&jku, Duration::from_millis(300));
+        let asked = futures::future::join_all((0..20).map(|_| cache.keys(&jku))).await;
+        assert!(asked.iter().all(Result::is_ok), "{:?}", asked.iter().find(|r| r.is_err()));
+        assert_eq!(hits.load(Ordering::SeqCst), 1, "one fetch for twenty concurrent requests");
+        let first = asked[0].as_ref().unwrap().clone();
+
+        server.abort();
+        let _ = server.await;
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        let during_outage = cache.keys(&jku).await.expect("the expired set is kept while the issuer is down");
+        assert!(Arc::ptr_eq(&during_outage, &first));
+        assert!(cache.refresh(&jku).await.is_ok(), "a refresh during the outage keeps it too");
     }
 }

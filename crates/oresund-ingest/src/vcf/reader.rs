@@ -91,10 +91,17 @@ impl VcfReader {
     pub fn next_record(&mut self) -> Result<Option<Record<'_>>, VcfError> {
         loop {
             self.buf.clear();
-            let n = self
-                .input
-                .read_until(b'\n', &mut self.buf)
-                .map_err(|source| VcfError::Io { path: self.path.clone(), error: source })?;
+            let n = self.input.read_until(b'\n', &mut self.buf).map_err(|source| {
+                // A compressed stream that stops mid-block says only "failed to fill whole buffer".
+                let line = self.line + 1;
+                let message = match source.kind() {
+                    std::io::ErrorKind::UnexpectedEof => {
+                        format!("the file is truncated: its compressed data ends in the middle of a block ({source})")
+                    }
+                    _ => format!("reading failed: {source}"),
+                };
+                VcfError::Record { path: self.path.clone(), line, message }
+            })?;
             if n == 0 {
                 return Ok(None);
             }

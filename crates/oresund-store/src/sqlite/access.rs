@@ -54,7 +54,7 @@ impl AccessRequests for SqliteStore {
 
 impl AuditLog for SqliteStore {
     fn append_audit(&self, records: &[AuditRecord]) -> Result<()> {
-        self.access.write(|tx| rules::audit_chain::append(tx, records))
+        self.access.write_unsynced(|tx| rules::audit_chain::append(tx, records))
     }
 
     fn audit_entries(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>> {

@@ -333,3 +333,52 @@ fn assert_no_local_id(node: &TestNode) {
     }
     assert!(files >= 4, "the scan must cover the database, reference, keys and config");
 }
+
+/// Issue #17: inputs mixed up or damaged in the usual ways get an error that says what happened,
+/// and change nothing; a byte-order mark in the individuals file is simply read past.
+#[test]
+fn mixed_up_and_damaged_inputs_say_what_happened() {
+    let node = TestNode::new("DK-NGC", "DK");
+    let dir = node.tmp.path();
+    let individuals = cohort("DK.individuals.tsv");
+    let vcf = cohort("DK.vcf.gz");
+    let ingest = |vcf: &Path, individuals: &Path| {
+        let out = run(&[
+            "ingest",
+            node.path(),
+            "--dataset",
+            "DK-1",
+            "--individuals",
+            individuals.to_str().unwrap(),
+            vcf.to_str().unwrap(),
+        ]);
+        (out.status.success(), String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    let (ok, error) = ingest(&individuals, &vcf);
+    assert!(!ok && error.contains("this is a VCF, not an individuals file") && error.contains("swapped"), "{error}");
+    let (ok, error) = ingest(&individuals, &individuals);
+    assert!(!ok && error.contains("this is an individuals file") && error.contains("swapped"), "{error}");
+    let bcf = dir.join("cohort.bcf");
+    write_gz(&bcf, "BCF\u{2}\u{2}\u{0}\u{0}binary records follow");
+    let (ok, error) = ingest(&bcf, &individuals);
+    assert!(!ok && error.contains("BCF is not supported yet: convert it with `bcftools view -Oz"), "{error}");
+    // A gzip file cut in the middle of its compressed data: the line where reading stopped.
+    let whole = dir.join("whole.vcf.gz");
+    write_gz(&whole, &dk_excerpt(400, |t| t));
+    let bytes = std::fs::read(&whole).unwrap();
+    let cut = dir.join("cut.vcf.gz");
+    std::fs::write(&cut, &bytes[..bytes.len() * 2 / 3]).unwrap();
+    let (ok, error) = ingest(&cut, &individuals);
+    assert!(!ok, "a truncated file is refused");
+    assert!(error.contains("cut.vcf.gz:") && error.contains("the file is truncated"), "{error}");
+    assert!(node.dump(&[]).is_empty(), "nothing was ingested");
+    // A UTF-8 byte-order mark before the header, as spreadsheets write it.
+    let with_bom = dir.join("bom.tsv");
+    std::fs::write(&with_bom, format!("\u{feff}{}", std::fs::read_to_string(&individuals).unwrap())).unwrap();
+    let (ok, error) = ingest(&whole, &with_bom);
+    assert!(ok, "{error}");
+    let dumped = node.dump(&[]);
+    assert!(dumped.len() >= 400, "every record of the excerpt: {}", dumped.len());
+    let full: std::collections::HashSet<String> = dk_template().dump(&[]).into_iter().collect();
+    assert!(dumped.iter().all(|row| full.contains(row)), "counted as in the whole cohort");
+}
