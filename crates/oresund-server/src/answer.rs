@@ -13,8 +13,7 @@ use crate::state::AppState;
 use crate::{collections, g_variants, individuals};
 
 /// Answers a request (or passes on its parse error) and records the decision; `via` names the
-/// network peer that forwarded it. One trip across the blocking edge does both, the record
-/// committed before the answer is returned.
+/// network peer that forwarded it. One trip across the blocking edge does both.
 pub async fn answer_recorded(
     app: &AppState,
     caller: Caller,
@@ -22,17 +21,15 @@ pub async fn answer_recorded(
     request: Result<BeaconRequest, BeaconError>,
     via: Option<String>,
 ) -> Result<Value, BeaconError> {
-    let (result, outcome, committed) = app
+    let (result, record) = app
         .blocking(move |app| {
             let result = request.as_ref().map_err(Clone::clone).and_then(|r| answer(app, &caller, &endpoint, r));
             let record =
                 crate::decision::query(app, &caller, &endpoint, request.as_ref().ok(), &result, via.as_deref());
-            let (outcome, committed) = app.audit.record_blocking(record);
-            (result, outcome, committed)
+            (result, record)
         })
         .await?;
-    crate::request_log::note(outcome);
-    committed?;
+    app.audit.record(record).await?;
     result
 }
 

@@ -65,10 +65,6 @@ impl ConnPool {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         // FULL: a commit is durable before `ingest` reports success.
         conn.pragma_update(None, "synchronous", "FULL")?;
-        // Checkpoint after 32 MiB of WAL rather than 4 MiB: the audit log's group commits (a few
-        // pages each, thousands a second) would otherwise checkpoint — and fsync twice — many
-        // times a second, stalling the answers waiting on them (issue #17).
-        conn.pragma_update(None, "wal_autocheckpoint", 8192)?;
         conn.pragma_update(None, "foreign_keys", true)?;
         // Read pages through a memory map and keep a large page cache: queries read blocks, not rows.
         conn.pragma_update(None, "mmap_size", 1i64 << 34)?;
