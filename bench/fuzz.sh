@@ -31,8 +31,8 @@ for target in "${targets[@]}"; do
     echo "$target: CRASH (see fuzz/artifacts/$target/)" >&2
     exit 1
   fi
-  runs=$(grep -o 'stat::number_of_executed_units: [0-9]*' "$log" | awk '{print $2}' | tail -1)
-  cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | awk '{print $2}')
+  runs=$(grep -o 'Done [0-9]* runs' "$log" | awk '{print $2}' | tail -1 || true)
+  cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | awk '{print $2}' || true)
   echo "$target: ${runs:-?} runs in ${seconds} s, coverage ${cov:-?} edges, $(ls "$work/$target" | wc -l) corpus inputs, no crash"
   if [ -n "${KEEP:-}" ]; then
     cargo +nightly fuzz cmin -O "$target" --fuzz-dir fuzz "$work/$target" >/dev/null 2>&1 || true
