@@ -132,10 +132,11 @@ impl Metrics {
         Outcome { tier, decision: Some(record.decision) }
     }
 
-    /// `n` records appended (or failed to append) by the audit writer.
+    /// A group of `n` records appended, or failed (its records are dropped with their answers,
+    /// which got 503): either way they leave the backlog.
     pub fn appended(&self, n: usize, ok: bool) {
+        self.audit_backlog.fetch_sub(n as i64, Ordering::Relaxed);
         if ok {
-            self.audit_backlog.fetch_sub(n as i64, Ordering::Relaxed);
             self.audit_appended.fetch_add(n as u64, Ordering::Relaxed);
         } else {
             self.audit_failures.fetch_add(1, Ordering::Relaxed);
@@ -205,7 +206,12 @@ impl Metrics {
         let appended = self.audit_appended.load(Ordering::Relaxed);
         counter(&mut out, "oresund_audit_appended_records_total", "Audit records appended to the chain.", appended);
         let failures = self.audit_failures.load(Ordering::Relaxed);
-        counter(&mut out, "oresund_audit_append_failures_total", "Failed audit appends (retried).", failures);
+        counter(
+            &mut out,
+            "oresund_audit_append_failures_total",
+            "Failed audit appends (their requests got 503).",
+            failures,
+        );
         let refusals = self.budget_refusals.load(Ordering::Relaxed);
         counter(
             &mut out,
