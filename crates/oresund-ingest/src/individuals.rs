@@ -12,6 +12,9 @@ use oresund_core::individual::{Individual, Sex};
 use oresund_core::ontology::Ontology;
 use oresund_core::pseudonym::{Pseudonym, Pseudonymiser};
 
+use crate::line::{CappedLines, LineError};
+use crate::warning::Warning;
+
 /// A problem with the file as a whole or with one line (1-based).
 #[derive(Debug, thiserror::Error)]
 pub enum IndividualsError {
@@ -19,19 +22,6 @@ pub enum IndividualsError {
     Line { line: usize, message: String },
     #[error("reading the individuals file: {0}")]
     Io(#[from] std::io::Error),
-}
-
-/// Something accepted but worth telling the operator (an unknown HPO or DUO term, an ignored column).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Warning {
-    pub line: usize,
-    pub message: String,
-}
-
-impl std::fmt::Display for Warning {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {}", self.line, self.message)
-    }
 }
 
 /// The parsed file: people in file order, keyed by pseudonym.
@@ -83,6 +73,9 @@ pub fn without_person(
     Ok((out, removed))
 }
 
+/// The longest line read: one person's record is a few hundred bytes.
+const MAX_LINE: usize = 1 << 20;
+
 const COLUMNS: [&str; 6] = ["local_id", "sex", "birth_year", "hpo_terms", "icd10_codes", "consent"];
 
 /// Reads an individuals file. `hpo`, when the node has one, is used to report unknown terms.
@@ -101,8 +94,12 @@ pub fn read_individuals(
     if input.fill_buf()?.starts_with(&[0x1f, 0x8b]) {
         return Err(swapped());
     }
-    let mut lines = input.lines();
-    let header = lines.next().transpose()?.ok_or(IndividualsError::Line {
+    let mut lines = CappedLines::new(input, MAX_LINE);
+    let line_error = |line: usize, error: LineError| match error {
+        LineError::Io(error) => IndividualsError::Io(error),
+        error => IndividualsError::Line { line, message: error.to_string() },
+    };
+    let header = lines.next().transpose().map_err(|e| line_error(1, e))?.ok_or(IndividualsError::Line {
         line: 1,
         message: "the file is empty; expected a header line naming the columns".into(),
     })?;
@@ -137,7 +134,7 @@ pub fn read_individuals(
     let mut first_line: HashMap<Pseudonym, usize> = HashMap::new();
     for (n, row) in lines.enumerate() {
         let line = n + 2;
-        let row = row?;
+        let row = row.map_err(|e| line_error(line, e))?;
         let row = row.trim_end_matches('\r');
         if row.trim().is_empty() {
             continue;
@@ -274,10 +271,14 @@ mod tests {
             ("sex\nf\n", "line 1: the header has no \"local_id\" column"),
             ("", "line 1: the file is empty"),
         ];
-        for (text, expected) in cases {
+        let overlong = format!("local_id\tsex\thpo_terms\nX-1\tf\t{}\nX-2\tm\t\n", "HP:0000001,".repeat(100_000));
+        let overlong = (overlong.as_str(), "line 2: the line is longer than 1 MiB");
+        for (text, expected) in cases.into_iter().chain([overlong]) {
             let err = read_individuals(text.as_bytes(), &key(), None).unwrap_err().to_string();
             assert!(err.starts_with(expected), "{err}");
             assert!(!err.contains("X-1"), "{err}");
         }
+        let err = read_individuals(&b"local_id\tsex\nX-1\t\xff\n"[..], &key(), None).unwrap_err().to_string();
+        assert_eq!(err, "line 2: the line is not UTF-8 text");
     }
 }

@@ -6,13 +6,17 @@
 //! - [`carrier_builder`]: genotypes to carrier bitmaps, split like bcftools;
 //! - [`pipeline`]: all of that for one file, streaming;
 //! - [`individuals`]: the clinical metadata file, pseudonymised as it is read;
+//! - [`alternate`]: which ALT alleles are bases, symbolic, breakends, or malformed;
 //! - [`subset`]: a withdrawn participant's sample columns removed from an archived VCF, as `bcftools view -s ^ID`.
 
+pub mod alternate;
 pub mod carrier_builder;
 pub mod individuals;
 pub mod input;
+pub mod line;
 pub mod normalize;
 pub mod pipeline;
 pub mod reference;
 pub mod subset;
 pub mod vcf;
+pub mod warning;

@@ -2,11 +2,13 @@
 //! normalise like `bcftools norm -f REF -m -any`, give each variant its VRS id, and turn genotypes
 //! into carrier bitmaps. What happens to the results (the store) is the caller's business.
 
+use crate::alternate::Alternate;
 use crate::carrier_builder::carriers_of;
 use crate::normalize::{check_reference, realign};
 use crate::reference::{ContigSequence, ReferenceDir};
 use crate::vcf::genotype::{Call, for_each_call};
 use crate::vcf::reader::{VcfError, VcfReader};
+use crate::warning::Warning;
 use oresund_core::carriers::CarrierSets;
 use oresund_core::vrs::Allele;
 
@@ -30,7 +32,7 @@ pub struct NormalisedVariant {
 }
 
 /// Counts in the words of `bcftools norm`'s summary (`Lines total/split/realigned/skipped`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Summary {
     /// Data lines read.
     pub records: u64,
@@ -40,8 +42,33 @@ pub struct Summary {
     pub variants: u64,
     /// Variants whose position or alleles changed in normalisation.
     pub realigned: u64,
-    /// Alleles not indexed: ALT `.`, symbolic (`<DEL>`) and spanning-deletion (`*`) alleles.
+    /// Alleles not indexed: ALT `.`, symbolic (`<DEL>`), breakend and spanning-deletion (`*`)
+    /// alleles, and malformed alleles that look like one of them.
     pub skipped: u64,
+    /// Malformed alleles (counted in `skipped` too).
+    pub malformed: u64,
+    /// Their warnings, each with its line (the first [`MAX_WARNINGS`], then one for the rest).
+    pub warnings: Vec<Warning>,
+}
+
+/// Warnings kept one by one; a file with more gets one more that counts the rest.
+pub const MAX_WARNINGS: usize = 20;
+
+impl Summary {
+    /// Counts a malformed allele and keeps its warning, or counts it in the last one.
+    fn malformed(&mut self, line: usize, message: String) {
+        self.skipped += 1;
+        self.malformed += 1;
+        if self.warnings.len() < MAX_WARNINGS {
+            self.warnings.push(Warning { line, message });
+            return;
+        }
+        let more = self.malformed - MAX_WARNINGS as u64;
+        let s = if more == 1 { "" } else { "s" };
+        let message = format!("{more} more malformed ALT allele{s} skipped (the last on this line)");
+        self.warnings.truncate(MAX_WARNINGS);
+        self.warnings.push(Warning { line, message });
+    }
 }
 
 /// A record failed validation, or the sink refused a variant.
@@ -141,9 +168,20 @@ pub fn normalise_vcf<E>(
             if alternate.is_empty() {
                 return Err(fail(line, "an empty ALT allele (two commas in a row?)".into()).into());
             }
-            if matches!(alternate[0], b'<' | b'*') || alternate.contains(&b'[') || alternate.contains(&b']') {
-                summary.skipped += 1;
-                continue;
+            match Alternate::of(alternate) {
+                Alternate::Bases(_) => {}
+                Alternate::Symbolic | Alternate::Breakend | Alternate::SpanningDeletion => {
+                    summary.skipped += 1;
+                    continue;
+                }
+                Alternate::Malformed(rule) => {
+                    let allele = String::from_utf8_lossy(alternate);
+                    summary.malformed(
+                        line,
+                        format!("ALT {allele:?} is malformed ({rule}; VCF 4.3 §1.6.1, §5.4); skipped"),
+                    );
+                    continue;
+                }
             }
             let normalised =
                 realign(sequence, pos, &reference_allele, alternate).map_err(|e| fail(line, e.to_string()))?;

@@ -10,9 +10,10 @@ use std::io::{BufReader, Read};
 use std::path::Path;
 
 use oresund_c4gh::PublicKey;
-use oresund_ingest::individuals::{Warning, read_individuals};
+use oresund_ingest::individuals::read_individuals;
 use oresund_ingest::pipeline::{PipelineError, Summary, normalise_vcf};
 use oresund_ingest::vcf::reader::{VcfError, VcfReader};
+use oresund_ingest::warning::Warning;
 use oresund_store::{ArchiveKind, IndividualNumber, IngestStats, NewFile, StoreError, StoredFile, VariantKey};
 
 use crate::archive::error::ArchiveError;
@@ -33,7 +34,10 @@ pub enum IngestOutcome {
         accession: String,
         stats: IngestStats,
         individuals: usize,
+        /// About lines of the individuals file.
         warnings: Vec<Warning>,
+        /// About lines of the VCF (malformed ALT alleles, skipped).
+        vcf_warnings: Vec<Warning>,
         /// Individuals this file shares with earlier files of the dataset (see [`shared_people`]).
         shared: Option<String>,
     },
@@ -205,6 +209,7 @@ impl Node {
             stats,
             individuals: metadata.people.len(),
             warnings: metadata.warnings,
+            vcf_warnings: summary.warnings,
             shared,
         })
     }

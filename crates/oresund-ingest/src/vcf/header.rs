@@ -47,6 +47,8 @@ pub enum HeaderError {
     EmptySample { line: usize, column: usize },
     #[error("the file ended before the #CHROM header line")]
     Truncated,
+    #[error("the header line is longer than {limit}, more than any VCF header needs: is this a VCF?")]
+    LineTooLong { line: usize, limit: String },
 }
 
 impl HeaderError {
@@ -58,7 +60,8 @@ impl HeaderError {
             | HeaderError::ColumnHeader { line }
             | HeaderError::NoSamples { line }
             | HeaderError::DuplicateSample { line, .. }
-            | HeaderError::EmptySample { line, .. } => *line,
+            | HeaderError::EmptySample { line, .. }
+            | HeaderError::LineTooLong { line, .. } => *line,
             HeaderError::Truncated => 0,
         }
     }
@@ -117,6 +120,11 @@ impl HeaderParser {
         }
         self.header.samples = columns[9..].iter().map(|s| s.to_string()).collect();
         Ok(true)
+    }
+
+    /// Header lines fed so far.
+    pub fn lines(&self) -> usize {
+        self.header.lines
     }
 
     pub fn finish(self) -> Header {

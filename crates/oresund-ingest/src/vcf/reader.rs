@@ -4,6 +4,16 @@ use std::io::BufRead;
 use std::path::{Path, PathBuf};
 
 use super::header::{Header, HeaderError, HeaderParser};
+use crate::line::{LineRead, describe_size, read_line_capped};
+
+/// The longest meta-information line (`##…`) read. Real ones are a few KB at most.
+pub const MAX_META_LINE: usize = 1 << 20;
+/// The longest `#CHROM` line: room for the names of a few million people.
+pub const MAX_COLUMN_LINE: usize = 64 << 20;
+/// A record may use this much for its fixed columns (a long INFO included) …
+pub const MAX_RECORD_FIXED: usize = 4 << 20;
+/// … and this much for each sample column (`GT:AD:DP:GQ:PL` of a multi-allelic site fits).
+pub const MAX_RECORD_PER_SAMPLE: usize = 1 << 10;
 
 /// A problem in a VCF, with where it is.
 #[derive(Debug, thiserror::Error)]
@@ -39,6 +49,8 @@ pub struct VcfReader {
     header: Header,
     line: usize,
     buf: Vec<u8>,
+    /// The longest data line accepted, from the number of samples.
+    max_record: usize,
 }
 
 impl VcfReader {
@@ -55,11 +67,19 @@ impl VcfReader {
         let mut buf = Vec::new();
         loop {
             buf.clear();
-            let n = input
-                .read_until(b'\n', &mut buf)
-                .map_err(|source| VcfError::Io { path: path.into(), error: source })?;
-            if n == 0 {
-                return Err(VcfError::Header { path: path.into(), error: HeaderError::Truncated });
+            let io_error = |source| VcfError::Io { path: path.into(), error: source };
+            let mut read = read_line_capped(&mut input, &mut buf, MAX_META_LINE).map_err(io_error)?;
+            if read == LineRead::TooLong && buf.starts_with(b"#CHROM") {
+                read = read_line_capped(&mut input, &mut buf, MAX_COLUMN_LINE).map_err(io_error)?;
+            }
+            match read {
+                LineRead::End => return Err(VcfError::Header { path: path.into(), error: HeaderError::Truncated }),
+                LineRead::TooLong => {
+                    let limit = if buf.starts_with(b"#CHROM") { MAX_COLUMN_LINE } else { MAX_META_LINE };
+                    let error = HeaderError::LineTooLong { line: parser.lines() + 1, limit: describe_size(limit) };
+                    return Err(VcfError::Header { path: path.into(), error });
+                }
+                LineRead::Line => {}
             }
             let line = String::from_utf8_lossy(trim_newline(&buf)).into_owned();
             match parser.push(&line) {
@@ -71,7 +91,8 @@ impl VcfReader {
             }
         }
         let header = parser.finish();
-        Ok(Self { path: path.to_path_buf(), input, line: header.lines, header, buf })
+        let max_record = MAX_RECORD_FIXED.saturating_add(MAX_RECORD_PER_SAMPLE.saturating_mul(header.samples.len()));
+        Ok(Self { path: path.to_path_buf(), input, line: header.lines, header, buf, max_record })
     }
 
     pub fn header(&self) -> &Header {
@@ -91,7 +112,7 @@ impl VcfReader {
     pub fn next_record(&mut self) -> Result<Option<Record<'_>>, VcfError> {
         loop {
             self.buf.clear();
-            let n = self.input.read_until(b'\n', &mut self.buf).map_err(|source| {
+            let read = read_line_capped(&mut self.input, &mut self.buf, self.max_record).map_err(|source| {
                 // A compressed stream that stops mid-block says only "failed to fill whole buffer".
                 let line = self.line + 1;
                 let message = match source.kind() {
@@ -102,10 +123,21 @@ impl VcfReader {
                 };
                 VcfError::Record { path: self.path.clone(), line, message }
             })?;
-            if n == 0 {
+            if read == LineRead::End {
                 return Ok(None);
             }
             self.line += 1;
+            if read == LineRead::TooLong {
+                let message = format!(
+                    "the line is longer than {} bytes, the most a record with {} samples may take \
+                     ({} for the fixed columns and INFO, {} per sample)",
+                    self.max_record,
+                    self.header.samples.len(),
+                    describe_size(MAX_RECORD_FIXED),
+                    describe_size(MAX_RECORD_PER_SAMPLE)
+                );
+                return Err(self.error_at(self.line, message));
+            }
             if !trim_newline(&self.buf).is_empty() {
                 break;
             }
@@ -181,5 +213,35 @@ mod tests {
             reader("##fileformat=VCFv4.3\n"),
             Err(VcfError::Header { error: HeaderError::Truncated, .. })
         ));
+    }
+
+    #[test]
+    fn overlong_lines_are_refused_with_their_line_number() {
+        let long_meta = format!("##fileformat=VCFv4.3\n##comment={}\n{HEADER}", "x".repeat(MAX_META_LINE));
+        let error = reader(&long_meta).err().unwrap();
+        assert!(matches!(&error, VcfError::Header { error: HeaderError::LineTooLong { line: 2, .. }, .. }), "{error}");
+        assert_eq!(
+            error.to_string(),
+            "t.vcf:2: the header line is longer than 1 MiB, more than any VCF header needs: is this a VCF?"
+        );
+        // A #CHROM line may be longer: it names every sample.
+        let names: Vec<String> = (0..200_000).map(|i| format!("sample{i}")).collect();
+        let wide = format!(
+            "##fileformat=VCFv4.3\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\t{}\n",
+            names.join("\t")
+        );
+        assert!(wide.len() > MAX_META_LINE);
+        assert_eq!(reader(&wide).unwrap().header().samples.len(), 200_000);
+        // Two samples: 4 MiB + 2 KiB for a record; an INFO of 5 MiB is refused at its line.
+        let info = "A".repeat(5 << 20);
+        let mut r = reader(&format!("{HEADER}22\t5\t.\tA\tC\t.\t.\tX={info}\tGT\t0/1\t0/0\n")).unwrap();
+        let message = r.next_record().unwrap_err().to_string();
+        assert!(
+            message.starts_with("t.vcf:3: the line is longer than 4196352 bytes, the most a record with 2 samples"),
+            "{message}"
+        );
+        let fits = "A".repeat(4 << 20);
+        let mut r = reader(&format!("{HEADER}22\t5\t.\tA\tC\t.\t.\tX={fits}\tGT\t0/1\t0/0\n")).unwrap();
+        assert_eq!(r.next_record().unwrap().unwrap().samples, b"0/1\t0/0");
     }
 }

@@ -48,7 +48,10 @@ pub fn run(args: IngestArgs, quiet: bool) -> anyhow::Result<()> {
                 args.dataset
             );
         }
-        IngestOutcome::Ingested { accession, stats, individuals, warnings, shared } => {
+        IngestOutcome::Ingested { accession, stats, individuals, warnings, vcf_warnings, shared } => {
+            for warning in &vcf_warnings {
+                eprintln!("warning: {}:{warning}", args.vcf.display());
+            }
             for warning in &warnings {
                 eprintln!("warning: {}:{warning}", args.individuals.display());
             }

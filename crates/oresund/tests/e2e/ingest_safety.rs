@@ -102,6 +102,23 @@ fn invalid_files_are_refused_with_file_line_and_reason_and_change_nothing() {
             Box::new(duplicate_first_record_with_other_genotypes),
             "twice.vcf:8: an earlier record of this file normalises to the same variant",
         ),
+        (
+            "meta.vcf",
+            Box::new(|t: String| t.replacen('\n', &format!("\n##comment={}\n", "x".repeat(2 << 20)), 1)),
+            "meta.vcf:2: the header line is longer than 1 MiB",
+        ),
+        (
+            // 500 samples: a record may take 4 MiB + 500 KiB.
+            "info.vcf",
+            Box::new(|t: String| {
+                t.replacen(
+                    "16000317\t.\tG\tA\t.\tPASS\t.",
+                    &format!("16000317\t.\tG\tA\t.\tPASS\tX={}", "x".repeat(5 << 20)),
+                    1,
+                )
+            }),
+            "info.vcf:7: the line is longer than 4706304 bytes, the most a record with 500 samples may take",
+        ),
     ];
     for (name, edit, expected) in cases {
         let vcf = node.tmp.path().join(format!("{name}.gz"));
@@ -123,6 +140,55 @@ fn invalid_files_are_refused_with_file_line_and_reason_and_change_nothing() {
     assert_eq!(node.dump(&[]), before, "a refused ingest changed the node");
     let out = run(&["query", node.path(), "--region", "22:16000000-16000400", "--dataset", "BAD"]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown dataset \"BAD\""), "no dataset BAD may exist");
+}
+
+/// Adds `extra` as one more ALT allele to the `k`-th data line (0-based).
+fn with_extra_alternate(text: &str, k: usize, extra: &str) -> String {
+    let mut data = 0;
+    let mut out = String::new();
+    for line in text.lines() {
+        if line.starts_with('#') {
+            out.push_str(line);
+        } else {
+            let mut fields: Vec<String> = line.split('\t').map(String::from).collect();
+            if data == k {
+                fields[4] = format!("{},{extra}", fields[4]);
+            }
+            data += 1;
+            out.push_str(&fields.join("\t"));
+        }
+        out.push('\n');
+    }
+    out
+}
+
+#[test]
+fn malformed_symbolic_alleles_are_skipped_with_a_warning_naming_the_line() {
+    let plain = TestNode::new("DK-NGC", "DK");
+    let odd = TestNode::new("DK-NGC", "DK");
+    let individuals = cohort("DK.individuals.tsv");
+    let excerpt = dk_excerpt(30, |t| t);
+    let mut edited = excerpt.clone();
+    // Lines 7, 9, 11, 13: two malformed alleles, a valid single breakend and a valid symbolic one.
+    for (k, extra) in [(0, "<INS>BLAH>"), (2, "[1:100["), (4, "G."), (6, "<DEL>")] {
+        edited = with_extra_alternate(&edited, k, extra);
+    }
+    let ingest = |node: &TestNode, text: &str| {
+        let vcf = node.tmp.path().join("mal.vcf.gz");
+        write_gz(&vcf, text);
+        let out = run(&ingest_args(node, vcf.to_str().unwrap(), individuals.to_str().unwrap()));
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    ingest(&plain, &excerpt);
+    let stderr = ingest(&odd, &edited);
+    let warnings: Vec<&str> =
+        stderr.lines().filter(|l| l.starts_with("warning: ") && l.contains("mal.vcf.gz")).collect();
+    assert_eq!(warnings.len(), 2, "{stderr}");
+    assert!(warnings[0].contains("mal.vcf.gz:7: ALT \"<INS>BLAH>\" is malformed (a symbolic allele's ID"), "{stderr}");
+    assert!(warnings[1].contains("mal.vcf.gz:9: ALT \"[1:100[\" is malformed (a breakend must read"), "{stderr}");
+    assert!(stderr.contains("rejected (no ALT, symbolic, *) 4"), "all four extra alleles skipped: {stderr}");
+    assert_eq!(odd.dump(&[]), plain.dump(&[]), "the skipped alleles change no count");
 }
 
 #[test]
