@@ -84,6 +84,8 @@ fn main() {
         dataset_prefix: Some(format!("{node_iss}/datasets/")),
         own_issuer: Some(node_iss.into()),
         clinician_roles: Vec::new(),
+        own_audience: None,
+        audiences: Vec::new(),
     };
     let started = Instant::now();
     for _ in 0..rounds {

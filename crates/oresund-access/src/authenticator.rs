@@ -91,6 +91,7 @@ impl TokenAuthenticator {
             registered: grant.registered,
             clinician: grant.clinician,
             controlled: grant.controlled.clone(),
+            for_this_node: true,
             ..Caller::default()
         })
     }

@@ -58,6 +58,9 @@ pub struct Caller {
     /// Grants of this node that the credential carried but that no longer hold (revoked), by
     /// dataset: the audit log records each use.
     pub ignored_grants: Vec<IgnoredGrant>,
+    /// The credential was made for this very node: a passport whose `aud` names it (not only its
+    /// network), or an operator token configured here. Committee actions need it.
+    pub for_this_node: bool,
 }
 
 /// A visa of this node's committee that was left out of a caller's rights.

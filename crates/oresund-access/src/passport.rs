@@ -85,9 +85,48 @@ pub struct PassportPolicy {
     pub own_issuer: Option<String>,
     /// `AffiliationAndRole` values that make the holder a clinician here (`[mme] clinician_roles`).
     pub clinician_roles: Vec<String>,
+    /// This node's own audience (its base URL). When set, a passport's `aud` must name it or one of
+    /// [`PassportPolicy::audiences`]; `None` checks no audience (library use and tools only).
+    pub own_audience: Option<String>,
+    /// Other audiences accepted here: the network's identifier (`[access] audiences`).
+    pub audiences: Vec<String>,
+}
+
+/// An audience compared as people write it: `https://node.dk/` names `https://node.dk`.
+fn same_audience(a: &str, b: &str) -> bool {
+    a.trim_end_matches('/') == b.trim_end_matches('/')
 }
 
 impl PassportPolicy {
+    /// Checks the passport's `aud` (RFC 7519 §4.1.3: a string or an array of strings; a recipient
+    /// that is not named in it must reject the token). Returns whether it names this very node.
+    /// Without the check a passport shown to one service (or forwarded by a portal) could be
+    /// replayed to any other that trusts its broker.
+    fn check_audience(&self, claims: &Value) -> Result<bool, PassportError> {
+        let Some(own) = self.own_audience.as_deref() else { return Ok(false) };
+        let named: Vec<&str> = match &claims["aud"] {
+            Value::String(one) => vec![one.as_str()],
+            Value::Array(many) => many.iter().filter_map(Value::as_str).collect(),
+            Value::Null => {
+                return Err(claims_error(
+                    "passport",
+                    format!(
+                        "aud is missing: this node accepts passports minted for it (aud {own:?}) or for its network ([access] audiences)"
+                    ),
+                ));
+            }
+            _ => return Err(claims_error("passport", "aud must be a string or a list of strings")),
+        };
+        let for_this_node = named.iter().any(|aud| same_audience(aud, own));
+        if for_this_node || named.iter().any(|aud| self.audiences.iter().any(|accepted| same_audience(aud, accepted))) {
+            return Ok(for_this_node);
+        }
+        Err(claims_error(
+            "passport",
+            format!("aud {named:?} names neither this node ({own:?}) nor an audience it accepts ([access] audiences)"),
+        ))
+    }
+
     /// The dataset a ControlledAccessGrants value names (values match as exact strings).
     pub fn dataset_of(&self, url: &str) -> Option<String> {
         if let Some(id) = self.dataset_urls.get(url) {
@@ -202,6 +241,8 @@ pub struct VerifiedPassport {
     pub ignored: Vec<(usize, String)>,
     /// What this node's records say of its own visas here, as of the last check.
     pub own: OwnGrants,
+    /// The passport's `aud` names this very node, not only its network.
+    pub for_this_node: bool,
 }
 
 /// What this node's grant records say about its visas in one passport.
@@ -325,6 +366,7 @@ pub async fn verify_passport(
         return Err(claims_error("passport", format!("typ must be {PASSPORT_TYP}")));
     }
     let (iss, sub) = verify_signed(&passport, "passport", policy, keys, now).await?;
+    let for_this_node = policy.check_audience(&passport.claims)?;
     let encoded = passport.claims["ga4gh_passport_v1"]
         .as_array()
         .ok_or_else(|| claims_error("passport", "ga4gh_passport_v1 (a list of visas) is missing"))?;
@@ -344,7 +386,7 @@ pub async fn verify_passport(
     ignored.extend(drop_unmet_conditions(&mut visas));
     ignored.sort();
     let exp = passport.claims["exp"].as_i64().unwrap_or_default();
-    let mut verified = VerifiedPassport { iss, sub, exp, visas, ignored, own: OwnGrants::default() };
+    let mut verified = VerifiedPassport { iss, sub, exp, visas, ignored, own: OwnGrants::default(), for_this_node };
     verified.own = check_own_grants(&verified, policy, revocations).await?;
     Ok(verified)
 }
@@ -484,6 +526,7 @@ impl VerifiedPassport {
             controlled,
             notes,
             ignored_grants,
+            for_this_node: self.for_this_node,
         }
     }
 }
@@ -526,6 +569,7 @@ mod tests {
     const BROKER_JKU: &str = "https://broker.example/jwks";
     const NODE: &str = "https://node.example";
     const NODE_JKU: &str = "https://node.example/.well-known/jwks.json";
+    const NETWORK: &str = "urn:oresund:nordic";
 
     struct Keys {
         sets: HashMap<String, Arc<Jwks>>,
@@ -579,6 +623,8 @@ mod tests {
             dataset_prefix: Some(format!("{NODE}/datasets/")),
             own_issuer: Some(NODE.into()),
             clinician_roles: vec!["clinician@rh.dk".into()],
+            own_audience: Some(NODE.into()),
+            audiences: vec![NETWORK.into()],
         };
         let hmb = ResearchPurpose { purpose: "DUO:0000006".into(), disease: None, commercial: false, methods: false };
         let active = GrantStatus::Active(Some(hmb));
@@ -616,8 +662,8 @@ mod tests {
     }
 
     fn passport(w: &World, visas: &[String], extra: Value) -> String {
-        let mut claims =
-            json!({"iss": BROKER, "sub": "alice", "iat": NOW - 10, "exp": NOW + 3600, "ga4gh_passport_v1": visas});
+        let mut claims = json!({"iss": BROKER, "sub": "alice", "iat": NOW - 10, "exp": NOW + 3600, "aud": NETWORK,
+                                "ga4gh_passport_v1": visas});
         for (k, v) in extra.as_object().unwrap() {
             claims[k] = v.clone();
         }
@@ -636,6 +682,29 @@ mod tests {
             Poll::Ready(output) => output,
             Poll::Pending => panic!("the test future waited"),
         }
+    }
+
+    #[test]
+    fn a_passport_must_name_this_node_or_its_network() {
+        let w = world();
+        let with_aud = |aud: Value| verify(&w, &passport(&w, &registered(&w), json!({"aud": aud})));
+        let network = with_aud(json!(NETWORK)).unwrap();
+        assert!(!network.for_this_node && !network.caller(&w.policy).for_this_node);
+        assert!(network.caller(&w.policy).registered);
+        let own = with_aud(json!(["https://other.example", format!("{NODE}/")])).unwrap();
+        assert!(own.for_this_node && own.caller(&w.policy).for_this_node, "a trailing slash names the node too");
+        for (aud, reason) in [
+            (json!("https://other-node.example"), "names neither this node"),
+            (json!(["https://a.example", "urn:oresund:other"]), "names neither this node"),
+            (json!(null), "aud is missing"),
+            (json!(7), "aud must be a string or a list of strings"),
+        ] {
+            let error = with_aud(aud.clone()).unwrap_err().to_string();
+            assert!(error.starts_with("passport: ") && error.contains(reason), "{aud}: {error}");
+        }
+        let unchecked = PassportPolicy { own_audience: None, ..w.policy.clone() };
+        let token = passport(&w, &registered(&w), json!({"aud": "https://elsewhere.example"}));
+        assert!(futures_lite(verify_passport(&token, &unchecked, &w.keys, &w.grants, NOW)).is_ok());
     }
 
     #[test]

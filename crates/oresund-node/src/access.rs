@@ -8,6 +8,7 @@
 //! jwks_failure_ttl_s = 10        # how long a failed fetch is remembered (no fetch storm)
 //! visa_lifetime_days = 365       # exp of the ControlledAccessGrants visas the committee issues
 //! dac_members = ["https://login.elixir-czech.org/oidc/#d2c9…"]   # user ids (iss#sub or token users)
+//! audiences = ["urn:oresund:nordic"]  # aud values a passport may carry beside this node's base URL
 //!
 //! [access.dataset_urls]          # ControlledAccessGrants values; default {base_url}/datasets/{id}
 //! DK-COHORT-1 = "https://beacon.ngc.dk/datasets/DK-COHORT-1"
@@ -43,6 +44,10 @@ pub struct AccessConfig {
     pub visa_lifetime_days: u64,
     /// User ids of the data access committee's members.
     pub dac_members: Vec<String>,
+    /// `aud` values a passport may name to be accepted here, beside this node's base URL (which
+    /// committee actions require): the network's identifier, which its portal's callers get
+    /// passports for.
+    pub audiences: Vec<String>,
     /// Dataset id → the URL its ControlledAccessGrants visas carry as `value`.
     pub dataset_urls: BTreeMap<String, String>,
     /// `[[access.issuers]]`
@@ -60,6 +65,7 @@ impl Default for AccessConfig {
             jwks_failure_ttl_s: 10,
             visa_lifetime_days: 365,
             dac_members: Vec::new(),
+            audiences: Vec::new(),
             dataset_urls: BTreeMap::new(),
             issuers: Vec::new(),
             budget: BudgetConfig::default(),
@@ -110,6 +116,9 @@ impl AccessConfig {
         let url = |u: &str| u.starts_with("https://") || u.starts_with("http://");
         if !(1..=86_400).contains(&self.data_url_ttl_s) {
             return Err(ConfigError::DataUrlTtl(self.data_url_ttl_s));
+        }
+        if self.audiences.iter().any(|a| a.trim().is_empty() || a.trim() != a) {
+            return Err(ConfigError::Audience);
         }
         for issuer in &self.issuers {
             let iss = || issuer.iss.clone();
@@ -193,6 +202,13 @@ mod tests {
         assert!(bad.validate().unwrap_err().to_string().contains("must be https://"));
         let bad = AccessConfig { budget: BudgetConfig { enabled: true, nats: f64::NAN }, ..AccessConfig::default() };
         assert!(bad.validate().is_err());
+        for audience in ["", " urn:oresund:nordic"] {
+            let bad = AccessConfig { audiences: vec![audience.into()], ..AccessConfig::default() };
+            assert!(bad.validate().unwrap_err().to_string().starts_with("access.audiences"), "{audience:?}");
+        }
+        assert!(
+            AccessConfig { audiences: vec!["urn:oresund:nordic".into()], ..AccessConfig::default() }.validate().is_ok()
+        );
         assert_eq!(OwnIssuer::new("http://127.0.0.1:7001/").jku(), "http://127.0.0.1:7001/.well-known/jwks.json");
     }
 }

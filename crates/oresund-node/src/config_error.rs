@@ -59,6 +59,8 @@ pub enum ConfigError {
     DataUrlTtl(u64),
     #[error("access.issuers: iss must not be empty")]
     IssuerIss,
+    #[error("access.audiences: each audience must be a non-empty string without leading or trailing spaces")]
+    Audience,
     #[error("access.issuers {iss:?}: jku must list at least one JWKS URL")]
     IssuerNoJku { iss: String },
     #[error("access.issuers {iss:?}: jku {jku:?} must be an http(s) URL")]

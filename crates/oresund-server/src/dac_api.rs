@@ -152,7 +152,13 @@ fn anonymous() -> ApiError {
     ApiError(StatusCode::UNAUTHORIZED, "send Authorization: Bearer <passport>".into())
 }
 
+/// A member of this node's committee, with a credential made for this very node: a passport
+/// minted for the network (or replayed from another node) does not act for the committee.
 fn is_member(app: &AppState, caller: &Caller) -> bool {
+    is_listed_member(app, caller) && caller.for_this_node
+}
+
+fn is_listed_member(app: &AppState, caller: &Caller) -> bool {
     caller.user.as_ref().is_some_and(|u| app.access.dac_members.contains(u))
 }
 
@@ -163,13 +169,22 @@ async fn member(app: &AppState, caller: CallerOr401, action: AuditAction, path: 
         return Ok(caller);
     }
     let (status, message) = match caller.user {
-        None => (StatusCode::UNAUTHORIZED, "data access committee actions need Authorization: Bearer <passport>"),
+        None => {
+            (StatusCode::UNAUTHORIZED, "data access committee actions need Authorization: Bearer <passport>".into())
+        }
+        Some(_) if is_listed_member(app, &caller) => (
+            StatusCode::FORBIDDEN,
+            format!(
+                "data access committee actions need a passport minted for this node: its aud must name {:?}, not only the network",
+                app.access.issuer.iss
+            ),
+        ),
         Some(_) => (
             StatusCode::FORBIDDEN,
-            "only members of this node's data access committee ([access] dac_members) may do this",
+            "only members of this node's data access committee ([access] dac_members) may do this".into(),
         ),
     };
-    Err(refuse(app, &caller, action, path, ApiError(status, message.into())).await)
+    Err(refuse(app, &caller, action, path, ApiError(status, message)).await)
 }
 
 fn request_json(r: &AccessRequest) -> Value {

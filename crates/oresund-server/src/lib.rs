@@ -147,6 +147,8 @@ pub fn passport_policy(config: &oresund_node::config::NodeConfig, issuer: &OwnIs
         dataset_prefix: Some(format!("{}/datasets/", issuer.iss)),
         own_issuer: Some(issuer.iss.clone()),
         clinician_roles: config.mme.clinician_roles.clone(),
+        own_audience: Some(issuer.iss.clone()),
+        audiences: access.audiences.clone(),
     }
 }
 

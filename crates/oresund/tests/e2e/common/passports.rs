@@ -16,6 +16,8 @@ use super::ok;
 pub const BONA_FIDE: &str = "https://doi.org/10.1038/s41431-018-0219-y";
 pub const BROKER: &str = "https://broker.test";
 pub const IDP: &str = "https://idp.test";
+/// The audience the test nodes accept beside their own base URL (`[access] audiences`).
+pub const NETWORK_AUDIENCE: &str = "urn:oresund:test-network";
 
 /// Seconds since 1970.
 pub fn now() -> i64 {
@@ -134,10 +136,11 @@ impl Issuers {
         ])
     }
 
-    /// A passport job from the broker holding `visas`, with claims overridden by `extra`.
+    /// A passport job from the broker holding `visas`, minted for the test network
+    /// ([`NETWORK_AUDIENCE`]), with claims overridden by `extra`.
     pub fn passport_job(&self, sub: &str, visas: &[String], extra: Value) -> Value {
-        let mut claims =
-            json!({"iss": BROKER, "sub": sub, "iat": now() - 60, "exp": now() + 3600, "ga4gh_passport_v1": visas});
+        let mut claims = json!({"iss": BROKER, "sub": sub, "iat": now() - 60, "exp": now() + 3600,
+                                "aud": NETWORK_AUDIENCE, "ga4gh_passport_v1": visas});
         for (k, v) in extra.as_object().cloned().unwrap_or_default() {
             claims[k] = v;
         }
@@ -146,6 +149,11 @@ impl Issuers {
 
     pub fn passport(&self, sub: &str, visas: &[String]) -> String {
         self.mint_one(self.passport_job(sub, visas, json!({})))
+    }
+
+    /// A passport minted for one node only (`aud` = its base URL), as committee actions need.
+    pub fn passport_for_node(&self, sub: &str, visas: &[String], base_url: &str) -> String {
+        self.mint_one(self.passport_job(sub, visas, json!({"aud": base_url})))
     }
 }
 

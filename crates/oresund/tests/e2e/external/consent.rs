@@ -68,7 +68,8 @@ fn a_grant_after_review_reaches_exactly_the_people_whose_consent_allows_its_purp
     let sub = "researcher-consent";
     let holder = format!("{BROKER}#{sub}");
     let researcher = i.passport(sub, &i.registered_visas(sub));
-    let member = i.passport("dac-member", &i.registered_visas("dac-member"));
+    let base_url = format!("http://{}", f.server.address);
+    let member = i.passport_for_node("dac-member", &i.registered_visas("dac-member"), &base_url);
     let allowed = samples("DK", consents_to_hmb);
     let everyone = samples("DK", |_| true);
     assert!(allowed.len() > 100 && allowed.len() < everyone.len(), "a mixed-consent cohort: {}", allowed.len());

@@ -29,7 +29,8 @@ pub(super) fn fixture() -> &'static Fixture {
         writeln!(
             config,
             "\n[beacon.datasets.SE-1]\npublic = \"none\"\nregistered = \"none\"\n\n\
-             [access]\ndac_members = [\"{BROKER}#dac-member\"]\njwks_failure_ttl_s = 1\n\n\
+             [access]\ndac_members = [\"{BROKER}#dac-member\"]\njwks_failure_ttl_s = 1\n\
+             audiences = [\"{NETWORK_AUDIENCE}\"]\n\n\
              [[access.issuers]]\niss = \"{BROKER}\"\njku = [\"{}\"]\n\n\
              [[access.issuers]]\niss = \"{IDP}\"\njku = [\"{}\"]\ngrants = [\"DK-1\"]\n\n\
              [[access.issuers]]\niss = \"{ROTATING}\"\njku = [\"{}\"]\n",
@@ -111,6 +112,9 @@ fn attacks_are_refused_and_audited() {
         oversized,
         i.passport_job(sub, &junk_visas, json!({})),
         job("RS256", "evil", json!({"jku": i.jku("evil")}), json!({"iss": "https://evil.test"})),
+        // Replays: a passport a researcher showed another service, and one naming no audience.
+        job("RS256", "broker", json!({}), json!({"aud": ["https://other-node.test", "urn:oresund:other-network"]})),
+        job("RS256", "broker", json!({}), json!({"aud": null})),
     ]);
     let tampered = with_payload(&valid, |claims| claims["sub"] = json!("someone-else"));
     let cases: Vec<(&str, String, &str, u16, &str)> = vec![
@@ -126,6 +130,8 @@ fn attacks_are_refused_and_audited() {
         ("oversized", minted[8].clone(), "DK-1", 401, "larger than 65536 bytes"),
         ("more than 200 visas", minted[9].clone(), "DK-1", 401, "holds 201 visas"),
         ("untrusted issuer", minted[10].clone(), "DK-1", 401, "is not trusted by this node"),
+        ("minted for another service", minted[11].clone(), "DK-1", 401, "names neither this node"),
+        ("no audience", minted[12].clone(), "DK-1", 401, "aud is missing"),
     ];
     for (name, token, dataset, status, reason) in &cases {
         let (got, body) = ask(token, dataset);
@@ -242,7 +248,10 @@ fn the_committee_issues_visas_that_stop_working_when_revoked() {
     let i = &f.issuers;
     let sub = "researcher-dac";
     let researcher = i.passport(sub, &i.registered_visas(sub));
-    let member = i.passport("dac-member", &i.registered_visas("dac-member"));
+    let base_url = format!("http://{}", f.server.address);
+    let member = i.passport_for_node("dac-member", &i.registered_visas("dac-member"), &base_url);
+    // The same member with a passport minted for the network: fine for queries, not for the committee.
+    let member_via_network = i.passport("dac-member", &i.registered_visas("dac-member"));
     // The node publishes the key its visas verify with.
     let (status, jwks) = f.server.get("/.well-known/jwks.json", None);
     assert_eq!((status, jwks["keys"][0]["kty"].as_str()), (200, Some("EC")));
@@ -288,6 +297,12 @@ fn the_committee_issues_visas_that_stop_working_when_revoked() {
     let id = ds["id"].as_u64().unwrap();
     let (status, body) = dac("POST", &format!("/dac/requests/{id}/approve"), Some(&researcher), None);
     assert_eq!(status, 403, "only committee members approve: {body}");
+    let (status, body) = dac("POST", &format!("/dac/requests/{id}/approve"), Some(&member_via_network), None);
+    assert_eq!(status, 403, "{body}");
+    assert!(
+        message(&body).contains(&format!("a passport minted for this node: its aud must name {base_url:?}")),
+        "{body}"
+    );
     let (status, body) = dac("POST", &format!("/dac/requests/{id}/approve"), Some(&member), None);
     assert_eq!((status, message(&body).starts_with("an approval needs the member's note")), (400, true), "{body}");
     let note = || Some(json!({"note": "fits every consent"}));
