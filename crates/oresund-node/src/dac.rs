@@ -81,6 +81,9 @@ pub struct FiledRequest {
     pub subject: String,
     pub dataset: String,
     pub purpose: ResearchPurpose,
+    /// The dataset's policy lets the requester see counts: the automatic match then says how many
+    /// individuals each outcome applies to; otherwise only whether none, some or all.
+    pub sees_counts: bool,
 }
 
 /// What a committee action or read is about: the resource, and the datasets and researcher
@@ -138,27 +141,56 @@ fn random_jti() -> Result<String, NodeError> {
     Ok(oresund_core::hex::encode(&bytes))
 }
 
-/// Counts of people that add up to a known total (the dataset's size is public to registered
-/// callers): exact only when every one is at least the threshold, otherwise each is only said to
-/// be below or at least the threshold — with the others exact, a hidden one would be their
-/// difference from the total.
-fn shown_together(parts: &[(usize, &str)], threshold: u64) -> String {
-    let exact = parts.iter().all(|(n, _)| *n == 0 || *n as u64 >= threshold);
+/// Counts of people that add up to a known total: exact only when every one (and the total) is
+/// zero or at least the threshold, otherwise each is only said to be below or at least the
+/// threshold — with the others exact (zeros included), a hidden one would be their difference from
+/// the total.
+fn shown_together(total: usize, parts: &[(usize, &str)], threshold: u64) -> String {
+    let exact = !is_small(total, threshold) && parts.iter().all(|(n, _)| !is_small(*n, threshold));
+    let total = if exact { total.to_string() } else { coarse(total, threshold) };
+    format!("{total} individuals: {}", shown_parts(parts, exact, threshold))
+}
+
+/// Counts shown exactly, or each only as below or at least the threshold.
+fn shown_parts(parts: &[(usize, &str)], exact: bool, threshold: u64) -> String {
     let shown: Vec<String> = parts
         .iter()
-        .map(|(n, what)| match *n {
-            n if exact || n == 0 => format!("{n} {what}"),
-            n if (n as u64) < threshold => format!("fewer than {threshold} {what}"),
-            _ => format!("{threshold} or more {what}"),
-        })
+        .map(|(n, what)| if exact { format!("{n} {what}") } else { format!("{} {what}", coarse(*n, threshold)) })
         .collect();
     shown.join(", ")
 }
 
+fn is_small(n: usize, threshold: u64) -> bool {
+    n != 0 && (n as u64) < threshold
+}
+
+fn coarse(n: usize, threshold: u64) -> String {
+    if (n as u64) < threshold { format!("fewer than {threshold}") } else { format!("{threshold} or more") }
+}
+
+/// The same without any number, for a requester the dataset shows no counts to.
+fn shown_without_counts(total: usize, parts: &[(usize, &str)]) -> String {
+    let shown: Vec<String> = parts
+        .iter()
+        .map(|(n, what)| match *n {
+            0 => format!("none {what}"),
+            n if n == total => format!("all {what}"),
+            _ => format!("some {what}"),
+        })
+        .collect();
+    format!("the dataset's individuals: {}", shown.join(", "))
+}
+
 impl Node {
     /// The automatic DUO match of `purpose` against the consent of everyone in `dataset`: the
-    /// outcome and its reasons, with how many individuals each applies to (see [`shown_together`]).
-    pub fn duo_match(&self, dataset: &str, purpose: &ResearchPurpose) -> Result<(Outcome, Vec<String>), DacError> {
+    /// outcome and its reasons, with how many individuals each applies to when `with_counts` (see
+    /// [`shown_together`]), else only whether none, some or all.
+    pub fn duo_match(
+        &self,
+        dataset: &str,
+        purpose: &ResearchPurpose,
+        with_counts: bool,
+    ) -> Result<(Outcome, Vec<String>), DacError> {
         let cohort = self.cohort()?;
         if !cohort.datasets.contains_key(dataset) {
             return Err(DacError::UnknownDataset(dataset.to_string()));
@@ -173,11 +205,12 @@ impl Node {
         let (outcome, approved, denied) = dataset_decision(&decisions);
         let threshold = self.config.beacon.threshold;
         let review = decisions.len() - approved - denied;
-        let mut reasons = vec![format!(
-            "{} individuals: {}",
-            decisions.len(),
-            shown_together(&[(approved, "approve"), (denied, "deny"), (review, "need review")], threshold)
-        )];
+        let outcomes = [(approved, "approve"), (denied, "deny"), (review, "need review")];
+        let total = decisions.len();
+        let mut reasons = vec![match with_counts {
+            true => shown_together(total, &outcomes, threshold),
+            false => shown_without_counts(total, &outcomes),
+        }];
         let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
         for decision in &decisions {
             for reason in &decision.reasons {
@@ -185,8 +218,12 @@ impl Node {
             }
         }
         let parts: Vec<(usize, &str)> = counts.into_iter().map(|(reason, n)| (n, reason)).collect();
-        if !parts.is_empty() {
-            reasons.push(format!("individuals per reason: {}", shown_together(&parts, threshold)));
+        if !parts.is_empty() && with_counts {
+            let exact = parts.iter().all(|(n, _)| !is_small(*n, threshold));
+            reasons.push(format!("individuals per reason: {}", shown_parts(&parts, exact, threshold)));
+        } else if !parts.is_empty() {
+            let listed: Vec<&str> = parts.iter().map(|(_, reason)| *reason).collect();
+            reasons.push(format!("reasons: {}", listed.join("; ")));
         }
         Ok((outcome, reasons))
     }
@@ -197,15 +234,16 @@ impl Node {
             .purpose
             .validate()
             .map_err(DacError::from)
-            .and_then(|()| self.duo_match(&filed.dataset, &filed.purpose));
+            .and_then(|()| self.duo_match(&filed.dataset, &filed.purpose, filed.sees_counts));
         let (outcome, reasons) = match result {
             Ok(found) => found,
             Err(e) => {
-                let about =
-                    Concerning { datasets: vec![filed.dataset.clone()], ..Concerning::new("/dac/requests".into()) };
-                let refused = about.record(&filed.user, AuditAction::DacRequest, false, e.to_string(), now);
-                self.store.append_audit(&[refused])?;
-                return Err(e);
+                // The dataset id and the purpose are the requester's words: only a dataset of this
+                // node is filed as one, and the message is scrubbed like any typed text.
+                let known = self.cohort()?.datasets.contains_key(&filed.dataset);
+                let datasets = if known { vec![filed.dataset.clone()] } else { Vec::new() };
+                let about = Concerning { datasets, ..Concerning::new("/dac/requests".into()) };
+                return self.refused(&filed.user, AuditAction::DacRequest, &about, e, now);
             }
         };
         let new = NewAccessRequest {
@@ -234,7 +272,8 @@ impl Node {
         now: i64,
     ) -> Result<T, DacError> {
         if error.is_refusal() {
-            self.store.append_audit(&[about.record(actor, action, false, error.to_string(), now)])?;
+            let detail = self.scrub_local_ids(&error.to_string())?;
+            self.store.append_audit(&[about.record(actor, action, false, detail, now)])?;
         }
         Err(error)
     }
@@ -445,7 +484,7 @@ pub fn committee_read_records(
 
 #[cfg(test)]
 mod tests {
-    use super::{committee_read_records, shown_together};
+    use super::{committee_read_records, shown_together, shown_without_counts};
     use oresund_core::audit::AuditAction;
 
     #[test]
@@ -465,11 +504,27 @@ mod tests {
     }
 
     #[test]
-    fn a_small_part_of_a_known_total_hides_the_others_too() {
-        assert_eq!(shown_together(&[(495, "approve"), (5, "deny"), (0, "review")], 5), "495 approve, 5 deny, 0 review");
+    fn a_small_part_of_a_known_total_hides_the_others_and_the_total_too() {
         assert_eq!(
-            shown_together(&[(497, "approve"), (1, "deny"), (2, "review")], 5),
-            "5 or more approve, fewer than 5 deny, fewer than 5 review"
+            shown_together(500, &[(495, "approve"), (5, "deny"), (0, "review")], 5),
+            "500 individuals: 495 approve, 5 deny, 0 review"
+        );
+        assert_eq!(
+            shown_together(500, &[(497, "approve"), (1, "deny"), (2, "review")], 5),
+            "5 or more individuals: 5 or more approve, fewer than 5 deny, fewer than 5 review"
+        );
+        // A small dataset: its total and zeros would give the one part away.
+        assert_eq!(
+            shown_together(3, &[(3, "approve"), (0, "deny"), (0, "review")], 5),
+            "fewer than 5 individuals: fewer than 5 approve, fewer than 5 deny, fewer than 5 review"
+        );
+        assert_eq!(
+            shown_without_counts(500, &[(500, "approve"), (0, "deny"), (0, "review")]),
+            "the dataset's individuals: all approve, none deny, none review"
+        );
+        assert_eq!(
+            shown_without_counts(500, &[(497, "approve"), (3, "deny"), (0, "review")]),
+            "the dataset's individuals: some approve, some deny, none review"
         );
     }
 }

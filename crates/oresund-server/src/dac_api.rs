@@ -24,6 +24,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use oresund_access::Caller;
 use oresund_access::duo_match::ResearchPurpose;
+use oresund_access::tier::Granularity;
 use oresund_core::audit::{AuditAction, AuditRecord, Decision};
 use oresund_core::time::rfc3339;
 use oresund_node::clock::{now_rfc3339, unix_now};
@@ -258,7 +259,9 @@ async fn file(State(app): State<AppState>, caller: CallerOr401, bytes: Bytes) ->
     };
     // A passport holder's visa carries their passport `sub` (an operator token's user: its name).
     let subject = caller.subject.clone().unwrap_or_else(|| user.clone());
-    let filed = FiledRequest { user, subject, dataset: parsed.dataset, purpose: parsed.purpose };
+    // The match's numbers are counts of the dataset's people: only for those its policy shows counts.
+    let sees_counts = app.beacon.granted(&caller, &parsed.dataset, None) >= Granularity::Count;
+    let filed = FiledRequest { user, subject, dataset: parsed.dataset, purpose: parsed.purpose, sees_counts };
     let request = app.blocking(move |app| app.node.file_access_request(&filed, unix_now())).await??;
     Ok((StatusCode::CREATED, Json(request_json(&request))).into_response())
 }

@@ -5,6 +5,7 @@
 
 use crate::common::passports::audit_entries;
 use crate::common::*;
+use serde_json::{Value, json};
 
 const TRUTH: &str = "referenceName=22&start=17000016&referenceBases=C&alternateBases=A&requestedGranularity=count";
 
@@ -122,9 +123,22 @@ fn every_decision_is_recorded_and_tampering_is_found_at_the_first_bad_entry() {
         let status = server.get(&path, Some(registered.as_str())).0;
         assert!(status < 500, "{path}: {status}");
     }
+    // … and into access requests: as the dataset, and as the disease of the purpose.
+    let requests = [
+        (json!({"dataset": typed, "purpose": {"purpose": "HMB"}}), 404),
+        (json!({"dataset": "DK-1", "purpose": {"purpose": "DS", "disease": typed}}), 400),
+    ];
+    for (body, expected) in requests {
+        let (status, answer) = server.post("/dac/requests", Some(registered.as_str()), &body.to_string());
+        assert_eq!(status, expected, "{answer}");
+    }
     assert!(server.stop().success());
+    let refused = audit_entries(&node.dir, &["--user", "reg@example.org"]);
+    let filed: Vec<&Value> = refused.iter().filter(|e| e["record"]["action"] == "dac.request").collect();
+    assert_eq!(filed.len(), 2, "both refusals are recorded: {refused:#?}");
+    assert!(filed.iter().all(|e| e["record"]["datasets"] != json!([typed])), "{filed:#?}");
     let shown = ok(&["audit", "show", node.path()]);
-    assert!(shown.matches(pseudonym.as_str()).count() >= 4, "the typed ids are recorded as pseudonyms:\n{shown}");
+    assert!(shown.matches(pseudonym.as_str()).count() >= 5, "the typed ids are recorded as pseudonyms:\n{shown}");
     let mut written = Vec::new();
     for entry in std::fs::read_dir(&node.dir).unwrap().flatten() {
         if entry.file_name().to_string_lossy().starts_with("access.db") {

@@ -291,6 +291,22 @@ fn the_committee_issues_visas_that_stop_working_when_revoked() {
         Some(purpose(json!({"purpose": "DS", "disease": "MONDO:0005027", "commercial": true}))),
     );
     assert_eq!(commercial["automatic"]["decision"], "needs_review", "{commercial}");
+    // SE-1 shows registered researchers nothing: its match says none / some / all, never how many.
+    let (status, se) = dac(
+        "POST",
+        "/dac/requests",
+        Some(&researcher),
+        Some(json!({"dataset": "SE-1", "purpose": {"purpose": "HMB"}})),
+    );
+    assert_eq!(status, 201, "{se}");
+    let first = se["automatic"]["reasons"][0].as_str().unwrap();
+    let parts = first.strip_prefix("the dataset's individuals: ").unwrap_or_else(|| panic!("{se}"));
+    for (part, outcome) in parts.split(", ").zip(["approve", "deny", "need review"]) {
+        let (amount, what) = part.split_once(' ').unwrap();
+        assert!(["none", "some", "all"].contains(&amount) && what == outcome, "{se}");
+    }
+    let listed = se["automatic"]["reasons"][1].as_str().unwrap_or("reasons: ");
+    assert!(listed.starts_with("reasons: ") && !listed.contains("fewer than") && !listed.contains("or more"), "{se}");
     let (_, mine) = dac("GET", "/dac/requests", Some(&researcher), None);
     assert!(mine["requests"].as_array().unwrap().iter().all(|r| r["user"] == format!("{BROKER}#{sub}")));
 
