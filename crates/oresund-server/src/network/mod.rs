@@ -14,6 +14,7 @@
 
 pub(crate) mod association;
 pub(crate) mod merge;
+pub(crate) mod pages;
 pub(crate) mod peer_error;
 pub(crate) mod report;
 pub mod signature;
@@ -41,7 +42,8 @@ use crate::request::BeaconRequest;
 use crate::response::{granularity_name, response_meta};
 use crate::setup_error::SetupError;
 use crate::state::{AppState, BeaconSettings};
-use merge::{NodeAnswer, merge};
+use merge::{NodeAnswer, Page, merge};
+use pages::{MAX_NODE_ROWS, every_row};
 use peer_error::PeerError;
 use signature::{PEER_HEADER, PeerAuthError, REFUSED_HEADER, SIGNATURE_HEADER, Signed, TIMESTAMP_HEADER, unix_now};
 
@@ -214,13 +216,15 @@ async fn answer_peer(
     answer_recorded(local, caller, endpoint, request, Some(via)).await
 }
 
-/// The query as forwarded: same path and parameters, granularity capped at count.
+/// The query as forwarded: same path and parameters, granularity capped at count, and the
+/// caller's `skip`/`limit` replaced by `page` when given.
 fn forwarded(
     method: &Method,
     path: &str,
     query: Option<&str>,
     body: &Bytes,
     granularity: Granularity,
+    page: Option<Page>,
 ) -> (String, Bytes) {
     let name = granularity_name(granularity);
     if method == Method::POST {
@@ -229,15 +233,23 @@ fn forwarded(
             value["query"] = json!({});
         }
         value["query"]["requestedGranularity"] = json!(name);
+        if let Some(page) = page {
+            value["query"]["pagination"] = json!({"skip": page.skip, "limit": page.limit});
+        }
         return (format!("/network/{path}"), Bytes::from(value.to_string()));
     }
+    let replaced = |key: &str| key == "requestedGranularity" || (page.is_some() && matches!(key, "skip" | "limit"));
     let mut serializer = form_urlencoded::Serializer::new(String::new());
     for (key, value) in form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
-        if key != "requestedGranularity" {
+        if !replaced(&key) {
             serializer.append_pair(&key, &value);
         }
     }
     serializer.append_pair("requestedGranularity", name);
+    if let Some(page) = page {
+        serializer.append_pair("skip", &page.skip.to_string());
+        serializer.append_pair("limit", &page.limit.to_string());
+    }
     (format!("/network/{path}?{}", serializer.finish()), Bytes::new())
 }
 
@@ -257,27 +269,31 @@ async fn aggregate(
     let returned = endpoint.returned();
     let request = endpoint.parse_request(input(method, query.clone(), body.clone()))?;
     let granularity = capped(&request);
-    let (path_and_query, forwarded_body) = forwarded(method, path, query.as_deref(), &body, granularity);
+    // Variant rows are pooled: every node gives all of them (see `pages`), and the caller's
+    // page is taken from their union.
+    let pool_variants = returned.id == crate::entities::GENOMIC_VARIANT.id;
     // The peers' legs run on their own task while this one answers locally.
     let peers = {
         let (network, method, authorization) = (network.clone(), method.clone(), authorization.to_string());
+        let path = path.to_string();
         tokio::spawn(async move {
+            let forward = |page| forwarded(&method, &path, query.as_deref(), &body, granularity, page);
             let legs = network
                 .peers
                 .iter()
                 .filter(|p| p.url.is_some())
-                .map(|peer| ask(&network, peer, &method, &path_and_query, forwarded_body.clone(), &authorization));
+                .map(|peer| peer_leg(&network, peer, &method, &forward, &authorization, pool_variants));
             futures::future::join_all(legs).await
         })
     };
-    let local = local_answer(network, path, endpoint, &request, granularity, authorization).await;
+    let local = local_answer(network, path, endpoint, &request, granularity, authorization, pool_variants).await;
     let mut answers: Vec<NodeAnswer> = local.into_iter().collect();
     answers.extend(peers.await.map_err(BeaconError::internal)?);
     if let Some(error) = nobody_answered(&answers) {
         return Err(error);
     }
-    let pool_variants = returned.id == crate::entities::GENOMIC_VARIANT.id;
-    let (summary, response, info, merged_granularity) = merge(&answers, pool_variants);
+    let page = Page { skip: request.skip, limit: request.limit };
+    let (summary, response, info, merged_granularity) = merge(&answers, pool_variants.then_some(page));
     let mut echoed = request.clone();
     echoed.granularity = request.granularity;
     let granted = if merged_granularity == "count" { Granularity::Count } else { Granularity::Boolean };
@@ -308,6 +324,7 @@ fn nobody_answered<T>(answers: &[NodeAnswer<T>]) -> Option<BeaconError> {
     })
 }
 
+/// This node's own answer; with `all_rows`, every variant row of it (see `pages`).
 async fn local_answer(
     network: &Network,
     path: &str,
@@ -315,11 +332,21 @@ async fn local_answer(
     request: &BeaconRequest,
     granularity: Granularity,
     authorization: &str,
+    all_rows: bool,
 ) -> Option<NodeAnswer> {
     let mut request = request.clone();
     request.granularity = Some(granularity);
+    let via = || Some("network query".to_string());
     local_leg(network, authorization, path, async |local, caller| {
-        answer_recorded(local, caller, endpoint, Ok(request), Some("network query".into())).await
+        if !all_rows {
+            return answer_recorded(local, caller, endpoint, Ok(request), via()).await;
+        }
+        let ask = |page: Page| {
+            let request = BeaconRequest { skip: page.skip, limit: page.limit, ..request.clone() };
+            answer_recorded(local, caller.clone(), endpoint.clone(), Ok(request), via())
+        };
+        let too_many = || BeaconError::bad_request(PeerError::TooManyRows { max: MAX_NODE_ROWS }.to_string());
+        every_row(ask, too_many).await
     })
     .await
 }
@@ -357,6 +384,27 @@ async fn ask(
     authorization: &str,
 ) -> NodeAnswer {
     timed(network, peer, send(network, peer, method, path_and_query, body, authorization)).await
+}
+
+/// One peer's part, `forward`ed: its answer as asked, or with `all_rows` every variant row of it
+/// (see `pages`), all pages within the network timeout.
+async fn peer_leg(
+    network: &Network,
+    peer: &PeerConfig,
+    method: &Method,
+    forward: &impl Fn(Option<Page>) -> (String, Bytes),
+    authorization: &str,
+    all_rows: bool,
+) -> NodeAnswer {
+    if !all_rows {
+        let (path_and_query, body) = forward(None);
+        return ask(network, peer, method, &path_and_query, body, authorization).await;
+    }
+    let ask_page = |page: Page| {
+        let (path_and_query, body) = forward(Some(page));
+        async move { send(network, peer, method, &path_and_query, body, authorization).await }
+    };
+    timed(network, peer, every_row(ask_page, || PeerError::TooManyRows { max: MAX_NODE_ROWS })).await
 }
 
 /// One peer's leg, cut at the network timeout.
@@ -474,7 +522,8 @@ async fn exchange(
     Ok(Reply { status, bytes, signature_refused })
 }
 
-/// The largest peer answer read; a count answer is kilobytes, a region's variant rows a few MB.
+/// The largest peer answer read; a count answer is kilobytes, a page of 1,000 variant rows
+/// (`pages`) about 250 kB per dataset.
 const MAX_PEER_ANSWER: usize = 16 << 20;
 
 async fn read_capped(mut response: reqwest::Response) -> Result<Vec<u8>, PeerError> {
@@ -517,9 +566,12 @@ async fn aggregate_info(network: &Arc<Network>, authorization: &str) -> Value {
 
 #[cfg(test)]
 mod tests {
-    use axum::http::StatusCode;
+    use axum::body::Bytes;
+    use axum::http::{Method, StatusCode};
+    use oresund_access::Granularity;
+    use serde_json::{Value, json};
 
-    use super::{NodeAnswer, PeerError, nobody_answered};
+    use super::{NodeAnswer, Page, PeerError, forwarded, nobody_answered};
 
     fn failed(error: PeerError) -> NodeAnswer {
         NodeAnswer { id: "X".into(), country: "X".into(), latency_ms: 1, outcome: Err(error) }
@@ -541,5 +593,30 @@ mod tests {
         assert_eq!(status(vec![refused(unauthorized), signature]), Some(StatusCode::BAD_GATEWAY));
         assert_eq!(status(vec![refused(StatusCode::INTERNAL_SERVER_ERROR)]), Some(StatusCode::BAD_GATEWAY));
         assert_eq!(status(vec![PeerError::Unreachable]), Some(StatusCode::BAD_GATEWAY));
+    }
+
+    #[test]
+    fn a_page_replaces_the_callers_skip_and_limit() {
+        let page = Some(Page { skip: 2000, limit: 1000 });
+        let get = |page| {
+            forwarded(
+                &Method::GET,
+                "g_variants",
+                Some("start=5&skip=30&limit=10"),
+                &Bytes::new(),
+                Granularity::Count,
+                page,
+            )
+            .0
+        };
+        assert_eq!(get(page), "/network/g_variants?start=5&requestedGranularity=count&skip=2000&limit=1000");
+        assert_eq!(get(None), "/network/g_variants?start=5&skip=30&limit=10&requestedGranularity=count");
+        let body = Bytes::from(r#"{"query":{"pagination":{"skip":30,"limit":10}}}"#);
+        let post = |page| {
+            let (_, body) = forwarded(&Method::POST, "g_variants", None, &body, Granularity::Count, page);
+            serde_json::from_slice::<Value>(&body).unwrap()["query"]["pagination"].clone()
+        };
+        assert_eq!(post(page), json!({"skip": 2000, "limit": 1000}));
+        assert_eq!(post(None), json!({"skip": 30, "limit": 10}));
     }
 }

@@ -23,6 +23,9 @@ pub enum PeerError {
     NotBeacon(StatusCode),
     #[error("answered with records; network answers are aggregates only")]
     Records,
+    /// The node holds more variant rows for the question than are pooled from one node.
+    #[error("more than {max} variant rows: too many to pool exactly; ask about a narrower region")]
+    TooManyRows { max: usize },
     /// The node refused the query, or failed, with a Beacon error.
     #[error("HTTP {}: {message}", status.as_u16())]
     Refused { status: StatusCode, message: String },
@@ -37,6 +40,8 @@ impl PeerError {
     pub fn refusal_status(&self) -> Option<StatusCode> {
         match self {
             PeerError::Refused { status, .. } if status.is_client_error() => Some(*status),
+            // The caller's question is too broad: every node refusing it is a 400.
+            PeerError::TooManyRows { .. } => Some(StatusCode::BAD_REQUEST),
             PeerError::Refused { .. }
             | PeerError::SignatureRefused { .. }
             | PeerError::Timeout { .. }

@@ -1,8 +1,10 @@
 //! Federation with real processes on loopback: two national nodes and a portal. A node that is
 //! down, slow or answers garbage gives a partial answer within the timeout; unknown or badly
 //! signed peers get 401; and nothing individual-level is in the bytes a node returns to the
-//! network. (Pooled counts against bcftools: `external::network`.)
+//! network. A region's network total and pages are those of the union of the nodes' own answers.
+//! (Pooled counts against bcftools: `external::network`.)
 
+use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::path::Path;
@@ -280,6 +282,104 @@ fn nothing_individual_level_crosses_the_border() {
             assert!(!body.contains(needle.as_str()), "{path}: the network answer contains {needle:?}");
         }
     }
+}
+
+/// variant → (AC, AN) over every page of one node's own `/g_variants` answer, summed over its
+/// datasets (the node's rows include variants no one carries there: their AN pools too).
+fn own_rows(node: &Server, region: &str) -> BTreeMap<String, (u64, u64)> {
+    let mut rows: BTreeMap<String, (u64, u64)> = BTreeMap::new();
+    for skip in (0..).step_by(1000) {
+        let path = format!("/g_variants?{region}&requestedGranularity=count&skip={skip}&limit=1000");
+        let (status, answer) = node.get(&path, Some(TOKEN));
+        assert_eq!(status, 200, "{answer}");
+        let mut full = false;
+        for set in answer["response"]["resultSets"].as_array().unwrap() {
+            let page = set["info"]["variants"].as_array().unwrap();
+            full |= page.len() == 1000;
+            for row in page {
+                assert_eq!(row["countPrecision"], "exact", "a controlled caller gets exact counts: {row}");
+                let sums = rows.entry(row["variantInternalId"].as_str().unwrap().to_string()).or_default();
+                sums.0 += row["alleleCount"].as_u64().unwrap();
+                sums.1 += row["alleleNumber"].as_u64().unwrap();
+            }
+        }
+        if !full {
+            return rows;
+        }
+    }
+    unreachable!()
+}
+
+/// The position of a `CHROM-POS-REF-ALT` id.
+fn position(id: &str) -> u64 {
+    id.rsplit('-').nth(2).unwrap().parse().unwrap()
+}
+
+#[test]
+fn a_region_is_counted_and_paged_over_the_union_of_the_nodes() {
+    // Generous: every node is asked for all its rows of a 1 Mb region, on a busy test machine.
+    let net = two_countries(60_000);
+    // Some 4,000 variants at each node (issue #17: the network total was the page size, 10).
+    let region = "referenceName=22&start=16000000&end=17000000";
+    let mut expected: BTreeMap<String, (u64, u64)> = BTreeMap::new();
+    for node in [&net.dk, &net.se] {
+        let own = own_rows(node, region);
+        assert!(own.len() > 3_000, "the region holds thousands of variants: {}", own.len());
+        for (id, (ac, an)) in own {
+            let sums = expected.entry(id).or_default();
+            sums.0 += ac;
+            sums.1 += an;
+        }
+    }
+    expected.retain(|_, (ac, _)| *ac > 0);
+    let page = |skip: usize, limit: usize| {
+        let path = format!("/network/g_variants?{region}&requestedGranularity=count&skip={skip}&limit={limit}");
+        let (status, answer) = http(&net.portal.address, "GET", &path, Some(TOKEN), None);
+        assert_eq!(status, 200, "{answer}");
+        assert!(answer["info"]["nodes"].as_array().unwrap().iter().all(|n| n["status"] == "ok"), "{answer}");
+        assert_eq!(answer["responseSummary"]["numTotalResults"].as_u64(), Some(expected.len() as u64), "{skip}");
+        answer
+    };
+    // Before issue #17 was fixed, a network query cost about one page at each node (concurrently).
+    let started = Instant::now();
+    assert_eq!(net.dk.get(&format!("/g_variants?{region}&requestedGranularity=count"), Some(TOKEN)).0, 200);
+    let one_node_page = started.elapsed();
+    let started = Instant::now();
+    let first = page(0, 10);
+    eprintln!("1 Mb region: one node's page {one_node_page:?}; the network's exact page {:?}", started.elapsed());
+    assert_eq!(first["responseSummary"]["countPrecision"], "exact");
+    assert_eq!(first["info"]["pooled"]["variants"].as_array().unwrap().len(), 10);
+
+    let mut walked: Vec<(String, (u64, u64))> = Vec::new();
+    let limit = 1000;
+    for skip in (0..).step_by(limit) {
+        let answer = page(skip, limit);
+        let rows = answer["info"]["pooled"]["variants"].as_array().unwrap();
+        if rows.is_empty() {
+            break;
+        }
+        assert!(rows.len() <= limit);
+        walked.extend(rows.iter().map(|r| {
+            let id = r["variantInternalId"].as_str().unwrap().to_string();
+            (id, (r["alleleCount"].as_u64().unwrap(), r["alleleNumber"].as_u64().unwrap()))
+        }));
+    }
+    // One order across pages: by position (numerically), never a variant twice.
+    assert!(walked.windows(2).all(|w| position(&w[0].0) <= position(&w[1].0) && w[0].0 != w[1].0));
+    assert_eq!(walked.len(), expected.len(), "each pooled variant exactly once");
+    let walked: BTreeMap<String, (u64, u64)> = walked.into_iter().collect();
+    let wrong: Vec<_> = expected.iter().filter(|(id, sums)| walked.get(*id) != Some(sums)).take(5).collect();
+    assert!(wrong.is_empty(), "pooled AC/AN differ from the sums of the nodes' own answers: {wrong:?}");
+
+    // The same page asked by POST: skip and limit from `query.pagination`.
+    let body = r#"{"query":{"requestParameters":{"referenceName":"22","start":[16000000],"end":[17000000]},
+                 "requestedGranularity":"count","pagination":{"skip":2500,"limit":7}}}"#;
+    let (status, posted) = http(&net.portal.address, "POST", "/network/g_variants", Some(TOKEN), Some(body));
+    assert_eq!(status, 200, "{posted}");
+    let asked = page(2500, 7);
+    assert_eq!(posted["responseSummary"], asked["responseSummary"]);
+    assert_eq!(posted["info"]["pooled"], asked["info"]["pooled"]);
+    assert_eq!(posted["info"]["pooled"]["variants"].as_array().unwrap().len(), 7);
 }
 
 /// A GET with extra headers; returns status and body text.

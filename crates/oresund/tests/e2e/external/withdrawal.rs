@@ -44,7 +44,8 @@ fn network_counts(portal: &str) -> BTreeMap<String, (u64, u64)> {
         .collect()
 }
 
-/// variant → (AC, AN) of `bcftools merge` over each country's normalised VCF without `drop`.
+/// variant → (AC, AN) of `bcftools merge` over each country's normalised VCF without `drop`, for
+/// the variants someone carries (the network's results).
 fn merged_without(tmp: &Path, drop: &[(&str, &str)]) -> BTreeMap<String, (u64, u64)> {
     for (population, id) in drop {
         let out = tmp.join(format!("{population}.bcf"));
@@ -67,6 +68,7 @@ fn merged_without(tmp: &Path, drop: &[(&str, &str)]) -> BTreeMap<String, (u64, u
         let f: Vec<&str> = l.split('\t').collect();
         (f[0].to_string(), (f[1].parse().unwrap(), f[2].parse().unwrap()))
     })
+    .filter(|(_, (ac, _)): &(String, (u64, u64))| *ac > 0)
     .collect()
 }
 
