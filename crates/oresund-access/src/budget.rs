@@ -21,6 +21,14 @@ pub fn cost(frequency: f64, n: u64) -> f64 {
 /// of its targets; with ten, most of it (BENCHMARKS.md).
 pub const DEFAULT_BUDGET: f64 = 2.0;
 
+/// Default budget per individual of the public tier, shared by every caller short of REGISTERED
+/// access: half a nat, a likelihood ratio of at most e^0.5 ≈ 1.6 for that person being in the
+/// cohort, which keeps the membership attack of `reidentification.rs` near chance through
+/// anonymous answers. Nobody is locked there, so the budget is all that bounds it; with 2 nats
+/// (as for a registered user, who is locked at the first refusal) the attack keeps about a third
+/// of its power (BENCHMARKS.md).
+pub const DEFAULT_PUBLIC_BUDGET: f64 = 0.5;
+
 /// How a refusal that locks the user starts ("… answering would take an individual past …").
 /// The refusal's text is recorded in the audit log; metrics and reports recognise it by this.
 pub const LOCKING_REFUSAL: &str = "re-identification budget: answering would";

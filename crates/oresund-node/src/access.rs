@@ -21,6 +21,8 @@
 //! [access.budget]
 //! enabled = true
 //! nats = 2.0                     # per (registered user, individual)
+//! public = false                 # true: public-tier answers share one budget per individual …
+//! public_nats = 0.5              # … of this many nats
 //! ```
 //!
 //! The node itself is always a trusted issuer (iss = its base URL, jku = base URL +
@@ -28,7 +30,7 @@
 
 use std::collections::BTreeMap;
 
-use oresund_access::budget::DEFAULT_BUDGET;
+use oresund_access::budget::{DEFAULT_BUDGET, DEFAULT_PUBLIC_BUDGET};
 use serde::{Deserialize, Serialize};
 
 use crate::config_error::ConfigError;
@@ -98,11 +100,16 @@ pub struct BudgetConfig {
     pub enabled: bool,
     /// Budget per (user, individual), in nats.
     pub nats: f64,
+    /// Public-tier answers (anonymous callers, and passports short of REGISTERED) share one
+    /// budget per individual: whoever asks, a person's rare alleles disclose at most
+    /// `public_nats` in all, and past it they are left out of public answers.
+    pub public: bool,
+    pub public_nats: f64,
 }
 
 impl Default for BudgetConfig {
     fn default() -> Self {
-        BudgetConfig { enabled: true, nats: DEFAULT_BUDGET }
+        BudgetConfig { enabled: true, nats: DEFAULT_BUDGET, public: false, public_nats: DEFAULT_PUBLIC_BUDGET }
     }
 }
 
@@ -147,8 +154,10 @@ impl AccessConfig {
         if let Some((id, bad)) = self.dataset_urls.iter().find(|(_, u)| !url(u)) {
             return Err(ConfigError::DatasetUrl { dataset: id.clone(), url: bad.clone() });
         }
-        if !(self.budget.nats.is_finite() && self.budget.nats > 0.0) {
-            return Err(ConfigError::BudgetNats(self.budget.nats));
+        for nats in [self.budget.nats, self.budget.public_nats] {
+            if !(nats.is_finite() && nats > 0.0) {
+                return Err(ConfigError::BudgetNats(nats));
+            }
         }
         Ok(())
     }
@@ -200,7 +209,10 @@ mod tests {
         };
         let bad = AccessConfig { issuers: vec![plain], ..AccessConfig::default() };
         assert!(bad.validate().unwrap_err().to_string().contains("must be https://"));
-        let bad = AccessConfig { budget: BudgetConfig { enabled: true, nats: f64::NAN }, ..AccessConfig::default() };
+        let bad = AccessConfig {
+            budget: BudgetConfig { public_nats: f64::NAN, ..BudgetConfig::default() },
+            ..AccessConfig::default()
+        };
         assert!(bad.validate().is_err());
         for audience in ["", " urn:oresund:nordic"] {
             let bad = AccessConfig { audiences: vec![audience.into()], ..AccessConfig::default() };

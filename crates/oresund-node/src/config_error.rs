@@ -32,6 +32,8 @@ pub enum ConfigError {
     // [network]
     #[error("network.timeout_ms must be positive")]
     NetworkTimeout,
+    #[error("network.head_interval_s must be positive")]
+    HeadInterval,
     #[error("network peer {peer:?}: the shared secret must be at least 32 characters")]
     PeerSecret { peer: String },
     #[error("network peer {peer:?}: url {url:?} must start with http:// or https://")]
@@ -76,7 +78,7 @@ pub enum ConfigError {
     VisaLifetime,
     #[error("access.dataset_urls.{dataset}: {url:?} must be an http(s) URL")]
     DatasetUrl { dataset: String, url: String },
-    #[error("access.budget.nats must be a positive number, got {0}")]
+    #[error("access.budget.nats and public_nats must be positive numbers, got {0}")]
     BudgetNats(f64),
 
     // [archive]

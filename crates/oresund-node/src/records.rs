@@ -79,6 +79,11 @@ impl Node {
         self.store().charge_budget(charge)
     }
 
+    /// Charges an answer to a shared budget (see [`oresund_store::Budgets::charge_shared_budget`]).
+    pub fn charge_shared_budget(&self, charge: &BudgetCharge, min_payers: usize) -> Result<Vec<bool>> {
+        self.store().charge_shared_budget(charge, min_payers)
+    }
+
     pub fn budget_locked(&self, user: &str) -> Result<bool> {
         self.store().budget_locked(user)
     }

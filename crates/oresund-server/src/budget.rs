@@ -20,6 +20,7 @@
 use oresund_access::budget::{LOCKING_REFUSAL, NEGLIGIBLE, SPENT_REFUSAL, cost};
 use oresund_access::{Caller, Tier};
 use oresund_node::CohortFilter;
+use oresund_node::cohort::PreparedFilter;
 use oresund_node::query::VariantCount;
 use oresund_store::{BudgetCharge, BudgetOutcome, ChargeItem, IndividualNumber};
 use sha2::{Digest, Sha256};
@@ -131,32 +132,43 @@ fn items(
     filter: &CohortFilter,
     costly: &[(&str, &VariantCount, f64)],
 ) -> Result<Vec<ChargeItem>, BeaconError> {
-    let node = &app.node;
-    let prepared = node.prepare_filter(filter).map_err(BeaconError::from)?;
+    let prepared = app.node.prepare_filter(filter).map_err(BeaconError::from)?;
     let mut items = Vec::with_capacity(costly.len());
     for &(dataset, variant, c) in costly {
-        let Some(calls) = node.find_variant(&variant.vrs_id).map_err(BeaconError::from)? else { continue };
-        let mut carriers: Vec<IndividualNumber> = node
-            .carriers(&calls, &prepared)
-            .map_err(BeaconError::from)?
-            .into_iter()
-            .filter(|carrier| carrier.dataset.as_ref() == dataset)
-            .map(|carrier| carrier.individual)
-            .collect();
-        carriers.sort_unstable();
-        carriers.dedup();
-        let counts = variant.datasets.iter().find(|(d, _)| d.as_ref() == dataset).map(|(_, c)| *c).unwrap_or_default();
-        // The same people shown the same counts of the same variant: nothing new is disclosed.
-        let mut hasher = Sha256::new();
-        hasher.update(format!(
-            "{user}\0{dataset}\0{}\0{}\0{}\0",
-            variant.vrs_id, counts.allele_count, counts.allele_number
-        ));
-        for carrier in &carriers {
-            hasher.update(carrier.get().to_le_bytes());
-        }
-        let fingerprint = oresund_core::hex::encode(&hasher.finalize());
-        items.push(ChargeItem { fingerprint, charges: carriers.iter().map(|&i| (i, c)).collect() });
+        items.extend(charge_item(app, user, &prepared, dataset, variant, c)?);
     }
     Ok(items)
+}
+
+/// What disclosing `variant` in `dataset` to `user` costs its carriers (each `cost`); `None` when
+/// the variant is no longer in the index.
+pub(crate) fn charge_item(
+    app: &AppState,
+    user: &str,
+    prepared: &PreparedFilter,
+    dataset: &str,
+    variant: &VariantCount,
+    cost: f64,
+) -> Result<Option<ChargeItem>, BeaconError> {
+    let node = &app.node;
+    let Some(calls) = node.find_variant(&variant.vrs_id).map_err(BeaconError::from)? else { return Ok(None) };
+    let mut carriers: Vec<IndividualNumber> = node
+        .carriers(&calls, prepared)
+        .map_err(BeaconError::from)?
+        .into_iter()
+        .filter(|carrier| carrier.dataset.as_ref() == dataset)
+        .map(|carrier| carrier.individual)
+        .collect();
+    carriers.sort_unstable();
+    carriers.dedup();
+    let counts = variant.datasets.iter().find(|(d, _)| d.as_ref() == dataset).map(|(_, c)| *c).unwrap_or_default();
+    // The same people shown the same counts of the same variant: nothing new is disclosed.
+    let mut hasher = Sha256::new();
+    hasher
+        .update(format!("{user}\0{dataset}\0{}\0{}\0{}\0", variant.vrs_id, counts.allele_count, counts.allele_number));
+    for carrier in &carriers {
+        hasher.update(carrier.get().to_le_bytes());
+    }
+    let fingerprint = oresund_core::hex::encode(&hasher.finalize());
+    Ok(Some(ChargeItem { fingerprint, charges: carriers.iter().map(|&i| (i, cost)).collect() }))
 }

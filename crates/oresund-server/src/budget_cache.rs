@@ -21,14 +21,16 @@ pub struct Budget {
     pub enabled: bool,
     /// Nats per (user, individual).
     pub limit: f64,
+    /// Nats per individual of the public tier's shared budget; `None`: not kept.
+    pub public: Option<f64>,
     seen: Mutex<HashSet<String>>,
     /// Per user: locked (for good), or not locked when last asked.
     locks: Mutex<HashMap<String, Option<Instant>>>,
 }
 
 impl Budget {
-    pub fn new(enabled: bool, limit: f64) -> Self {
-        Budget { enabled, limit, seen: Mutex::new(HashSet::new()), locks: Mutex::new(HashMap::new()) }
+    pub fn new(enabled: bool, limit: f64, public: Option<f64>) -> Self {
+        Budget { enabled, limit, public, seen: Mutex::new(HashSet::new()), locks: Mutex::new(HashMap::new()) }
     }
 
     /// Whether `user` is locked: remembered once seen, otherwise asked at most once a second.

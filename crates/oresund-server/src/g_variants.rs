@@ -37,7 +37,7 @@ pub fn search(
     };
     let cohort_filter = scope.cohort_filter(filters.cohort.clone());
     let asked = !scope.datasets.is_empty() && !filters.matches_nobody();
-    let found = if asked {
+    let mut found = if asked {
         match (&query, variant) {
             (_, Some(id)) => lookup(app, id, &cohort_filter)?,
             (Some(query), None) => run(app, query, &cohort_filter)?,
@@ -47,6 +47,7 @@ pub fn search(
         Vec::new()
     };
     if asked {
+        crate::public_budget::withhold(app, &scope, &mut found, &cohort_filter)?;
         crate::budget::charge(app, caller, &scope, &found, &cohort_filter, request.skip, request.limit)?;
     }
     Ok(respond(app, request, &scope, &found, &[&filters.warnings[..], &caller.notes[..]].concat()))

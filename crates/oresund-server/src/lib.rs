@@ -36,6 +36,7 @@ pub mod mme;
 pub mod network;
 pub(crate) mod passport_auth;
 pub(crate) mod portal;
+pub(crate) mod public_budget;
 pub(crate) mod request;
 pub(crate) mod request_id;
 pub(crate) mod request_limits;
@@ -188,7 +189,11 @@ pub fn state_for(node: Node, base_url: String) -> Result<(AppState, AuditWriter)
         beacon: Arc::new(beacon),
         access: Arc::new(AccessSettings { issuer, dac_members: access_config.dac_members.clone() }),
         audit,
-        budget: Arc::new(budget_cache::Budget::new(access_config.budget.enabled, access_config.budget.nats)),
+        budget: Arc::new(budget_cache::Budget::new(
+            access_config.budget.enabled,
+            access_config.budget.nats,
+            access_config.budget.public.then_some(access_config.budget.public_nats),
+        )),
         own_keys,
         delivery,
         metrics,

@@ -351,3 +351,32 @@ pub fn concurrent_charges_never_overspend<B: Backend>() {
     });
     assert_eq!(charged.into_inner(), 7, "exactly the budget was spent, once");
 }
+
+pub fn a_shared_budget_leaves_out_who_cannot_pay_and_locks_nobody<B: Backend>() {
+    let backend = B::fresh();
+    let store = backend.store();
+    let shared = |items: Vec<ChargeItem>| store.charge_shared_budget(&charge("public", items, false), 1).unwrap();
+    // Limit 3: individual 1 pays 2.0 for `a`; `b` would take them to 4.0, so only 2 pays for it.
+    assert_eq!(shared(vec![item("a", &[(1, 2.0)])]), [true]);
+    assert_eq!(shared(vec![item("b", &[(1, 2.0), (2, 2.0)])]), [true], "2 paid: disclosed");
+    // `c` is carried by 1 and 2 alone, neither can pay: withheld, and nobody is locked.
+    assert_eq!(shared(vec![item("c", &[(1, 1.5), (2, 1.5)]), item("d", &[(3, 0.5)])]), [false, true]);
+    assert!(!store.budget_locked("public").unwrap());
+    // Repeats of what was disclosed are disclosed again, free; what was withheld stays withheld.
+    assert_eq!(shared(vec![item("a", &[(1, 2.0)]), item("c", &[(1, 1.5), (2, 1.5)])]), [true, false]);
+    // Within one answer a carrier pays item after item while they can.
+    assert_eq!(
+        shared(vec![item("e", &[(4, 2.0)]), item("f", &[(4, 2.0)]), item("g", &[(4, 1.0)])]),
+        [true, false, true]
+    );
+    // The shared budget is its own: another user's budget of the same people is untouched.
+    assert_eq!(store.charge_budget(&charge("u", vec![item("a", &[(1, 3.0)])], false)).unwrap(), BudgetOutcome::Charged);
+    // Another process sees what was spent: 1 has 1.0 left.
+    let other = backend.reopen();
+    let shared_other = |items: Vec<ChargeItem>| other.charge_shared_budget(&charge("public", items, false), 1).unwrap();
+    assert_eq!(shared_other(vec![item("h", &[(1, 1.5)]), item("i", &[(1, 1.0)])]), [false, true]);
+    // With two payers needed, one who can pay is not enough, and is not charged for nothing.
+    let two = |items: Vec<ChargeItem>| store.charge_shared_budget(&charge("public", items, false), 2).unwrap();
+    assert_eq!(two(vec![item("j", &[(1, 0.5), (5, 0.5)])]), [false], "1 has spent all 3.0; 5 alone could pay");
+    assert_eq!(two(vec![item("k", &[(5, 3.0), (6, 3.0)])]), [true], "5 did not pay for j");
+}

@@ -50,6 +50,7 @@ macro_rules! storage_suite {
         $crate::storage_suite!(@group $backend; budgets:
             budgets_charge_once_refuse_and_lock,
             concurrent_charges_never_overspend,
+            a_shared_budget_leaves_out_who_cannot_pay_and_locks_nobody,
         );
         $crate::storage_suite!(@group $backend; erasure:
             a_withdrawal_drops_the_persons_columns_everywhere_at_once,

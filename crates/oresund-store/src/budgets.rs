@@ -50,6 +50,15 @@ pub trait Budgets {
     /// user gets [`BudgetOutcome::Locked`] for anything new (new items, or an absence disclosed).
     fn charge_budget(&self, charge: &BudgetCharge) -> Result<BudgetOutcome>;
 
+    /// Charges an answer to a budget that many callers share (the public tier's), in one
+    /// transaction, and says which items may be disclosed. Nobody is locked — one caller's
+    /// questions must not shut the others out — and no answer is refused: a carrier who cannot pay
+    /// for a new item is left out of it, and an item is disclosed only when at least
+    /// `min_payers` of its carriers pay (nothing is charged for an item withheld). A repeat of
+    /// an item disclosed before is disclosed again, free. `discloses_absence` and `time` are not
+    /// used.
+    fn charge_shared_budget(&self, charge: &BudgetCharge, min_payers: usize) -> Result<Vec<bool>>;
+
     /// Whether the user is locked.
     fn budget_locked(&self, user: &str) -> Result<bool>;
 

@@ -71,6 +71,10 @@ impl Budgets for PostgresStore {
         self.pool.get()?.write(|tx| rules::budget::charge(tx, charge))
     }
 
+    fn charge_shared_budget(&self, charge: &BudgetCharge, min_payers: usize) -> Result<Vec<bool>> {
+        self.pool.get()?.write(|tx| rules::budget::charge_shared(tx, charge, min_payers))
+    }
+
     fn budget_locked(&self, user: &str) -> Result<bool> {
         budget::locked(&mut *self.pool.get()?, user)
     }

@@ -75,6 +75,51 @@ pub(crate) fn charge(rows: &mut impl BudgetRows, charge: &BudgetCharge) -> Resul
     Ok(BudgetOutcome::Charged)
 }
 
+/// A charge to a shared budget (see [`crate::budgets::Budgets::charge_shared_budget`]): items in
+/// order, each disclosed when at least `min_payers` of its carriers can still pay for it (then
+/// they do), or when it was disclosed before. Holding the shared budget's row queues concurrent
+/// answers, so two answers never both spend one person's remainder.
+pub(crate) fn charge_shared(rows: &mut impl BudgetRows, charge: &BudgetCharge, min_payers: usize) -> Result<Vec<bool>> {
+    let user = charge.user.as_str();
+    rows.lock_budget_user(user)?;
+    let fingerprints: Vec<&str> = charge.items.iter().map(|i| i.fingerprint.as_str()).collect();
+    let seen = rows.charged_fingerprints(user, &fingerprints)?;
+    let individuals: Vec<IndividualNumber> = charge
+        .items
+        .iter()
+        .filter(|i| !seen.contains(&i.fingerprint))
+        .flat_map(|i| i.charges.iter().map(|(individual, _)| *individual))
+        .collect();
+    let mut spent = rows.spent(user, &individuals)?;
+    let mut costs: BTreeMap<IndividualNumber, f64> = BTreeMap::new();
+    let mut disclosed = Vec::with_capacity(charge.items.len());
+    let mut remembered = Vec::new();
+    for item in &charge.items {
+        if seen.contains(&item.fingerprint) {
+            disclosed.push(true);
+            continue;
+        }
+        let payers: Vec<(IndividualNumber, f64)> = item
+            .charges
+            .iter()
+            .filter(|(individual, cost)| spent.get(individual).copied().unwrap_or(0.0) + cost <= charge.limit)
+            .copied()
+            .collect();
+        let paid = payers.len() >= min_payers.max(1);
+        if paid {
+            for (individual, cost) in payers {
+                *spent.entry(individual).or_default() += cost;
+                *costs.entry(individual).or_default() += cost;
+            }
+            remembered.push(item.fingerprint.as_str());
+        }
+        disclosed.push(paid);
+    }
+    rows.add_spent(user, &costs)?;
+    rows.remember_answers(user, &remembered)?;
+    Ok(disclosed)
+}
+
 /// Lifts a user's lock and records `audit` with it; nothing is recorded when there was no lock.
 pub(crate) fn unlock<R: BudgetRows + AuditRows>(rows: &mut R, user: &str, audit: &AuditRecord) -> Result<bool> {
     let unlocked = rows.unlock_user(user)?;

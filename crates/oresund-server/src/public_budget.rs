@@ -1,0 +1,104 @@
+//! The public tier's shared re-identification budget (issue #17). The Shringarpure–Bustamante
+//! attack needs nothing but yes/no answers, and anonymous callers are many and nameless, so they
+//! cannot each have a budget as registered users do (`budget`): every public-tier answer — from
+//! anyone without REGISTERED access to the dataset — is charged to one budget per individual.
+//!
+//! Nobody is refused or locked: one caller's questions must not shut everyone else out, and a
+//! refusal would itself say "a carrier is here". Instead, a carrier whose shared budget cannot pay
+//! for a new disclosure is left out of it, and a variant left with no carrier reads as absent. A
+//! person's rare alleles thus disclose at most `public_nats` to the public in all, whoever asks;
+//! common variants cost nothing (below `NEGLIGIBLE`) and need no store access, and a disclosure
+//! made before is made again, free.
+
+use oresund_access::Tier;
+use oresund_access::budget::NEGLIGIBLE;
+use oresund_core::carriers::AlleleCounts;
+use oresund_node::CohortFilter;
+use oresund_node::query::VariantCount;
+use oresund_store::BudgetCharge;
+
+use crate::budget::charge_item;
+use crate::error::BeaconError;
+use crate::scope::Scope;
+use crate::state::AppState;
+
+/// The fewest carriers a public answer is about: an allele one person alone carries says "they
+/// are here" outright, so it is never disclosed to the public tier.
+pub const MIN_CARRIERS: usize = 2;
+
+/// What a "yes" costs each carrier: the surprise of the answer had they not been in the cohort,
+/// `-ln P(at least MIN_CARRIERS others carry it)`, the others' carriers taken as Poisson with
+/// the mean seen (`carriers - 1`). Raisaro's `cost(f, N)` is this for one carrier needed; with
+/// two, a doubleton's "yes" is as telling as a singleton's would be without the rule, and must
+/// cost as much — nobody is locked here, so each answer is charged its full worth.
+fn public_cost(counts: &AlleleCounts) -> f64 {
+    let carriers = counts.heterozygous + counts.homozygous_alt + counts.hemizygous;
+    let others = carriers.saturating_sub(1) as f64;
+    // P(Poisson(m) >= 2) = 1 - e^-m (1 + m)
+    let disclosed_without = 1.0 - (-others).exp() * (1.0 + others);
+    if disclosed_without <= 0.0 { f64::INFINITY } else { -disclosed_without.ln() }
+}
+
+/// The budget's user id: not a user name any credential can carry (they have no spaces).
+pub const PUBLIC_TIER: &str = "(public tier)";
+
+/// Charges the public-tier part of an answer to the shared budget and zeroes, in `found`, the
+/// counts the budget cannot pay for. Returns how many (dataset, variant) counts were withheld.
+pub fn withhold(
+    app: &AppState,
+    scope: &Scope,
+    found: &mut [VariantCount],
+    filter: &CohortFilter,
+) -> Result<usize, BeaconError> {
+    let Some(limit) = app.budget.public else { return Ok(0) };
+    // (index in `found`, dataset, cost to each carrier)
+    let mut costly: Vec<(usize, String, f64)> = Vec::new();
+    for dataset in scope.datasets.iter().filter(|d| d.tier == Tier::Public) {
+        for (i, variant) in found.iter().enumerate() {
+            let Some((_, counts)) = variant.datasets.iter().find(|(d, _)| d.as_ref() == dataset.id) else { continue };
+            if counts.allele_count == 0 {
+                continue;
+            }
+            let c = public_cost(counts);
+            if c >= NEGLIGIBLE {
+                costly.push((i, dataset.id.clone(), c));
+            }
+        }
+    }
+    if costly.is_empty() {
+        return Ok(0);
+    }
+    let prepared = app.node.prepare_filter(filter).map_err(BeaconError::from)?;
+    let mut charged = Vec::with_capacity(costly.len());
+    let mut items = Vec::with_capacity(costly.len());
+    for (i, dataset, c) in costly {
+        if let Some(item) = charge_item(app, PUBLIC_TIER, &prepared, &dataset, &found[i], c)? {
+            charged.push((i, dataset));
+            items.push(item);
+        }
+    }
+    if app.budget.all_seen(PUBLIC_TIER, &items) {
+        return Ok(0);
+    }
+    let charge = BudgetCharge {
+        user: PUBLIC_TIER.to_string(),
+        limit,
+        items,
+        discloses_absence: false,
+        time: oresund_node::clock::now_rfc3339(),
+    };
+    let disclosed = app.node.charge_shared_budget(&charge, MIN_CARRIERS).map_err(BeaconError::from)?;
+    let mut withheld = 0;
+    for (((i, dataset), item), shown) in charged.iter().zip(&charge.items).zip(disclosed) {
+        if shown {
+            app.budget.remember(PUBLIC_TIER, std::slice::from_ref(item));
+            continue;
+        }
+        withheld += 1;
+        if let Some((_, counts)) = found[*i].datasets.iter_mut().find(|(d, _)| d.as_ref() == dataset) {
+            // Read as absent: nobody called carries it (the allele number stays).
+            *counts = AlleleCounts { allele_number: counts.allele_number, ..AlleleCounts::default() };
+        }
+    }
+    Ok(withheld)
+}
