@@ -150,18 +150,21 @@ pub struct NetworkConfig {
     pub id: Option<String>,
     /// How long to wait for a peer before answering without it.
     pub timeout_ms: u64,
+    /// Seconds between two sendings of this node's signed audit chain head to every peer with a
+    /// url (also sent once at start); peers keep the last one, for `audit verify --against-peer`.
+    pub head_interval_s: u64,
     pub peers: Vec<PeerConfig>,
 }
 
 impl Default for NetworkConfig {
     fn default() -> Self {
-        Self { id: None, timeout_ms: 5000, peers: Vec::new() }
+        Self { id: None, timeout_ms: 5000, head_interval_s: 300, peers: Vec::new() }
     }
 }
 
 impl NetworkConfig {
     pub fn is_empty(&self) -> bool {
-        self.peers.is_empty() && self.id.is_none() && self.timeout_ms == 5000
+        self.peers.is_empty() && self.id.is_none() && self.timeout_ms == 5000 && self.head_interval_s == 300
     }
 
     /// Reads a peers file (`[network]` keys at top level) and checks it.
@@ -176,6 +179,9 @@ impl NetworkConfig {
     pub fn validate(&self) -> Result<(), ConfigError> {
         if self.timeout_ms == 0 {
             return Err(ConfigError::NetworkTimeout);
+        }
+        if self.head_interval_s == 0 {
+            return Err(ConfigError::HeadInterval);
         }
         for peer in &self.peers {
             if peer.secret.len() < 32 {

@@ -5,6 +5,7 @@
 pub mod access;
 pub mod archive;
 pub mod association;
+pub mod audit_head;
 pub mod backend;
 pub mod catalog;
 pub mod clock;

@@ -11,6 +11,7 @@ pub mod backends;
 pub mod erasure_suite;
 pub mod fixtures;
 pub mod match_suite;
+pub mod peer_heads_suite;
 pub mod suite;
 
 /// A `#[test]` for every case of the suite on one backend (a type implementing
@@ -58,6 +59,9 @@ macro_rules! storage_suite {
         );
         $crate::storage_suite!(@group $backend; match_cases:
             match_cases_are_replaced_by_id_removed_once_and_audited,
+        );
+        $crate::storage_suite!(@group $backend; peer_heads:
+            peer_heads_only_move_forward_and_keep_the_evidence,
         );
     };
     (@group $backend:ty; $group:ident: $($case:ident),* $(,)?) => {

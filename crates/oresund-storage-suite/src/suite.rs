@@ -10,6 +10,7 @@ use crate::fixtures::{self, Ingest, expected_scan, run, scan, vrs_id};
 pub use crate::access_suite::*;
 pub use crate::erasure_suite::*;
 pub use crate::match_suite::*;
+pub use crate::peer_heads_suite::*;
 
 fn everything(store: &dyn NodeStore) -> String {
     format!(

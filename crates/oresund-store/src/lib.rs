@@ -10,7 +10,8 @@
 //!   store-wide writer lock;
 //! * controlled access: [`AccessRequests`] (requests, committee decisions, grants), [`AuditLog`]
 //!   (the hash-chained log) and [`Budgets`] (re-identification budgets);
-//! * [`MatchCases`]: clinicians' matchmaking cases and the MME metrics' counters.
+//! * [`MatchCases`]: clinicians' matchmaking cases and the MME metrics' counters;
+//! * [`PeerHeads`]: the audit chain heads peer nodes signed and sent, kept for them.
 //!
 //! [`NodeStore`] is all of them at once: what a node opens, as `Box<dyn NodeStore>`. Calling a
 //! method through it needs its trait in scope: `use oresund_store::prelude::*;` brings them all.
@@ -32,6 +33,7 @@ pub mod erasure;
 pub mod error;
 pub mod match_cases;
 pub mod model;
+pub mod peer_heads;
 pub mod postgres;
 mod rules;
 pub mod schema_version;
@@ -50,6 +52,7 @@ pub use erasure::Erasure;
 pub use error::{Result, StoreError};
 pub use match_cases::*;
 pub use model::*;
+pub use peer_heads::*;
 pub use schema_version::SchemaVersion;
 pub use variant_index::VariantIndex;
 pub use writers::*;
@@ -58,7 +61,7 @@ pub use writers::*;
 pub mod prelude {
     pub use crate::{
         AccessRequests, ArchiveCatalog, AuditLog, Budgets, Catalog, Erasure, IngestTransaction, MatchCases, NodeStore,
-        VariantIndex, Writers,
+        PeerHeads, VariantIndex, Writers,
     };
 }
 
@@ -73,6 +76,7 @@ pub trait NodeStore:
     + AuditLog
     + Budgets
     + MatchCases
+    + PeerHeads
     + Send
     + Sync
 {
@@ -88,6 +92,7 @@ impl<T> NodeStore for T where
         + AuditLog
         + Budgets
         + MatchCases
+        + PeerHeads
         + Send
         + Sync
 {

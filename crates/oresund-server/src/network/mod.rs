@@ -10,9 +10,11 @@
 //! signature (401 otherwise), under its own tiers and small-count rule. The network never carries
 //! records: requested granularity is capped at `count` on both sides, so only aggregates cross a
 //! border. `POST /network/association` pools each node's case/control allele tables instead of
-//! Beacon answers ([`association`]).
+//! Beacon answers ([`association`]). Peers also keep each other's signed audit chain heads
+//! ([`audit_head`]).
 
 pub(crate) mod association;
+pub mod audit_head;
 pub(crate) mod merge;
 pub(crate) mod pages;
 pub(crate) mod peer_error;
@@ -53,6 +55,8 @@ pub struct Network {
     pub id: String,
     pub country: String,
     pub timeout: Duration,
+    /// How often this node sends its signed audit head to its peers ([`audit_head`]).
+    pub head_interval: Duration,
     pub peers: Vec<PeerConfig>,
     /// The node's own data, when it has any (a portal has none).
     pub local: Option<AppState>,
@@ -83,6 +87,7 @@ impl Network {
             id: config.id.clone().unwrap_or(id),
             country,
             timeout: Duration::from_millis(config.timeout_ms),
+            head_interval: Duration::from_secs(config.head_interval_s),
             peers: config.peers.clone(),
             local,
             beacon,
@@ -132,9 +137,15 @@ async fn handle(
                 return association::answer_peer(&network, &peer_id, &authorization, body).await;
             }
             Ok(peer_id) if path == report::PATH => return report::answer_peer(&network, &peer_id, query).await,
+            Ok(peer_id) if audit_head::is_path(&path) => {
+                return audit_head::answer_peer(&network, &method, &path, &peer_id, body).await;
+            }
             Ok(peer_id) => answer_peer(&network, &method, &path, &peer_id, &authorization, query, body).await,
             Err(refused) => return signature_refused(&network, refused),
         }
+    } else if audit_head::is_path(&path) {
+        // Heads are between peers only: nothing to aggregate for a caller.
+        return signature_refused(&network, PeerAuthError::Missing);
     } else if path == association::PATH {
         return association::aggregate(&network, &method, &authorization, body).await;
     } else if path == report::PATH {

@@ -17,6 +17,7 @@ mod erasure;
 mod ingest;
 mod match_cases;
 pub mod options;
+mod peer_heads;
 mod pool;
 mod rows;
 mod schema;

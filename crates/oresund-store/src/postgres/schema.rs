@@ -253,6 +253,16 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (pseudonym, dataset)
     );
     "#,
+    // 8: the audit chain head each peer node last signed and sent (embedded access.db migration 5).
+    r#"
+    CREATE TABLE peer_heads (
+        node text PRIMARY KEY,
+        seq bigint NOT NULL,
+        hash text NOT NULL,
+        jws text NOT NULL,
+        received text NOT NULL
+    );
+    "#,
 ];
 
 /// Brings the database to the newest schema; returns the version found and the version now.

@@ -12,6 +12,7 @@ pub(crate) mod budget;
 pub(crate) mod dac;
 pub(crate) mod erasure;
 pub(crate) mod match_cases;
+pub(crate) mod peer_heads;
 
 pub(crate) use archive::ArchiveRows;
 pub(crate) use audit_chain::AuditRows;
@@ -19,3 +20,4 @@ pub(crate) use budget::BudgetRows;
 pub(crate) use dac::AccessRows;
 pub(crate) use erasure::ErasureRows;
 pub(crate) use match_cases::MatchRows;
+pub(crate) use peer_heads::PeerHeadRows;

@@ -109,6 +109,17 @@ const MIGRATIONS: &[&str] = &[
     );
     INSERT INTO mme_state VALUES (1, 0, 0, 0);
     "#,
+    // 5: the audit chain head each peer node last signed and sent (`PeerHeads`): a copy of the
+    // peer's head outside the peer's own database.
+    r#"
+    CREATE TABLE peer_heads (
+        node TEXT PRIMARY KEY,
+        seq INTEGER NOT NULL,
+        hash TEXT NOT NULL,
+        jws TEXT NOT NULL,
+        received TEXT NOT NULL
+    ) WITHOUT ROWID;
+    "#,
 ];
 
 /// Brings `access.db` to the newest schema; returns the version found and the version now.

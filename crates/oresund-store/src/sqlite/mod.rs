@@ -10,6 +10,7 @@ mod dac;
 mod erasure;
 mod match_cases;
 mod numbers;
+mod peer_heads;
 mod pool;
 mod schema;
 mod tx;

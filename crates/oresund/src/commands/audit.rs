@@ -11,9 +11,11 @@ use oresund_store::AuditQuery;
 /// The audit log: every request decision and every data access committee action, each entry
 /// holding the SHA-256 of the one before it.
 #[derive(Debug, Args)]
-#[command(after_help = "Examples:\n  oresund audit verify dk-node\n  \
+#[command(
+    after_help = "Examples:\n  oresund audit verify dk-node\n  oresund audit verify dk-node --against-peer GMS\n  \
 oresund audit show dk-node --user 'https://login.example.org/#alice' --since 2026-11-01\n  \
-oresund audit show dk-node --dataset DK-COHORT-1 --since 2026-11-25T08:00:00Z --until 2026-11-25T18:00:00Z")]
+oresund audit show dk-node --dataset DK-COHORT-1 --since 2026-11-25T08:00:00Z --until 2026-11-25T18:00:00Z"
+)]
 pub struct AuditArgs {
     #[command(subcommand)]
     pub command: AuditCommand,
@@ -22,7 +24,17 @@ pub struct AuditArgs {
 #[derive(Debug, Subcommand)]
 pub enum AuditCommand {
     /// Check the whole chain: exits with an error naming the first edited, removed or reordered entry.
-    Verify { node_dir: PathBuf },
+    Verify {
+        node_dir: PathBuf,
+        /// Also check the chain against the head this peer (its id or url in `[network]`) keeps
+        /// for the node: finds entries removed from the end, or a chain rewritten and rehashed,
+        /// which the database alone cannot show.
+        #[arg(long, value_name = "PEER_ID_OR_URL")]
+        against_peer: Option<String>,
+        /// Peers file to find the peer in (default: the `[network]` section of oresund.toml).
+        #[arg(long, requires = "against_peer")]
+        peers: Option<PathBuf>,
+    },
     /// Print entries (tab-separated: seq, time, actor, action, decision, granularity, datasets,
     /// resource, detail, subject — the researcher an entry concerns when another acted), oldest first.
     Show {
@@ -48,7 +60,7 @@ pub enum AuditCommand {
 
 pub fn run(args: AuditArgs, quiet: bool) -> anyhow::Result<()> {
     match args.command {
-        AuditCommand::Verify { node_dir } => {
+        AuditCommand::Verify { node_dir, against_peer, peers } => {
             let node = Node::open(&node_dir)?;
             // The head first: entries a running server appends meanwhile come after it.
             let (seq, hash) = node.audit_head()?;
@@ -58,6 +70,12 @@ pub fn run(args: AuditArgs, quiet: bool) -> anyhow::Result<()> {
                 .map_err(|e| anyhow::anyhow!("the audit log was tampered with: {e}"))?;
             if !quiet {
                 eprintln!("audit log intact: {} entries, head {hash}", entries.len());
+            }
+            if let Some(peer) = against_peer {
+                let matched = super::audit_peer::verify(&node, &peer, peers.as_deref(), seq)?;
+                if !quiet {
+                    eprintln!("{matched}");
+                }
             }
         }
         AuditCommand::Show { node_dir, user, dataset, since, until, format } => {

@@ -2,6 +2,7 @@
 
 pub mod archive;
 pub mod audit;
+pub mod audit_peer;
 pub mod budget;
 pub mod c4gh;
 pub mod dac;

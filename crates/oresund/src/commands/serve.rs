@@ -79,6 +79,10 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
                 "network queries at {base_url}/network/… and the portal at {base_url}/portal/ ({peers} peers)"
             );
         }
+        if let Some(network) = network.clone().filter(|n| n.peers.iter().any(|p| p.url.is_some())) {
+            // A copy of the audit chain's head at every peer (issue #17); failures are logged.
+            tokio::spawn(oresund_server::network::audit_head::send_periodically(network));
+        }
         let metrics = oresund_server::metrics_router(state.metrics.clone(), Some(state.node.clone()));
         let api = oresund_server::router(state, network);
         let router = with_metrics(api, metrics, args.metrics_listen.as_deref()).await?;

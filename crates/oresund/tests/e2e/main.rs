@@ -11,6 +11,7 @@ mod architecture;
 mod archive;
 mod association;
 mod audit_durability;
+mod audit_heads;
 mod common;
 mod delivery;
 mod erasure;

@@ -180,9 +180,19 @@ impl Server {
 
     /// [`Server::start`], keeping every line the server logs (its stderr).
     pub fn start_logged(node: &Path, extra: &[&str]) -> (Server, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+        Self::start_logged_at(node, "127.0.0.1:0", extra)
+    }
+
+    /// [`Server::start_logged`] on a given address (for nodes that must know each other's url
+    /// before either starts).
+    pub fn start_logged_at(
+        node: &Path,
+        listen: &str,
+        extra: &[&str],
+    ) -> (Server, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
         use std::io::BufRead;
         let mut child = oresund()
-            .args(["serve", node.to_str().unwrap(), "--listen", "127.0.0.1:0", "--until-stdin-closes"])
+            .args(["serve", node.to_str().unwrap(), "--listen", listen, "--until-stdin-closes"])
             .args(extra)
             // The server stops when this pipe closes, so it cannot outlive the test process.
             .stdin(Stdio::piped())
