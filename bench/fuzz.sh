@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Fuzzes every parser of outside input (issue #17) with cargo-fuzz (libFuzzer) on the nightly
 # toolchain: the VCF reader and ingest pipeline, the individuals file, Crypt4GH files, key files
-# (Crypt4GH PEM, JWK sets) and JWS tokens. Targets: fuzz/fuzz_targets/, their code fuzz/harness.rs.
+# (Crypt4GH PEM, JWK sets), JWS tokens, Beacon requests, htsget/DRS/MME requests. Targets:
+# fuzz/fuzz_targets/, their code fuzz/harness.rs.
 #
 #   bench/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]        (default 60 s, every target)
 #   KEEP=1 bench/fuzz.sh 600                                (merge new coverage into fuzz/corpus/)
@@ -15,7 +16,7 @@ cd "$(dirname "$0")/.."
 seconds=${1:-60}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(vcf individuals c4gh keys jws)
+[ ${#targets[@]} -gt 0 ] || targets=(vcf individuals c4gh keys jws beacon delivery)
 command -v cargo-fuzz >/dev/null || cargo install -q cargo-fuzz --locked
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

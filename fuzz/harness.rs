@@ -63,9 +63,32 @@ pub fn jws(data: &[u8]) {
     let _ = oresund_access::jwt::UnverifiedJwt::parse(&String::from_utf8_lossy(data));
 }
 
+/// A Beacon `/g_variants` request (GET query string and POST body).
+pub fn beacon(data: &[u8]) {
+    oresund_server::fuzzing::beacon_request(data);
+}
+
+/// An htsget ticket request, a DRS POST body, a Matchmaker Exchange match request: one target,
+/// the first byte choosing the parser.
+pub fn delivery(data: &[u8]) {
+    let Some((&which, rest)) = data.split_first() else { return };
+    match which % 3 {
+        0 => oresund_server::fuzzing::htsget_request(rest),
+        1 => oresund_server::fuzzing::drs_request(rest),
+        _ => oresund_server::fuzzing::mme_request(rest),
+    }
+}
+
 /// A target: arbitrary bytes in, nothing out.
 pub type Target = fn(&[u8]);
 
 /// Every target by name, for the replay test and `bench/fuzz.sh`.
-pub const TARGETS: [(&str, Target); 5] =
-    [("vcf", vcf), ("individuals", individuals), ("c4gh", c4gh), ("keys", keys), ("jws", jws)];
+pub const TARGETS: [(&str, Target); 7] = [
+    ("vcf", vcf),
+    ("individuals", individuals),
+    ("c4gh", c4gh),
+    ("keys", keys),
+    ("jws", jws),
+    ("beacon", beacon),
+    ("delivery", delivery),
+];

@@ -59,7 +59,7 @@ struct PostBody {
     _expand: bool,
 }
 
-fn post_credentials(body: &[u8]) -> Result<Credentials, DeliveryFailure> {
+pub(crate) fn post_credentials(body: &[u8]) -> Result<Credentials, DeliveryFailure> {
     if body.len() > 1 << 20 {
         return Err(DeliveryFailure::too_large("the request body is over 1 MiB"));
     }

@@ -25,6 +25,8 @@ pub(crate) mod error;
 pub(crate) mod error_status;
 pub(crate) mod filters;
 pub(crate) mod framework;
+#[doc(hidden)]
+pub mod fuzzing;
 pub(crate) mod g_variants;
 pub(crate) mod genomic;
 pub(crate) mod grant_status;
