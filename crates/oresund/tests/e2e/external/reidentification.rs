@@ -202,6 +202,14 @@ struct Scenario {
 }
 
 impl Scenario {
+    /// Twenty alleles more than a hundred served people carry, spread over the cohort.
+    fn common_alleles(&self) -> Vec<&Allele> {
+        let carried = |a: &Allele| self.served.iter().map(|&c| u32::from(a.copies[c])).sum::<u32>();
+        let common: Vec<&Allele> = self.alleles.iter().filter(|a| carried(a) > 100).step_by(97).take(20).collect();
+        assert!(common.len() >= 10);
+        common
+    }
+
     fn attack(&self) -> Attack<'_> {
         Attack {
             alleles: &self.alleles,
@@ -292,13 +300,7 @@ fn the_budget_takes_the_membership_attack_down_to_chance() {
 
     // Ordinary use keeps working for everyone else: common variants, and rare ones asked again and
     // again (repeats are free). The attacker, locked since the first refusal, gets nothing new.
-    let common: Vec<&Allele> = alleles
-        .iter()
-        .filter(|a| served.iter().map(|&c| u32::from(a.copies[c])).sum::<u32>() > 100)
-        .step_by(97)
-        .take(20)
-        .collect();
-    assert!(common.len() >= 10);
+    let common = scenario.common_alleles();
     let path = sequence_query;
     for allele in &common {
         let (status, body) = server.get(&path(allele), Some(&clinician));
@@ -335,7 +337,9 @@ fn the_budget_takes_the_membership_attack_down_to_chance() {
 #[test]
 fn the_public_budget_cuts_the_anonymous_attack() {
     let scenario = scenario();
-    let (node, alleles, served, attack) = (&scenario.node, &scenario.alleles, &scenario.served, scenario.attack());
+    let (node, alleles, attack) = (&scenario.node, &scenario.alleles, scenario.attack());
+    // Tokens are read when a server starts.
+    let researcher = token(&node.dir, &["--user", "researcher@example.org", "--registered"]);
     set_budget(node, false);
     let server = Server::start(&node.dir, &[]);
     let without = attack.run(&server, None);
@@ -382,13 +386,7 @@ fn the_public_budget_cuts_the_anonymous_attack() {
     assert!(power_with <= 0.3, "the public budget must cut the attack's power: {power_with}");
 
     // Common variants: still "yes" for every anonymous caller, after all that.
-    let common: Vec<&Allele> = alleles
-        .iter()
-        .filter(|a| served.iter().map(|&c| u32::from(a.copies[c])).sum::<u32>() > 100)
-        .step_by(97)
-        .take(20)
-        .collect();
-    assert!(common.len() >= 10);
+    let common = scenario.common_alleles();
     for allele in common {
         let path = sequence_query(allele);
         let (status, body) = server.get(&path, None);
@@ -396,7 +394,6 @@ fn the_public_budget_cuts_the_anonymous_attack() {
     }
     // A registered user has a budget of their own: the singletons the public can no longer see
     // are still counted for them.
-    let researcher = token(&node.dir, &["--user", "researcher@example.org", "--registered"]);
     let hidden: Vec<usize> = without
         .iter()
         .flatten()
