@@ -20,13 +20,12 @@ use axum::body::Bytes;
 use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use oresund_access::jwk::Jwks;
-use oresund_core::time::rfc3339;
 use oresund_node::audit_head::SignedHead;
+use oresund_node::clock::{now_rfc3339, unix_now};
 use oresund_store::{PeerHead, PeerHeadOutcome};
 use serde_json::{Value, json};
 
 use super::peer_error::PeerError;
-use super::signature::unix_now;
 use super::{Network, PeerConfig, exchange, read_capped};
 use crate::error::BeaconError;
 use crate::state::AppState;
@@ -80,7 +79,7 @@ async fn receive(network: &Network, peer_id: &str, body: &[u8]) -> Result<Value,
         .map_err(|e| BeaconError::bad_gateway(format!("cannot read the published keys of peer {peer_id}: {e}")))?;
     head.verify(&keys).map_err(|e| BeaconError::unauthorized(e.to_string()))?;
     let kept =
-        PeerHead { node: head.node.clone(), seq: head.seq, hash: head.hash.clone(), jws, received: rfc3339(now()) };
+        PeerHead { node: head.node.clone(), seq: head.seq, hash: head.hash.clone(), jws, received: now_rfc3339() };
     let outcome = local.blocking(move |app| app.node.record_peer_head(&kept)).await?.map_err(BeaconError::internal)?;
     match outcome {
         PeerHeadOutcome::Stored | PeerHeadOutcome::Repeated => {
@@ -113,10 +112,6 @@ async fn held(network: &Network, node: &str) -> Result<Value, BeaconError> {
         .map_err(BeaconError::internal)?
         .ok_or_else(|| BeaconError::not_found(format!("this node keeps no audit head of node {node}")))?;
     Ok(json!({"node": head.node, "seq": head.seq, "hash": head.hash, "jws": head.jws, "received": head.received}))
-}
-
-fn now() -> i64 {
-    i64::try_from(unix_now()).unwrap_or(i64::MAX)
 }
 
 /// The keys a peer publishes at its configured url (never at a url the head names).
@@ -152,7 +147,7 @@ pub async fn send_periodically(network: Arc<Network>) {
 
 /// One round of [`send_periodically`]; failures are logged, never returned.
 async fn send_once(network: &Network, local: &AppState) {
-    let (id, base_url, at) = (network.id.clone(), network.beacon.base_url.clone(), now());
+    let (id, base_url, at) = (network.id.clone(), network.beacon.base_url.clone(), unix_now());
     let head = match local.blocking(move |app| app.node.sign_audit_head(&id, &base_url, at)).await {
         Ok(Ok(Some(head))) => head,
         Ok(Ok(None)) => {
