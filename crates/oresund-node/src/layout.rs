@@ -11,6 +11,7 @@
 //!                       visa signing key (signing.jwk 0600) and retired public keys (signing-retired.json)
 //!   archive/            encrypted originals: Crypt4GH headers and bodies as separate objects
 //!   ingest.lock         held while an ingest runs
+//!   audit-journal/      audit records written before their answers left, not yet in the chain
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -61,6 +62,10 @@ impl Layout {
     /// Public keys of earlier signing keys, published until the last visa they signed expires.
     pub fn retired_signing_keys(&self) -> PathBuf {
         self.secrets().join("signing-retired.json")
+    }
+
+    pub fn audit_journal(&self) -> PathBuf {
+        self.root.join("audit-journal")
     }
 
     pub fn ingest_lock(&self) -> PathBuf {

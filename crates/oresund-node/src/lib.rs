@@ -6,6 +6,7 @@ pub mod access;
 pub mod archive;
 pub mod association;
 pub mod audit_head;
+pub mod audit_journal;
 pub mod backend;
 pub mod catalog;
 pub mod clock;

@@ -40,6 +40,8 @@ pub struct Node {
     pseudonymiser: std::sync::OnceLock<Pseudonymiser>,
     /// The matchmaking model, built when first needed (see `matchmaking`).
     pub(crate) matchmaker: std::sync::OnceLock<crate::matchmaking::model::Matchmaker>,
+    /// The audit journal, once a server has taken it (see `audit_journal`).
+    pub(crate) audit_journal: std::sync::OnceLock<crate::audit_journal::AuditJournal>,
 }
 
 impl Node {
@@ -66,6 +68,7 @@ impl Node {
             filters: RwLock::new(HashMap::new()),
             pseudonymiser: std::sync::OnceLock::new(),
             matchmaker: std::sync::OnceLock::new(),
+            audit_journal: std::sync::OnceLock::new(),
         })
     }
 

@@ -6,9 +6,59 @@
 use oresund_core::audit::{AuditEntry, AuditRecord};
 use oresund_store::{AccessRequest, AuditQuery, BudgetCharge, BudgetOutcome, Dataset, Grant, Result, SchemaVersion};
 
+use crate::audit_journal::{AuditJournal, journal_files, wait_for_owner};
 use crate::node::Node;
 
 impl Node {
+    /// The audit journal, when this process has taken it (`oresund_node::audit_journal`).
+    pub fn audit_journal(&self) -> Option<&AuditJournal> {
+        self.audit_journal.get()
+    }
+
+    /// Takes this node's audit journal for a server, moving in what a stopped owner left. `None`
+    /// when the store is PostgreSQL (its commits stay on the answer's path: several servers share
+    /// it) or another process owns the journal. Records written to it reach the chain with
+    /// [`AuditJournal::move_in`].
+    pub fn take_audit_journal(&self) -> Result<Option<&AuditJournal>> {
+        if let Some(journal) = self.audit_journal.get() {
+            return Ok(Some(journal));
+        }
+        if self.config.catalog.url.is_some() {
+            return Ok(None);
+        }
+        match AuditJournal::take(self.layout.audit_journal(), self.store())? {
+            Some(journal) => Ok(Some(self.audit_journal.get_or_init(|| journal))),
+            None => Ok(None),
+        }
+    }
+
+    /// Moves this process's audit journal into the chain (see [`AuditJournal::move_in`]); 0 when
+    /// it has not taken the journal.
+    pub fn move_audit_journal_in(&self) -> Result<usize> {
+        self.audit_journal.get().map_or(Ok(0), |journal| journal.move_in(self.store()))
+    }
+
+    /// Makes every record written to a journal before this call part of the chain: this process's
+    /// journal is moved in now; files of a process that died are moved in; another server's files
+    /// present now are waited for (at most a few seconds, then an error).
+    pub fn settle_audit_journal(&self) -> Result<()> {
+        if self.audit_journal.get().is_some() {
+            return self.move_audit_journal_in().map(drop);
+        }
+        if self.config.catalog.url.is_some() {
+            return Ok(());
+        }
+        let dir = self.layout.audit_journal();
+        let waiting = journal_files(&dir)?;
+        if waiting.is_empty() {
+            return Ok(());
+        }
+        // Nobody owns it: take it for the moment (moving in what is left) and let it go.
+        if AuditJournal::take(dir.clone(), self.store())?.is_some() {
+            return Ok(());
+        }
+        wait_for_owner(&dir, &waiting)
+    }
     /// What opening the node did to each part of its store's schema.
     pub fn schema_versions(&self) -> Vec<SchemaVersion> {
         self.store().schema_versions()
@@ -38,8 +88,9 @@ impl Node {
         self.store().append_audit(records)
     }
 
-    /// Audit entries in chain order.
+    /// Audit entries in chain order, including every record journaled before the call.
     pub fn audit_entries(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>> {
+        self.settle_audit_journal()?;
         self.store().audit_entries(query)
     }
 
@@ -52,6 +103,7 @@ impl Node {
         mut visit: impl FnMut(AuditEntry),
     ) -> Result<()> {
         const PAGE: u64 = 20_000;
+        self.settle_audit_journal()?;
         let mut query = AuditQuery {
             since: since.map(str::to_string),
             until: until.map(str::to_string),
@@ -71,6 +123,7 @@ impl Node {
 
     /// The chain's head: the last entry's sequence number and hash.
     pub fn audit_head(&self) -> Result<(u64, String)> {
+        self.settle_audit_journal()?;
         self.store().audit_head()
     }
 

@@ -8,6 +8,12 @@
 //!
 //! When the store cannot take a group, its requests get [`AuditUnavailable`] (a 503): a node does
 //! not answer what it cannot record. Their records are dropped with them — nothing was answered.
+//!
+//! On the embedded store the server owns the node's audit journal instead
+//! (`oresund_node::audit_journal`): a handler's record is written to the journal file before the
+//! answer leaves (the same `kill -9` guarantee, one system call instead of a commit), and the
+//! writer moves the journal into the chain every `MOVE_INTERVAL`. A journal that cannot be
+//! written is a 503 as above; a store that cannot take a file leaves it to the next round.
 
 use std::sync::Arc;
 
@@ -22,6 +28,8 @@ use tokio::task::JoinHandle;
 const CHANNEL: usize = 16_384;
 /// Most records in one append.
 const MAX_BATCH: usize = 8_192;
+/// How often the journal is moved into the chain.
+const MOVE_INTERVAL: std::time::Duration = std::time::Duration::from_millis(20);
 
 /// A record and the handler waiting for it to be committed.
 struct Queued {
@@ -38,6 +46,8 @@ pub struct AuditUnavailable;
 #[derive(Clone, Default)]
 pub struct AuditLog {
     sender: Option<mpsc::Sender<Queued>>,
+    /// The node whose audit journal this process owns, when it does.
+    journal: Option<Arc<Node>>,
     metrics: Arc<Metrics>,
 }
 
@@ -46,6 +56,14 @@ impl AuditLog {
     /// record also tells the metrics, and the request's log line, how the request was decided.
     pub async fn record(&self, record: AuditRecord) -> Result<(), AuditUnavailable> {
         crate::request_log::note(self.metrics.audited(&record));
+        if let Some(journal) = self.journal.as_ref().and_then(|node| node.audit_journal()) {
+            // A line of a few hundred bytes to the page cache: microseconds, fine on this thread.
+            return journal.write(&record).map_err(|e| {
+                tracing::warn!(cause = %e, "audit log: the journal cannot be written; the request gets 503");
+                self.metrics.appended(1, false);
+                AuditUnavailable
+            });
+        }
         let Some(sender) = &self.sender else { return Ok(()) };
         let (committed, done) = oneshot::channel();
         // An error means the writer has stopped (the server is shutting down).
@@ -82,12 +100,50 @@ impl AuditWriter {
     }
 }
 
-/// Starts the writer for `node`'s store.
-pub fn start(node: Arc<Node>, metrics: Arc<Metrics>) -> (AuditLog, AuditWriter) {
-    let (sender, receiver) = mpsc::channel(CHANNEL);
+/// Starts the writer for `node`'s store: over the node's audit journal when this process can take
+/// it (embedded store), else committing groups on the answer's path.
+pub fn start(node: Arc<Node>, metrics: Arc<Metrics>) -> Result<(AuditLog, AuditWriter), oresund_store::StoreError> {
     let (stop, stopped) = oneshot::channel();
+    if let Some(journal) = node.take_audit_journal()? {
+        if journal.recovered() > 0 {
+            tracing::warn!(
+                records = journal.recovered(),
+                "audit log: moved into the chain the journaled records a stopped server had left"
+            );
+        }
+        let task = tokio::spawn(move_journal(node.clone(), metrics.clone(), stopped));
+        let log = AuditLog { sender: None, journal: Some(node), metrics };
+        return Ok((log, AuditWriter { stop: Some(stop), task }));
+    }
+    let (sender, receiver) = mpsc::channel(CHANNEL);
     let task = tokio::spawn(run(node, metrics.clone(), receiver, stopped));
-    (AuditLog { sender: Some(sender), metrics }, AuditWriter { stop: Some(stop), task })
+    Ok((AuditLog { sender: Some(sender), journal: None, metrics }, AuditWriter { stop: Some(stop), task }))
+}
+
+/// Moves the journal into the chain every `MOVE_INTERVAL`, and once more when stopped (after the
+/// server has drained its requests).
+async fn move_journal(node: Arc<Node>, metrics: Arc<Metrics>, mut stopped: oneshot::Receiver<()>) {
+    let mut ticks = tokio::time::interval(MOVE_INTERVAL);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        let last = tokio::select! {
+            _ = ticks.tick() => false,
+            _ = &mut stopped => true,
+        };
+        let mover = node.clone();
+        let moved = crate::blocking::run(move || mover.move_audit_journal_in()).await;
+        match moved {
+            Ok(Ok(count)) => metrics.appended(count, true),
+            Ok(Err(e)) => {
+                tracing::warn!(cause = %e, "audit log: moving the journal into the chain failed; it is tried again");
+                metrics.appended(0, false);
+            }
+            Err(e) => tracing::error!(cause = %e, "audit log: the journal task failed"),
+        }
+        if last {
+            return;
+        }
+    }
 }
 
 /// Appends one group and tells each waiting handler whether its record is committed.

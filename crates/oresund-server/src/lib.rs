@@ -184,7 +184,7 @@ pub fn state_for(node: Node, base_url: String) -> Result<(AppState, AuditWriter)
     );
     let delivery = state::delivery_service(&node, access_config.data_url_ttl_s);
     let metrics = Arc::new(metrics::Metrics::default());
-    let (audit, writer) = audit_log::start(node.clone(), metrics.clone());
+    let (audit, writer) = audit_log::start(node.clone(), metrics.clone())?;
     let state = AppState {
         node,
         auth: Arc::new(auth),

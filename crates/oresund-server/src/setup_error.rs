@@ -8,4 +8,6 @@ pub enum SetupError {
     HttpClient(#[source] reqwest::Error),
     #[error(transparent)]
     Config(#[from] ConfigError),
+    #[error("the audit journal: {0}")]
+    AuditJournal(#[from] oresund_store::StoreError),
 }

@@ -177,6 +177,27 @@ pub fn audit_appends_from_two_handles_keep_one_chain<B: Backend>() {
     assert_eq!(other.audit_entries(&last).unwrap().len(), 10);
 }
 
+/// A journal file is appended once: applying it again (a crash between the commit and the file's
+/// removal) or applying an older one adds nothing, and the mark is seen by another handle.
+pub fn a_journal_file_is_appended_once_whoever_applies_it<B: Backend>() {
+    let backend = B::fresh();
+    let store = backend.store();
+    let other = backend.reopen();
+    assert_eq!(store.audit_journal_applied().unwrap(), 0);
+    let batch = |n: usize| -> Vec<AuditRecord> {
+        (0..n).map(|i| record("journal", "query", "DK-1", &format!("2026-12-03T00:00:{i:02}Z"))).collect()
+    };
+    assert!(store.append_audit_journal(3, &batch(4)).unwrap());
+    store.append_audit(&batch(1)).unwrap();
+    assert!(!other.append_audit_journal(3, &batch(4)).unwrap(), "the same file again");
+    assert!(!other.append_audit_journal(2, &batch(2)).unwrap(), "an older file");
+    assert_eq!(other.audit_journal_applied().unwrap(), 3);
+    assert!(other.append_audit_journal(4, &batch(2)).unwrap());
+    assert_eq!(store.audit_journal_applied().unwrap(), 4);
+    let entries = chain_is_whole(store);
+    assert_eq!(entries.len(), 7, "4 + 1 + 2, nothing twice");
+}
+
 pub fn a_format_1_chain_continued_in_the_current_format_verifies_and_any_edit_breaks_it<B: Backend>() {
     let backend = B::fresh();
     let mut old: Vec<AuditEntry> = Vec::new();

@@ -47,6 +47,7 @@ macro_rules! storage_suite {
             audit_appends_from_two_handles_keep_one_chain,
             a_format_1_chain_continued_in_the_current_format_verifies_and_any_edit_breaks_it,
             entries_about_a_researcher_are_found_by_their_subject,
+            a_journal_file_is_appended_once_whoever_applies_it,
         );
         $crate::storage_suite!(@group $backend; budgets:
             budgets_charge_once_refuse_and_lock,

@@ -27,6 +27,14 @@ pub trait AuditLog {
     /// so appends from several processes never interleave or fork the chain.
     fn append_audit(&self, records: &[AuditRecord]) -> Result<()>;
 
+    /// Appends the records of the node's audit journal file number `journal` (oresund-node
+    /// `audit_journal`), in order, unless a file with that number or a later one was appended
+    /// before; the mark moves in the same transaction. Returns whether the records were appended.
+    fn append_audit_journal(&self, journal: u64, records: &[AuditRecord]) -> Result<bool>;
+
+    /// The number of the last audit journal file appended (0 before any).
+    fn audit_journal_applied(&self) -> Result<u64>;
+
     /// Audit entries in chain order.
     fn audit_entries(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>>;
 

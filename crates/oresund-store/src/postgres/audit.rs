@@ -61,6 +61,16 @@ impl AuditRows for WriteTx<'_> {
         self.execute("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1", &[&seq_param(seq)?, &hash])?;
         Ok(())
     }
+
+    fn audit_journal_applied(&mut self) -> Result<u64> {
+        let row = self.query_one("SELECT journal FROM audit_head WHERE id = 1", &[])?;
+        unsigned(row.try_get(0)?, "audit journal")
+    }
+
+    fn set_audit_journal_applied(&mut self, journal: u64) -> Result<()> {
+        self.execute("UPDATE audit_head SET journal = $1 WHERE id = 1", &[&seq_param(journal)?])?;
+        Ok(())
+    }
 }
 
 pub(super) fn entries(conn: &mut Conn, query: &AuditQuery) -> Result<Vec<AuditEntry>> {
@@ -101,4 +111,9 @@ pub(super) fn entries(conn: &mut Conn, query: &AuditQuery) -> Result<Vec<AuditEn
 pub(super) fn head(conn: &mut Conn) -> Result<(u64, String)> {
     let row = conn.client.query_one("SELECT seq, hash FROM audit_head WHERE id = 1", &[])?;
     Ok((unsigned(row.try_get(0)?, "audit head")?, row.try_get(1)?))
+}
+
+pub(super) fn journal_applied(conn: &mut Conn) -> Result<u64> {
+    let row = conn.client.query_one("SELECT journal FROM audit_head WHERE id = 1", &[])?;
+    unsigned(row.try_get(0)?, "audit journal")
 }

@@ -263,6 +263,10 @@ const MIGRATIONS: &[&str] = &[
         received text NOT NULL
     );
     "#,
+    // 9: the last audit journal file moved into the chain (embedded access.db migration 6).
+    r#"
+    ALTER TABLE audit_head ADD COLUMN journal bigint NOT NULL DEFAULT 0;
+    "#,
 ];
 
 /// Brings the database to the newest schema; returns the version found and the version now.

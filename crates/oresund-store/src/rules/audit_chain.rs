@@ -17,6 +17,11 @@ pub(crate) trait AuditRows {
     fn insert_audit_entries(&mut self, entries: &[AuditEntry]) -> Result<()>;
 
     fn set_audit_head(&mut self, seq: u64, hash: &str) -> Result<()>;
+
+    /// The number of the last audit journal file moved into the chain (0 before any).
+    fn audit_journal_applied(&mut self) -> Result<u64>;
+
+    fn set_audit_journal_applied(&mut self, journal: u64) -> Result<()>;
 }
 
 /// Appends `records` after the head, in order.
@@ -33,6 +38,20 @@ pub(crate) fn append(rows: &mut impl AuditRows, records: &[AuditRecord]) -> Resu
     rows.insert_audit_entries(&entries)?;
     let last = entries.last().ok_or_else(|| StoreError::Corrupt("audit append lost its entries".into()))?;
     rows.set_audit_head(last.seq, &last.hash)
+}
+
+/// Appends the records of audit journal file `journal` unless that file was moved in before, and
+/// marks it moved in the same transaction: a journal applied again after a crash (between this
+/// commit and the file's removal) adds nothing. Returns whether the records were appended.
+pub(crate) fn append_journal(rows: &mut impl AuditRows, journal: u64, records: &[AuditRecord]) -> Result<bool> {
+    // Taken first so that two processes applying journals queue here.
+    rows.lock_audit_head()?;
+    if rows.audit_journal_applied()? >= journal {
+        return Ok(false);
+    }
+    append(rows, records)?;
+    rows.set_audit_journal_applied(journal)?;
+    Ok(true)
 }
 
 /// An entry read back, its `datasets` column (JSON text) parsed into the record.

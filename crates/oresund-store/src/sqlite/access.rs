@@ -57,6 +57,14 @@ impl AuditLog for SqliteStore {
         self.access.write_unsynced(|tx| rules::audit_chain::append(tx, records))
     }
 
+    fn append_audit_journal(&self, journal: u64, records: &[AuditRecord]) -> Result<bool> {
+        self.access.write(|tx| rules::audit_chain::append_journal(tx, journal, records))
+    }
+
+    fn audit_journal_applied(&self) -> Result<u64> {
+        audit::journal_applied(&*self.access.get()?)
+    }
+
     fn audit_entries(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>> {
         audit::entries(&*self.access.get()?, query)
     }

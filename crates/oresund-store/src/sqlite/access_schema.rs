@@ -120,6 +120,11 @@ const MIGRATIONS: &[&str] = &[
         received TEXT NOT NULL
     ) WITHOUT ROWID;
     "#,
+    // 6: the last audit journal file moved into the chain (oresund-node `audit_journal`), moved
+    // with the head so that a journal applied twice after a crash adds nothing.
+    r#"
+    ALTER TABLE audit_head ADD COLUMN journal INTEGER NOT NULL DEFAULT 0;
+    "#,
 ];
 
 /// Brings `access.db` to the newest schema; returns the version found and the version now.

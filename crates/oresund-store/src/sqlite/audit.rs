@@ -46,6 +46,15 @@ impl AuditRows for WriteTx<'_> {
         self.execute("UPDATE audit_head SET seq = ?1, hash = ?2 WHERE id = 1", params![seq, hash])?;
         Ok(())
     }
+
+    fn audit_journal_applied(&mut self) -> Result<u64> {
+        journal_applied(self)
+    }
+
+    fn set_audit_journal_applied(&mut self, journal: u64) -> Result<()> {
+        self.execute("UPDATE audit_head SET journal = ?1 WHERE id = 1", params![journal])?;
+        Ok(())
+    }
 }
 
 /// An entry and its datasets column, or the entry's decision column if it is not one this build knows.
@@ -94,4 +103,8 @@ pub(super) fn entries(conn: &Connection, query: &AuditQuery) -> Result<Vec<Audit
 
 pub(super) fn head(conn: &Connection) -> Result<(u64, String)> {
     Ok(conn.query_row("SELECT seq, hash FROM audit_head WHERE id = 1", [], |r| Ok((r.get(0)?, r.get(1)?)))?)
+}
+
+pub(super) fn journal_applied(conn: &Connection) -> Result<u64> {
+    Ok(conn.query_row("SELECT journal FROM audit_head WHERE id = 1", [], |r| r.get(0))?)
 }

@@ -203,15 +203,21 @@ impl Server {
         let stdin = child.stdin.take().unwrap();
         let stderr = child.stderr.take().unwrap();
         let mut lines = std::io::BufReader::new(stderr).lines();
-        let first = lines.next().expect("serve prints its address").unwrap();
-        let address = first
-            .split("http://")
-            .nth(1)
-            .and_then(|rest| rest.split_whitespace().next())
-            .unwrap_or_else(|| panic!("no address in {first:?}"))
-            .to_string();
+        // Log lines may come first (a warning that records a killed server had journaled were moved in).
+        let mut before = Vec::new();
+        let address = loop {
+            let line = lines.next().expect("serve prints its address").unwrap();
+            let address = line.split("http://").nth(1).and_then(|rest| rest.split_whitespace().next());
+            if let Some(address) = address {
+                let address = address.to_string();
+                before.push(line);
+                break address;
+            }
+            assert!(before.len() < 20, "no address in {before:?}");
+            before.push(line);
+        };
         // Keep draining stderr so the server never blocks on a full pipe.
-        let kept = std::sync::Arc::new(std::sync::Mutex::new(vec![first]));
+        let kept = std::sync::Arc::new(std::sync::Mutex::new(before));
         let keep = kept.clone();
         std::thread::spawn(move || {
             for line in lines.map_while(Result::ok) {
