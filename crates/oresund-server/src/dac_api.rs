@@ -219,8 +219,13 @@ fn grant_json(g: &Grant, purpose: Option<&ResearchPurpose>) -> Value {
     })
 }
 
+/// A request id: a whole number the store can hold (at most 2^63 - 1; a larger one reached the
+/// store and came back as a 500).
 fn request_id(text: &str) -> Result<u64, ApiError> {
-    text.parse().map_err(|_| ApiError(StatusCode::BAD_REQUEST, format!("{text:?} is not a request id (a number)")))
+    text.parse::<u64>()
+        .ok()
+        .filter(|&id| i64::try_from(id).is_ok())
+        .ok_or_else(|| ApiError(StatusCode::BAD_REQUEST, format!("{text:?} is not a request id (a number)")))
 }
 
 fn body<T: for<'de> Deserialize<'de>>(bytes: &Bytes, what: &str) -> Result<T, ApiError> {

@@ -36,6 +36,7 @@ pub(crate) mod jwks_cache;
 pub mod metrics;
 pub mod mme;
 pub mod network;
+pub(crate) mod openapi;
 pub(crate) mod passport_auth;
 pub(crate) mod portal;
 pub(crate) mod public_budget;

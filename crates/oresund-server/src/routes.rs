@@ -49,8 +49,12 @@ pub async fn filtering_terms(State(app): State<AppState>) -> Response {
     json(result, &app)
 }
 
-pub async fn openapi() -> Response {
-    ([(axum::http::header::CONTENT_TYPE, "application/json")], include_str!("openapi.json")).into_response()
+/// The OpenAPI document, with this node's assembly names and contigs where requests must name
+/// one of them (so that a request valid by the document is one the node can answer).
+pub async fn openapi(State(app): State<AppState>) -> Response {
+    let document =
+        crate::openapi::document(&app.beacon.assembly, app.node.reference().contigs().iter().map(|c| c.name.as_str()));
+    axum::Json(document).into_response()
 }
 
 pub async fn not_found(State(app): State<AppState>) -> Response {

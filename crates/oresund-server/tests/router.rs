@@ -435,6 +435,11 @@ async fn a_current_thread_runtime_answers_beacon_and_dac_requests() {
     let (status, requests) = api.get("/dac/requests", Some(REGISTERED)).await;
     assert_eq!(status, StatusCode::OK, "{requests}");
     assert!(requests["requests"].is_array(), "{requests}");
+    // An id past what the store holds is a 400 (schemathesis found it reached the store as a 500).
+    for id in ["9223372036854775808", "18446744073709551616", "-1"] {
+        let (status, body) = api.get(&format!("/dac/requests/{id}"), Some(REGISTERED)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{id}: {body}");
+    }
     let (status, terms) = api.get("/filtering_terms", None).await;
     assert_eq!(status, StatusCode::OK, "{terms}");
     // A refused credential is audited across the edge too.

@@ -101,6 +101,31 @@ fn framework_endpoints_validate_against_the_schemas() {
     }
 }
 
+/// Issue #17: schemathesis against the node's own /openapi.json, as a registered caller
+/// (`tests/oracles/schemathesis.toml` says which checks, and which operations have rules the
+/// document cannot state): no 5xx, only documented status codes and content types, and no request
+/// the document calls valid refused.
+#[test]
+fn schemathesis_finds_the_document_true() {
+    let f = fixture();
+    let config = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/oracles/schemathesis.toml");
+    let base = format!("http://{}", f.server.address);
+    let output = Command::new("st")
+        .args(["--no-color", "--config-file", config, "run", &format!("{base}/openapi.json"), "--url", &base])
+        .args(["--max-examples", "25", "--seed", "17", "--workers", "2", "--phases", "examples,coverage,fuzzing"])
+        .args(["--header", &format!("Authorization: Bearer {}", f.registered)])
+        .output()
+        .expect("st runs (pip install schemathesis; ./test installs it)");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let summary = stdout.rfind("SUMMARY").map_or(&stdout[..], |at| &stdout[at..]);
+    assert!(
+        output.status.success(),
+        "schemathesis found failures:\n{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(summary.contains("Tested: "), "schemathesis tested nothing: {summary}");
+}
+
 #[test]
 fn answers_follow_the_callers_tier() {
     let f = fixture();
