@@ -23,11 +23,16 @@ pub const DEFAULT_BUDGET: f64 = 2.0;
 
 /// Default budget per individual of the public tier, shared by every caller short of REGISTERED
 /// access: half a nat, a likelihood ratio of at most e^0.5 ≈ 1.6 for that person being in the
-/// cohort, which keeps the membership attack of `reidentification.rs` near chance through
-/// anonymous answers. Nobody is locked there, so the budget is all that bounds it; with 2 nats
-/// (as for a registered user, who is locked at the first refusal) the attack keeps about a third
-/// of its power (BENCHMARKS.md).
+/// cohort. Nobody is locked there, so the budget and the carrier threshold below are all that
+/// bound the membership attack of `reidentification.rs` through anonymous answers; the budget
+/// alone left it about a quarter of its power (BENCHMARKS.md).
 pub const DEFAULT_PUBLIC_BUDGET: f64 = 0.5;
+
+/// The fewest carriers, each able to pay, a public-tier "yes" is about. The membership attack
+/// reads the answers where one person's presence decides between "yes" and "no"; for the rare
+/// alleles it asks about, that happens when the other carriers number one short of this, which
+/// grows unlikely fast as it rises (BENCHMARKS.md measures the attack's power at several values).
+pub const DEFAULT_PUBLIC_MIN_CARRIERS: usize = 8;
 
 /// How a refusal that locks the user starts ("… answering would take an individual past …").
 /// The refusal's text is recorded in the audit log; metrics and reports recognise it by this.

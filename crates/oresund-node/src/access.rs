@@ -23,6 +23,7 @@
 //! nats = 2.0                     # per (registered user, individual)
 //! public = false                 # true: public-tier answers share one budget per individual …
 //! public_nats = 0.5              # … of this many nats
+//! public_min_carriers = 8        # a public "yes" needs this many carriers able to pay
 //! ```
 //!
 //! The node itself is always a trusted issuer (iss = its base URL, jku = base URL +
@@ -30,7 +31,7 @@
 
 use std::collections::BTreeMap;
 
-use oresund_access::budget::{DEFAULT_BUDGET, DEFAULT_PUBLIC_BUDGET};
+use oresund_access::budget::{DEFAULT_BUDGET, DEFAULT_PUBLIC_BUDGET, DEFAULT_PUBLIC_MIN_CARRIERS};
 use serde::{Deserialize, Serialize};
 
 use crate::config_error::ConfigError;
@@ -105,11 +106,20 @@ pub struct BudgetConfig {
     /// `public_nats` in all, and past it they are left out of public answers.
     pub public: bool,
     pub public_nats: f64,
+    /// The fewest carriers a public-tier "yes" is about (each able to pay for it): below it one
+    /// person's presence decides the answer too often, which is what the membership attack reads.
+    pub public_min_carriers: usize,
 }
 
 impl Default for BudgetConfig {
     fn default() -> Self {
-        BudgetConfig { enabled: true, nats: DEFAULT_BUDGET, public: false, public_nats: DEFAULT_PUBLIC_BUDGET }
+        BudgetConfig {
+            enabled: true,
+            nats: DEFAULT_BUDGET,
+            public: false,
+            public_nats: DEFAULT_PUBLIC_BUDGET,
+            public_min_carriers: DEFAULT_PUBLIC_MIN_CARRIERS,
+        }
     }
 }
 
@@ -158,6 +168,9 @@ impl AccessConfig {
             if !(nats.is_finite() && nats > 0.0) {
                 return Err(ConfigError::BudgetNats(nats));
             }
+        }
+        if self.budget.public_min_carriers < 2 {
+            return Err(ConfigError::PublicMinCarriers(self.budget.public_min_carriers));
         }
         Ok(())
     }
@@ -214,6 +227,11 @@ mod tests {
             ..AccessConfig::default()
         };
         assert!(bad.validate().is_err());
+        let bad = AccessConfig {
+            budget: BudgetConfig { public_min_carriers: 1, ..BudgetConfig::default() },
+            ..AccessConfig::default()
+        };
+        assert!(bad.validate().unwrap_err().to_string().contains("public_min_carriers must be at least 2"));
         for audience in ["", " urn:oresund:nordic"] {
             let bad = AccessConfig { audiences: vec![audience.into()], ..AccessConfig::default() };
             assert!(bad.validate().unwrap_err().to_string().starts_with("access.audiences"), "{audience:?}");

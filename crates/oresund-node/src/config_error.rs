@@ -78,6 +78,10 @@ pub enum ConfigError {
     VisaLifetime,
     #[error("access.dataset_urls.{dataset}: {url:?} must be an http(s) URL")]
     DatasetUrl { dataset: String, url: String },
+    #[error(
+        "access.budget.public_min_carriers must be at least 2 (one carrier alone would be named by a \"yes\"), got {0}"
+    )]
+    PublicMinCarriers(usize),
     #[error("access.budget.nats and public_nats must be positive numbers, got {0}")]
     BudgetNats(f64),
 

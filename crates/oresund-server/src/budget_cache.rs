@@ -23,14 +23,23 @@ pub struct Budget {
     pub limit: f64,
     /// Nats per individual of the public tier's shared budget; `None`: not kept.
     pub public: Option<f64>,
+    /// The fewest carriers able to pay a public-tier "yes" is about.
+    pub public_min_carriers: usize,
     seen: Mutex<HashSet<String>>,
     /// Per user: locked (for good), or not locked when last asked.
     locks: Mutex<HashMap<String, Option<Instant>>>,
 }
 
 impl Budget {
-    pub fn new(enabled: bool, limit: f64, public: Option<f64>) -> Self {
-        Budget { enabled, limit, public, seen: Mutex::new(HashSet::new()), locks: Mutex::new(HashMap::new()) }
+    pub fn new(enabled: bool, limit: f64, public: Option<f64>, public_min_carriers: usize) -> Self {
+        Budget {
+            enabled,
+            limit,
+            public,
+            public_min_carriers,
+            seen: Mutex::new(HashSet::new()),
+            locks: Mutex::new(HashMap::new()),
+        }
     }
 
     /// Whether `user` is locked: remembered once seen, otherwise asked at most once a second.

@@ -196,6 +196,7 @@ pub fn state_for(node: Node, base_url: String) -> Result<(AppState, AuditWriter)
             access_config.budget.enabled,
             access_config.budget.nats,
             access_config.budget.public.then_some(access_config.budget.public_nats),
+            access_config.budget.public_min_carriers,
         )),
         own_keys,
         delivery,

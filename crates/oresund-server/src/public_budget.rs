@@ -22,20 +22,22 @@ use crate::error::BeaconError;
 use crate::scope::Scope;
 use crate::state::AppState;
 
-/// The fewest carriers a public answer is about: an allele one person alone carries says "they
-/// are here" outright, so it is never disclosed to the public tier.
-pub const MIN_CARRIERS: usize = 2;
-
 /// What a "yes" costs each carrier: the surprise of the answer had they not been in the cohort,
-/// `-ln P(at least MIN_CARRIERS others carry it)`, the others' carriers taken as Poisson with
-/// the mean seen (`carriers - 1`). Raisaro's `cost(f, N)` is this for one carrier needed; with
-/// two, a doubleton's "yes" is as telling as a singleton's would be without the rule, and must
-/// cost as much — nobody is locked here, so each answer is charged its full worth.
-fn public_cost(counts: &AlleleCounts) -> f64 {
+/// `-ln P(at least min_carriers others carry it)`, the others' carriers taken as Poisson with the
+/// mean seen (`carriers - 1`). Raisaro's `cost(f, N)` is this for one carrier needed; with more,
+/// an allele just at the threshold is as telling as a singleton would be without the rule, and
+/// must cost as much — nobody is locked here, so each answer is charged its full worth.
+fn public_cost(counts: &AlleleCounts, min_carriers: usize) -> f64 {
     let carriers = counts.heterozygous + counts.homozygous_alt + counts.hemizygous;
-    let others = carriers.saturating_sub(1) as f64;
-    // P(Poisson(m) >= 2) = 1 - e^-m (1 + m)
-    let disclosed_without = 1.0 - (-others).exp() * (1.0 + others);
+    let m = carriers.saturating_sub(1) as f64;
+    // P(Poisson(m) >= k) = 1 - sum_{j<k} e^-m m^j / j!
+    let mut term = (-m).exp();
+    let mut below = 0.0;
+    for j in 0..min_carriers {
+        below += term;
+        term *= m / (j + 1) as f64;
+    }
+    let disclosed_without = 1.0 - below;
     if disclosed_without <= 0.0 { f64::INFINITY } else { -disclosed_without.ln() }
 }
 
@@ -51,6 +53,7 @@ pub fn withhold(
     filter: &CohortFilter,
 ) -> Result<usize, BeaconError> {
     let Some(limit) = app.budget.public else { return Ok(0) };
+    let min_carriers = app.budget.public_min_carriers;
     // (index in `found`, dataset, cost to each carrier)
     let mut costly: Vec<(usize, String, f64)> = Vec::new();
     for dataset in scope.datasets.iter().filter(|d| d.tier == Tier::Public) {
@@ -59,7 +62,7 @@ pub fn withhold(
             if counts.allele_count == 0 {
                 continue;
             }
-            let c = public_cost(counts);
+            let c = public_cost(counts, min_carriers);
             if c >= NEGLIGIBLE {
                 costly.push((i, dataset.id.clone(), c));
             }
@@ -87,7 +90,7 @@ pub fn withhold(
         discloses_absence: false,
         time: oresund_node::clock::now_rfc3339(),
     };
-    let disclosed = app.node.charge_shared_budget(&charge, MIN_CARRIERS).map_err(BeaconError::from)?;
+    let disclosed = app.node.charge_shared_budget(&charge, min_carriers).map_err(BeaconError::from)?;
     let mut withheld = 0;
     for (((i, dataset), item), shown) in charged.iter().zip(&charge.items).zip(disclosed) {
         if shown {
@@ -101,4 +104,26 @@ pub fn withhold(
         }
     }
     Ok(withheld)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn carriers(n: u64) -> AlleleCounts {
+        AlleleCounts { heterozygous: n, allele_count: n, allele_number: 1000, ..AlleleCounts::default() }
+    }
+
+    #[test]
+    fn a_yes_costs_the_surprise_of_the_others_reaching_the_threshold() {
+        // Two needed: 1 - e^-m (1 + m), m = carriers - 1.
+        let m = 4.0_f64;
+        let two = -(1.0 - (-m).exp() * (1.0 + m)).ln();
+        assert!((public_cost(&carriers(5), 2) - two).abs() < 1e-12);
+        assert_eq!(public_cost(&carriers(1), 2), f64::INFINITY, "nobody else: never worth it");
+        // Ten needed: an allele with five carriers is costly, one with two hundred is free.
+        assert!(public_cost(&carriers(5), 10) > 3.0, "{}", public_cost(&carriers(5), 10));
+        assert!(public_cost(&carriers(200), 10) < NEGLIGIBLE);
+        assert!(public_cost(&carriers(12), 10) < public_cost(&carriers(10), 10));
+    }
 }

@@ -110,7 +110,10 @@ fn schemathesis_finds_the_document_true() {
     let f = fixture();
     let config = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/oracles/schemathesis.toml");
     let base = format!("http://{}", f.server.address);
+    // Its crash cache (.schemathesis/) goes to a directory of its own, not the repository.
+    let scratch = tempfile::tempdir().unwrap();
     let output = Command::new("st")
+        .current_dir(scratch.path())
         .args(["--no-color", "--config-file", config, "run", &format!("{base}/openapi.json"), "--url", &base])
         .args(["--max-examples", "25", "--seed", "17", "--workers", "2", "--phases", "examples,coverage,fuzzing"])
         .args(["--header", &format!("Authorization: Bearer {}", f.registered)])
