@@ -19,6 +19,7 @@ use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use oresund_core::audit::AuditRecord;
@@ -38,6 +39,8 @@ pub struct AuditJournal {
     moving: Mutex<()>,
     /// Records a stopped owner had left, moved in when this process took the journal.
     recovered: usize,
+    /// Records this process has moved in since it took the journal, whoever asked.
+    moved: AtomicU64,
 }
 
 struct Current {
@@ -127,6 +130,7 @@ impl AuditJournal {
             current: Mutex::new(Current { number, file: None }),
             moving: Mutex::new(()),
             recovered: moved,
+            moved: AtomicU64::new(0),
         }))
     }
 
@@ -135,7 +139,15 @@ impl AuditJournal {
         self.recovered
     }
 
-    /// Writes one record; returns once the kernel holds it (the answer may leave then).
+    /// Records moved into the chain by this process since it took the journal (by the server's
+    /// mover or a reader's settle alike).
+    pub fn moved(&self) -> u64 {
+        self.moved.load(Ordering::Relaxed)
+    }
+
+    /// Writes one record; returns once the kernel holds it (the answer may leave then). A write
+    /// that fails closes the file, so that a line it left half written stays the file's last
+    /// (skipped when moved in) instead of running into the next record.
     pub fn write(&self, record: &AuditRecord) -> Result<()> {
         let mut line = serde_json::to_vec(record).map_err(|e| StoreError::Corrupt(format!("audit record: {e}")))?;
         line.push(b'\n');
@@ -146,7 +158,11 @@ impl AuditJournal {
             current.file = Some(file);
         }
         match current.file.as_mut().map(|f| f.write_all(&line)) {
-            Some(Err(e)) => Err(io_error(&path, e)),
+            Some(Err(e)) => {
+                current.file = None;
+                current.number += 1;
+                Err(io_error(&path, e))
+            }
             _ => Ok(()),
         }
     }
@@ -166,7 +182,9 @@ impl AuditJournal {
         let open = self.current.lock().unwrap_or_else(|e| e.into_inner()).number;
         let mut moved = 0;
         for number in closed.into_iter().filter(|&n| n < open) {
-            moved += move_in(store, &self.dir, number)?;
+            let count = move_in(store, &self.dir, number)?;
+            self.moved.fetch_add(count as u64, Ordering::Relaxed);
+            moved += count;
         }
         Ok(moved)
     }

@@ -59,6 +59,7 @@ impl Node {
         }
         wait_for_owner(&dir, &waiting)
     }
+
     /// What opening the node did to each part of its store's schema.
     pub fn schema_versions(&self) -> Vec<SchemaVersion> {
         self.store().schema_versions()
