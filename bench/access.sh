@@ -27,17 +27,10 @@ node="$work/node"
 "$bin" init -q "$node" --node-id BENCH --country DK --reference "$data/reference.fa.gz" --hpo "$hpo"
 "$bin" ingest -q "$node" --dataset DK --individuals "$data/DK.individuals.tsv" "$data/DK.vcf.gz"
 token=$("$bin" token add "$node" --user bench --registered 2>/dev/null)
-mkdir "$work/keys"
-python3 crates/oresund/tests/oracles/passports.py keygen "$work/keys"
-(cd "$work/keys" && exec python3 -m http.server 7398 --bind 127.0.0.1 >/dev/null 2>&1) &
+. bench/broker.sh
+broker_start "$work/keys"
 printf '\n[access]\naudiences = ["urn:oresund:bench"]\n[[access.issuers]]\niss = "https://broker.test"\njku = ["http://127.0.0.1:7398/broker.jwks.json"]\n' >> "$node/oresund.toml"
-now=$(date +%s)
-visa() {
-  printf '{"key":"broker","alg":"RS256","header":{"jku":"http://127.0.0.1:7398/broker.jwks.json"},"claims":{"iss":"https://broker.test","sub":"bench","iat":%s,"exp":%s,"ga4gh_visa_v1":{"type":"%s","value":"https://doi.org/10.1038/s41431-018-0219-y","source":"https://ku.dk","by":"so","asserted":%s}}}' "$now" $((now + 86400)) "$1" "$now"
-}
-visas=$(echo "[$(visa ResearcherStatus),$(visa AcceptedTermsAndPolicies)]" | python3 crates/oresund/tests/oracles/passports.py mint "$work/keys")
-passport=$(printf '[{"key":"broker","alg":"RS256","header":{"jku":"http://127.0.0.1:7398/broker.jwks.json","typ":"vnd.ga4gh.passport+jwt"},"claims":{"iss":"https://broker.test","sub":"bench","aud":"urn:oresund:bench","iat":%s,"exp":%s,"ga4gh_passport_v1":%s}}]' "$now" $((now + 86400)) "$visas" \
-  | python3 crates/oresund/tests/oracles/passports.py mint "$work/keys" | python3 -c 'import json,sys; print(json.load(sys.stdin)[0])')
+passport=$(broker_passport "$work/keys" bench urn:oresund:bench)
 sleep 1000000 | "$bin" serve -q "$node" --listen 127.0.0.1:7399 --until-stdin-closes &
 sleep 1
 # A common biallelic SNV (carried by more than a third of the samples), as in bench/beacon.sh.

@@ -29,16 +29,9 @@ backends=(embedded)
 [ -z "${SOAK_BACKENDS:-}" ] || read -ra backends <<< "$SOAK_BACKENDS"
 
 # The broker's keys, served for the nodes' JWKS fetches, and one passport for every request.
-mkdir "$work/keys"
-python3 crates/oresund/tests/oracles/passports.py keygen "$work/keys"
-(cd "$work/keys" && exec python3 -m http.server 7398 --bind 127.0.0.1 >/dev/null 2>&1) &
-now=$(date +%s)
-visa() {
-  printf '{"key":"broker","alg":"RS256","header":{"jku":"http://127.0.0.1:7398/broker.jwks.json"},"claims":{"iss":"https://broker.test","sub":"soak","iat":%s,"exp":%s,"ga4gh_visa_v1":{"type":"%s","value":"https://doi.org/10.1038/s41431-018-0219-y","source":"https://ku.dk","by":"so","asserted":%s}}}' "$now" $((now + 86400)) "$1" "$now"
-}
-visas=$(echo "[$(visa ResearcherStatus),$(visa AcceptedTermsAndPolicies)]" | python3 crates/oresund/tests/oracles/passports.py mint "$work/keys")
-passport=$(printf '[{"key":"broker","alg":"RS256","header":{"jku":"http://127.0.0.1:7398/broker.jwks.json","typ":"vnd.ga4gh.passport+jwt"},"claims":{"iss":"https://broker.test","sub":"soak","aud":"urn:oresund:soak","iat":%s,"exp":%s,"ga4gh_passport_v1":%s}}]' "$now" $((now + 86400)) "$visas" \
-  | python3 crates/oresund/tests/oracles/passports.py mint "$work/keys" | python3 -c 'import json,sys; print(json.load(sys.stdin)[0])')
+. bench/broker.sh
+broker_start "$work/keys"
+passport=$(broker_passport "$work/keys" soak urn:oresund:soak)
 token=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
 
 # Two common biallelic SNVs of DK (carried by more than a tenth of the samples): the budget charges
