@@ -240,14 +240,20 @@ fn length_param(name: &str, text: &str) -> Result<u64, BeaconError> {
     length(name, text)
 }
 
-/// GRCh38 and hg38 name the same assembly (and GRCh37 / hg19).
+/// Names of one assembly: GRCh38 and hg38 name the same (and GRCh37 / hg19).
+const ASSEMBLY_NAMES: [[&str; 2]; 2] = [["GRCh38", "hg38"], ["GRCh37", "hg19"]];
+
+/// The names a request may give `assembly` (the node's), in any case.
+pub(crate) fn assembly_names(assembly: &str) -> Vec<String> {
+    let assembly = assembly.trim();
+    ASSEMBLY_NAMES
+        .iter()
+        .find(|names| names.iter().any(|n| n.eq_ignore_ascii_case(assembly)))
+        .map_or_else(|| vec![assembly.to_string()], |names| names.iter().map(|n| n.to_string()).collect())
+}
+
 fn same_assembly(requested: &str, node: &str) -> bool {
-    let canonical = |name: &str| match name.trim().to_ascii_lowercase().as_str() {
-        "hg38" | "grch38" => "grch38".to_string(),
-        "hg19" | "grch37" => "grch37".to_string(),
-        other => other.to_string(),
-    };
-    canonical(requested) == canonical(node)
+    assembly_names(node).iter().any(|name| name.eq_ignore_ascii_case(requested.trim()))
 }
 
 #[cfg(test)]

@@ -3,16 +3,9 @@
 
 use serde_json::{Value, json};
 
-const DOCUMENT: &str = include_str!("openapi.json");
+use crate::genomic::assembly_names;
 
-/// The names a request may give the node's assembly (`genomic::same_assembly` takes these).
-fn assembly_names(assembly: &str) -> Vec<String> {
-    match assembly.to_ascii_lowercase().as_str() {
-        "grch38" | "hg38" => vec!["GRCh38".into(), "hg38".into()],
-        "grch37" | "hg19" => vec!["GRCh37".into(), "hg19".into()],
-        _ => vec![assembly.to_string()],
-    }
-}
+const DOCUMENT: &str = include_str!("openapi.json");
 
 /// The document for a node of `assembly` with these contigs.
 pub fn document<'a>(assembly: &str, contigs: impl Iterator<Item = &'a str>) -> Value {
