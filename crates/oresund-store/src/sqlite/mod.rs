@@ -28,7 +28,7 @@ use crate::error::{Result, StoreError};
 use crate::model::*;
 use crate::variant_index::add_file_calls;
 use crate::{ArchiveCatalog, Catalog, IngestTransaction, SchemaVersion, VariantIndex, Writers, rules};
-use pool::{ConnPool, Pooled};
+use pool::{ConnPool, PageCache, Pooled};
 
 /// A node store in SQLite: the catalog and variant index in one file (`node.db`), and the
 /// controlled-access records (audit log, access requests, grants, budgets) in another beside it
@@ -43,9 +43,10 @@ pub struct SqliteStore {
 impl SqliteStore {
     /// Opens (creating if needed) the store at `path` and `access.db` beside it, applying migrations.
     pub fn open(path: &Path) -> Result<Self> {
-        let (main, (found, current)) = ConnPool::open(path, schema::migrate)?;
+        let (main, (found, current)) = ConnPool::open(path, PageCache::Large, schema::migrate)?;
         let catalog = SchemaVersion { part: "catalog and variant index (node.db)", found, current };
-        let (access, (found, current)) = ConnPool::open(&path.with_file_name(ACCESS_DB), access_schema::migrate)?;
+        let (access, (found, current)) =
+            ConnPool::open(&path.with_file_name(ACCESS_DB), PageCache::Small, access_schema::migrate)?;
         let records = SchemaVersion { part: "access records and audit log (access.db)", found, current };
         Ok(SqliteStore { main, access, schema: vec![catalog, records] })
     }

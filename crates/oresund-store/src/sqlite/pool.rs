@@ -13,7 +13,32 @@ use crate::error::{Result, StoreError};
 /// Idle connections to one database file.
 pub(super) struct ConnPool {
     path: PathBuf,
+    cache: PageCache,
     idle: Mutex<Vec<Connection>>,
+}
+
+/// How much heap each connection's page cache may hold (`PRAGMA cache_size`). Reads go through the
+/// memory map whatever the size; the cache holds the pages a connection wrote, and keeps them
+/// until another connection's write invalidates it.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum PageCache {
+    /// The catalog: an ingest writes one long transaction, which a large cache keeps off the WAL
+    /// until its commit.
+    Large,
+    /// The access records: many small appends, from any connection of the pool. A large cache
+    /// there held every audit page a connection appended (up to 64 MiB each, growing and
+    /// dropping with the load: the soak's memory swing, issue #17) for no read it speeds up.
+    Small,
+}
+
+impl PageCache {
+    /// Kibibytes, negated as `cache_size` takes them.
+    fn pragma(self) -> i64 {
+        match self {
+            PageCache::Large => -65536,
+            PageCache::Small => -2048,
+        }
+    }
 }
 
 /// A connection borrowed from the pool, returned when dropped.
@@ -50,8 +75,12 @@ impl Drop for Pooled<'_> {
 impl ConnPool {
     /// Opens (creating if needed) the database at `path` and brings it to the newest schema;
     /// returns the pool and the schema version found and now.
-    pub fn open(path: &Path, migrate: fn(&mut Connection) -> Result<(i64, i64)>) -> Result<(Self, (i64, i64))> {
-        let pool = ConnPool { path: path.to_path_buf(), idle: Mutex::new(Vec::new()) };
+    pub fn open(
+        path: &Path,
+        cache: PageCache,
+        migrate: fn(&mut Connection) -> Result<(i64, i64)>,
+    ) -> Result<(Self, (i64, i64))> {
+        let pool = ConnPool { path: path.to_path_buf(), cache, idle: Mutex::new(Vec::new()) };
         let mut conn = pool.connect()?;
         let versions = migrate(&mut conn)?;
         pool.idle.lock().map_err(|_| poisoned())?.push(conn);
@@ -66,9 +95,9 @@ impl ConnPool {
         // FULL: a commit is durable before `ingest` reports success.
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", true)?;
-        // Read pages through a memory map and keep a large page cache: queries read blocks, not rows.
+        // Read pages through a memory map: queries read blocks, not rows.
         conn.pragma_update(None, "mmap_size", 1i64 << 34)?;
-        conn.pragma_update(None, "cache_size", -65536)?;
+        conn.pragma_update(None, "cache_size", self.cache.pragma())?;
         conn.set_prepared_statement_cache_capacity(64);
         Ok(conn)
     }
