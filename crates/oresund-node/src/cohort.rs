@@ -1,12 +1,8 @@
-//! Cohort filters as bitmaps of individual numbers, built once per catalog generation.
-//!
-//! A phenotype filter with descendants (Beacon v2 `includeDescendantTerms`, the default) selects
-//! everyone annotated with the term or any term below it. Rather than expand the query term into
-//! its (possibly thousands of) descendants, each person is indexed under every *ancestor* of their
-//! terms, so any filter is one lookup. ICD-10 codes are indexed under their category as well.
+//! Cohort filters as bitmaps of individual numbers, built once per catalog generation
+//! (phenotype terms: `phenotype_index.rs`).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 use oresund_access::Reach;
 use oresund_access::duo_match::{Outcome, allows_every_purpose, match_consent};
@@ -16,6 +12,8 @@ use oresund_core::individual::{Individual, Sex, icd10_closure};
 use oresund_core::ontology::Ontology;
 use oresund_store::{FileNumber, IndividualNumber, StoredFile, StoredIndividual};
 use roaring::RoaringBitmap;
+
+use crate::phenotype_index::PhenotypeIndex;
 
 /// One ontology term in a filter.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -37,6 +35,14 @@ pub struct CohortFilter {
     /// purpose). A dataset not listed counts everyone: there the caller sees aggregates only
     /// (below CONTROLLED), or holds an operator's token.
     pub consent: Vec<(String, Reach)>,
+}
+
+impl CohortFilter {
+    /// Whether preparing this filter reads the ontology: phenotype terms do, and so do grants
+    /// (a disease-specific consent matches a purpose's disease through it).
+    pub fn needs_ontology(&self) -> bool {
+        !self.terms.is_empty() || self.consent.iter().any(|(_, reach)| *reach != Reach::Everyone)
+    }
 }
 
 /// A filter resolved against one catalog generation: who passes, which files count, and each
@@ -149,15 +155,11 @@ pub struct CohortIndex {
     everyone: RoaringBitmap,
     females: RoaringBitmap,
     males: RoaringBitmap,
-    /// Term (HPO with ancestors, ICD-10 with category) → individuals annotated with it or below it.
-    with_descendants: HashMap<String, RoaringBitmap>,
-    /// Term → individuals annotated with exactly it.
-    exact: HashMap<String, RoaringBitmap>,
+    /// Individuals by phenotype term, built when first needed.
+    phenotypes: OnceLock<PhenotypeIndex>,
     pub files: Vec<StoredFile>,
     /// Dataset id → its files.
     pub datasets: BTreeMap<String, Vec<FileNumber>>,
-    /// Ontology term names for the terms present (for `/filtering_terms`).
-    pub labels: HashMap<String, String>,
     /// Everyone's metadata, by individual number.
     pub people: BTreeMap<IndividualNumber, Individual>,
     /// Individual number by pseudonym.
@@ -184,12 +186,7 @@ impl CohortIndex {
         out
     }
 
-    pub fn build(
-        generation: u64,
-        individuals: &[StoredIndividual],
-        files: Vec<StoredFile>,
-        hpo: Option<&Ontology>,
-    ) -> Self {
+    pub fn build(generation: u64, individuals: &[StoredIndividual], files: Vec<StoredFile>) -> Self {
         let mut index = CohortIndex { generation, ..CohortIndex::default() };
         for person in individuals {
             index.people.insert(person.number, person.individual.clone());
@@ -201,32 +198,6 @@ impl CohortIndex {
                 Sex::Male => index.males.insert(n),
                 Sex::Unknown => false,
             };
-            for term in &person.individual.hpo_terms {
-                let resolved = hpo.and_then(|o| o.resolve(term).map(|t| (o, t)));
-                // Keyed by the primary id, as filters are looked up: an alternative or obsolete id
-                // given at ingest still matches an exact-term filter.
-                let primary = resolved.map_or_else(|| term.clone(), |(o, t)| o.id(t).to_string());
-                index.exact.entry(primary).or_default().insert(n);
-                match resolved {
-                    Some((o, t)) => {
-                        for ancestor in o.ancestors(t) {
-                            let id = o.id(ancestor);
-                            index.with_descendants.entry(id.to_string()).or_default().insert(n);
-                            index.labels.entry(id.to_string()).or_insert_with(|| o.name(ancestor).to_string());
-                        }
-                    }
-                    None => {
-                        index.with_descendants.entry(term.clone()).or_default().insert(n);
-                    }
-                }
-            }
-            for code in &person.individual.icd10_codes {
-                let closure = icd10_closure(code);
-                index.exact.entry(closure[0].clone()).or_default().insert(n);
-                for id in closure {
-                    index.with_descendants.entry(id).or_default().insert(n);
-                }
-            }
         }
         for file in &files {
             index.datasets.entry(file.dataset.clone()).or_default().push(file.number);
@@ -235,9 +206,10 @@ impl CohortIndex {
         index
     }
 
-    /// Terms that select at least one person, with how many (for `/filtering_terms`).
-    pub fn terms(&self) -> impl Iterator<Item = (&str, u64)> {
-        self.with_descendants.iter().map(|(t, set)| (t.as_str(), set.len()))
+    /// Individuals by phenotype term; `hpo` must be the node's ontology (the index is built with
+    /// the first one given and kept for this catalog generation).
+    pub fn phenotypes(&self, hpo: Option<&Ontology>) -> &PhenotypeIndex {
+        self.phenotypes.get_or_init(|| PhenotypeIndex::build(&self.people, hpo))
     }
 
     /// Everyone in the node's catalog.
@@ -295,8 +267,7 @@ impl CohortIndex {
         let empty = RoaringBitmap::new();
         for term in &filter.terms {
             let id = canonical_term(&term.id, hpo).ok_or_else(|| FilterError::UnknownTerm(term.id.clone()))?;
-            let table = if term.include_descendants { &self.with_descendants } else { &self.exact };
-            restrict(table.get(&id).unwrap_or(&empty));
+            restrict(self.phenotypes(hpo).selected(&id, term.include_descendants).unwrap_or(&empty));
         }
         for dataset in &filter.datasets {
             if !self.datasets.contains_key(dataset) {
@@ -424,7 +395,7 @@ mod tests {
             consenting(4, &["DUO:0000006", "DUO:0000045"]),
         ];
         // Persons 3 and 4 are in both datasets: left out of D1 by its grant, counted in D2.
-        let index = CohortIndex::build(1, &people, vec![file(1, "D1", &[1, 2, 3, 4]), file(2, "D2", &[3, 4])], None);
+        let index = CohortIndex::build(1, &people, vec![file(1, "D1", &[1, 2, 3, 4]), file(2, "D2", &[3, 4])]);
         let hmb = ResearchPurpose { purpose: "DUO:0000006".into(), disease: None, commercial: false, methods: false };
         let filter = |consent: Vec<(String, Reach)>| CohortFilter { consent, ..CohortFilter::default() };
         let selected = |f: &CohortFilter| -> Vec<(String, Vec<u32>)> {
@@ -484,7 +455,7 @@ mod tests {
             person(2, Sex::Male, &["HP:0000707"], &[]),
             person(3, Sex::Female, &[], &["G40.1"]),
         ];
-        let index = CohortIndex::build(1, &people, vec![], Some(&hpo));
+        let index = CohortIndex::build(1, &people, vec![]);
         let term = |id: &str, d: bool| TermFilter { id: id.into(), include_descendants: d };
         let resolve = |terms: Vec<TermFilter>, sex| {
             ids(&index

@@ -100,7 +100,7 @@ impl Node {
             return Ok(IngestOutcome::AlreadyIngested { accession: existing.accession });
         }
         let pseudonymiser = self.pseudonymiser()?;
-        let metadata = read_individuals(&metadata_bytes[..], &pseudonymiser, self.hpo.as_ref())
+        let metadata = read_individuals(&metadata_bytes[..], &pseudonymiser, self.hpo()?)
             .map_err(|error| NodeError::Individuals { path: individuals.to_path_buf(), error })?;
         let (input, tap) = open_tapped(vcf, progress).map_err(|e| NodeError::io(vcf, e))?;
         let mut reader = VcfReader::from_reader(vcf, input)?;

@@ -15,7 +15,7 @@ use crate::cohort::{CohortFilter, CohortIndex, PreparedFilter};
 use crate::config::NodeConfig;
 use crate::error::NodeError;
 use crate::layout::Layout;
-use crate::ontology_file::load_ontology;
+use crate::ontology_file::LazyOntology;
 
 /// How long a cohort index is trusted before the catalog generation is checked again.
 const REFRESH_INTERVAL: Duration = Duration::from_millis(250);
@@ -30,7 +30,7 @@ pub struct Node {
     pub config: NodeConfig,
     pub(crate) store: Box<dyn NodeStore>,
     pub(crate) reference: ReferenceDir,
-    pub(crate) hpo: Option<Ontology>,
+    pub(crate) hpo: LazyOntology,
     cohort: RwLock<(Arc<CohortIndex>, Instant)>,
     /// Serialises rebuilds so concurrent readers do not all rebuild at once.
     rebuild: Mutex<()>,
@@ -54,8 +54,8 @@ impl Node {
         let config = NodeConfig::load(dir)?;
         let store = crate::backend::open_store(&layout, &config)?;
         let reference = ReferenceDir::open(&layout.reference())?;
-        let hpo = config.ontology.hpo.as_ref().map(|p| load_ontology(&dir.join(p))).transpose()?;
-        let index = build_index(store.as_ref(), hpo.as_ref())?;
+        let hpo = LazyOntology::at(config.ontology.hpo.as_ref().map(|p| dir.join(p)))?;
+        let index = build_index(store.as_ref())?;
         Ok(Node {
             layout,
             config,
@@ -82,8 +82,9 @@ impl Node {
         &self.reference
     }
 
-    pub fn hpo(&self) -> Option<&Ontology> {
-        self.hpo.as_ref()
+    /// The node's HPO release, parsed when first asked for (`serve` asks at start).
+    pub fn hpo(&self) -> Result<Option<&Ontology>, NodeError> {
+        self.hpo.get()
     }
 
     pub fn dir(&self) -> &Path {
@@ -137,11 +138,8 @@ impl Node {
     fn refresh_locked(&self) -> Result<Arc<CohortIndex>, NodeError> {
         let generation = self.store.generation()?;
         let current = self.cohort.read().map_err(|_| poisoned())?.0.clone();
-        let index = if current.generation == generation {
-            current
-        } else {
-            Arc::new(build_index(self.store.as_ref(), self.hpo.as_ref())?)
-        };
+        let index =
+            if current.generation == generation { current } else { Arc::new(build_index(self.store.as_ref())?) };
         *self.cohort.write().map_err(|_| poisoned())? = (index.clone(), Instant::now());
         Ok(index)
     }
@@ -171,10 +169,10 @@ impl Node {
     }
 }
 
-fn build_index(store: &dyn NodeStore, hpo: Option<&Ontology>) -> Result<CohortIndex, NodeError> {
+fn build_index(store: &dyn NodeStore) -> Result<CohortIndex, NodeError> {
     // Read the generation first: a commit racing with this read makes the next check rebuild again.
     let generation = store.generation()?;
-    Ok(CohortIndex::build(generation, &store.individuals()?, store.files()?, hpo))
+    Ok(CohortIndex::build(generation, &store.individuals()?, store.files()?))
 }
 
 fn poisoned() -> NodeError {

@@ -257,7 +257,8 @@ impl Node {
         if let Some(found) = self.filter_cache_get(filter, cohort.generation) {
             return Ok(found);
         }
-        let prepared = Arc::new(cohort.prepare(filter, self.hpo.as_ref())?);
+        let hpo = if filter.needs_ontology() { self.hpo()? } else { None };
+        let prepared = Arc::new(cohort.prepare(filter, hpo)?);
         self.filter_cache_put(filter, prepared.clone());
         Ok(prepared)
     }

@@ -133,6 +133,7 @@ impl Node {
             withdrawals,
         };
         if let Some(person) = record {
+            let hpo = self.hpo()?;
             let p = person.individual;
             report.sex = Some(p.sex.as_str().to_string());
             report.birth_year = p.birth_year;
@@ -141,7 +142,7 @@ impl Node {
                 .iter()
                 .map(|id| Term {
                     id: id.clone(),
-                    label: self.hpo.as_ref().and_then(|o| o.resolve(id).map(|t| o.name(t).to_string())),
+                    label: hpo.and_then(|o| o.resolve(id).map(|t| o.name(t).to_string())),
                 })
                 .collect();
             report.diagnoses = p.icd10_codes;

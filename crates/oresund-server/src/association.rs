@@ -179,7 +179,7 @@ fn association_scope(app: &AppState, caller: &Caller, datasets: &[String]) -> Re
 /// Filters as a cohort filter; a filter the node cannot use is an error here (not "matches
 /// nobody" as in Beacon queries): a test against an empty group would mislead.
 fn cohort(app: &AppState, filters: &[Filter], group: &str, scope: &Scope) -> Result<CohortFilter, BeaconError> {
-    let resolved = resolve(filters, app.node.hpo());
+    let resolved = resolve(filters, app.node.hpo()?);
     if resolved.matches_nobody() {
         return Err(BeaconError::bad_request(format!("{group}: {}", resolved.warnings.join("; "))));
     }

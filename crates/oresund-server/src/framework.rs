@@ -137,11 +137,13 @@ pub fn filtering_terms(app: &AppState) -> Result<Value, crate::error::BeaconErro
     let cohort = app.node.cohort().map_err(crate::error::BeaconError::from)?;
     // A term held by fewer people than the small-count threshold is not listed: that it exists
     // at all would say something about those few (it can still be used as a filter).
-    let mut terms: Vec<(String, Value)> = cohort
+    let hpo = app.node.hpo()?;
+    let phenotypes = cohort.phenotypes(hpo);
+    let mut terms: Vec<(String, Value)> = phenotypes
         .terms()
         .filter(|(_, people)| *people >= app.beacon.threshold.0)
         .map(|(id, _)| {
-            let label = cohort.labels.get(id).cloned().unwrap_or_else(|| id.trim_start_matches("ICD10:").to_string());
+            let label = phenotypes.label(id).unwrap_or_else(|| id.trim_start_matches("ICD10:")).to_string();
             (id.to_string(), json!({"type": "ontologyTerm", "id": id, "label": label, "scopes": ["individuals", "genomicVariations"]}))
         })
         .collect();
@@ -152,7 +154,7 @@ pub fn filtering_terms(app: &AppState) -> Result<Value, crate::error::BeaconErro
         ));
     }
     terms.sort_by(|a, b| a.0.cmp(&b.0));
-    let hpo_version = app.node.hpo().and_then(|o| o.version()).unwrap_or("").to_string();
+    let hpo_version = hpo.and_then(|o| o.version()).unwrap_or("").to_string();
     Ok(json!({
         "meta": informational_meta(&app.beacon, &[("filteringTerm", "beacon-filtering-terms-v2.0.0")]),
         "response": {

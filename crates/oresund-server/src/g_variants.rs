@@ -28,7 +28,7 @@ pub fn search(
     variant: Option<&str>,
 ) -> Result<Value, BeaconError> {
     let scope = scope(app, caller, request, dataset)?;
-    let filters = resolve(&request.filters, app.node.hpo());
+    let filters = resolve(&request.filters, app.node.hpo()?);
     let query = match variant {
         Some(_) => None,
         None => Some(parse_variant_query(request, &app.beacon.assembly, |chrom| {

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use oresund_access::{Caller, Granularity};
 use oresund_core::individual::{Individual, Sex};
+use oresund_core::ontology::Ontology;
 use oresund_store::IndividualNumber;
 use serde_json::{Value, json};
 
@@ -35,7 +36,7 @@ pub fn search(
     selection: Selection<'_>,
 ) -> Result<Value, BeaconError> {
     let scope = scope(app, caller, request, dataset)?;
-    let filters = resolve(&request.filters, app.node.hpo());
+    let filters = resolve(&request.filters, app.node.hpo()?);
     let node = &app.node;
     let cohort = node.cohort().map_err(BeaconError::from)?;
     let mut selected: BTreeMap<String, Vec<IndividualNumber>> = BTreeMap::new();
@@ -78,7 +79,7 @@ pub fn search(
         }
     }
     let warnings = [&filters.warnings[..], &caller.notes[..]].concat();
-    Ok(respond(app, request, &scope, &selected, &cohort.people, &warnings))
+    Ok(respond(app, app.node.hpo()?, request, &scope, &selected, &cohort.people, &warnings))
 }
 
 fn record_needed(caller: &Caller) -> BeaconError {
@@ -100,13 +101,8 @@ fn sex_term(sex: Sex) -> Value {
 
 /// An individual record (default model individuals/defaultSchema.json), by pseudonym. No `info`:
 /// the model's `$ref` for it (`../common/info.json`) does not resolve in the v2.0 schemas.
-fn record(app: &AppState, person: &Individual) -> Value {
-    let label = |id: &str| {
-        app.node
-            .hpo()
-            .and_then(|o| o.resolve(id))
-            .map(|t| app.node.hpo().map(|o| o.name(t).to_string()).unwrap_or_default())
-    };
+fn record(hpo: Option<&Ontology>, person: &Individual) -> Value {
+    let label = |id: &str| hpo.and_then(|o| o.resolve(id).map(|t| o.name(t).to_string()));
     let phenotypes: Vec<Value> = person
         .hpo_terms
         .iter()
@@ -148,6 +144,7 @@ fn total_shown(
 
 fn respond(
     app: &AppState,
+    hpo: Option<&Ontology>,
     request: &BeaconRequest,
     scope: &Scope,
     selected: &BTreeMap<String, Vec<IndividualNumber>>,
@@ -173,7 +170,7 @@ fn respond(
                 .skip(request.skip)
                 .take(request.limit)
                 .filter_map(|n| people.get(n))
-                .map(|p| record(app, p))
+                .map(|p| record(hpo, p))
                 .collect()
         } else {
             Vec::new()

@@ -114,7 +114,7 @@ pub struct MmeMetrics {
 impl Node {
     /// The matchmaker, built on first use.
     pub fn matchmaker(&self) -> Result<&Matchmaker, MatchError> {
-        static_once(&self.matchmaker, || Matchmaker::build(self.hpo.as_ref().ok_or(MatchError::NoOntology)?))
+        static_once(&self.matchmaker, || Matchmaker::build(self.hpo()?.ok_or(MatchError::NoOntology)?))
     }
 
     /// The node's id for a submitter's case: keyed, so neither the submitter's id nor the
@@ -238,7 +238,8 @@ impl Node {
     fn shared(&self, matchmaker: &Matchmaker, query: &Case, case: &Case) -> Shared {
         let genes = query.genes.iter().filter(|g| case.genes.contains(g)).map(|g| gene_name(&matchmaker.genes, g));
         let features = query.terms.iter().filter(|t| case.terms.contains(t));
-        let ids = features.filter_map(|&t| self.hpo.as_ref().map(|o| o.id(t).to_string()));
+        // The matchmaker was built from the parsed ontology.
+        let ids = features.filter_map(|&t| self.hpo.parsed().map(|o| o.id(t).to_string()));
         (genes.collect(), ids.collect())
     }
 
@@ -252,7 +253,7 @@ impl Node {
     /// HPO terms for a clinician's autocomplete: the term with this id, then names starting with
     /// the text, then names containing it (case-insensitive), obsolete terms left out.
     pub fn hpo_terms(&self, text: &str, limit: usize) -> Result<Vec<(String, String)>, MatchError> {
-        let ontology = self.hpo.as_ref().ok_or(MatchError::NoOntology)?;
+        let ontology = self.hpo()?.ok_or(MatchError::NoOntology)?;
         let text = text.trim().to_lowercase();
         if text.len() < 2 {
             return Ok(Vec::new());
@@ -344,7 +345,7 @@ impl Node {
     fn prepare(&self, matchmaker: &Matchmaker, patient: &Patient) -> (Case, Vec<String>) {
         let mut warnings = Vec::new();
         let mut terms: Vec<TermIndex> = Vec::new();
-        if let Some(ontology) = self.hpo.as_ref() {
+        if let Some(ontology) = self.hpo.parsed() {
             for id in patient.observed_terms() {
                 match ontology.resolve(id) {
                     Some(t) if !terms.contains(&t) => terms.push(t),

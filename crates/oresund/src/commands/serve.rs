@@ -48,6 +48,9 @@ pub struct ServeArgs {
 
 pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     let node = Node::open(&args.node_dir)?;
+    // Commands parse the ontology when a question needs it; a server does now, so a damaged file
+    // stops it at start and no request waits for the parse.
+    node.hpo()?;
     let listen = args.listen.unwrap_or_else(|| node.config.server.listen.clone());
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     let result = runtime.block_on(async move {

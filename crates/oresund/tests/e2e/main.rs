@@ -20,6 +20,7 @@ mod ingest_safety;
 mod matchmaking;
 mod network;
 mod stand_alone;
+mod start_up;
 mod upgrade;
 
 #[cfg(feature = "external-tests")]
