@@ -25,7 +25,7 @@ bcftools norm -f "$data/reference.fa.gz" -m -any -Ob -o "$work/norm.bcf" "$data/
 bcftools index "$work/norm.bcf"
 # Records after normalisation that someone carries, a seeded sample of them.
 bcftools view -c1 "$work/norm.bcf" | bcftools query -f '%CHROM\t%POS\t%REF\t%ALT\n' - | awk 'BEGIN {srand(7)} {print rand() "\t" $0}' |
-  sort -k1,1 | head -n "$count" | cut -f2- > "$work/variants.tsv"
+  sort -k1,1 | awk -v n="$count" 'NR <= n' | cut -f2- > "$work/variants.tsv"
 
 # Wall time of one command in ms (the shell's own clock, no fork of date in between).
 ms() { local start=$EPOCHREALTIME; "$@" > /dev/null; echo "$start $EPOCHREALTIME" | awk '{printf "%.2f\n", ($2 - $1) * 1000}'; }
