@@ -1,19 +1,16 @@
-//! Cohort filters as bitmaps of individual numbers, built once per catalog generation
-//! (phenotype terms: `phenotype_index.rs`).
+//! Cohort filters as bitmaps of individual numbers, built once per catalog generation (the
+//! people part: `people_index.rs`; phenotype terms: `phenotype_index.rs`).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::sync::{Arc, Mutex, OnceLock, RwLock};
+use std::sync::{OnceLock, RwLock};
 
 use oresund_access::Reach;
-use oresund_access::duo_match::{Outcome, allows_every_purpose, match_consent};
-
 use oresund_core::carriers::{ColumnFilter, allele_slots};
-use oresund_core::individual::{Individual, Sex, icd10_closure};
-use oresund_core::ontology::Ontology;
+use oresund_core::individual::Sex;
 use oresund_store::{FileNumber, IndividualNumber, StoredFile, StoredIndividual};
 use roaring::RoaringBitmap;
 
-use crate::phenotype_index::PhenotypeIndex;
+use crate::people_index::{PeopleIndex, Restriction};
 
 /// One ontology term in a filter.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -38,8 +35,14 @@ pub struct CohortFilter {
 }
 
 impl CohortFilter {
-    /// Whether preparing this filter reads the ontology: phenotype terms do, and so do grants
-    /// (a disease-specific consent matches a purpose's disease through it).
+    /// Whether preparing this filter reads the individuals' metadata: sex, phenotype terms and
+    /// grants (consent) do.
+    pub fn needs_people(&self) -> bool {
+        self.sex.is_some() || self.needs_ontology()
+    }
+
+    /// Whether preparing this filter reads the ontology: terms do, and so do grants (a
+    /// disease-specific consent matches a purpose's disease through it).
     pub fn needs_ontology(&self) -> bool {
         !self.terms.is_empty() || self.consent.iter().any(|(_, reach)| *reach != Reach::Everyone)
     }
@@ -148,24 +151,15 @@ pub enum FilterError {
     UnknownDataset(String),
 }
 
-/// Bitmaps of the node's individuals by attribute.
+/// The node's files and datasets for one catalog generation, with its people read on first use.
 #[derive(Debug, Default)]
 pub struct CohortIndex {
     pub generation: u64,
-    everyone: RoaringBitmap,
-    females: RoaringBitmap,
-    males: RoaringBitmap,
-    /// Individuals by phenotype term, built when first needed.
-    phenotypes: OnceLock<PhenotypeIndex>,
     pub files: Vec<StoredFile>,
     /// Dataset id → its files.
     pub datasets: BTreeMap<String, Vec<FileNumber>>,
-    /// Everyone's metadata, by individual number.
-    pub people: BTreeMap<IndividualNumber, Individual>,
-    /// Individual number by pseudonym.
-    pub by_pseudonym: HashMap<String, IndividualNumber>,
-    /// Who each grant reach admits, computed on first use (the catalog generation fixes consent).
-    consenting: Mutex<HashMap<Reach, Arc<RoaringBitmap>>>,
+    /// The individuals' metadata as bitmaps, read when a question first needs it.
+    people: OnceLock<PeopleIndex>,
 }
 
 impl CohortIndex {
@@ -186,35 +180,22 @@ impl CohortIndex {
         out
     }
 
-    pub fn build(generation: u64, individuals: &[StoredIndividual], files: Vec<StoredFile>) -> Self {
-        let mut index = CohortIndex { generation, ..CohortIndex::default() };
-        for person in individuals {
-            index.people.insert(person.number, person.individual.clone());
-            index.by_pseudonym.insert(person.individual.pseudonym.as_str().to_string(), person.number);
-            let n = person.number.get();
-            index.everyone.insert(n);
-            match person.individual.sex {
-                Sex::Female => index.females.insert(n),
-                Sex::Male => index.males.insert(n),
-                Sex::Unknown => false,
-            };
-        }
+    pub fn build(generation: u64, files: Vec<StoredFile>) -> Self {
+        let mut datasets: BTreeMap<String, Vec<FileNumber>> = BTreeMap::new();
         for file in &files {
-            index.datasets.entry(file.dataset.clone()).or_default().push(file.number);
+            datasets.entry(file.dataset.clone()).or_default().push(file.number);
         }
-        index.files = files;
-        index
+        CohortIndex { generation, files, datasets, people: OnceLock::new() }
     }
 
-    /// Individuals by phenotype term; `hpo` must be the node's ontology (the index is built with
-    /// the first one given and kept for this catalog generation).
-    pub fn phenotypes(&self, hpo: Option<&Ontology>) -> &PhenotypeIndex {
-        self.phenotypes.get_or_init(|| PhenotypeIndex::build(&self.people, hpo))
-    }
-
-    /// Everyone in the node's catalog.
-    pub fn everyone(&self) -> &RoaringBitmap {
-        &self.everyone
+    /// The people part, read with `load` (the catalog's individuals) the first time it is needed.
+    pub fn people<E>(&self, load: impl FnOnce() -> Result<Vec<StoredIndividual>, E>) -> Result<&PeopleIndex, E> {
+        if let Some(people) = self.people.get() {
+            return Ok(people);
+        }
+        // Two first users may both read; one result is kept.
+        let built = PeopleIndex::build(&load()?);
+        Ok(self.people.get_or_init(|| built))
     }
 
     /// Individuals whose genotypes some file of `datasets` (all when empty) holds.
@@ -228,58 +209,16 @@ impl CohortIndex {
         out
     }
 
-    /// Everyone whose consent allows a purpose of `reach` (DUO matching as the committee does,
-    /// `oresund_access::duo_match`: only an automatic approve admits a person).
-    pub fn consenting(&self, reach: &Reach, hpo: Option<&Ontology>) -> Arc<RoaringBitmap> {
-        if let Some(found) = self.consenting.lock().ok().and_then(|c| c.get(reach).cloned()) {
-            return found;
-        }
-        let diseases = crate::diseases::NodeDiseases { hpo };
-        let admits = |consent: &[String]| match reach {
-            Reach::Everyone => true,
-            Reach::Purposes(purposes) => {
-                purposes.iter().any(|p| match_consent(p, consent, &diseases).outcome == Outcome::Approve)
-            }
-            Reach::Unstated => allows_every_purpose(consent, &diseases),
-        };
-        let set: RoaringBitmap =
-            self.people.iter().filter(|(_, person)| admits(&person.consent)).map(|(n, _)| n.get()).collect();
-        let set = Arc::new(set);
-        if let Ok(mut cache) = self.consenting.lock() {
-            cache.insert(reach.clone(), set.clone());
-        }
-        set
-    }
-
-    /// Resolves a filter; `hpo` tells a known-but-absent term (count 0) from an unknown one (error).
-    pub fn prepare(&self, filter: &CohortFilter, hpo: Option<&Ontology>) -> Result<PreparedFilter, FilterError> {
-        let mut individuals: Option<RoaringBitmap> = None;
-        let mut restrict = |set: &RoaringBitmap| match individuals.as_mut() {
-            Some(current) => *current &= set,
-            None => individuals = Some(set.clone()),
-        };
-        match filter.sex {
-            Some(Sex::Female) => restrict(&self.females),
-            Some(Sex::Male) => restrict(&self.males),
-            Some(Sex::Unknown) => restrict(&(&self.everyone - &(&self.females | &self.males))),
-            None => {}
-        }
-        let empty = RoaringBitmap::new();
-        for term in &filter.terms {
-            let id = canonical_term(&term.id, hpo).ok_or_else(|| FilterError::UnknownTerm(term.id.clone()))?;
-            restrict(self.phenotypes(hpo).selected(&id, term.include_descendants).unwrap_or(&empty));
-        }
+    /// Resolves a filter: its datasets here, its people part as `restriction` leaves it
+    /// ([`PeopleIndex::restrict`]; the default when the filter has none, see
+    /// [`CohortFilter::needs_people`]).
+    pub fn prepare(&self, filter: &CohortFilter, restriction: Restriction) -> Result<PreparedFilter, FilterError> {
         for dataset in &filter.datasets {
             if !self.datasets.contains_key(dataset) {
                 return Err(FilterError::UnknownDataset(dataset.clone()));
             }
         }
-        let reached: HashMap<&str, Arc<RoaringBitmap>> = filter
-            .consent
-            .iter()
-            .filter(|(_, reach)| *reach != Reach::Everyone)
-            .map(|(dataset, reach)| (dataset.as_str(), self.consenting(reach, hpo)))
-            .collect();
+        let Restriction { individuals, reached } = restriction;
         let files = self
             .files
             .iter()
@@ -344,26 +283,12 @@ fn shadows(files: &[StoredFile], scopes: &HashMap<FileNumber, FileScope>) -> Has
     out
 }
 
-/// The id under which a filter term is indexed, or `None` for a term the node cannot know.
-fn canonical_term(id: &str, hpo: Option<&Ontology>) -> Option<String> {
-    let id = id.trim();
-    if id.starts_with("HP:") {
-        return match hpo {
-            Some(o) => o.resolve(id).map(|t| o.id(t).to_string()),
-            None => Some(id.to_string()),
-        };
-    }
-    let code = id.strip_prefix("ICD10:").unwrap_or(id);
-    let b = code.as_bytes();
-    let looks_icd10 =
-        b.len() >= 3 && b[0].is_ascii_alphabetic() && b[1].is_ascii_digit() && b[2].is_ascii_alphanumeric();
-    looks_icd10.then(|| icd10_closure(code).swap_remove(0))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use oresund_access::duo_match::ResearchPurpose;
+    use oresund_core::individual::Individual;
+    use oresund_core::ontology::Ontology;
     use oresund_core::pseudonym::Pseudonymiser;
 
     fn consenting(number: u32, consent: &[&str]) -> StoredIndividual {
@@ -395,11 +320,13 @@ mod tests {
             consenting(4, &["DUO:0000006", "DUO:0000045"]),
         ];
         // Persons 3 and 4 are in both datasets: left out of D1 by its grant, counted in D2.
-        let index = CohortIndex::build(1, &people, vec![file(1, "D1", &[1, 2, 3, 4]), file(2, "D2", &[3, 4])]);
+        let index = CohortIndex::build(1, vec![file(1, "D1", &[1, 2, 3, 4]), file(2, "D2", &[3, 4])]);
+        let everyone = PeopleIndex::build(&people);
         let hmb = ResearchPurpose { purpose: "DUO:0000006".into(), disease: None, commercial: false, methods: false };
         let filter = |consent: Vec<(String, Reach)>| CohortFilter { consent, ..CohortFilter::default() };
         let selected = |f: &CohortFilter| -> Vec<(String, Vec<u32>)> {
-            index.selected(&index.prepare(f, None).unwrap()).into_iter().map(|(d, s)| (d, ids(&s))).collect()
+            let restriction = everyone.restrict(f, None).unwrap();
+            index.selected(&index.prepare(f, restriction).unwrap()).into_iter().map(|(d, s)| (d, ids(&s))).collect()
         };
         let d1 = |reach: Reach| vec![("D1".to_string(), reach)];
         assert_eq!(selected(&filter(vec![])), [("D1".into(), vec![1, 2, 3, 4]), ("D2".into(), vec![3, 4])]);
@@ -455,11 +382,11 @@ mod tests {
             person(2, Sex::Male, &["HP:0000707"], &[]),
             person(3, Sex::Female, &[], &["G40.1"]),
         ];
-        let index = CohortIndex::build(1, &people, vec![]);
+        let index = PeopleIndex::build(&people);
         let term = |id: &str, d: bool| TermFilter { id: id.into(), include_descendants: d };
         let resolve = |terms: Vec<TermFilter>, sex| {
             ids(&index
-                .prepare(&CohortFilter { terms, sex, ..CohortFilter::default() }, Some(&hpo))
+                .restrict(&CohortFilter { terms, sex, ..CohortFilter::default() }, Some(&hpo))
                 .unwrap()
                 .individuals
                 .unwrap())
@@ -472,6 +399,6 @@ mod tests {
         assert_eq!(resolve(vec![term("HP:0000001", true), term("G40", true)], None), [1]);
         assert_eq!(resolve(vec![], Some(Sex::Male)), [2]);
         let unknown = CohortFilter { terms: vec![term("HP:9999999", true)], ..Default::default() };
-        assert_eq!(index.prepare(&unknown, Some(&hpo)).unwrap_err(), FilterError::UnknownTerm("HP:9999999".into()));
+        assert_eq!(index.restrict(&unknown, Some(&hpo)).unwrap_err(), FilterError::UnknownTerm("HP:9999999".into()));
     }
 }

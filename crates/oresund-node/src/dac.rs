@@ -196,10 +196,11 @@ impl Node {
             return Err(DacError::UnknownDataset(dataset.to_string()));
         }
         let diseases = NodeDiseases { hpo: self.hpo()? };
+        let people = self.people(&cohort)?;
         let decisions: Vec<Decision> = cohort
             .members(&[dataset.to_string()])
             .iter()
-            .filter_map(|n| cohort.people.get(&IndividualNumber::new(n)))
+            .filter_map(|n| people.people.get(&IndividualNumber::new(n)))
             .map(|person| match_consent(purpose, &person.consent, &diseases))
             .collect();
         let (outcome, approved, denied) = dataset_decision(&decisions);
@@ -288,15 +289,17 @@ impl Node {
     pub fn grant_reach(&self, dataset: &str, purpose: &ResearchPurpose) -> Result<(u64, u64), NodeError> {
         let cohort = self.cohort()?;
         let members = cohort.members(&[dataset.to_string()]);
-        let reached = members.intersection_len(&cohort.consenting(&Reach::purpose(purpose.clone()), self.hpo()?));
+        let reached =
+            members.intersection_len(&self.people(&cohort)?.consenting(&Reach::purpose(purpose.clone()), self.hpo()?));
         Ok((reached, members.len() - reached))
     }
 
     /// How many of `samples` (pseudonyms) a grant of `reach` does not reach.
     pub fn not_reached(&self, samples: &[String], reach: &Reach) -> Result<u64, NodeError> {
         let cohort = self.cohort()?;
-        let reached = cohort.consenting(reach, self.hpo()?);
-        let known = |p: &String| cohort.by_pseudonym.get(p).map(|n| n.get());
+        let people = self.people(&cohort)?;
+        let reached = people.consenting(reach, self.hpo()?);
+        let known = |p: &String| people.by_pseudonym.get(p).map(|n| n.get());
         Ok(samples.iter().filter(|p| known(p).is_none_or(|n| !reached.contains(n))).count() as u64)
     }
 

@@ -30,6 +30,7 @@ pub mod matchmaking;
 pub mod node;
 pub mod ontology_file;
 pub mod passphrase;
+pub mod people_index;
 pub mod phenotype_index;
 pub mod query;
 pub mod records;

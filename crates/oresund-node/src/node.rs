@@ -16,6 +16,7 @@ use crate::config::NodeConfig;
 use crate::error::NodeError;
 use crate::layout::Layout;
 use crate::ontology_file::LazyOntology;
+use crate::people_index::PeopleIndex;
 
 /// How long a cohort index is trusted before the catalog generation is checked again.
 const REFRESH_INTERVAL: Duration = Duration::from_millis(250);
@@ -144,6 +145,12 @@ impl Node {
         Ok(index)
     }
 
+    /// The individuals of `cohort` (one of this node's indexes), read from the catalog when
+    /// first needed.
+    pub fn people<'a>(&self, cohort: &'a CohortIndex) -> Result<&'a PeopleIndex, NodeError> {
+        Ok(cohort.people(|| self.store.individuals())?)
+    }
+
     pub(crate) fn filter_cache_get(&self, filter: &CohortFilter, generation: u64) -> Option<Arc<PreparedFilter>> {
         let cache = self.filters.read().ok()?;
         cache.get(filter).filter(|p| p.generation == generation).cloned()
@@ -172,7 +179,7 @@ impl Node {
 fn build_index(store: &dyn NodeStore) -> Result<CohortIndex, NodeError> {
     // Read the generation first: a commit racing with this read makes the next check rebuild again.
     let generation = store.generation()?;
-    Ok(CohortIndex::build(generation, &store.individuals()?, store.files()?))
+    Ok(CohortIndex::build(generation, store.files()?))
 }
 
 fn poisoned() -> NodeError {

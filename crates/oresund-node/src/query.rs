@@ -12,6 +12,7 @@ use oresund_store::{FileNumber, IndividualNumber, StoreError, VariantCalls, Vari
 use crate::cohort::{CohortFilter, PreparedFilter};
 use crate::error::NodeError;
 use crate::node::Node;
+use crate::people_index::Restriction;
 
 /// Counts for one variant: in total and per dataset.
 #[derive(Debug, Clone, PartialEq)]
@@ -257,8 +258,14 @@ impl Node {
         if let Some(found) = self.filter_cache_get(filter, cohort.generation) {
             return Ok(found);
         }
-        let hpo = if filter.needs_ontology() { self.hpo()? } else { None };
-        let prepared = Arc::new(cohort.prepare(filter, hpo)?);
+        // Only a filter with a people part reads the individuals and (terms, grants) the ontology.
+        let restriction = if filter.needs_people() {
+            let hpo = if filter.needs_ontology() { self.hpo()? } else { None };
+            self.people(&cohort)?.restrict(filter, hpo)?
+        } else {
+            Restriction::default()
+        };
+        let prepared = Arc::new(cohort.prepare(filter, restriction)?);
         self.filter_cache_put(filter, prepared.clone());
         Ok(prepared)
     }

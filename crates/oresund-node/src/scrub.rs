@@ -70,11 +70,12 @@ impl Node {
             return Ok(text.to_string());
         }
         let cohort = self.cohort()?;
+        let people = self.people(&cohort)?;
         let pseudonymiser = self.cached_pseudonymiser()?;
         let mut out = text.to_string();
         for word in words {
             let pseudonym = pseudonymiser.pseudonym(word);
-            if cohort.by_pseudonym.contains_key(pseudonym.as_str()) {
+            if people.by_pseudonym.contains_key(pseudonym.as_str()) {
                 out = out.replace(word, pseudonym.as_str());
             }
         }

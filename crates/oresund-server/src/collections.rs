@@ -43,7 +43,7 @@ pub fn list(
         // At CONTROLLED the cohort is the people the caller's grants reach, as in every answer there.
         let controlled = caller.tier(id) == oresund_access::Tier::Controlled;
         let size = match caller.reach(id).filter(|r| controlled && **r != oresund_access::Reach::Everyone) {
-            Some(reach) => members.intersection_len(&cohort.consenting(reach, app.node.hpo()?)),
+            Some(reach) => members.intersection_len(&app.node.people(&cohort)?.consenting(reach, app.node.hpo()?)),
             None => members.len(),
         };
         let size = shown(&app.beacon, size, controlled);

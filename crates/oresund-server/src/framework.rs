@@ -138,7 +138,7 @@ pub fn filtering_terms(app: &AppState) -> Result<Value, crate::error::BeaconErro
     // A term held by fewer people than the small-count threshold is not listed: that it exists
     // at all would say something about those few (it can still be used as a filter).
     let hpo = app.node.hpo()?;
-    let phenotypes = cohort.phenotypes(hpo);
+    let phenotypes = app.node.people(&cohort)?.phenotypes(hpo);
     let mut terms: Vec<(String, Value)> = phenotypes
         .terms()
         .filter(|(_, people)| *people >= app.beacon.threshold.0)

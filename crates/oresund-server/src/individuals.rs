@@ -55,7 +55,7 @@ pub fn search(
                 if scope.granularity < Granularity::Record {
                     return Err(record_needed(caller));
                 }
-                let number = cohort.by_pseudonym.get(pseudonym).copied();
+                let number = node.people(&cohort)?.by_pseudonym.get(pseudonym).copied();
                 for (dataset, people) in cohort.selected(&prepared) {
                     if let Some(n) = number.filter(|n| people.contains(n.get())) {
                         selected.insert(dataset, vec![n]);
@@ -79,7 +79,7 @@ pub fn search(
         }
     }
     let warnings = [&filters.warnings[..], &caller.notes[..]].concat();
-    Ok(respond(app, app.node.hpo()?, request, &scope, &selected, &cohort.people, &warnings))
+    Ok(respond(app, app.node.hpo()?, request, &scope, &selected, &app.node.people(&cohort)?.people, &warnings))
 }
 
 fn record_needed(caller: &Caller) -> BeaconError {

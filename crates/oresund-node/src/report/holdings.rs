@@ -93,7 +93,7 @@ impl Node {
         let objects = self.archive_objects()?;
         Ok(Holdings {
             datasets: cohort.datasets.len() as u64,
-            individuals: cohort.people.len() as u64,
+            individuals: self.people(&cohort)?.people.len() as u64,
             files: cohort.files.len() as u64,
             file_bytes: cohort.files.iter().map(|f| f.size).sum(),
             variant_records: cohort.files.iter().map(|f| f.stats.variants).sum(),
