@@ -30,91 +30,113 @@ pub enum OboError {
     Io(#[from] std::io::Error),
 }
 
+/// The `[Term]` stanza being read; its strings move into the ontology when it ends.
 #[derive(Default)]
 struct Stanza {
     line: usize,
     id: Option<String>,
     name: String,
-    is_a: Vec<String>,
-    alt_ids: Vec<String>,
     obsolete: bool,
-    replaced_by: Option<String>,
+}
+
+/// Links named by id, resolved once every term is known (a stanza may name a later one).
+#[derive(Default)]
+struct Links {
+    is_a: Vec<(TermIndex, String)>,
+    alt_ids: Vec<(TermIndex, String)>,
+    replaced_by: Vec<(TermIndex, String)>,
 }
 
 impl Ontology {
     /// Parses an OBO 1.4 document (for example `hp.obo`). Only `[Term]` stanzas are read; the
     /// tags used are `id`, `name`, `is_a`, `alt_id`, `is_obsolete` and `replaced_by`.
-    pub fn from_obo(reader: impl BufRead) -> Result<Self, OboError> {
-        let mut stanzas = Vec::new();
+    ///
+    /// One pass with one line buffer, strings moved rather than copied: a command that filters by
+    /// phenotype parses HPO (about 19,000 terms) on every start (issue #19).
+    pub fn from_obo(mut reader: impl BufRead) -> Result<Self, OboError> {
+        let mut ontology = Ontology::default();
+        let mut links = Links::default();
         let mut current: Option<Stanza> = None;
-        let mut version = None;
-        for (n, line) in reader.lines().enumerate() {
-            let line = line?;
-            let line = line.trim_end();
-            if line.starts_with('[') {
-                stanzas.extend(current.take());
-                if line == "[Term]" {
-                    current = Some(Stanza { line: n + 1, ..Stanza::default() });
+        let mut line = String::new();
+        let mut n = 0;
+        loop {
+            line.clear();
+            if reader.read_line(&mut line)? == 0 {
+                break;
+            }
+            n += 1;
+            let text = line.trim_end();
+            if text.starts_with('[') {
+                if let Some(stanza) = current.take() {
+                    ontology.add(stanza)?;
+                }
+                if text == "[Term]" {
+                    current = Some(Stanza { line: n, ..Stanza::default() });
                 }
                 continue;
             }
-            let Some((tag, value)) = line.split_once(": ") else {
+            let Some((tag, value)) = text.split_once(": ") else {
                 continue;
             };
             let value = strip_comment(value);
             match current.as_mut() {
-                None if tag == "data-version" => version = Some(value.to_string()),
+                None if tag == "data-version" => ontology.version = Some(value.to_string()),
                 None => {}
-                Some(stanza) => match tag {
-                    "id" => stanza.id = Some(value.to_string()),
-                    "name" => stanza.name = value.to_string(),
-                    "is_a" => stanza.is_a.push(value.to_string()),
-                    "alt_id" => stanza.alt_ids.push(value.to_string()),
-                    "is_obsolete" => stanza.obsolete = value == "true",
-                    "replaced_by" => stanza.replaced_by = Some(value.to_string()),
-                    _ => {}
-                },
-            }
-        }
-        stanzas.extend(current);
-        Self::from_stanzas(stanzas, version)
-    }
-
-    fn from_stanzas(stanzas: Vec<Stanza>, version: Option<String>) -> Result<Self, OboError> {
-        let mut ontology = Ontology { version, ..Ontology::default() };
-        for stanza in &stanzas {
-            let id = stanza
-                .id
-                .clone()
-                .ok_or_else(|| OboError::Syntax { line: stanza.line, message: "[Term] stanza without an id".into() })?;
-            let index = ontology.ids.len() as TermIndex;
-            if ontology.by_id.insert(id.clone(), index).is_some() {
-                return Err(OboError::Syntax { line: stanza.line, message: format!("term {id} is defined twice") });
-            }
-            ontology.ids.push(id);
-            ontology.names.push(stanza.name.clone());
-            ontology.obsolete.push(stanza.obsolete);
-        }
-        for (index, stanza) in stanzas.iter().enumerate() {
-            for alt in &stanza.alt_ids {
-                ontology.by_id.entry(alt.clone()).or_insert(index as TermIndex);
-            }
-        }
-        let n = ontology.ids.len();
-        ontology.parents = vec![Vec::new(); n];
-        ontology.children = vec![Vec::new(); n];
-        ontology.replaced_by = vec![None; n];
-        for (index, stanza) in stanzas.iter().enumerate() {
-            for parent in &stanza.is_a {
-                // A parent outside this file (a cross-ontology link) is not an error; it has no closure here.
-                if let Some(&p) = ontology.by_id.get(parent) {
-                    ontology.parents[index].push(p);
-                    ontology.children[p as usize].push(index as TermIndex);
+                Some(stanza) => {
+                    // The term this stanza becomes: links are kept by its future index.
+                    let index = ontology.ids.len() as TermIndex;
+                    match tag {
+                        "id" => stanza.id = Some(value.to_string()),
+                        "name" => stanza.name = value.to_string(),
+                        "is_a" => links.is_a.push((index, value.to_string())),
+                        "alt_id" => links.alt_ids.push((index, value.to_string())),
+                        "is_obsolete" => stanza.obsolete = value == "true",
+                        "replaced_by" => links.replaced_by.push((index, value.to_string())),
+                        _ => {}
+                    }
                 }
             }
-            ontology.replaced_by[index] = stanza.replaced_by.as_ref().and_then(|r| ontology.by_id.get(r).copied());
         }
+        if let Some(stanza) = current {
+            ontology.add(stanza)?;
+        }
+        ontology.link(links);
         Ok(ontology)
+    }
+
+    fn add(&mut self, stanza: Stanza) -> Result<(), OboError> {
+        let id = stanza
+            .id
+            .ok_or_else(|| OboError::Syntax { line: stanza.line, message: "[Term] stanza without an id".into() })?;
+        let index = self.ids.len() as TermIndex;
+        if self.by_id.insert(id.clone(), index).is_some() {
+            return Err(OboError::Syntax { line: stanza.line, message: format!("term {id} is defined twice") });
+        }
+        self.ids.push(id);
+        self.names.push(stanza.name);
+        self.obsolete.push(stanza.obsolete);
+        Ok(())
+    }
+
+    fn link(&mut self, links: Links) {
+        // Primary ids first: an alt_id never hides another term's primary id.
+        for (index, alt) in links.alt_ids {
+            self.by_id.entry(alt).or_insert(index);
+        }
+        let n = self.ids.len();
+        self.parents = vec![Vec::new(); n];
+        self.children = vec![Vec::new(); n];
+        self.replaced_by = vec![None; n];
+        for (index, parent) in &links.is_a {
+            // A parent outside this file (a cross-ontology link) is not an error; it has no closure here.
+            if let Some(&p) = self.by_id.get(parent) {
+                self.parents[*index as usize].push(p);
+                self.children[p as usize].push(*index);
+            }
+        }
+        for (index, target) in &links.replaced_by {
+            self.replaced_by[*index as usize] = self.by_id.get(target).copied();
+        }
     }
 
     /// The release, from the header's `data-version` (HPO: `hp/releases/2025-01-16`).
