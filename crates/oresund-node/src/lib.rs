@@ -11,6 +11,7 @@ pub mod backend;
 pub mod catalog;
 pub mod clock;
 pub mod cohort;
+pub mod cohort_filter;
 pub mod config;
 pub mod config_error;
 pub mod dac;

@@ -14,7 +14,7 @@ use oresund_core::ontology::Ontology;
 use oresund_store::{IndividualNumber, StoredIndividual};
 use roaring::RoaringBitmap;
 
-use crate::cohort::{CohortFilter, FilterError};
+use crate::cohort_filter::{CohortFilter, FilterError};
 use crate::phenotype_index::PhenotypeIndex;
 
 #[derive(Debug, Default)]
