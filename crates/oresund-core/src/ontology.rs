@@ -75,23 +75,27 @@ impl Ontology {
                 }
                 continue;
             }
-            let Some((tag, value)) = text.split_once(": ") else {
+            // `tag: value`; a tag holds no colon (a character search: this runs on every line).
+            let Some((tag, value)) = text.split_once(':') else {
                 continue;
             };
-            let value = strip_comment(value);
+            let Some(value) = value.strip_prefix(' ') else {
+                continue;
+            };
             match current.as_mut() {
-                None if tag == "data-version" => ontology.version = Some(value.to_string()),
+                None if tag == "data-version" => ontology.version = Some(strip_comment(value).to_string()),
                 None => {}
                 Some(stanza) => {
                     // The term this stanza becomes: links are kept by its future index.
                     let index = ontology.ids.len() as TermIndex;
+                    // Only the tags used are looked at: most lines (def, synonym, xref) are not.
                     match tag {
-                        "id" => stanza.id = Some(value.to_string()),
-                        "name" => stanza.name = value.to_string(),
-                        "is_a" => links.is_a.push((index, value.to_string())),
-                        "alt_id" => links.alt_ids.push((index, value.to_string())),
-                        "is_obsolete" => stanza.obsolete = value == "true",
-                        "replaced_by" => links.replaced_by.push((index, value.to_string())),
+                        "id" => stanza.id = Some(strip_comment(value).to_string()),
+                        "name" => stanza.name = strip_comment(value).to_string(),
+                        "is_a" => links.is_a.push((index, strip_comment(value).to_string())),
+                        "alt_id" => links.alt_ids.push((index, strip_comment(value).to_string())),
+                        "is_obsolete" => stanza.obsolete = strip_comment(value) == "true",
+                        "replaced_by" => links.replaced_by.push((index, strip_comment(value).to_string())),
                         _ => {}
                     }
                 }
@@ -209,8 +213,10 @@ impl Ontology {
 
 fn strip_comment(value: &str) -> &str {
     // `is_a: HP:0000118 ! Phenotypic abnormality`; quoted values (def, synonym) are not used here.
-    match value.find(" ! ") {
-        Some(i) => value[..i].trim(),
+    let bytes = value.as_bytes();
+    let comment = (1..bytes.len().saturating_sub(1)).find(|&i| &bytes[i - 1..=i + 1] == b" ! ");
+    match comment {
+        Some(i) => value[..i - 1].trim(),
         None => value.trim(),
     }
 }

@@ -108,9 +108,14 @@ fn create(
             return Err(NodeError::Ontology { path: hpo.clone(), message: "no [Term] stanzas found".into() });
         }
         std::fs::create_dir_all(layout.ontology()).map_err(|e| NodeError::io(&layout.ontology(), e))?;
+        // Kept uncompressed: a command that filters by phenotype reads it on every start, and
+        // inflating HPO took a fifth of that (issue #19).
         let name = hpo.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "hp.obo".into());
+        let name = name.strip_suffix(".gz").unwrap_or(&name).to_string();
         let target = layout.ontology().join(&name);
-        std::fs::copy(hpo, &target).map_err(|e| NodeError::io(&target, e))?;
+        let mut input = oresund_ingest::input::open_maybe_gzipped(hpo).map_err(|e| NodeError::io(hpo, e))?;
+        let mut output = std::fs::File::create(&target).map_err(|e| NodeError::io(&target, e))?;
+        std::io::copy(&mut input, &mut output).map_err(|e| NodeError::io(&target, e))?;
         config.ontology.hpo = Some(format!("ontology/{name}"));
     }
     fsutil::create_private_dir(&layout.secrets())?;
