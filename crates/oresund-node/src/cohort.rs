@@ -8,6 +8,7 @@ use oresund_core::carriers::{ColumnFilter, allele_slots};
 use oresund_store::{FileNumber, IndividualNumber, StoredFile, StoredIndividual};
 use roaring::RoaringBitmap;
 
+use crate::once::get_or_try_init;
 use crate::people_index::{PeopleIndex, Restriction};
 
 pub use crate::cohort_filter::{CohortFilter, FilterError, TermFilter};
@@ -143,12 +144,7 @@ impl CohortIndex {
 
     /// The people part, read with `load` (the catalog's individuals) the first time it is needed.
     pub fn people<E>(&self, load: impl FnOnce() -> Result<Vec<StoredIndividual>, E>) -> Result<&PeopleIndex, E> {
-        if let Some(people) = self.people.get() {
-            return Ok(people);
-        }
-        // Two first users may both read; one result is kept.
-        let built = PeopleIndex::build(&load()?);
-        Ok(self.people.get_or_init(|| built))
+        get_or_try_init(&self.people, || Ok(PeopleIndex::build(&load()?)))
     }
 
     /// Individuals whose genotypes some file of `datasets` (all when empty) holds.

@@ -29,6 +29,7 @@ pub mod keys;
 pub mod layout;
 pub mod matchmaking;
 pub mod node;
+pub(crate) mod once;
 pub mod ontology_file;
 pub mod passphrase;
 pub mod people_index;

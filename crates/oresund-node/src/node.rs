@@ -15,6 +15,7 @@ use crate::cohort::{CohortFilter, CohortIndex, PreparedFilter};
 use crate::config::NodeConfig;
 use crate::error::NodeError;
 use crate::layout::Layout;
+use crate::once::get_or_try_init;
 use crate::ontology_file::LazyOntology;
 use crate::people_index::PeopleIndex;
 
@@ -103,11 +104,7 @@ impl Node {
 
     /// The pseudonymisation key, read from its file once.
     pub(crate) fn cached_pseudonymiser(&self) -> Result<&Pseudonymiser, NodeError> {
-        if let Some(p) = self.pseudonymiser.get() {
-            return Ok(p);
-        }
-        let read = self.pseudonymiser()?;
-        Ok(self.pseudonymiser.get_or_init(|| read))
+        get_or_try_init(&self.pseudonymiser, || self.pseudonymiser())
     }
 
     /// The cohort index for the current catalog, rebuilt when an ingest has committed since.

@@ -6,6 +6,7 @@ use std::sync::OnceLock;
 use oresund_core::ontology::Ontology;
 
 use crate::error::NodeError;
+use crate::once::get_or_try_init;
 
 /// Reads an OBO ontology, plain or gzipped.
 pub fn load_ontology(path: &Path) -> Result<Ontology, NodeError> {
@@ -39,11 +40,6 @@ impl LazyOntology {
     /// The parsed ontology, read now if this is the first use.
     pub fn get(&self) -> Result<Option<&Ontology>, NodeError> {
         let Some(path) = &self.path else { return Ok(None) };
-        if let Some(parsed) = self.parsed.get() {
-            return Ok(Some(parsed));
-        }
-        // Two first users may both parse; one result is kept. Cheaper than holding a lock over I/O.
-        let parsed = load_ontology(path)?;
-        Ok(Some(self.parsed.get_or_init(|| parsed)))
+        get_or_try_init(&self.parsed, || load_ontology(path)).map(Some)
     }
 }

@@ -57,11 +57,6 @@ impl PeopleIndex {
         index
     }
 
-    /// Everyone in the node's catalog.
-    pub fn everyone(&self) -> &RoaringBitmap {
-        &self.everyone
-    }
-
     /// Individuals by phenotype term; `hpo` must be the node's ontology (the index is built with
     /// the first one given and kept for this catalog generation).
     pub fn phenotypes(&self, hpo: Option<&Ontology>) -> &PhenotypeIndex {

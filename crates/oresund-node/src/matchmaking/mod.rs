@@ -11,7 +11,7 @@ pub mod error;
 pub mod model;
 
 use std::collections::BTreeSet;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use oresund_core::audit::{AuditAction, AuditRecord, Decision};
 use oresund_core::ontology::TermIndex;
@@ -26,6 +26,7 @@ pub use error::MatchError;
 pub use model::Matchmaker;
 
 use crate::node::Node;
+use crate::once::get_or_try_init;
 use model::LoadedCases;
 
 /// Who asks for matches: a clinician of this node (every case but their own query's) or a
@@ -114,7 +115,7 @@ pub struct MmeMetrics {
 impl Node {
     /// The matchmaker, built on first use.
     pub fn matchmaker(&self) -> Result<&Matchmaker, MatchError> {
-        static_once(&self.matchmaker, || Matchmaker::build(self.hpo()?.ok_or(MatchError::NoOntology)?))
+        get_or_try_init(&self.matchmaker, || Matchmaker::build(self.hpo()?.ok_or(MatchError::NoOntology)?))
     }
 
     /// The node's id for a submitter's case: keyed, so neither the submitter's id nor the
@@ -425,15 +426,6 @@ impl Node {
         *cached = Some((generation, loaded.clone()));
         Ok(loaded)
     }
-}
-
-/// `OnceLock::get_or_try_init` (not yet stable).
-fn static_once<T>(cell: &OnceLock<T>, init: impl FnOnce() -> Result<T, MatchError>) -> Result<&T, MatchError> {
-    if let Some(v) = cell.get() {
-        return Ok(v);
-    }
-    let v = init()?;
-    Ok(cell.get_or_init(|| v))
 }
 
 fn read_patient(stored: &StoredCase) -> Result<Patient, MatchError> {
