@@ -1,148 +1,78 @@
 //! An is-a ontology (HPO, or any OBO 1.4 file): term ids, names, parents, and the closures that
 //! ontology filters need ("HP:0000707 covers HP:0001250", Beacon v2 `includeDescendantTerms`).
+//!
+//! Held compactly — one text buffer, spans into it, edges as offset arrays — so that it is cheap
+//! to build, and can be saved as a binary image ([`image`]) that loads without parsing (issue #19:
+//! a command filtering by phenotype must not parse HPO's 10 MB of OBO on every start).
 
-use std::collections::HashMap;
-use std::io::BufRead;
+mod image;
+mod obo;
+
+pub use image::ImageError;
+pub use obo::OboError;
 
 /// Index of a term inside one [`Ontology`].
 pub type TermIndex = u32;
 
+/// A byte range of [`Ontology::text`].
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+struct Span {
+    start: u32,
+    end: u32,
+}
+
+/// Edges of a graph over term indices: the targets of term `t` are `list[start[t]..start[t + 1]]`.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+struct Edges {
+    start: Vec<u32>,
+    list: Vec<TermIndex>,
+}
+
+impl Edges {
+    /// Edges from `(from, to)` pairs over `n` terms, in the order given for each term.
+    fn from_pairs(n: usize, pairs: impl Iterator<Item = (TermIndex, TermIndex)> + Clone) -> Self {
+        let mut start = vec![0u32; n + 1];
+        for (from, _) in pairs.clone() {
+            start[from as usize + 1] += 1;
+        }
+        for i in 0..n {
+            start[i + 1] += start[i];
+        }
+        let mut next = start.clone();
+        let mut list = vec![0; start[n] as usize];
+        for (from, to) in pairs {
+            list[next[from as usize] as usize] = to;
+            next[from as usize] += 1;
+        }
+        Edges { start, list }
+    }
+
+    fn of(&self, term: TermIndex) -> &[TermIndex] {
+        let t = term as usize;
+        &self.list[self.start[t] as usize..self.start[t + 1] as usize]
+    }
+}
+
+/// A term index that is none (`replaced_by` of a term not replaced).
+const NONE: TermIndex = TermIndex::MAX;
+
 /// A parsed ontology. Obsolete terms are kept so that old data can be resolved through `replaced_by`.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Ontology {
     version: Option<String>,
-    ids: Vec<String>,
-    names: Vec<String>,
-    parents: Vec<Vec<TermIndex>>,
-    children: Vec<Vec<TermIndex>>,
+    /// Every id, alternative id and name, back to back.
+    text: String,
+    ids: Vec<Span>,
+    names: Vec<Span>,
+    parents: Edges,
+    children: Edges,
     obsolete: Vec<bool>,
-    replaced_by: Vec<Option<TermIndex>>,
-    /// Primary ids and `alt_id`s.
-    by_id: HashMap<String, TermIndex>,
-}
-
-/// Why an OBO file could not be read (OBO 1.4 §"Stanzas": every `[Term]` needs an `id`).
-#[derive(Debug, thiserror::Error)]
-pub enum OboError {
-    #[error("line {line}: {message}")]
-    Syntax { line: usize, message: String },
-    #[error("reading the ontology: {0}")]
-    Io(#[from] std::io::Error),
-}
-
-/// The `[Term]` stanza being read; its strings move into the ontology when it ends.
-#[derive(Default)]
-struct Stanza {
-    line: usize,
-    id: Option<String>,
-    name: String,
-    obsolete: bool,
-}
-
-/// Links named by id, resolved once every term is known (a stanza may name a later one).
-#[derive(Default)]
-struct Links {
-    is_a: Vec<(TermIndex, String)>,
-    alt_ids: Vec<(TermIndex, String)>,
-    replaced_by: Vec<(TermIndex, String)>,
+    replaced_by: Vec<TermIndex>,
+    /// Primary ids and `alt_id`s with their term, sorted by id (a primary id first among equals).
+    by_id: Vec<(Span, TermIndex)>,
 }
 
 impl Ontology {
-    /// Parses an OBO 1.4 document (for example `hp.obo`). Only `[Term]` stanzas are read; the
-    /// tags used are `id`, `name`, `is_a`, `alt_id`, `is_obsolete` and `replaced_by`.
-    ///
-    /// One pass with one line buffer, strings moved rather than copied: a command that filters by
-    /// phenotype parses HPO (about 19,000 terms) on every start (issue #19).
-    pub fn from_obo(mut reader: impl BufRead) -> Result<Self, OboError> {
-        let mut ontology = Ontology::default();
-        let mut links = Links::default();
-        let mut current: Option<Stanza> = None;
-        let mut line = String::new();
-        let mut n = 0;
-        loop {
-            line.clear();
-            if reader.read_line(&mut line)? == 0 {
-                break;
-            }
-            n += 1;
-            let text = line.trim_end();
-            if text.starts_with('[') {
-                if let Some(stanza) = current.take() {
-                    ontology.add(stanza)?;
-                }
-                if text == "[Term]" {
-                    current = Some(Stanza { line: n, ..Stanza::default() });
-                }
-                continue;
-            }
-            // `tag: value`; a tag holds no colon (a character search: this runs on every line).
-            let Some((tag, value)) = text.split_once(':') else {
-                continue;
-            };
-            let Some(value) = value.strip_prefix(' ') else {
-                continue;
-            };
-            match current.as_mut() {
-                None if tag == "data-version" => ontology.version = Some(strip_comment(value).to_string()),
-                None => {}
-                Some(stanza) => {
-                    // The term this stanza becomes: links are kept by its future index.
-                    let index = ontology.ids.len() as TermIndex;
-                    // Only the tags used are looked at: most lines (def, synonym, xref) are not.
-                    match tag {
-                        "id" => stanza.id = Some(strip_comment(value).to_string()),
-                        "name" => stanza.name = strip_comment(value).to_string(),
-                        "is_a" => links.is_a.push((index, strip_comment(value).to_string())),
-                        "alt_id" => links.alt_ids.push((index, strip_comment(value).to_string())),
-                        "is_obsolete" => stanza.obsolete = strip_comment(value) == "true",
-                        "replaced_by" => links.replaced_by.push((index, strip_comment(value).to_string())),
-                        _ => {}
-                    }
-                }
-            }
-        }
-        if let Some(stanza) = current {
-            ontology.add(stanza)?;
-        }
-        ontology.link(links);
-        Ok(ontology)
-    }
-
-    fn add(&mut self, stanza: Stanza) -> Result<(), OboError> {
-        let id = stanza
-            .id
-            .ok_or_else(|| OboError::Syntax { line: stanza.line, message: "[Term] stanza without an id".into() })?;
-        let index = self.ids.len() as TermIndex;
-        if self.by_id.insert(id.clone(), index).is_some() {
-            return Err(OboError::Syntax { line: stanza.line, message: format!("term {id} is defined twice") });
-        }
-        self.ids.push(id);
-        self.names.push(stanza.name);
-        self.obsolete.push(stanza.obsolete);
-        Ok(())
-    }
-
-    fn link(&mut self, links: Links) {
-        // Primary ids first: an alt_id never hides another term's primary id.
-        for (index, alt) in links.alt_ids {
-            self.by_id.entry(alt).or_insert(index);
-        }
-        let n = self.ids.len();
-        self.parents = vec![Vec::new(); n];
-        self.children = vec![Vec::new(); n];
-        self.replaced_by = vec![None; n];
-        for (index, parent) in &links.is_a {
-            // A parent outside this file (a cross-ontology link) is not an error; it has no closure here.
-            if let Some(&p) = self.by_id.get(parent) {
-                self.parents[*index as usize].push(p);
-                self.children[p as usize].push(*index);
-            }
-        }
-        for (index, target) in &links.replaced_by {
-            self.replaced_by[*index as usize] = self.by_id.get(target).copied();
-        }
-    }
-
     /// The release, from the header's `data-version` (HPO: `hp/releases/2025-01-16`).
     pub fn version(&self) -> Option<&str> {
         self.version.as_deref()
@@ -156,13 +86,23 @@ impl Ontology {
         self.ids.is_empty()
     }
 
+    fn str(&self, span: Span) -> &str {
+        &self.text[span.start as usize..span.end as usize]
+    }
+
+    /// The term with this primary or alternative id, not following `replaced_by`.
+    fn lookup(&self, id: &str) -> Option<TermIndex> {
+        let found = self.by_id.binary_search_by(|(span, _)| self.str(*span).cmp(id)).ok()?;
+        Some(self.by_id[found].1)
+    }
+
     /// Finds a term by primary or alternative id; obsolete terms resolve to their `replaced_by`.
     pub fn resolve(&self, id: &str) -> Option<TermIndex> {
-        let mut index = *self.by_id.get(id.trim())?;
+        let mut index = self.lookup(id.trim())?;
         // replaced_by chains are short; the bound guards against a cycle in a broken file.
         for _ in 0..8 {
             match (self.obsolete[index as usize], self.replaced_by[index as usize]) {
-                (true, Some(next)) => index = next,
+                (true, next) if next != NONE => index = next,
                 _ => break,
             }
         }
@@ -170,11 +110,11 @@ impl Ontology {
     }
 
     pub fn id(&self, term: TermIndex) -> &str {
-        &self.ids[term as usize]
+        self.str(self.ids[term as usize])
     }
 
     pub fn name(&self, term: TermIndex) -> &str {
-        &self.names[term as usize]
+        self.str(self.names[term as usize])
     }
 
     pub fn is_obsolete(&self, term: TermIndex) -> bool {
@@ -183,7 +123,7 @@ impl Ontology {
 
     /// The term's direct parents along `is_a`.
     pub fn parents(&self, term: TermIndex) -> &[TermIndex] {
-        &self.parents[term as usize]
+        self.parents.of(term)
     }
 
     /// The term and all its ancestors along `is_a`.
@@ -196,7 +136,7 @@ impl Ontology {
         self.closure(term, &self.children)
     }
 
-    fn closure(&self, start: TermIndex, edges: &[Vec<TermIndex>]) -> Vec<TermIndex> {
+    fn closure(&self, start: TermIndex, edges: &Edges) -> Vec<TermIndex> {
         let mut seen = vec![false; self.ids.len()];
         let mut stack = vec![start];
         let mut out = Vec::new();
@@ -205,19 +145,9 @@ impl Ontology {
                 continue;
             }
             out.push(t);
-            stack.extend(edges[t as usize].iter().copied());
+            stack.extend_from_slice(edges.of(t));
         }
         out
-    }
-}
-
-fn strip_comment(value: &str) -> &str {
-    // `is_a: HP:0000118 ! Phenotypic abnormality`; quoted values (def, synonym) are not used here.
-    let bytes = value.as_bytes();
-    let comment = (1..bytes.len().saturating_sub(1)).find(|&i| &bytes[i - 1..=i + 1] == b" ! ");
-    match comment {
-        Some(i) => value[..i - 1].trim(),
-        None => value.trim(),
     }
 }
 
@@ -282,6 +212,39 @@ id: part_of
         assert_eq!(o.id(o.resolve("HP:0009999").unwrap()), "HP:0001250");
         assert_eq!(o.resolve("HP:1234567"), None);
         assert_eq!(o.name(o.resolve("HP:0000707").unwrap()), "Abnormality of the nervous system");
+    }
+
+    #[test]
+    fn an_image_reads_back_the_same_ontology() {
+        let o = Ontology::from_obo(MINI_HPO.as_bytes()).unwrap();
+        let image = o.to_image();
+        assert_eq!(Ontology::from_image(&image).unwrap(), o);
+        // Damage anywhere is an error, never a panic: every truncation, and every byte flipped.
+        for len in 0..image.len() {
+            assert!(Ontology::from_image(&image[..len]).is_err(), "truncated at {len}");
+        }
+        for i in 0..image.len() {
+            let mut damaged = image.clone();
+            damaged[i] ^= 0xff;
+            if let Ok(read) = Ontology::from_image(&damaged) {
+                // Flipping a name's or the version's byte can leave valid UTF-8: still an ontology.
+                assert_eq!(read.len(), o.len(), "byte {i}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_term_defined_twice_is_an_error() {
+        let err = Ontology::from_obo("[Term]\nid: A:1\n\n[Term]\nid: A:1\n".as_bytes()).unwrap_err();
+        assert_eq!(err.to_string(), "line 4: term A:1 is defined twice");
+    }
+
+    #[test]
+    fn an_alt_id_never_hides_a_primary_id() {
+        let o = Ontology::from_obo("[Term]\nid: A:2\nalt_id: A:1\n\n[Term]\nid: A:1\nis_a: A:2\n".as_bytes()).unwrap();
+        let one = o.resolve("A:1").unwrap();
+        assert_eq!(o.id(one), "A:1");
+        assert_eq!(o.parents(one).iter().map(|&t| o.id(t)).collect::<Vec<_>>(), ["A:2"]);
     }
 
     #[test]

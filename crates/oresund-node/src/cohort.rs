@@ -144,7 +144,7 @@ impl CohortIndex {
 
     /// The people part, read with `load` (the catalog's individuals) the first time it is needed.
     pub fn people<E>(&self, load: impl FnOnce() -> Result<Vec<StoredIndividual>, E>) -> Result<&PeopleIndex, E> {
-        get_or_try_init(&self.people, || Ok(PeopleIndex::build(&load()?)))
+        get_or_try_init(&self.people, || Ok(PeopleIndex::build(load()?)))
     }
 
     /// Individuals whose genotypes some file of `datasets` (all when empty) holds.
@@ -272,7 +272,7 @@ mod tests {
         ];
         // Persons 3 and 4 are in both datasets: left out of D1 by its grant, counted in D2.
         let index = CohortIndex::build(1, vec![file(1, "D1", &[1, 2, 3, 4]), file(2, "D2", &[3, 4])]);
-        let everyone = PeopleIndex::build(&people);
+        let everyone = PeopleIndex::build(people);
         let hmb = ResearchPurpose { purpose: "DUO:0000006".into(), disease: None, commercial: false, methods: false };
         let filter = |consent: Vec<(String, Reach)>| CohortFilter { consent, ..CohortFilter::default() };
         let selected = |f: &CohortFilter| -> Vec<(String, Vec<u32>)> {
@@ -333,7 +333,7 @@ mod tests {
             person(2, Sex::Male, &["HP:0000707"], &[]),
             person(3, Sex::Female, &[], &["G40.1"]),
         ];
-        let index = PeopleIndex::build(&people);
+        let index = PeopleIndex::build(people);
         let term = |id: &str, d: bool| TermFilter { id: id.into(), include_descendants: d };
         let resolve = |terms: Vec<TermFilter>, sex| {
             ids(&index

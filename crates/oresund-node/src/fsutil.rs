@@ -22,7 +22,9 @@ fn write_atomic_mode(path: &Path, bytes: &[u8], mode: u32) -> Result<(), NodeErr
     let io = |e| NodeError::io(path, e);
     // A bare file name's parent is "" (the current directory), which cannot be opened to sync.
     let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let tmp = dir.join(format!(".{}.tmp", path.file_name().and_then(|n| n.to_str()).unwrap_or("file")));
+    // The process id keeps two processes writing the same file from writing into one temporary.
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
     let mut file = OpenOptions::new().write(true).create(true).truncate(true).mode(mode).open(&tmp).map_err(io)?;
     file.set_permissions(std::fs::Permissions::from_mode(mode)).map_err(io)?;
     file.write_all(bytes).map_err(io)?;

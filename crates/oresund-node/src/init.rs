@@ -10,7 +10,7 @@ use crate::error::NodeError;
 use crate::fsutil;
 use crate::keys::{self, KeyFiles};
 use crate::layout::Layout;
-use crate::ontology_file::load_ontology;
+use crate::ontology_file::{load_ontology, write_image};
 
 /// What `init` needs to know.
 #[derive(Debug, Clone)]
@@ -116,6 +116,8 @@ fn create(
         let mut input = oresund_ingest::input::open_maybe_gzipped(hpo).map_err(|e| NodeError::io(hpo, e))?;
         let mut output = std::fs::File::create(&target).map_err(|e| NodeError::io(&target, e))?;
         std::io::copy(&mut input, &mut output).map_err(|e| NodeError::io(&target, e))?;
+        drop(output);
+        write_image(&target, &ontology)?;
         config.ontology.hpo = Some(format!("ontology/{name}"));
     }
     fsutil::create_private_dir(&layout.secrets())?;

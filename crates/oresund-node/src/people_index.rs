@@ -41,10 +41,9 @@ pub struct Restriction {
 }
 
 impl PeopleIndex {
-    pub fn build(individuals: &[StoredIndividual]) -> Self {
+    pub fn build(individuals: impl IntoIterator<Item = StoredIndividual>) -> Self {
         let mut index = PeopleIndex::default();
         for person in individuals {
-            index.people.insert(person.number, person.individual.clone());
             index.by_pseudonym.insert(person.individual.pseudonym.as_str().to_string(), person.number);
             let n = person.number.get();
             index.everyone.insert(n);
@@ -53,6 +52,7 @@ impl PeopleIndex {
                 Sex::Male => index.males.insert(n),
                 Sex::Unknown => false,
             };
+            index.people.insert(person.number, person.individual);
         }
         index
     }
@@ -103,7 +103,7 @@ impl PeopleIndex {
         let empty = RoaringBitmap::new();
         for term in &filter.terms {
             let id = canonical_term(&term.id, hpo).ok_or_else(|| FilterError::UnknownTerm(term.id.clone()))?;
-            restrict(self.phenotypes(hpo).selected(&id, term.include_descendants).unwrap_or(&empty));
+            restrict(self.phenotypes(hpo).selected(&id, term.include_descendants, hpo).unwrap_or(&empty));
         }
         let reached = filter
             .consent

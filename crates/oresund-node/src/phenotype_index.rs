@@ -6,7 +6,8 @@
 //! terms, so any filter is one lookup. ICD-10 codes are indexed under their category as well.
 //!
 //! Built from the cohort when a filter first names a term, not when the node opens: a count
-//! without one never parses the ontology (issue #19: start-up proportional to the question).
+//! without one never reads the ontology (issue #19: start-up proportional to the question). HPO
+//! terms are kept by their index in the node's ontology, so building walks integers, not strings.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -15,47 +16,63 @@ use oresund_core::ontology::{Ontology, TermIndex};
 use oresund_store::IndividualNumber;
 use roaring::RoaringBitmap;
 
+/// The people a term selects.
+#[derive(Debug, Default)]
+struct Selected {
+    /// Annotated with exactly this term.
+    exact: RoaringBitmap,
+    /// Annotated with it or a term below it.
+    below: RoaringBitmap,
+}
+
 #[derive(Debug, Default)]
 pub struct PhenotypeIndex {
-    /// Term (HPO with ancestors, ICD-10 with category) → individuals annotated with it or below it.
-    with_descendants: HashMap<String, RoaringBitmap>,
-    /// Term → individuals annotated with exactly it.
-    exact: HashMap<String, RoaringBitmap>,
-    /// Ontology term names for the terms present (for `/filtering_terms`).
-    labels: HashMap<String, String>,
+    /// By term index in the node's ontology (empty without one).
+    hpo: Vec<Selected>,
+    /// Terms outside it: ICD-10 codes and categories, and HPO ids without an ontology to know them.
+    other: HashMap<String, Selected>,
 }
 
 impl PhenotypeIndex {
+    /// The index of `people`; `hpo` must be the ontology later lookups pass.
     pub fn build(people: &BTreeMap<IndividualNumber, Individual>, hpo: Option<&Ontology>) -> Self {
-        let mut index = PhenotypeIndex::default();
-        // Many people share terms: each term's ancestors are walked once.
-        let mut ancestors: HashMap<TermIndex, Vec<TermIndex>> = HashMap::new();
-        for (number, person) in people {
+        let mut index = PhenotypeIndex {
+            hpo: hpo.map_or_else(Vec::new, |o| (0..o.len()).map(|_| Selected::default()).collect()),
+            other: HashMap::new(),
+        };
+        // The last person (counted from 1) each term was added for: a person's terms share most
+        // ancestors.
+        let mut visited: Vec<usize> = vec![0; index.hpo.len()];
+        let mut stack: Vec<TermIndex> = Vec::new();
+        for (k, (number, person)) in people.iter().enumerate() {
             let n = number.get();
             for term in &person.hpo_terms {
-                let resolved = hpo.and_then(|o| o.resolve(term).map(|t| (o, t)));
-                // Keyed by the primary id, as filters are looked up: an alternative or obsolete id
-                // given at ingest still matches an exact-term filter.
-                let primary = resolved.map_or_else(|| term.clone(), |(o, t)| o.id(t).to_string());
-                index.exact.entry(primary).or_default().insert(n);
-                match resolved {
-                    Some((o, t)) => {
-                        for &ancestor in ancestors.entry(t).or_insert_with(|| o.ancestors(t)).iter() {
-                            let id = o.id(ancestor);
-                            index.with_descendants.entry(id.to_string()).or_default().insert(n);
-                            index.labels.entry(id.to_string()).or_insert_with(|| o.name(ancestor).to_string());
-                        }
+                match hpo.and_then(|o| o.resolve(term)) {
+                    // An alternative or obsolete id given at ingest still matches its term's filter.
+                    Some(t) => {
+                        add(&mut index.hpo[t as usize].exact, n);
+                        stack.push(t);
                     }
                     None => {
-                        index.with_descendants.entry(term.clone()).or_default().insert(n);
+                        let entry = index.other.entry(term.clone()).or_default();
+                        add(&mut entry.exact, n);
+                        add(&mut entry.below, n);
+                    }
+                }
+            }
+            if let Some(o) = hpo {
+                while let Some(t) = stack.pop() {
+                    if std::mem::replace(&mut visited[t as usize], k + 1) != k + 1 {
+                        add(&mut index.hpo[t as usize].below, n);
+                        stack.extend_from_slice(o.parents(t));
                     }
                 }
             }
             for code in &person.icd10_codes {
                 let closure = icd10_closure(code);
-                index.exact.entry(closure[0].clone()).or_default().insert(n);
+                add(&mut index.other.entry(closure[0].clone()).or_default().exact, n);
                 for id in closure {
-                    index.with_descendants.entry(id).or_default().insert(n);
+                    add(&mut index.other.entry(id).or_default().below, n);
                 }
             }
         }
@@ -63,17 +80,31 @@ impl PhenotypeIndex {
     }
 
     /// The people a (canonical) term selects, with or without those annotated below it.
-    pub fn selected(&self, id: &str, include_descendants: bool) -> Option<&RoaringBitmap> {
-        if include_descendants { self.with_descendants.get(id) } else { self.exact.get(id) }
+    pub fn selected(&self, id: &str, include_descendants: bool, hpo: Option<&Ontology>) -> Option<&RoaringBitmap> {
+        let selected = match hpo.and_then(|o| o.resolve(id)) {
+            Some(t) => self.hpo.get(t as usize)?,
+            None => self.other.get(id)?,
+        };
+        Some(if include_descendants { &selected.below } else { &selected.exact })
     }
 
-    /// Terms that select at least one person, with how many (for `/filtering_terms`).
-    pub fn terms(&self) -> impl Iterator<Item = (&str, u64)> {
-        self.with_descendants.iter().map(|(t, set)| (t.as_str(), set.len()))
+    /// Terms that select at least one person, with the ontology's name for HPO terms and how many
+    /// they select (for `/filtering_terms`).
+    pub fn terms<'a>(&'a self, hpo: Option<&'a Ontology>) -> impl Iterator<Item = (&'a str, Option<&'a str>, u64)> {
+        let known = hpo.into_iter().flat_map(move |o| {
+            self.hpo
+                .iter()
+                .enumerate()
+                .filter(|(_, s)| !s.below.is_empty())
+                .map(move |(t, s)| (o.id(t as TermIndex), Some(o.name(t as TermIndex)), s.below.len()))
+        });
+        known.chain(self.other.iter().map(|(id, s)| (id.as_str(), None, s.below.len())))
     }
+}
 
-    /// The ontology's name for a term present in the cohort.
-    pub fn label(&self, id: &str) -> Option<&str> {
-        self.labels.get(id).map(String::as_str)
+/// Adds `n` to `set`; people come in increasing order, so this is almost always an append.
+fn add(set: &mut RoaringBitmap, n: u32) {
+    if !set.push(n) {
+        set.insert(n);
     }
 }

@@ -140,10 +140,10 @@ pub fn filtering_terms(app: &AppState) -> Result<Value, crate::error::BeaconErro
     let hpo = app.node.hpo()?;
     let phenotypes = app.node.people(&cohort)?.phenotypes(hpo);
     let mut terms: Vec<(String, Value)> = phenotypes
-        .terms()
-        .filter(|(_, people)| *people >= app.beacon.threshold.0)
-        .map(|(id, _)| {
-            let label = phenotypes.label(id).unwrap_or_else(|| id.trim_start_matches("ICD10:")).to_string();
+        .terms(hpo)
+        .filter(|(_, _, people)| *people >= app.beacon.threshold.0)
+        .map(|(id, label, _)| {
+            let label = label.unwrap_or_else(|| id.trim_start_matches("ICD10:")).to_string();
             (id.to_string(), json!({"type": "ontologyTerm", "id": id, "label": label, "scopes": ["individuals", "genomicVariations"]}))
         })
         .collect();

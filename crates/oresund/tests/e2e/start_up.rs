@@ -1,14 +1,60 @@
 //! Start-up proportional to the question (issue #19): a command parses the node's ontology only
-//! when its question needs it, and a server parses it before it listens.
+//! when its question needs it, and a server parses it before it listens; a command that does need
+//! it loads the binary image `init` wrote beside it instead of parsing the OBO text.
 
 use crate::common::{TestNode, dk_template, run};
 
-/// The node's ontology file (`init` copies it under `ontology/`).
+/// The node's ontology file (`init` copies it under `ontology/`, beside its image).
 fn ontology_file(node: &TestNode) -> std::path::PathBuf {
     let dir = node.dir.join("ontology");
     let mut files: Vec<_> = std::fs::read_dir(&dir).expect("the ontology folder").flatten().map(|e| e.path()).collect();
+    files.retain(|f| f.extension().is_none_or(|e| e != "image"));
     assert_eq!(files.len(), 1, "one ontology file in {}", dir.display());
     files.remove(0)
+}
+
+fn image_of(ontology: &std::path::Path) -> std::path::PathBuf {
+    let mut name = ontology.file_name().unwrap().to_os_string();
+    name.push(".image");
+    ontology.with_file_name(name)
+}
+
+#[test]
+fn the_ontology_image_answers_as_the_obo_does_and_is_never_used_stale() {
+    let node = TestNode::copy_of(dk_template());
+    let ontology = ontology_file(&node);
+    let image = image_of(&ontology);
+    let written = std::fs::read(&image).expect("init writes the ontology's image");
+    let filtered =
+        ["query", node.path(), "--region", "22:17000000-17100000", "--phenotype", "HP:0000707", "--format", "tsv"];
+    let answer = |why: &str| {
+        let out = run(&filtered);
+        assert!(out.status.success(), "{why}: {}", String::from_utf8_lossy(&out.stderr));
+        out.stdout
+    };
+    let from_image = answer("with the image");
+    assert!(from_image.iter().filter(|&&b| b == b'\n').count() > 2, "the region has filtered counts");
+
+    // Without it, or with it damaged, the OBO is parsed: the same answer, and the image is back.
+    std::fs::remove_file(&image).unwrap();
+    assert_eq!(answer("without the image"), from_image);
+    assert_eq!(std::fs::read(&image).expect("the image is rewritten"), written);
+    let mut damaged = written.clone();
+    let middle = damaged.len() / 2;
+    damaged.truncate(middle);
+    std::fs::write(&image, &damaged).unwrap();
+    assert_eq!(answer("with a truncated image"), from_image);
+    assert_eq!(std::fs::read(&image).unwrap(), written, "a damaged image is rewritten");
+
+    // A new OBO release (here one without the nervous-system branch) makes the image stale: the
+    // answer follows the OBO, not the image of the old one.
+    let text = std::fs::read_to_string(&ontology).unwrap();
+    let without = text.replace("id: HP:0000707\n", "id: HP:9999707\n");
+    assert_ne!(without, text, "the ontology has the term");
+    std::fs::write(&ontology, without).unwrap();
+    let refused = run(&filtered);
+    assert!(!refused.status.success(), "a stale image answered for a term the OBO no longer has");
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("HP:0000707"));
 }
 
 #[test]
