@@ -6,7 +6,8 @@
 //!   node.db             catalog and variant index (SQLite, WAL)
 //!   access.db           access requests, grants, audit log, budgets (SQLite, WAL)
 //!   reference/          the imported reference: contigs.tsv + one raw sequence file per contig
-//!   ontology/           the HPO release the node resolves phenotype terms with
+//!   ontology/           the HPO release the node resolves phenotype terms with (hp.obo), and its
+//!                       binary image (hp.obo.image, rebuilt from the OBO whenever it is stale)
 //!   secrets/            0700: pseudonymisation key, archive key pair (archive.sec 0600, archive.pub),
 //!                       visa signing key (signing.jwk 0600) and retired public keys (signing-retired.json)
 //!   archive/            encrypted originals: Crypt4GH headers and bodies as separate objects
