@@ -1,7 +1,7 @@
 //! An is-a ontology (HPO, or any OBO 1.4 file): term ids, names, parents, and the closures that
 //! ontology filters need ("HP:0000707 covers HP:0001250", Beacon v2 `includeDescendantTerms`).
 //!
-//! Held compactly — one text buffer, spans into it, edges as offset arrays — so that it is cheap
+//! Held compactly — one text buffer, spans into it, parents as offset arrays — so that it is cheap
 //! to build, and can be saved as a binary image ([`image`]) that loads without parsing (issue #19:
 //! a command filtering by phenotype must not parse HPO's 10 MB of OBO on every start).
 
@@ -30,9 +30,9 @@ struct Edges {
 
 impl Edges {
     /// Edges from `(from, to)` pairs over `n` terms, in the order given for each term.
-    fn from_pairs(n: usize, pairs: impl Iterator<Item = (TermIndex, TermIndex)> + Clone) -> Self {
+    fn from_pairs(n: usize, pairs: &[(TermIndex, TermIndex)]) -> Self {
         let mut start = vec![0u32; n + 1];
-        for (from, _) in pairs.clone() {
+        for &(from, _) in pairs {
             start[from as usize + 1] += 1;
         }
         for i in 0..n {
@@ -40,7 +40,7 @@ impl Edges {
         }
         let mut next = start.clone();
         let mut list = vec![0; start[n] as usize];
-        for (from, to) in pairs {
+        for &(from, to) in pairs {
             list[next[from as usize] as usize] = to;
             next[from as usize] += 1;
         }
@@ -65,7 +65,6 @@ pub struct Ontology {
     ids: Vec<Span>,
     names: Vec<Span>,
     parents: Edges,
-    children: Edges,
     obsolete: Vec<bool>,
     replaced_by: Vec<TermIndex>,
     /// Primary ids and `alt_id`s with their term, sorted by id (a primary id first among equals).
@@ -131,11 +130,6 @@ impl Ontology {
         self.closure(term, &self.parents)
     }
 
-    /// The term and all its descendants along `is_a`.
-    pub fn descendants(&self, term: TermIndex) -> Vec<TermIndex> {
-        self.closure(term, &self.children)
-    }
-
     fn closure(&self, start: TermIndex, edges: &Edges) -> Vec<TermIndex> {
         let mut seen = vec![false; self.ids.len()];
         let mut stack = vec![start];
@@ -199,7 +193,7 @@ id: part_of
         assert_eq!(o.version(), Some("hp/releases/test"));
         let seizure = o.resolve("HP:0001250").unwrap();
         let nervous = o.resolve("HP:0000707").unwrap();
-        assert!(o.descendants(nervous).contains(&seizure));
+        assert!(o.ancestors(seizure).contains(&nervous));
         let mut ancestors: Vec<&str> = o.ancestors(seizure).into_iter().map(|t| o.id(t)).collect();
         ancestors.sort();
         assert_eq!(ancestors, ["HP:0000001", "HP:0000118", "HP:0000707", "HP:0001250", "HP:0012638"]);

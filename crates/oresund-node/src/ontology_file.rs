@@ -1,9 +1,9 @@
 //! The node's copy of an ontology release (HPO), read when first needed.
 //!
 //! Beside the OBO file sits its binary image (`hp.obo.image`), written by `init` and again by the
-//! first reader that finds it missing or older than the OBO: loading it takes about a millisecond
-//! where parsing HPO's text takes tens (issue #19). The image records the OBO's size and
-//! modification time; when they differ, the OBO is parsed and the image rewritten.
+//! first reader that finds it missing or older than the OBO: loading it instead of parsing HPO's
+//! text took a phenotype-filtered command from 58.7 to 25.2 ms (issue #19). The image records the
+//! OBO's size and modification time; when they differ, the OBO is parsed and the image rewritten.
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;

@@ -164,8 +164,7 @@ impl Parse {
             }
         }
         o.replaced_by = replaced_by;
-        o.parents = Edges::from_pairs(n, is_a.iter().copied());
-        o.children = Edges::from_pairs(n, is_a.iter().map(|&(child, parent)| (parent, child)));
+        o.parents = Edges::from_pairs(n, &is_a);
         Ok(ontology)
     }
 }

@@ -13,17 +13,11 @@ fn ontology_file(node: &TestNode) -> std::path::PathBuf {
     files.remove(0)
 }
 
-fn image_of(ontology: &std::path::Path) -> std::path::PathBuf {
-    let mut name = ontology.file_name().unwrap().to_os_string();
-    name.push(".image");
-    ontology.with_file_name(name)
-}
-
 #[test]
 fn the_ontology_image_answers_as_the_obo_does_and_is_never_used_stale() {
     let node = TestNode::copy_of(dk_template());
     let ontology = ontology_file(&node);
-    let image = image_of(&ontology);
+    let image = oresund_node::ontology_file::image_path(&ontology);
     let written = std::fs::read(&image).expect("init writes the ontology's image");
     let filtered =
         ["query", node.path(), "--region", "22:17000000-17100000", "--phenotype", "HP:0000707", "--format", "tsv"];
