@@ -193,8 +193,11 @@ impl Node {
                 }
             })?;
         }
+        // Records keep whole seconds: an answer in the withdrawal's own second counts as before it
+        // (a subject report must not miss an answer that may have used their data; strict `<`
+        // missed them all when the answers and the withdrawal fell in one second).
         let touches = |time: &str, dataset: &str| {
-            datasets.contains(dataset) || former.iter().any(|(d, until)| d == dataset && time < until.as_str())
+            datasets.contains(dataset) || former.iter().any(|(d, until)| d == dataset && time <= until.as_str())
         };
         let answers = &mut report.answers;
         self.for_each_audit_entry(None, None, |entry| {
@@ -204,7 +207,7 @@ impl Node {
             }
             // An answer naming no dataset drew on all of them.
             let touched = if r.datasets.is_empty() {
-                !datasets.is_empty() || former.iter().any(|(_, until)| r.time.as_str() < until.as_str())
+                !datasets.is_empty() || former.iter().any(|(_, until)| r.time.as_str() <= until.as_str())
             } else {
                 r.datasets.iter().any(|d| touches(&r.time, d))
             };
