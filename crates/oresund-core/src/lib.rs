@@ -7,7 +7,7 @@
 //! - [`pseudonym`], [`individual`]: people as a node keeps them;
 //! - [`carriers`]: who carries a variant, as bitmaps, and the allele counts they give;
 //! - [`audit`]: the hash chain of the audit log; [`time`]: UTC timestamps as RFC 3339 text;
-//!   [`hex`]: bytes as lower-case hex text.
+//!   [`hex`]: bytes as lower-case hex text; [`varint`]: LEB128 integers for compact encodings.
 
 pub mod association;
 pub mod audit;
@@ -23,4 +23,5 @@ pub mod region;
 pub mod sequence;
 pub mod time;
 pub mod variant;
+pub mod varint;
 pub mod vrs;

@@ -125,14 +125,14 @@ impl Node {
             if prepared.overlaps(file) {
                 let owned = OwnedEntry { file, haploid_set: entry.haploid_set, carriers: entry.carriers.to_vec() };
                 let variant = stored(entry.pos, entry.reference, entry.alternate)?;
-                shared.push((variant, entry.vrs_id.to_string(), owned));
+                shared.push((variant, entry.vrs_id.to_id(), owned));
                 return Ok(());
             }
             match self.count_entry(&prepared, file, entry.haploid_set, entry.carriers) {
                 Ok(counts) => {
                     let variant = stored(entry.pos, entry.reference, entry.alternate)?;
                     let datasets = vec![(scope.dataset.clone(), counts)];
-                    let count = VariantCount { variant, vrs_id: entry.vrs_id.to_string(), counts, datasets };
+                    let count = VariantCount { variant, vrs_id: entry.vrs_id.to_id(), counts, datasets };
                     counted.push(count);
                 }
                 Err(e) => failure = Some(e),

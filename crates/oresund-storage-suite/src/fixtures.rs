@@ -151,7 +151,7 @@ pub fn scan(store: &dyn NodeStore, contig: u32, start: u64, end: u64) -> Vec<Sca
                 e.pos,
                 e.reference.to_string(),
                 e.alternate.to_string(),
-                e.vrs_id.to_string(),
+                e.vrs_id.to_id(),
                 e.haploid_set,
                 e.carriers.to_vec(),
             ));

@@ -64,14 +64,17 @@ impl PostgresStore {
     }
 }
 
-/// Builds one variant's calls from rows of `vrs_id, file, entry bytes, pos[, contig]`, where the
-/// entry bytes are the slot's entry cut from its block (see [`BlockView::entry_span`]).
+/// Builds one variant's calls from rows of `vrs_id, file, entry bytes, pos, contig, version`,
+/// where the entry bytes are the slot's entry cut from its block (see [`BlockView::entry_span`])
+/// and the version is the block's first byte.
 fn read_variant(rows: Vec<postgres::Row>, key: Option<&VariantKey>) -> Result<Option<VariantCalls>> {
     let mut out: Option<VariantCalls> = None;
     for row in rows {
         let file: FileNumber = rows::unsigned(row.try_get(1)?, "file number")?;
         let pos: u64 = rows::unsigned(row.try_get(3)?, "position")?;
-        let block = block_of_one(pos, row.try_get(2)?);
+        let version: &[u8] = row.try_get(5)?;
+        let version = *version.first().ok_or_else(|| StoreError::Corrupt("variant block: empty".into()))?;
+        let block = block_of_one(version, pos, row.try_get(2)?);
         let view = BlockView::parse(&block)?;
         let entry = view.entry(0)?;
         add_file_calls(&mut out, entry.calls(file), || {
@@ -149,7 +152,8 @@ impl VariantIndex for PostgresStore {
     fn variant(&self, key: &VariantKey) -> Result<Option<VariantCalls>> {
         let mut conn = self.pool.get()?;
         let statement = conn.statement(
-            "SELECT v.vrs_id, vb.file, substring(b.data FROM vb.entry_offset + 1 FOR vb.entry_length), v.pos \
+            "SELECT v.vrs_id, vb.file, substring(b.data FROM vb.entry_offset + 1 FOR vb.entry_length), v.pos, \
+             v.contig, substring(b.data FROM 1 FOR 1) \
              FROM variants v JOIN variant_blocks vb ON vb.variant = v.id JOIN blocks b ON b.id = vb.block \
              WHERE v.contig = $1 AND v.pos = $2 AND v.ref = $3 AND v.alt = $4 ORDER BY vb.file",
         )?;
@@ -191,7 +195,8 @@ impl VariantIndex for PostgresStore {
         let mut conn = self.pool.get()?;
         let statement = conn.statement(
             "SELECT v.vrs_id, vb.file, substring(b.data FROM vb.entry_offset + 1 FOR vb.entry_length), v.pos, \
-             v.contig FROM variants v JOIN variant_blocks vb ON vb.variant = v.id JOIN blocks b ON b.id = vb.block \
+             v.contig, substring(b.data FROM 1 FOR 1) \
+             FROM variants v JOIN variant_blocks vb ON vb.variant = v.id JOIN blocks b ON b.id = vb.block \
              WHERE v.vrs_id = $1 ORDER BY vb.file",
         )?;
         read_variant(conn.client.query(&statement, &[&vrs_id])?, None)

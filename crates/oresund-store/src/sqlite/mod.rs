@@ -90,27 +90,32 @@ fn with_columns((mut file, columns): (StoredFile, Vec<u8>)) -> Result<StoredFile
     Ok(file)
 }
 
-/// Reads rows of `vrs_id, file, slot, block data[, contig]` into one variant with its calls per file.
-/// Without `key`, the key is read from the first block entry and the contig from column 4.
+/// The 64-bit key a variant row keeps of its VRS id (FNV-1a): the index finds the few rows with
+/// the key, and the id in the block entry decides.
+pub(crate) fn vrs_key(vrs_id: &str) -> i64 {
+    let hash = vrs_id.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
+    hash as i64
+}
+
+/// Reads rows of `file, slot, block data, contig` into one variant with its calls per file; with
+/// `vrs_id`, entries with another id (a key shared by chance) are skipped.
 fn read_variant(
     stmt: &mut rusqlite::CachedStatement<'_>,
     params: impl rusqlite::Params,
-    key: Option<&VariantKey>,
+    vrs_id: Option<&str>,
 ) -> Result<Option<VariantCalls>> {
     let mut rows = stmt.query(params)?;
     let mut out: Option<VariantCalls> = None;
     while let Some(row) = rows.next()? {
-        let file: FileNumber = row.get(1)?;
-        let slot: usize = row.get(2)?;
-        let block = BlockView::parse(row.get_ref(3)?.as_blob()?)?;
+        let file: FileNumber = row.get(0)?;
+        let slot: usize = row.get(1)?;
+        let block = BlockView::parse(row.get_ref(2)?.as_blob()?)?;
         let entry = block.entry(slot)?;
-        add_file_calls(&mut out, entry.calls(file), || {
-            let key = match key {
-                Some(key) => key.clone(),
-                None => entry.key(row.get(4)?),
-            };
-            Ok((key, row.get(0)?))
-        })?;
+        let id = entry.vrs_id.to_id();
+        if vrs_id.is_some_and(|wanted| wanted != id) {
+            continue;
+        }
+        add_file_calls(&mut out, entry.calls(file), || Ok((entry.key(row.get(3)?), id)))?;
     }
     Ok(out)
 }
@@ -188,11 +193,11 @@ impl VariantIndex for SqliteStore {
     fn variant(&self, key: &VariantKey) -> Result<Option<VariantCalls>> {
         let conn = self.conn()?;
         let mut stmt = conn.prepare_cached(
-            "SELECT v.vrs_id, vb.file, vb.slot, b.data FROM variants v \
+            "SELECT vb.file, vb.slot, b.data, v.contig FROM variants v \
              JOIN variant_blocks vb ON vb.variant = v.id JOIN blocks b ON b.id = vb.block \
              WHERE v.contig = ?1 AND v.pos = ?2 AND v.ref = ?3 AND v.alt = ?4 ORDER BY vb.file",
         )?;
-        read_variant(&mut stmt, params![key.contig, key.pos, key.reference, key.alternate], Some(key))
+        read_variant(&mut stmt, params![key.contig, key.pos, key.reference, key.alternate], None)
     }
 
     fn scan_region(
@@ -223,11 +228,11 @@ impl VariantIndex for SqliteStore {
     fn variant_by_vrs_id(&self, vrs_id: &str) -> Result<Option<VariantCalls>> {
         let conn = self.conn()?;
         let mut stmt = conn.prepare_cached(
-            "SELECT v.vrs_id, vb.file, vb.slot, b.data, v.contig FROM variants v \
+            "SELECT vb.file, vb.slot, b.data, v.contig FROM variants v \
              JOIN variant_blocks vb ON vb.variant = v.id JOIN blocks b ON b.id = vb.block \
-             WHERE v.vrs_id = ?1 ORDER BY vb.file",
+             WHERE v.vrs_key = ?1 ORDER BY v.id, vb.file",
         )?;
-        read_variant(&mut stmt, params![vrs_id], None)
+        read_variant(&mut stmt, params![vrs_key(vrs_id)], Some(vrs_id))
     }
 
     fn haploid_set(&self, file: FileNumber, set: u32) -> Result<Vec<u32>> {
@@ -303,10 +308,12 @@ impl SqliteIngest<'_> {
                 let variant: i64 = self
                     .conn
                     .prepare_cached(
-                        "INSERT INTO variants (contig, pos, ref, alt, vrs_id) VALUES (?1, ?2, ?3, ?4, ?5) \
-                         ON CONFLICT (contig, pos, ref, alt) DO UPDATE SET vrs_id = excluded.vrs_id RETURNING id",
+                        "INSERT INTO variants (contig, pos, ref, alt, vrs_key) VALUES (?1, ?2, ?3, ?4, ?5) \
+                         ON CONFLICT (contig, pos, ref, alt) DO UPDATE SET vrs_key = excluded.vrs_key RETURNING id",
                     )?
-                    .query_row(params![block.contig, e.pos, e.reference, e.alternate, e.vrs_id], |r| r.get(0))?;
+                    .query_row(params![block.contig, e.pos, e.reference, e.alternate, vrs_key(&e.vrs_id)], |r| {
+                        r.get(0)
+                    })?;
                 self.conn
                     .prepare_cached("INSERT INTO variant_blocks (variant, file, block, slot) VALUES (?1, ?2, ?3, ?4)")?
                     .execute(params![variant, file, block_id, slot as i64])?;
