@@ -10,8 +10,9 @@
 //! VRS id:  0, then the 24 bytes of a `ga4gh:VA.` digest | 1, varint len, the text of any other id
 //! ```
 //! The carriers run to the entry's end. Version 1 (still read, for blocks written before):
-//! per entry `u32 len, REF | u32 len, ALT | u32 len, VRS id | u32 haploid set | u32 len, carriers` —
-//! 95 bytes of a 5,000-sample benchmark entry besides its carriers, against 41 in version 2.
+//! per entry `u32 len, REF | u32 len, ALT | u32 len, VRS id | u32 haploid set | u32 len, carriers`;
+//! with the table's position and end, an entry took 69 bytes besides REF, ALT and carriers, and
+//! takes 36 in version 2 (a diploid file, an id computed by the node).
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;

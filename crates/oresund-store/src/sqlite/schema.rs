@@ -130,8 +130,8 @@ const MIGRATIONS: &[&str] = &[
     );
     "#,
     // 4: a variant row keeps a 64-bit key of its VRS id instead of the 41-character id, which the
-    // block entry holds (`vrs_key` in sqlite/mod.rs); lookups by id check the entry's. The id in
-    // the table and its index took 4.5 MB of 37.6 at 5,000 samples (BENCHMARKS.md, issue #19).
+    // block entry holds (`vrs_key` in sqlite/mod.rs); lookups by id check the entry's. At 5,000
+    // samples the table and its id index took 7.9 MB of 37.6, with the key 3.1 (BENCHMARKS.md).
     r#"
     ALTER TABLE variants ADD COLUMN vrs_key INTEGER NOT NULL DEFAULT 0;
     UPDATE variants SET vrs_key = oresund_vrs_key(vrs_id);
