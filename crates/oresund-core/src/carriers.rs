@@ -16,8 +16,8 @@
 //! column minus the previous one), a gap below 255 as one byte, a larger one as 255 and its
 //! LEB128; `2` a bitset of ⌈columns/64⌉ u64 LE words. A set whose list would be larger than the
 //! bitset is a bitset; below that the gaps when they are smaller and rarely escaped, else the
-//! list (a rare variant's few carriers as a list, a less rare one's as one-byte gaps). All count in place: the
-//! count is stored, and a cohort filter tests each column or ANDs the words.
+//! list (a rare variant's few carriers as a list, a less rare one's as one-byte gaps). All count
+//! in place: the count is stored, and a cohort filter tests each column or ANDs the words.
 //! (Earlier versions wrote only `0`, `1` and `2`.)
 
 use serde::{Deserialize, Serialize};
@@ -171,7 +171,7 @@ fn wide(columns: usize) -> bool {
     columns > 1 << 16
 }
 
-/// Appends one set (ascending columns), in whichever encoding is smaller.
+/// Appends one set (ascending columns), encoded as the module docs say.
 pub fn encode_set(out: &mut Vec<u8>, set: &[u32], columns: usize) {
     let words = columns.div_ceil(64);
     if set.is_empty() {
@@ -193,8 +193,8 @@ pub fn encode_set(out: &mut Vec<u8>, set: &[u32], columns: usize) {
     // A filtered count ANDs a bitset's words in about the time it tests 40 listed columns, so a
     // set becomes a bitset as soon as its fixed-width list would be larger, even when one-byte
     // gaps would still be smaller; and gaps are written only when at most one in sixteen needs
-    // the escape, whose branch the processor cannot predict. (Gaps for every set smaller so took a
-    // 1 Mb region count with a phenotype filter from about 3 to 5 ms.)
+    // the escape, whose branch the processor cannot predict. (Writing gaps wherever they were
+    // smaller took a 1 Mb region count with a phenotype filter from about 3 to 5 ms.)
     if list > words * 8 {
         out.push(BITS);
         let mut bits = vec![0u64; words];
@@ -240,7 +240,7 @@ enum SetRef<'a> {
         bytes: &'a [u8],
         width: usize,
     },
-    /// `count` LEB128 gaps (see the module docs).
+    /// `count` gaps, each one byte or 255 and a LEB128 (see the module docs).
     Deltas {
         count: usize,
         gaps: &'a [u8],
