@@ -24,20 +24,17 @@ fn encode_truncated(hash: &[u8]) -> String {
 /// identifiers in 24 bytes instead of 32 characters).
 ///
 /// ```
-/// let text = oresund_core::digest::sha512t24u(b"");
-/// let bytes = oresund_core::digest::sha512t24u_bytes(&text).unwrap();
-/// assert_eq!(oresund_core::digest::sha512t24u_text(&bytes), text);
-/// assert_eq!(oresund_core::digest::sha512t24u_bytes("not-a-digest"), None);
+/// use oresund_core::digest::{push_sha512t24u_text, sha512t24u, sha512t24u_bytes};
+/// let text = sha512t24u(b"");
+/// let mut back = String::new();
+/// push_sha512t24u_text(&sha512t24u_bytes(&text).unwrap(), &mut back);
+/// assert_eq!(back, text);
+/// assert_eq!(sha512t24u_bytes("not-a-digest"), None);
 /// ```
 pub fn sha512t24u_bytes(text: &str) -> Option<[u8; 24]> {
     let bytes: [u8; 24] = URL_SAFE_NO_PAD.decode(text).ok()?.try_into().ok()?;
     // 32 characters carry exactly 24 bytes, but check: only a text that comes back unchanged.
-    (sha512t24u_text(&bytes) == text).then_some(bytes)
-}
-
-/// The text of 24 `sha512t24u` bytes.
-pub fn sha512t24u_text(bytes: &[u8; 24]) -> String {
-    URL_SAFE_NO_PAD.encode(bytes)
+    (encode_truncated(&bytes) == text).then_some(bytes)
 }
 
 /// Appends the text of 24 `sha512t24u` bytes to `out` (an id with its prefix in one allocation).
