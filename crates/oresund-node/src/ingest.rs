@@ -100,8 +100,9 @@ impl Node {
             return Ok(IngestOutcome::AlreadyIngested { accession: existing.accession });
         }
         let pseudonymiser = self.pseudonymiser()?;
-        let metadata = read_individuals(&metadata_bytes[..], &pseudonymiser, self.hpo()?)
+        let mut metadata = read_individuals(&metadata_bytes[..], &pseudonymiser, self.hpo()?)
             .map_err(|error| NodeError::Individuals { path: individuals.to_path_buf(), error })?;
+        drop(metadata_bytes);
         let (input, tap) = open_tapped(vcf, progress).map_err(|e| NodeError::io(vcf, e))?;
         let mut reader = VcfReader::from_reader(vcf, input)?;
         // Each sample column must be a person described in the individuals file. Messages give
@@ -138,6 +139,10 @@ impl Node {
         let mut tx = self.store.begin_ingest()?;
         let numbers = tx.upsert_individuals(&metadata.people)?;
         let columns: Vec<IndividualNumber> = positions.iter().map(|&p| numbers[p]).collect();
+        // The people are in the catalog now; their rows (a few hundred bytes each) are not held
+        // through the genotypes.
+        let (people, individual_warnings) = (metadata.people.len(), std::mem::take(&mut metadata.warnings));
+        drop((numbers, metadata));
         let shared = shared_people(&columns, &earlier);
         let mut agreement = GenotypeAgreement::new(&columns, &earlier);
         let store = self.store.as_ref();
@@ -190,7 +195,9 @@ impl Node {
             file_name(individuals),
         ))?;
         if let Some(index) = tapped.index {
-            let stored = originals.store(&index.to_bytes()[..])?;
+            let bytes = index.to_bytes();
+            drop(index); // not beside the encryption's buffers: the ingest's peak memory
+            let stored = originals.store(&bytes[..])?;
             let accession = format!("{accession}{INDEX_SUFFIX}");
             tx.add_archive_object(&stored.record(accession, file, ArchiveKind::BlockIndex, format!("{name}.blocks")))?;
         }
@@ -207,8 +214,8 @@ impl Node {
         Ok(IngestOutcome::Ingested {
             accession,
             stats,
-            individuals: metadata.people.len(),
-            warnings: metadata.warnings,
+            individuals: people,
+            warnings: individual_warnings,
             vcf_warnings: summary.warnings,
             shared,
         })

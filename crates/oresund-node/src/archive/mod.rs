@@ -22,6 +22,7 @@ pub mod gc;
 pub mod index;
 pub mod ingest;
 pub mod location;
+mod part_pool;
 pub mod rotate;
 pub mod s3;
 pub mod store;

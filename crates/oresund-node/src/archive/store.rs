@@ -29,6 +29,7 @@ use tokio::runtime::Runtime;
 
 use crate::archive::error::ArchiveError;
 use crate::archive::location::S3Location;
+use crate::archive::part_pool::PartPool;
 use crate::archive::s3::{self, S3Credentials, SharedS3};
 
 /// Bytes fetched per ranged read when streaming an object.
@@ -186,7 +187,13 @@ impl ObjectArchive {
     pub fn writer(&self, path: &str) -> Result<ObjectWriter<'_>, ArchiveError> {
         let location = object_path(path)?;
         let upload = BufWriter::with_capacity(self.store.clone(), location, WRITE_BUFFER).with_max_concurrency(2);
-        Ok(ObjectWriter { archive: self, path: path.to_string(), upload: Some(upload) })
+        Ok(ObjectWriter {
+            archive: self,
+            path: path.to_string(),
+            upload: Some(upload),
+            part: Vec::new(),
+            pool: PartPool::new(WRITE_BUFFER),
+        })
     }
 
     /// Deletes an object; deleting one that does not exist is not an error.
@@ -315,27 +322,47 @@ pub struct ObjectWriter<'a> {
     archive: &'a ObjectArchive,
     path: String,
     upload: Option<BufWriter>,
+    /// Bytes gathered into one whole part before they go to the upload, in a buffer of `pool`
+    /// (see [`PartPool`] for why).
+    part: Vec<u8>,
+    pool: PartPool,
 }
 
 impl ObjectWriter<'_> {
     /// Completes the upload: the object becomes visible (and, locally, durable) at once.
     pub fn finish(mut self) -> Result<(), ArchiveError> {
+        if let Err(error) = self.send_part() {
+            return Err(ArchiveError::ObjectIo { path: self.path.clone(), error });
+        }
         let mut upload = self.upload.take().ok_or_else(|| ArchiveError::Invalid("upload already finished".into()))?;
         self.archive
             .runtime
             .block_on(upload.shutdown())
             .map_err(|error| ArchiveError::ObjectIo { path: self.path.clone(), error })
     }
+
+    /// Hands the gathered bytes to the upload.
+    fn send_part(&mut self) -> io::Result<()> {
+        if self.part.is_empty() {
+            return Ok(());
+        }
+        let upload = self.upload.as_mut().ok_or_else(|| io::Error::other("upload already finished"))?;
+        let part = self.pool.send(std::mem::take(&mut self.part));
+        self.archive.runtime.block_on(upload.put(part)).map_err(|e| io::Error::other(format!("{}: {e}", self.path)))
+    }
 }
 
 impl Write for ObjectWriter<'_> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let upload = self.upload.as_mut().ok_or_else(|| io::Error::other("upload already finished"))?;
-        self.archive
-            .runtime
-            .block_on(upload.put(Bytes::copy_from_slice(buf)))
-            .map_err(|e| io::Error::other(format!("{}: {e}", self.path)))?;
-        Ok(buf.len())
+        if self.part.capacity() == 0 {
+            self.part = self.pool.take();
+        }
+        let n = buf.len().min(WRITE_BUFFER - self.part.len());
+        self.part.extend_from_slice(&buf[..n]);
+        if self.part.len() == WRITE_BUFFER {
+            self.send_part()?;
+        }
+        Ok(n)
     }
 
     fn flush(&mut self) -> io::Result<()> {
@@ -367,7 +394,8 @@ mod tests {
 
         let big: Vec<u8> = (0..(20u32 << 20)).map(|i| (i % 251) as u8).collect();
         let mut writer = archive.writer("A/x.body").unwrap();
-        for chunk in big.chunks(1 << 20) {
+        // Writes that straddle the 8 MiB parts.
+        for chunk in big.chunks(1_000_003) {
             writer.write_all(chunk).unwrap();
         }
         assert_eq!(archive.size("A/x.body").unwrap(), None, "invisible until finished");

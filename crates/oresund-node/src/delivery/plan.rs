@@ -149,14 +149,8 @@ impl FileLayout {
         source: &mut (impl PlainSource + ?Sized),
         region: &Region,
     ) -> Result<Option<(VirtualPosition, VirtualPosition)>, DeliveryError> {
-        let Some(contig) = self.index.contigs.iter().position(|c| *c == region.chrom) else { return Ok(None) };
         let (start, end) = (region.start, region.end);
-        let hits: Vec<usize> = (0..self.index.blocks.len())
-            .filter(|&i| {
-                let records = &self.index.blocks[i].records;
-                records.iter().any(|r| r.contig as usize == contig && r.first <= end && r.last >= start)
-            })
-            .collect();
+        let hits = self.index.overlapping(&region.chrom, start, end);
         let mut first = None;
         'forward: for &i in &hits {
             let block = &self.index.blocks[i];
