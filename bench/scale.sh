@@ -54,6 +54,20 @@ for node in embedded scale; do
   echo "-- query latency, $node"
   target/release/examples/query_latency "$work/$node" HP:0000707 20000 | grep -v '^node '
 done
+# The block cache cold and off: copies of the PostgreSQL node whose [catalog] keeps 1 MiB of
+# blocks (about 40 of the ~1,000 a contig has: nearly every lookup fetches its block, the
+# contig's directory stays) or none (every lookup asks PostgreSQL for the variant's entry).
+for mb in 1 0; do
+  cp -r "$work/scale" "$work/scale-$mb"
+  sed -i "s/^block_cache_mb = .*/block_cache_mb = $mb/" "$work/scale-$mb/oresund.toml"
+  grep -q "^block_cache_mb = $mb\$" "$work/scale-$mb/oresund.toml"
+  echo "-- query latency, scale with block_cache_mb = $mb"
+  target/release/examples/query_latency "$work/scale-$mb" HP:0000707 20000 | grep -v '^node ' | grep single
+done
+# One PostgreSQL round trip, the floor of a lookup that asks it: a prepared SELECT 1.
+echo 'SELECT 1;' > "$work/select1.sql"
+(cd "$work" && pgbench -n -M prepared -c 1 -T 10 -f select1.sql -l --log-prefix=select1 "$catalog" > pgbench.txt 2>&1)
+awk '{print $3}' "$work"/select1.* | sort -n | awk '{v[NR]=$1} END {printf "pgbench -M prepared SELECT 1: n=%d p50=%.1f µs p99=%.1f µs\n", NR, v[int(NR*0.5)], v[int(NR*0.99)]}'
 
 # Throughput: one vs two `serve` processes over the same PostgreSQL + S3 (the second with its
 # own copy of the node directory), a registered count query with a phenotype filter as in

@@ -7,6 +7,7 @@
 //! password_env = "PGPASSWORD"   # environment variable holding the password (libpq's own)
 //! pool_size = 8                 # connections per process (each `serve`, each CLI command)
 //! acquire_timeout_s = 30        # wait for a free pooled connection before failing
+//! block_cache_mb = 64           # committed variant blocks kept per process (0: none)
 //! ```
 //!
 //! The password never comes from the command line (it would stay in shell history and `ps`):
@@ -22,6 +23,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::config_error::ConfigError;
 use crate::error::NodeError;
+
+/// Largest `block_cache_mb` accepted (1 TiB): larger is a typo, not a plan.
+pub const MAX_BLOCK_CACHE_MB: usize = 1 << 20;
 
 /// The environment variable libpq reads the password from.
 pub const LIBPQ_PASSWORD_ENV: &str = "PGPASSWORD";
@@ -39,11 +43,20 @@ pub struct CatalogConfig {
     pub pool_size: usize,
     /// Seconds to wait for a free pooled connection.
     pub acquire_timeout_s: u64,
+    /// MiB of committed variant blocks one process keeps, so that single-variant lookups on warm
+    /// data need no round trip (0 turns the cache off).
+    pub block_cache_mb: usize,
 }
 
 impl Default for CatalogConfig {
     fn default() -> Self {
-        CatalogConfig { url: None, password_env: LIBPQ_PASSWORD_ENV.into(), pool_size: 8, acquire_timeout_s: 30 }
+        CatalogConfig {
+            url: None,
+            password_env: LIBPQ_PASSWORD_ENV.into(),
+            pool_size: 8,
+            acquire_timeout_s: 30,
+            block_cache_mb: 64,
+        }
     }
 }
 
@@ -60,6 +73,9 @@ impl CatalogConfig {
         }
         if self.pool_size == 0 || self.pool_size > 1000 {
             return Err(ConfigError::PoolSize(self.pool_size));
+        }
+        if self.block_cache_mb > MAX_BLOCK_CACHE_MB {
+            return Err(ConfigError::BlockCache(self.block_cache_mb));
         }
         if self.acquire_timeout_s == 0 {
             return Err(ConfigError::AcquireTimeout);
@@ -80,6 +96,7 @@ impl CatalogConfig {
         let mut options = PostgresOptions::new(url.clone(), password);
         options.pool_size = self.pool_size;
         options.acquire_timeout = Duration::from_secs(self.acquire_timeout_s);
+        options.block_cache_bytes = self.block_cache_mb << 20;
         Some(options)
     }
 
@@ -129,5 +146,16 @@ mod tests {
         let err = check_command_line_url("postgres://db/dk?user=ore&password=hunter2").unwrap_err().to_string();
         assert!(err.contains("PGPASSWORD") && !err.contains("hunter2"), "{err}");
         assert!(check_command_line_url("postgres://ore@127.0.0.1:5432/dk?connect_timeout=5").is_ok());
+    }
+
+    #[test]
+    fn the_block_cache_is_sized_in_mib_and_may_be_off() {
+        let url = Some("postgres://ore@db:5432/dk".to_string());
+        let parsed: CatalogConfig = toml::from_str("url = \"postgres://ore@db:5432/dk\"\nblock_cache_mb = 0").unwrap();
+        assert_eq!(parsed.postgres_options().unwrap().block_cache_bytes, 0);
+        let default = CatalogConfig { url: url.clone(), ..Default::default() };
+        assert_eq!(default.postgres_options().unwrap().block_cache_bytes, 64 << 20);
+        let huge = CatalogConfig { url, block_cache_mb: MAX_BLOCK_CACHE_MB + 1, ..Default::default() };
+        assert!(huge.validate().unwrap_err().to_string().contains("block_cache_mb"));
     }
 }

@@ -13,6 +13,9 @@ pub trait Backend: Sized {
     fn fresh() -> Self;
     fn store(&self) -> &Self::Store;
     fn reopen(&self) -> Self::Store;
+    /// The store opened again without any per-process cache of the index (the same as `reopen`
+    /// for a backend that has none).
+    fn reopen_without_cache(&self) -> Self::Store;
     /// Whether the store has a shared writer lock (the embedded one relies on the node directory's).
     const SHARED_WRITER_LOCK: bool;
     /// Stores audit entries, and moves the chain head to the last, the way the first releases did
@@ -51,6 +54,10 @@ impl Backend for Sqlite {
 
     fn reopen(&self) -> SqliteStore {
         SqliteStore::open(&self.dir.path().join("node.db")).expect("reopen SQLite store")
+    }
+
+    fn reopen_without_cache(&self) -> SqliteStore {
+        self.reopen()
     }
 
     fn write_first_release_audit(&self, entries: &[AuditEntry]) {
@@ -166,6 +173,11 @@ impl Backend for Postgres {
 
     fn reopen(&self) -> PostgresStore {
         PostgresStore::open(&self.database.options()).expect("reopen PostgreSQL store")
+    }
+
+    fn reopen_without_cache(&self) -> PostgresStore {
+        let options = PostgresOptions { block_cache_bytes: 0, ..self.database.options() };
+        PostgresStore::open(&options).expect("reopen PostgreSQL store")
     }
 
     fn write_first_release_audit(&self, entries: &[AuditEntry]) {

@@ -33,6 +33,7 @@ macro_rules! storage_suite {
         );
         $crate::storage_suite!(@group $backend; variant_index:
             variants_are_found_by_key_in_file_order,
+            lookups_follow_commits_seen_at_the_generation_check,
             region_scans_go_file_by_file_in_position_order_with_overlaps,
             variants_are_found_by_vrs_id,
             haploid_sets_round_trip,

@@ -143,11 +143,14 @@ impl ErasureRows for WriteTx<'_> {
 
 impl Erasure for PostgresStore {
     fn erase(&self, plan: &ErasurePlan) -> Result<ErasureOutcome> {
-        self.pool.get()?.write(|tx| {
+        let outcome = self.pool.get()?.write(|tx| {
             // The ingest lock: numbers and rows an ingest reads stay as they are until commit.
             tx.execute("SELECT pg_advisory_xact_lock($1)", &[&super::ingest::INGEST_LOCK])?;
             crate::rules::erasure::erase(tx, plan)
-        })
+        });
+        // Blocks were rewritten or deleted: this process's cached copies go at once.
+        self.cache.forget();
+        outcome
     }
 
     fn withdrawals(&self) -> Result<Vec<Withdrawal>> {

@@ -14,6 +14,7 @@ use oresund_core::individual::Individual;
 use postgres::binary_copy::BinaryCopyInWriter;
 use postgres::types::{ToSql, Type};
 
+use super::block_cache::BlockCache;
 use super::pool::Pooled;
 use super::rows::unsigned;
 use crate::IngestTransaction;
@@ -61,6 +62,8 @@ struct FileState {
 
 pub(super) struct PostgresIngest<'a> {
     conn: Pooled<'a>,
+    /// The store's block cache, emptied at commit.
+    cache: &'a BlockCache,
     committed: bool,
     files: HashMap<FileNumber, FileState>,
     /// Completed blocks not yet sent, with their file.
@@ -79,11 +82,12 @@ fn signed(value: u64, what: &str) -> Result<i64> {
 }
 
 impl<'a> PostgresIngest<'a> {
-    pub(super) fn begin(conn: Pooled<'a>) -> Result<Self> {
+    pub(super) fn begin(conn: Pooled<'a>, cache: &'a BlockCache) -> Result<Self> {
         // Built first, so that a failure from here on rolls back (on drop) before the connection
         // returns to the pool.
         let mut ingest = PostgresIngest {
             conn,
+            cache,
             committed: false,
             files: HashMap::new(),
             pending: Vec::new(),
@@ -365,6 +369,7 @@ impl IngestTransaction for PostgresIngest<'_> {
         client.execute("UPDATE meta SET value = value + 1 WHERE key = 'generation'", &[])?;
         client.batch_execute("COMMIT")?;
         self.committed = true;
+        self.cache.forget();
         Ok(())
     }
 }

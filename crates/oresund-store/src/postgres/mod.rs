@@ -6,11 +6,14 @@
 //! * ingests queue on a transaction-scoped advisory lock, like `BEGIN IMMEDIATE` in SQLite;
 //! * `meta.generation` moves at every commit, so every process reading the same database (N
 //!   `serve` processes) sees another's ingest at its next generation check;
-//! * connections come from a small bounded [`pool`].
+//! * connections come from a small bounded [`pool`];
+//! * single-variant lookups read committed blocks through a per-process [`block_cache`], emptied
+//!   when [`Catalog::generation`] sees the generation move.
 
 mod access;
 mod archive;
 mod audit;
+mod block_cache;
 mod budget;
 mod dac;
 mod erasure;
@@ -23,6 +26,8 @@ mod rows;
 mod schema;
 mod tx;
 
+use std::sync::Arc;
+
 use oresund_core::carriers::decode_columns;
 use postgres::types::ToSql;
 
@@ -32,6 +37,7 @@ use crate::model::*;
 use crate::variant_index::add_file_calls;
 use crate::{ArchiveCatalog, Catalog, IngestTransaction, SchemaVersion, VariantIndex, WriterLock, Writers, rules};
 
+use block_cache::{BlockCache, Directory, Listed};
 pub use options::{CatalogUrlError, PostgresOptions, check_url, redact_url, url_has_password};
 use pool::Pool;
 use rows::file_columns;
@@ -43,6 +49,7 @@ const WRITER_LOCK: i64 = 0x6f72_6573_756e_6402;
 pub struct PostgresStore {
     pool: Pool,
     schema: SchemaVersion,
+    cache: BlockCache,
 }
 
 impl PostgresStore {
@@ -51,7 +58,7 @@ impl PostgresStore {
         let pool = Pool::new(options)?;
         let (found, current) = schema::migrate(&mut pool.get()?.client)?;
         let schema = SchemaVersion { part: "catalog, variant index and access records (PostgreSQL)", found, current };
-        Ok(PostgresStore { pool, schema })
+        Ok(PostgresStore { pool, schema, cache: BlockCache::new(options.block_cache_bytes) })
     }
 
     /// Whether the catalog holds anything yet (`init` refuses to take over a used catalog).
@@ -61,6 +68,74 @@ impl PostgresStore {
             .client
             .query_one("SELECT NOT EXISTS (SELECT 1 FROM individuals) AND NOT EXISTS (SELECT 1 FROM datasets)", &[])?;
         Ok(row.try_get(0)?)
+    }
+}
+
+impl PostgresStore {
+    /// A variant found through the block cache: on warm data no round trip at all, else one to
+    /// list the contig's blocks (once per generation) and one for the blocks not cached.
+    fn cached_variant(&self, key: &VariantKey) -> Result<Option<VariantCalls>> {
+        let epoch = self.cache.epoch();
+        let directory = match self.cache.directory(key.contig) {
+            Some(directory) => directory,
+            None => self.cache.put_directory(epoch, key.contig, self.read_directory(key.contig)?),
+        };
+        let holding = directory.holding(key.pos);
+        let mut blocks: Vec<Option<Arc<[u8]>>> = holding.iter().map(|b| self.cache.block(b.id)).collect();
+        let missing: Vec<i64> = holding.iter().zip(&blocks).filter(|(_, d)| d.is_none()).map(|(b, _)| b.id).collect();
+        if !missing.is_empty() {
+            let mut conn = self.pool.get()?;
+            // Mostly one block: then the plain primary-key lookup.
+            let rows = match missing[..] {
+                [id] => {
+                    let statement = conn.statement("SELECT id, data FROM blocks WHERE id = $1")?;
+                    conn.client.query(&statement, &[&id])?
+                }
+                _ => {
+                    let statement = conn.statement("SELECT id, data FROM blocks WHERE id = ANY($1)")?;
+                    conn.client.query(&statement, &[&missing])?
+                }
+            };
+            for row in rows {
+                let (id, data): (i64, Arc<[u8]>) = (row.try_get(0)?, Arc::from(row.try_get::<_, &[u8]>(1)?));
+                self.cache.put_block(epoch, id, data.clone());
+                if let Some(slot) = holding.iter().position(|b| b.id == id) {
+                    blocks[slot] = Some(data);
+                }
+            }
+        }
+        let mut out: Option<VariantCalls> = None;
+        // A block missing now was deleted (its file removed) since the directory was read.
+        for (listed, data) in holding.iter().zip(&blocks) {
+            let Some(data) = data else { continue };
+            let view = BlockView::parse(data)?;
+            if let Some(slot) = view.find(key.pos, &key.reference, &key.alternate)? {
+                let entry = view.entry(slot)?;
+                add_file_calls(&mut out, entry.calls(listed.file), || Ok((key.clone(), entry.vrs_id.to_id())))?;
+            }
+        }
+        Ok(out)
+    }
+
+    /// Every committed block of a contig, with the longest REF (for the directory's window).
+    fn read_directory(&self, contig: u32) -> Result<Directory> {
+        let mut conn = self.pool.get()?;
+        let statement = conn.statement(
+            "SELECT b.id, b.file, b.first_pos, b.last_pos, m.value FROM blocks b, meta m \
+             WHERE b.contig = $1 AND m.key = 'max_ref_len'",
+        )?;
+        let mut max_ref_len = 0;
+        let mut listed = Vec::new();
+        for row in conn.client.query(&statement, &[&contig_param(contig)?])? {
+            max_ref_len = rows::unsigned(row.try_get(4)?, "max_ref_len")?;
+            listed.push(Listed {
+                id: row.try_get(0)?,
+                file: rows::unsigned(row.try_get(1)?, "file number")?,
+                first_pos: rows::unsigned(row.try_get(2)?, "position")?,
+                last_pos: rows::unsigned(row.try_get(3)?, "position")?,
+            });
+        }
+        Ok(Directory::new(max_ref_len, listed))
     }
 }
 
@@ -104,7 +179,9 @@ impl Catalog for PostgresStore {
     fn generation(&self) -> Result<u64> {
         let mut conn = self.pool.get()?;
         let statement = conn.statement("SELECT value FROM meta WHERE key = 'generation'")?;
-        rows::unsigned(conn.client.query_one(&statement, &[])?.try_get(0)?, "generation")
+        let generation = rows::unsigned(conn.client.query_one(&statement, &[])?.try_get(0)?, "generation")?;
+        self.cache.observe(generation);
+        Ok(generation)
     }
 
     fn datasets(&self) -> Result<Vec<Dataset>> {
@@ -150,6 +227,9 @@ impl Catalog for PostgresStore {
 
 impl VariantIndex for PostgresStore {
     fn variant(&self, key: &VariantKey) -> Result<Option<VariantCalls>> {
+        if self.cache.enabled() {
+            return self.cached_variant(key);
+        }
         let mut conn = self.pool.get()?;
         let statement = conn.statement(
             "SELECT v.vrs_id, vb.file, substring(b.data FROM vb.entry_offset + 1 FOR vb.entry_length), v.pos, \
@@ -220,7 +300,7 @@ impl VariantIndex for PostgresStore {
 
 impl Writers for PostgresStore {
     fn begin_ingest(&self) -> Result<Box<dyn IngestTransaction + '_>> {
-        Ok(Box::new(ingest::PostgresIngest::begin(self.pool.get()?)?))
+        Ok(Box::new(ingest::PostgresIngest::begin(self.pool.get()?, &self.cache)?))
     }
 
     /// A session advisory lock on a connection of its own: it lasts as long as that session, so

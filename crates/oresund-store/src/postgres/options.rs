@@ -20,6 +20,9 @@ pub struct PostgresOptions {
     pub acquire_timeout: Duration,
     /// How long opening one connection may take.
     pub connect_timeout: Duration,
+    /// Most bytes of committed variant blocks this process keeps for single-variant lookups
+    /// (0: none, every lookup asks PostgreSQL).
+    pub block_cache_bytes: usize,
 }
 
 impl std::fmt::Debug for PostgresOptions {
@@ -30,12 +33,14 @@ impl std::fmt::Debug for PostgresOptions {
             .field("pool_size", &self.pool_size)
             .field("acquire_timeout", &self.acquire_timeout)
             .field("connect_timeout", &self.connect_timeout)
+            .field("block_cache_bytes", &self.block_cache_bytes)
             .finish()
     }
 }
 
 impl PostgresOptions {
-    /// Settings for `url` with the default pool (8 connections, 30 s wait, 10 s to connect).
+    /// Settings for `url` with the default pool (8 connections, 30 s wait, 10 s to connect) and
+    /// block cache (64 MiB).
     pub fn new(url: impl Into<String>, password: Option<String>) -> Self {
         PostgresOptions {
             url: url.into(),
@@ -43,6 +48,7 @@ impl PostgresOptions {
             pool_size: 8,
             acquire_timeout: Duration::from_secs(30),
             connect_timeout: Duration::from_secs(10),
+            block_cache_bytes: 64 << 20,
         }
     }
 
