@@ -69,9 +69,7 @@ impl PostgresStore {
             .query_one("SELECT NOT EXISTS (SELECT 1 FROM individuals) AND NOT EXISTS (SELECT 1 FROM datasets)", &[])?;
         Ok(row.try_get(0)?)
     }
-}
 
-impl PostgresStore {
     /// A variant found through the block cache: on warm data no round trip at all, else one to
     /// list the contig's blocks (once per generation) and one for the blocks not cached.
     fn cached_variant(&self, key: &VariantKey) -> Result<Option<VariantCalls>> {
