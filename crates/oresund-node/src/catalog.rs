@@ -75,7 +75,7 @@ impl CatalogConfig {
             return Err(ConfigError::PoolSize(self.pool_size));
         }
         if self.block_cache_mb > MAX_BLOCK_CACHE_MB {
-            return Err(ConfigError::BlockCache(self.block_cache_mb));
+            return Err(ConfigError::BlockCache { given: self.block_cache_mb, max: MAX_BLOCK_CACHE_MB });
         }
         if self.acquire_timeout_s == 0 {
             return Err(ConfigError::AcquireTimeout);

@@ -51,8 +51,8 @@ pub enum ConfigError {
     CatalogUrl(oresund_store::postgres::CatalogUrlError),
     #[error("catalog.pool_size {0} must be between 1 and 1000")]
     PoolSize(usize),
-    #[error("catalog.block_cache_mb {0} is larger than {max} (MiB)", max = crate::catalog::MAX_BLOCK_CACHE_MB)]
-    BlockCache(usize),
+    #[error("catalog.block_cache_mb {given} is larger than {max} (MiB)")]
+    BlockCache { given: usize, max: usize },
     #[error("catalog.acquire_timeout_s must be positive")]
     AcquireTimeout,
     #[error("catalog.password_env must name an environment variable")]
