@@ -50,9 +50,12 @@ for node in embedded scale; do
     "$bin" ingest -q "$work/$node" --dataset DK --individuals "$data/DK.individuals.tsv" "$data/DK.vcf.gz"
 done
 echo "PostgreSQL database: $(psql -AtX "$catalog" -c "SELECT pg_size_pretty(pg_database_size(current_database()))"), embedded node.db: $(du -h "$work/embedded/node.db" | cut -f1)"
+# Peak RSS of each latency process: what the block cache holds shows against the embedded node's.
+rss() { echo "peak RSS of that process: $(awk '{printf "%.1f MB", $1 / 1024}' "$work/rss")"; }
 for node in embedded scale; do
   echo "-- query latency, $node"
-  target/release/examples/query_latency "$work/$node" HP:0000707 20000 | grep -v '^node '
+  /usr/bin/time -f %M -o "$work/rss" target/release/examples/query_latency "$work/$node" HP:0000707 20000 | grep -v '^node '
+  rss
 done
 # The block cache cold and off: copies of the PostgreSQL node whose [catalog] keeps 1 MiB of
 # blocks (about 40 of the ~1,000 a contig has: nearly every lookup fetches its block, the
@@ -62,7 +65,8 @@ for mb in 1 0; do
   sed -i "s/^block_cache_mb = .*/block_cache_mb = $mb/" "$work/scale-$mb/oresund.toml"
   grep -q "^block_cache_mb = $mb\$" "$work/scale-$mb/oresund.toml"
   echo "-- query latency, scale with block_cache_mb = $mb"
-  target/release/examples/query_latency "$work/scale-$mb" HP:0000707 20000 | grep -v '^node ' | grep single
+  /usr/bin/time -f %M -o "$work/rss" target/release/examples/query_latency "$work/scale-$mb" HP:0000707 20000 | grep single
+  rss
 done
 # One PostgreSQL round trip, the floor of a lookup that asks it: a prepared SELECT 1.
 echo 'SELECT 1;' > "$work/select1.sql"
