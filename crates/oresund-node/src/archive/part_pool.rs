@@ -3,8 +3,8 @@
 //!
 //! The object store drops a sent part on one of its runtime's blocking threads. Freed there,
 //! mimalloc did not reuse the memory while the writer went on allocating on its own thread: the
-//! ingest of a 120 MB VCF held 118–151 MB while archiving it (`bench/scale_curve.sh`, 20,000
-//! samples). A part that comes back here is reused by the next one instead.
+//! ingest of the 20,000-sample cohort's 120 MB VCF held 118–151 MB while archiving it (sampled
+//! from `/proc/PID/smaps_rollup`, BENCHMARKS.md). A part that comes back here is reused instead.
 
 use std::sync::{Arc, Mutex};
 
