@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use oresund_core::variant::VariantParseError;
+use oresund_ingest::bcf::BcfError;
 use oresund_ingest::individuals::IndividualsError;
 use oresund_ingest::normalize::NormaliseError;
 use oresund_ingest::reference::ReferenceError;
@@ -25,6 +26,9 @@ pub enum NodeError {
     Reference(#[from] ReferenceError),
     #[error(transparent)]
     Vcf(#[from] VcfError),
+    /// A BCF that cannot be read (its records' errors name the record: a BCF has no lines).
+    #[error("{}: {error}", path.display())]
+    Bcf { path: PathBuf, error: BcfError },
     #[error("{}:{}", path.display(), located(error))]
     Individuals { path: PathBuf, error: IndividualsError },
     #[error("{}: {message}", path.display())]

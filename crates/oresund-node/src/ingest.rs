@@ -6,19 +6,21 @@
 //! ingested twice.
 
 use std::fs::File;
-use std::io::{BufReader, Read};
+use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 
 use oresund_c4gh::PublicKey;
+use oresund_ingest::bcf::is_bcf_file;
 use oresund_ingest::individuals::read_individuals;
 use oresund_ingest::pipeline::{PipelineError, Summary, normalise_vcf};
 use oresund_ingest::vcf::reader::{VcfError, VcfReader};
 use oresund_ingest::warning::Warning;
 use oresund_store::{ArchiveKind, IndividualNumber, IngestStats, NewFile, StoreError, StoredFile, VariantKey};
 
+use crate::archive::bcf::archive_bcf;
 use crate::archive::error::ArchiveError;
 use crate::archive::file_keys::FileKeys;
-use crate::archive::ingest::open_tapped;
+use crate::archive::ingest::{open_tapped, open_tapped_bcf};
 use crate::archive::store::ObjectArchive;
 use crate::archive::{self, INDEX_SUFFIX, INDIVIDUALS_SUFFIX, StoredObject};
 use crate::erasure::error::ErasureError;
@@ -93,8 +95,15 @@ impl Node {
         // The individuals file is read once, into memory: the archived bytes are the parsed bytes.
         let metadata_bytes = std::fs::read(individuals).map_err(|e| NodeError::io(individuals, e))?;
         let metadata_object = originals.store(&metadata_bytes[..])?;
-        let vcf_file = File::open(vcf).map_err(|e| NodeError::io(vcf, e))?;
-        let vcf_object = originals.store(BufReader::with_capacity(1 << 20, vcf_file))?;
+        // A BCF is archived as its VCF text (`archive/bcf.rs`), indexed as it is written.
+        let bcf = is_bcf_file(vcf).map_err(|e| NodeError::io(vcf, e))?;
+        let (vcf_object, written) = if bcf {
+            let archived = archive_bcf(vcf, originals)?;
+            (archived.stored, Some((archived.index, archived.source)))
+        } else {
+            let vcf_file = File::open(vcf).map_err(|e| NodeError::io(vcf, e))?;
+            (originals.store(BufReader::with_capacity(1 << 20, vcf_file))?, None)
+        };
         let (sha256, size) = (vcf_object.plaintext_sha256.clone(), vcf_object.plaintext_size);
         if let Some(existing) = self.store.find_file(dataset, &sha256)? {
             return Ok(IngestOutcome::AlreadyIngested { accession: existing.accession });
@@ -103,7 +112,13 @@ impl Node {
         let mut metadata = read_individuals(&metadata_bytes[..], &pseudonymiser, self.hpo()?)
             .map_err(|error| NodeError::Individuals { path: individuals.to_path_buf(), error })?;
         drop(metadata_bytes);
-        let (input, tap) = open_tapped(vcf, progress).map_err(|e| NodeError::io(vcf, e))?;
+        // For a BCF, lines are those of `bcftools view --no-version` (the same text).
+        let (input, tap): (Box<dyn BufRead + Send>, _) = if bcf {
+            let (text, tap) = open_tapped_bcf(vcf, progress).map_err(|e| NodeError::io(vcf, e))?;
+            (Box::new(text), tap)
+        } else {
+            open_tapped(vcf, progress).map_err(|e| NodeError::io(vcf, e))?
+        };
         let mut reader = VcfReader::from_reader(vcf, input)?;
         // Each sample column must be a person described in the individuals file. Messages give
         // the column, never the sample name: it is a personal identifier.
@@ -183,10 +198,16 @@ impl Node {
         // Dropping the reader stops the decompressor, so the tap has seen every raw byte.
         drop(reader);
         let tapped = tap.finish();
-        if (tapped.sha256.as_str(), tapped.size) != (vcf_object.plaintext_sha256.as_str(), vcf_object.plaintext_size) {
+        // What was indexed must be what was archived: the same raw bytes were read both times.
+        let (archived_sha256, archived_size, index) = match written {
+            Some((index, source)) => (source.sha256, source.size, Some(index)),
+            None => (vcf_object.plaintext_sha256.clone(), vcf_object.plaintext_size, tapped.index),
+        };
+        if (tapped.sha256.as_str(), tapped.size) != (archived_sha256.as_str(), archived_size) {
             return Err(ArchiveError::ChangedDuringIngest { path: vcf.to_path_buf() }.into());
         }
-        tx.add_archive_object(&vcf_object.record(accession.clone(), file, ArchiveKind::Vcf, name.clone()))?;
+        let archived_name = if bcf { vcf_text_name(&name) } else { name.clone() };
+        tx.add_archive_object(&vcf_object.record(accession.clone(), file, ArchiveKind::Vcf, archived_name.clone()))?;
         let metadata_accession = format!("{accession}{INDIVIDUALS_SUFFIX}");
         tx.add_archive_object(&metadata_object.record(
             metadata_accession,
@@ -194,12 +215,17 @@ impl Node {
             ArchiveKind::Individuals,
             file_name(individuals),
         ))?;
-        if let Some(index) = tapped.index {
+        if let Some(index) = index {
             let bytes = index.to_bytes();
             drop(index); // not beside the encryption's buffers: the ingest's peak memory
             let stored = originals.store(&bytes[..])?;
             let accession = format!("{accession}{INDEX_SUFFIX}");
-            tx.add_archive_object(&stored.record(accession, file, ArchiveKind::BlockIndex, format!("{name}.blocks")))?;
+            tx.add_archive_object(&stored.record(
+                accession,
+                file,
+                ArchiveKind::BlockIndex,
+                format!("{archived_name}.blocks"),
+            ))?;
         }
         let stats = IngestStats {
             records: summary.records,
@@ -274,6 +300,12 @@ impl<'a> Originals<'a> {
         archive::discard(self.objects, &self.written.iter().collect::<Vec<_>>());
         let _ = self.file_keys.shred(&self.file_key.0);
     }
+}
+
+/// The archived VCF text of a BCF is named as a VCF: `cohort.bcf` → `cohort.vcf.gz`.
+fn vcf_text_name(bcf_name: &str) -> String {
+    let stem = bcf_name.strip_suffix(".bcf").or_else(|| bcf_name.strip_suffix(".BCF")).unwrap_or(bcf_name);
+    format!("{stem}.vcf.gz")
 }
 
 /// A path's file name (no directories) for the catalog.

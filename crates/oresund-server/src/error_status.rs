@@ -48,6 +48,7 @@ pub fn node_status(error: &NodeError) -> StatusCode {
         | NodeError::NotANode(_)
         | NodeError::Reference(_)
         | NodeError::Vcf(_)
+        | NodeError::Bcf { .. }
         | NodeError::Individuals { .. }
         | NodeError::Ontology { .. }
         | NodeError::Damaged(_)
@@ -189,6 +190,7 @@ mod tests {
 
     use axum::http::StatusCode;
     use oresund_core::variant::Variant;
+    use oresund_ingest::bcf::BcfError;
     use oresund_ingest::individuals::IndividualsError;
     use oresund_ingest::normalize::NormaliseError;
     use oresund_ingest::reference::ReferenceError;
@@ -295,6 +297,7 @@ mod tests {
             (NodeError::NotANode(path()), INTERNAL),
             (NodeError::Reference(ReferenceError::Damaged { path: path(), message: "x".into() }), INTERNAL),
             (NodeError::Vcf(VcfError::Io { path: path(), error: io() }), INTERNAL),
+            (NodeError::Bcf { path: path(), error: BcfError::NotBcf }, INTERNAL),
             (NodeError::Individuals { path: path(), error: IndividualsError::Io(io()) }, INTERNAL),
             (NodeError::Ontology { path: path(), message: "x".into() }, INTERNAL),
             (NodeError::Damaged("the reference has no sequence for contig number 3".into()), INTERNAL),

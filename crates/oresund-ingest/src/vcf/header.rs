@@ -25,8 +25,6 @@ pub struct Header {
 pub enum HeaderError {
     #[error("a VCF must start with ##fileformat=VCFv4.x (VCF 4.3 §1.4.1), found {0:?}")]
     FileFormat(String),
-    #[error("BCF is not supported yet: convert it with `bcftools view -Oz -o FILE.vcf.gz FILE.bcf`")]
-    Bcf,
     #[error(
         "this is an individuals file (its header names local_id), not a VCF: were the VCF and --individuals swapped?"
     )]
@@ -55,7 +53,7 @@ impl HeaderError {
     /// The 1-based line the error is about (0 when the file ended early).
     pub fn line(&self) -> usize {
         match self {
-            HeaderError::FileFormat(_) | HeaderError::Bcf | HeaderError::IndividualsFile => 1,
+            HeaderError::FileFormat(_) | HeaderError::IndividualsFile => 1,
             HeaderError::Contig { line }
             | HeaderError::ColumnHeader { line }
             | HeaderError::NoSamples { line }
@@ -81,9 +79,6 @@ impl HeaderParser {
         self.header.lines += 1;
         let n = self.header.lines;
         if n == 1 {
-            if line.starts_with("BCF\u{2}") {
-                return Err(HeaderError::Bcf);
-            }
             if line.trim_start_matches('\u{feff}').starts_with("local_id") {
                 return Err(HeaderError::IndividualsFile);
             }

@@ -9,7 +9,9 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use noodles_bgzf::io::MultithreadedReader;
+use oresund_ingest::bcf::BcfText;
 use oresund_ingest::input::{Compression, ProgressRead, buffered, sniff};
+use oresund_ingest::read_ahead::ReadAhead;
 
 use crate::archive::checksum::Checksum;
 use crate::archive::index::{BGZF_EOF, BlockIndex, IndexingReader, PendingIndex};
@@ -77,13 +79,7 @@ pub fn open_tapped(
     path: &Path,
     progress: impl FnMut(u64) + Send + 'static,
 ) -> io::Result<(Box<dyn BufRead + Send>, InputTap)> {
-    let mut file = File::open(path)?;
-    let compression = sniff(&mut file)?;
-    if compression == Compression::Bgzf {
-        check_bgzf_end(&mut file)?;
-    }
-    let seen = Arc::new(Mutex::new(RawSeen::default()));
-    let raw = RawTap { inner: ProgressRead::new(file, progress), seen: seen.clone() };
+    let RawInput { compression, reader: raw, seen } = open_raw(path, progress)?;
     Ok(match compression {
         Compression::None => (Box::new(buffered(Box::new(raw))), InputTap { seen, index: None }),
         Compression::Gzip => {
@@ -91,13 +87,48 @@ pub fn open_tapped(
             (Box::new(buffered(Box::new(decoder))), InputTap { seen, index: None })
         }
         Compression::Bgzf => {
-            // The same decompression as a plain ingest: worker threads, up to four.
-            let workers = std::thread::available_parallelism().map_or(1, NonZeroUsize::get).clamp(1, 4);
-            let workers = NonZeroUsize::new(workers).unwrap_or(NonZeroUsize::MIN);
-            let (reader, pending) = IndexingReader::new(MultithreadedReader::with_worker_count(workers, raw));
+            let (reader, pending) = IndexingReader::new(MultithreadedReader::with_worker_count(workers(), raw));
             (Box::new(reader), InputTap { seen, index: Some(pending) })
         }
     })
+}
+
+/// Opens the BCF at `path` (BGZF or uncompressed) as the VCF text `bcftools view` prints for it,
+/// made on its own thread, tapped like [`open_tapped`]. No block index: the archived copy is that
+/// text, compressed anew (`archive/bcf.rs`), and indexed as it is written.
+pub fn open_tapped_bcf(path: &Path, progress: impl FnMut(u64) + Send + 'static) -> io::Result<(ReadAhead, InputTap)> {
+    let RawInput { compression, reader: raw, seen } = open_raw(path, progress)?;
+    let decompressed: Box<dyn Read + Send> = match compression {
+        // Records are read a few bytes at a time: buffered before the tap's lock, not after.
+        Compression::None => Box::new(BufReader::with_capacity(1 << 16, raw)),
+        Compression::Gzip => Box::new(flate2::read::MultiGzDecoder::new(BufReader::with_capacity(1 << 16, raw))),
+        Compression::Bgzf => Box::new(MultithreadedReader::with_worker_count(workers(), raw)),
+    };
+    let text = BcfText::new(decompressed).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+    Ok((ReadAhead::new(text), InputTap { seen, index: None }))
+}
+
+/// A file opened for a tapped read: its compression, and its raw bytes hashed as they are read.
+struct RawInput<F> {
+    compression: Compression,
+    reader: RawTap<ProgressRead<File, F>>,
+    seen: Arc<Mutex<RawSeen>>,
+}
+
+fn open_raw<F: FnMut(u64) + Send + 'static>(path: &Path, progress: F) -> io::Result<RawInput<F>> {
+    let mut file = File::open(path)?;
+    let compression = sniff(&mut file)?;
+    if compression == Compression::Bgzf {
+        check_bgzf_end(&mut file)?;
+    }
+    let seen = Arc::new(Mutex::new(RawSeen::default()));
+    Ok(RawInput { compression, reader: RawTap { inner: ProgressRead::new(file, progress), seen: seen.clone() }, seen })
+}
+
+/// The same decompression as a plain ingest: worker threads, up to four.
+fn workers() -> NonZeroUsize {
+    let workers = std::thread::available_parallelism().map_or(1, NonZeroUsize::get).clamp(1, 4);
+    NonZeroUsize::new(workers).unwrap_or(NonZeroUsize::MIN)
 }
 
 /// A BGZF file ends with the empty EOF block (SAM/BAM spec §4.1.2); one that stops on a block

@@ -13,6 +13,8 @@
 //!   and removed by [`Node::archive_gc`].
 //! * **Checksums**: SHA-256 and size of the plaintext and of the body, taken while encrypting.
 
+pub(crate) mod bcf;
+pub(crate) mod block_writer;
 pub mod checksum;
 pub mod config;
 pub mod error;

@@ -7,22 +7,19 @@
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::num::NonZeroUsize;
 
-use libdeflater::{CompressionLvl, Compressor, Crc};
 use noodles_bgzf::io::MultithreadedReader;
 use oresund_c4gh::{Header, SecretKey, decrypt_body};
 use oresund_ingest::subset::{SampleSubset, sample_columns_of};
 use oresund_store::ArchiveObject;
 
 use crate::archive::StoredObject;
+use crate::archive::block_writer::BlockWriter;
 use crate::archive::error::ArchiveError;
-use crate::archive::index::{BGZF_EOF, BlockIndex, WrittenIndex};
+use crate::archive::index::BlockIndex;
 use crate::archive::store::ObjectArchive;
 use crate::erasure::error::ErasureError;
 use crate::error::NodeError;
 use crate::ingest::Originals;
-
-/// Most uncompressed bytes in one written block (htslib's `BGZF_BLOCK_SIZE`).
-const BLOCK_INPUT: usize = 0xff00;
 
 /// The rewritten VCF as stored, and its block index.
 pub(crate) struct RewrittenVcf {
@@ -149,108 +146,4 @@ fn rewrite_stream(
         .into());
     }
     Ok(writer.finish().map_err(failed)?)
-}
-
-/// BGZF blocks that each start with a line (as `bcftools view -Oz` writes them, so any run of
-/// blocks can be handed out by region), indexed as they are written.
-struct BlockWriter<W> {
-    out: W,
-    pending: Vec<u8>,
-    compressor: Compressor,
-    compressed: Vec<u8>,
-    offset: u64,
-    index: WrittenIndex,
-}
-
-impl<W: Write> BlockWriter<W> {
-    fn new(out: W) -> Self {
-        let mut compressor = Compressor::new(CompressionLvl::default());
-        let compressed = vec![0u8; compressor.deflate_compress_bound(BLOCK_INPUT)];
-        BlockWriter {
-            out,
-            pending: Vec::with_capacity(BLOCK_INPUT),
-            compressor,
-            compressed,
-            offset: 0,
-            index: WrittenIndex::new(),
-        }
-    }
-
-    /// Adds one whole line (with its newline).
-    fn line(&mut self, line: &[u8]) -> io::Result<()> {
-        if self.pending.len() + line.len() > BLOCK_INPUT && !self.pending.is_empty() {
-            self.flush_block()?;
-        }
-        // A line longer than a block spans several: only the first starts with a line.
-        for piece in line.chunks(BLOCK_INPUT) {
-            if self.pending.len() + piece.len() > BLOCK_INPUT {
-                self.flush_block()?;
-            }
-            self.pending.extend_from_slice(piece);
-        }
-        Ok(())
-    }
-
-    fn flush_block(&mut self) -> io::Result<()> {
-        if self.pending.is_empty() {
-            return Ok(());
-        }
-        let n = self
-            .compressor
-            .deflate_compress(&self.pending, &mut self.compressed)
-            .map_err(|e| io::Error::other(format!("compressing a block: {e:?}")))?;
-        let mut crc = Crc::new();
-        crc.update(&self.pending);
-        let bsize = u16::try_from(18 + n + 8 - 1).map_err(|_| io::Error::other("a compressed block over 64 KiB"))?;
-        let mut head = [0x1f, 0x8b, 8, 4, 0, 0, 0, 0, 0, 0xff, 6, 0, b'B', b'C', 2, 0, 0, 0];
-        head[16..18].copy_from_slice(&bsize.to_le_bytes());
-        self.out.write_all(&head)?;
-        self.out.write_all(&self.compressed[..n])?;
-        self.out.write_all(&crc.sum().to_le_bytes())?;
-        self.out.write_all(&(self.pending.len() as u32).to_le_bytes())?;
-        self.index.block(self.offset, &self.pending);
-        self.offset += u64::from(bsize) + 1;
-        self.pending.clear();
-        Ok(())
-    }
-
-    /// Writes the last block and the EOF block; returns the file's block index.
-    fn finish(mut self) -> io::Result<BlockIndex> {
-        self.flush_block()?;
-        self.out.write_all(&BGZF_EOF)?;
-        self.out.flush()?;
-        let size = self.offset + BGZF_EOF.len() as u64;
-        Ok(self.index.finish(size, &BGZF_EOF))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn blocks_start_with_lines_and_read_back() {
-        let mut file = Vec::new();
-        let mut writer = BlockWriter::new(&mut file);
-        let mut text = Vec::new();
-        for i in 0..5_000u32 {
-            let line = format!("22\t{}\t.\tA\tC\t.\t.\t.\tGT\t0/1\t{}\n", 1000 + i, "0/0\t".repeat((i % 40) as usize));
-            text.extend_from_slice(line.as_bytes());
-            writer.line(line.as_bytes()).unwrap();
-        }
-        let long = format!("22\t999999\t.\tA\tC\t.\t.\t.\tGT{}\n", "\t0/0".repeat(40_000));
-        text.extend_from_slice(long.as_bytes());
-        writer.line(long.as_bytes()).unwrap();
-        let index = writer.finish().unwrap();
-        let mut back = Vec::new();
-        flate2::read::MultiGzDecoder::new(&file[..]).read_to_end(&mut back).unwrap();
-        assert!(back == text);
-        assert_eq!(index.size, file.len() as u64);
-        assert_eq!(index.eof, Some(file.len() as u64 - 28));
-        assert!(index.blocks.len() > 5, "{} blocks", index.blocks.len());
-        // Every block but the long line's continuations starts a line.
-        assert_eq!(index.blocks.iter().filter(|b| !b.cut).count(), 0, "continuations start no line, so are not listed");
-        let selection = index.select("22", 2000, 2100).unwrap();
-        assert!(selection.blocks >= 1);
-    }
 }

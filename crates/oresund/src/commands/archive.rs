@@ -72,7 +72,8 @@ pub struct VerifyArgs {
 ///
 /// Only the header is re-encrypted, for the reader's public key; the body is streamed
 /// unchanged. The reader decrypts it with `crypt4gh decrypt --sk alice.sec` (Python) or
-/// `oresund c4gh decrypt --sk alice.sec` into bytes identical to the ingested file.
+/// `oresund c4gh decrypt --sk alice.sec` into bytes identical to the ingested file (for an ingested
+/// BCF: to its VCF text, as `bcftools view --no-version` prints it, bgzipped).
 ///
 /// With --region (a BGZF-compressed VCF only), the file carries only the compressed blocks of
 /// the VCF header, the region's records and the end-of-file block, selected by a Crypt4GH edit

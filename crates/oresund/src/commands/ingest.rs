@@ -8,7 +8,7 @@ use oresund_node::ingest::IngestOutcome;
 
 use crate::progress;
 
-/// Ingest a multi-sample VCF and its individuals file into a dataset.
+/// Ingest a multi-sample VCF (or BCF) and its individuals file into a dataset.
 ///
 /// Every record is checked against the node's reference, normalised exactly like
 /// `bcftools norm -f REF -m -any` and indexed; local ids are replaced by keyed pseudonyms.
@@ -23,7 +23,9 @@ icd10_codes, consent (lists comma-separated). Every VCF sample must have a row."
 pub struct IngestArgs {
     /// Node directory made by `oresund init`.
     pub node_dir: PathBuf,
-    /// The VCF (plain, gzip or bgzip; multi-sample, GT first in FORMAT).
+    /// The VCF (plain, gzip or bgzip; multi-sample, GT first in FORMAT) or BCF (as `bcftools
+    /// view -Ob` or `-Ou` write it). A BCF is read as the text `bcftools view --no-version` prints
+    /// for it: that text is archived (as FILE.vcf.gz), and error lines are its lines.
     pub vcf: PathBuf,
     /// Dataset to ingest into (created on first use).
     #[arg(long)]

@@ -28,6 +28,13 @@ pub(crate) fn ok_with_key(args: &[&str]) -> Vec<u8> {
 
 /// A node whose archive key is sealed with [`PASSPHRASE`], with DK ingested.
 pub(crate) fn sealed_node() -> TestNode {
+    let node = sealed_empty_node();
+    node.ingest("DK-1", "DK");
+    node
+}
+
+/// A node whose archive key is sealed with [`PASSPHRASE`], nothing ingested.
+pub(crate) fn sealed_empty_node() -> TestNode {
     let tmp = tempfile::tempdir().expect("temp dir");
     let dir = tmp.path().join("node");
     let reference = cohort("reference.fa.gz");
@@ -41,9 +48,7 @@ pub(crate) fn sealed_node() -> TestNode {
         "--reference",
         reference.to_str().unwrap(),
     ]);
-    let node = TestNode { tmp, dir };
-    node.ingest("DK-1", "DK");
-    node
+    TestNode { tmp, dir }
 }
 
 /// `archive list --format json`.

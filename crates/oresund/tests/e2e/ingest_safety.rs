@@ -287,7 +287,8 @@ fn a_bgzf_file_without_its_end_of_file_block_is_refused() {
     assert!(error.contains("truncated.vcf.gz: truncated: no BGZF end-of-file block"), "{error}");
     assert!(node.dump(&[]).is_empty(), "nothing ingested");
     node.ingest("DK-1", "DK");
-    assert_eq!(node.dump(&[]), dk_template().dump(&[]));
+    // A template is copied, never queried: a query's WAL files would race another test's copy.
+    assert_eq!(node.dump(&[]), TestNode::copy_of(dk_template()).dump(&[]));
 }
 
 #[test]
@@ -425,9 +426,11 @@ fn mixed_up_and_damaged_inputs_say_what_happened() {
     let (ok, error) = ingest(&individuals, &individuals);
     assert!(!ok && error.contains("this is an individuals file") && error.contains("swapped"), "{error}");
     let bcf = dir.join("cohort.bcf");
+    // BCF is read (`external::bcf_input` against bcftools); one whose header length is garbage is
+    // refused before anything is allocated for it.
     write_gz(&bcf, "BCF\u{2}\u{2}\u{0}\u{0}binary records follow");
     let (ok, error) = ingest(&bcf, &individuals);
-    assert!(!ok && error.contains("BCF is not supported yet: convert it with `bcftools view -Oz"), "{error}");
+    assert!(!ok && error.contains("cohort.bcf: header: 1768030208 bytes of header text, more than"), "{error}");
     // A gzip file cut in the middle of its compressed data: the line where reading stopped.
     let whole = dir.join("whole.vcf.gz");
     write_gz(&whole, &dk_excerpt(400, |t| t));
@@ -445,6 +448,6 @@ fn mixed_up_and_damaged_inputs_say_what_happened() {
     assert!(ok, "{error}");
     let dumped = node.dump(&[]);
     assert!(dumped.len() >= 400, "every record of the excerpt: {}", dumped.len());
-    let full: std::collections::HashSet<String> = dk_template().dump(&[]).into_iter().collect();
+    let full: std::collections::HashSet<String> = TestNode::copy_of(dk_template()).dump(&[]).into_iter().collect();
     assert!(dumped.iter().all(|row| full.contains(row)), "counted as in the whole cohort");
 }

@@ -12,6 +12,7 @@ mod archive;
 mod association;
 mod audit_durability;
 mod audit_heads;
+mod bcf_ingest;
 mod common;
 mod delivery;
 mod erasure;

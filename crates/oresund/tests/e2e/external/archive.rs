@@ -11,7 +11,7 @@ use crate::common::*;
 const CRYPT4GH_HINT: &str = "pip install crypt4gh==1.8.6";
 
 /// A Python crypt4gh key pair without passphrase for a reader.
-fn reader_keys(dir: &Path, name: &str) -> (PathBuf, PathBuf) {
+pub(crate) fn reader_keys(dir: &Path, name: &str) -> (PathBuf, PathBuf) {
     require("crypt4gh-keygen", CRYPT4GH_HINT);
     let (sk, pk) = (dir.join(format!("{name}.sec")), dir.join(format!("{name}.pub")));
     sh(&format!("crypt4gh-keygen -f --nocrypt --sk {} --pk {} >/dev/null 2>&1", sk.display(), pk.display()));
@@ -19,7 +19,13 @@ fn reader_keys(dir: &Path, name: &str) -> (PathBuf, PathBuf) {
 }
 
 /// Exports `accession` for `pk` and decrypts it with the Python tool and `sk`.
-fn export_and_decrypt(node: &TestNode, accession: &str, pk: &Path, sk: &Path, region: Option<&str>) -> Vec<u8> {
+pub(crate) fn export_and_decrypt(
+    node: &TestNode,
+    accession: &str,
+    pk: &Path,
+    sk: &Path,
+    region: Option<&str>,
+) -> Vec<u8> {
     require("crypt4gh", CRYPT4GH_HINT);
     let exported = node.tmp.path().join(format!("{accession}.c4gh"));
     let mut args = vec!["archive", "export", node.path(), accession, "--recipient-key", pk.to_str().unwrap()];

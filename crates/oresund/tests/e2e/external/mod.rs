@@ -5,6 +5,7 @@
 mod archive;
 mod association;
 mod audit_log;
+mod bcf_input;
 mod bcftools_parity;
 mod beacon;
 mod c4gh_cli;

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# BCF input (issue 19): the cohort's VCF written as BCF by bcftools, then, alternating, three runs of
+#   - reading it as VCF text: `bcf_to_vcf` (oresund-ingest's reader) vs `bcftools view --no-version`
+#     (both to a checksum, which must agree);
+#   - ingesting it: `oresund ingest FILE.bcf` vs `bcftools norm -f REF -m -any -Ob` on the BCF,
+#     with `oresund ingest` of the VCF.gz beside them; wall time and peak RSS.
+#
+#   bench/bcf.sh [COHORT_DIR]     (default bench-data/, made by bench/cohort.sh if missing)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+data=${1:-bench-data}
+. bench/cohort.sh
+cohort "$data"
+cargo build --release -q -p oresund
+cargo build --release -q -p oresund-ingest --example bcf_to_vcf
+bin=target/release/oresund
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+bcftools view --no-version -Ob -o "$work/DK.bcf" "$data/DK.vcf.gz"
+echo "machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p'), $(date -u +%Y-%m-%dT%H:%MZ)"
+echo "input: $data/DK.vcf.gz as BCF, $(bcftools view -H "$work/DK.bcf" | wc -l) records, $(bcftools query -l "$work/DK.bcf" | wc -l) samples, $(stat -c %s "$work/DK.bcf") bytes"
+"$bin" init -q "$work/node" --node-id BENCH --country DK --reference "$data/reference.fa.gz" --hpo "$hpo"
+for run in 1 2 3; do
+  theirs=$( { /usr/bin/time -f "bcftools view        run $run: %e s wall, %M KB peak RSS" \
+    bcftools view --no-version "$work/DK.bcf" | md5sum; } 2>&1 )
+  ours=$( { /usr/bin/time -f "bcf_to_vcf           run $run: %e s wall, %M KB peak RSS" \
+    target/release/examples/bcf_to_vcf "$work/DK.bcf" | md5sum; } 2>&1 )
+  echo "$theirs" | grep wall; echo "$ours" | grep wall
+  [ "$(echo "$theirs" | grep -v wall)" = "$(echo "$ours" | grep -v wall)" ] || { echo "the texts differ" >&2; exit 1; }
+  rm -f "$work/norm.bcf"
+  /usr/bin/time -f "bcftools norm (BCF)  run $run: %e s wall, %M KB peak RSS" \
+    bcftools norm -f "$data/reference.fa.gz" -m -any -Ob -o "$work/norm.bcf" "$work/DK.bcf" 2>&1 | grep -v '^Lines'
+  for input in "$data/DK.vcf.gz" "$work/DK.bcf"; do
+    rm -rf "$work/run" && cp -r "$work/node" "$work/run"
+    /usr/bin/time -f "oresund ingest $(basename "$input" | sed 's/DK\.//') run $run: %e s wall, %M KB peak RSS" \
+      "$bin" ingest -q "$work/run" --dataset DK --individuals "$data/DK.individuals.tsv" "$input"
+  done
+done
+echo "archived copy of the BCF's text: $("$bin" archive list "$work/run" | awk '$2 == "vcf" {print $4}') bytes plaintext"

@@ -1,0 +1,65 @@
+//! BCF input without bcftools installed (the comparison with bcftools is `external::bcf_input`):
+//! a committed BCF excerpt of the DK cohort (`tests/fixtures/bcf/README.md`) ingests into the
+//! same variants and counts as the same records of `demo-data/DK.vcf.gz` as text, and the archive
+//! keeps its VCF text under a VCF's name.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use crate::archive::{field, objects};
+use crate::common::*;
+
+const EXCERPT: (u64, u64) = (16_000_000, 16_300_000);
+
+fn fixture() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/bcf/DK-22-16000000-16300000.bcf")
+}
+
+/// The header and the records of [`EXCERPT`] of the DK cohort, as plain text.
+fn excerpt_as_text(dir: &Path) -> PathBuf {
+    let mut text = String::new();
+    flate2::read::MultiGzDecoder::new(std::fs::File::open(cohort("DK.vcf.gz")).unwrap())
+        .read_to_string(&mut text)
+        .unwrap();
+    let kept: Vec<&str> = text
+        .lines()
+        .filter(|line| {
+            line.starts_with('#')
+                || line
+                    .split('\t')
+                    .nth(1)
+                    .and_then(|p| p.parse::<u64>().ok())
+                    .is_some_and(|p| (EXCERPT.0..=EXCERPT.1).contains(&p))
+        })
+        .collect();
+    let path = dir.join("excerpt.vcf");
+    std::fs::write(&path, kept.join("\n") + "\n").unwrap();
+    path
+}
+
+fn ingest(node: &TestNode, file: &Path) {
+    let individuals = cohort("DK.individuals.tsv");
+    ok(&[
+        "ingest",
+        node.path(),
+        "--dataset",
+        "DK-1",
+        "--individuals",
+        individuals.to_str().unwrap(),
+        file.to_str().unwrap(),
+    ]);
+}
+
+#[test]
+fn a_bcf_ingests_like_the_same_records_as_text() {
+    let (from_bcf, from_text) = (TestNode::new("BCF", "DK"), TestNode::new("VCF", "DK"));
+    ingest(&from_bcf, &fixture());
+    ingest(&from_text, &excerpt_as_text(from_text.tmp.path()));
+    let (ours, theirs) = (from_bcf.dump(&[]), from_text.dump(&[]));
+    assert!(ours.len() > 1_000, "{} variants", ours.len());
+    assert_eq!(ours, theirs, "the BCF and the text of its records give different nodes");
+    let list = objects(&from_bcf);
+    let names: Vec<(&str, &str)> = list.iter().map(|o| (field(o, "kind"), field(o, "name"))).collect();
+    assert_eq!(names[0], ("vcf", "DK-22-16000000-16300000.vcf.gz"));
+    assert_eq!(names[1], ("block-index", "DK-22-16000000-16300000.vcf.gz.blocks"));
+}
