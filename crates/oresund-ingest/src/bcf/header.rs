@@ -4,6 +4,8 @@
 
 use std::collections::HashMap;
 
+use crate::vcf::header::split_structured;
+
 /// The dictionaries and the header as VCF text.
 #[derive(Debug, Default)]
 pub struct BcfHeader {
@@ -136,23 +138,7 @@ fn attributes(inner: &str) -> Result<Vec<(String, String)>, String> {
 
 /// The inside of a structured line without its `IDX=n` attribute (htslib leaves it out of VCF).
 fn without_idx(inner: &str) -> String {
-    let mut kept: Vec<&str> = Vec::new();
-    let mut start = 0;
-    let mut quoted = false;
-    let mut escaped = false;
-    for (i, c) in inner.char_indices() {
-        match c {
-            _ if escaped => escaped = false,
-            '\\' if quoted => escaped = true,
-            '"' => quoted = !quoted,
-            ',' if !quoted => {
-                kept.push(&inner[start..i]);
-                start = i + 1;
-            }
-            _ => {}
-        }
-    }
-    kept.push(&inner[start..]);
+    let mut kept = split_structured(inner);
     kept.retain(|attribute| !attribute.starts_with("IDX="));
     kept.join(",")
 }

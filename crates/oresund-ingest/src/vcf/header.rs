@@ -142,13 +142,16 @@ fn parse_contig(body: &str, line: usize) -> Result<HeaderContig, HeaderError> {
     Ok(HeaderContig { id: id.ok_or(HeaderError::Contig { line })?, length, line })
 }
 
-/// Splits `ID=x,Description="a, b"` on commas outside quotes.
-fn split_structured(inner: &str) -> Vec<&str> {
+/// Splits `ID=x,Description="a, b"` on commas outside quotes (inside them, `\"` is a quote).
+pub(crate) fn split_structured(inner: &str) -> Vec<&str> {
     let mut fields = Vec::new();
     let mut quoted = false;
+    let mut escaped = false;
     let mut start = 0;
     for (i, c) in inner.char_indices() {
         match c {
+            _ if escaped => escaped = false,
+            '\\' if quoted => escaped = true,
             '"' => quoted = !quoted,
             ',' if !quoted => {
                 fields.push(&inner[start..i]);
