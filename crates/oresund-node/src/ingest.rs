@@ -1,4 +1,5 @@
-//! `oresund ingest`: one VCF and its individuals file into a dataset, atomically and idempotently.
+//! `oresund ingest`: one VCF (or BCF, archived as its VCF text: `archive/bcf.rs`) and its individuals
+//! file into a dataset, atomically and idempotently.
 //!
 //! Everything happens inside one store transaction: individuals, the file record, every variant's
 //! carriers and the references to the encrypted originals in the archive become visible together
@@ -6,10 +7,9 @@
 //! ingested twice.
 
 use std::fs::File;
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader};
 use std::path::Path;
 
-use oresund_c4gh::PublicKey;
 use oresund_ingest::bcf::is_bcf_file;
 use oresund_ingest::individuals::read_individuals;
 use oresund_ingest::pipeline::{PipelineError, Summary, normalise_vcf};
@@ -19,14 +19,12 @@ use oresund_store::{ArchiveKind, IndividualNumber, IngestStats, NewFile, StoreEr
 
 use crate::archive::bcf::archive_bcf;
 use crate::archive::error::ArchiveError;
-use crate::archive::file_keys::FileKeys;
 use crate::archive::ingest::{open_tapped, open_tapped_bcf};
-use crate::archive::store::ObjectArchive;
-use crate::archive::{self, INDEX_SUFFIX, INDIVIDUALS_SUFFIX, StoredObject};
+use crate::archive::originals::Originals;
+use crate::archive::{INDEX_SUFFIX, INDIVIDUALS_SUFFIX};
 use crate::erasure::error::ErasureError;
 use crate::error::NodeError;
 use crate::genotype_agreement::GenotypeAgreement;
-use crate::keys::KeyFiles;
 use crate::node::Node;
 
 /// What `ingest` did.
@@ -268,38 +266,6 @@ fn shared_people(columns: &[IndividualNumber], earlier: &[StoredFile]) -> Option
             overlaps.join(", ")
         )
     })
-}
-
-/// The encrypted originals of one file version (VCF, individuals file, block index), all under
-/// one new file key; removed again, key included, unless their catalog transaction commits.
-pub(crate) struct Originals<'a> {
-    objects: &'a ObjectArchive,
-    file_keys: FileKeys,
-    file_key: (String, PublicKey),
-    written: Vec<StoredObject>,
-}
-
-impl<'a> Originals<'a> {
-    /// A new file key, sealed to the node's public key (no passphrase needed).
-    pub(crate) fn new(objects: &'a ObjectArchive, keys: &KeyFiles) -> Result<Self, NodeError> {
-        let file_keys = keys.file_keys();
-        let (id, secret) = file_keys.create(&keys.read_public()?)?;
-        Ok(Originals { objects, file_keys, file_key: (id, secret.public_key()), written: Vec::new() })
-    }
-
-    /// Encrypts and stores `plain` (see [`archive::store_encrypted`]).
-    pub(crate) fn store(&mut self, plain: impl Read) -> Result<StoredObject, NodeError> {
-        let stored = archive::store_encrypted(self.objects, plain, &self.file_key.1)?;
-        self.written.push(stored.clone());
-        Ok(stored)
-    }
-
-    /// Removes what was written, and destroys the file key (best effort: `archive gc` finds
-    /// leftovers).
-    pub(crate) fn discard(self) {
-        archive::discard(self.objects, &self.written.iter().collect::<Vec<_>>());
-        let _ = self.file_keys.shred(&self.file_key.0);
-    }
 }
 
 /// The archived VCF text of a BCF is named as a VCF: `cohort.bcf` → `cohort.vcf.gz`.

@@ -12,8 +12,8 @@ use crate::archive::StoredObject;
 use crate::archive::block_writer::BlockWriter;
 use crate::archive::index::BlockIndex;
 use crate::archive::ingest::{Tapped, open_tapped_bcf};
+use crate::archive::originals::Originals;
 use crate::error::NodeError;
-use crate::ingest::Originals;
 
 /// The archived VCF text of a BCF.
 pub(crate) struct ArchivedBcf {

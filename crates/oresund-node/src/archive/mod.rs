@@ -24,6 +24,7 @@ pub mod gc;
 pub mod index;
 pub mod ingest;
 pub mod location;
+pub(crate) mod originals;
 mod part_pool;
 pub mod rotate;
 pub mod s3;

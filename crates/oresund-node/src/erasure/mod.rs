@@ -33,10 +33,10 @@ use oresund_store::{
 
 use crate::NodeError;
 use crate::archive::error::ArchiveError;
+use crate::archive::originals::Originals;
 use crate::archive::store::ObjectArchive;
 use crate::archive::{INDEX_SUFFIX, StoredObject};
 use crate::erasure::error::ErasureError;
-use crate::ingest::Originals;
 use crate::keys::KeyRing;
 use crate::node::Node;
 

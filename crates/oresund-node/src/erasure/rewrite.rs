@@ -16,10 +16,10 @@ use crate::archive::StoredObject;
 use crate::archive::block_writer::BlockWriter;
 use crate::archive::error::ArchiveError;
 use crate::archive::index::BlockIndex;
+use crate::archive::originals::Originals;
 use crate::archive::store::ObjectArchive;
 use crate::erasure::error::ErasureError;
 use crate::error::NodeError;
-use crate::ingest::Originals;
 
 /// The rewritten VCF as stored, and its block index.
 pub(crate) struct RewrittenVcf {

@@ -1,7 +1,7 @@
 //! BCF input without bcftools installed (the comparison with bcftools is `external::bcf_input`):
 //! a committed BCF excerpt of the DK cohort (`tests/fixtures/bcf/README.md`) ingests into the
-//! same variants and counts as the same records of `demo-data/DK.vcf.gz` as text, and the archive
-//! keeps its VCF text under a VCF's name.
+//! same variants and counts as the same records of `demo-data/DK.vcf.gz` as text, the archive
+//! keeps its VCF text under a VCF's name, and a withdrawal rewrites it as it rewrites a VCF.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -62,4 +62,16 @@ fn a_bcf_ingests_like_the_same_records_as_text() {
     let names: Vec<(&str, &str)> = list.iter().map(|o| (field(o, "kind"), field(o, "name"))).collect();
     assert_eq!(names[0], ("vcf", "DK-22-16000000-16300000.vcf.gz"));
     assert_eq!(names[1], ("block-index", "DK-22-16000000-16300000.vcf.gz.blocks"));
+
+    // A participant withdraws from both: the archived text is rewritten without them like a VCF,
+    // and the two nodes still agree.
+    let individuals = std::fs::read_to_string(cohort("DK.individuals.tsv")).unwrap();
+    let first = individuals.lines().nth(1).unwrap().split('\t').next().unwrap().to_string();
+    for node in [&from_bcf, &from_text] {
+        ok(&["withdraw", node.path(), "--individual", &first, "--reason", "consent withdrawn"]);
+    }
+    let after = from_bcf.dump(&[]);
+    assert_ne!(after, ours, "the withdrawal changed some counts");
+    assert_eq!(after, from_text.dump(&[]));
+    assert_eq!(objects(&from_bcf)[0]["version"], 2, "the archived text has a new version");
 }
