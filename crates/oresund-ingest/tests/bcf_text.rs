@@ -20,8 +20,12 @@ fn as_text(name: &str) -> String {
 
 #[test]
 fn prints_what_bcftools_view_prints() {
-    let expected = std::fs::read_to_string(fixture("types.bcftools-view.vcf")).unwrap();
-    for name in ["types.bcf", "types.uncompressed.bcf"] {
+    for (name, text) in [
+        ("types.bcf", "types.bcftools-view.vcf"),
+        ("types.uncompressed.bcf", "types.bcftools-view.vcf"),
+        ("types.idx-gaps.bcf", "types.idx-gaps.bcftools-view.vcf"),
+    ] {
+        let expected = std::fs::read_to_string(fixture(text)).unwrap();
         let ours = as_text(name);
         for (number, (a, b)) in ours.lines().zip(expected.lines()).enumerate() {
             assert_eq!(a, b, "{name}: line {} differs", number + 1);
@@ -48,7 +52,7 @@ fn read_all(bytes: &[u8]) -> Result<u64, BcfError> {
 #[test]
 fn damaged_files_are_refused_with_the_record() {
     let bytes = raw_bcf();
-    assert_eq!(read_all(&bytes).unwrap(), 8);
+    assert_eq!(read_all(&bytes).unwrap(), 9);
     let header_end = 9 + u32::from_le_bytes(bytes[5..9].try_into().unwrap()) as usize;
 
     // Cut inside the third record.

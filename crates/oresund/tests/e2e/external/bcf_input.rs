@@ -97,8 +97,12 @@ fn the_committed_fixture_still_matches_this_bcftools() {
     // `oresund-ingest`'s in-process test compares its reading of `types.bcf` with this text.
     require("bcftools", "apt-get install -y bcftools");
     let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../oresund-ingest/tests/fixtures/bcf");
-    let expected = std::fs::read_to_string(fixtures.join("types.bcftools-view.vcf")).unwrap();
-    for name in ["types.bcf", "types.uncompressed.bcf"] {
+    for (name, text) in [
+        ("types.bcf", "types.bcftools-view.vcf"),
+        ("types.uncompressed.bcf", "types.bcftools-view.vcf"),
+        ("types.idx-gaps.bcf", "types.idx-gaps.bcftools-view.vcf"),
+    ] {
+        let expected = std::fs::read_to_string(fixtures.join(text)).unwrap();
         let live = sh(&format!("bcftools view --no-version {}", fixtures.join(name).display()));
         assert!(live == expected, "bcftools view {name} no longer prints the committed text");
     }
