@@ -49,22 +49,17 @@ impl BcfHeader {
             };
             let inner =
                 rest.strip_suffix('>').ok_or_else(|| line_error("a structured line must end with '>'".into()))?;
-            let attributes = attributes(inner).map_err(line_error)?;
-            let id = attributes
-                .iter()
-                .find(|(k, _)| k == "ID")
-                .map(|(_, v)| v.clone())
-                .ok_or_else(|| line_error("no ID".into()))?;
-            let idx = match attributes.iter().find(|(k, _)| k == "IDX") {
-                Some((_, v)) => {
+            let id = attribute(inner, "ID").ok_or_else(|| line_error("no ID".into()))?;
+            let idx = match attribute(inner, "IDX") {
+                Some(v) => {
                     Some(v.parse::<usize>().map_err(|_| line_error(format!("IDX={v} is not a dictionary index")))?)
                 }
                 None => None,
             };
             if prefix == "##contig=<" {
-                put(&mut header.contigs, &mut contigs, &id, idx);
+                put(&mut header.contigs, &mut contigs, id, idx);
             } else {
-                put(&mut header.strings, &mut strings, &id, idx);
+                put(&mut header.strings, &mut strings, id, idx);
             }
             header.text.extend_from_slice(prefix.as_bytes());
             header.text.extend_from_slice(without_idx(inner).as_bytes());
@@ -104,36 +99,9 @@ fn put(dictionary: &mut Vec<Option<String>>, seen: &mut HashMap<String, usize>, 
     seen.insert(id.to_string(), index);
 }
 
-/// `key=value` pairs of a structured header line's inside; values may be quoted with `\"` escapes.
-fn attributes(inner: &str) -> Result<Vec<(String, String)>, String> {
-    let mut pairs = Vec::new();
-    let mut rest = inner;
-    while !rest.is_empty() {
-        let (key, after) = rest.split_once('=').ok_or_else(|| format!("'{rest}' has no '='"))?;
-        let (value, after) = if let Some(quoted) = after.strip_prefix('"') {
-            let mut value = String::new();
-            let mut chars = quoted.char_indices();
-            let mut end = None;
-            while let Some((i, c)) = chars.next() {
-                match c {
-                    '\\' => value.extend(chars.next().map(|(_, c)| c)),
-                    '"' => {
-                        end = Some(i + 1);
-                        break;
-                    }
-                    c => value.push(c),
-                }
-            }
-            let end = end.ok_or_else(|| format!("the quoted value of {key} is not closed"))?;
-            (value, &quoted[end..])
-        } else {
-            let end = after.find(',').unwrap_or(after.len());
-            (after[..end].to_string(), &after[end..])
-        };
-        pairs.push((key.to_string(), value));
-        rest = after.strip_prefix(',').unwrap_or(after);
-    }
-    Ok(pairs)
+/// The value of `key` in a structured line's inside (IDs and IDX are never quoted).
+fn attribute<'a>(inner: &'a str, key: &str) -> Option<&'a str> {
+    split_structured(inner).into_iter().find_map(|field| field.strip_prefix(key)?.strip_prefix('='))
 }
 
 /// The inside of a structured line without its `IDX=n` attribute (htslib leaves it out of VCF).
@@ -185,10 +153,10 @@ mod tests {
 
     #[test]
     fn malformed_lines_are_named() {
-        let unclosed = "##INFO=<ID=AC,Description=\"x>\n#CHROM\tPOS\n";
+        let bad_idx = "##INFO=<ID=AC,Description=\"x, y\",IDX=two>\n#CHROM\tPOS\n";
         assert_eq!(
-            BcfHeader::parse(unclosed.as_bytes()).unwrap_err(),
-            "header line 1: the quoted value of Description is not closed"
+            BcfHeader::parse(bad_idx.as_bytes()).unwrap_err(),
+            "header line 1: IDX=two is not a dictionary index"
         );
         let no_id = "##fileformat=VCFv4.3\n##INFO=<Number=1>\n#CHROM\n";
         assert_eq!(BcfHeader::parse(no_id.as_bytes()).unwrap_err(), "header line 2: no ID");

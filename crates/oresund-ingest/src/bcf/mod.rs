@@ -12,16 +12,16 @@ mod typed;
 
 use std::io::{self, Read};
 
-pub use header::BcfHeader;
+use header::BcfHeader;
 use typed::{Cursor, Kind, push_array, push_genotype};
 
 use crate::vcf::reader::{MAX_RECORD_FIXED, MAX_RECORD_PER_SAMPLE};
 
 /// The first bytes of a decompressed BCF: `BCF`, major version 2.
-pub const MAGIC: &[u8; 4] = b"BCF\x02";
+const MAGIC: &[u8; 4] = b"BCF\x02";
 
 /// Whether decompressed bytes starting with `head` are a BCF.
-pub fn is_bcf(head: &[u8]) -> bool {
+fn is_bcf(head: &[u8]) -> bool {
     head.starts_with(MAGIC)
 }
 
@@ -45,14 +45,14 @@ pub enum BcfError {
 }
 
 impl BcfError {
-    /// The error a [`BcfText`] read failed with (`io::Error`s carry it), else the I/O error.
+    /// The error a [`BcfText`] read failed with (its `io::Error` carries it), else the I/O error.
     pub fn from_io(error: io::Error) -> Self {
-        match error.get_ref().is_some_and(|inner| inner.is::<BcfError>()) {
-            true => match error.into_inner().map(|inner| inner.downcast::<BcfError>()) {
-                Some(Ok(bcf)) => *bcf,
-                _ => BcfError::Io(io::Error::other("unreadable error")),
-            },
-            false => BcfError::Io(error),
+        if !error.get_ref().is_some_and(|inner| inner.is::<BcfError>()) {
+            return BcfError::Io(error);
+        }
+        match error.into_inner().map(|inner| inner.downcast::<BcfError>()) {
+            Some(Ok(bcf)) => *bcf,
+            _ => BcfError::Io(io::Error::other("a BCF error that could not be recovered")),
         }
     }
 }
@@ -106,10 +106,6 @@ impl<R: Read> BcfReader<R> {
         }
         let header = BcfHeader::parse(&text).map_err(BcfError::Header)?;
         Ok(BcfReader { input, header, record: 0, shared: Vec::new(), samples: Vec::new() })
-    }
-
-    pub fn header(&self) -> &BcfHeader {
-        &self.header
     }
 
     /// Appends the next record as one VCF line (with its newline) to `out`; `false` at the end.
@@ -316,11 +312,6 @@ impl<R: Read> BcfText<R> {
         let reader = BcfReader::new(input)?;
         let buffer = reader.header.text.clone();
         Ok(BcfText { reader, buffer, at: 0, done: false })
-    }
-
-    /// Records turned into lines so far.
-    pub fn records(&self) -> u64 {
-        self.reader.record
     }
 }
 

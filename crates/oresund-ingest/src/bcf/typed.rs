@@ -252,21 +252,6 @@ pub fn push_array(out: &mut Vec<u8>, kind: Kind, count: usize, bytes: &[u8]) {
 /// One sample's GT (htslib's `bcf_format_gt`): each allele stored as `(index + 1) << 1 | phased`,
 /// 0 for a missing allele; the separator before an allele is `|` when its phased bit is set.
 pub fn push_genotype(out: &mut Vec<u8>, kind: Kind, count: usize, bytes: &[u8]) {
-    if kind == Kind::Int8 {
-        // The usual case, one byte an allele.
-        let mut written = 0;
-        for &raw in bytes.iter().take(count) {
-            if raw == 0x81 {
-                break;
-            }
-            push_allele(out, i32::from(raw as i8), written > 0);
-            written += 1;
-        }
-        if written == 0 {
-            out.push(b'.');
-        }
-        return;
-    }
     let mut written = 0;
     for raw in bytes.chunks_exact(kind.width().max(1)).take(count) {
         if value(kind, raw) == Value::EndOfVector {
@@ -274,9 +259,10 @@ pub fn push_genotype(out: &mut Vec<u8>, kind: Kind, count: usize, bytes: &[u8]) 
         }
         // A "missing" integer here prints as htslib prints it: a negative allele.
         let stored = match kind {
+            Kind::Int8 => i32::from(raw[0] as i8),
             Kind::Int16 => i32::from(i16::from_le_bytes([raw[0], raw[1]])),
             Kind::Int32 => i32::from_le_bytes([raw[0], raw[1], raw[2], raw[3]]),
-            _ => 0,
+            Kind::Missing | Kind::Float | Kind::Char => 0,
         };
         push_allele(out, stored, written > 0);
         written += 1;
