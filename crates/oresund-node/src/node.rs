@@ -74,6 +74,15 @@ impl Node {
         })
     }
 
+    /// Ends a one-shot command: the store closes as usual (SQLite checkpoints and removes its
+    /// WAL), while the indexes read for the question are left for the process exit to release —
+    /// freeing them one by one took 6 of the 24 ms of a phenotype-filtered `query` (issue #19).
+    pub fn close_leaving_caches(self) {
+        let Node { store, cohort, hpo, filters, .. } = self;
+        drop(store);
+        std::mem::forget((cohort, hpo, filters));
+    }
+
     /// The raw store, for measuring it (`examples/query_latency.rs`). The server and the CLI use
     /// the node's API (`records.rs`, `query.rs`, `dac.rs`, ...), never this.
     pub fn store(&self) -> &dyn NodeStore {

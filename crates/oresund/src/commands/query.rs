@@ -133,5 +133,6 @@ pub fn run(args: QueryArgs) -> anyhow::Result<()> {
         }
     }
     out.flush()?;
+    node.close_leaving_caches();
     Ok(())
 }
