@@ -9,6 +9,7 @@ use oresund_store::{FileNumber, IndividualNumber, StoredFile, StoredIndividual};
 use roaring::RoaringBitmap;
 
 use crate::once::get_or_try_init;
+use crate::people_image::PeopleImage;
 use crate::people_index::{PeopleIndex, Restriction};
 
 pub use crate::cohort_filter::{CohortFilter, FilterError, TermFilter};
@@ -114,6 +115,8 @@ pub struct CohortIndex {
     pub datasets: BTreeMap<String, Vec<FileNumber>>,
     /// The individuals' metadata as bitmaps, read when a question first needs it.
     people: OnceLock<PeopleIndex>,
+    /// The people image of this generation, if one was current when first looked for.
+    image: OnceLock<Option<PeopleImage>>,
 }
 
 impl CohortIndex {
@@ -139,12 +142,22 @@ impl CohortIndex {
         for file in &files {
             datasets.entry(file.dataset.clone()).or_default().push(file.number);
         }
-        CohortIndex { generation, files, datasets, people: OnceLock::new() }
+        CohortIndex { generation, files, datasets, people: OnceLock::new(), image: OnceLock::new() }
     }
 
     /// The people part, read with `load` (the catalog's individuals) the first time it is needed.
     pub fn people<E>(&self, load: impl FnOnce() -> Result<Vec<StoredIndividual>, E>) -> Result<&PeopleIndex, E> {
         get_or_try_init(&self.people, || Ok(PeopleIndex::build(load()?)))
+    }
+
+    /// Whether the people part was read already (then it answers faster than any image).
+    pub fn people_loaded(&self) -> bool {
+        self.people.get().is_some()
+    }
+
+    /// The people image of this generation, looked for with `read` the first time.
+    pub fn people_image(&self, read: impl FnOnce() -> Option<PeopleImage>) -> Option<&PeopleImage> {
+        self.image.get_or_init(read).as_ref()
     }
 
     /// Individuals whose genotypes some file of `datasets` (all when empty) holds.

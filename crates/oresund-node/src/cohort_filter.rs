@@ -36,7 +36,12 @@ impl CohortFilter {
     /// Whether preparing this filter reads the ontology: terms do, and so do grants (a
     /// disease-specific consent matches a purpose's disease through it).
     pub fn needs_ontology(&self) -> bool {
-        !self.terms.is_empty() || self.consent.iter().any(|(_, reach)| *reach != Reach::Everyone)
+        !self.terms.is_empty() || self.has_grants()
+    }
+
+    /// Whether some dataset is counted only for the people a grant reaches.
+    pub fn has_grants(&self) -> bool {
+        self.consent.iter().any(|(_, reach)| *reach != Reach::Everyone)
     }
 }
 

@@ -11,6 +11,8 @@
 //!   secrets/            0700: pseudonymisation key, archive key pair (archive.sec 0600, archive.pub),
 //!                       visa signing key (signing.jwk 0600) and retired public keys (signing-retired.json)
 //!   archive/            encrypted originals: Crypt4GH headers and bodies as separate objects
+//!   people.image        0600: who has which sex and phenotype term, by individual number, for
+//!                       one catalog generation (people_image.rs; rebuilt when stale)
 //!   ingest.lock         held while an ingest runs
 //!   audit-journal/      audit records written before their answers left, not yet in the chain
 //! ```
@@ -67,6 +69,10 @@ impl Layout {
 
     pub fn audit_journal(&self) -> PathBuf {
         self.root.join("audit-journal")
+    }
+
+    pub fn people_image(&self) -> PathBuf {
+        self.root.join("people.image")
     }
 
     pub fn ingest_lock(&self) -> PathBuf {

@@ -97,6 +97,12 @@ impl LazyOntology {
         self.parsed.get()
     }
 
+    /// The file's size and modification time (all zero without an ontology): what an index built
+    /// with it records, to be found stale when the file changes (`people_image.rs`).
+    pub fn stamp(&self) -> Result<[u8; 16], NodeError> {
+        self.path.as_deref().map_or(Ok([0; 16]), source_stamp)
+    }
+
     /// The ontology, read now if this is the first use.
     pub fn get(&self) -> Result<Option<&Ontology>, NodeError> {
         let Some(path) = &self.path else { return Ok(None) };

@@ -4,24 +4,23 @@
 //! everyone needs only the files' sample columns, and reading every individual's metadata was
 //! most of a one-question command's start-up (issue #19).
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use oresund_access::Reach;
 use oresund_access::duo_match::{Outcome, allows_every_purpose, match_consent};
-use oresund_core::individual::{Individual, Sex, icd10_closure};
+use oresund_core::individual::{Individual, Sex};
 use oresund_core::ontology::Ontology;
 use oresund_store::{IndividualNumber, StoredIndividual};
 use roaring::RoaringBitmap;
 
 use crate::cohort_filter::{CohortFilter, FilterError};
-use crate::phenotype_index::PhenotypeIndex;
+use crate::phenotype_index::{PhenotypeIndex, canonical_term};
 
 #[derive(Debug, Default)]
 pub struct PeopleIndex {
-    everyone: RoaringBitmap,
-    females: RoaringBitmap,
-    males: RoaringBitmap,
+    pub sexes: SexSets,
     /// Everyone's metadata, by individual number.
     pub people: BTreeMap<IndividualNumber, Individual>,
     /// Individual number by pseudonym.
@@ -30,6 +29,44 @@ pub struct PeopleIndex {
     phenotypes: OnceLock<PhenotypeIndex>,
     /// Who each grant reach admits, computed on first use (the catalog generation fixes consent).
     consenting: Mutex<HashMap<Reach, Arc<RoaringBitmap>>>,
+    /// Set once this index was offered to the people image (`people_image.rs`).
+    imaged: OnceLock<()>,
+}
+
+/// Everyone, and the females and males among them.
+#[derive(Debug, Default, PartialEq)]
+pub struct SexSets {
+    pub everyone: RoaringBitmap,
+    pub females: RoaringBitmap,
+    pub males: RoaringBitmap,
+}
+
+impl SexSets {
+    /// The people of `sex` (unknown: neither female nor male).
+    pub fn of(&self, sex: Sex) -> Cow<'_, RoaringBitmap> {
+        match sex {
+            Sex::Female => Cow::Borrowed(&self.females),
+            Sex::Male => Cow::Borrowed(&self.males),
+            Sex::Unknown => Cow::Owned(&self.everyone - &(&self.females | &self.males)),
+        }
+    }
+}
+
+/// The intersection of sets given one at a time; `None` (no restriction) until the first.
+#[derive(Debug, Default)]
+pub struct Intersection(Option<RoaringBitmap>);
+
+impl Intersection {
+    pub fn with(&mut self, set: &RoaringBitmap) {
+        match self.0.as_mut() {
+            Some(current) => *current &= set,
+            None => self.0 = Some(set.clone()),
+        }
+    }
+
+    pub fn into_set(self) -> Option<RoaringBitmap> {
+        self.0
+    }
 }
 
 /// What a filter's people part leaves: who passes its sex and terms (`None`: no such part), and
@@ -46,10 +83,10 @@ impl PeopleIndex {
         for person in individuals {
             index.by_pseudonym.insert(person.individual.pseudonym.as_str().to_string(), person.number);
             let n = person.number.get();
-            index.everyone.insert(n);
+            index.sexes.everyone.insert(n);
             match person.individual.sex {
-                Sex::Female => index.females.insert(n),
-                Sex::Male => index.males.insert(n),
+                Sex::Female => index.sexes.females.insert(n),
+                Sex::Male => index.sexes.males.insert(n),
                 Sex::Unknown => false,
             };
             index.people.insert(person.number, person.individual);
@@ -61,6 +98,14 @@ impl PeopleIndex {
     /// the first one given and kept for this catalog generation).
     pub fn phenotypes(&self, hpo: Option<&Ontology>) -> &PhenotypeIndex {
         self.phenotypes.get_or_init(|| PhenotypeIndex::build(&self.people, hpo))
+    }
+
+    /// Runs `write` the first time it is called for this index (one people image per generation
+    /// and process).
+    pub fn offer_once(&self, write: impl FnOnce(&Self)) {
+        if self.imaged.set(()).is_ok() {
+            write(self);
+        }
     }
 
     /// Everyone whose consent allows a purpose of `reach` (DUO matching as the committee does,
@@ -89,21 +134,14 @@ impl PeopleIndex {
     /// The people part of `filter`: sex, terms (every one must hold) and grants. `hpo` tells a
     /// known-but-absent term (count 0) from an unknown one (error).
     pub fn restrict(&self, filter: &CohortFilter, hpo: Option<&Ontology>) -> Result<Restriction, FilterError> {
-        let mut individuals: Option<RoaringBitmap> = None;
-        let mut restrict = |set: &RoaringBitmap| match individuals.as_mut() {
-            Some(current) => *current &= set,
-            None => individuals = Some(set.clone()),
-        };
-        match filter.sex {
-            Some(Sex::Female) => restrict(&self.females),
-            Some(Sex::Male) => restrict(&self.males),
-            Some(Sex::Unknown) => restrict(&(&self.everyone - &(&self.females | &self.males))),
-            None => {}
+        let mut individuals = Intersection::default();
+        if let Some(sex) = filter.sex {
+            individuals.with(&self.sexes.of(sex));
         }
         let empty = RoaringBitmap::new();
         for term in &filter.terms {
             let id = canonical_term(&term.id, hpo).ok_or_else(|| FilterError::UnknownTerm(term.id.clone()))?;
-            restrict(self.phenotypes(hpo).selected(&id, term.include_descendants, hpo).unwrap_or(&empty));
+            individuals.with(self.phenotypes(hpo).selected(&id, term.include_descendants, hpo).unwrap_or(&empty));
         }
         let reached = filter
             .consent
@@ -111,22 +149,6 @@ impl PeopleIndex {
             .filter(|(_, reach)| *reach != Reach::Everyone)
             .map(|(dataset, reach)| (dataset.clone(), self.consenting(reach, hpo)))
             .collect();
-        Ok(Restriction { individuals, reached })
+        Ok(Restriction { individuals: individuals.into_set(), reached })
     }
-}
-
-/// The id under which a filter term is indexed, or `None` for a term the node cannot know.
-fn canonical_term(id: &str, hpo: Option<&Ontology>) -> Option<String> {
-    let id = id.trim();
-    if id.starts_with("HP:") {
-        return match hpo {
-            Some(o) => o.resolve(id).map(|t| o.id(t).to_string()),
-            None => Some(id.to_string()),
-        };
-    }
-    let code = id.strip_prefix("ICD10:").unwrap_or(id);
-    let b = code.as_bytes();
-    let looks_icd10 =
-        b.len() >= 3 && b[0].is_ascii_alphabetic() && b[1].is_ascii_digit() && b[2].is_ascii_alphanumeric();
-    looks_icd10.then(|| icd10_closure(code).swap_remove(0))
 }

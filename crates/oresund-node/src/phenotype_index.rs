@@ -88,6 +88,27 @@ impl PhenotypeIndex {
         Some(if include_descendants { &selected.below } else { &selected.exact })
     }
 
+    /// Every term a filter can reach, under the id [`canonical_term`] gives it, with the people
+    /// [`PhenotypeIndex::selected`] returns for it exactly and with descendants (the people image
+    /// stores these, `people_image.rs`).
+    pub fn by_canonical_id<'a>(
+        &'a self,
+        hpo: Option<&'a Ontology>,
+    ) -> impl Iterator<Item = (&'a str, &'a RoaringBitmap, &'a RoaringBitmap)> {
+        let known = hpo.into_iter().flat_map(move |o| {
+            self.hpo
+                .iter()
+                .enumerate()
+                .map(|(t, s)| (t as TermIndex, s))
+                .filter(move |(t, s)| !s.below.is_empty() && o.resolve(o.id(*t)) == Some(*t))
+                .map(move |(t, s)| (o.id(t), &s.exact, &s.below))
+        });
+        let other = self.other.iter().filter(move |(id, _)| {
+            canonical_term(id, hpo).as_deref() == Some(id.as_str()) && hpo.and_then(|o| o.resolve(id)).is_none()
+        });
+        known.chain(other.map(|(id, s)| (id.as_str(), &s.exact, &s.below)))
+    }
+
     /// Terms that select at least one person, with the ontology's name for HPO terms and how many
     /// they select (for `/filtering_terms`).
     pub fn terms<'a>(&'a self, hpo: Option<&'a Ontology>) -> impl Iterator<Item = (&'a str, Option<&'a str>, u64)> {
@@ -107,4 +128,20 @@ fn add(set: &mut RoaringBitmap, n: u32) {
     if !set.push(n) {
         set.insert(n);
     }
+}
+
+/// The id under which a filter term is indexed, or `None` for a term the node cannot know.
+pub fn canonical_term(id: &str, hpo: Option<&Ontology>) -> Option<String> {
+    let id = id.trim();
+    if id.starts_with("HP:") {
+        return match hpo {
+            Some(o) => o.resolve(id).map(|t| o.id(t).to_string()),
+            None => Some(id.to_string()),
+        };
+    }
+    let code = id.strip_prefix("ICD10:").unwrap_or(id);
+    let b = code.as_bytes();
+    let looks_icd10 =
+        b.len() >= 3 && b[0].is_ascii_alphabetic() && b[1].is_ascii_digit() && b[2].is_ascii_alphanumeric();
+    looks_icd10.then(|| icd10_closure(code).swap_remove(0))
 }

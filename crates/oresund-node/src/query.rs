@@ -12,7 +12,6 @@ use oresund_store::{FileNumber, IndividualNumber, StoreError, VariantCalls, Vari
 use crate::cohort::{CohortFilter, PreparedFilter};
 use crate::error::NodeError;
 use crate::node::Node;
-use crate::people_index::Restriction;
 
 /// Counts for one variant: in total and per dataset.
 #[derive(Debug, Clone, PartialEq)]
@@ -250,24 +249,6 @@ impl Node {
             oresund_core::vrs::Allele::from_vcf(&contig.refget, &sequence, key.pos, &key.reference, &key.alternate)
                 .map_err(|e| NodeError::Damaged(e.to_string()))?;
         Ok(allele.id())
-    }
-
-    /// A prepared filter for the current catalog, from the cache when this filter was seen before.
-    pub fn prepare_filter(&self, filter: &CohortFilter) -> Result<Arc<PreparedFilter>, NodeError> {
-        let cohort = self.cohort()?;
-        if let Some(found) = self.filter_cache_get(filter, cohort.generation) {
-            return Ok(found);
-        }
-        // Only a filter with a people part reads the individuals and (terms, grants) the ontology.
-        let restriction = if filter.needs_people() {
-            let hpo = if filter.needs_ontology() { self.hpo()? } else { None };
-            self.people(&cohort)?.restrict(filter, hpo)?
-        } else {
-            Restriction::default()
-        };
-        let prepared = Arc::new(cohort.prepare(filter, restriction)?);
-        self.filter_cache_put(filter, prepared.clone());
-        Ok(prepared)
     }
 }
 

@@ -13,7 +13,8 @@
 //!    the file's width stays, see `oresund_store`'s erasure rules), points the accessions at the
 //!    new versions, records the old ones as shredded and the withdrawal itself
 //!    (`oresund_store::Erasure`); a file holding only them is removed whole;
-//! 3. the old versions' file keys are destroyed and their objects deleted;
+//! 3. the old versions' file keys are destroyed and their objects deleted, and the people image
+//!    (`people_image.rs`, which may hold their number) with them;
 //! 4. one audit entry names the pseudonym and the reason.
 //!
 //! A kill before 2 leaves the old state (the new objects and key are unreferenced: `archive gc`);
@@ -428,6 +429,7 @@ impl Node {
     /// needed to destroy a key); returns the versions whose header was encrypted to the node key
     /// itself (archived before file keys, see [`WithdrawalOutcome::sealed_to_node_key`]).
     fn shred(&self, shredded: &[ShreddedObject]) -> Result<Vec<String>, NodeError> {
+        self.remove_people_image()?;
         let file_keys = self.key_files().file_keys();
         let node_key = crate::keys::key_id(&self.key_files().read_public()?);
         let objects = self.archive()?;
@@ -448,6 +450,7 @@ impl Node {
     /// end of a withdrawal or removal killed after its catalog commit. Returns how many versions
     /// still had a key.
     pub fn complete_shredding(&self) -> Result<usize, NodeError> {
+        self.remove_people_image()?;
         let file_keys = self.key_files().file_keys();
         let present: BTreeSet<String> = file_keys.list()?.into_iter().map(|(id, _)| id).collect();
         let objects = self.archive()?;

@@ -20,6 +20,7 @@ mod http_limits;
 mod ingest_safety;
 mod matchmaking;
 mod network;
+mod people_image;
 mod stand_alone;
 mod start_up;
 mod upgrade;

@@ -2,16 +2,7 @@
 //! when its question needs it, and a server parses it before it listens; a command that does need
 //! it loads the binary image `init` wrote beside it instead of parsing the OBO text.
 
-use crate::common::{TestNode, dk_template, run};
-
-/// The node's ontology file (`init` copies it under `ontology/`, beside its image).
-fn ontology_file(node: &TestNode) -> std::path::PathBuf {
-    let dir = node.dir.join("ontology");
-    let mut files: Vec<_> = std::fs::read_dir(&dir).expect("the ontology folder").flatten().map(|e| e.path()).collect();
-    files.retain(|f| f.extension().is_none_or(|e| e != "image"));
-    assert_eq!(files.len(), 1, "one ontology file in {}", dir.display());
-    files.remove(0)
-}
+use crate::common::{TestNode, dk_template, ontology_file, run};
 
 #[test]
 fn the_ontology_image_answers_as_the_obo_does_and_is_never_used_stale() {
@@ -21,7 +12,11 @@ fn the_ontology_image_answers_as_the_obo_does_and_is_never_used_stale() {
     let written = std::fs::read(&image).expect("init writes the ontology's image");
     let filtered =
         ["query", node.path(), "--region", "22:17000000-17100000", "--phenotype", "HP:0000707", "--format", "tsv"];
+    // The people image answers a term it holds without the ontology: removed before each question
+    // here, so that every one reads the ontology (the last run below finds one, made stale).
+    let people_image = node.dir.join("people.image");
     let answer = |why: &str| {
+        let _ = std::fs::remove_file(&people_image);
         let out = run(&filtered);
         assert!(out.status.success(), "{why}: {}", String::from_utf8_lossy(&out.stderr));
         out.stdout
@@ -46,6 +41,7 @@ fn the_ontology_image_answers_as_the_obo_does_and_is_never_used_stale() {
     let without = text.replace("id: HP:0000707\n", "id: HP:9999707\n");
     assert_ne!(without, text, "the ontology has the term");
     std::fs::write(&ontology, without).unwrap();
+    assert!(people_image.exists());
     let refused = run(&filtered);
     assert!(!refused.status.success(), "a stale image answered for a term the OBO no longer has");
     assert!(String::from_utf8_lossy(&refused.stderr).contains("HP:0000707"));

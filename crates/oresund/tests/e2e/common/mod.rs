@@ -143,6 +143,15 @@ impl TestNode {
     }
 }
 
+/// The node's ontology file (`init` copies it under `ontology/`, beside its binary image).
+pub fn ontology_file(node: &TestNode) -> PathBuf {
+    let dir = node.dir.join("ontology");
+    let mut files: Vec<_> = std::fs::read_dir(&dir).expect("the ontology folder").flatten().map(|e| e.path()).collect();
+    files.retain(|f| f.extension().is_none_or(|e| e != "image"));
+    assert_eq!(files.len(), 1, "one ontology file in {}", dir.display());
+    files.remove(0)
+}
+
 /// Node `DK-NGC` with the DK cohort ingested as `DK-1`, built once per test run: take a
 /// [`TestNode::copy_of`] it.
 pub fn dk_template() -> &'static TestNode {
