@@ -248,12 +248,11 @@ fn shadows(files: &[StoredFile], scopes: &HashMap<FileNumber, FileScope>) -> Has
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::people_index::test_person as person;
     use oresund_access::Reach;
     use oresund_access::duo_match::ResearchPurpose;
-    use oresund_core::individual::Individual;
     use oresund_core::individual::Sex;
     use oresund_core::ontology::Ontology;
-    use oresund_core::pseudonym::Pseudonymiser;
 
     fn consenting(number: u32, consent: &[&str]) -> StoredIndividual {
         let mut p = person(number, Sex::Unknown, &[], &[]);
@@ -313,21 +312,6 @@ mod tests {
             selected(&filter(d1(Reach::Everyone))),
             [("D1".into(), vec![1, 2, 3, 4]), ("D2".into(), vec![3, 4])]
         );
-    }
-
-    fn person(number: u32, sex: Sex, hpo: &[&str], icd10: &[&str]) -> StoredIndividual {
-        let key = Pseudonymiser::new(&[1; 32]).unwrap();
-        StoredIndividual {
-            number: IndividualNumber::new(number),
-            individual: Individual {
-                pseudonym: key.pseudonym(&number.to_string()),
-                sex,
-                birth_year: None,
-                hpo_terms: hpo.iter().map(|s| s.to_string()).collect(),
-                icd10_codes: icd10.iter().map(|s| s.to_string()).collect(),
-                consent: vec![],
-            },
-        }
     }
 
     fn ids(b: &RoaringBitmap) -> Vec<u32> {

@@ -218,30 +218,13 @@ impl Cursor<'_> {
 mod tests {
     use super::*;
     use crate::cohort_filter::TermFilter;
+    use crate::people_index::test_person as person;
     use crate::phenotype_index::canonical_term;
-    use oresund_core::individual::{Individual, Sex};
-    use oresund_core::pseudonym::Pseudonymiser;
-    use oresund_store::{IndividualNumber, StoredIndividual};
+    use oresund_core::individual::Sex;
 
     const OBO: &str = "[Term]\nid: HP:0000001\nname: All\n\n[Term]\nid: HP:0000707\nname: Nervous\nalt_id: HP:0001333\nis_a: HP:0000001\n\n\
         [Term]\nid: HP:0001250\nname: Seizure\nis_a: HP:0000707\n\n[Term]\nid: HP:0000003\nname: Kidney\nis_a: HP:0000001\n\n\
         [Term]\nid: HP:0000057\nname: Old\nis_obsolete: true\nreplaced_by: HP:0001250\n";
-
-    fn person(number: u32, sex: Sex, hpo: &[&str], icd10: &[&str]) -> StoredIndividual {
-        let key = Pseudonymiser::new(&[1; 32]).unwrap();
-        let strings = |s: &[&str]| s.iter().map(|s| s.to_string()).collect();
-        StoredIndividual {
-            number: IndividualNumber::new(number),
-            individual: Individual {
-                pseudonym: key.pseudonym(&number.to_string()),
-                sex,
-                birth_year: None,
-                hpo_terms: strings(hpo),
-                icd10_codes: strings(icd10),
-                consent: vec![],
-            },
-        }
-    }
 
     fn people() -> PeopleIndex {
         PeopleIndex::build([

@@ -152,3 +152,21 @@ impl PeopleIndex {
         Ok(Restriction { individuals: individuals.into_set(), reached })
     }
 }
+
+/// A person for tests: numbered, pseudonymised under a fixed key, with terms and codes.
+#[cfg(test)]
+pub(crate) fn test_person(number: u32, sex: Sex, hpo: &[&str], icd10: &[&str]) -> StoredIndividual {
+    let key = oresund_core::pseudonym::Pseudonymiser::new(&[1; 32]).expect("a 32-byte key");
+    let strings = |s: &[&str]| s.iter().map(|s| s.to_string()).collect();
+    StoredIndividual {
+        number: IndividualNumber::new(number),
+        individual: Individual {
+            pseudonym: key.pseudonym(&number.to_string()),
+            sex,
+            birth_year: None,
+            hpo_terms: strings(hpo),
+            icd10_codes: strings(icd10),
+            consent: vec![],
+        },
+    }
+}
