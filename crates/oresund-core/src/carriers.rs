@@ -356,10 +356,11 @@ fn delta_columns(mut gaps: &[u8]) -> impl Iterator<Item = u32> + '_ {
 /// Members of a delta-coded set that pass `filter`: the hot loop of a filtered region count. A
 /// gap below 255 is one byte and one well-predicted branch (LEB128 gaps, whose second byte starts
 /// at 128, took twice as long in a 1 Mb region count); damaged bytes give a wrong count, never a
-/// panic (`contains` ignores columns past the filter).
-/// The position in `gaps` is a plain index: a slice passed by `&mut` to the LEB128 reader lived
-/// on the stack, and its reload on every byte took a third of a 1 Mb region count at 20,000
-/// samples (issue #19).
+/// panic (`contains_wide` ignores columns past the filter).
+///
+/// The position in `gaps` is a plain index: while it was a slice passed by `&mut` to the LEB128
+/// reader, it lived on the stack and was stored and reloaded at every byte, in the loop's critical
+/// path (this function was a third of a 1 Mb region count at 20,000 samples, issue #19).
 fn count_deltas(gaps: &[u8], filter: &ColumnFilter) -> u64 {
     let (mut column, mut count, mut at) = (0u64, 0u64, 0usize);
     while let Some(&byte) = gaps.get(at) {

@@ -217,7 +217,7 @@ impl VariantIndex for SqliteStore {
         let lowest_first = start.saturating_sub(BLOCK_SPAN + max_ref_len);
         // The blocks in order first, their data then one by one: sorting rows that carry the data
         // copied every block of the region into SQLite's sorter, which spilled to temporary
-        // files — two thirds of a 1 Mb region count at 20,000 samples (issue #19).
+        // files: a third of a 1 Mb region count at 20,000 samples went to copying (issue #19).
         let mut stmt = conn.prepare_cached(
             "SELECT id, file FROM blocks WHERE contig = ?1 AND first_pos BETWEEN ?2 AND ?3 AND last_pos >= ?4 \
              ORDER BY file, first_pos",
