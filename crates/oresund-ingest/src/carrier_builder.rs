@@ -7,14 +7,14 @@ use oresund_core::carriers::CarrierSets;
 use crate::vcf::genotype::{Call, MISSING};
 
 /// Carrier sets (sample columns) for ALT allele `alt` (1-based) of a record, and the columns whose
-/// calls are haploid.
-pub fn carriers_of(calls: &[Call], alt: u16) -> (CarrierSets, Vec<u32>) {
+/// calls are haploid. `calls` holds every column whose call is not diploid REF, in column order
+/// (`for_each_non_ref_call`): a `0/0` carries nothing for any ALT allele.
+pub fn carriers_of(calls: &[(u32, Call)], alt: u16) -> (CarrierSets, Vec<u32>) {
     let mut sets = CarrierSets::default();
     let mut haploid = Vec::new();
     let recode = |a: u16| if a == MISSING { MISSING } else { u16::from(a == alt) };
-    for (column, call) in calls.iter().enumerate() {
-        let column = column as u32;
-        match *call {
+    for &(column, call) in calls {
+        match call {
             Call::Diploid(a, b) => match (recode(a), recode(b)) {
                 (MISSING, MISSING) => sets.missing_two.push(column),
                 (MISSING, x) | (x, MISSING) => {
@@ -59,6 +59,7 @@ mod tests {
             Diploid(0, 2),
         ];
         // piece 1: 1/0 1|0 ./0 0 . 0/1 0/0 0|0
+        let calls: Vec<(u32, Call)> = (0..).zip(calls).collect();
         let (one, haploid) = carriers_of(&calls, 1);
         assert_eq!((one.het, one.hom_alt, one.hemi), (vec![0, 1, 5], vec![], vec![]));
         assert_eq!((one.missing_one, one.missing_two), (vec![2, 4], vec![]));

@@ -6,7 +6,7 @@ use crate::alternate::Alternate;
 use crate::carrier_builder::carriers_of;
 use crate::normalize::{check_reference, realign};
 use crate::reference::{ContigSequence, ReferenceDir};
-use crate::vcf::genotype::{Call, for_each_call};
+use crate::vcf::genotype::{Call, for_each_non_ref_call};
 use crate::vcf::reader::{VcfError, VcfReader};
 use crate::warning::Warning;
 use oresund_core::carriers::CarrierSets;
@@ -122,7 +122,8 @@ pub fn normalise_vcf<E>(
     check_header_contigs(reader, reference)?;
     let samples = reader.header().samples.len();
     let mut summary = Summary::default();
-    let mut calls: Vec<Call> = Vec::with_capacity(samples);
+    // The record's calls other than diploid REF, with their columns.
+    let mut calls: Vec<(u32, Call)> = Vec::with_capacity(samples);
     let mut alternates: Vec<Vec<u8>> = Vec::new();
     // The current contig, looked up again only when CHROM changes.
     let mut current: Option<(String, usize, ContigSequence<'_>, String)> = None;
@@ -156,7 +157,7 @@ pub fn normalise_vcf<E>(
             return Err(fail(line, message).into());
         }
         calls.clear();
-        for_each_call(record.samples, samples, alternates.len(), |_, call| calls.push(call))
+        for_each_non_ref_call(record.samples, samples, alternates.len(), |column, call| calls.push((column, call)))
             .map_err(|e| fail(line, e.to_string()))?;
         if alternates.len() > 1 {
             summary.split += 1;

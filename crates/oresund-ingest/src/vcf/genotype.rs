@@ -30,35 +30,68 @@ pub enum GenotypeError {
     NoGt(String),
 }
 
-/// Calls `visit(sample_index, call)` for every sample column in `samples` (the record's bytes after
-/// the FORMAT column, GT first in each column). Checks the column count and every allele index.
-pub fn for_each_call(
+/// Calls `visit(column, call)` for every sample column of `samples` (the record's bytes after the
+/// FORMAT column, GT first in each column) whose call is not diploid REF (`0/0`, `0|0`): those
+/// carry nothing for any ALT allele, and in a cohort they are nearly every call. Every column is
+/// still checked: the column count, every allele index, every GT's shape.
+pub fn for_each_non_ref_call(
     samples: &[u8],
     expected: usize,
     alts: usize,
-    mut visit: impl FnMut(usize, Call),
+    mut visit: impl FnMut(u32, Call),
 ) -> Result<(), GenotypeError> {
     let mut rest = samples;
     let mut column = 0;
     loop {
+        // Two bare `0/0` fields and their tabs in one 8-byte compare; not the last two columns,
+        // which the field-by-field path below checks for a missing or extra column.
+        while column + 2 < expected && two_ref_calls(rest) {
+            rest = &rest[8..];
+            column += 2;
+        }
         if column == expected {
             return Err(GenotypeError::ColumnCount { expected, found: count_columns(samples) });
         }
-        let end = memchr::memchr(b'\t', rest).unwrap_or(rest.len());
-        let field = &rest[..end];
+        let (field, next) = next_field(rest);
         let gt_end = memchr::memchr(b':', field).unwrap_or(field.len());
         let call = parse_gt(&field[..gt_end], column + 1, alts)?;
-        visit(column, call);
-        column += 1;
-        if end == rest.len() {
-            break;
+        if call != Call::Diploid(0, 0) {
+            visit(column as u32, call);
         }
-        rest = &rest[end + 1..];
+        column += 1;
+        match next {
+            Some(next) => rest = next,
+            None => break,
+        }
     }
     if column != expected {
         return Err(GenotypeError::ColumnCount { expected, found: column });
     }
     Ok(())
+}
+
+/// `0/0\t0/0\t` with the separator bytes (1 and 5) cleared, as a little-endian word.
+const TWO_REF_CALLS: u64 = u64::from_le_bytes(*b"0\x000\t0\x000\t");
+const SEPARATOR_BYTES: u64 = u64::from_le_bytes([0, 0xFF, 0, 0, 0, 0xFF, 0, 0]);
+
+/// Whether `bytes` starts with two fields `0/0` or `0|0` (either separator), each ending in a tab.
+fn two_ref_calls(bytes: &[u8]) -> bool {
+    let Some(chunk) = bytes.first_chunk::<8>() else { return false };
+    let is_separator = |b: u8| b == b'/' || b == b'|';
+    u64::from_le_bytes(*chunk) & !SEPARATOR_BYTES == TWO_REF_CALLS && is_separator(chunk[1]) && is_separator(chunk[5])
+}
+
+/// The first sample field of `rest`, and the bytes after its tab (`None`: it was the last field).
+fn next_field(rest: &[u8]) -> (&[u8], Option<&[u8]>) {
+    // A bare diploid GT is three bytes: look there before searching.
+    let end = match rest.get(..4) {
+        Some([a, b, c, b'\t']) if ![a, b, c].contains(&&b'\t') => Some(3),
+        _ => memchr::memchr(b'\t', rest),
+    };
+    match end {
+        Some(end) => (&rest[..end], Some(&rest[end + 1..])),
+        None => (rest, None),
+    }
 }
 
 fn count_columns(samples: &[u8]) -> usize {
@@ -118,11 +151,14 @@ fn checked(call: Call, column: usize, alts: usize) -> Result<Call, GenotypeError
 mod tests {
     use super::*;
 
+    /// Every call, `0/0` included, rebuilt from what the parser reports.
     fn calls(samples: &str, expected: usize, alts: usize) -> Result<Vec<Call>, GenotypeError> {
-        let mut out = Vec::new();
-        for_each_call(samples.as_bytes(), expected, alts, |i, c| {
-            assert_eq!(i, out.len());
-            out.push(c);
+        let mut out = vec![Call::Diploid(0, 0); expected];
+        let mut last = None;
+        for_each_non_ref_call(samples.as_bytes(), expected, alts, |column, call| {
+            assert!(last.is_none_or(|l| l < column), "columns in order, each once");
+            last = Some(column);
+            out[column as usize] = call;
         })?;
         Ok(out)
     }
@@ -155,5 +191,68 @@ mod tests {
         assert!(matches!(calls("", 1, 1), Err(GenotypeError::Malformed { column: 1, .. })));
         assert_eq!(calls("0/0\t0/1", 3, 1), Err(GenotypeError::ColumnCount { expected: 3, found: 2 }));
         assert_eq!(calls("0/0\t0/1\t1/1", 2, 1), Err(GenotypeError::ColumnCount { expected: 2, found: 3 }));
+    }
+
+    /// The parser without its fast paths: split on tabs, parse each GT.
+    fn field_by_field(samples: &str, expected: usize, alts: usize) -> Result<Vec<Call>, GenotypeError> {
+        let fields: Vec<&str> = samples.split('\t').collect();
+        let mut out = Vec::new();
+        for (i, field) in fields.iter().enumerate() {
+            if i == expected {
+                return Err(GenotypeError::ColumnCount { expected, found: fields.len() });
+            }
+            out.push(parse_gt(field.split(':').next().unwrap_or("").as_bytes(), i + 1, alts)?);
+        }
+        if fields.len() != expected {
+            return Err(GenotypeError::ColumnCount { expected, found: fields.len() });
+        }
+        Ok(out)
+    }
+
+    #[test]
+    fn runs_of_ref_calls_are_checked_like_any_call() {
+        // Fields that the 8-byte compare must take or refuse exactly as the field parser would.
+        let vocabulary = [
+            "0/0", "0|0", "0/1", "1|1", "./.", "0", ".", "0/0:7", "0:0", "0\\0", "0-0", "00/0", "0/00", "0/0 ", "",
+            "0/2", "1/0",
+        ];
+        let mut state = 0x9E37_79B9_7F4A_7C15_u64;
+        let mut next = |n: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % n as u64) as usize
+        };
+        for _ in 0..5_000 {
+            let n = 1 + next(24);
+            // Runs of one REF call, as in a cohort, broken by any field.
+            let common = vocabulary[next(2)];
+            let fields: Vec<&str> =
+                (0..n).map(|_| if next(4) == 0 { vocabulary[next(vocabulary.len())] } else { common }).collect();
+            let samples = fields.join("\t");
+            let expected = match next(6) {
+                0 => n.saturating_sub(1).max(1),
+                1 => n + 1,
+                _ => n,
+            };
+            assert_eq!(
+                calls(&samples, expected, 1),
+                field_by_field(&samples, expected, 1),
+                "{samples:?}, {expected} columns"
+            );
+        }
+    }
+
+    #[test]
+    fn a_long_run_of_ref_calls_ends_in_its_last_columns() {
+        let samples = ["0|0"; 9].join("\t") + "\t0/1";
+        assert_eq!(calls(&samples, 10, 1).unwrap()[9], Call::Diploid(0, 1));
+        let ten = ["0/0"; 10].join("\t");
+        assert_eq!(calls(&ten, 9, 1), Err(GenotypeError::ColumnCount { expected: 9, found: 10 }));
+        assert_eq!(calls(&ten, 11, 1), Err(GenotypeError::ColumnCount { expected: 11, found: 10 }));
+        assert_eq!(
+            calls(&(ten + "\t"), 10, 1).map(|_| ()).unwrap_err(),
+            GenotypeError::ColumnCount { expected: 10, found: 11 }
+        );
     }
 }
