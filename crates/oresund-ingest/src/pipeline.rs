@@ -80,6 +80,60 @@ pub enum PipelineError<E> {
     Sink(E),
 }
 
+/// Variants handed from the parsing thread to the sink at a time, and batches in flight: small
+/// enough that the carriers held between the threads stay near a megabyte at 20,000 samples.
+const BATCH: usize = 16;
+const BATCHES_IN_FLIGHT: usize = 2;
+
+/// The parsing thread stopped because the sink had failed (its error is the one returned).
+#[derive(Debug)]
+struct SinkGone;
+
+/// [`normalise_vcf`] on a thread of its own while `sink` runs on this one, so that what the sink
+/// does (the store's writes) overlaps the parsing on a second core. The same variants reach the
+/// sink in the same order, and the same first error is returned: the sink's, when it failed on a
+/// variant before the record that failed to parse. `reader` is dropped before this returns.
+pub fn normalise_vcf_beside<E>(
+    mut reader: VcfReader,
+    reference: &ReferenceDir,
+    mut sink: impl FnMut(NormalisedVariant) -> Result<(), E>,
+) -> Result<Summary, PipelineError<E>> {
+    let path = reader.path().to_path_buf();
+    std::thread::scope(|threads| {
+        let (sender, receiver) = std::sync::mpsc::sync_channel::<Vec<NormalisedVariant>>(BATCHES_IN_FLIGHT);
+        let parsing = threads.spawn(move || -> Result<Summary, PipelineError<SinkGone>> {
+            let mut batch = Vec::with_capacity(BATCH);
+            let parsed = normalise_vcf(&mut reader, reference, |variant| {
+                batch.push(variant);
+                if batch.len() == BATCH {
+                    sender.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH))).map_err(|_| SinkGone)?;
+                }
+                Ok(())
+            });
+            // The variants before a record that failed go to the sink too: its error on one of
+            // them comes first, as it would without the thread.
+            if !batch.is_empty() {
+                sender.send(batch).map_err(|_| PipelineError::Sink(SinkGone))?;
+            }
+            parsed
+        });
+        let stored = receiver.iter().flatten().try_for_each(&mut sink);
+        // A failed sink leaves the parser blocked on a full channel: this lets it stop.
+        drop(receiver);
+        let parsed = parsing.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        match (stored, parsed) {
+            (Err(error), _) => Err(PipelineError::Sink(error)),
+            (Ok(()), Ok(summary)) => Ok(summary),
+            (Ok(()), Err(PipelineError::Vcf(error))) => Err(PipelineError::Vcf(error)),
+            // Not reached: the receiver lived until the parser had sent everything.
+            (Ok(()), Err(PipelineError::Sink(SinkGone))) => Err(PipelineError::Vcf(VcfError::Io {
+                path,
+                error: std::io::Error::other("the parsing thread lost its sink"),
+            })),
+        }
+    })
+}
+
 /// Checks the header's `##contig` lines against the node's reference (names and lengths).
 pub fn check_header_contigs(reader: &VcfReader, reference: &ReferenceDir) -> Result<(), VcfError> {
     for contig in &reader.header().contigs {
@@ -207,4 +261,80 @@ pub fn normalise_vcf<E>(
         }
     }
     Ok(summary)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::fmt::Write;
+    use std::path::Path;
+
+    use super::*;
+
+    /// A reference of one 2,000-base contig and a VCF of `records` SNVs on it (a malformed record
+    /// at line `bad_line`, when given), each with a different carrier.
+    fn cohort(dir: &Path, records: usize, bad_line: Option<usize>) -> (ReferenceDir, String) {
+        let bases: String = (0..2_000).map(|i| ['A', 'C', 'G', 'T'][(i * 7 + i / 3) % 4]).collect();
+        let fasta = dir.join("ref.fa");
+        std::fs::write(&fasta, format!(">22\n{bases}\n")).unwrap();
+        let reference = ReferenceDir::import(&fasta, &dir.join("ref"), |_| {}).unwrap();
+        let mut vcf = String::from("##fileformat=VCFv4.3\n##contig=<ID=22,length=2000>\n");
+        vcf.push_str("#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\ts1\ts2\ts3\n");
+        for i in 0..records {
+            let pos = 10 + i;
+            let reference_base = &bases[pos - 1..pos];
+            let alternate = if reference_base == "A" { "C" } else { "A" };
+            let mut calls = ["0/0", "0|0", "0/0"];
+            calls[i % 3] = if i % 2 == 0 { "0/1" } else { "1|1" };
+            if Some(i + 4) == bad_line {
+                calls[1] = "0/7";
+            }
+            writeln!(vcf, "22\t{pos}\t.\t{reference_base}\t{alternate}\t.\t.\t.\tGT\t{}", calls.join("\t")).unwrap();
+        }
+        (reference, vcf)
+    }
+
+    fn reader(vcf: &str) -> VcfReader {
+        VcfReader::from_reader(Path::new("t.vcf"), Box::new(std::io::Cursor::new(vcf.as_bytes().to_vec()))).unwrap()
+    }
+
+    fn seen(variant: &NormalisedVariant) -> (u64, String, Vec<u32>, Vec<u32>) {
+        (variant.pos, variant.vrs_id.clone(), variant.carriers.het.clone(), variant.carriers.hom_alt.clone())
+    }
+
+    #[test]
+    fn beside_gives_the_same_variants_summary_and_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        for (records, bad_line) in [(0, None), (1, None), (BATCH * 5 + 3, None), (200, Some(4 + 150))] {
+            let (reference, vcf) = cohort(dir.path(), records, bad_line);
+            let (mut inline, mut beside) = (Vec::new(), Vec::new());
+            let expected = normalise_vcf(&mut reader(&vcf), &reference, |v| {
+                inline.push(seen(&v));
+                Ok::<_, ()>(())
+            });
+            let got = normalise_vcf_beside(reader(&vcf), &reference, |v| {
+                beside.push(seen(&v));
+                Ok::<_, ()>(())
+            });
+            assert_eq!(beside, inline, "{records} records");
+            assert_eq!(format!("{got:?}"), format!("{expected:?}"), "{records} records");
+            assert_eq!(inline.len(), bad_line.map_or(records, |line| line - 4));
+        }
+    }
+
+    #[test]
+    fn a_sink_that_fails_stops_the_parser_and_its_error_comes_first() {
+        let dir = tempfile::tempdir().unwrap();
+        // The parser fails at line 4 + 150; the sink first, at the 20th variant (a full batch
+        // waits behind it) or at the 148th (in the batch sent when the parser failed).
+        let (reference, vcf) = cohort(dir.path(), 200, Some(4 + 150));
+        for fail_at in [20, 148] {
+            let mut taken = 0;
+            let result = normalise_vcf_beside(reader(&vcf), &reference, |v| {
+                taken += 1;
+                if taken == fail_at { Err(v.line) } else { Ok(()) }
+            });
+            assert!(matches!(result, Err(PipelineError::Sink(line)) if line == fail_at + 3), "{result:?}");
+            assert_eq!(taken, fail_at, "nothing reaches the sink after its error");
+        }
+    }
 }

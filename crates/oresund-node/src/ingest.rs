@@ -12,7 +12,7 @@ use std::path::Path;
 
 use oresund_ingest::bcf::is_bcf_file;
 use oresund_ingest::individuals::read_individuals;
-use oresund_ingest::pipeline::{PipelineError, Summary, normalise_vcf};
+use oresund_ingest::pipeline::{PipelineError, Summary, normalise_vcf_beside};
 use oresund_ingest::vcf::reader::{VcfError, VcfReader};
 use oresund_ingest::warning::Warning;
 use oresund_store::{ArchiveKind, IndividualNumber, IngestStats, NewFile, StoreError, StoredFile, VariantKey};
@@ -117,7 +117,7 @@ impl Node {
         } else {
             open_tapped(vcf, progress).map_err(|e| NodeError::io(vcf, e))?
         };
-        let mut reader = VcfReader::from_reader(vcf, input)?;
+        let reader = VcfReader::from_reader(vcf, input)?;
         // Each sample column must be a person described in the individuals file. Messages give
         // the column, never the sample name: it is a personal identifier.
         let mut positions = Vec::with_capacity(reader.header().samples.len());
@@ -164,7 +164,8 @@ impl Node {
         let new_file = NewFile { dataset: dataset.to_string(), name: name.clone(), sha256, size, columns };
         let (file, accession) = tx.add_file(&new_file, &self.config.node_id)?;
         let path = vcf.to_path_buf();
-        let summary: Summary = normalise_vcf(&mut reader, &self.reference, |v| {
+        // The parsing runs on its own thread; the catalog's writes here, beside it.
+        let summary: Summary = normalise_vcf_beside(reader, &self.reference, |v| {
             let key =
                 VariantKey { contig: v.contig as u32, pos: v.pos, reference: v.reference, alternate: v.alternate };
             tx.add_variant(file, &key, &v.vrs_id, &v.carriers.encode(width), &v.haploid).map_err(|e| match e {
@@ -193,8 +194,7 @@ impl Node {
             PipelineError::Vcf(e) => NodeError::Vcf(e),
             PipelineError::Sink(e) => e,
         })?;
-        // Dropping the reader stops the decompressor, so the tap has seen every raw byte.
-        drop(reader);
+        // The reader is dropped (the decompressor stopped), so the tap has seen every raw byte.
         let tapped = tap.finish();
         // What was indexed must be what was archived: the same raw bytes were read both times.
         let (archived_sha256, archived_size, index) = match written {

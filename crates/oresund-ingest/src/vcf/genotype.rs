@@ -53,8 +53,13 @@ pub fn for_each_non_ref_call(
             return Err(GenotypeError::ColumnCount { expected, found: count_columns(samples) });
         }
         let (field, next) = next_field(rest);
-        let gt_end = memchr::memchr(b':', field).unwrap_or(field.len());
-        let call = parse_gt(&field[..gt_end], column + 1, alts)?;
+        let call = match single_digit_diploid(field) {
+            Some(call) => checked(call, column + 1, alts)?,
+            None => {
+                let gt_end = memchr::memchr(b':', field).unwrap_or(field.len());
+                parse_gt(&field[..gt_end], column + 1, alts)?
+            }
+        };
         if call != Call::Diploid(0, 0) {
             visit(column as u32, call);
         }
@@ -100,10 +105,8 @@ fn count_columns(samples: &[u8]) -> usize {
 
 /// Parses one GT value such as `0/1`, `1|0`, `.`, `./.`, `2`; VCF 4.4's leading phase marker is accepted.
 pub fn parse_gt(gt: &[u8], column: usize, alts: usize) -> Result<Call, GenotypeError> {
-    // Fast paths for the overwhelmingly common diploid single-digit calls.
-    if let [a @ b'0'..=b'9', b'/' | b'|', b @ b'0'..=b'9'] = gt {
-        let (a, b) = (u16::from(a - b'0'), u16::from(b - b'0'));
-        return checked(Call::Diploid(a, b), column, alts);
+    if let Some(call) = single_digit_diploid(gt) {
+        return checked(call, column, alts);
     }
     let malformed = || GenotypeError::Malformed { column, found: String::from_utf8_lossy(gt).into_owned() };
     let body = match gt.first() {
@@ -121,6 +124,17 @@ pub fn parse_gt(gt: &[u8], column: usize, alts: usize) -> Result<Call, GenotypeE
     }
     let call = if count == 1 { Call::Haploid(alleles[0]) } else { Call::Diploid(alleles[0], alleles[1]) };
     checked(call, column, alts)
+}
+
+/// The overwhelmingly common shape, `0/1`, `1|1`: read without a call or a loop.
+#[inline(always)]
+fn single_digit_diploid(gt: &[u8]) -> Option<Call> {
+    match *gt {
+        [a @ b'0'..=b'9', b'/' | b'|', b @ b'0'..=b'9'] => {
+            Some(Call::Diploid(u16::from(a - b'0'), u16::from(b - b'0')))
+        }
+        _ => None,
+    }
 }
 
 fn parse_allele(part: &[u8]) -> Option<u16> {
