@@ -80,8 +80,10 @@ pub enum PipelineError<E> {
     Sink(E),
 }
 
-/// Variants handed from the parsing thread to the sink at a time, and batches in flight: small
-/// enough that the carriers held between the threads stay near a megabyte at 20,000 samples.
+/// Variants handed from the parsing thread to the sink at a time, and batches in flight: at most
+/// four batches (two queued, one filling, one being stored) hold carriers between the threads, a
+/// few megabytes at 20,000 samples even if every variant were common. Smaller batches cost the
+/// 1,000-sample ingest its gain (8 and 1: 0.72 s against 0.53 s), in wake-ups.
 const BATCH: usize = 16;
 const BATCHES_IN_FLIGHT: usize = 2;
 
