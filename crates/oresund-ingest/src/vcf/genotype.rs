@@ -224,37 +224,26 @@ mod tests {
         Ok(out)
     }
 
-    #[test]
-    fn runs_of_ref_calls_are_checked_like_any_call() {
-        // Fields that the 8-byte compare must take or refuse exactly as the field parser would.
-        let vocabulary = [
-            "0/0", "0|0", "0/1", "1|1", "./.", "0", ".", "0/0:7", "0:0", "0\\0", "0-0", "00/0", "0/00", "0/0 ", "",
-            "0/2", "1/0",
-        ];
-        let mut state = 0x9E37_79B9_7F4A_7C15_u64;
-        let mut next = |n: usize| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state % n as u64) as usize
-        };
-        for _ in 0..5_000 {
-            let n = 1 + next(24);
-            // Runs of one REF call, as in a cohort, broken by any field.
-            let common = vocabulary[next(2)];
-            let fields: Vec<&str> =
-                (0..n).map(|_| if next(4) == 0 { vocabulary[next(vocabulary.len())] } else { common }).collect();
-            let samples = fields.join("\t");
-            let expected = match next(6) {
-                0 => n.saturating_sub(1).max(1),
-                1 => n + 1,
-                _ => n,
-            };
-            assert_eq!(
-                calls(&samples, expected, 1),
-                field_by_field(&samples, expected, 1),
-                "{samples:?}, {expected} columns"
-            );
+    /// Fields that the 8-byte compare must take or refuse exactly as the field parser would.
+    const FIELDS: [&str; 17] = [
+        "0/0", "0|0", "0/1", "1|1", "./.", "0", ".", "0/0:7", "0:0", "0\\0", "0-0", "00/0", "0/00", "0/0 ", "", "0/2",
+        "1/0",
+    ];
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2_000))]
+
+        /// Runs of one REF call, as in a cohort, broken by any field; the column count right,
+        /// one short or one over.
+        #[test]
+        fn runs_of_ref_calls_are_checked_like_any_call(
+            common in 0..2usize,
+            picks in proptest::collection::vec(proptest::option::weighted(0.25, 0..FIELDS.len()), 1..25),
+            columns in -1isize..=1,
+        ) {
+            let samples = picks.iter().map(|pick| FIELDS[pick.unwrap_or(common)]).collect::<Vec<_>>().join("\t");
+            let expected = (picks.len() as isize + columns).max(1) as usize;
+            proptest::prop_assert_eq!(calls(&samples, expected, 1), field_by_field(&samples, expected, 1), "{:?}", samples);
         }
     }
 
