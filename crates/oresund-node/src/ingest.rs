@@ -214,9 +214,9 @@ impl Node {
             file_name(individuals),
         ))?;
         if let Some(index) = index {
-            let bytes = index.to_bytes();
-            drop(index); // not beside the encryption's buffers: the ingest's peak memory
-            let stored = originals.store(&bytes[..])?;
+            // Its text is read as it is encrypted, not built whole first (the ingest's peak memory).
+            let stored = originals.store(index.text())?;
+            drop(index);
             let accession = format!("{accession}{INDEX_SUFFIX}");
             tx.add_archive_object(&stored.record(
                 accession,

@@ -12,7 +12,6 @@
 //! is archived encrypted like the VCF itself: an index leaks information too (record positions,
 //! and from them the sex of the samples).
 
-use std::fmt::Write as _;
 use std::io::{self, BufRead, Read};
 use std::sync::{Arc, Mutex};
 
@@ -64,6 +63,65 @@ pub struct BlockIndex {
     pub blocks: Vec<IndexedBlock>,
     /// The record spans of every block, in block order.
     spans: Vec<RecordSpan>,
+}
+
+/// Blocks whose lines [`IndexText`] writes at a time.
+const TEXT_BLOCKS: usize = 1024;
+
+/// The serialised form of a [`BlockIndex`], read a part at a time ([`BlockIndex::text`]).
+pub struct IndexText<'a> {
+    index: &'a BlockIndex,
+    /// The next block to write, or `None` before the header lines.
+    next_block: Option<usize>,
+    pending: Vec<u8>,
+    /// Bytes of `pending` already read.
+    at: usize,
+}
+
+impl IndexText<'_> {
+    /// Writes the next part into `pending`; false at the end.
+    fn refill(&mut self) -> bool {
+        use std::io::Write as _;
+        self.pending.clear();
+        self.at = 0;
+        let index = self.index;
+        let out = &mut self.pending;
+        // Writing into a Vec cannot fail.
+        let Some(first) = self.next_block else {
+            let _ = write!(out, "{MAGIC}\nsize\t{}\nheader_end\t{}\n", index.size, index.header_end);
+            if let Some(eof) = index.eof {
+                let _ = writeln!(out, "eof\t{eof}");
+            }
+            for name in &index.contigs {
+                let _ = writeln!(out, "contig\t{name}");
+            }
+            self.next_block = Some(0);
+            return true;
+        };
+        let end = index.blocks.len().min(first + TEXT_BLOCKS);
+        for (i, block) in index.blocks.iter().enumerate().take(end).skip(first) {
+            let _ = writeln!(out, "block\t{}\t{}", block.offset, u8::from(block.cut));
+            for r in index.records(i) {
+                let _ = writeln!(out, "records\t{}\t{}\t{}", r.contig, r.first, r.last);
+            }
+        }
+        self.next_block = Some(end);
+        first < end
+    }
+}
+
+impl Read for IndexText<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        while self.at == self.pending.len() {
+            if !self.refill() {
+                return Ok(0);
+            }
+        }
+        let n = buf.len().min(self.pending.len() - self.at);
+        buf[..n].copy_from_slice(&self.pending[self.at..self.at + n]);
+        self.at += n;
+        Ok(n)
+    }
 }
 
 /// Why a block index cannot serve a region, or cannot be read back.
@@ -146,20 +204,17 @@ impl BlockIndex {
 
     /// Serialises the index (a small text format; it is stored encrypted).
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut out = format!("{MAGIC}\nsize\t{}\nheader_end\t{}\n", self.size, self.header_end);
-        if let Some(eof) = self.eof {
-            out.push_str(&format!("eof\t{eof}\n"));
-        }
-        for name in &self.contigs {
-            out.push_str(&format!("contig\t{name}\n"));
-        }
-        for (i, block) in self.blocks.iter().enumerate() {
-            let _ = writeln!(out, "block\t{}\t{}", block.offset, u8::from(block.cut));
-            for r in self.records(i) {
-                let _ = writeln!(out, "records\t{}\t{}\t{}", r.contig, r.first, r.last);
-            }
-        }
-        out.into_bytes()
+        let mut out = Vec::new();
+        // Reading from memory cannot fail.
+        let _ = self.text().read_to_end(&mut out);
+        out
+    }
+
+    /// The text of [`BlockIndex::to_bytes`] as a reader that writes a few blocks' lines at a time:
+    /// at 20,000 samples the whole text is about 4 MB (a VCF line a BGZF block), and building it
+    /// at once beside the encryption's buffers set the ingest's peak memory.
+    pub fn text(&self) -> IndexText<'_> {
+        IndexText { index: self, next_block: None, pending: Vec::new(), at: 0 }
     }
 
     /// Parses [`BlockIndex::to_bytes`].
@@ -565,6 +620,35 @@ mod tests {
         assert_eq!(index.to_bytes(), text.as_bytes());
         let orphan = format!("{MAGIC}\nsize\t900\nrecords\t0\t10\t20\n");
         assert_eq!(BlockIndex::from_bytes(orphan.as_bytes()), Err(IndexError::Malformed { line: 3 }));
+    }
+
+    #[test]
+    fn the_text_reads_the_same_in_any_piece_size() {
+        // Several parts of TEXT_BLOCKS blocks, blocks with no, one and two spans, and the EOF line.
+        let mut text = format!("{MAGIC}\nsize\t9000000\nheader_end\t100\neof\t8999972\ncontig\t22\ncontig\tX\n");
+        for i in 0..(2 * TEXT_BLOCKS + 77) as u64 {
+            text.push_str(&format!("block\t{}\t{}\n", 100 + 3000 * i, u8::from(i % 3 != 1)));
+            for k in 0..i % 3 {
+                text.push_str(&format!("records\t{}\t{}\t{}\n", k, 10 * i + k, 10 * i + k + 4));
+            }
+        }
+        let index = BlockIndex::from_bytes(text.as_bytes()).unwrap();
+        assert_eq!(index.blocks.len(), 2 * TEXT_BLOCKS + 77);
+        for piece in [1, 7, 4096, 1 << 20] {
+            let mut reader = index.text();
+            let mut out = Vec::new();
+            let mut buf = vec![0; piece];
+            loop {
+                let n = reader.read(&mut buf).unwrap();
+                if n == 0 {
+                    break;
+                }
+                assert!(n <= piece);
+                out.extend_from_slice(&buf[..n]);
+            }
+            assert!(out == text.as_bytes(), "read {piece} bytes at a time");
+        }
+        assert_eq!(BlockIndex::from_bytes(&BlockIndex::default().to_bytes()).unwrap(), BlockIndex::default());
     }
 
     #[test]

@@ -4,8 +4,8 @@
 //! same code serves a local directory and an S3 bucket ([`ObjectArchive::open_s3`], see `s3.rs`).
 //! `object_store` is async; the node library is synchronous, so each [`ObjectArchive`] owns a
 //! small current-thread tokio runtime and blocks on it. Large objects stream both ways in chunks,
-//! in constant memory: uploads of more than one 8 MiB part become multipart uploads, reads are
-//! ranged GETs of 4 MiB.
+//! in constant memory: uploads of more than one part (8 MiB on S3, 1 MiB on a local directory)
+//! become multipart uploads, reads are ranged GETs of 4 MiB.
 //!
 //! Because it blocks on its own runtime, the archive must only be called from synchronous code —
 //! the CLI, or a thread of tokio's blocking pool such as the server's blocking edge
@@ -37,8 +37,13 @@ const READ_CHUNK: u64 = 4 << 20;
 /// Bytes fetched per ranged read when serving an object to a client: smaller, as a server streams
 /// many at once and memory is held per stream.
 pub const SERVE_CHUNK: u64 = 1 << 20;
-/// Bytes buffered before a streaming upload switches to multipart (each part this size).
-const WRITE_BUFFER: usize = 8 << 20;
+/// Bytes buffered before a streaming upload switches to multipart (each part this size), for S3
+/// (whose parts must be at least 5 MiB, all but the last) and any other store.
+const REMOTE_PART: usize = 8 << 20;
+/// The same for a local directory, where a part is one positioned write into the staged file. With
+/// two parts in flight and one filling, 8 MiB parts held 24 MiB while `ingest` archived a large
+/// VCF: the peak of the whole ingest at 20,000 samples (BENCHMARKS.md, "Ingest: time and memory").
+const LOCAL_PART: usize = 1 << 20;
 
 /// A private runtime that may be dropped anywhere: dropping a plain [`Runtime`] inside async code
 /// panics, and a server keeps its archive in state that async tasks drop.
@@ -70,6 +75,8 @@ pub struct ObjectArchive {
     local_dir: Option<PathBuf>,
     /// The client and key prefix of an S3 archive (for [`ObjectArchive::abandoned_uploads`]).
     s3: Option<(SharedS3, String)>,
+    /// Bytes of one part of a streaming upload.
+    part_size: usize,
 }
 
 /// Size of a stored object, or that there is none.
@@ -94,6 +101,7 @@ impl ObjectArchive {
             .with_automatic_cleanup(true);
         let mut archive = Self::new(Arc::new(local))?;
         archive.local_dir = Some(dir.to_path_buf());
+        archive.part_size = LOCAL_PART;
         Ok(archive)
     }
 
@@ -117,13 +125,20 @@ impl ObjectArchive {
             runtime: OwnRuntime(Some(runtime)),
             local_dir: None,
             s3: Some((client, location.prefix.clone())),
+            part_size: REMOTE_PART,
         })
     }
 
     /// An archive over any object store.
     pub fn new(store: Arc<dyn ObjectStore>) -> Result<Self, ArchiveError> {
         let runtime = tokio::runtime::Builder::new_current_thread().build().map_err(ArchiveError::Runtime)?;
-        Ok(ObjectArchive { store, runtime: OwnRuntime(Some(runtime)), local_dir: None, s3: None })
+        Ok(ObjectArchive {
+            store,
+            runtime: OwnRuntime(Some(runtime)),
+            local_dir: None,
+            s3: None,
+            part_size: REMOTE_PART,
+        })
     }
 
     /// Stores a small object whole; fails if `path` already exists (names are never reused).
@@ -186,13 +201,13 @@ impl ObjectArchive {
     /// [`ObjectWriter::finish`] (dropping the writer abandons the upload).
     pub fn writer(&self, path: &str) -> Result<ObjectWriter<'_>, ArchiveError> {
         let location = object_path(path)?;
-        let upload = BufWriter::with_capacity(self.store.clone(), location, WRITE_BUFFER).with_max_concurrency(2);
+        let upload = BufWriter::with_capacity(self.store.clone(), location, self.part_size).with_max_concurrency(2);
         Ok(ObjectWriter {
             archive: self,
             path: path.to_string(),
             upload: Some(upload),
             part: Vec::new(),
-            pool: PartPool::new(WRITE_BUFFER),
+            pool: PartPool::new(self.part_size),
         })
     }
 
@@ -357,9 +372,10 @@ impl Write for ObjectWriter<'_> {
         if self.part.capacity() == 0 {
             self.part = self.pool.take();
         }
-        let n = buf.len().min(WRITE_BUFFER - self.part.len());
+        let part_size = self.archive.part_size;
+        let n = buf.len().min(part_size - self.part.len());
         self.part.extend_from_slice(&buf[..n]);
-        if self.part.len() == WRITE_BUFFER {
+        if self.part.len() == part_size {
             self.send_part()?;
         }
         Ok(n)
@@ -394,7 +410,7 @@ mod tests {
 
         let big: Vec<u8> = (0..(20u32 << 20)).map(|i| (i % 251) as u8).collect();
         let mut writer = archive.writer("A/x.body").unwrap();
-        // Writes that straddle the 8 MiB parts.
+        // Writes that straddle the parts (1 MiB here).
         for chunk in big.chunks(1_000_003) {
             writer.write_all(chunk).unwrap();
         }

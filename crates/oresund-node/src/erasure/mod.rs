@@ -269,7 +269,7 @@ impl Node {
         let secret = keys.for_object(&vcf.accession, &vcf.key_id)?;
         let rewritten = rewrite::rewrite_vcf(objects, vcf, &secret, &target.vcf_columns(), is_withdrawn, originals)?;
         new.push(record(rewritten.stored, vcf));
-        let index = originals.store(&rewritten.index.to_bytes()[..])?;
+        let index = originals.store(rewritten.index.text())?;
         let index_accession = format!("{}{INDEX_SUFFIX}", vcf.accession);
         new.push(index.record(index_accession, vcf.file, ArchiveKind::BlockIndex, format!("{}.blocks", vcf.name)));
         for old in target.objects.iter().filter(|o| o.kind == ArchiveKind::Individuals) {
