@@ -22,7 +22,7 @@ use oresund_core::carriers::{decode_columns, encode_columns};
 use oresund_core::individual::Individual;
 use rusqlite::{OptionalExtension, Row, params};
 
-use crate::blocks::{BLOCK_SPAN, Block, BlockView, Entry, EntryRef, FileBlocks};
+use crate::blocks::{BLOCK_SPAN, Block, BlockView, Entry, EntryRef, FileBlocks, block_of_one};
 use crate::encoding::{columns_bytes, columns_from, individual_from_columns, list_text};
 use crate::error::{Result, StoreError};
 use crate::model::*;
@@ -100,17 +100,23 @@ pub(crate) fn vrs_key(vrs_id: &str) -> i64 {
 /// Reads rows of `file, slot, block data, contig` into one variant with its calls per file; with
 /// `vrs_id`, entries with another id (a key shared by chance) are skipped.
 fn read_variant(
-    stmt: &mut rusqlite::CachedStatement<'_>,
+    conn: &rusqlite::Connection,
+    sql: &str,
     params: impl rusqlite::Params,
     vrs_id: Option<&str>,
 ) -> Result<Option<VariantCalls>> {
+    let mut stmt = conn.prepare_cached(sql)?;
     let mut rows = stmt.query(params)?;
     let mut out: Option<VariantCalls> = None;
+    // Each entry is read while the query is still stepping, so inside the read transaction the
+    // query opened: rows and entries come from one snapshot even if a withdrawal rewrites or a
+    // removal deletes the file's blocks meanwhile (checked by `entries_come_from_the_rows_snapshot`).
     while let Some(row) = rows.next()? {
         let file: FileNumber = row.get(0)?;
         let slot: usize = row.get(1)?;
-        let block = BlockView::parse(row.get_ref(2)?.as_blob()?)?;
-        let entry = block.entry(slot)?;
+        let one = entry_of_block(conn, row.get(2)?, slot)?;
+        let block = BlockView::parse(&one)?;
+        let entry = block.entry(0)?;
         let id = entry.vrs_id.to_id();
         if vrs_id.is_some_and(|wanted| wanted != id) {
             continue;
@@ -118,6 +124,38 @@ fn read_variant(
         add_file_calls(&mut out, entry.calls(file), || Ok((entry.key(row.get(3)?), id)))?;
     }
     Ok(out)
+}
+
+/// Slot `slot` of block `block` as a block of its own ([`block_of_one`]), read without the rest of
+/// the block: selecting the column copies a whole block out of its overflow pages (about 64 kB at
+/// 20,000 samples, most of a single-variant lookup's time there), where incremental blob I/O
+/// reads the header, the slot's offsets and its entry (the layout is `BlockView`'s).
+fn entry_of_block(conn: &rusqlite::Connection, block: i64, slot: usize) -> Result<Vec<u8>> {
+    let corrupt = |what: &str| StoreError::Corrupt(format!("variant block {block}: {what}"));
+    let blob = conn.blob_open(rusqlite::MAIN_DB, "blocks", "data", block, true)?;
+    let u32_at = |at: usize| -> Result<usize> {
+        let mut bytes = [0; 4];
+        blob.read_at_exact(&mut bytes, at).map_err(|_| corrupt("truncated"))?;
+        Ok(u32::from_le_bytes(bytes) as usize)
+    };
+    let mut version = [0; 1];
+    blob.read_at_exact(&mut version, 0).map_err(|_| corrupt("empty"))?;
+    let n = u32_at(1)?;
+    if slot >= n {
+        return Err(corrupt("slot out of range"));
+    }
+    let pos = u32_at(5 + 4 * slot)?;
+    let ends = 5 + 4 * n;
+    let start = if slot == 0 { 0 } else { u32_at(ends + 4 * (slot - 1))? };
+    let end = u32_at(ends + 4 * slot)?;
+    let len = end.checked_sub(start).ok_or_else(|| corrupt("entry bounds"))?;
+    let payload = 5 + 8 * n;
+    if payload + end > blob.len() {
+        return Err(corrupt("entry bounds"));
+    }
+    let mut entry = vec![0; len];
+    blob.read_at_exact(&mut entry, payload + start).map_err(|_| corrupt("truncated"))?;
+    Ok(block_of_one(version[0], pos as u64, &entry))
 }
 
 impl Catalog for SqliteStore {
@@ -192,12 +230,14 @@ impl Catalog for SqliteStore {
 impl VariantIndex for SqliteStore {
     fn variant(&self, key: &VariantKey) -> Result<Option<VariantCalls>> {
         let conn = self.conn()?;
-        let mut stmt = conn.prepare_cached(
-            "SELECT vb.file, vb.slot, b.data, v.contig FROM variants v \
-             JOIN variant_blocks vb ON vb.variant = v.id JOIN blocks b ON b.id = vb.block \
+        read_variant(
+            &conn,
+            "SELECT vb.file, vb.slot, vb.block, v.contig FROM variants v \
+             JOIN variant_blocks vb ON vb.variant = v.id \
              WHERE v.contig = ?1 AND v.pos = ?2 AND v.ref = ?3 AND v.alt = ?4 ORDER BY vb.file",
-        )?;
-        read_variant(&mut stmt, params![key.contig, key.pos, key.reference, key.alternate], None)
+            params![key.contig, key.pos, key.reference, key.alternate],
+            None,
+        )
     }
 
     fn scan_region(
@@ -237,12 +277,14 @@ impl VariantIndex for SqliteStore {
 
     fn variant_by_vrs_id(&self, vrs_id: &str) -> Result<Option<VariantCalls>> {
         let conn = self.conn()?;
-        let mut stmt = conn.prepare_cached(
-            "SELECT vb.file, vb.slot, b.data, v.contig FROM variants v \
-             JOIN variant_blocks vb ON vb.variant = v.id JOIN blocks b ON b.id = vb.block \
+        read_variant(
+            &conn,
+            "SELECT vb.file, vb.slot, vb.block, v.contig FROM variants v \
+             JOIN variant_blocks vb ON vb.variant = v.id \
              WHERE v.vrs_key = ?1 ORDER BY v.id, vb.file",
-        )?;
-        read_variant(&mut stmt, params![vrs_key(vrs_id)], Some(vrs_id))
+            params![vrs_key(vrs_id)],
+            Some(vrs_id),
+        )
     }
 
     fn haploid_set(&self, file: FileNumber, set: u32) -> Result<Vec<u32>> {
@@ -458,5 +500,79 @@ impl IngestTransaction for SqliteIngest<'_> {
         self.conn.execute_batch("COMMIT")?;
         self.committed = true;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rusqlite::Connection;
+
+    use super::*;
+
+    fn entry(pos: u64, alternate: &str, carriers: usize) -> Entry {
+        Entry {
+            pos,
+            reference: "A".into(),
+            alternate: alternate.into(),
+            vrs_id: format!("ga4gh:VA.test{pos}{alternate}"),
+            haploid_set: 0,
+            carriers: (0..carriers).map(|i| i as u8).collect(),
+        }
+    }
+
+    fn node_like(dir: &Path) -> Connection {
+        let conn = Connection::open(dir.join("blocks.db")).unwrap();
+        conn.pragma_update(None, "journal_mode", "WAL").unwrap();
+        conn.pragma_update(None, "mmap_size", 1i64 << 34).unwrap();
+        conn.execute_batch("CREATE TABLE blocks (id INTEGER PRIMARY KEY, data BLOB NOT NULL)").unwrap();
+        conn
+    }
+
+    #[test]
+    fn an_entry_read_alone_equals_the_whole_blocks() {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = node_like(dir.path());
+        // Entries large enough that the block spills over many overflow pages.
+        let entries: Vec<Entry> = (0..40).map(|i| entry(1000 + 3 * i, "C", 700 + 911 * (i as usize % 7))).collect();
+        let block = Block { contig: 0, first_pos: 1000, last_pos: 1117, entries };
+        let bytes = block.encode();
+        conn.execute("INSERT INTO blocks (id, data) VALUES (7, ?1)", [&bytes]).unwrap();
+        let whole = BlockView::parse(&bytes).unwrap();
+        for slot in 0..whole.len() {
+            let one = entry_of_block(&conn, 7, slot).unwrap();
+            let alone = BlockView::parse(&one).unwrap();
+            assert_eq!(alone.entry(0).unwrap(), whole.entry(slot).unwrap(), "slot {slot}");
+        }
+        assert!(matches!(entry_of_block(&conn, 7, 40), Err(StoreError::Corrupt(_))));
+        assert!(entry_of_block(&conn, 8, 0).is_err(), "no such block");
+        // A block cut short names the damage instead of reading past it.
+        conn.execute("INSERT INTO blocks (id, data) VALUES (9, ?1)", [&bytes[..bytes.len() - 1]]).unwrap();
+        assert!(matches!(entry_of_block(&conn, 9, 39), Err(StoreError::Corrupt(_))));
+    }
+
+    #[test]
+    fn entries_come_from_the_rows_snapshot() {
+        let dir = tempfile::tempdir().unwrap();
+        let reader = node_like(dir.path());
+        let block = |text: &str| block_of_one(2, 100, text.as_bytes());
+        reader.execute_batch("CREATE TABLE refs (block INTEGER); INSERT INTO refs VALUES (1), (2);").unwrap();
+        for (id, text) in [(1, "old one"), (2, "old two")] {
+            reader.execute("INSERT INTO blocks (id, data) VALUES (?1, ?2)", params![id, block(text)]).unwrap();
+        }
+        let mut stmt = reader.prepare("SELECT block FROM refs ORDER BY block").unwrap();
+        let mut rows = stmt.query([]).unwrap();
+        let first: i64 = rows.next().unwrap().unwrap().get(0).unwrap();
+        // Another connection rewrites one block and deletes the other while the query steps.
+        let writer = Connection::open(dir.path().join("blocks.db")).unwrap();
+        writer.execute("UPDATE blocks SET data = ?1 WHERE id = 1", [block("new one")]).unwrap();
+        writer.execute("DELETE FROM blocks WHERE id = 2", []).unwrap();
+        assert_eq!(entry_of_block(&reader, first, 0).unwrap(), block("old one"));
+        let second: i64 = rows.next().unwrap().unwrap().get(0).unwrap();
+        assert_eq!(entry_of_block(&reader, second, 0).unwrap(), block("old two"));
+        assert!(rows.next().unwrap().is_none());
+        drop(rows);
+        // Once the query is done, the next read sees the writer's commit.
+        assert_eq!(entry_of_block(&reader, 1, 0).unwrap(), block("new one"));
+        assert!(entry_of_block(&reader, 2, 0).is_err());
     }
 }
