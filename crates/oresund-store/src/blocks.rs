@@ -321,6 +321,46 @@ pub fn block_of_one(version: u8, pos: u64, entry: &[u8]) -> Vec<u8> {
     out
 }
 
+/// Slot `i` of an encoded block of `len` bytes as a block of its own ([`block_of_one`]), read
+/// piecewise through `read(offset, buffer)`: the header, the slot's position and offsets, and its
+/// entry — for a store that can read part of a stored block (SQLite's incremental blob I/O) and
+/// would otherwise copy all of it for one entry. Every piece is checked against `len` before it
+/// is read, so a damaged block is an error naming what is wrong, not a read past its end.
+pub fn read_slot(len: usize, i: usize, mut read: impl FnMut(usize, &mut [u8]) -> Result<()>) -> Result<Vec<u8>> {
+    let mut piece = |at: usize, buf: &mut [u8]| -> Result<()> {
+        if at.checked_add(buf.len()).is_none_or(|end| end > len) {
+            return Err(corrupt("truncated"));
+        }
+        read(at, buf)
+    };
+    let mut version = [0; 1];
+    piece(0, &mut version)?;
+    let n = u32_in(&mut piece, 1)?;
+    if i >= n {
+        return Err(corrupt("slot out of range"));
+    }
+    // The layout `Block::encode` writes and `BlockView::parse` reads: version, n, n positions,
+    // n entry ends, the entries.
+    let pos = u32_in(&mut piece, 5 + 4 * i)?;
+    let ends = 5 + 4 * n;
+    let start = if i == 0 { 0 } else { u32_in(&mut piece, ends + 4 * (i - 1))? };
+    let end = u32_in(&mut piece, ends + 4 * i)?;
+    let payload = 5 + 8 * n;
+    if start > end || payload + end > len {
+        return Err(corrupt("entry bounds")); // before allocating what a damaged offset says
+    }
+    let mut entry = vec![0; end - start];
+    piece(payload + start, &mut entry)?;
+    Ok(block_of_one(version[0], pos as u64, &entry))
+}
+
+/// The little-endian u32 at `at`, through a piecewise reader.
+fn u32_in(read: &mut impl FnMut(usize, &mut [u8]) -> Result<()>, at: usize) -> Result<usize> {
+    let mut bytes = [0; 4];
+    read(at, &mut bytes)?;
+    Ok(u32::from_le_bytes(bytes) as usize)
+}
+
 fn take<'a>(bytes: &mut &'a [u8], n: usize) -> Result<&'a [u8]> {
     if bytes.len() < n {
         return Err(corrupt("entry is truncated"));
@@ -582,6 +622,29 @@ mod tests {
         assert!(matches!(far, Err(StoreError::Conflict(_))));
         let scattered = build(vec![(0, entry(10, "C")), (1, entry(10, "C")), (0, entry(20, "C"))]);
         assert!(matches!(scattered, Err(StoreError::Conflict(m)) if m.contains("bcftools sort")));
+    }
+
+    #[test]
+    fn a_slot_read_piecewise_is_checked_before_it_is_read() {
+        let entries: Vec<Entry> = (0..5).map(|i| entry(100 + i, "C")).collect();
+        let bytes = Block { contig: 0, first_pos: 100, last_pos: 104, entries }.encode();
+        let view = BlockView::parse(&bytes).unwrap();
+        let from = |bytes: &[u8], slot| {
+            read_slot(bytes.len(), slot, |at, buf| {
+                buf.copy_from_slice(&bytes[at..at + buf.len()]);
+                Ok(())
+            })
+        };
+        for slot in 0..5 {
+            let one = from(&bytes, slot).unwrap();
+            assert_eq!(BlockView::parse(&one).unwrap().entry(0).unwrap(), view.entry(slot).unwrap());
+        }
+        assert!(matches!(from(&bytes, 5), Err(StoreError::Corrupt(_))));
+        assert!(matches!(from(&bytes[..3], 0), Err(StoreError::Corrupt(_))));
+        // A damaged end offset (the last slot's, claiming 4 GB) is an error, not a read past the end.
+        let mut damaged = bytes.clone();
+        damaged[5 + 4 * 5 + 4 * 4..5 + 4 * 5 + 4 * 5].copy_from_slice(&u32::MAX.to_le_bytes());
+        assert!(matches!(from(&damaged, 4), Err(StoreError::Corrupt(_))));
     }
 
     #[test]

@@ -211,7 +211,7 @@ impl BlockIndex {
     }
 
     /// The text of [`BlockIndex::to_bytes`] as a reader that writes a few blocks' lines at a time:
-    /// at 20,000 samples the whole text is about 4 MB (a VCF line a BGZF block), and building it
+    /// at 20,000 samples the whole text is 3.5 MB (a VCF line a BGZF block), and building it
     /// at once beside the encryption's buffers set the ingest's peak memory.
     pub fn text(&self) -> IndexText<'_> {
         IndexText { index: self, next_block: None, pending: Vec::new(), at: 0 }

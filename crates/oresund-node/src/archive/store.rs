@@ -75,8 +75,6 @@ pub struct ObjectArchive {
     local_dir: Option<PathBuf>,
     /// The client and key prefix of an S3 archive (for [`ObjectArchive::abandoned_uploads`]).
     s3: Option<(SharedS3, String)>,
-    /// Bytes of one part of a streaming upload.
-    part_size: usize,
 }
 
 /// Size of a stored object, or that there is none.
@@ -101,7 +99,6 @@ impl ObjectArchive {
             .with_automatic_cleanup(true);
         let mut archive = Self::new(Arc::new(local))?;
         archive.local_dir = Some(dir.to_path_buf());
-        archive.part_size = LOCAL_PART;
         Ok(archive)
     }
 
@@ -125,20 +122,18 @@ impl ObjectArchive {
             runtime: OwnRuntime(Some(runtime)),
             local_dir: None,
             s3: Some((client, location.prefix.clone())),
-            part_size: REMOTE_PART,
         })
     }
 
     /// An archive over any object store.
     pub fn new(store: Arc<dyn ObjectStore>) -> Result<Self, ArchiveError> {
         let runtime = tokio::runtime::Builder::new_current_thread().build().map_err(ArchiveError::Runtime)?;
-        Ok(ObjectArchive {
-            store,
-            runtime: OwnRuntime(Some(runtime)),
-            local_dir: None,
-            s3: None,
-            part_size: REMOTE_PART,
-        })
+        Ok(ObjectArchive { store, runtime: OwnRuntime(Some(runtime)), local_dir: None, s3: None })
+    }
+
+    /// Bytes of one part of a streaming upload.
+    fn part_size(&self) -> usize {
+        if self.local_dir.is_some() { LOCAL_PART } else { REMOTE_PART }
     }
 
     /// Stores a small object whole; fails if `path` already exists (names are never reused).
@@ -201,13 +196,13 @@ impl ObjectArchive {
     /// [`ObjectWriter::finish`] (dropping the writer abandons the upload).
     pub fn writer(&self, path: &str) -> Result<ObjectWriter<'_>, ArchiveError> {
         let location = object_path(path)?;
-        let upload = BufWriter::with_capacity(self.store.clone(), location, self.part_size).with_max_concurrency(2);
+        let upload = BufWriter::with_capacity(self.store.clone(), location, self.part_size()).with_max_concurrency(2);
         Ok(ObjectWriter {
             archive: self,
             path: path.to_string(),
             upload: Some(upload),
             part: Vec::new(),
-            pool: PartPool::new(self.part_size),
+            pool: PartPool::new(self.part_size()),
         })
     }
 
@@ -372,7 +367,7 @@ impl Write for ObjectWriter<'_> {
         if self.part.capacity() == 0 {
             self.part = self.pool.take();
         }
-        let part_size = self.archive.part_size;
+        let part_size = self.archive.part_size();
         let n = buf.len().min(part_size - self.part.len());
         self.part.extend_from_slice(&buf[..n]);
         if self.part.len() == part_size {

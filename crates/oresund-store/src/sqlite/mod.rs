@@ -22,7 +22,7 @@ use oresund_core::carriers::{decode_columns, encode_columns};
 use oresund_core::individual::Individual;
 use rusqlite::{OptionalExtension, Row, params};
 
-use crate::blocks::{BLOCK_SPAN, Block, BlockView, Entry, EntryRef, FileBlocks, block_of_one};
+use crate::blocks::{BLOCK_SPAN, Block, BlockView, Entry, EntryRef, FileBlocks, read_slot};
 use crate::encoding::{columns_bytes, columns_from, individual_from_columns, list_text};
 use crate::error::{Result, StoreError};
 use crate::model::*;
@@ -126,36 +126,15 @@ fn read_variant(
     Ok(out)
 }
 
-/// Slot `slot` of block `block` as a block of its own ([`block_of_one`]), read without the rest of
-/// the block: selecting the column copies a whole block out of its overflow pages (about 64 kB at
-/// 20,000 samples, most of a single-variant lookup's time there), where incremental blob I/O
-/// reads the header, the slot's offsets and its entry (the layout is `BlockView`'s).
+/// Slot `slot` of block `block` as a block of its own, read without the rest of the block
+/// ([`read_slot`]): selecting the column makes SQLite copy the whole block out of its overflow
+/// pages (61 kB on average at 20,000 samples) for one entry of it.
 fn entry_of_block(conn: &rusqlite::Connection, block: i64, slot: usize) -> Result<Vec<u8>> {
-    let corrupt = |what: &str| StoreError::Corrupt(format!("variant block {block}: {what}"));
     let blob = conn.blob_open(rusqlite::MAIN_DB, "blocks", "data", block, true)?;
-    let u32_at = |at: usize| -> Result<usize> {
-        let mut bytes = [0; 4];
-        blob.read_at_exact(&mut bytes, at).map_err(|_| corrupt("truncated"))?;
-        Ok(u32::from_le_bytes(bytes) as usize)
-    };
-    let mut version = [0; 1];
-    blob.read_at_exact(&mut version, 0).map_err(|_| corrupt("empty"))?;
-    let n = u32_at(1)?;
-    if slot >= n {
-        return Err(corrupt("slot out of range"));
-    }
-    let pos = u32_at(5 + 4 * slot)?;
-    let ends = 5 + 4 * n;
-    let start = if slot == 0 { 0 } else { u32_at(ends + 4 * (slot - 1))? };
-    let end = u32_at(ends + 4 * slot)?;
-    let len = end.checked_sub(start).ok_or_else(|| corrupt("entry bounds"))?;
-    let payload = 5 + 8 * n;
-    if payload + end > blob.len() {
-        return Err(corrupt("entry bounds"));
-    }
-    let mut entry = vec![0; len];
-    blob.read_at_exact(&mut entry, payload + start).map_err(|_| corrupt("truncated"))?;
-    Ok(block_of_one(version[0], pos as u64, &entry))
+    read_slot(blob.len(), slot, |at, buf| Ok(blob.read_at_exact(buf, at)?)).map_err(|e| match e {
+        StoreError::Corrupt(what) => StoreError::Corrupt(format!("{what} (block {block})")),
+        other => other,
+    })
 }
 
 impl Catalog for SqliteStore {
@@ -508,6 +487,7 @@ mod tests {
     use rusqlite::Connection;
 
     use super::*;
+    use crate::blocks::block_of_one;
 
     fn entry(pos: u64, alternate: &str, carriers: usize) -> Entry {
         Entry {
