@@ -235,8 +235,8 @@ impl<'a> BlockView<'a> {
     }
 
     /// The same block with each entry's carrier sets replaced by `carriers(haploid set, old)` (a
-    /// withdrawal blanks sample columns; positions, alleles and slots stay, so the variant rows
-    /// still point at the right slot).
+    /// withdrawal blanks sample columns; positions, alleles and slots stay, so the stored slots
+    /// (SQLite's `vrs_keys`, PostgreSQL's `variant_blocks`) still point at the right entry).
     pub fn map_carriers(&self, mut carriers: impl FnMut(u32, &[u8]) -> Result<Vec<u8>>) -> Result<Vec<u8>> {
         let mut block = Block { contig: 0, first_pos: 0, last_pos: 0, entries: Vec::with_capacity(self.n) };
         for i in 0..self.n {
@@ -326,13 +326,8 @@ pub fn block_of_one(version: u8, pos: u64, entry: &[u8]) -> Vec<u8> {
 /// entry — for a store that can read part of a stored block (SQLite's incremental blob I/O) and
 /// would otherwise copy all of it for one entry. Every piece is checked against `len` before it
 /// is read, so a damaged block is an error naming what is wrong, not a read past its end.
-pub fn read_slot(len: usize, i: usize, mut read: impl FnMut(usize, &mut [u8]) -> Result<()>) -> Result<Vec<u8>> {
-    let mut piece = |at: usize, buf: &mut [u8]| -> Result<()> {
-        if at.checked_add(buf.len()).is_none_or(|end| end > len) {
-            return Err(corrupt("truncated"));
-        }
-        read(at, buf)
-    };
+pub fn read_slot(len: usize, i: usize, read: impl FnMut(usize, &mut [u8]) -> Result<()>) -> Result<Vec<u8>> {
+    let mut piece = within(len, read);
     let mut version = [0; 1];
     piece(0, &mut version)?;
     let n = u32_in(&mut piece, 1)?;
@@ -352,6 +347,47 @@ pub fn read_slot(len: usize, i: usize, mut read: impl FnMut(usize, &mut [u8]) ->
     let mut entry = vec![0; end - start];
     piece(payload + start, &mut entry)?;
     Ok(block_of_one(version[0], pos as u64, &entry))
+}
+
+/// The entry at `pos` with these alleles as a block of its own ([`block_of_one`]), or `None`,
+/// read piecewise like [`read_slot`]: the header and the position table, then each entry at
+/// `pos` until one has these alleles (a lookup by key, without an index of slots).
+pub fn find_piecewise(
+    len: usize,
+    pos: u64,
+    reference: &str,
+    alternate: &str,
+    read: impl FnMut(usize, &mut [u8]) -> Result<()>,
+) -> Result<Option<Vec<u8>>> {
+    let mut piece = within(len, read);
+    let n = u32_in(&mut piece, 1)?;
+    let table = n.checked_mul(4).filter(|t| 5 + t <= len).ok_or_else(|| corrupt("truncated table"))?;
+    let mut positions = vec![0; table];
+    piece(5, &mut positions)?;
+    for i in partition_point(n, |i| u64::from(u32_at(&positions, i)) < pos)..n {
+        if u64::from(u32_at(&positions, i)) != pos {
+            break;
+        }
+        let one = read_slot(len, i, &mut piece)?;
+        let entry = BlockView::parse(&one)?.entry(0)?;
+        if entry.reference == reference && entry.alternate == alternate {
+            return Ok(Some(one));
+        }
+    }
+    Ok(None)
+}
+
+/// `read` refusing any piece that does not lie within the block's `len` bytes.
+fn within(
+    len: usize,
+    mut read: impl FnMut(usize, &mut [u8]) -> Result<()>,
+) -> impl FnMut(usize, &mut [u8]) -> Result<()> {
+    move |at, buf| {
+        if at.checked_add(buf.len()).is_none_or(|end| end > len) {
+            return Err(corrupt("truncated"));
+        }
+        read(at, buf)
+    }
 }
 
 /// The little-endian u32 at `at`, through a piecewise reader.
@@ -645,6 +681,41 @@ mod tests {
         let mut damaged = bytes.clone();
         damaged[5 + 4 * 5 + 4 * 4..5 + 4 * 5 + 4 * 5].copy_from_slice(&u32::MAX.to_le_bytes());
         assert!(matches!(from(&damaged, 4), Err(StoreError::Corrupt(_))));
+    }
+
+    #[test]
+    fn a_variant_found_piecewise_is_the_one_with_its_alleles() {
+        // Two positions with three ALTs each (a split multi-allelic site), and one alone.
+        let mut entries = Vec::new();
+        for pos in [100, 200] {
+            for alt in ["C", "G", "T"] {
+                entries.push(entry(pos, alt));
+            }
+        }
+        entries.push(entry(300, "G"));
+        let bytes = Block { contig: 0, first_pos: 100, last_pos: 300, entries }.encode();
+        let view = BlockView::parse(&bytes).unwrap();
+        let find = |bytes: &[u8], pos, alt: &str| {
+            find_piecewise(bytes.len(), pos, "A", alt, |at, buf| {
+                buf.copy_from_slice(&bytes[at..at + buf.len()]);
+                Ok(())
+            })
+        };
+        for (slot, (pos, alt)) in [(100, "C"), (100, "G"), (100, "T"), (200, "C"), (200, "T"), (300, "G")]
+            .into_iter()
+            .zip([0, 1, 2, 3, 5, 6])
+            .map(|(k, slot)| (slot, k))
+        {
+            let one = find(&bytes, pos, alt).unwrap().unwrap();
+            assert_eq!(BlockView::parse(&one).unwrap().entry(0).unwrap(), view.entry(slot).unwrap());
+        }
+        for (pos, alt) in [(100, "A"), (150, "C"), (99, "C"), (301, "G"), (300, "C")] {
+            assert_eq!(find(&bytes, pos, alt).unwrap(), None, "{pos} {alt}");
+        }
+        assert!(matches!(find(&bytes[..20], 300, "G"), Err(StoreError::Corrupt(_))));
+        let mut damaged = bytes.clone();
+        damaged[1..5].copy_from_slice(&u32::MAX.to_le_bytes());
+        assert!(matches!(find(&damaged, 300, "G"), Err(StoreError::Corrupt(_))));
     }
 
     #[test]

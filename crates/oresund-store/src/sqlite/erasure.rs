@@ -73,7 +73,7 @@ impl ErasureRows for WriteTx<'_> {
 
     fn retire_file(&mut self, file: FileNumber) -> Result<()> {
         for sql in [
-            "DELETE FROM variant_blocks WHERE file = ?1",
+            "DELETE FROM vrs_keys WHERE block IN (SELECT id FROM blocks WHERE file = ?1)",
             "DELETE FROM blocks WHERE file = ?1",
             "DELETE FROM haploid_sets WHERE file = ?1",
             // The row stays, invisible (not finished), so the number is never given again; the

@@ -22,7 +22,7 @@ use oresund_core::carriers::{decode_columns, encode_columns};
 use oresund_core::individual::Individual;
 use rusqlite::{OptionalExtension, Row, params};
 
-use crate::blocks::{BLOCK_SPAN, Block, BlockView, Entry, EntryRef, FileBlocks, read_slot};
+use crate::blocks::{BLOCK_SPAN, Block, BlockView, Entry, EntryRef, FileBlocks, find_piecewise, read_slot};
 use crate::encoding::{columns_bytes, columns_from, individual_from_columns, list_text};
 use crate::error::{Result, StoreError};
 use crate::model::*;
@@ -90,51 +90,87 @@ fn with_columns((mut file, columns): (StoredFile, Vec<u8>)) -> Result<StoredFile
     Ok(file)
 }
 
-/// The 64-bit key a variant row keeps of its VRS id (FNV-1a): the index finds the few rows with
-/// the key, and the id in the block entry decides.
-pub(crate) fn vrs_key(vrs_id: &str) -> i64 {
-    let hash = vrs_id.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
-    hash as i64
+/// FNV-1a of a VRS id: the key schema step 4 stored whole in the `variants` table.
+pub(crate) fn vrs_hash(vrs_id: &str) -> u64 {
+    vrs_id.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
 }
 
-/// Reads rows of `file, slot, block data, contig` into one variant with its calls per file; with
-/// `vrs_id`, entries with another id (a key shared by chance) are skipped.
-fn read_variant(
+/// The key `vrs_keys` keeps of an entry's VRS id: the hash's high 32 bits as a signed number, so
+/// that SQLite stores 4 bytes (step 5 takes step 4's keys `>> 32`, the same value). The index
+/// finds the few entries with the key; the id in the entry decides.
+pub(crate) fn vrs_key(vrs_id: &str) -> i64 {
+    (vrs_hash(vrs_id) as i64) >> 32
+}
+
+/// A piecewise reader of one stored block through SQLite's incremental blob I/O: selecting the
+/// column makes SQLite copy the whole block out of its overflow pages (61 kB on average at 20,000
+/// samples) for the one entry a lookup needs.
+fn with_block<T>(
     conn: &rusqlite::Connection,
-    sql: &str,
-    params: impl rusqlite::Params,
-    vrs_id: Option<&str>,
-) -> Result<Option<VariantCalls>> {
-    let mut stmt = conn.prepare_cached(sql)?;
-    let mut rows = stmt.query(params)?;
+    block: i64,
+    read: impl FnOnce(usize, &mut dyn FnMut(usize, &mut [u8]) -> Result<()>) -> Result<T>,
+) -> Result<T> {
+    let blob = conn.blob_open(rusqlite::MAIN_DB, "blocks", "data", block, true)?;
+    read(blob.len(), &mut |at, buf| Ok(blob.read_at_exact(buf, at)?)).map_err(|e| match e {
+        StoreError::Corrupt(what) => StoreError::Corrupt(format!("{what} (block {block})")),
+        other => other,
+    })
+}
+
+/// The variant with this key in every file that holds it: the blocks covering its position
+/// (`file, id, contig`, in file order), each searched for the key ([`find_piecewise`]).
+fn read_variant_by_key(conn: &rusqlite::Connection, key: &VariantKey) -> Result<Option<VariantCalls>> {
+    // A block's positions span at most BLOCK_SPAN, so one holding `pos` starts at most that
+    // far before it, and its last base is at or after it.
+    let mut stmt = conn.prepare_cached(
+        "SELECT file, id FROM blocks WHERE contig = ?1 AND first_pos BETWEEN ?2 AND ?3 AND last_pos >= ?3 \
+         ORDER BY file, first_pos",
+    )?;
+    let mut rows = stmt.query(params![key.contig, key.pos.saturating_sub(BLOCK_SPAN), key.pos])?;
     let mut out: Option<VariantCalls> = None;
-    // Each entry is read while the query is still stepping, so inside the read transaction the
-    // query opened: rows and entries come from one snapshot even if a withdrawal rewrites or a
-    // removal deletes the file's blocks meanwhile (checked by `entries_come_from_the_rows_snapshot`).
+    let mut last_file = None;
+    // Blocks are read while the query steps, inside the read transaction it opened: the list and
+    // the entries come from one snapshot (`entries_come_from_the_rows_snapshot`).
+    while let Some(row) = rows.next()? {
+        let file: FileNumber = row.get(0)?;
+        if last_file == Some(file) {
+            continue; // a file holds a variant once (`FileBlocks` refuses duplicates)
+        }
+        let found = with_block(conn, row.get(1)?, |len, read| {
+            find_piecewise(len, key.pos, &key.reference, &key.alternate, read)
+        })?;
+        let Some(one) = found else { continue };
+        last_file = Some(file);
+        let block = BlockView::parse(&one)?;
+        let entry = block.entry(0)?;
+        add_file_calls(&mut out, entry.calls(file), || Ok((entry.key(key.contig), entry.vrs_id.to_id())))?;
+    }
+    Ok(out)
+}
+
+/// The entries whose VRS id has `vrs_id`'s key (`vrs_keys` rows as `file, slot, block, contig`),
+/// those with another id (a key shared by chance) skipped.
+fn read_variant_by_vrs_id(conn: &rusqlite::Connection, vrs_id: &str) -> Result<Option<VariantCalls>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT b.file, k.slot, k.block, b.contig FROM vrs_keys k JOIN blocks b ON b.id = k.block \
+         WHERE k.key = ?1 ORDER BY b.file",
+    )?;
+    let mut rows = stmt.query(params![vrs_key(vrs_id)])?;
+    let mut out: Option<VariantCalls> = None;
+    // As above: each entry is read while the query steps, in the snapshot of its rows.
     while let Some(row) = rows.next()? {
         let file: FileNumber = row.get(0)?;
         let slot: usize = row.get(1)?;
-        let one = entry_of_block(conn, row.get(2)?, slot)?;
+        let one = with_block(conn, row.get(2)?, |len, read| read_slot(len, slot, read))?;
         let block = BlockView::parse(&one)?;
         let entry = block.entry(0)?;
         let id = entry.vrs_id.to_id();
-        if vrs_id.is_some_and(|wanted| wanted != id) {
+        if id != vrs_id {
             continue;
         }
         add_file_calls(&mut out, entry.calls(file), || Ok((entry.key(row.get(3)?), id)))?;
     }
     Ok(out)
-}
-
-/// Slot `slot` of block `block` as a block of its own, read without the rest of the block
-/// ([`read_slot`]): selecting the column makes SQLite copy the whole block out of its overflow
-/// pages (61 kB on average at 20,000 samples) for one entry of it.
-fn entry_of_block(conn: &rusqlite::Connection, block: i64, slot: usize) -> Result<Vec<u8>> {
-    let blob = conn.blob_open(rusqlite::MAIN_DB, "blocks", "data", block, true)?;
-    read_slot(blob.len(), slot, |at, buf| Ok(blob.read_at_exact(buf, at)?)).map_err(|e| match e {
-        StoreError::Corrupt(what) => StoreError::Corrupt(format!("{what} (block {block})")),
-        other => other,
-    })
 }
 
 impl Catalog for SqliteStore {
@@ -208,15 +244,7 @@ impl Catalog for SqliteStore {
 
 impl VariantIndex for SqliteStore {
     fn variant(&self, key: &VariantKey) -> Result<Option<VariantCalls>> {
-        let conn = self.conn()?;
-        read_variant(
-            &conn,
-            "SELECT vb.file, vb.slot, vb.block, v.contig FROM variants v \
-             JOIN variant_blocks vb ON vb.variant = v.id \
-             WHERE v.contig = ?1 AND v.pos = ?2 AND v.ref = ?3 AND v.alt = ?4 ORDER BY vb.file",
-            params![key.contig, key.pos, key.reference, key.alternate],
-            None,
-        )
+        read_variant_by_key(&*self.conn()?, key)
     }
 
     fn scan_region(
@@ -255,15 +283,7 @@ impl VariantIndex for SqliteStore {
     }
 
     fn variant_by_vrs_id(&self, vrs_id: &str) -> Result<Option<VariantCalls>> {
-        let conn = self.conn()?;
-        read_variant(
-            &conn,
-            "SELECT vb.file, vb.slot, vb.block, v.contig FROM variants v \
-             JOIN variant_blocks vb ON vb.variant = v.id \
-             WHERE v.vrs_key = ?1 ORDER BY v.id, vb.file",
-            params![vrs_key(vrs_id)],
-            Some(vrs_id),
-        )
+        read_variant_by_vrs_id(&*self.conn()?, vrs_id)
     }
 
     fn haploid_set(&self, file: FileNumber, set: u32) -> Result<Vec<u32>> {
@@ -336,31 +356,9 @@ impl SqliteIngest<'_> {
                 )?
                 .query_row(params![file, block.contig, block.first_pos, block.last_pos, block.encode()], |r| r.get(0))?;
             for (slot, e) in block.entries.iter().enumerate() {
-                // A new variant is inserted without RETURNING, which SQLite codes through an
-                // ephemeral table (the upsert with it was nearly a third of a 1,000-sample ingest's
-                // writing thread; this form 8% less ingest time); a known one keeps its row and
-                // takes this id's key.
-                let row = params![block.contig, e.pos, e.reference, e.alternate, vrs_key(&e.vrs_id)];
-                let inserted = self
-                    .conn
-                    .prepare_cached(
-                        "INSERT INTO variants (contig, pos, ref, alt, vrs_key) VALUES (?1, ?2, ?3, ?4, ?5) \
-                         ON CONFLICT (contig, pos, ref, alt) DO NOTHING",
-                    )?
-                    .execute(row)?;
-                let variant: i64 = if inserted == 1 {
-                    self.conn.last_insert_rowid()
-                } else {
-                    self.conn
-                        .prepare_cached(
-                            "UPDATE variants SET vrs_key = ?5 WHERE contig = ?1 AND pos = ?2 AND ref = ?3 AND alt = ?4 \
-                             RETURNING id",
-                        )?
-                        .query_row(row, |r| r.get(0))?
-                };
                 self.conn
-                    .prepare_cached("INSERT INTO variant_blocks (variant, file, block, slot) VALUES (?1, ?2, ?3, ?4)")?
-                    .execute(params![variant, file, block_id, slot as i64])?;
+                    .prepare_cached("INSERT INTO vrs_keys (key, block, slot) VALUES (?1, ?2, ?3)")?
+                    .execute(params![vrs_key(&e.vrs_id), block_id, slot as i64])?;
                 self.max_ref_len = self.max_ref_len.max(e.reference.len());
             }
         }
@@ -488,6 +486,11 @@ mod tests {
 
     use super::*;
     use crate::blocks::block_of_one;
+
+    /// Slot `slot` of block `block` as a block of its own, as a lookup by VRS id reads it.
+    fn entry_of_block(conn: &Connection, block: i64, slot: usize) -> Result<Vec<u8>> {
+        with_block(conn, block, |len, read| read_slot(len, slot, read))
+    }
 
     fn entry(pos: u64, alternate: &str, carriers: usize) -> Entry {
         Entry {

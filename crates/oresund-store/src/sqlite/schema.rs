@@ -139,6 +139,27 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE variants DROP COLUMN vrs_id;
     CREATE INDEX variants_by_vrs_key ON variants (vrs_key);
     "#,
+    // 5: the blocks alone say where a variant is. A lookup by key reads the blocks that cover its
+    // position (the index now holds each block's range and file, so it answers without the
+    // table) and finds the slot in the block's position table (`blocks::find_piecewise`); a
+    // lookup by VRS id goes through `vrs_keys`, a 32-bit key of each entry's id to its block and
+    // slot (a key shared by chance costs one more entry read: the id in the entry decides). At
+    // 5,000 samples `variants`, its two indexes and `variant_blocks` took 5.5 MB of 28.7
+    // (BENCHMARKS.md, "Index size").
+    r#"
+    CREATE TABLE vrs_keys (
+        key INTEGER NOT NULL,
+        block INTEGER NOT NULL REFERENCES blocks(id),
+        slot INTEGER NOT NULL,
+        PRIMARY KEY (key, block, slot)
+    ) WITHOUT ROWID;
+    INSERT INTO vrs_keys (key, block, slot)
+        SELECT v.vrs_key >> 32, vb.block, vb.slot FROM variants v JOIN variant_blocks vb ON vb.variant = v.id;
+    DROP TABLE variant_blocks;
+    DROP TABLE variants;
+    DROP INDEX blocks_by_position;
+    CREATE INDEX blocks_by_position ON blocks (contig, first_pos, last_pos, file);
+    "#,
 ];
 
 /// Brings the database to the newest schema; returns the version found and the version now.
@@ -150,7 +171,7 @@ pub fn migrate(conn: &mut Connection) -> Result<(i64, i64)> {
     }
     // Step 4 computes keys in SQL.
     conn.create_scalar_function("oresund_vrs_key", 1, FunctionFlags::SQLITE_DETERMINISTIC, |ctx| {
-        Ok(super::vrs_key(&ctx.get::<String>(0)?))
+        Ok(super::vrs_hash(&ctx.get::<String>(0)?) as i64)
     })?;
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
         let tx = conn.transaction()?;
@@ -165,28 +186,44 @@ pub fn migrate(conn: &mut Connection) -> Result<(i64, i64)> {
 mod tests {
     use super::*;
 
-    /// A catalog made before step 4 keeps finding its variants by VRS id after the step.
+    /// A catalog made before step 4 keeps finding its variants by VRS id after steps 4 and 5: the
+    /// id becomes a 64-bit key in `variants`, then a 32-bit key in `vrs_keys` equal to the one
+    /// an ingest writes today, pointing at the same block and slot.
     #[test]
-    fn step_4_turns_stored_vrs_ids_into_keys() {
+    fn steps_4_and_5_turn_stored_vrs_ids_into_keys_of_slots() {
         let mut conn = Connection::open_in_memory().unwrap();
         for sql in &MIGRATIONS[..3] {
             conn.execute_batch(sql).unwrap();
         }
         conn.pragma_update(None, "user_version", 3).unwrap();
-        let id = "ga4gh:VA.2fM4UHDIZ6AmCXvtmOBKSU4l7pYfhi5c";
-        conn.execute("INSERT INTO variants (contig, pos, ref, alt, vrs_id) VALUES (0, 10, 'A', 'C', ?1)", [id])
+        conn.pragma_update(None, "foreign_keys", false).unwrap(); // rows of block 7 alone
+        // Ids whose keys have either sign (the key is the hash's high half, shifted arithmetically).
+        let ids = ["ga4gh:VA.2fM4UHDIZ6AmCXvtmOBKSU4l7pYfhi5c", "ga4gh:VA.-d8fNYvvDbzDZST6IaXqA2h9Uz0-T1Sa"];
+        let signs: Vec<bool> = ids.iter().map(|id| super::super::vrs_key(id) < 0).collect();
+        assert!(signs.contains(&true) && signs.contains(&false), "{signs:?}");
+        for (i, id) in ids.iter().enumerate() {
+            conn.execute(
+                "INSERT INTO variants (id, contig, pos, ref, alt, vrs_id) VALUES (?1, 0, ?1, 'A', 'C', ?2)",
+                rusqlite::params![i + 1, id],
+            )
             .unwrap();
+            conn.execute("INSERT INTO variant_blocks (variant, file, block, slot) VALUES (?1, 1, 7, ?1 + 10)", [i + 1])
+                .unwrap();
+        }
         assert_eq!(migrate(&mut conn).unwrap(), (3, MIGRATIONS.len() as i64));
-        let key: i64 = conn.query_row("SELECT vrs_key FROM variants WHERE pos = 10", [], |r| r.get(0)).unwrap();
-        assert_eq!(key, super::super::vrs_key(id));
-        assert_ne!(key, super::super::vrs_key("ga4gh:VA.2fM4UHDIZ6AmCXvtmOBKSU4l7pYfhi5d"));
-        let columns: Vec<String> = conn
-            .prepare("SELECT name FROM pragma_table_info('variants')")
-            .unwrap()
-            .query_map([], |r| r.get(0))
-            .unwrap()
-            .collect::<rusqlite::Result<_>>()
+        for (i, id) in ids.iter().enumerate() {
+            let slot: i64 = conn
+                .query_row("SELECT slot FROM vrs_keys WHERE key = ?1 AND block = 7", [super::super::vrs_key(id)], |r| {
+                    r.get(0)
+                })
+                .unwrap();
+            assert_eq!(slot, i as i64 + 11);
+        }
+        let tables: i64 = conn
+            .query_row("SELECT count(*) FROM sqlite_schema WHERE name IN ('variants', 'variant_blocks')", [], |r| {
+                r.get(0)
+            })
             .unwrap();
-        assert_eq!(columns, ["id", "contig", "pos", "ref", "alt", "vrs_key"]);
+        assert_eq!(tables, 0);
     }
 }
