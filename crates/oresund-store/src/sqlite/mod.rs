@@ -118,7 +118,7 @@ fn with_block<T>(
 }
 
 /// The variant with this key in every file that holds it: the blocks covering its position
-/// (`file, id, contig`, in file order), each searched for the key ([`find_piecewise`]).
+/// (`file, id` rows, in file order), each searched for the key ([`find_piecewise`]).
 fn read_variant_by_key(conn: &rusqlite::Connection, key: &VariantKey) -> Result<Option<VariantCalls>> {
     // A block's positions span at most BLOCK_SPAN, so one holding `pos` starts at most that
     // far before it, and its last base is at or after it.
