@@ -322,36 +322,22 @@ pub fn block_of_one(version: u8, pos: u64, entry: &[u8]) -> Vec<u8> {
 }
 
 /// Slot `i` of an encoded block of `len` bytes as a block of its own ([`block_of_one`]), read
-/// piecewise through `read(offset, buffer)`: the header, the slot's position and offsets, and its
-/// entry — for a store that can read part of a stored block (SQLite's incremental blob I/O) and
-/// would otherwise copy all of it for one entry. Every piece is checked against `len` before it
-/// is read, so a damaged block is an error naming what is wrong, not a read past its end.
+/// piecewise through `read(offset, buffer)`: the header with the position and offset tables, then
+/// the slot's entry — for a store that can read part of a stored block (SQLite's incremental blob
+/// I/O) and would otherwise copy all of it for one entry. Every piece is checked against `len`
+/// before it is read, so a damaged block is an error naming what is wrong, not a read past its end.
 pub fn read_slot(len: usize, i: usize, read: impl FnMut(usize, &mut [u8]) -> Result<()>) -> Result<Vec<u8>> {
     let mut piece = within(len, read);
-    let mut version = [0; 1];
-    piece(0, &mut version)?;
-    let n = u32_in(&mut piece, 1)?;
-    if i >= n {
+    let table = Table::read(len, &mut piece)?;
+    if i >= table.n {
         return Err(corrupt("slot out of range"));
     }
-    // The layout `Block::encode` writes and `BlockView::parse` reads: version, n, n positions,
-    // n entry ends, the entries.
-    let pos = u32_in(&mut piece, 5 + 4 * i)?;
-    let ends = 5 + 4 * n;
-    let start = if i == 0 { 0 } else { u32_in(&mut piece, ends + 4 * (i - 1))? };
-    let end = u32_in(&mut piece, ends + 4 * i)?;
-    let payload = 5 + 8 * n;
-    if start > end || payload + end > len {
-        return Err(corrupt("entry bounds")); // before allocating what a damaged offset says
-    }
-    let mut entry = vec![0; end - start];
-    piece(payload + start, &mut entry)?;
-    Ok(block_of_one(version[0], pos as u64, &entry))
+    table.entry(i, len, &mut piece)
 }
 
 /// The entry at `pos` with these alleles as a block of its own ([`block_of_one`]), or `None`,
-/// read piecewise like [`read_slot`]: the header and the position table, then each entry at
-/// `pos` until one has these alleles (a lookup by key, without an index of slots).
+/// read piecewise like [`read_slot`]: the header and tables, then each entry at `pos` until one
+/// has these alleles (a lookup by key, without an index of slots).
 pub fn find_piecewise(
     len: usize,
     pos: u64,
@@ -360,21 +346,68 @@ pub fn find_piecewise(
     read: impl FnMut(usize, &mut [u8]) -> Result<()>,
 ) -> Result<Option<Vec<u8>>> {
     let mut piece = within(len, read);
-    let n = u32_in(&mut piece, 1)?;
-    let table = n.checked_mul(4).filter(|t| 5 + t <= len).ok_or_else(|| corrupt("truncated table"))?;
-    let mut positions = vec![0; table];
-    piece(5, &mut positions)?;
-    for i in partition_point(n, |i| u64::from(u32_at(&positions, i)) < pos)..n {
-        if u64::from(u32_at(&positions, i)) != pos {
+    let table = Table::read(len, &mut piece)?;
+    for i in partition_point(table.n, |i| table.pos(i) < pos)..table.n {
+        if table.pos(i) != pos {
             break;
         }
-        let one = read_slot(len, i, &mut piece)?;
+        let one = table.entry(i, len, &mut piece)?;
         let entry = BlockView::parse(&one)?.entry(0)?;
         if entry.reference == reference && entry.alternate == alternate {
             return Ok(Some(one));
         }
     }
     Ok(None)
+}
+
+/// A block's version, entry count and position and end-offset tables, read piecewise: one read
+/// when the block holds at most [`BLOCK_VARIANTS`] entries (each read through SQLite's blob
+/// handle costs a call into the b-tree).
+struct Table {
+    version: u8,
+    n: usize,
+    /// The block's bytes from its start through the end-offset table.
+    head: Vec<u8>,
+}
+
+impl Table {
+    fn read(len: usize, piece: &mut impl FnMut(usize, &mut [u8]) -> Result<()>) -> Result<Self> {
+        let mut head = vec![0; len.min(5 + 8 * BLOCK_VARIANTS)];
+        if head.len() < 5 {
+            return Err(corrupt("truncated"));
+        }
+        piece(0, &mut head)?;
+        let n = u32_at(&head[1..5], 0) as usize;
+        // The layout `Block::encode` writes and `BlockView::parse` reads: version, n, n positions,
+        // n entry ends, the entries.
+        let table = n.checked_mul(8).and_then(|t| t.checked_add(5)).filter(|&t| t <= len);
+        let table = table.ok_or_else(|| corrupt("truncated table"))?;
+        if table > head.len() {
+            let read = head.len();
+            head.resize(table, 0);
+            piece(read, &mut head[read..])?;
+        }
+        head.truncate(table);
+        Ok(Self { version: head[0], n, head })
+    }
+
+    fn pos(&self, i: usize) -> u64 {
+        u64::from(u32_at(&self.head[5..], i))
+    }
+
+    /// Entry `i` (< n) as a block of its own.
+    fn entry(&self, i: usize, len: usize, piece: &mut impl FnMut(usize, &mut [u8]) -> Result<()>) -> Result<Vec<u8>> {
+        let ends = &self.head[5 + 4 * self.n..];
+        let start = if i == 0 { 0 } else { u32_at(ends, i - 1) as usize };
+        let end = u32_at(ends, i) as usize;
+        let payload = self.head.len();
+        if start > end || payload + end > len {
+            return Err(corrupt("entry bounds")); // before allocating what a damaged offset says
+        }
+        let mut entry = vec![0; end - start];
+        piece(payload + start, &mut entry)?;
+        Ok(block_of_one(self.version, self.pos(i), &entry))
+    }
 }
 
 /// `read` refusing any piece that does not lie within the block's `len` bytes.
@@ -388,13 +421,6 @@ fn within(
         }
         read(at, buf)
     }
-}
-
-/// The little-endian u32 at `at`, through a piecewise reader.
-fn u32_in(read: &mut impl FnMut(usize, &mut [u8]) -> Result<()>, at: usize) -> Result<usize> {
-    let mut bytes = [0; 4];
-    read(at, &mut bytes)?;
-    Ok(u32::from_le_bytes(bytes) as usize)
 }
 
 fn take<'a>(bytes: &mut &'a [u8], n: usize) -> Result<&'a [u8]> {

@@ -118,32 +118,33 @@ fn with_block<T>(
 }
 
 /// The variant with this key in every file that holds it: the blocks covering its position
-/// (`file, id` rows, in file order), each searched for the key ([`find_piecewise`]).
+/// (`file, id` rows), each searched for the key ([`find_piecewise`]); the calls in file order.
 fn read_variant_by_key(conn: &rusqlite::Connection, key: &VariantKey) -> Result<Option<VariantCalls>> {
     // A block's positions span at most BLOCK_SPAN, so one holding `pos` starts at most that
-    // far before it, and its last base is at or after it.
+    // far before it, and its last base is at or after it. Rows in index order: sorting them by
+    // file took a temporary b-tree per lookup (about 2 µs with ten files).
     let mut stmt = conn.prepare_cached(
-        "SELECT file, id FROM blocks WHERE contig = ?1 AND first_pos BETWEEN ?2 AND ?3 AND last_pos >= ?3 \
-         ORDER BY file, first_pos",
+        "SELECT file, id FROM blocks WHERE contig = ?1 AND first_pos BETWEEN ?2 AND ?3 AND last_pos >= ?3",
     )?;
     let mut rows = stmt.query(params![key.contig, key.pos.saturating_sub(BLOCK_SPAN), key.pos])?;
     let mut out: Option<VariantCalls> = None;
-    let mut last_file = None;
     // Blocks are read while the query steps, inside the read transaction it opened: the list and
     // the entries come from one snapshot (`entries_come_from_the_rows_snapshot`).
     while let Some(row) = rows.next()? {
         let file: FileNumber = row.get(0)?;
-        if last_file == Some(file) {
+        if out.as_ref().is_some_and(|found| found.calls.iter().any(|c| c.file == file)) {
             continue; // a file holds a variant once (`FileBlocks` refuses duplicates)
         }
         let found = with_block(conn, row.get(1)?, |len, read| {
             find_piecewise(len, key.pos, &key.reference, &key.alternate, read)
         })?;
         let Some(one) = found else { continue };
-        last_file = Some(file);
         let block = BlockView::parse(&one)?;
         let entry = block.entry(0)?;
         add_file_calls(&mut out, entry.calls(file), || Ok((entry.key(key.contig), entry.vrs_id.to_id())))?;
+    }
+    if let Some(found) = out.as_mut() {
+        found.calls.sort_by_key(|c| c.file);
     }
     Ok(out)
 }
