@@ -102,19 +102,40 @@ pub(crate) fn vrs_key(vrs_id: &str) -> i64 {
     (vrs_hash(vrs_id) as i64) >> 32
 }
 
-/// A piecewise reader of one stored block through SQLite's incremental blob I/O: selecting the
-/// column makes SQLite copy the whole block out of its overflow pages (61 kB on average at 20,000
-/// samples) for the one entry a lookup needs.
-fn with_block<T>(
-    conn: &rusqlite::Connection,
-    block: i64,
-    read: impl FnOnce(usize, &mut dyn FnMut(usize, &mut [u8]) -> Result<()>) -> Result<T>,
-) -> Result<T> {
-    let blob = conn.blob_open(rusqlite::MAIN_DB, "blocks", "data", block, true)?;
-    read(blob.len(), &mut |at, buf| Ok(blob.read_at_exact(buf, at)?)).map_err(|e| match e {
-        StoreError::Corrupt(what) => StoreError::Corrupt(format!("{what} (block {block})")),
-        other => other,
-    })
+/// Stored blocks read piecewise through SQLite's incremental blob I/O: selecting the column makes
+/// SQLite copy the whole block out of its overflow pages (61 kB on average at 20,000 samples) for
+/// the one entry a lookup needs. One handle moves from block to block: opening one compiles a
+/// small statement every time, moving it does not (a lookup reads a block of every file).
+struct BlockReader<'c> {
+    conn: &'c rusqlite::Connection,
+    blob: Option<rusqlite::blob::Blob<'c>>,
+}
+
+impl<'c> BlockReader<'c> {
+    fn new(conn: &'c rusqlite::Connection) -> Self {
+        Self { conn, blob: None }
+    }
+
+    /// `read(len, piece)` over block `block`; errors name the block.
+    fn read<T>(
+        &mut self,
+        block: i64,
+        read: impl FnOnce(usize, &mut dyn FnMut(usize, &mut [u8]) -> Result<()>) -> Result<T>,
+    ) -> Result<T> {
+        // A handle that failed to move is left aborted, so it is dropped and the next read opens one.
+        let blob = match self.blob.take() {
+            Some(mut blob) => {
+                blob.reopen(block)?;
+                blob
+            }
+            None => self.conn.blob_open(rusqlite::MAIN_DB, "blocks", "data", block, true)?,
+        };
+        let blob = self.blob.insert(blob);
+        read(blob.len(), &mut |at, buf| Ok(blob.read_at_exact(buf, at)?)).map_err(|e| match e {
+            StoreError::Corrupt(what) => StoreError::Corrupt(format!("{what} (block {block})")),
+            other => other,
+        })
+    }
 }
 
 /// The variant with this key in every file that holds it: the blocks covering its position
@@ -128,6 +149,7 @@ fn read_variant_by_key(conn: &rusqlite::Connection, key: &VariantKey) -> Result<
     )?;
     let mut rows = stmt.query(params![key.contig, key.pos.saturating_sub(BLOCK_SPAN), key.pos])?;
     let mut out: Option<VariantCalls> = None;
+    let mut blocks = BlockReader::new(conn);
     // Blocks are read while the query steps, inside the read transaction it opened: the list and
     // the entries come from one snapshot (`entries_come_from_the_rows_snapshot`).
     while let Some(row) = rows.next()? {
@@ -135,9 +157,8 @@ fn read_variant_by_key(conn: &rusqlite::Connection, key: &VariantKey) -> Result<
         if out.as_ref().is_some_and(|found| found.calls.iter().any(|c| c.file == file)) {
             continue; // a file holds a variant once (`FileBlocks` refuses duplicates)
         }
-        let found = with_block(conn, row.get(1)?, |len, read| {
-            find_piecewise(len, key.pos, &key.reference, &key.alternate, read)
-        })?;
+        let found =
+            blocks.read(row.get(1)?, |len, read| find_piecewise(len, key.pos, &key.reference, &key.alternate, read))?;
         let Some(one) = found else { continue };
         let block = BlockView::parse(&one)?;
         let entry = block.entry(0)?;
@@ -158,11 +179,12 @@ fn read_variant_by_vrs_id(conn: &rusqlite::Connection, vrs_id: &str) -> Result<O
     )?;
     let mut rows = stmt.query(params![vrs_key(vrs_id)])?;
     let mut out: Option<VariantCalls> = None;
+    let mut blocks = BlockReader::new(conn);
     // As above: each entry is read while the query steps, in the snapshot of its rows.
     while let Some(row) = rows.next()? {
         let file: FileNumber = row.get(0)?;
         let slot: usize = row.get(1)?;
-        let one = with_block(conn, row.get(2)?, |len, read| read_slot(len, slot, read))?;
+        let one = blocks.read(row.get(2)?, |len, read| read_slot(len, slot, read))?;
         let block = BlockView::parse(&one)?;
         let entry = block.entry(0)?;
         let id = entry.vrs_id.to_id();
@@ -490,7 +512,7 @@ mod tests {
 
     /// Slot `slot` of block `block` as a block of its own, as a lookup by VRS id reads it.
     fn entry_of_block(conn: &Connection, block: i64, slot: usize) -> Result<Vec<u8>> {
-        with_block(conn, block, |len, read| read_slot(len, slot, read))
+        BlockReader::new(conn).read(block, |len, read| read_slot(len, slot, read))
     }
 
     fn entry(pos: u64, alternate: &str, carriers: usize) -> Entry {
@@ -532,6 +554,32 @@ mod tests {
         // A block cut short names the damage instead of reading past it.
         conn.execute("INSERT INTO blocks (id, data) VALUES (9, ?1)", [&bytes[..bytes.len() - 1]]).unwrap();
         assert!(matches!(entry_of_block(&conn, 9, 39), Err(StoreError::Corrupt(_))));
+    }
+
+    #[test]
+    fn one_handle_reads_block_after_block_past_a_missing_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = node_like(dir.path());
+        let mut whole = Vec::new();
+        for (id, size) in [(7, 300), (9, 9000)] {
+            let entries: Vec<Entry> = (0..5).map(|i| entry(100 + i, "G", size + i as usize)).collect();
+            let bytes = Block { contig: 0, first_pos: 100, last_pos: 104, entries }.encode();
+            conn.execute("INSERT INTO blocks (id, data) VALUES (?1, ?2)", params![id, bytes]).unwrap();
+            whole.push((id, bytes));
+        }
+        let mut reader = BlockReader::new(&conn);
+        let mut read = |block: i64, slot: usize| reader.read(block, |len, read| read_slot(len, slot, read));
+        for (block, slot) in [(7, 0), (9, 4), (8, 0), (9, 1), (7, 3), (8, 2), (8, 2), (7, 4)] {
+            let got = read(block, slot);
+            match whole.iter().find(|(id, _)| *id == block) {
+                Some((_, bytes)) => {
+                    let one = got.unwrap();
+                    let alone = BlockView::parse(&one).unwrap().entry(0).unwrap();
+                    assert_eq!(alone, BlockView::parse(bytes).unwrap().entry(slot).unwrap(), "{block}/{slot}");
+                }
+                None => assert!(got.is_err(), "block {block} does not exist"),
+            }
+        }
     }
 
     #[test]
