@@ -181,17 +181,24 @@ fn u32_at(bytes: &[u8], i: usize) -> u32 {
 
 impl<'a> BlockView<'a> {
     pub fn parse(bytes: &'a [u8]) -> Result<Self> {
+        let view = Self::tables(bytes)?;
+        if view.n > 0 && u32_at(view.ends, view.n - 1) as usize != view.payload.len() {
+            return Err(corrupt("payload length"));
+        }
+        Ok(view)
+    }
+
+    /// The header and tables of a block whose first bytes are `bytes` (at least through the
+    /// tables; what follows is taken as the payload, whole or not): positions and entry spans
+    /// without the entries, for reading a block piecewise ([`read_slot`]).
+    fn tables(bytes: &'a [u8]) -> Result<Self> {
         if bytes.len() < 5 || ![VERSION, VERSION_1].contains(&bytes[0]) {
             return Err(corrupt("unknown version or too short"));
         }
         let n = u32_at(&bytes[1..5], 0) as usize;
         let table = n.checked_mul(8).filter(|t| 5 + t <= bytes.len()).ok_or_else(|| corrupt("truncated table"))?;
-        let (positions, rest) = bytes[5..5 + table].split_at(4 * n);
-        let payload = &bytes[5 + table..];
-        if n > 0 && u32_at(rest, n - 1) as usize != payload.len() {
-            return Err(corrupt("payload length"));
-        }
-        Ok(Self { version: bytes[0], n, positions, ends: rest, payload })
+        let (positions, ends) = bytes[5..5 + table].split_at(4 * n);
+        Ok(Self { version: bytes[0], n, positions, ends, payload: &bytes[5 + table..] })
     }
 
     pub fn len(&self) -> usize {
@@ -255,17 +262,18 @@ impl<'a> BlockView<'a> {
 
     /// The slot holding this variant, if any.
     pub fn find(&self, pos: u64, reference: &str, alternate: &str) -> Result<Option<usize>> {
-        let first = partition_point(self.n, |i| self.pos(i) < pos);
-        for i in first..self.n {
-            if self.pos(i) != pos {
-                break;
-            }
+        for i in self.slots_at(pos) {
             let e = self.entry(i)?;
             if e.reference == reference && e.alternate == alternate {
                 return Ok(Some(i));
             }
         }
         Ok(None)
+    }
+
+    /// The slots at position `pos` (several for the ALTs of a split multi-allelic site).
+    fn slots_at(&self, pos: u64) -> impl Iterator<Item = usize> + '_ {
+        (self.lower_bound(pos)..self.n).take_while(move |&i| self.pos(i) == pos)
     }
 
     /// The first slot whose position is at least `pos`.
@@ -326,13 +334,9 @@ pub fn block_of_one(version: u8, pos: u64, entry: &[u8]) -> Vec<u8> {
 /// the slot's entry — for a store that can read part of a stored block (SQLite's incremental blob
 /// I/O) and would otherwise copy all of it for one entry. Every piece is checked against `len`
 /// before it is read, so a damaged block is an error naming what is wrong, not a read past its end.
-pub fn read_slot(len: usize, i: usize, read: impl FnMut(usize, &mut [u8]) -> Result<()>) -> Result<Vec<u8>> {
-    let mut piece = within(len, read);
-    let table = Table::read(len, &mut piece)?;
-    if i >= table.n {
-        return Err(corrupt("slot out of range"));
-    }
-    table.entry(i, len, &mut piece)
+pub fn read_slot(len: usize, i: usize, mut read: impl FnMut(usize, &mut [u8]) -> Result<()>) -> Result<Vec<u8>> {
+    let head = read_tables(len, &mut read)?;
+    entry_piecewise(&BlockView::tables(&head)?, i, len, &mut read)
 }
 
 /// The entry at `pos` with these alleles as a block of its own ([`block_of_one`]), or `None`,
@@ -343,15 +347,12 @@ pub fn find_piecewise(
     pos: u64,
     reference: &str,
     alternate: &str,
-    read: impl FnMut(usize, &mut [u8]) -> Result<()>,
+    mut read: impl FnMut(usize, &mut [u8]) -> Result<()>,
 ) -> Result<Option<Vec<u8>>> {
-    let mut piece = within(len, read);
-    let table = Table::read(len, &mut piece)?;
-    for i in partition_point(table.n, |i| table.pos(i) < pos)..table.n {
-        if table.pos(i) != pos {
-            break;
-        }
-        let one = table.entry(i, len, &mut piece)?;
+    let head = read_tables(len, &mut read)?;
+    let tables = BlockView::tables(&head)?;
+    for i in tables.slots_at(pos) {
+        let one = entry_piecewise(&tables, i, len, &mut read)?;
         let entry = BlockView::parse(&one)?.entry(0)?;
         if entry.reference == reference && entry.alternate == alternate {
             return Ok(Some(one));
@@ -360,67 +361,41 @@ pub fn find_piecewise(
     Ok(None)
 }
 
-/// A block's version, entry count and position and end-offset tables, read piecewise: one read
-/// when the block holds at most [`BLOCK_VARIANTS`] entries (each read through SQLite's blob
-/// handle costs a call into the b-tree).
-struct Table {
-    version: u8,
-    n: usize,
-    /// The block's bytes from its start through the end-offset table.
-    head: Vec<u8>,
+/// A block's bytes from its start through its tables (for [`BlockView::tables`]): one read when
+/// it holds at most [`BLOCK_VARIANTS`] entries (each read through SQLite's blob handle costs a
+/// call into the b-tree).
+fn read_tables(len: usize, piece: &mut impl FnMut(usize, &mut [u8]) -> Result<()>) -> Result<Vec<u8>> {
+    let mut head = vec![0; len.min(5 + 8 * BLOCK_VARIANTS)];
+    if head.len() < 5 {
+        return Err(corrupt("unknown version or too short"));
+    }
+    piece(0, &mut head)?;
+    let n = u32_at(&head[1..5], 0) as usize;
+    let tables = n.checked_mul(8).and_then(|t| t.checked_add(5)).filter(|&t| t <= len);
+    let tables = tables.ok_or_else(|| corrupt("truncated table"))?;
+    if tables > head.len() {
+        let read = head.len();
+        head.resize(tables, 0);
+        piece(read, &mut head[read..])?;
+    }
+    head.truncate(tables);
+    Ok(head)
 }
 
-impl Table {
-    fn read(len: usize, piece: &mut impl FnMut(usize, &mut [u8]) -> Result<()>) -> Result<Self> {
-        let mut head = vec![0; len.min(5 + 8 * BLOCK_VARIANTS)];
-        if head.len() < 5 {
-            return Err(corrupt("truncated"));
-        }
-        piece(0, &mut head)?;
-        let n = u32_at(&head[1..5], 0) as usize;
-        // The layout `Block::encode` writes and `BlockView::parse` reads: version, n, n positions,
-        // n entry ends, the entries.
-        let table = n.checked_mul(8).and_then(|t| t.checked_add(5)).filter(|&t| t <= len);
-        let table = table.ok_or_else(|| corrupt("truncated table"))?;
-        if table > head.len() {
-            let read = head.len();
-            head.resize(table, 0);
-            piece(read, &mut head[read..])?;
-        }
-        head.truncate(table);
-        Ok(Self { version: head[0], n, head })
-    }
-
-    fn pos(&self, i: usize) -> u64 {
-        u64::from(u32_at(&self.head[5..], i))
-    }
-
-    /// Entry `i` (< n) as a block of its own.
-    fn entry(&self, i: usize, len: usize, piece: &mut impl FnMut(usize, &mut [u8]) -> Result<()>) -> Result<Vec<u8>> {
-        let ends = &self.head[5 + 4 * self.n..];
-        let start = if i == 0 { 0 } else { u32_at(ends, i - 1) as usize };
-        let end = u32_at(ends, i) as usize;
-        let payload = self.head.len();
-        if start > end || payload + end > len {
-            return Err(corrupt("entry bounds")); // before allocating what a damaged offset says
-        }
-        let mut entry = vec![0; end - start];
-        piece(payload + start, &mut entry)?;
-        Ok(block_of_one(self.version, self.pos(i), &entry))
-    }
-}
-
-/// `read` refusing any piece that does not lie within the block's `len` bytes.
-fn within(
+/// Entry `i` of the block whose tables are `tables`, read as a block of its own.
+fn entry_piecewise(
+    tables: &BlockView<'_>,
+    i: usize,
     len: usize,
-    mut read: impl FnMut(usize, &mut [u8]) -> Result<()>,
-) -> impl FnMut(usize, &mut [u8]) -> Result<()> {
-    move |at, buf| {
-        if at.checked_add(buf.len()).is_none_or(|end| end > len) {
-            return Err(corrupt("truncated"));
-        }
-        read(at, buf)
+    piece: &mut impl FnMut(usize, &mut [u8]) -> Result<()>,
+) -> Result<Vec<u8>> {
+    let span = tables.entry_span(i)?;
+    if span.start > span.end || span.end > len {
+        return Err(corrupt("entry bounds")); // before allocating what a damaged offset says
     }
+    let mut entry = vec![0; span.len()];
+    piece(span.start, &mut entry)?;
+    Ok(block_of_one(tables.version, tables.pos(i), &entry))
 }
 
 fn take<'a>(bytes: &mut &'a [u8], n: usize) -> Result<&'a [u8]> {
