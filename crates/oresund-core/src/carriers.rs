@@ -162,16 +162,18 @@ impl ColumnFilter {
 /// Malformed carrier bytes (a damaged store): an error, never a panic.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("carrier record is malformed: {0}")]
-pub struct CarrierFormatError(&'static str);
+pub struct CarrierFormatError(pub(crate) &'static str);
 
 const EMPTY: u8 = 0;
 const LIST: u8 = 1;
-const BITS: u8 = 2;
+pub(crate) const BITS: u8 = 2;
 const DELTAS: u8 = 3;
+/// A bitset coded against another variant's ([`crate::carrier_links`]); read only through it.
+pub(crate) const LINKED: u8 = 4;
 /// In a delta-coded set, the byte that says a LEB128 gap follows.
-const ESCAPE: u8 = 255;
+pub(crate) const ESCAPE: u8 = 255;
 
-fn gap_len(gap: u64) -> usize {
+pub(crate) fn gap_len(gap: u64) -> usize {
     if gap < u64::from(ESCAPE) { 1 } else { 1 + varint::len(gap) }
 }
 
@@ -241,7 +243,7 @@ pub fn encode_set(out: &mut Vec<u8>, set: &[u32], columns: usize) {
 
 /// One encoded set, borrowed from the store's bytes.
 #[derive(Debug, Clone, Copy)]
-enum SetRef<'a> {
+pub(crate) enum SetRef<'a> {
     Empty,
     List {
         count: usize,
@@ -256,7 +258,7 @@ enum SetRef<'a> {
     Bits(&'a [u8]),
 }
 
-fn take<'a>(bytes: &mut &'a [u8], n: usize) -> Result<&'a [u8], CarrierFormatError> {
+pub(crate) fn take<'a>(bytes: &mut &'a [u8], n: usize) -> Result<&'a [u8], CarrierFormatError> {
     if bytes.len() < n {
         return Err(CarrierFormatError("truncated"));
     }
@@ -265,7 +267,7 @@ fn take<'a>(bytes: &mut &'a [u8], n: usize) -> Result<&'a [u8], CarrierFormatErr
     Ok(head)
 }
 
-fn read_set<'a>(bytes: &mut &'a [u8], columns: usize) -> Result<SetRef<'a>, CarrierFormatError> {
+pub(crate) fn read_set<'a>(bytes: &mut &'a [u8], columns: usize) -> Result<SetRef<'a>, CarrierFormatError> {
     let tag = take(bytes, 1)?[0];
     match tag {
         EMPTY => Ok(SetRef::Empty),
@@ -287,6 +289,7 @@ fn read_set<'a>(bytes: &mut &'a [u8], columns: usize) -> Result<SetRef<'a>, Carr
             }
             Ok(SetRef::Deltas { count, gaps })
         }
+        LINKED => Err(CarrierFormatError("a linked set read without the set it is linked to")),
         _ => Err(CarrierFormatError("unknown set encoding")),
     }
 }

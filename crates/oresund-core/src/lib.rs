@@ -11,6 +11,7 @@
 
 pub mod association;
 pub mod audit;
+pub mod carrier_links;
 pub mod carriers;
 pub mod digest;
 pub mod duo;

@@ -127,7 +127,7 @@ impl Node {
                 shared.push((variant, entry.vrs_id.to_id(), owned));
                 return Ok(());
             }
-            match self.count_entry(&prepared, file, entry.haploid_set, entry.carriers) {
+            match self.count_entry(&prepared, file, entry.haploid_set, &entry.carriers) {
                 Ok(counts) => {
                     let variant = stored(entry.pos, entry.reference, entry.alternate)?;
                     let datasets = vec![(scope.dataset.clone(), counts)];

@@ -5,17 +5,24 @@
 //!
 //! Layout (fixed-width integers little-endian; `varint` is LEB128, `oresund_core::varint`):
 //! ```text
-//! u8 version = 2 | u32 n | n × u32 pos | n × u32 end offset of each entry in the payload
-//! payload: per entry  varint len, REF | varint len, ALT | VRS id | varint haploid set | carriers
+//! u8 version = 3 | u32 sample columns | u32 n | n × u32 pos | n × u32 end offset of each entry in the payload
+//! payload: per entry  varint len, REF | varint len, ALT | VRS id | varint 2 × haploid set + linked
+//!                     | if linked: varint how many slots back the linked-to entry is | carriers
 //! VRS id:  0, then the 24 bytes of a `ga4gh:VA.` digest | 1, varint len, the text of any other id
 //! ```
-//! The carriers run to the entry's end. Version 1 (still read, for blocks written before):
+//! The carriers run to the entry's end. A linked entry codes some of its carrier bitsets against
+//! those of an earlier, unlinked entry of the block (`oresund_core::carrier_links`); reading it
+//! expands them, so an [`EntryRef`] always holds the plain encoding. Version 2 (written by the
+//! PostgreSQL store, whose uncached lookup fetches one entry's bytes and no second) has no column
+//! count and no links: `u8 2 | u32 n | …` and `varint haploid set`. Version 1 (still read, for blocks written before):
 //! per entry `u32 len, REF | u32 len, ALT | u32 len, VRS id | u32 haploid set | u32 len, carriers`;
 //! with the table's position and end, an entry took 69 bytes besides REF, ALT and carriers, and
 //! takes 36 in version 2 (a diploid file, an id computed by the node).
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 
+use oresund_core::carrier_links;
 use oresund_core::digest::{push_sha512t24u_text, sha512t24u_bytes};
 use oresund_core::varint;
 
@@ -31,7 +38,10 @@ pub const BLOCK_SPAN: u64 = 100_000;
 /// 1 kb); later arrivals are refused.
 pub const SORT_WINDOW: u64 = 100_000;
 
-const VERSION: u8 = 2;
+/// Column count in the header, linked entries.
+const VERSION: u8 = 3;
+/// Every entry on its own.
+const VERSION_2: u8 = 2;
 /// The fixed-width entries of the first version.
 const VERSION_1: u8 = 1;
 /// The prefix of the VRS ids a block keeps as their 24 digest bytes.
@@ -66,14 +76,21 @@ pub struct Block {
     /// Largest end (pos + len(REF) - 1) of its entries.
     pub last_pos: u64,
     pub entries: Vec<Entry>,
+    /// The file's sample columns when the block links entries (version 3); `None` writes every
+    /// entry on its own (version 2).
+    pub columns: Option<usize>,
 }
 
 impl Block {
     pub fn encode(&self) -> Vec<u8> {
         let n = self.entries.len();
+        let links = match self.columns {
+            Some(columns) => link_entries(&self.entries, columns),
+            None => vec![None; n],
+        };
         let mut payload = Vec::new();
         let mut ends = Vec::with_capacity(n);
-        for e in &self.entries {
+        for (e, link) in self.entries.iter().zip(links) {
             for field in [e.reference.as_bytes(), e.alternate.as_bytes()] {
                 varint::put(&mut payload, field.len() as u64);
                 payload.extend_from_slice(field);
@@ -89,12 +106,28 @@ impl Block {
                     payload.extend_from_slice(e.vrs_id.as_bytes());
                 }
             }
-            varint::put(&mut payload, u64::from(e.haploid_set));
-            payload.extend_from_slice(&e.carriers);
+            match (self.columns, &link) {
+                (None, _) => varint::put(&mut payload, u64::from(e.haploid_set)),
+                (Some(_), None) => varint::put(&mut payload, u64::from(e.haploid_set) << 1),
+                (Some(_), Some((back, _))) => {
+                    varint::put(&mut payload, u64::from(e.haploid_set) << 1 | 1);
+                    varint::put(&mut payload, *back as u64);
+                }
+            }
+            match link {
+                Some((_, carriers)) => payload.extend_from_slice(&carriers),
+                None => payload.extend_from_slice(&e.carriers),
+            }
             ends.push(payload.len() as u32);
         }
-        let mut out = Vec::with_capacity(5 + 8 * n + payload.len());
-        out.push(VERSION);
+        let mut out = Vec::with_capacity(9 + 8 * n + payload.len());
+        match self.columns {
+            Some(columns) => {
+                out.push(VERSION);
+                out.extend_from_slice(&(columns as u32).to_le_bytes());
+            }
+            None => out.push(VERSION_2),
+        }
         out.extend_from_slice(&(n as u32).to_le_bytes());
         for e in &self.entries {
             out.extend_from_slice(&(e.pos as u32).to_le_bytes());
@@ -105,6 +138,33 @@ impl Block {
         out.extend_from_slice(&payload);
         out
     }
+}
+
+/// For each entry, the earlier unlinked entry its carrier bitsets are best coded against (how many
+/// slots back) and the linked carriers, or `None` to store it on its own. Carriers that do not
+/// parse at `columns` are stored as they are.
+fn link_entries(entries: &[Entry], columns: usize) -> Vec<Option<(usize, Vec<u8>)>> {
+    let bitsets: Vec<_> = entries
+        .iter()
+        .map(|e| carrier_links::bitsets(&e.carriers, columns).ok().filter(|b| b.iter().any(Option::is_some)))
+        .collect();
+    let mut links: Vec<Option<(usize, Vec<u8>)>> = vec![None; entries.len()];
+    for (i, own) in bitsets.iter().enumerate() {
+        let Some(own) = own else { continue };
+        let mut best = None;
+        for j in 0..i {
+            let Some(reference) = bitsets[j].as_ref().filter(|_| links[j].is_none()) else { continue };
+            let plan = carrier_links::plan(own, reference);
+            let saved = carrier_links::saved(&plan);
+            if saved > best.as_ref().map_or(0, |(_, _, _, s)| *s) {
+                best = Some((j, reference, plan, saved));
+            }
+        }
+        if let Some((j, reference, plan, _)) = best {
+            links[i] = carrier_links::link(&entries[i].carriers, reference, &plan, columns).ok().map(|c| (i - j, c));
+        }
+    }
+    links
 }
 
 /// A VRS id as a block keeps it; [`VrsIdRef::to_id`] gives the id.
@@ -130,15 +190,16 @@ impl VrsIdRef<'_> {
     }
 }
 
-/// One entry read in place from a block.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// One entry read in place from a block (its carriers copied out only when it was linked).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EntryRef<'a> {
     pub pos: u64,
     pub reference: &'a str,
     pub alternate: &'a str,
     pub vrs_id: VrsIdRef<'a>,
     pub haploid_set: u32,
-    pub carriers: &'a [u8],
+    /// The plain encoding (`oresund_core::carriers`).
+    pub carriers: Cow<'a, [u8]>,
 }
 
 impl EntryRef<'_> {
@@ -162,9 +223,20 @@ impl EntryRef<'_> {
     }
 }
 
+/// An entry as stored: a linked one's carriers still coded against another entry's.
+struct StoredEntry<'a> {
+    entry: EntryRef<'a>,
+    /// How many slots back the entry this one is linked to is.
+    link: Option<usize>,
+    /// Bytes before the haploid-set field (to rewrite an entry unlinked).
+    head: usize,
+}
+
 /// A stored block, parsed lazily.
 pub struct BlockView<'a> {
     version: u8,
+    /// Sample columns of the file (version 3; 0 before).
+    columns: usize,
     n: usize,
     positions: &'a [u8],
     ends: &'a [u8],
@@ -177,6 +249,11 @@ fn corrupt(what: &str) -> StoreError {
 
 fn u32_at(bytes: &[u8], i: usize) -> u32 {
     u32::from_le_bytes([bytes[4 * i], bytes[4 * i + 1], bytes[4 * i + 2], bytes[4 * i + 3]])
+}
+
+/// Bytes before the position table: the version, the column count (version 3) and n.
+fn header_len(version: u8) -> usize {
+    if version == VERSION { 9 } else { 5 }
 }
 
 impl<'a> BlockView<'a> {
@@ -192,13 +269,16 @@ impl<'a> BlockView<'a> {
     /// tables; what follows is taken as the payload, whole or not): positions and entry spans
     /// without the entries, for reading a block piecewise ([`read_slot`]).
     fn tables(bytes: &'a [u8]) -> Result<Self> {
-        if bytes.len() < 5 || ![VERSION, VERSION_1].contains(&bytes[0]) {
+        let version = *bytes.first().ok_or_else(|| corrupt("empty"))?;
+        let header = header_len(version);
+        if bytes.len() < header || ![VERSION, VERSION_2, VERSION_1].contains(&version) {
             return Err(corrupt("unknown version or too short"));
         }
-        let n = u32_at(&bytes[1..5], 0) as usize;
-        let table = n.checked_mul(8).filter(|t| 5 + t <= bytes.len()).ok_or_else(|| corrupt("truncated table"))?;
-        let (positions, ends) = bytes[5..5 + table].split_at(4 * n);
-        Ok(Self { version: bytes[0], n, positions, ends, payload: &bytes[5 + table..] })
+        let columns = if version == VERSION { u32_at(&bytes[1..5], 0) as usize } else { 0 };
+        let n = u32_at(&bytes[header - 4..header], 0) as usize;
+        let table = n.checked_mul(8).filter(|t| header + t <= bytes.len()).ok_or_else(|| corrupt("truncated table"))?;
+        let (positions, ends) = bytes[header..header + table].split_at(4 * n);
+        Ok(Self { version, columns, n, positions, ends, payload: &bytes[header + table..] })
     }
 
     pub fn len(&self) -> usize {
@@ -213,39 +293,38 @@ impl<'a> BlockView<'a> {
         u64::from(u32_at(self.positions, i))
     }
 
+    /// Entry `i`, its carriers in the plain encoding.
     pub fn entry(&self, i: usize) -> Result<EntryRef<'a>> {
+        let stored = self.stored(i)?;
+        match stored.link {
+            None => Ok(stored.entry),
+            Some(back) => {
+                let target = i.checked_sub(back).ok_or_else(|| corrupt("link before the block"))?;
+                let target = self.stored(target)?;
+                let mut entry = stored.entry;
+                entry.carriers = Cow::Owned(unlinked(&entry.carriers, &target, self.columns)?);
+                Ok(entry)
+            }
+        }
+    }
+
+    /// Entry `i` as stored.
+    fn stored(&self, i: usize) -> Result<StoredEntry<'a>> {
         if i >= self.n {
             return Err(corrupt("slot out of range"));
         }
         let start = if i == 0 { 0 } else { u32_at(self.ends, i - 1) as usize };
         let end = u32_at(self.ends, i) as usize;
-        let mut bytes = self.payload.get(start..end).ok_or_else(|| corrupt("entry bounds"))?;
-        let text = |b: &'a [u8]| std::str::from_utf8(b).map_err(|_| corrupt("text field"));
-        if self.version == VERSION_1 {
-            let reference = text(field(&mut bytes)?)?;
-            let alternate = text(field(&mut bytes)?)?;
-            let vrs_id = VrsIdRef::Text(text(field(&mut bytes)?)?);
-            let haploid_set = u32_at(take(&mut bytes, 4)?, 0);
-            let carriers = field(&mut bytes)?;
-            return Ok(EntryRef { pos: self.pos(i), reference, alternate, vrs_id, haploid_set, carriers });
-        }
-        let reference = text(short_field(&mut bytes)?)?;
-        let alternate = text(short_field(&mut bytes)?)?;
-        let vrs_id = match take(&mut bytes, 1)?[0] {
-            VRS_DIGEST => VrsIdRef::Digest(take(&mut bytes, 24)?.try_into().map_err(|_| corrupt("VRS digest"))?),
-            VRS_TEXT => VrsIdRef::Text(text(short_field(&mut bytes)?)?),
-            _ => return Err(corrupt("VRS id")),
-        };
-        let haploid_set =
-            varint::get(&mut bytes).and_then(|set| u32::try_from(set).ok()).ok_or_else(|| corrupt("haploid set"))?;
-        Ok(EntryRef { pos: self.pos(i), reference, alternate, vrs_id, haploid_set, carriers: bytes })
+        let bytes = self.payload.get(start..end).ok_or_else(|| corrupt("entry bounds"))?;
+        parse_entry(self.version, self.pos(i), bytes)
     }
 
     /// The same block with each entry's carrier sets replaced by `carriers(haploid set, old)` (a
     /// withdrawal blanks sample columns; positions, alleles and slots stay, so the stored slots
     /// (SQLite's `vrs_keys`, PostgreSQL's `variant_blocks`) still point at the right entry).
     pub fn map_carriers(&self, mut carriers: impl FnMut(u32, &[u8]) -> Result<Vec<u8>>) -> Result<Vec<u8>> {
-        let mut block = Block { contig: 0, first_pos: 0, last_pos: 0, entries: Vec::with_capacity(self.n) };
+        let columns = (self.version == VERSION).then_some(self.columns);
+        let mut block = Block { contig: 0, first_pos: 0, last_pos: 0, entries: Vec::with_capacity(self.n), columns };
         for i in 0..self.n {
             let e = self.entry(i)?;
             block.entries.push(Entry {
@@ -254,7 +333,7 @@ impl<'a> BlockView<'a> {
                 alternate: e.alternate.to_string(),
                 vrs_id: e.vrs_id.to_id(),
                 haploid_set: e.haploid_set,
-                carriers: carriers(e.haploid_set, e.carriers)?,
+                carriers: carriers(e.haploid_set, &e.carriers)?,
             });
         }
         Ok(block.encode())
@@ -263,7 +342,7 @@ impl<'a> BlockView<'a> {
     /// The slot holding this variant, if any.
     pub fn find(&self, pos: u64, reference: &str, alternate: &str) -> Result<Option<usize>> {
         for i in self.slots_at(pos) {
-            let e = self.entry(i)?;
+            let e = self.stored(i)?.entry;
             if e.reference == reference && e.alternate == alternate {
                 return Ok(Some(i));
             }
@@ -310,18 +389,66 @@ impl<'a> BlockView<'a> {
         if i >= self.n {
             return Err(corrupt("slot out of range"));
         }
-        let payload_start = 5 + 8 * self.n;
+        let payload_start = header_len(self.version) + 8 * self.n;
         let start = if i == 0 { 0 } else { u32_at(self.ends, i - 1) as usize };
         let end = u32_at(self.ends, i) as usize;
         Ok(payload_start + start..payload_start + end)
     }
 }
 
+/// The entry `bytes` of slot `pos`, in a block of `version`.
+fn parse_entry(version: u8, pos: u64, mut bytes: &[u8]) -> Result<StoredEntry<'_>> {
+    let text = |b| std::str::from_utf8(b).map_err(|_| corrupt("text field"));
+    if version == VERSION_1 {
+        let reference = text(field(&mut bytes)?)?;
+        let alternate = text(field(&mut bytes)?)?;
+        let vrs_id = VrsIdRef::Text(text(field(&mut bytes)?)?);
+        let haploid_set = u32_at(take(&mut bytes, 4)?, 0);
+        let carriers = Cow::Borrowed(field(&mut bytes)?);
+        let entry = EntryRef { pos, reference, alternate, vrs_id, haploid_set, carriers };
+        return Ok(StoredEntry { entry, link: None, head: 0 });
+    }
+    let whole = bytes.len();
+    let reference = text(short_field(&mut bytes)?)?;
+    let alternate = text(short_field(&mut bytes)?)?;
+    let vrs_id = match take(&mut bytes, 1)?[0] {
+        VRS_DIGEST => VrsIdRef::Digest(take(&mut bytes, 24)?.try_into().map_err(|_| corrupt("VRS digest"))?),
+        VRS_TEXT => VrsIdRef::Text(text(short_field(&mut bytes)?)?),
+        _ => return Err(corrupt("VRS id")),
+    };
+    let head = whole - bytes.len();
+    let mut haploid = varint::get(&mut bytes).ok_or_else(|| corrupt("haploid set"))?;
+    let mut link = None;
+    if version == VERSION {
+        if haploid & 1 == 1 {
+            let back = varint::get(&mut bytes).and_then(|b| usize::try_from(b).ok()).filter(|&b| b > 0);
+            link = Some(back.ok_or_else(|| corrupt("link"))?);
+        }
+        haploid >>= 1;
+    }
+    let haploid_set = u32::try_from(haploid).map_err(|_| corrupt("haploid set"))?;
+    let entry = EntryRef { pos, reference, alternate, vrs_id, haploid_set, carriers: Cow::Borrowed(bytes) };
+    Ok(StoredEntry { entry, link, head })
+}
+
+/// Linked carriers expanded against the entry they are linked to, which must be unlinked itself.
+fn unlinked(carriers: &[u8], target: &StoredEntry<'_>, columns: usize) -> Result<Vec<u8>> {
+    if target.link.is_some() {
+        return Err(corrupt("link to a linked entry"));
+    }
+    carrier_links::unlink(carriers, &target.entry.carriers, columns)
+        .map_err(|e| corrupt(&format!("linked carriers: {e}")))
+}
+
 /// A block holding one entry, from the bytes [`BlockView::entry_span`] delimits, its position
-/// and the version byte of the block they came from.
-pub fn block_of_one(version: u8, pos: u64, entry: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(13 + entry.len());
+/// and the header of the block they came from (its version and column count). The entry must not
+/// be linked (the PostgreSQL store writes no links; [`read_slot`] expands them).
+pub fn block_of_one(version: u8, columns: usize, pos: u64, entry: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(17 + entry.len());
     out.push(version);
+    if version == VERSION {
+        out.extend_from_slice(&(columns as u32).to_le_bytes());
+    }
     out.extend_from_slice(&1u32.to_le_bytes());
     out.extend_from_slice(&(pos as u32).to_le_bytes());
     out.extend_from_slice(&(entry.len() as u32).to_le_bytes());
@@ -365,13 +492,14 @@ pub fn find_piecewise(
 /// it holds at most [`BLOCK_VARIANTS`] entries (each read through SQLite's blob handle costs a
 /// call into the b-tree).
 fn read_tables(len: usize, piece: &mut impl FnMut(usize, &mut [u8]) -> Result<()>) -> Result<Vec<u8>> {
-    let mut head = vec![0; len.min(5 + 8 * BLOCK_VARIANTS)];
-    if head.len() < 5 {
+    let mut head = vec![0; len.min(header_len(VERSION) + 8 * BLOCK_VARIANTS)];
+    if head.len() < header_len(VERSION_2) {
         return Err(corrupt("unknown version or too short"));
     }
     piece(0, &mut head)?;
-    let n = u32_at(&head[1..5], 0) as usize;
-    let tables = n.checked_mul(8).and_then(|t| t.checked_add(5)).filter(|&t| t <= len);
+    let header = header_len(head[0]);
+    let n = u32_at(head.get(header - 4..header).ok_or_else(|| corrupt("too short"))?, 0) as usize;
+    let tables = n.checked_mul(8).and_then(|t| t.checked_add(header)).filter(|&t| t <= len);
     let tables = tables.ok_or_else(|| corrupt("truncated table"))?;
     if tables > head.len() {
         let read = head.len();
@@ -382,20 +510,38 @@ fn read_tables(len: usize, piece: &mut impl FnMut(usize, &mut [u8]) -> Result<()
     Ok(head)
 }
 
-/// Entry `i` of the block whose tables are `tables`, read as a block of its own.
+/// Entry `i` of the block whose tables are `tables`, read as a block of its own; a linked entry
+/// reads the entry it is linked to as well, and comes back unlinked.
 fn entry_piecewise(
     tables: &BlockView<'_>,
     i: usize,
     len: usize,
     piece: &mut impl FnMut(usize, &mut [u8]) -> Result<()>,
 ) -> Result<Vec<u8>> {
-    let span = tables.entry_span(i)?;
-    if span.start > span.end || span.end > len {
-        return Err(corrupt("entry bounds")); // before allocating what a damaged offset says
+    let mut read_entry = |i: usize| {
+        let span = tables.entry_span(i)?;
+        if span.start > span.end || span.end > len {
+            return Err(corrupt("entry bounds")); // before allocating what a damaged offset says
+        }
+        let mut entry = vec![0; span.len()];
+        piece(span.start, &mut entry)?;
+        Ok(entry)
+    };
+    let bytes = read_entry(i)?;
+    if tables.version != VERSION {
+        return Ok(block_of_one(tables.version, 0, tables.pos(i), &bytes)); // no links before version 3
     }
-    let mut entry = vec![0; span.len()];
-    piece(span.start, &mut entry)?;
-    Ok(block_of_one(tables.version, tables.pos(i), &entry))
+    let stored = parse_entry(tables.version, tables.pos(i), &bytes)?;
+    let Some(back) = stored.link else {
+        return Ok(block_of_one(tables.version, tables.columns, tables.pos(i), &bytes));
+    };
+    let target = i.checked_sub(back).ok_or_else(|| corrupt("link before the block"))?;
+    let target_bytes = read_entry(target)?;
+    let target = parse_entry(tables.version, tables.pos(target), &target_bytes)?;
+    let mut entry = bytes[..stored.head].to_vec();
+    varint::put(&mut entry, u64::from(stored.entry.haploid_set) << 1);
+    entry.extend_from_slice(&unlinked(&stored.entry.carriers, &target, tables.columns)?);
+    Ok(block_of_one(tables.version, tables.columns, tables.pos(i), &entry))
 }
 
 fn take<'a>(bytes: &mut &'a [u8], n: usize) -> Result<&'a [u8]> {
@@ -453,9 +599,16 @@ pub struct FileBlocks {
     pub duplicates: u64,
     pub variants: u64,
     pub max_ref_len: usize,
+    /// See [`Block::columns`].
+    columns: Option<usize>,
 }
 
 impl FileBlocks {
+    /// Blocks that link entries ([`Block::columns`]), for a file of `columns` sample columns.
+    pub fn linked(columns: usize) -> Self {
+        Self { columns: Some(columns), ..Self::default() }
+    }
+
     /// Id of a haploid set (0 when empty), registering it when new.
     pub fn haploid_set(&mut self, columns: &[u32]) -> u32 {
         if columns.is_empty() {
@@ -556,7 +709,7 @@ impl FileBlocks {
         let contig = self.contig?;
         let first_pos = entries.first()?.pos;
         let last_pos = entries.iter().map(Entry::end).max()?;
-        Some(Block { contig, first_pos, last_pos, entries })
+        Some(Block { contig, first_pos, last_pos, entries, columns: self.columns })
     }
 
     fn flush_all(&mut self) -> Vec<Block> {
@@ -621,7 +774,7 @@ mod tests {
         assert_eq!(view.find(e.pos, "A", "C").unwrap(), Some(3));
         assert_eq!(view.find(e.pos, "A", "T").unwrap(), None);
         assert_eq!(view.lower_bound(e.pos), 3);
-        let one = block_of_one(bytes[0], e.pos, &bytes[view.entry_span(3).unwrap()]);
+        let one = block_of_one(bytes[0], 0, e.pos, &bytes[view.entry_span(3).unwrap()]);
         assert_eq!(BlockView::parse(&one).unwrap().entry(0).unwrap(), e);
     }
 
@@ -664,7 +817,7 @@ mod tests {
     #[test]
     fn a_slot_read_piecewise_is_checked_before_it_is_read() {
         let entries: Vec<Entry> = (0..5).map(|i| entry(100 + i, "C")).collect();
-        let bytes = Block { contig: 0, first_pos: 100, last_pos: 104, entries }.encode();
+        let bytes = Block { contig: 0, first_pos: 100, last_pos: 104, entries, columns: None }.encode();
         let view = BlockView::parse(&bytes).unwrap();
         let from = |bytes: &[u8], slot| {
             read_slot(bytes.len(), slot, |at, buf| {
@@ -694,7 +847,7 @@ mod tests {
             }
         }
         entries.push(entry(300, "G"));
-        let bytes = Block { contig: 0, first_pos: 100, last_pos: 300, entries }.encode();
+        let bytes = Block { contig: 0, first_pos: 100, last_pos: 300, entries, columns: None }.encode();
         let view = BlockView::parse(&bytes).unwrap();
         let find = |bytes: &[u8], pos, alt: &str| {
             find_piecewise(bytes.len(), pos, "A", alt, |at, buf| {
@@ -719,13 +872,99 @@ mod tests {
         assert!(matches!(find(&damaged, 300, "G"), Err(StoreError::Corrupt(_))));
     }
 
+    /// Twelve variants of a 1,000-column file: four haplotypes' worth of common variants (each a
+    /// bitset a few columns away from its haplotype's), and rare ones as lists.
+    fn linked_entries() -> Vec<Entry> {
+        let columns = 1000u32;
+        (0..12u32)
+            .map(|i| {
+                let haplotype = i % 4;
+                let het = if i % 3 == 2 {
+                    vec![i, 500 + i]
+                } else {
+                    let mut het: Vec<u32> = (0..columns).filter(|c| (c * 7 + haplotype) % 5 < 2).collect();
+                    het.retain(|&c| c % 97 != i); // a few columns differ between variants
+                    het
+                };
+                let sets = oresund_core::carriers::CarrierSets {
+                    het,
+                    hom_alt: (0..columns).filter(|c| (c + haplotype) % 9 == 0).collect(),
+                    ..Default::default()
+                };
+                let mut e = entry(100 + u64::from(i), ["C", "G"][i as usize % 2]);
+                e.carriers = sets.encode(columns as usize);
+                e.haploid_set = i % 2;
+                e
+            })
+            .collect()
+    }
+
+    #[test]
+    fn linked_entries_read_back_plain_whole_and_piecewise() {
+        let entries = linked_entries();
+        let linked = Block { contig: 0, first_pos: 100, last_pos: 111, entries: entries.clone(), columns: Some(1000) };
+        let plain = Block { columns: None, ..linked.clone() };
+        let (bytes, plain_bytes) = (linked.encode(), plain.encode());
+        assert_eq!((bytes[0], plain_bytes[0]), (VERSION, VERSION_2));
+        let view = BlockView::parse(&bytes).unwrap();
+        let links = (0..view.len()).filter(|&i| view.stored(i).unwrap().link.is_some()).count();
+        // The first variant of each haplotype is plain; every later one links its hom-ALT bitset
+        // (the same as its haplotype's), and the common ones their het bitset too.
+        assert_eq!(links, 8, "linked entries");
+        assert!(bytes.len() * 10 < plain_bytes.len() * 6, "{} bytes linked, {} plain", bytes.len(), plain_bytes.len());
+        let read = |i: usize| {
+            read_slot(bytes.len(), i, |at, buf| {
+                buf.copy_from_slice(&bytes[at..at + buf.len()]);
+                Ok(())
+            })
+        };
+        for (i, e) in entries.iter().enumerate() {
+            let got = view.entry(i).unwrap();
+            assert_eq!((&*got.carriers, got.haploid_set), (&e.carriers[..], e.haploid_set), "entry {i}");
+            assert_eq!(BlockView::parse(&read(i).unwrap()).unwrap().entry(0).unwrap(), got, "slot {i} alone");
+            let found = find_piecewise(bytes.len(), e.pos, "A", &e.alternate, |at, buf| {
+                buf.copy_from_slice(&bytes[at..at + buf.len()]);
+                Ok(())
+            });
+            assert_eq!(BlockView::parse(&found.unwrap().unwrap()).unwrap().entry(0).unwrap(), got);
+        }
+        // A withdrawal's rewrite keeps the version and links what is still close.
+        let rewritten = view.map_carriers(|_, c| Ok(c.to_vec())).unwrap();
+        assert_eq!(rewritten, bytes);
+    }
+
+    #[test]
+    fn a_link_to_a_linked_entry_or_before_the_block_is_corrupt() {
+        let bytes =
+            Block { contig: 0, first_pos: 100, last_pos: 111, entries: linked_entries(), columns: Some(1000) }.encode();
+        let view = BlockView::parse(&bytes).unwrap();
+        let i = (0..view.len()).find(|&i| view.stored(i).unwrap().link.is_some()).unwrap();
+        let span = view.entry_span(i).unwrap();
+        let head = view.stored(i).unwrap().head;
+        // The entry's link (one byte after its haploid-set byte) pointed at itself, then past slot 0.
+        for back in [0u8, i as u8 + 1] {
+            let mut damaged = bytes.clone();
+            damaged[span.start + head + 1] = back;
+            let view = BlockView::parse(&damaged).unwrap();
+            assert!(matches!(view.entry(i), Err(StoreError::Corrupt(_))), "back {back}");
+        }
+    }
+
     /// A damaged block read piecewise gives an answer or an error, never a panic: every byte of
     /// the header and tables (and the first entries) set to four values, and every truncation.
     #[test]
     fn damaged_blocks_read_piecewise_never_panic() {
         let entries: Vec<Entry> = (0..7).map(|i| entry(100 + i / 2, ["C", "G"][i as usize % 2])).collect();
-        let keys: Vec<(u64, String)> = entries.iter().map(|e| (e.pos, e.alternate.clone())).collect();
-        let bytes = Block { contig: 0, first_pos: 100, last_pos: 103, entries }.encode();
+        let plain = Block { contig: 0, first_pos: 100, last_pos: 103, entries, columns: None };
+        let linked = Block { contig: 0, first_pos: 100, last_pos: 111, entries: linked_entries(), columns: Some(1000) };
+        for block in [plain, linked] {
+            damage_piecewise(block);
+        }
+    }
+
+    fn damage_piecewise(block: Block) {
+        let keys: Vec<(u64, String)> = block.entries.iter().map(|e| (e.pos, e.alternate.clone())).collect();
+        let bytes = block.encode();
         let read_all = |bytes: &[u8]| {
             let read = |at: usize, buf: &mut [u8]| {
                 buf.copy_from_slice(&bytes[at..at + buf.len()]);
@@ -738,7 +977,7 @@ mod tests {
                 let _ = find_piecewise(bytes.len(), *pos, "A", alt, read);
             }
         };
-        for at in 0..bytes.len().min(5 + 8 * 7 + 80) {
+        for at in 0..bytes.len().min(9 + 8 * 12 + 400) {
             for value in [0, 1, 0x7f, 0xff] {
                 let mut damaged = bytes.clone();
                 damaged[at] = value;
@@ -791,22 +1030,23 @@ mod tests {
         real.haploid_set = 300;
         real.carriers = vec![3, 1, 1, 4, 0, 0, 0, 0];
         let other = entry(12, "G"); // not a digest: kept as text
-        let block = Block { contig: 0, first_pos: 10, last_pos: 12, entries: vec![real.clone(), other.clone()] };
+        let block =
+            Block { contig: 0, first_pos: 10, last_pos: 12, entries: vec![real.clone(), other.clone()], columns: None };
         let (new, old) = (block.encode(), encode_version_1(&block.entries));
-        assert_eq!(new[0], VERSION);
+        assert_eq!(new[0], VERSION_2);
         // REF and ALT lengths 1 byte each instead of 4; the digest 25 bytes instead of 45, the text
         // id's length 2 instead of 4; the haploid set 2 or 1 bytes instead of 4; no carrier length.
         assert_eq!(old.len() - new.len(), (6 + 20 + 2 + 4) + (6 + 2 + 3 + 4));
         for bytes in [&new, &old] {
             let view = BlockView::parse(bytes).unwrap();
             let (a, b) = (view.entry(0).unwrap(), view.entry(1).unwrap());
-            assert_eq!((a.vrs_id.to_id(), a.haploid_set, a.carriers), (digest.clone(), 300, &real.carriers[..]));
-            assert_eq!((b.vrs_id.to_id(), b.alternate, b.carriers), (other.vrs_id.clone(), "G", &other.carriers[..]));
+            assert_eq!((a.vrs_id.to_id(), a.haploid_set, &*a.carriers), (digest.clone(), 300, &real.carriers[..]));
+            assert_eq!((b.vrs_id.to_id(), b.alternate, &*b.carriers), (other.vrs_id.clone(), "G", &other.carriers[..]));
             let span = view.entry_span(0).unwrap();
-            let one = block_of_one(bytes[0], 10, &bytes[span]);
+            let one = block_of_one(bytes[0], 0, 10, &bytes[span]);
             assert_eq!(BlockView::parse(&one).unwrap().entry(0).unwrap(), a);
         }
-        assert!(BlockView::parse(&[3, 0, 0, 0, 0]).is_err(), "an unknown version");
+        assert!(BlockView::parse(&[4, 0, 0, 0, 0]).is_err(), "an unknown version");
     }
 
     #[test]

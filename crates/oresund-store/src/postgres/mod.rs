@@ -147,7 +147,7 @@ fn read_variant(rows: Vec<postgres::Row>, key: Option<&VariantKey>) -> Result<Op
         let pos: u64 = rows::unsigned(row.try_get(3)?, "position")?;
         let version: &[u8] = row.try_get(5)?;
         let version = *version.first().ok_or_else(|| StoreError::Corrupt("variant block: empty".into()))?;
-        let block = block_of_one(version, pos, row.try_get(2)?);
+        let block = block_of_one(version, 0, pos, row.try_get(2)?);
         let view = BlockView::parse(&block)?;
         let entry = view.entry(0)?;
         add_file_calls(&mut out, entry.calls(file), || {

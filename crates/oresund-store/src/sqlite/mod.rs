@@ -439,7 +439,7 @@ impl IngestTransaction for SqliteIngest<'_> {
         )?;
         let accession = format!("{accession_prefix}-F{number:06}");
         self.conn.execute("UPDATE files SET accession = ?1 WHERE number = ?2", params![accession, number])?;
-        self.files.insert(number, (FileBlocks::default(), file.columns.len()));
+        self.files.insert(number, (FileBlocks::linked(file.columns.len()), file.columns.len()));
         Ok((number, accession))
     }
 
@@ -540,7 +540,7 @@ mod tests {
         let conn = node_like(dir.path());
         // Entries large enough that the block spills over many overflow pages.
         let entries: Vec<Entry> = (0..40).map(|i| entry(1000 + 3 * i, "C", 700 + 911 * (i as usize % 7))).collect();
-        let block = Block { contig: 0, first_pos: 1000, last_pos: 1117, entries };
+        let block = Block { contig: 0, first_pos: 1000, last_pos: 1117, entries, columns: None };
         let bytes = block.encode();
         conn.execute("INSERT INTO blocks (id, data) VALUES (7, ?1)", [&bytes]).unwrap();
         let whole = BlockView::parse(&bytes).unwrap();
@@ -563,7 +563,7 @@ mod tests {
         let mut whole = Vec::new();
         for (id, size) in [(7, 300), (9, 9000)] {
             let entries: Vec<Entry> = (0..5).map(|i| entry(100 + i, "G", size + i as usize)).collect();
-            let bytes = Block { contig: 0, first_pos: 100, last_pos: 104, entries }.encode();
+            let bytes = Block { contig: 0, first_pos: 100, last_pos: 104, entries, columns: None }.encode();
             conn.execute("INSERT INTO blocks (id, data) VALUES (?1, ?2)", params![id, bytes]).unwrap();
             whole.push((id, bytes));
         }
@@ -586,7 +586,7 @@ mod tests {
     fn entries_come_from_the_rows_snapshot() {
         let dir = tempfile::tempdir().unwrap();
         let reader = node_like(dir.path());
-        let block = |text: &str| block_of_one(2, 100, text.as_bytes());
+        let block = |text: &str| block_of_one(2, 0, 100, text.as_bytes());
         reader.execute_batch("CREATE TABLE refs (block INTEGER); INSERT INTO refs VALUES (1), (2);").unwrap();
         for (id, text) in [(1, "old one"), (2, "old two")] {
             reader.execute("INSERT INTO blocks (id, data) VALUES (?1, ?2)", params![id, block(text)]).unwrap();
