@@ -3,27 +3,109 @@
 //! and the columns where two such sets differ are far fewer than either set.
 //!
 //! A linked set (tag `4` among the [`crate::carriers`] encodings) is the tag, the index (0–4: het,
-//! hom-ALT, hemi, missing one, missing two) of the referenced variant's set, the byte length of
-//! what follows (LEB128), then the columns where the two sets differ, ascending, as gaps coded like
-//! a delta-coded set (below 255 one byte, else 255 and a LEB128). Only bitsets are linked, only to
-//! a plain bitset, and only when the difference takes at most a quarter of the bitset's bytes (a
-//! model over the 5,000-sample cohort kept nearly all of the saving with that cap: BENCHMARKS.md,
-//! issue #19). The store keeps the two variants in one block ([`link`] when writing it);
-//! [`unlink`] expands a linked set back into its bitset when reading, so everything past the block
-//! counts the plain encoding.
+//! hom-ALT, hemi, missing one, missing two) of the referenced variant's set, the number of columns
+//! where the two sets differ (LEB128), then those columns ascending, u16 LE (u32 LE when the file
+//! has more than 65,536 columns), like a list. Only bitsets are linked, only to a plain bitset, and
+//! only when the columns take at most a quarter of the bitset's bytes. A count reads a linked set
+//! in place: the count of the set it is linked to, plus or minus one for each differing column.
+//! Fixed-width columns, not the one-byte gaps of a delta-coded set, because that loop is the cost:
+//! at 20,000 samples gaps were a fifth smaller but made a 1 Mb region count 8% slower, a gap of
+//! 255 or more (one in nine here) being a branch the processor cannot predict (issue #19,
+//! BENCHMARKS.md).
+//!
+//! The store keeps the two variants in one block ([`link`] when writing it) and hands out
+//! [`CarrierBytes`]; [`CarrierBytes::to_plain`] expands linked sets for everything but counting.
 
-use crate::carriers::{BITS, CarrierFormatError, ESCAPE, LINKED, SetRef, gap_len, read_set, take};
+use std::borrow::Cow;
+
+use crate::carriers::{BITS, CarrierFormatError, EncodedCarriers, LINKED, SetRef, fixed_columns, read_set, take, wide};
 use crate::varint;
+
+/// One variant's carriers as a block holds them: the plain encoding ([`crate::carriers`]), or one
+/// with linked sets and the plain carriers of the variant they are linked to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CarrierBytes<'a> {
+    bytes: &'a [u8],
+    linked_to: Option<&'a [u8]>,
+    /// The file's sample columns, to expand linked sets.
+    columns: usize,
+}
+
+impl<'a> CarrierBytes<'a> {
+    pub fn plain(bytes: &'a [u8]) -> Self {
+        Self { bytes, linked_to: None, columns: 0 }
+    }
+
+    /// `bytes` with sets linked to `target`'s (plain) in a file of `columns` sample columns.
+    pub fn linked(bytes: &'a [u8], target: &'a [u8], columns: usize) -> Self {
+        Self { bytes, linked_to: Some(target), columns }
+    }
+
+    /// The bytes as stored (linked sets not expanded).
+    pub fn as_stored(&self) -> &'a [u8] {
+        self.bytes
+    }
+
+    /// The sets, read in place for a file of `columns` sample columns; linked sets are counted
+    /// against the bitset they are linked to, without expanding them.
+    pub fn parse(&self, columns: usize) -> Result<EncodedCarriers<'a>, CarrierFormatError> {
+        let Some(target) = self.linked_to else { return EncodedCarriers::parse(self.bytes, columns) };
+        let base = EncodedCarriers::parse(target, columns)?;
+        let mut rest = self.bytes;
+        let mut sets = [SetRef::Empty; 5];
+        for set in &mut sets {
+            *set = match rest.first() {
+                Some(&LINKED) => {
+                    let (index, differing, width) = read_linked(&mut rest, columns)?;
+                    match base.sets.get(index) {
+                        Some(&SetRef::Bits(base)) => SetRef::Linked { base, differing, width },
+                        _ => return Err(CarrierFormatError("linked to a set that is not a bitset")),
+                    }
+                }
+                _ => read_set(&mut rest, columns)?,
+            };
+        }
+        if !rest.is_empty() {
+            return Err(CarrierFormatError("trailing bytes"));
+        }
+        Ok(EncodedCarriers { sets })
+    }
+
+    /// The plain encoding, expanded when linked.
+    pub fn to_plain(&self) -> Result<Cow<'a, [u8]>, CarrierFormatError> {
+        match self.linked_to {
+            None => Ok(Cow::Borrowed(self.bytes)),
+            Some(target) => unlink(self.bytes, target, self.columns).map(Cow::Owned),
+        }
+    }
+}
+
+fn width(columns: usize) -> usize {
+    if wide(columns) { 4 } else { 2 }
+}
+
+/// The referenced set's index, the differing columns and their width, of the linked set at the
+/// front of `bytes`, passed.
+fn read_linked<'a>(bytes: &mut &'a [u8], columns: usize) -> Result<(usize, &'a [u8], usize), CarrierFormatError> {
+    let head = take(bytes, 2)?;
+    if head[0] != LINKED {
+        return Err(CarrierFormatError("not a linked set"));
+    }
+    let count = varint::get(bytes).and_then(|c| usize::try_from(c).ok()).ok_or(CarrierFormatError("count"))?;
+    let width = width(columns);
+    let differing = take(bytes, count.checked_mul(width).ok_or(CarrierFormatError("count"))?)?;
+    Ok((usize::from(head[1]), differing, width))
+}
 
 /// The bitsets of a plain encoding by set index (`None` where a set is coded otherwise), each with
 /// its number of members.
 pub type Bitsets<'a> = [Option<(&'a [u8], usize)>; 5];
 
-/// How one set is linked: to which set of the reference, in how many bytes of gaps.
+/// How one set is linked: to which set of the reference, with how many differing columns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Link {
     reference_set: u8,
-    gaps: usize,
+    differing: usize,
     /// Bytes saved against the bitset.
     saved: usize,
 }
@@ -45,20 +127,21 @@ pub fn bitsets(mut carriers: &[u8], columns: usize) -> Result<Bitsets<'_>, Carri
     Ok(out)
 }
 
-/// The best link of each of `entry`'s bitsets to one of `reference`'s.
-pub fn plan(entry: &Bitsets<'_>, reference: &Bitsets<'_>) -> Plan {
+/// The best link of each of `entry`'s bitsets to one of `reference`'s, in a file of `columns`.
+pub fn plan(entry: &Bitsets<'_>, reference: &Bitsets<'_>, columns: usize) -> Plan {
+    let width = width(columns);
     entry.map(|set| {
         let (set, members) = set?;
-        let cap = set.len() / 4;
+        let cap = set.len() / 4 / width;
         let mut best: Option<Link> = None;
         for (index, r) in reference.iter().enumerate() {
             // Sets whose sizes differ by more than the cap differ in more columns than that.
             let Some((r, _)) = r.filter(|(_, m)| m.abs_diff(members) <= cap) else { continue };
-            let Some(gaps) = difference_len(set, r, cap) else { continue };
-            let linked = 2 + varint::len(gaps as u64) + gaps;
+            let Some(differing) = differing(set, r, cap) else { continue };
+            let linked = 2 + varint::len(differing as u64) + differing * width;
             let saved = (1 + set.len()).saturating_sub(linked);
             if saved > best.map_or(0, |b| b.saved) {
-                best = Some(Link { reference_set: index as u8, gaps, saved });
+                best = Some(Link { reference_set: index as u8, differing, saved });
             }
         }
         best
@@ -74,30 +157,24 @@ fn word(bytes: &[u8]) -> u64 {
     u64::from_le_bytes(bytes.try_into().unwrap_or_default())
 }
 
-/// Bytes of the gaps between the columns where two bitsets differ, or `None` past `cap`.
-fn difference_len(set: &[u8], reference: &[u8], cap: usize) -> Option<usize> {
+/// The words of `set` XOR those of `reference`.
+fn xor<'a>(set: &'a [u8], reference: &'a [u8]) -> impl Iterator<Item = u64> + 'a {
+    set.chunks_exact(8).zip(reference.chunks_exact(8)).map(|(a, b)| word(a) ^ word(b))
+}
+
+/// Columns where two bitsets differ, or `None` past `cap` (stopping early for unrelated sets).
+fn differing(set: &[u8], reference: &[u8], cap: usize) -> Option<usize> {
     if set.len() != reference.len() {
         return None;
     }
-    let pairs = || set.chunks_exact(8).zip(reference.chunks_exact(8)).map(|(a, b)| word(a) ^ word(b));
-    // Every differing column takes at least a byte: count first, stop early for unrelated sets.
     let mut differing = 0;
-    for x in pairs() {
+    for x in xor(set, reference) {
         differing += x.count_ones() as usize;
         if differing > cap {
             return None;
         }
     }
-    let (mut len, mut previous) = (0, 0u64);
-    for (i, mut x) in pairs().enumerate() {
-        while x != 0 {
-            let column = i as u64 * 64 + u64::from(x.trailing_zeros());
-            x &= x - 1;
-            len += gap_len(column - previous);
-            previous = column;
-        }
-    }
-    (len <= cap).then_some(len)
+    Some(differing)
 }
 
 /// The bytes of one set of `rest`, which it passes.
@@ -126,20 +203,15 @@ pub fn link(
         let r = reference.get(usize::from(link.reference_set)).copied().flatten().map(|(r, _)| r);
         let (Some(words), Some(r)) = (words, r) else { return Err(CarrierFormatError("link plan")) };
         out.extend_from_slice(&[LINKED, link.reference_set]);
-        varint::put(&mut out, link.gaps as u64);
-        let mut previous = 0u64;
-        for (i, (a, b)) in words.chunks_exact(8).zip(r.chunks_exact(8)).enumerate() {
-            let mut x = word(a) ^ word(b);
+        varint::put(&mut out, link.differing as u64);
+        for (i, mut x) in xor(words, r).enumerate() {
             while x != 0 {
-                let column = i as u64 * 64 + u64::from(x.trailing_zeros());
+                let column = i as u32 * 64 + x.trailing_zeros();
                 x &= x - 1;
-                let gap = column - previous;
-                previous = column;
-                if gap < u64::from(ESCAPE) {
-                    out.push(gap as u8);
+                if wide(columns) {
+                    out.extend_from_slice(&column.to_le_bytes());
                 } else {
-                    out.push(ESCAPE);
-                    varint::put(&mut out, gap);
+                    out.extend_from_slice(&(column as u16).to_le_bytes());
                 }
             }
         }
@@ -151,37 +223,31 @@ pub fn link(
 }
 
 /// `carriers` with each linked set expanded into its bitset, against `reference`: the plain
-/// encoding of the variant it is linked to. Damaged bytes are an error, never a panic.
+/// encoding of the variant it is linked to. Damaged bytes are an error, never a panic (unlike a
+/// count, which reads the same bytes leniently: an expanded set is stored again by a withdrawal).
 pub fn unlink(carriers: &[u8], reference: &[u8], columns: usize) -> Result<Vec<u8>, CarrierFormatError> {
     // Sized by the bytes at hand, not by `columns`, which comes from a header that may be damaged.
     let mut out = Vec::with_capacity(carriers.len() + reference.len());
-    let reference = bitsets(reference, columns)?;
+    let reference = EncodedCarriers::parse(reference, columns)?;
     let mut rest = carriers;
     for _ in 0..5 {
         if rest.first() != Some(&LINKED) {
             out.extend_from_slice(next_set(&mut rest, columns)?);
             continue;
         }
-        let head = take(&mut rest, 2)?;
-        let words = reference.get(usize::from(head[1])).copied().flatten().map(|(words, _)| words);
-        let words = words.ok_or(CarrierFormatError("linked to a set that is not a bitset"))?;
-        let len = varint::get(&mut rest).ok_or(CarrierFormatError("length"))?;
-        let mut gaps = take(&mut rest, usize::try_from(len).map_err(|_| CarrierFormatError("length"))?)?;
+        let (index, differing, width) = read_linked(&mut rest, columns)?;
+        let Some(&SetRef::Bits(words)) = reference.sets.get(index) else {
+            return Err(CarrierFormatError("linked to a set that is not a bitset"));
+        };
         out.push(BITS);
         let start = out.len();
         out.extend_from_slice(words);
-        let mut column = 0u64;
-        while let Some((&byte, tail)) = gaps.split_first() {
-            gaps = tail;
-            let gap = if byte != ESCAPE {
-                u64::from(byte)
-            } else {
-                varint::get(&mut gaps).ok_or(CarrierFormatError("gap"))?
-            };
-            column =
-                column.checked_add(gap).filter(|&c| c < columns as u64).ok_or(CarrierFormatError("linked column"))?;
+        for column in fixed_columns(differing, width) {
+            if column as usize >= columns {
+                return Err(CarrierFormatError("linked column"));
+            }
             // Bit `column` of little-endian u64 words is bit `column % 8` of byte `column / 8`.
-            out[start + (column / 8) as usize] ^= 1 << (column % 8);
+            out[start + column as usize / 8] ^= 1 << (column % 8);
         }
     }
     if !rest.is_empty() {
@@ -193,7 +259,7 @@ pub fn unlink(carriers: &[u8], reference: &[u8], columns: usize) -> Result<Vec<u
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::carriers::{CarrierSets, ColumnFilter, EncodedCarriers};
+    use crate::carriers::{CarrierSets, ColumnFilter};
 
     /// Columns `0..columns` where `keep` holds.
     fn set(columns: u32, keep: impl Fn(u32) -> bool) -> Vec<u32> {
@@ -216,38 +282,48 @@ mod tests {
         let entry = CarrierSets { het, hom_alt: set(5000, |c| c % 5 == 2), hemi: vec![7], ..CarrierSets::default() };
         let (plain, reference_bytes) = (entry.encode(columns), reference.encode(columns));
         let r = bitsets(&reference_bytes, columns).unwrap();
-        let plan = plan(&bitsets(&plain, columns).unwrap(), &r);
-        // Differing columns 0, 1, 300, 301, 3000, 4999: gaps 0, 1, then 299, 2699 and 1999 escaped
-        // (three bytes each), 12 bytes in all; linked, 15 bytes instead of 633.
-        assert_eq!(plan[0], Some(Link { reference_set: 0, gaps: 12, saved: 633 - 15 }));
+        let plan = plan(&bitsets(&plain, columns).unwrap(), &r, columns);
+        // Six differing columns, 0, 1, 300, 301, 3000 and 4999, two bytes each: 15 bytes, not 633.
+        assert_eq!(plan[0], Some(Link { reference_set: 0, differing: 6, saved: 633 - 15 }));
         assert_eq!(plan[1], None, "unrelated sets stay bitsets");
         let linked = link(&plain, &r, &plan, columns).unwrap();
         assert_eq!(linked.len(), plain.len() - saved(&plan));
-        assert_eq!(&linked[..9], &[LINKED, 0, 12, 0, 1, ESCAPE, 0xAB, 0x02, 1]);
+        assert_eq!(&linked[..9], &[LINKED, 0, 6, 0, 0, 1, 0, 0x2C, 0x01]);
         assert!(EncodedCarriers::parse(&linked, columns).is_err(), "a linked set is not read on its own");
         let back = unlink(&linked, &reference_bytes, columns).unwrap();
         assert_eq!(back, plain);
-        let filter = ColumnFilter::from_fn(columns, |c| c < 400);
-        let counts = EncodedCarriers::parse(&back, columns).unwrap().counts(Some(&filter), 800);
-        assert_eq!(counts.heterozygous, entry.het.iter().filter(|&&c| c < 400).count() as u64);
+        // Counted in place, the linked set gives the plain set's counts, with or without a filter.
+        let stored = CarrierBytes::linked(&linked, &reference_bytes, columns);
+        assert_eq!(stored.to_plain().unwrap(), plain);
+        let (in_place, whole) = (stored.parse(columns).unwrap(), EncodedCarriers::parse(&plain, columns).unwrap());
+        let filter = ColumnFilter::from_fn(columns, |c| c < 400 || c == 4999);
+        for f in [None, Some(&filter)] {
+            assert_eq!(in_place.counts(f, 800), whole.counts(f, 800));
+        }
+        let counts = in_place.counts(Some(&filter), 800);
+        assert_eq!(counts.heterozygous, entry.het.iter().filter(|&&c| c < 400 || c == 4999).count() as u64);
+        assert_eq!(in_place.decode(), entry);
     }
 
     #[test]
     fn damaged_links_are_errors() {
         let columns = 200;
         let reference = CarrierSets { het: set(200, |c| c % 2 == 0), ..CarrierSets::default() }.encode(columns);
-        let ok = [LINKED, 0, 1, 5, 0, 0, 0, 0];
+        let ok = [LINKED, 0, 1, 5, 0, 0, 0, 0, 0];
         assert!(unlink(&ok, &reference, columns).is_ok());
-        for damaged in [
-            &[LINKED, 1, 1, 5, 0, 0, 0, 0][..],     // set 1 of the reference is not a bitset
-            &[LINKED, 9, 1, 5, 0, 0, 0, 0],         // no set 9
-            &[LINKED, 0, 1, 200, 0, 0, 0, 0],       // column 200 of 200
-            &[LINKED, 0, 2, 255, 0x80, 0, 0, 0, 0], // escaped gap cut short
-            &[LINKED, 0, 9, 5, 0, 0, 0, 0],         // length beyond the bytes
+        let damaged: [&[u8]; 7] = [
+            &[LINKED, 1, 1, 5, 0, 0, 0, 0, 0],   // set 1 of the reference is not a bitset
+            &[LINKED, 9, 1, 5, 0, 0, 0, 0, 0],   // no set 9
+            &[LINKED, 0, 1, 200, 0, 0, 0, 0, 0], // column 200 of 200
+            &[LINKED, 0, 2, 5, 0, 0, 0, 0, 0],   // two columns: the sets after them cut short
+            &[LINKED, 0, 0xff, 0xff, 0xff, 0xff, 0x0f, 0, 0], // a count beyond the bytes
             &[LINKED, 0],
-            &[LINKED, 0, 1, 5, 0, 0, 0, 0, 0], // trailing
-        ] {
-            assert!(unlink(damaged, &reference, columns).is_err(), "{damaged:?}");
+            &[LINKED, 0, 1, 5, 0, 0, 0, 0, 0, 0], // trailing
+        ];
+        for bytes in damaged {
+            assert!(unlink(bytes, &reference, columns).is_err(), "{bytes:?}");
+            // Counted in place, damage is an error or a count, never a panic.
+            let _ = CarrierBytes::linked(bytes, &reference, columns).parse(columns).map(|c| c.counts(None, 0));
         }
         assert!(unlink(&ok, &[LINKED, 0, 0, 0, 0, 0, 0], columns).is_err(), "the reference must be plain");
     }

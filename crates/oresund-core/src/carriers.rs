@@ -171,13 +171,13 @@ const DELTAS: u8 = 3;
 /// A bitset coded against another variant's ([`crate::carrier_links`]); read only through it.
 pub(crate) const LINKED: u8 = 4;
 /// In a delta-coded set, the byte that says a LEB128 gap follows.
-pub(crate) const ESCAPE: u8 = 255;
+const ESCAPE: u8 = 255;
 
-pub(crate) fn gap_len(gap: u64) -> usize {
+fn gap_len(gap: u64) -> usize {
     if gap < u64::from(ESCAPE) { 1 } else { 1 + varint::len(gap) }
 }
 
-fn wide(columns: usize) -> bool {
+pub(crate) fn wide(columns: usize) -> bool {
     columns > 1 << 16
 }
 
@@ -256,6 +256,13 @@ pub(crate) enum SetRef<'a> {
         gaps: &'a [u8],
     },
     Bits(&'a [u8]),
+    /// A bitset coded as the columns where it differs from `base`, another variant's bitset
+    /// ([`crate::carrier_links`]): `differing` holds them as `width`-byte LE integers.
+    Linked {
+        base: &'a [u8],
+        differing: &'a [u8],
+        width: usize,
+    },
 }
 
 pub(crate) fn take<'a>(bytes: &mut &'a [u8], n: usize) -> Result<&'a [u8], CarrierFormatError> {
@@ -295,7 +302,7 @@ pub(crate) fn read_set<'a>(bytes: &mut &'a [u8], columns: usize) -> Result<SetRe
 }
 
 impl SetRef<'_> {
-    fn columns(&self) -> Box<dyn Iterator<Item = u32> + '_> {
+    pub(crate) fn columns(&self) -> Box<dyn Iterator<Item = u32> + '_> {
         match *self {
             SetRef::Empty => Box::new(std::iter::empty()),
             SetRef::List { bytes, width: 2, .. } => {
@@ -305,6 +312,7 @@ impl SetRef<'_> {
                 Box::new(bytes.chunks_exact(4).map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]])))
             }
             SetRef::Deltas { gaps, .. } => Box::new(delta_columns(gaps)),
+            SetRef::Linked { base, differing, width } => Box::new(linked_columns(base, differing, width).into_iter()),
             SetRef::Bits(bytes) => Box::new(bytes.chunks_exact(8).enumerate().flat_map(|(i, c)| {
                 let mut word = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
                 std::iter::from_fn(move || {
@@ -319,9 +327,16 @@ impl SetRef<'_> {
     }
 
     /// Members that pass `filter` (all members when `None`).
-    fn count(&self, filter: Option<&ColumnFilter>) -> u64 {
+    pub(crate) fn count(&self, filter: Option<&ColumnFilter>) -> u64 {
         match (*self, filter) {
             (SetRef::Empty, _) => 0,
+            (SetRef::Linked { base, differing, width }, filter) => {
+                let differences = match filter {
+                    None => linked_sum(base, differing, width, |_| true),
+                    Some(f) => linked_sum(base, differing, width, |column| f.contains_wide(column)),
+                };
+                SetRef::Bits(base).count(filter).saturating_add_signed(differences)
+            }
             (SetRef::List { count, .. } | SetRef::Deltas { count, .. }, None) => count as u64,
             (SetRef::Deltas { gaps, .. }, Some(f)) => count_deltas(gaps, f),
             (SetRef::Bits(bytes), None) => bytes
@@ -375,6 +390,43 @@ fn count_deltas(gaps: &[u8], filter: &ColumnFilter) -> u64 {
     count
 }
 
+/// The columns of `width`-byte LE integers.
+pub(crate) fn fixed_columns(bytes: &[u8], width: usize) -> impl Iterator<Item = u32> + '_ {
+    bytes.chunks_exact(width).map(|c| match *c {
+        [a, b] => u32::from(u16::from_le_bytes([a, b])),
+        [a, b, c, d] => u32::from_le_bytes([a, b, c, d]),
+        _ => u32::MAX,
+    })
+}
+
+/// The columns of a linked set, ascending (differing columns beyond the bitset are ignored).
+fn linked_columns(base: &[u8], differing: &[u8], width: usize) -> Vec<u32> {
+    let mut words = base.to_vec();
+    for column in fixed_columns(differing, width) {
+        if let Some(byte) = words.get_mut(column as usize / 8) {
+            *byte ^= 1 << (column % 8);
+        }
+    }
+    SetRef::Bits(&words).columns().collect()
+}
+
+/// What a linked set's ([`crate::carrier_links`]) differing columns that `keep` admits add to
+/// the count of `base`: one for each column `base` lacks, minus one for each it has, without a
+/// branch (whether a differing column is in `base` is a coin toss to the processor). Damaged
+/// bytes give a wrong count, never a panic.
+fn linked_sum(base: &[u8], differing: &[u8], width: usize, keep: impl Fn(u64) -> bool) -> i64 {
+    let one = |column: u64| {
+        let in_base =
+            usize::try_from(column / 8).ok().and_then(|i| base.get(i)).is_some_and(|b| b >> (column % 8) & 1 == 1);
+        i64::from(keep(column)) * (1 - 2 * i64::from(in_base))
+    };
+    if width == 2 {
+        differing.chunks_exact(2).map(|c| one(u64::from(u16::from_le_bytes([c[0], c[1]])))).sum()
+    } else {
+        differing.chunks_exact(4).map(|c| one(u64::from(u32::from_le_bytes([c[0], c[1], c[2], c[3]])))).sum()
+    }
+}
+
 /// The LEB128 gap after an escape byte at `gaps[*at..]`; `u64::MAX` (past every column) when damaged.
 #[cold]
 fn escaped_gap(gaps: &[u8], at: &mut usize) -> u64 {
@@ -388,7 +440,7 @@ fn escaped_gap(gaps: &[u8], at: &mut usize) -> u64 {
 /// The five sets of one variant in one file, read in place from their encoding.
 #[derive(Debug, Clone, Copy)]
 pub struct EncodedCarriers<'a> {
-    sets: [SetRef<'a>; 5],
+    pub(crate) sets: [SetRef<'a>; 5],
 }
 
 impl<'a> EncodedCarriers<'a> {

@@ -92,7 +92,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let t = Instant::now();
             let mut entries = 0usize;
             node.store().scan_region(0, start, start + 999_999, &mut |_, entry| {
-                entries += entry.carriers.len();
+                entries += entry.carriers.as_stored().len();
                 Ok(())
             })?;
             raw.push(t.elapsed().as_secs_f64() * 1e6);

@@ -143,7 +143,7 @@ impl GenotypeAgreement {
         store.scan_region(contig, 1, length.max(1), &mut |file, entry| {
             if let Some(&index) = by_number.get(&file) {
                 let key = (entry.pos, entry.reference.to_string(), entry.alternate.to_string());
-                held.entry(key).or_default().push((index, entry.carriers.to_vec()));
+                held.entry(key).or_default().push((index, entry.plain_carriers()?.into_owned()));
             }
             Ok(())
         })

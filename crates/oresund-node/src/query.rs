@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use oresund_core::carrier_links::CarrierBytes;
 use oresund_core::carriers::{AlleleCounts, ColumnFilter, EncodedCarriers, allele_slots};
 use oresund_core::region::Region;
 use oresund_core::variant::Variant;
@@ -30,7 +31,7 @@ type PerDataset = Vec<(Arc<str>, AlleleCounts)>;
 struct FileEntry<'a> {
     file: FileNumber,
     haploid_set: u32,
-    carriers: &'a [u8],
+    carriers: CarrierBytes<'a>,
 }
 
 /// A [`FileEntry`] copied out of a region scan.
@@ -42,12 +43,12 @@ struct OwnedEntry {
 
 impl OwnedEntry {
     fn borrowed(&self) -> FileEntry<'_> {
-        FileEntry { file: self.file, haploid_set: self.haploid_set, carriers: &self.carriers }
+        FileEntry { file: self.file, haploid_set: self.haploid_set, carriers: CarrierBytes::plain(&self.carriers) }
     }
 }
 
-fn parse_carriers(bytes: &[u8], columns: usize) -> Result<EncodedCarriers<'_>, NodeError> {
-    EncodedCarriers::parse(bytes, columns).map_err(|e| NodeError::Store(StoreError::Corrupt(e.to_string())))
+fn parse_carriers(bytes: CarrierBytes<'_>, columns: usize) -> Result<EncodedCarriers<'_>, NodeError> {
+    bytes.parse(columns).map_err(|e| NodeError::Store(StoreError::Corrupt(e.to_string())))
 }
 
 /// Adds `counts` to `dataset`'s entry, keeping the list ordered by dataset id.
@@ -122,12 +123,13 @@ impl Node {
         self.store.scan_region(index as u32, region.start, region.end, &mut |file, entry| {
             let Some(scope) = prepared.file(file) else { return Ok(()) };
             if prepared.overlaps(file) {
-                let owned = OwnedEntry { file, haploid_set: entry.haploid_set, carriers: entry.carriers.to_vec() };
+                let carriers = entry.plain_carriers()?.into_owned();
+                let owned = OwnedEntry { file, haploid_set: entry.haploid_set, carriers };
                 let variant = stored(entry.pos, entry.reference, entry.alternate)?;
                 shared.push((variant, entry.vrs_id.to_id(), owned));
                 return Ok(());
             }
-            match self.count_entry(&prepared, file, entry.haploid_set, &entry.carriers) {
+            match self.count_entry(&prepared, file, entry.haploid_set, entry.carriers) {
                 Ok(counts) => {
                     let variant = stored(entry.pos, entry.reference, entry.alternate)?;
                     let datasets = vec![(scope.dataset.clone(), counts)];
@@ -208,7 +210,7 @@ impl Node {
         prepared: &PreparedFilter,
         file: FileNumber,
         haploid_set: u32,
-        carriers: &[u8],
+        carriers: CarrierBytes<'_>,
     ) -> Result<AlleleCounts, NodeError> {
         let scope = prepared
             .file(file)
@@ -228,7 +230,7 @@ impl Node {
             .iter()
             // A file committed after the filter was prepared is not in it; the next refresh adds it.
             .filter(|c| prepared.file(c.file).is_some())
-            .map(|c| FileEntry { file: c.file, haploid_set: c.haploid_set, carriers: &c.carriers })
+            .map(|c| FileEntry { file: c.file, haploid_set: c.haploid_set, carriers: CarrierBytes::plain(&c.carriers) })
             .collect();
         if entries.is_empty() {
             return Ok(None);

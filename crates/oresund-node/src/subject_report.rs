@@ -6,7 +6,6 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use oresund_core::audit::{AuditAction, Decision};
-use oresund_core::carriers::EncodedCarriers;
 use oresund_core::pseudonym::Pseudonym;
 use oresund_store::{FileNumber, StoredFile};
 use serde::Serialize;
@@ -237,7 +236,9 @@ impl Node {
         for (index, contig) in self.reference.contigs().iter().enumerate() {
             self.store.scan_region(index as u32, 1, contig.length, &mut |file, entry| {
                 if let Some(&(column, width)) = wanted.get(&file) {
-                    let sets = EncodedCarriers::parse(&entry.carriers, width)
+                    let sets = entry
+                        .carriers
+                        .parse(width)
                         .map_err(|e| oresund_store::StoreError::Corrupt(format!("file {file}: {e}")))?;
                     if sets.carriers().binary_search(&column).is_ok() {
                         *carried.entry(file).or_default() += 1;

@@ -11,18 +11,17 @@
 //! VRS id:  0, then the 24 bytes of a `ga4gh:VA.` digest | 1, varint len, the text of any other id
 //! ```
 //! The carriers run to the entry's end. A linked entry codes some of its carrier bitsets against
-//! those of an earlier, unlinked entry of the block (`oresund_core::carrier_links`); reading it
-//! expands them, so an [`EntryRef`] always holds the plain encoding. Version 2 (written by the
+//! those of an earlier, unlinked entry of the block (`oresund_core::carrier_links`); an
+//! [`EntryRef`] holds both entries' carriers, which a count reads in place. Version 2 (written by the
 //! PostgreSQL store, whose uncached lookup fetches one entry's bytes and no second) has no column
 //! count and no links: `u8 2 | u32 n | …` and `varint haploid set`. Version 1 (still read, for blocks written before):
 //! per entry `u32 len, REF | u32 len, ALT | u32 len, VRS id | u32 haploid set | u32 len, carriers`;
 //! with the table's position and end, an entry took 69 bytes besides REF, ALT and carriers, and
 //! takes 36 in version 2 (a diploid file, an id computed by the node).
 
-use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 
-use oresund_core::carrier_links;
+use oresund_core::carrier_links::{self, CarrierBytes};
 use oresund_core::digest::{push_sha512t24u_text, sha512t24u_bytes};
 use oresund_core::varint;
 
@@ -154,7 +153,7 @@ fn link_entries(entries: &[Entry], columns: usize) -> Vec<Option<(usize, Vec<u8>
         let mut best = None;
         for j in 0..i {
             let Some(reference) = bitsets[j].as_ref().filter(|_| links[j].is_none()) else { continue };
-            let plan = carrier_links::plan(own, reference);
+            let plan = carrier_links::plan(own, reference, columns);
             let saved = carrier_links::saved(&plan);
             if saved > best.as_ref().map_or(0, |(_, _, _, s)| *s) {
                 best = Some((j, reference, plan, saved));
@@ -190,19 +189,18 @@ impl VrsIdRef<'_> {
     }
 }
 
-/// One entry read in place from a block (its carriers copied out only when it was linked).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One entry read in place from a block.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct EntryRef<'a> {
     pub pos: u64,
     pub reference: &'a str,
     pub alternate: &'a str,
     pub vrs_id: VrsIdRef<'a>,
     pub haploid_set: u32,
-    /// The plain encoding (`oresund_core::carriers`).
-    pub carriers: Cow<'a, [u8]>,
+    pub carriers: CarrierBytes<'a>,
 }
 
-impl EntryRef<'_> {
+impl<'a> EntryRef<'a> {
     pub fn end(&self) -> u64 {
         self.pos + self.reference.len() as u64 - 1
     }
@@ -217,9 +215,14 @@ impl EntryRef<'_> {
         }
     }
 
-    /// This entry's calls, as one file's part of a [`model::VariantCalls`].
-    pub fn calls(&self, file: model::FileNumber) -> model::FileCalls {
-        model::FileCalls { file, haploid_set: self.haploid_set, carriers: self.carriers.to_vec() }
+    /// This entry's calls, as one file's part of a [`model::VariantCalls`] (carriers plain).
+    pub fn calls(&self, file: model::FileNumber) -> Result<model::FileCalls> {
+        Ok(model::FileCalls { file, haploid_set: self.haploid_set, carriers: self.plain_carriers()?.into_owned() })
+    }
+
+    /// The carriers' plain encoding (`oresund_core::carriers`), expanded when linked.
+    pub fn plain_carriers(&self) -> Result<std::borrow::Cow<'a, [u8]>> {
+        self.carriers.to_plain().map_err(|e| corrupt(&format!("linked carriers: {e}")))
     }
 }
 
@@ -293,19 +296,14 @@ impl<'a> BlockView<'a> {
         u64::from(u32_at(self.positions, i))
     }
 
-    /// Entry `i`, its carriers in the plain encoding.
+    /// Entry `i`; a linked entry's carriers come with those of the entry they are linked to.
     pub fn entry(&self, i: usize) -> Result<EntryRef<'a>> {
         let stored = self.stored(i)?;
-        match stored.link {
-            None => Ok(stored.entry),
-            Some(back) => {
-                let target = i.checked_sub(back).ok_or_else(|| corrupt("link before the block"))?;
-                let target = self.stored(target)?;
-                let mut entry = stored.entry;
-                entry.carriers = Cow::Owned(unlinked(&entry.carriers, &target, self.columns)?);
-                Ok(entry)
-            }
-        }
+        let Some(back) = stored.link else { return Ok(stored.entry) };
+        let target = self.stored(i.checked_sub(back).ok_or_else(|| corrupt("link before the block"))?)?;
+        let mut entry = stored.entry;
+        entry.carriers = CarrierBytes::linked(entry.carriers.as_stored(), plain_target(&target)?, self.columns);
+        Ok(entry)
     }
 
     /// Entry `i` as stored.
@@ -333,7 +331,7 @@ impl<'a> BlockView<'a> {
                 alternate: e.alternate.to_string(),
                 vrs_id: e.vrs_id.to_id(),
                 haploid_set: e.haploid_set,
-                carriers: carriers(e.haploid_set, &e.carriers)?,
+                carriers: carriers(e.haploid_set, &e.plain_carriers()?)?,
             });
         }
         Ok(block.encode())
@@ -404,7 +402,7 @@ fn parse_entry(version: u8, pos: u64, mut bytes: &[u8]) -> Result<StoredEntry<'_
         let alternate = text(field(&mut bytes)?)?;
         let vrs_id = VrsIdRef::Text(text(field(&mut bytes)?)?);
         let haploid_set = u32_at(take(&mut bytes, 4)?, 0);
-        let carriers = Cow::Borrowed(field(&mut bytes)?);
+        let carriers = CarrierBytes::plain(field(&mut bytes)?);
         let entry = EntryRef { pos, reference, alternate, vrs_id, haploid_set, carriers };
         return Ok(StoredEntry { entry, link: None, head: 0 });
     }
@@ -427,17 +425,16 @@ fn parse_entry(version: u8, pos: u64, mut bytes: &[u8]) -> Result<StoredEntry<'_
         haploid >>= 1;
     }
     let haploid_set = u32::try_from(haploid).map_err(|_| corrupt("haploid set"))?;
-    let entry = EntryRef { pos, reference, alternate, vrs_id, haploid_set, carriers: Cow::Borrowed(bytes) };
+    let entry = EntryRef { pos, reference, alternate, vrs_id, haploid_set, carriers: CarrierBytes::plain(bytes) };
     Ok(StoredEntry { entry, link, head })
 }
 
-/// Linked carriers expanded against the entry they are linked to, which must be unlinked itself.
-fn unlinked(carriers: &[u8], target: &StoredEntry<'_>, columns: usize) -> Result<Vec<u8>> {
-    if target.link.is_some() {
-        return Err(corrupt("link to a linked entry"));
+/// The carriers of an entry others are linked to, which must not be linked itself.
+fn plain_target<'a>(target: &StoredEntry<'a>) -> Result<&'a [u8]> {
+    match target.link {
+        None => Ok(target.entry.carriers.as_stored()),
+        Some(_) => Err(corrupt("link to a linked entry")),
     }
-    carrier_links::unlink(carriers, &target.entry.carriers, columns)
-        .map_err(|e| corrupt(&format!("linked carriers: {e}")))
 }
 
 /// A block holding one entry, from the bytes [`BlockView::entry_span`] delimits, its position
@@ -538,9 +535,10 @@ fn entry_piecewise(
     let target = i.checked_sub(back).ok_or_else(|| corrupt("link before the block"))?;
     let target_bytes = read_entry(target)?;
     let target = parse_entry(tables.version, tables.pos(target), &target_bytes)?;
+    let carriers = CarrierBytes::linked(stored.entry.carriers.as_stored(), plain_target(&target)?, tables.columns);
     let mut entry = bytes[..stored.head].to_vec();
     varint::put(&mut entry, u64::from(stored.entry.haploid_set) << 1);
-    entry.extend_from_slice(&unlinked(&stored.entry.carriers, &target, tables.columns)?);
+    entry.extend_from_slice(&carriers.to_plain().map_err(|e| corrupt(&format!("linked carriers: {e}")))?);
     Ok(block_of_one(tables.version, tables.columns, tables.pos(i), &entry))
 }
 
@@ -918,15 +916,24 @@ mod tests {
                 Ok(())
             })
         };
+        // An entry with its carriers expanded, to compare linked and plain ones.
+        let plain =
+            |e: EntryRef<'_>| (e.pos, e.alternate.to_string(), e.haploid_set, e.plain_carriers().unwrap().to_vec());
+        let filter = oresund_core::carriers::ColumnFilter::from_fn(1000, |c| c % 3 != 0);
         for (i, e) in entries.iter().enumerate() {
             let got = view.entry(i).unwrap();
-            assert_eq!((&*got.carriers, got.haploid_set), (&e.carriers[..], e.haploid_set), "entry {i}");
-            assert_eq!(BlockView::parse(&read(i).unwrap()).unwrap().entry(0).unwrap(), got, "slot {i} alone");
+            assert_eq!(plain(got), (e.pos, e.alternate.clone(), e.haploid_set, e.carriers.clone()), "entry {i}");
+            let whole = oresund_core::carriers::EncodedCarriers::parse(&e.carriers, 1000).unwrap();
+            let in_place = got.carriers.parse(1000).unwrap();
+            for f in [None, Some(&filter)] {
+                assert_eq!(in_place.counts(f, 2000), whole.counts(f, 2000), "entry {i} counted in place");
+            }
+            assert_eq!(plain(BlockView::parse(&read(i).unwrap()).unwrap().entry(0).unwrap()), plain(got), "slot {i}");
             let found = find_piecewise(bytes.len(), e.pos, "A", &e.alternate, |at, buf| {
                 buf.copy_from_slice(&bytes[at..at + buf.len()]);
                 Ok(())
             });
-            assert_eq!(BlockView::parse(&found.unwrap().unwrap()).unwrap().entry(0).unwrap(), got);
+            assert_eq!(plain(BlockView::parse(&found.unwrap().unwrap()).unwrap().entry(0).unwrap()), plain(got));
         }
         // A withdrawal's rewrite keeps the version and links what is still close.
         let rewritten = view.map_carriers(|_, c| Ok(c.to_vec())).unwrap();
@@ -1040,8 +1047,14 @@ mod tests {
         for bytes in [&new, &old] {
             let view = BlockView::parse(bytes).unwrap();
             let (a, b) = (view.entry(0).unwrap(), view.entry(1).unwrap());
-            assert_eq!((a.vrs_id.to_id(), a.haploid_set, &*a.carriers), (digest.clone(), 300, &real.carriers[..]));
-            assert_eq!((b.vrs_id.to_id(), b.alternate, &*b.carriers), (other.vrs_id.clone(), "G", &other.carriers[..]));
+            assert_eq!(
+                (a.vrs_id.to_id(), a.haploid_set, a.carriers.as_stored()),
+                (digest.clone(), 300, &real.carriers[..])
+            );
+            assert_eq!(
+                (b.vrs_id.to_id(), b.alternate, b.carriers.as_stored()),
+                (other.vrs_id.clone(), "G", &other.carriers[..])
+            );
             let span = view.entry_span(0).unwrap();
             let one = block_of_one(bytes[0], 0, 10, &bytes[span]);
             assert_eq!(BlockView::parse(&one).unwrap().entry(0).unwrap(), a);

@@ -109,7 +109,7 @@ impl PostgresStore {
             let view = BlockView::parse(data)?;
             if let Some(slot) = view.find(key.pos, &key.reference, &key.alternate)? {
                 let entry = view.entry(slot)?;
-                add_file_calls(&mut out, entry.calls(listed.file), || Ok((key.clone(), entry.vrs_id.to_id())))?;
+                add_file_calls(&mut out, entry.calls(listed.file)?, || Ok((key.clone(), entry.vrs_id.to_id())))?;
             }
         }
         Ok(out)
@@ -150,7 +150,7 @@ fn read_variant(rows: Vec<postgres::Row>, key: Option<&VariantKey>) -> Result<Op
         let block = block_of_one(version, 0, pos, row.try_get(2)?);
         let view = BlockView::parse(&block)?;
         let entry = view.entry(0)?;
-        add_file_calls(&mut out, entry.calls(file), || {
+        add_file_calls(&mut out, entry.calls(file)?, || {
             let key = match key {
                 Some(key) => key.clone(),
                 None => entry.key(rows::unsigned(i64::from(row.try_get::<_, i32>(4)?), "contig")?),

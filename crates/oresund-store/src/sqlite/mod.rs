@@ -162,7 +162,7 @@ fn read_variant_by_key(conn: &rusqlite::Connection, key: &VariantKey) -> Result<
         let Some(one) = found else { continue };
         let block = BlockView::parse(&one)?;
         let entry = block.entry(0)?;
-        add_file_calls(&mut out, entry.calls(file), || Ok((entry.key(key.contig), entry.vrs_id.to_id())))?;
+        add_file_calls(&mut out, entry.calls(file)?, || Ok((entry.key(key.contig), entry.vrs_id.to_id())))?;
     }
     if let Some(found) = out.as_mut() {
         found.calls.sort_by_key(|c| c.file);
@@ -191,7 +191,7 @@ fn read_variant_by_vrs_id(conn: &rusqlite::Connection, vrs_id: &str) -> Result<O
         if id != vrs_id {
             continue;
         }
-        add_file_calls(&mut out, entry.calls(file), || Ok((entry.key(row.get(3)?), id)))?;
+        add_file_calls(&mut out, entry.calls(file)?, || Ok((entry.key(row.get(3)?), id)))?;
     }
     Ok(out)
 }
