@@ -38,9 +38,15 @@ fn key(contig: u32, pos: u64, reference: &str, alternate: &str) -> VariantKey {
 /// The calls of a synthetic file with `columns` samples; `seed` varies carriers and some sites.
 pub fn calls(columns: usize, seed: u32) -> Vec<Call> {
     let mut out = Vec::new();
-    // Two heterozygous carriers and, now and then, a missing call: real carrier sets.
+    // Two heterozygous carriers and, now and then, a missing call: real carrier sets. Every fourth
+    // variant is common, all columns but one carrying it and pairs of them alike, so its set is a
+    // bitset and the embedded store links it to its pair's (`oresund_core::carrier_links`).
     let carriers = |i: u32| {
         let mut het = vec![(i + seed) % columns as u32, (i * 7 + seed) % columns as u32];
+        if i % 4 == 3 {
+            let spared = (i / 8 + seed) % columns as u32;
+            het = (0..columns as u32).filter(|&c| c != spared).collect();
+        }
         het.sort_unstable();
         het.dedup();
         let missing = i.is_multiple_of(5).then_some((i * 3 + seed + 1) % columns as u32).filter(|c| !het.contains(c));
