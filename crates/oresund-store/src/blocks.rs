@@ -535,10 +535,11 @@ fn entry_piecewise(
     let target = i.checked_sub(back).ok_or_else(|| corrupt("link before the block"))?;
     let target_bytes = read_entry(target)?;
     let target = parse_entry(tables.version, tables.pos(target), &target_bytes)?;
-    let carriers = CarrierBytes::linked(stored.entry.carriers.as_stored(), plain_target(&target)?, tables.columns);
+    let mut linked = stored.entry;
+    linked.carriers = CarrierBytes::linked(linked.carriers.as_stored(), plain_target(&target)?, tables.columns);
     let mut entry = bytes[..stored.head].to_vec();
-    varint::put(&mut entry, u64::from(stored.entry.haploid_set) << 1);
-    entry.extend_from_slice(&carriers.to_plain().map_err(|e| corrupt(&format!("linked carriers: {e}")))?);
+    varint::put(&mut entry, u64::from(linked.haploid_set) << 1);
+    entry.extend_from_slice(&linked.plain_carriers()?);
     Ok(block_of_one(tables.version, tables.columns, tables.pos(i), &entry))
 }
 
