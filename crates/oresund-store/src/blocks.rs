@@ -460,7 +460,11 @@ pub fn block_of_one(version: u8, columns: usize, pos: u64, entry: &[u8]) -> Vec<
 /// before it is read, so a damaged block is an error naming what is wrong, not a read past its end.
 pub fn read_slot(len: usize, i: usize, mut read: impl FnMut(usize, &mut [u8]) -> Result<()>) -> Result<Vec<u8>> {
     let head = read_tables(len, &mut read)?;
-    entry_piecewise(&BlockView::tables(&head)?, i, len, &mut read)
+    let tables = BlockView::tables(&head)?;
+    let bytes = entry_bytes(&tables, i, len, &mut read)?;
+    // Only version 3 has links to follow (and a slot's bytes are parsed by the caller anyway).
+    let stored = (tables.version == VERSION).then(|| parse_entry(tables.version, tables.pos(i), &bytes)).transpose()?;
+    alone(&tables, i, &bytes, stored, len, &mut read)
 }
 
 /// The entry at `pos` with these alleles as a block of its own ([`block_of_one`]), or `None`,
@@ -476,10 +480,10 @@ pub fn find_piecewise(
     let head = read_tables(len, &mut read)?;
     let tables = BlockView::tables(&head)?;
     for i in tables.slots_at(pos) {
-        let one = entry_piecewise(&tables, i, len, &mut read)?;
-        let entry = BlockView::parse(&one)?.entry(0)?;
-        if entry.reference == reference && entry.alternate == alternate {
-            return Ok(Some(one));
+        let bytes = entry_bytes(&tables, i, len, &mut read)?;
+        let stored = parse_entry(tables.version, tables.pos(i), &bytes)?;
+        if stored.entry.reference == reference && stored.entry.alternate == alternate {
+            return alone(&tables, i, &bytes, Some(stored), len, &mut read).map(Some);
         }
     }
     Ok(None)
@@ -507,33 +511,37 @@ fn read_tables(len: usize, piece: &mut impl FnMut(usize, &mut [u8]) -> Result<()
     Ok(head)
 }
 
-/// Entry `i` of the block whose tables are `tables`, read as a block of its own; a linked entry
-/// reads the entry it is linked to as well, and comes back unlinked.
-fn entry_piecewise(
+/// The bytes of entry `i` of the block whose tables are `tables`.
+fn entry_bytes(
     tables: &BlockView<'_>,
     i: usize,
     len: usize,
     piece: &mut impl FnMut(usize, &mut [u8]) -> Result<()>,
 ) -> Result<Vec<u8>> {
-    let mut read_entry = |i: usize| {
-        let span = tables.entry_span(i)?;
-        if span.start > span.end || span.end > len {
-            return Err(corrupt("entry bounds")); // before allocating what a damaged offset says
-        }
-        let mut entry = vec![0; span.len()];
-        piece(span.start, &mut entry)?;
-        Ok(entry)
-    };
-    let bytes = read_entry(i)?;
-    if tables.version != VERSION {
-        return Ok(block_of_one(tables.version, 0, tables.pos(i), &bytes)); // no links before version 3
+    let span = tables.entry_span(i)?;
+    if span.start > span.end || span.end > len {
+        return Err(corrupt("entry bounds")); // before allocating what a damaged offset says
     }
-    let stored = parse_entry(tables.version, tables.pos(i), &bytes)?;
-    let Some(back) = stored.link else {
-        return Ok(block_of_one(tables.version, tables.columns, tables.pos(i), &bytes));
+    let mut entry = vec![0; span.len()];
+    piece(span.start, &mut entry)?;
+    Ok(entry)
+}
+
+/// Entry `i` (its `bytes`, parsed as `stored` in a version 3 block) as a block of its own; a
+/// linked entry reads the entry it is linked to as well, and comes back unlinked.
+fn alone(
+    tables: &BlockView<'_>,
+    i: usize,
+    bytes: &[u8],
+    stored: Option<StoredEntry<'_>>,
+    len: usize,
+    piece: &mut impl FnMut(usize, &mut [u8]) -> Result<()>,
+) -> Result<Vec<u8>> {
+    let Some((stored, back)) = stored.and_then(|s| s.link.map(|back| (s, back))) else {
+        return Ok(block_of_one(tables.version, tables.columns, tables.pos(i), bytes));
     };
     let target = i.checked_sub(back).ok_or_else(|| corrupt("link before the block"))?;
-    let target_bytes = read_entry(target)?;
+    let target_bytes = entry_bytes(tables, target, len, piece)?;
     let target = parse_entry(tables.version, tables.pos(target), &target_bytes)?;
     let mut linked = stored.entry;
     linked.carriers = CarrierBytes::linked(linked.carriers.as_stored(), plain_target(&target)?, tables.columns);
