@@ -114,17 +114,11 @@ pub struct Link {
 pub type Plan = [Option<Link>; 5];
 
 /// The bitsets of a plain encoding of a file with `columns` sample columns.
-pub fn bitsets(mut carriers: &[u8], columns: usize) -> Result<Bitsets<'_>, CarrierFormatError> {
-    let mut out = [None; 5];
-    for slot in &mut out {
-        if let SetRef::Bits(words) = read_set(&mut carriers, columns)? {
-            *slot = Some((words, words.chunks_exact(8).map(|w| word(w).count_ones() as usize).sum()));
-        }
-    }
-    if !carriers.is_empty() {
-        return Err(CarrierFormatError("trailing bytes"));
-    }
-    Ok(out)
+pub fn bitsets(carriers: &[u8], columns: usize) -> Result<Bitsets<'_>, CarrierFormatError> {
+    Ok(EncodedCarriers::parse(carriers, columns)?.sets.map(|set| match set {
+        SetRef::Bits(words) => Some((words, words.chunks_exact(8).map(|w| word(w).count_ones() as usize).sum())),
+        _ => None,
+    }))
 }
 
 /// The best link of each of `entry`'s bitsets to one of `reference`'s, in a file of `columns`.

@@ -305,12 +305,7 @@ impl SetRef<'_> {
     fn columns(&self) -> Box<dyn Iterator<Item = u32> + '_> {
         match *self {
             SetRef::Empty => Box::new(std::iter::empty()),
-            SetRef::List { bytes, width: 2, .. } => {
-                Box::new(bytes.chunks_exact(2).map(|c| u32::from(u16::from_le_bytes([c[0], c[1]]))))
-            }
-            SetRef::List { bytes, .. } => {
-                Box::new(bytes.chunks_exact(4).map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]])))
-            }
+            SetRef::List { bytes, width, .. } => Box::new(fixed_columns(bytes, width)),
             SetRef::Deltas { gaps, .. } => Box::new(delta_columns(gaps)),
             SetRef::Linked { base, differing, width } => Box::new(linked_columns(base, differing, width).into_iter()),
             SetRef::Bits(bytes) => Box::new(bytes.chunks_exact(8).enumerate().flat_map(|(i, c)| {

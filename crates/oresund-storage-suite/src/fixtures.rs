@@ -159,7 +159,7 @@ pub fn scan(store: &dyn NodeStore, contig: u32, start: u64, end: u64) -> Vec<Sca
                 e.alternate.to_string(),
                 e.vrs_id.to_id(),
                 e.haploid_set,
-                e.plain_carriers().expect("linked carriers expand").into_owned(),
+                e.plain_carriers()?.into_owned(),
             ));
             Ok(())
         })
