@@ -16,6 +16,9 @@ pub trait Backend: Sized {
     /// The store opened again without any per-process cache of the index (the same as `reopen`
     /// for a backend that has none).
     fn reopen_without_cache(&self) -> Self::Store;
+    /// The store opened again with a cache too small to keep any block, so that every lookup
+    /// reads only the entries it needs (the same as `reopen` for a backend that has no cache).
+    fn reopen_keeping_no_blocks(&self) -> Self::Store;
     /// Whether the store has a shared writer lock (the embedded one relies on the node directory's).
     const SHARED_WRITER_LOCK: bool;
     /// Stores audit entries, and moves the chain head to the last, the way the first releases did
@@ -57,6 +60,10 @@ impl Backend for Sqlite {
     }
 
     fn reopen_without_cache(&self) -> SqliteStore {
+        self.reopen()
+    }
+
+    fn reopen_keeping_no_blocks(&self) -> SqliteStore {
         self.reopen()
     }
 
@@ -177,6 +184,11 @@ impl Backend for Postgres {
 
     fn reopen_without_cache(&self) -> PostgresStore {
         let options = PostgresOptions { block_cache_bytes: 0, ..self.database.options() };
+        PostgresStore::open(&options).expect("reopen PostgreSQL store")
+    }
+
+    fn reopen_keeping_no_blocks(&self) -> PostgresStore {
+        let options = PostgresOptions { block_cache_bytes: 1, ..self.database.options() };
         PostgresStore::open(&options).expect("reopen PostgreSQL store")
     }
 

@@ -212,28 +212,35 @@ pub fn another_store_on_the_same_database_sees_a_commit<B: Backend>() {
     assert_eq!(reader.files().unwrap(), backend.store().files().unwrap());
 }
 
-/// A reader that keeps blocks (PostgreSQL's block cache) answers as one that keeps none, and a
-/// commit by another process shows once the reader has checked the generation.
+/// A reader that keeps blocks (PostgreSQL's block cache) answers as one that keeps none, and as
+/// one whose cache is too small for any block (entries read piecewise), and a commit by another
+/// process shows once the readers have checked the generation.
 pub fn lookups_follow_commits_seen_at_the_generation_check<B: Backend>() {
     let backend = B::fresh();
     let store = backend.store();
     let first = Ingest::new("D1", "sha-a", 1, 6, 0);
     run(store, &first, true);
-    let (reader, plain) = (backend.reopen(), backend.reopen_without_cache());
+    let (reader, plain, piecewise) =
+        (backend.reopen(), backend.reopen_without_cache(), backend.reopen_keeping_no_blocks());
     reader.generation().unwrap();
+    piecewise.generation().unwrap();
     let key = first.calls[3].key.clone();
     assert_eq!(reader.variant(&key).unwrap().unwrap().calls.len(), 1);
+    assert_eq!(piecewise.variant(&key).unwrap(), reader.variant(&key).unwrap());
     // Another process adds the same sites for other people, and other sites.
     run(store, &Ingest::new("D2", "sha-b", 7, 6, 0), true);
     run(store, &Ingest::new("D3", "sha-c", 13, 6, 1), true);
     reader.generation().unwrap();
+    piecewise.generation().unwrap();
     let found = reader.variant(&key).unwrap().unwrap();
     assert_eq!(found.calls.iter().map(|c| c.file.get()).collect::<Vec<_>>(), [1, 2]);
     let mut keys: Vec<VariantKey> = first.calls.iter().chain(&fixtures::calls(6, 1)).map(|c| c.key.clone()).collect();
     keys.push(VariantKey { alternate: "T".into(), ..key.clone() });
     keys.push(VariantKey { contig: 7, ..key.clone() });
     for key in &keys {
-        assert_eq!(reader.variant(key).unwrap(), plain.variant(key).unwrap(), "{key:?}");
+        let expected = plain.variant(key).unwrap();
+        assert_eq!(reader.variant(key).unwrap(), expected, "{key:?}");
+        assert_eq!(piecewise.variant(key).unwrap(), expected, "{key:?} read piecewise");
     }
     assert!(reader.variant(&keys[keys.len() - 2]).unwrap().is_none());
 }

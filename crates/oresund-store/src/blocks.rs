@@ -32,6 +32,9 @@ use crate::model;
 pub const BLOCK_VARIANTS: usize = 64;
 /// Largest distance between the first and last position of a block.
 pub const BLOCK_SPAN: u64 = 100_000;
+/// The most bytes a block's header and position and offset tables take (version 3, full block):
+/// a store that keeps these heads in memory finds a variant's entry without the rest of the block.
+pub const TABLES_MAX: usize = 9 + 8 * BLOCK_VARIANTS;
 /// How far behind the furthest position seen a variant may still arrive (normalisation moves
 /// indels left through repeats, rarely by more than a few hundred bases; bcftools' own window is
 /// 1 kb); later arrivals are refused.
@@ -467,6 +470,17 @@ pub fn read_slot(len: usize, i: usize, mut read: impl FnMut(usize, &mut [u8]) ->
     alone(&tables, i, &bytes, stored, len, &mut read)
 }
 
+/// Where the entries at `pos` lie in a block whose first bytes (through its tables, as
+/// [`TABLES_MAX`] bounds them) are `head`: one span for all of them (the ALTs of a split
+/// multi-allelic site are adjacent), or `None` when the block has no entry at `pos`.
+pub fn entries_at(head: &[u8], pos: u64) -> Result<Option<std::ops::Range<usize>>> {
+    let tables = BlockView::tables(head)?;
+    let mut slots = tables.slots_at(pos);
+    let Some(first) = slots.next() else { return Ok(None) };
+    let last = slots.last().unwrap_or(first);
+    Ok(Some(tables.entry_span(first)?.start..tables.entry_span(last)?.end))
+}
+
 /// The entry at `pos` with these alleles as a block of its own ([`block_of_one`]), or `None`,
 /// read piecewise like [`read_slot`]: the header and tables, then each entry at `pos` until one
 /// has these alleles (a lookup by key, without an index of slots).
@@ -493,7 +507,7 @@ pub fn find_piecewise(
 /// it holds at most [`BLOCK_VARIANTS`] entries (each read through SQLite's blob handle costs a
 /// call into the b-tree).
 fn read_tables(len: usize, piece: &mut impl FnMut(usize, &mut [u8]) -> Result<()>) -> Result<Vec<u8>> {
-    let mut head = vec![0; len.min(header_len(VERSION) + 8 * BLOCK_VARIANTS)];
+    let mut head = vec![0; len.min(TABLES_MAX)];
     if head.len() < header_len(VERSION_2) {
         return Err(corrupt("unknown version or too short"));
     }
@@ -873,6 +887,16 @@ mod tests {
         for (pos, alt) in [(100, "A"), (150, "C"), (99, "C"), (301, "G"), (300, "C")] {
             assert_eq!(find(&bytes, pos, alt).unwrap(), None, "{pos} {alt}");
         }
+        // A store that keeps the heads alone finds where the entries at a position lie.
+        let head = &bytes[..bytes.len().min(TABLES_MAX)];
+        let span = |first, last| view.entry_span(first).unwrap().start..view.entry_span(last).unwrap().end;
+        assert_eq!(entries_at(head, 100).unwrap(), Some(span(0, 2)), "the three ALTs at 100");
+        assert_eq!(entries_at(head, 200).unwrap(), Some(span(3, 5)));
+        assert_eq!(entries_at(head, 300).unwrap(), Some(span(6, 6)));
+        for pos in [99, 150, 301] {
+            assert_eq!(entries_at(head, pos).unwrap(), None, "{pos}");
+        }
+        assert!(matches!(entries_at(&bytes[..20], 300), Err(StoreError::Corrupt(_))));
         assert!(matches!(find(&bytes[..20], 300, "G"), Err(StoreError::Corrupt(_))));
         let mut damaged = bytes.clone();
         damaged[1..5].copy_from_slice(&u32::MAX.to_le_bytes());
@@ -991,6 +1015,7 @@ mod tests {
             }
             for (pos, alt) in &keys {
                 let _ = find_piecewise(bytes.len(), *pos, "A", alt, read);
+                let _ = entries_at(&bytes[..bytes.len().min(TABLES_MAX)], *pos);
             }
         };
         for at in 0..bytes.len().min(9 + 8 * 12 + 400) {

@@ -26,12 +26,13 @@ mod rows;
 mod schema;
 mod tx;
 
+use std::ops::Range;
 use std::sync::Arc;
 
 use oresund_core::carriers::decode_columns;
 use postgres::types::ToSql;
 
-use crate::blocks::{BLOCK_SPAN, BlockView, EntryRef, block_of_one};
+use crate::blocks::{BLOCK_SPAN, BlockView, EntryRef, TABLES_MAX, block_of_one, entries_at, find_piecewise};
 use crate::error::{Result, StoreError};
 use crate::model::*;
 use crate::variant_index::add_file_calls;
@@ -39,7 +40,7 @@ use crate::{ArchiveCatalog, Catalog, IngestTransaction, SchemaVersion, VariantIn
 
 use block_cache::{BlockCache, Directory, Listed};
 pub use options::{CatalogUrlError, PostgresOptions, check_url, redact_url, url_has_password};
-use pool::Pool;
+use pool::{Conn, Pool};
 use rows::file_columns;
 
 /// Session advisory lock key of the store-wide writer lock ("oresund" + 2).
@@ -71,7 +72,9 @@ impl PostgresStore {
     }
 
     /// A variant found through the block cache: on warm data no round trip at all, else one to
-    /// list the contig's blocks (once per generation) and one for the blocks not cached.
+    /// list the contig's blocks (once per generation), and one for the blocks not held — whole
+    /// while the cache has room for them, else only their entries at the position, which the
+    /// directory's heads locate (see [`block_cache`]).
     fn cached_variant(&self, key: &VariantKey) -> Result<Option<VariantCalls>> {
         let epoch = self.cache.epoch();
         let directory = match self.cache.directory(key.contig) {
@@ -80,29 +83,61 @@ impl PostgresStore {
         };
         let holding = directory.holding(key.pos);
         let mut blocks: Vec<Option<Arc<[u8]>>> = holding.iter().map(|b| self.cache.block(b.id)).collect();
-        let missing: Vec<i64> = holding.iter().zip(&blocks).filter(|(_, d)| d.is_none()).map(|(b, _)| b.id).collect();
-        if !missing.is_empty() {
+        let mut whole = Vec::new();
+        let mut entries = Vec::new();
+        for (listed, _) in holding.iter().zip(&blocks).filter(|(_, data)| data.is_none()) {
+            if self.cache.has_room(listed.len) {
+                whole.push(listed.id);
+            } else if let Some(span) = entries_at(&listed.head, key.pos)? {
+                entries.push((listed, span));
+            }
+        }
+        let mut out: Option<VariantCalls> = None;
+        if !whole.is_empty() || !entries.is_empty() {
             let mut conn = self.pool.get()?;
-            // Mostly one block: then the plain primary-key lookup.
-            let rows = match missing[..] {
-                [id] => {
-                    let statement = conn.statement("SELECT id, data FROM blocks WHERE id = $1")?;
-                    conn.client.query(&statement, &[&id])?
-                }
-                _ => {
-                    let statement = conn.statement("SELECT id, data FROM blocks WHERE id = ANY($1)")?;
-                    conn.client.query(&statement, &[&missing])?
-                }
-            };
-            for row in rows {
-                let (id, data): (i64, Arc<[u8]>) = (row.try_get(0)?, Arc::from(row.try_get::<_, &[u8]>(1)?));
+            for (id, data) in fetch_blocks(&mut conn, &whole)? {
                 self.cache.put_block(epoch, id, data.clone());
                 if let Some(slot) = holding.iter().position(|b| b.id == id) {
                     blocks[slot] = Some(data);
                 }
             }
+            let pieces: Vec<Piece> = entries.iter().map(|(b, span)| (b.id, b.row_version, span.clone())).collect();
+            let fetched = fetch_pieces(&mut conn, &pieces)?;
+            let mut changed = Vec::new();
+            for ((listed, span), bytes) in entries.iter().zip(fetched) {
+                // Gone or rewritten (an erasure) since its head was read: read it whole below.
+                let Some(bytes) = bytes.filter(|b| b.len() == span.len()) else {
+                    changed.push(listed.id);
+                    continue;
+                };
+                // The head and the entries at the position are in hand; a link outside them (a
+                // version 3 block, which this store does not write) costs one more round trip.
+                let read = |offset: usize, buffer: &mut [u8]| -> Result<()> {
+                    let piece = offset..offset + buffer.len();
+                    if piece.end <= listed.head.len() {
+                        buffer.copy_from_slice(&listed.head[piece]);
+                    } else if span.start <= piece.start && piece.end <= span.end {
+                        buffer.copy_from_slice(&bytes[piece.start - span.start..piece.end - span.start]);
+                    } else {
+                        let fetched =
+                            fetch_pieces(&mut conn, &[(listed.id, listed.row_version, piece)])?.pop().flatten();
+                        let fetched = fetched.filter(|f| f.len() == buffer.len());
+                        buffer.copy_from_slice(&fetched.ok_or_else(|| corrupt_block("changed while read"))?);
+                    }
+                    Ok(())
+                };
+                if let Some(block) = find_piecewise(listed.len, key.pos, &key.reference, &key.alternate, read)? {
+                    let entry = BlockView::parse(&block)?.entry(0)?;
+                    add_file_calls(&mut out, entry.calls(listed.file)?, || Ok((key.clone(), entry.vrs_id.to_id())))?;
+                }
+            }
+            // Not kept: the cache belongs to the generation whose heads no longer match.
+            for (id, data) in fetch_blocks(&mut conn, &changed)? {
+                if let Some(slot) = holding.iter().position(|b| b.id == id) {
+                    blocks[slot] = Some(data);
+                }
+            }
         }
-        let mut out: Option<VariantCalls> = None;
         // A block missing now was deleted (its file removed) since the directory was read.
         for (listed, data) in holding.iter().zip(&blocks) {
             let Some(data) = data else { continue };
@@ -119,22 +154,86 @@ impl PostgresStore {
     fn read_directory(&self, contig: u32) -> Result<Directory> {
         let mut conn = self.pool.get()?;
         let statement = conn.statement(
-            "SELECT b.id, b.file, b.first_pos, b.last_pos, m.value FROM blocks b, meta m \
-             WHERE b.contig = $1 AND m.key = 'max_ref_len'",
+            "SELECT b.id, b.file, b.first_pos, b.last_pos, m.value, octet_length(b.data), \
+             substring(b.data FROM 1 FOR $2), b.xmin::text::bigint \
+             FROM blocks b, meta m WHERE b.contig = $1 AND m.key = 'max_ref_len'",
         )?;
         let mut max_ref_len = 0;
         let mut listed = Vec::new();
-        for row in conn.client.query(&statement, &[&contig_param(contig)?])? {
+        let head = i32::try_from(TABLES_MAX).unwrap_or(i32::MAX);
+        for row in conn.client.query(&statement, &[&contig_param(contig)?, &head])? {
             max_ref_len = rows::unsigned(row.try_get(4)?, "max_ref_len")?;
             listed.push(Listed {
                 id: row.try_get(0)?,
                 file: rows::unsigned(row.try_get(1)?, "file number")?,
                 first_pos: rows::unsigned(row.try_get(2)?, "position")?,
                 last_pos: rows::unsigned(row.try_get(3)?, "position")?,
+                len: rows::unsigned(i64::from(row.try_get::<_, i32>(5)?), "block length")?,
+                head: Arc::from(row.try_get::<_, &[u8]>(6)?),
+                row_version: row.try_get(7)?,
             });
         }
         Ok(Directory::new(max_ref_len, listed))
     }
+}
+
+/// Whole blocks by id, in one round trip (mostly one block: then the plain primary-key lookup).
+fn fetch_blocks(conn: &mut Conn, ids: &[i64]) -> Result<Vec<(i64, Arc<[u8]>)>> {
+    let rows = match ids {
+        [] => return Ok(Vec::new()),
+        [id] => {
+            let statement = conn.statement("SELECT id, data FROM blocks WHERE id = $1")?;
+            conn.client.query(&statement, &[id])?
+        }
+        _ => {
+            let statement = conn.statement("SELECT id, data FROM blocks WHERE id = ANY($1)")?;
+            conn.client.query(&statement, &[&ids])?
+        }
+    };
+    rows.iter().map(|row| Ok((row.try_get(0)?, Arc::from(row.try_get::<_, &[u8]>(1)?)))).collect()
+}
+
+/// A byte range of a block: its id, the row version its head was read at, the range.
+type Piece = (i64, i64, Range<usize>);
+
+/// Byte ranges of blocks in one round trip: `substring` of an uncompressed (`EXTERNAL`) value
+/// reads only the TOAST chunks it spans. `None` for a block that is gone, or whose row is no
+/// longer the version listed (an erasure rewrites blocks in place, moving their entries).
+fn fetch_pieces(conn: &mut Conn, pieces: &[Piece]) -> Result<Vec<Option<Vec<u8>>>> {
+    let int = |n: usize| i32::try_from(n).map_err(|_| corrupt_block("offset out of range"));
+    match pieces {
+        [] => Ok(Vec::new()),
+        [(id, row_version, range)] => {
+            let statement = conn.statement(
+                "SELECT substring(data FROM $3 FOR $4) FROM blocks WHERE id = $1 AND xmin::text::bigint = $2",
+            )?;
+            let row =
+                conn.client.query_opt(&statement, &[id, row_version, &int(range.start + 1)?, &int(range.len())?])?;
+            Ok(vec![row.map(|row| row.try_get(0)).transpose()?])
+        }
+        _ => {
+            let statement = conn.statement(
+                "SELECT u.i, substring(b.data FROM u.start FOR u.len) \
+                 FROM unnest($1::bigint[], $2::bigint[], $3::int[], $4::int[]) \
+                 WITH ORDINALITY AS u(id, row_version, start, len, i) \
+                 JOIN blocks b ON b.id = u.id AND b.xmin::text::bigint = u.row_version",
+            )?;
+            let ids: Vec<i64> = pieces.iter().map(|(id, _, _)| *id).collect();
+            let versions: Vec<i64> = pieces.iter().map(|(_, version, _)| *version).collect();
+            let starts = pieces.iter().map(|(_, _, r)| int(r.start + 1)).collect::<Result<Vec<i32>>>()?;
+            let lens = pieces.iter().map(|(_, _, r)| int(r.len())).collect::<Result<Vec<i32>>>()?;
+            let mut out = vec![None; pieces.len()];
+            for row in conn.client.query(&statement, &[&ids, &versions, &starts, &lens])? {
+                let i: usize = rows::unsigned(row.try_get::<_, i64>(0)? - 1, "piece")?;
+                *out.get_mut(i).ok_or_else(|| corrupt_block("piece out of range"))? = Some(row.try_get(1)?);
+            }
+            Ok(out)
+        }
+    }
+}
+
+fn corrupt_block(what: &str) -> StoreError {
+    StoreError::Corrupt(format!("variant block: {what}"))
 }
 
 /// Builds one variant's calls from rows of `vrs_id, file, entry bytes, pos, contig, version`,
