@@ -19,6 +19,7 @@ data=${1:-bench-data}
 for var in ORESUND_TEST_POSTGRES_URL ORESUND_TEST_S3_ENDPOINT ORESUND_TEST_S3_ACCESS_KEY_ID ORESUND_TEST_S3_SECRET_ACCESS_KEY; do
   [ -n "${!var:-}" ] || { echo "$var is not set: run this as ./test --run bench/scale.sh" >&2; exit 1; }
 done
+command -v wrk >/dev/null || { echo "scale.sh: wrk not found (Debian: apt-get install wrk)" >&2; exit 1; }
 . bench/cohort.sh
 cohort "$data"
 cargo build --release -q -p oresund
@@ -58,8 +59,9 @@ for node in embedded scale; do
   rss
 done
 # The block cache cold and off: copies of the PostgreSQL node whose [catalog] keeps 1 MiB of
-# blocks (about 40 of the ~1,000 a contig has: nearly every lookup fetches its block, the
-# contig's directory stays) or none (every lookup asks PostgreSQL for the variant's entry).
+# blocks (about 40 of the ~1,000 a contig has: nearly every lookup misses and fetches the variant's
+# entries alone, located by the directory's block heads) or none (every lookup asks PostgreSQL
+# for the variant's entry through the variant tables).
 for mb in 1 0; do
   cp -r "$work/scale" "$work/scale-$mb"
   sed -i "s/^block_cache_mb = .*/block_cache_mb = $mb/" "$work/scale-$mb/oresund.toml"

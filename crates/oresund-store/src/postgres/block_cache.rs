@@ -2,7 +2,7 @@
 //! costs no round trip to PostgreSQL, and one on cold data a single small one.
 //!
 //! It holds, per contig, the directory of blocks (id, file, first and last position, and each
-//! block's head: its position and offset tables, at most [`TABLES_MAX`] bytes, about 2% of the
+//! block's head: its position and offset tables, at most [`TABLES_MAX`] bytes, under 3% of the
 //! blocks at 5,000 samples) and, up to a byte budget, block contents by id. A lookup whose block
 //! is not held finds its entry in the head: no round trip when the block has nothing at that
 //! position, else one for those entries' bytes alone (a `substring` of the uncompressed value,
