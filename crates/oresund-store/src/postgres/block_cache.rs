@@ -6,7 +6,7 @@
 //! blocks at 5,000 samples) and, up to a byte budget, block contents by id. A lookup whose block
 //! is not held finds its entry in the head: no round trip when the block has nothing at that
 //! position, else one for those entries' bytes alone (a `substring` of the uncompressed value,
-//! about 1 kB where the block is about 25 kB). Whole blocks are fetched, and kept, while the
+//! about 1 kB where the block is about 20 kB). Whole blocks are fetched, and kept, while the
 //! budget has room; a full cache keeps what it holds (first come) rather than fetch a whole block
 //! to evict another for every miss — under uniform lookups both hold the same share, and the miss
 //! costs one entry's bytes instead of a block's.
