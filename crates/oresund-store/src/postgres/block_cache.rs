@@ -1,15 +1,16 @@
 //! A per-process cache of committed variant blocks, so that a single-variant lookup on warm data
 //! costs no round trip to PostgreSQL, and one on cold data a single small one.
 //!
-//! It holds, per contig, the directory of blocks (id, file, first and last position, and each
-//! block's head: its position and offset tables, at most [`TABLES_MAX`] bytes, under 3% of the
-//! blocks at 5,000 samples) and, up to a byte budget, block contents by id. A lookup whose block
-//! is not held finds its entry in the head: no round trip when the block has nothing at that
-//! position, else one for those entries' bytes alone (a `substring` of the uncompressed value,
-//! about 1 kB where the block is about 20 kB). Whole blocks are fetched, and kept, while the
-//! budget has room; a full cache keeps what it holds (first come) rather than fetch a whole block
-//! to evict another for every miss — under uniform lookups both hold the same share, and the miss
-//! costs one entry's bytes instead of a block's.
+//! It holds, per contig, the directory of blocks (id, file, first and last position, length: 40
+//! bytes a block) and, up to a byte budget, block contents by id. Whole blocks are fetched, and
+//! kept, while the budget has room. Once it is full, the cache keeps what it holds (first come)
+//! rather than fetch a whole block to evict another for every miss — under uniform lookups both
+//! hold the same share, and a miss then costs one entry's bytes instead of a block's: the first
+//! such miss reads the contig's block heads (each block's position and offset tables, at most
+//! [`TABLES_MAX`] bytes, under 3% of the blocks at 5,000 samples), and a lookup finds its entries
+//! in the head — no round trip when the block has nothing at that position, else one for those
+//! entries' bytes alone (a `substring` of the uncompressed value, about 1 kB where the block is
+//! about 20 kB). A process that never fills its cache (one CLI question) never reads the heads.
 //!
 //! Committed blocks only change when a commit moves the catalog generation (an erasure rewrites
 //! them, a file removal deletes them), so the cache is emptied whenever [`BlockCache::observe`]
@@ -26,7 +27,7 @@ use crate::blocks::TABLES_MAX;
 use crate::model::FileNumber;
 
 /// One committed block, as the directory lists it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Listed {
     pub id: i64,
     pub file: FileNumber,
@@ -34,12 +35,21 @@ pub(crate) struct Listed {
     pub last_pos: u64,
     /// The block's length in bytes.
     pub len: usize,
-    /// Its first bytes, through its position and offset tables.
-    pub head: Arc<[u8]>,
-    /// The row's `xmin` when listed: an erasure rewrites a block in place, moving its entries, and
-    /// a head read before must not locate entries in the new bytes.
+}
+
+/// A block's first bytes, through its position and offset tables.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Head {
+    pub bytes: Arc<[u8]>,
+    /// The block's length when the head was read.
+    pub len: usize,
+    /// The row's `xmin` when the head was read: an erasure rewrites a block in place, moving its
+    /// entries, and a head read before must not locate entries in the new bytes.
     pub row_version: i64,
 }
+
+/// The heads of a contig's blocks, by block id.
+pub(crate) type Heads = HashMap<i64, Head>;
 
 /// The blocks of one contig, by first position.
 #[derive(Debug, Default)]
@@ -63,7 +73,7 @@ impl Directory {
         let end = self.blocks.partition_point(|b| b.first_pos <= pos);
         let lowest = pos.saturating_sub(BLOCK_SPAN + self.max_ref_len);
         let start = self.blocks[..end].partition_point(|b| b.first_pos < lowest);
-        let mut found: Vec<Listed> = self.blocks[start..end].iter().filter(|b| b.last_pos >= pos).cloned().collect();
+        let mut found: Vec<Listed> = self.blocks[start..end].iter().filter(|b| b.last_pos >= pos).copied().collect();
         found.sort_unstable_by_key(|b| (b.file, b.id));
         found
     }
@@ -71,7 +81,7 @@ impl Directory {
 
 /// See the module documentation.
 pub(crate) struct BlockCache {
-    /// Most bytes of block contents kept (directories are kept whatever it is).
+    /// Most bytes of block contents kept (directories and heads are kept whatever it is).
     budget: usize,
     state: Mutex<State>,
 }
@@ -84,6 +94,7 @@ struct State {
     /// Moves at every emptying: what was read before it is not kept after.
     epoch: u64,
     directories: HashMap<u32, Arc<Directory>>,
+    heads: HashMap<u32, Arc<Heads>>,
     blocks: HashMap<i64, Arc<[u8]>>,
     /// Block ids in the order they came in, for eviction.
     order: VecDeque<i64>,
@@ -143,6 +154,20 @@ impl BlockCache {
         directory
     }
 
+    pub fn heads(&self, contig: u32) -> Option<Arc<Heads>> {
+        self.state().heads.get(&contig).cloned()
+    }
+
+    /// Keeps a contig's block heads read from the catalog since `epoch`.
+    pub fn put_heads(&self, epoch: u64, contig: u32, heads: Heads) -> Arc<Heads> {
+        let heads = Arc::new(heads);
+        let mut state = self.state();
+        if state.epoch == epoch {
+            state.heads.insert(contig, heads.clone());
+        }
+        heads
+    }
+
     pub fn block(&self, id: i64) -> Option<Arc<[u8]>> {
         self.state().blocks.get(&id).cloned()
     }
@@ -192,15 +217,7 @@ mod tests {
     use super::*;
 
     fn listed(id: i64, file: u32, first_pos: u64, last_pos: u64) -> Listed {
-        Listed {
-            id,
-            file: FileNumber::new(file),
-            first_pos,
-            last_pos,
-            len: 0,
-            head: Arc::from(&[][..]),
-            row_version: 0,
-        }
+        Listed { id, file: FileNumber::new(file), first_pos, last_pos, len: 0 }
     }
 
     #[test]
@@ -247,10 +264,13 @@ mod tests {
         cache.observe(7);
         cache.put_block(cache.epoch(), 1, vec![1; 10].into());
         cache.put_directory(cache.epoch(), 0, Directory::new(1, vec![listed(1, 1, 10, 20)]));
+        let head = Head { bytes: Arc::from(&[2u8, 0, 0, 0, 0][..]), len: 5, row_version: 9 };
+        cache.put_heads(cache.epoch(), 0, Heads::from([(1, head)]));
         cache.observe(7);
         assert!(cache.block(1).is_some() && cache.directory(0).is_some(), "the same generation keeps it");
+        assert_eq!(cache.heads(0).unwrap()[&1].row_version, 9);
         cache.observe(8);
-        assert!(cache.block(1).is_none() && cache.directory(0).is_none());
+        assert!(cache.block(1).is_none() && cache.directory(0).is_none() && cache.heads(0).is_none());
         assert_eq!(cache.held(), 0);
     }
 

@@ -38,7 +38,7 @@ use crate::model::*;
 use crate::variant_index::add_file_calls;
 use crate::{ArchiveCatalog, Catalog, IngestTransaction, SchemaVersion, VariantIndex, WriterLock, Writers, rules};
 
-use block_cache::{BlockCache, Directory, Listed};
+use block_cache::{BlockCache, Directory, Head, Heads, Listed};
 pub use options::{CatalogUrlError, PostgresOptions, check_url, redact_url, url_has_password};
 use pool::{Conn, Pool};
 use rows::file_columns;
@@ -74,7 +74,8 @@ impl PostgresStore {
     /// A variant found through the block cache: on warm data no round trip at all, else one to
     /// list the contig's blocks (once per generation), and one for the blocks not held — whole
     /// while the cache has room for them, else only their entries at the position, which the
-    /// directory's heads locate (see [`block_cache`]).
+    /// contig's block heads locate (read once per generation, when first needed; see
+    /// [`block_cache`]).
     fn cached_variant(&self, key: &VariantKey) -> Result<Option<VariantCalls>> {
         let epoch = self.cache.epoch();
         let directory = match self.cache.directory(key.contig) {
@@ -84,53 +85,39 @@ impl PostgresStore {
         let holding = directory.holding(key.pos);
         let mut blocks: Vec<Option<Arc<[u8]>>> = holding.iter().map(|b| self.cache.block(b.id)).collect();
         let mut whole = Vec::new();
-        let mut entries = Vec::new();
+        let mut not_held = Vec::new();
         for (listed, _) in holding.iter().zip(&blocks).filter(|(_, data)| data.is_none()) {
-            if self.cache.has_room(listed.len) {
-                whole.push(listed.id);
-            } else if let Some(span) = entries_at(&listed.head, key.pos)? {
-                entries.push((listed, span));
+            if self.cache.has_room(listed.len) { whole.push(listed.id) } else { not_held.push(listed) }
+        }
+        let heads = match (not_held.is_empty(), self.cache.heads(key.contig)) {
+            (true, _) => None,
+            (false, Some(heads)) => Some(heads),
+            (false, None) => Some(self.cache.put_heads(epoch, key.contig, self.read_heads(key.contig)?)),
+        };
+        let mut entries = Vec::new();
+        for listed in not_held {
+            match heads.as_ref().and_then(|heads| heads.get(&listed.id)) {
+                Some(head) => {
+                    if let Some(span) = entries_at(&head.bytes, key.pos)? {
+                        entries.push((listed, head, span));
+                    }
+                }
+                // Committed after the heads were read: read it whole (not kept).
+                None => whole.push(listed.id),
             }
         }
         let mut out: Option<VariantCalls> = None;
         if !whole.is_empty() || !entries.is_empty() {
             let mut conn = self.pool.get()?;
             for (id, data) in fetch_blocks(&mut conn, &whole)? {
-                self.cache.put_block(epoch, id, data.clone());
+                if self.cache.has_room(data.len()) {
+                    self.cache.put_block(epoch, id, data.clone());
+                }
                 if let Some(slot) = holding.iter().position(|b| b.id == id) {
                     blocks[slot] = Some(data);
                 }
             }
-            let pieces: Vec<Piece> = entries.iter().map(|(b, span)| (b.id, b.row_version, span.clone())).collect();
-            let fetched = fetch_pieces(&mut conn, &pieces)?;
-            let mut changed = Vec::new();
-            for ((listed, span), bytes) in entries.iter().zip(fetched) {
-                // Gone or rewritten (an erasure) since its head was read: read it whole below.
-                let Some(bytes) = bytes.filter(|b| b.len() == span.len()) else {
-                    changed.push(listed.id);
-                    continue;
-                };
-                // The head and the entries at the position are in hand; a link outside them (a
-                // version 3 block, which this store does not write) costs one more round trip.
-                let read = |offset: usize, buffer: &mut [u8]| -> Result<()> {
-                    let piece = offset..offset + buffer.len();
-                    if piece.end <= listed.head.len() {
-                        buffer.copy_from_slice(&listed.head[piece]);
-                    } else if span.start <= piece.start && piece.end <= span.end {
-                        buffer.copy_from_slice(&bytes[piece.start - span.start..piece.end - span.start]);
-                    } else {
-                        let fetched =
-                            fetch_pieces(&mut conn, &[(listed.id, listed.row_version, piece)])?.pop().flatten();
-                        let fetched = fetched.filter(|f| f.len() == buffer.len());
-                        buffer.copy_from_slice(&fetched.ok_or_else(|| corrupt_block("changed while read"))?);
-                    }
-                    Ok(())
-                };
-                if let Some(block) = find_piecewise(listed.len, key.pos, &key.reference, &key.alternate, read)? {
-                    let entry = BlockView::parse(&block)?.entry(0)?;
-                    add_file_calls(&mut out, entry.calls(listed.file)?, || Ok((key.clone(), entry.vrs_id.to_id())))?;
-                }
-            }
+            let changed = find_in_pieces(&mut conn, key, &entries, &mut out)?;
             // Not kept: the cache belongs to the generation whose heads no longer match.
             for (id, data) in fetch_blocks(&mut conn, &changed)? {
                 if let Some(slot) = holding.iter().position(|b| b.id == id) {
@@ -154,14 +141,12 @@ impl PostgresStore {
     fn read_directory(&self, contig: u32) -> Result<Directory> {
         let mut conn = self.pool.get()?;
         let statement = conn.statement(
-            "SELECT b.id, b.file, b.first_pos, b.last_pos, m.value, octet_length(b.data), \
-             substring(b.data FROM 1 FOR $2), b.xmin::text::bigint \
+            "SELECT b.id, b.file, b.first_pos, b.last_pos, m.value, octet_length(b.data) \
              FROM blocks b, meta m WHERE b.contig = $1 AND m.key = 'max_ref_len'",
         )?;
         let mut max_ref_len = 0;
         let mut listed = Vec::new();
-        let head = i32::try_from(TABLES_MAX).unwrap_or(i32::MAX);
-        for row in conn.client.query(&statement, &[&contig_param(contig)?, &head])? {
+        for row in conn.client.query(&statement, &[&contig_param(contig)?])? {
             max_ref_len = rows::unsigned(row.try_get(4)?, "max_ref_len")?;
             listed.push(Listed {
                 id: row.try_get(0)?,
@@ -169,12 +154,73 @@ impl PostgresStore {
                 first_pos: rows::unsigned(row.try_get(2)?, "position")?,
                 last_pos: rows::unsigned(row.try_get(3)?, "position")?,
                 len: rows::unsigned(i64::from(row.try_get::<_, i32>(5)?), "block length")?,
-                head: Arc::from(row.try_get::<_, &[u8]>(6)?),
-                row_version: row.try_get(7)?,
             });
         }
         Ok(Directory::new(max_ref_len, listed))
     }
+
+    /// The heads of a contig's committed blocks ([`block_cache::Head`]).
+    fn read_heads(&self, contig: u32) -> Result<Heads> {
+        let mut conn = self.pool.get()?;
+        let statement = conn.statement(
+            "SELECT id, substring(data FROM 1 FOR $2), octet_length(data), xmin::text::bigint \
+             FROM blocks WHERE contig = $1",
+        )?;
+        let head = i32::try_from(TABLES_MAX).unwrap_or(i32::MAX);
+        let mut heads = Heads::new();
+        for row in conn.client.query(&statement, &[&contig_param(contig)?, &head])? {
+            heads.insert(
+                row.try_get(0)?,
+                Head {
+                    bytes: Arc::from(row.try_get::<_, &[u8]>(1)?),
+                    len: rows::unsigned(i64::from(row.try_get::<_, i32>(2)?), "block length")?,
+                    row_version: row.try_get(3)?,
+                },
+            );
+        }
+        Ok(heads)
+    }
+}
+
+/// Fetches the entries at `key`'s position of each block in `entries` (the block, its head, the
+/// entries' span) in one round trip, and adds the file's calls for the entry with `key`'s
+/// alleles to `out`. Returns the blocks gone or rewritten since their heads were read.
+fn find_in_pieces(
+    conn: &mut Conn,
+    key: &VariantKey,
+    entries: &[(&Listed, &Head, Range<usize>)],
+    out: &mut Option<VariantCalls>,
+) -> Result<Vec<i64>> {
+    let pieces: Vec<Piece> = entries.iter().map(|(b, head, span)| (b.id, head.row_version, span.clone())).collect();
+    let fetched = fetch_pieces(conn, &pieces)?;
+    let mut changed = Vec::new();
+    for ((listed, head, span), bytes) in entries.iter().zip(fetched) {
+        // Gone or rewritten (an erasure) since its head was read: the caller reads it whole.
+        let Some(bytes) = bytes.filter(|b| b.len() == span.len()) else {
+            changed.push(listed.id);
+            continue;
+        };
+        // The head and the entries at the position are in hand; a link outside them (a
+        // version 3 block, which this store does not write) costs one more round trip.
+        let read = |offset: usize, buffer: &mut [u8]| -> Result<()> {
+            let piece = offset..offset + buffer.len();
+            if piece.end <= head.bytes.len() {
+                buffer.copy_from_slice(&head.bytes[piece]);
+            } else if span.start <= piece.start && piece.end <= span.end {
+                buffer.copy_from_slice(&bytes[piece.start - span.start..piece.end - span.start]);
+            } else {
+                let fetched = fetch_pieces(conn, &[(listed.id, head.row_version, piece)])?.pop().flatten();
+                let fetched = fetched.filter(|f| f.len() == buffer.len());
+                buffer.copy_from_slice(&fetched.ok_or_else(|| corrupt_block("changed while read"))?);
+            }
+            Ok(())
+        };
+        if let Some(block) = find_piecewise(head.len, key.pos, &key.reference, &key.alternate, read)? {
+            let entry = BlockView::parse(&block)?.entry(0)?;
+            add_file_calls(out, entry.calls(listed.file)?, || Ok((key.clone(), entry.vrs_id.to_id())))?;
+        }
+    }
+    Ok(changed)
 }
 
 /// Whole blocks by id, in one round trip (mostly one block: then the plain primary-key lookup).
