@@ -4,7 +4,8 @@
 # (about 40 of the 1,060 blocks: nearly every lookup misses), in process (examples/query_latency,
 # after counting every variant once), beside `pgbench -M prepared` `SELECT 1` on the same
 # database, ROUNDS times (default 3). With OLD_QUERY_LATENCY set to another build's example, that
-# build runs on the same node before this one in each round (the blocks are the same).
+# build runs on the same node before this one in each round (the blocks are the same). This
+# build's answers (every variant once, summed) must equal an embedded node's of the same cohort.
 # Then the parts of a lookup's query, each through pgbench (one client, 8 s): the primary-key
 # probe, a 1 kB substring of a block, a whole block.
 #
@@ -36,6 +37,10 @@ echo "machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p'), $(date -
 "$bin" init -q "$work/node" --node-id BENCH --country DK --reference "$data/reference.fa.gz" --hpo "$hpo" \
   --catalog "$catalog" --archive "s3://$bucket?endpoint=$ORESUND_TEST_S3_ENDPOINT"
 "$bin" ingest -q "$work/node" --dataset DK --individuals "$data/DK.individuals.tsv" "$data/DK.vcf.gz"
+"$bin" init -q "$work/embedded" --node-id BENCH --country DK --reference "$data/reference.fa.gz" --hpo "$hpo"
+"$bin" ingest -q "$work/embedded" --dataset DK --individuals "$data/DK.individuals.tsv" "$data/DK.vcf.gz"
+expected=$(target/release/examples/query_latency "$work/embedded" HP:0000707 1 | grep '^every variant')
+echo "embedded: $expected"
 sed -i "s/^block_cache_mb = .*/block_cache_mb = 1/" "$work/node/oresund.toml"
 grep -q '^block_cache_mb = 1$' "$work/node/oresund.toml"
 psql -AtX -F' ' "$catalog" -c "SELECT 'blocks:', count(*), 'mean bytes:', avg(octet_length(data))::int FROM blocks"
@@ -49,8 +54,12 @@ pgbench_latency() {
 }
 for round in $(seq "${ROUNDS:-3}"); do
   for example in ${OLD_QUERY_LATENCY:-} target/release/examples/query_latency; do
-    echo "round $round, $example: $("$example" "$work/node" HP:0000707 20000 | grep single)"
+    "$example" "$work/node" HP:0000707 20000 > "$work/latency.txt"
+    echo "round $round, $example: $(grep single "$work/latency.txt")"
   done
+  # This build's (the last run) answers, through heads and entries, against the embedded node's.
+  answers=$(grep '^every variant' "$work/latency.txt")
+  [ "$answers" = "$expected" ] || { echo "PostgreSQL answered differently: $answers" >&2; exit 1; }
   echo 'SELECT 1;' > "$work/q.sql"
   pgbench_latency "round $round, pgbench SELECT 1" 10
 done
