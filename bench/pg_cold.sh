@@ -6,8 +6,9 @@
 # database, ROUNDS times (default 3). With OLD_QUERY_LATENCY set to another build's example, that
 # build runs on the same node before this one in each round (the blocks are the same). This
 # build's answers (every variant once, summed) must equal an embedded node's of the same cohort.
-# Then the parts of a lookup's query, each through pgbench (one client, 8 s): the primary-key
-# probe, a 1 kB substring of a block, a whole block.
+# Then the same without a cache (the variant tables' path, answers checked too), and the parts of
+# a lookup's query, each through pgbench (one client, 8 s): the primary-key probe, a 1 kB
+# substring of a block, a whole block.
 #
 #   ./test --no-install --run bench/pg_cold.sh [COHORT_DIR]     (default bench-data)
 set -euo pipefail
@@ -63,6 +64,14 @@ for round in $(seq "${ROUNDS:-3}"); do
   echo 'SELECT 1;' > "$work/q.sql"
   pgbench_latency "round $round, pgbench SELECT 1" 10
 done
+# Without a cache: each lookup asks for its entries through the variant tables (a linked entry's
+# block as well); the same answers.
+cp -r "$work/node" "$work/uncached"
+sed -i "s/^block_cache_mb = .*/block_cache_mb = 0/" "$work/uncached/oresund.toml"
+target/release/examples/query_latency "$work/uncached" HP:0000707 20000 > "$work/latency.txt"
+echo "no cache: $(grep single "$work/latency.txt")"
+answers=$(grep '^every variant' "$work/latency.txt")
+[ "$answers" = "$expected" ] || { echo "PostgreSQL without a cache answered differently: $answers" >&2; exit 1; }
 read -r lo hi < <(psql -AtX -F' ' "$catalog" -c "SELECT min(id), max(id) FROM blocks")
 part() {
   printf '%s\n' "\\set id random($lo, $hi)" "$2" > "$work/q.sql"

@@ -12,9 +12,9 @@
 //! ```
 //! The carriers run to the entry's end. A linked entry codes some of its carrier bitsets against
 //! those of an earlier, unlinked entry of the block (`oresund_core::carrier_links`); an
-//! [`EntryRef`] holds both entries' carriers, which a count reads in place. Version 2 (written by the
-//! PostgreSQL store, whose uncached lookup fetches one entry's bytes and no second) has no column
-//! count and no links: `u8 2 | u32 n | …` and `varint haploid set`. Version 1 (still read, for blocks written before):
+//! [`EntryRef`] holds both entries' carriers, which a count reads in place. Version 2 (written
+//! before links, and by the PostgreSQL store before it read linked entries) has no column count and
+//! no links: `u8 2 | u32 n | …` and `varint haploid set`. Version 1 (still read, for blocks written before):
 //! per entry `u32 len, REF | u32 len, ALT | u32 len, VRS id | u32 haploid set | u32 len, carriers`;
 //! with the table's position and end, an entry took 69 bytes besides REF, ALT and carriers, and
 //! takes 36 in version 2 (a diploid file, an id computed by the node).
@@ -442,7 +442,7 @@ fn plain_target<'a>(target: &StoredEntry<'a>) -> Result<&'a [u8]> {
 
 /// A block holding one entry, from the bytes [`BlockView::entry_span`] delimits, its position
 /// and the header of the block they came from (its version and column count). The entry must not
-/// be linked (the PostgreSQL store writes no links; [`read_slot`] expands them).
+/// be linked ([`entry_is_linked`]; [`read_slot`] expands links).
 pub fn block_of_one(version: u8, columns: usize, pos: u64, entry: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(17 + entry.len());
     out.push(version);
@@ -468,6 +468,12 @@ pub fn read_slot(len: usize, i: usize, mut read: impl FnMut(usize, &mut [u8]) ->
     // Only version 3 has links to follow (and a slot's bytes are parsed by the caller anyway).
     let stored = (tables.version == VERSION).then(|| parse_entry(tables.version, tables.pos(i), &bytes)).transpose()?;
     alone(&tables, i, &bytes, stored, len, &mut read)
+}
+
+/// Whether an entry cut from a block of `version` ([`BlockView::entry_span`]) is linked to another
+/// entry of its block (version 3), and so cannot be read on its own.
+pub fn entry_is_linked(version: u8, entry: &[u8]) -> Result<bool> {
+    Ok(parse_entry(version, 0, entry)?.link.is_some())
 }
 
 /// Where the entries at `pos` lie in a block whose first bytes (through its tables, as

@@ -290,7 +290,9 @@ impl IngestTransaction for PostgresIngest<'_> {
                 &columns_bytes(&file.columns),
             ],
         )?;
-        self.files.insert(number, FileState { blocks: FileBlocks::default(), columns: file.columns.len() });
+        // Linked blocks (version 3), as the embedded store writes them.
+        let blocks = FileBlocks::linked(file.columns.len());
+        self.files.insert(number, FileState { blocks, columns: file.columns.len() });
         Ok((number, accession))
     }
 

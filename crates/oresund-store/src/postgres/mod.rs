@@ -32,7 +32,9 @@ use std::sync::Arc;
 use oresund_core::carriers::decode_columns;
 use postgres::types::ToSql;
 
-use crate::blocks::{BLOCK_SPAN, BlockView, EntryRef, TABLES_MAX, block_of_one, entries_at, find_piecewise};
+use crate::blocks::{
+    BLOCK_SPAN, BlockView, EntryRef, TABLES_MAX, block_of_one, entries_at, entry_is_linked, find_piecewise,
+};
 use crate::error::{Result, StoreError};
 use crate::model::*;
 use crate::variant_index::add_file_calls;
@@ -200,8 +202,8 @@ fn find_in_pieces(
             changed.push(listed.id);
             continue;
         };
-        // The head and the entries at the position are in hand; a link outside them (a
-        // version 3 block, which this store does not write) costs one more round trip.
+        // The head and the entries at the position are in hand; a linked entry's target outside
+        // them costs one more round trip.
         let read = |offset: usize, buffer: &mut [u8]| -> Result<()> {
             let piece = offset..offset + buffer.len();
             if piece.end <= head.bytes.len() {
@@ -282,19 +284,28 @@ fn corrupt_block(what: &str) -> StoreError {
     StoreError::Corrupt(format!("variant block: {what}"))
 }
 
-/// Builds one variant's calls from rows of `vrs_id, file, entry bytes, pos, contig, version`,
-/// where the entry bytes are the slot's entry cut from its block (see [`BlockView::entry_span`])
-/// and the version is the block's first byte.
-fn read_variant(rows: Vec<postgres::Row>, key: Option<&VariantKey>) -> Result<Option<VariantCalls>> {
+/// Builds one variant's calls from rows of `vrs_id, file, entry bytes, pos, contig, version, block,
+/// slot`, where the entry bytes are the slot's entry cut from its block (see
+/// [`BlockView::entry_span`]) and the version is the block's first byte. An entry linked to another
+/// of its block (version 3) is read from its whole block, one more round trip.
+fn read_variant(conn: &mut Conn, rows: Vec<postgres::Row>, key: Option<&VariantKey>) -> Result<Option<VariantCalls>> {
     let mut out: Option<VariantCalls> = None;
     for row in rows {
         let file: FileNumber = rows::unsigned(row.try_get(1)?, "file number")?;
         let pos: u64 = rows::unsigned(row.try_get(3)?, "position")?;
         let version: &[u8] = row.try_get(5)?;
-        let version = *version.first().ok_or_else(|| StoreError::Corrupt("variant block: empty".into()))?;
-        let block = block_of_one(version, 0, pos, row.try_get(2)?);
+        let version = *version.first().ok_or_else(|| corrupt_block("empty"))?;
+        let entry: &[u8] = row.try_get(2)?;
+        let (block, slot): (Arc<[u8]>, usize) = if entry_is_linked(version, entry)? {
+            let id: i64 = row.try_get(6)?;
+            // Gone since the row was read: its file was removed.
+            let Some((_, block)) = fetch_blocks(conn, &[id])?.pop() else { continue };
+            (block, rows::unsigned(i64::from(row.try_get::<_, i32>(7)?), "slot")?)
+        } else {
+            (Arc::from(block_of_one(version, 0, pos, entry)), 0)
+        };
         let view = BlockView::parse(&block)?;
-        let entry = view.entry(0)?;
+        let entry = view.entry(slot)?;
         add_file_calls(&mut out, entry.calls(file)?, || {
             let key = match key {
                 Some(key) => key.clone(),
@@ -376,13 +387,14 @@ impl VariantIndex for PostgresStore {
         let mut conn = self.pool.get()?;
         let statement = conn.statement(
             "SELECT v.vrs_id, vb.file, substring(b.data FROM vb.entry_offset + 1 FOR vb.entry_length), v.pos, \
-             v.contig, substring(b.data FROM 1 FOR 1) \
+             v.contig, substring(b.data FROM 1 FOR 1), vb.block, vb.slot \
              FROM variants v JOIN variant_blocks vb ON vb.variant = v.id JOIN blocks b ON b.id = vb.block \
              WHERE v.contig = $1 AND v.pos = $2 AND v.ref = $3 AND v.alt = $4 ORDER BY vb.file",
         )?;
         let params: [&(dyn ToSql + Sync); 4] =
             [&contig_param(key.contig)?, &position_param(key.pos)?, &key.reference, &key.alternate];
-        read_variant(conn.client.query(&statement, &params)?, Some(key))
+        let rows = conn.client.query(&statement, &params)?;
+        read_variant(&mut conn, rows, Some(key))
     }
 
     fn scan_region(
@@ -418,11 +430,12 @@ impl VariantIndex for PostgresStore {
         let mut conn = self.pool.get()?;
         let statement = conn.statement(
             "SELECT v.vrs_id, vb.file, substring(b.data FROM vb.entry_offset + 1 FOR vb.entry_length), v.pos, \
-             v.contig, substring(b.data FROM 1 FOR 1) \
+             v.contig, substring(b.data FROM 1 FOR 1), vb.block, vb.slot \
              FROM variants v JOIN variant_blocks vb ON vb.variant = v.id JOIN blocks b ON b.id = vb.block \
              WHERE v.vrs_id = $1 ORDER BY vb.file",
         )?;
-        read_variant(conn.client.query(&statement, &[&vrs_id])?, None)
+        let rows = conn.client.query(&statement, &[&vrs_id])?;
+        read_variant(&mut conn, rows, None)
     }
 
     fn haploid_set(&self, file: FileNumber, set: u32) -> Result<Vec<u32>> {
