@@ -136,6 +136,10 @@ impl PostgresStore {
                 add_file_calls(&mut out, entry.calls(listed.file)?, || Ok((key.clone(), entry.vrs_id.to_id())))?;
             }
         }
+        // By file, as every other path gives them (pieces were added before held blocks).
+        if let Some(found) = &mut out {
+            found.calls.sort_by_key(|calls| calls.file);
+        }
         Ok(out)
     }
 
