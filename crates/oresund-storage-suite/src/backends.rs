@@ -19,6 +19,10 @@ pub trait Backend: Sized {
     /// The store opened again with a cache too small to keep any block, so that every lookup
     /// reads only the entries it needs (the same as `reopen` for a backend that has no cache).
     fn reopen_keeping_no_blocks(&self) -> Self::Store;
+    /// The store opened again with a cache that has room for one of the smallest blocks stored now
+    /// and never two, so that a lookup can find one file's block held and read another file's
+    /// entries as pieces (the same as `reopen` for a backend that has no cache).
+    fn reopen_keeping_one_block(&self) -> Self::Store;
     /// Whether the store has a shared writer lock (the embedded one relies on the node directory's).
     const SHARED_WRITER_LOCK: bool;
     /// Stores audit entries, and moves the chain head to the last, the way the first releases did
@@ -64,6 +68,10 @@ impl Backend for Sqlite {
     }
 
     fn reopen_keeping_no_blocks(&self) -> SqliteStore {
+        self.reopen()
+    }
+
+    fn reopen_keeping_one_block(&self) -> SqliteStore {
         self.reopen()
     }
 
@@ -189,6 +197,15 @@ impl Backend for Postgres {
 
     fn reopen_keeping_no_blocks(&self) -> PostgresStore {
         let options = PostgresOptions { block_cache_bytes: 1, ..self.database.options() };
+        PostgresStore::open(&options).expect("reopen PostgreSQL store")
+    }
+
+    fn reopen_keeping_one_block(&self) -> PostgresStore {
+        let mut client = admin_client(&self.database.url, self.database.password.as_deref());
+        let row = client.query_one("SELECT min(octet_length(data))::bigint FROM blocks", &[]).expect("block sizes");
+        // Room for the smallest block: no two blocks ever fit.
+        let budget = usize::try_from(row.get::<_, i64>(0)).expect("a block's size");
+        let options = PostgresOptions { block_cache_bytes: budget, ..self.database.options() };
         PostgresStore::open(&options).expect("reopen PostgreSQL store")
     }
 

@@ -243,6 +243,16 @@ pub fn lookups_follow_commits_seen_at_the_generation_check<B: Backend>() {
         assert_eq!(piecewise.variant(key).unwrap(), expected, "{key:?} read piecewise");
     }
     assert!(reader.variant(&keys[keys.len() - 2]).unwrap().is_none());
+    // A reader with room for one block: its first lookup reads every block at the position whole
+    // and keeps one; a second lookup finds that one held and reads the other files' entries as
+    // pieces. The calls still come by file, as from every other path.
+    let one_block = backend.reopen_keeping_one_block();
+    for key in &keys {
+        let expected = plain.variant(key).unwrap();
+        for round in ["first", "second"] {
+            assert_eq!(one_block.variant(key).unwrap(), expected, "{key:?}, {round} lookup with room for one block");
+        }
+    }
 }
 
 pub fn individuals_keep_their_numbers_when_described_again<B: Backend>() {
