@@ -13,30 +13,9 @@
 #   ./test --no-install --run bench/pg_cold.sh [COHORT_DIR]     (default bench-data)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-data=${1:-bench-data}
-for var in ORESUND_TEST_POSTGRES_URL ORESUND_TEST_S3_ENDPOINT ORESUND_TEST_S3_ACCESS_KEY_ID ORESUND_TEST_S3_SECRET_ACCESS_KEY; do
-  [ -n "${!var:-}" ] || { echo "$var is not set: run this as ./test --run bench/pg_cold.sh" >&2; exit 1; }
-done
-. bench/cohort.sh
-cohort "$data"
-cargo build --release -q -p oresund
-cargo build --release -q -p oresund-node --example query_latency
-bin=$PWD/target/release/oresund
-work=$(mktemp -d)
-run_id="cold_$(date +%s)"
-catalog="${ORESUND_TEST_POSTGRES_URL%/*}/$run_id"
-export AWS_ACCESS_KEY_ID=$ORESUND_TEST_S3_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY=$ORESUND_TEST_S3_SECRET_ACCESS_KEY
-cleanup() {
-  psql -qX "$ORESUND_TEST_POSTGRES_URL" -c "DROP DATABASE IF EXISTS $run_id WITH (FORCE)" || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-psql -qX "$ORESUND_TEST_POSTGRES_URL" -c "CREATE DATABASE $run_id"
-bucket=${run_id//_/-}
-curl -sf --aws-sigv4 "aws:amz:us-east-1:s3" --user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" -X PUT "$ORESUND_TEST_S3_ENDPOINT/$bucket"
-echo "machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p'), $(date -u +%Y-%m-%dT%H:%MZ), $(git rev-parse --short HEAD)"
+. bench/pg_scratch.sh cold "${1:-bench-data}"
 "$bin" init -q "$work/node" --node-id BENCH --country DK --reference "$data/reference.fa.gz" --hpo "$hpo" \
-  --catalog "$catalog" --archive "s3://$bucket?endpoint=$ORESUND_TEST_S3_ENDPOINT"
+  --catalog "$catalog" --archive "$archive"
 "$bin" ingest -q "$work/node" --dataset DK --individuals "$data/DK.individuals.tsv" "$data/DK.vcf.gz"
 "$bin" init -q "$work/embedded" --node-id BENCH --country DK --reference "$data/reference.fa.gz" --hpo "$hpo"
 "$bin" ingest -q "$work/embedded" --dataset DK --individuals "$data/DK.individuals.tsv" "$data/DK.vcf.gz"

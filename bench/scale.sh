@@ -15,32 +15,8 @@
 # Everything runs on this machine: PostgreSQL, SeaweedFS, the servers and wrk share its cores.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-data=${1:-bench-data}
-for var in ORESUND_TEST_POSTGRES_URL ORESUND_TEST_S3_ENDPOINT ORESUND_TEST_S3_ACCESS_KEY_ID ORESUND_TEST_S3_SECRET_ACCESS_KEY; do
-  [ -n "${!var:-}" ] || { echo "$var is not set: run this as ./test --run bench/scale.sh" >&2; exit 1; }
-done
 command -v wrk >/dev/null || { echo "scale.sh: wrk not found (Debian: apt-get install wrk)" >&2; exit 1; }
-. bench/cohort.sh
-cohort "$data"
-cargo build --release -q -p oresund
-cargo build --release -q -p oresund-node --example query_latency
-bin=$PWD/target/release/oresund
-work=$(mktemp -d)
-run_id="bench_$(date +%s)"
-export AWS_ACCESS_KEY_ID=$ORESUND_TEST_S3_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY=$ORESUND_TEST_S3_SECRET_ACCESS_KEY
-cleanup() {
-  kill $(jobs -p) 2>/dev/null || true
-  psql -qX "$ORESUND_TEST_POSTGRES_URL" -c "DROP DATABASE IF EXISTS $run_id WITH (FORCE)" || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-psql -qX "$ORESUND_TEST_POSTGRES_URL" -c "CREATE DATABASE $run_id"
-bucket=${run_id//_/-}
-curl -sf --aws-sigv4 "aws:amz:us-east-1:s3" --user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" -X PUT "$ORESUND_TEST_S3_ENDPOINT/$bucket"
-catalog="${ORESUND_TEST_POSTGRES_URL%/*}/$run_id"
-archive="s3://$bucket?endpoint=$ORESUND_TEST_S3_ENDPOINT"
-
-echo "machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p'), $(date -u +%Y-%m-%dT%H:%MZ)"
+. bench/pg_scratch.sh bench "${1:-bench-data}"
 echo "PostgreSQL $(psql -AtX "$ORESUND_TEST_POSTGRES_URL" -c 'SHOW server_version' | cut -d' ' -f1), SeaweedFS $(weed version 2>/dev/null | awk '{print $3}'), $(wrk --version 2>&1 | head -1 | cut -d' ' -f1-2)"
 echo "input: $data/DK.vcf.gz, $(zcat "$data/DK.vcf.gz" | grep -m1 '^#CHROM' | awk '{print NF-9}') samples, $(stat -c %s "$data/DK.vcf.gz") bytes"
 init() { "$bin" init -q "$work/$1" --node-id BENCH --country DK --reference "$data/reference.fa.gz" --hpo "$hpo" "${@:2}"; }
