@@ -6,7 +6,7 @@
 # database, ROUNDS times (default 3). With OLD_QUERY_LATENCY set to another build's example, that
 # build runs on the same node before this one in each round (the blocks are the same). This
 # build's answers (every variant once, summed) must equal an embedded node's of the same cohort.
-# Then the same without a cache (the variant tables' path, answers checked too), and the parts of
+# Then the same without a cache (every lookup fetches its entries alone; answers checked too), and the parts of
 # a lookup's query, each through pgbench (one client, 8 s): the primary-key probe, a 1 kB
 # substring of a block, a whole block.
 #
@@ -43,7 +43,7 @@ for round in $(seq "${ROUNDS:-3}"); do
   echo 'SELECT 1;' > "$work/q.sql"
   pgbench_latency "round $round, pgbench SELECT 1" 10
 done
-# Without a cache: each lookup asks for its entries through the variant tables (a linked entry's
+# Without a cache: each lookup fetches its entries alone, located by the block heads (a linked entry's
 # block as well); the same answers.
 cp -r "$work/node" "$work/uncached"
 sed -i "s/^block_cache_mb = .*/block_cache_mb = 0/" "$work/uncached/oresund.toml"

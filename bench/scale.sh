@@ -36,8 +36,7 @@ for node in embedded scale; do
 done
 # The block cache cold and off: copies of the PostgreSQL node whose [catalog] keeps 1 MiB of
 # blocks (about 40 of the ~1,000 a contig has: nearly every lookup misses and fetches the variant's
-# entries alone, located by the directory's block heads) or none (every lookup asks PostgreSQL
-# for the variant's entry through the variant tables).
+# entries alone, located by the directory's block heads) or none (every lookup does).
 for mb in 1 0; do
   cp -r "$work/scale" "$work/scale-$mb"
   sed -i "s/^block_cache_mb = .*/block_cache_mb = $mb/" "$work/scale-$mb/oresund.toml"

@@ -13,8 +13,8 @@ pub trait Backend: Sized {
     fn fresh() -> Self;
     fn store(&self) -> &Self::Store;
     fn reopen(&self) -> Self::Store;
-    /// The store opened again without any per-process cache of the index (the same as `reopen`
-    /// for a backend that has none).
+    /// The store opened again with no block cache (`block_cache_mb = 0`; the same as `reopen` for
+    /// a backend that has none).
     fn reopen_without_cache(&self) -> Self::Store;
     /// The store opened again with a cache too small to keep any block, so that every lookup
     /// reads only the entries it needs (the same as `reopen` for a backend that has no cache).

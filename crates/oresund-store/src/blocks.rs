@@ -322,7 +322,7 @@ impl<'a> BlockView<'a> {
 
     /// The same block with each entry's carrier sets replaced by `carriers(haploid set, old)` (a
     /// withdrawal blanks sample columns; positions, alleles and slots stay, so the stored slots
-    /// (SQLite's `vrs_keys`, PostgreSQL's `variant_blocks`) still point at the right entry).
+    /// (`vrs_keys`, on both stores) still point at the right entry).
     pub fn map_carriers(&self, mut carriers: impl FnMut(u32, &[u8]) -> Result<Vec<u8>>) -> Result<Vec<u8>> {
         let columns = (self.version == VERSION).then_some(self.columns);
         let mut block = Block { contig: 0, first_pos: 0, last_pos: 0, entries: Vec::with_capacity(self.n), columns };
@@ -442,7 +442,7 @@ fn plain_target<'a>(target: &StoredEntry<'a>) -> Result<&'a [u8]> {
 
 /// A block holding one entry, from the bytes [`BlockView::entry_span`] delimits, its position
 /// and the header of the block they came from (its version and column count). The entry must not
-/// be linked ([`entry_is_linked`]; [`read_slot`] expands links).
+/// be linked to another entry of its block ([`read_slot`] expands links).
 pub fn block_of_one(version: u8, columns: usize, pos: u64, entry: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(17 + entry.len());
     out.push(version);
@@ -468,12 +468,6 @@ pub fn read_slot(len: usize, i: usize, mut read: impl FnMut(usize, &mut [u8]) ->
     // Only version 3 has links to follow (and a slot's bytes are parsed by the caller anyway).
     let stored = (tables.version == VERSION).then(|| parse_entry(tables.version, tables.pos(i), &bytes)).transpose()?;
     alone(&tables, i, &bytes, stored, len, &mut read)
-}
-
-/// Whether an entry cut from a block of `version` ([`BlockView::entry_span`]) is linked to another
-/// entry of its block (version 3), and so cannot be read on its own.
-pub fn entry_is_linked(version: u8, entry: &[u8]) -> Result<bool> {
-    Ok(parse_entry(version, 0, entry)?.link.is_some())
 }
 
 /// Where the entries at `pos` lie in a block whose first bytes (through its tables, as

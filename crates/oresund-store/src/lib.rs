@@ -39,6 +39,7 @@ mod rules;
 pub mod schema_version;
 pub mod sqlite;
 pub mod variant_index;
+mod vrs_key;
 pub mod writers;
 
 pub use access::*;

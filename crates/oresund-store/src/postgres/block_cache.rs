@@ -106,11 +106,6 @@ impl BlockCache {
         BlockCache { budget, state: Mutex::default() }
     }
 
-    /// Whether lookups go through the cache at all (a budget of 0 turns it off).
-    pub fn enabled(&self) -> bool {
-        self.budget > 0
-    }
-
     fn state(&self) -> MutexGuard<'_, State> {
         // A panic elsewhere cannot leave the state half-changed in a way that matters: empty it.
         self.state.lock().unwrap_or_else(|poisoned| {

@@ -1,13 +1,10 @@
 //! Erasure in PostgreSQL: [`ErasureRows`] over one transaction (schema migration 7), holding the
-//! ingest lock so no ingest interleaves; the rules are [`crate::rules::erasure`]. Unlike the
-//! embedded store, each variant row also records where its entry lies in the block, so a
-//! rewritten block moves those offsets too.
+//! ingest lock so no ingest interleaves; the rules are [`crate::rules::erasure`].
 
 use super::PostgresStore;
 use super::rows::{self, archive_columns, unsigned};
 use super::tx::WriteTx;
 use crate::Erasure;
-use crate::blocks::BlockView;
 use crate::encoding::{columns_bytes, columns_from};
 use crate::error::{Result, StoreError};
 use crate::model::*;
@@ -30,21 +27,8 @@ impl ErasureRows for WriteTx<'_> {
     }
 
     fn set_block(&mut self, id: i64, data: &[u8]) -> Result<()> {
+        // The entries keep their slots (a rewrite drops columns, never an entry): `vrs_keys` holds.
         self.execute("UPDATE blocks SET data = $1 WHERE id = $2", &[&data, &id])?;
-        let view = BlockView::parse(data)?;
-        let (mut slots, mut offsets, mut lengths) = (Vec::new(), Vec::new(), Vec::new());
-        for slot in 0..view.len() {
-            let span = view.entry_span(slot)?;
-            slots.push(i32::try_from(slot).map_err(|_| out_of_range("block slot"))?);
-            offsets.push(i32::try_from(span.start).map_err(|_| out_of_range("entry offset"))?);
-            lengths.push(i32::try_from(span.len()).map_err(|_| out_of_range("entry length"))?);
-        }
-        self.execute(
-            "UPDATE variant_blocks vb SET entry_offset = u.o, entry_length = u.l \
-             FROM unnest($2::integer[], $3::integer[], $4::integer[]) AS u(slot, o, l) \
-             WHERE vb.block = $1 AND vb.slot = u.slot",
-            &[&id, &slots, &offsets, &lengths],
-        )?;
         Ok(())
     }
 
@@ -93,7 +77,7 @@ impl ErasureRows for WriteTx<'_> {
     fn retire_file(&mut self, file: FileNumber) -> Result<()> {
         let file = i64::from(file);
         for sql in [
-            "DELETE FROM variant_blocks WHERE file = $1",
+            "DELETE FROM vrs_keys WHERE block IN (SELECT id FROM blocks WHERE file = $1)",
             "DELETE FROM blocks WHERE file = $1",
             "DELETE FROM haploid_sets WHERE file = $1",
             // The row stays, invisible (not finished): numbers are max + 1, never given again.

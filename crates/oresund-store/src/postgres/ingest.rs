@@ -2,26 +2,25 @@
 //!
 //! Blocks are built exactly as in the embedded store ([`FileBlocks`]) and sent in batches with
 //! binary `COPY` (one round trip per batch instead of one `INSERT` per variant), together with
-//! each variant's key and slot into a temporary staging table. When a file is finished, two
-//! set-based statements fill `variants` and `variant_blocks` from the staging table. Nothing is
-//! visible to readers before `COMMIT`; if the process dies, the server rolls the transaction
-//! back when the connection drops.
+//! each entry's `vrs_keys` row. Nothing is visible to readers before `COMMIT`; if the process
+//! dies, the server rolls the transaction back when the connection drops.
 
 use std::collections::HashMap;
 
 use oresund_core::carriers::encode_columns;
 use oresund_core::individual::Individual;
 use postgres::binary_copy::BinaryCopyInWriter;
-use postgres::types::{ToSql, Type};
+use postgres::types::Type;
 
 use super::block_cache::BlockCache;
 use super::pool::Pooled;
 use super::rows::unsigned;
 use crate::IngestTransaction;
-use crate::blocks::{Block, BlockView, Entry, FileBlocks};
+use crate::blocks::{Block, Entry, FileBlocks};
 use crate::encoding::{columns_bytes, list_text};
 use crate::error::{Result, StoreError};
 use crate::model::*;
+use crate::vrs_key::vrs_key;
 
 /// Transaction-scoped advisory lock key serialising ingests ("oresund" + 3), the counterpart of
 /// SQLite's `BEGIN IMMEDIATE`: numbers are assigned as max + 1 under it.
@@ -97,10 +96,6 @@ impl<'a> PostgresIngest<'a> {
         // lock_timeout: a second ingest waits for the first like SQLite's busy timeout, not forever.
         ingest.conn.client.batch_execute("BEGIN; SET LOCAL lock_timeout = '30s'")?;
         ingest.conn.client.execute("SELECT pg_advisory_xact_lock($1)", &[&INGEST_LOCK])?;
-        ingest.conn.client.batch_execute(
-            "CREATE TEMPORARY TABLE staged_variants (contig integer, pos bigint, ref text, alt text, vrs_id text, \
-             file bigint, block bigint, slot integer, entry_offset integer, entry_length integer) ON COMMIT DROP",
-        )?;
         Ok(ingest)
     }
 
@@ -126,8 +121,7 @@ impl<'a> PostgresIngest<'a> {
         Ok(())
     }
 
-    /// Sends the queued blocks with two binary `COPY`s: the blocks, and their variants' keys and
-    /// slots into the staging table.
+    /// Sends the queued blocks with two binary `COPY`s: the blocks, and their entries' VRS keys.
     fn flush(&mut self) -> Result<()> {
         if self.pending.is_empty() {
             return Ok(());
@@ -164,42 +158,11 @@ impl<'a> PostgresIngest<'a> {
             ])?;
         }
         copy.finish()?;
-        let writer = self.conn.client.copy_in(
-            "COPY staged_variants (contig, pos, ref, alt, vrs_id, file, block, slot, entry_offset, entry_length) \
-             FROM STDIN BINARY",
-        )?;
-        let types = [
-            Type::INT4,
-            Type::INT8,
-            Type::TEXT,
-            Type::TEXT,
-            Type::TEXT,
-            Type::INT8,
-            Type::INT8,
-            Type::INT4,
-            Type::INT4,
-            Type::INT4,
-        ];
-        let mut copy = BinaryCopyInWriter::new(writer, &types);
-        for (id, file, block, data) in &encoded {
-            let view = BlockView::parse(data)?;
-            let contig = contig_value(block.contig)?;
+        let writer = self.conn.client.copy_in("COPY vrs_keys (key, block, slot) FROM STDIN BINARY")?;
+        let mut copy = BinaryCopyInWriter::new(writer, &[Type::INT4, Type::INT8, Type::INT4]);
+        for (id, _, block, _) in &encoded {
             for (slot, e) in block.entries.iter().enumerate() {
-                let span = view.entry_span(slot)?;
-                let (offset, length) = (int4(span.start)?, int4(span.len())?);
-                let values: [&(dyn ToSql + Sync); 10] = [
-                    &contig,
-                    &signed(e.pos, "position")?,
-                    &e.reference,
-                    &e.alternate,
-                    &e.vrs_id,
-                    &i64::from(*file),
-                    id,
-                    &int4(slot)?,
-                    &offset,
-                    &length,
-                ];
-                copy.write(&values)?;
+                copy.write(&[&vrs_key(&e.vrs_id), id, &int4(slot)?])?;
                 self.max_ref_len = self.max_ref_len.max(e.reference.len());
             }
         }
@@ -324,21 +287,6 @@ impl IngestTransaction for PostgresIngest<'_> {
         self.queue(file, done, true)?;
         let number = i64::from(file);
         let client = &mut self.conn.client;
-        // Variant rows are keyed by (contig, pos, ref, alt); the VRS id is a function of the key,
-        // so a variant another file already brought keeps its row.
-        client.execute(
-            "INSERT INTO variants (contig, pos, ref, alt, vrs_id) SELECT contig, pos, ref, alt, vrs_id \
-             FROM staged_variants WHERE file = $1 ORDER BY contig, pos ON CONFLICT (contig, pos, ref, alt) DO NOTHING",
-            &[&number],
-        )?;
-        client.execute(
-            "INSERT INTO variant_blocks (variant, file, block, slot, entry_offset, entry_length) \
-             SELECT v.id, s.file, s.block, s.slot, s.entry_offset, s.entry_length FROM staged_variants s \
-             JOIN variants v ON v.contig = s.contig AND v.pos = s.pos AND v.ref = s.ref AND v.alt = s.alt \
-             WHERE s.file = $1",
-            &[&number],
-        )?;
-        client.execute("DELETE FROM staged_variants WHERE file = $1", &[&number])?;
         let stats = IngestStats { variants, duplicates, ..*stats };
         client.execute(
             "UPDATE files SET finished = true, records = $1, split = $2, variants = $3, realigned = $4, \

@@ -32,12 +32,11 @@ use std::sync::Arc;
 use oresund_core::carriers::decode_columns;
 use postgres::types::ToSql;
 
-use crate::blocks::{
-    BLOCK_SPAN, BlockView, EntryRef, TABLES_MAX, block_of_one, entries_at, entry_is_linked, find_piecewise,
-};
+use crate::blocks::{BLOCK_SPAN, BlockView, EntryRef, TABLES_MAX, entries_at, find_piecewise};
 use crate::error::{Result, StoreError};
 use crate::model::*;
 use crate::variant_index::add_file_calls;
+use crate::vrs_key::vrs_key;
 use crate::{ArchiveCatalog, Catalog, IngestTransaction, SchemaVersion, VariantIndex, WriterLock, Writers, rules};
 
 use block_cache::{BlockCache, Directory, Head, Heads, Listed};
@@ -288,39 +287,6 @@ fn corrupt_block(what: &str) -> StoreError {
     StoreError::Corrupt(format!("variant block: {what}"))
 }
 
-/// Builds one variant's calls from rows of `vrs_id, file, entry bytes, pos, contig, version, block,
-/// slot`, where the entry bytes are the slot's entry cut from its block (see
-/// [`BlockView::entry_span`]) and the version is the block's first byte. An entry linked to another
-/// of its block (version 3) is read from its whole block, one more round trip.
-fn read_variant(conn: &mut Conn, rows: Vec<postgres::Row>, key: Option<&VariantKey>) -> Result<Option<VariantCalls>> {
-    let mut out: Option<VariantCalls> = None;
-    for row in rows {
-        let file: FileNumber = rows::unsigned(row.try_get(1)?, "file number")?;
-        let pos: u64 = rows::unsigned(row.try_get(3)?, "position")?;
-        let version: &[u8] = row.try_get(5)?;
-        let version = *version.first().ok_or_else(|| corrupt_block("empty"))?;
-        let entry: &[u8] = row.try_get(2)?;
-        let (block, slot): (Arc<[u8]>, usize) = if entry_is_linked(version, entry)? {
-            let id: i64 = row.try_get(6)?;
-            // Gone since the row was read: its file was removed.
-            let Some((_, block)) = fetch_blocks(conn, &[id])?.pop() else { continue };
-            (block, rows::unsigned(i64::from(row.try_get::<_, i32>(7)?), "slot")?)
-        } else {
-            (Arc::from(block_of_one(version, 0, pos, entry)), 0)
-        };
-        let view = BlockView::parse(&block)?;
-        let entry = view.entry(slot)?;
-        add_file_calls(&mut out, entry.calls(file)?, || {
-            let key = match key {
-                Some(key) => key.clone(),
-                None => entry.key(rows::unsigned(i64::from(row.try_get::<_, i32>(4)?), "contig")?),
-            };
-            Ok((key, row.try_get(0)?))
-        })?;
-    }
-    Ok(out)
-}
-
 fn contig_param(contig: u32) -> Result<i32> {
     i32::try_from(contig).map_err(|_| StoreError::Conflict(format!("contig number {contig} is out of range")))
 }
@@ -385,20 +351,7 @@ impl Catalog for PostgresStore {
 
 impl VariantIndex for PostgresStore {
     fn variant(&self, key: &VariantKey) -> Result<Option<VariantCalls>> {
-        if self.cache.enabled() {
-            return self.cached_variant(key);
-        }
-        let mut conn = self.pool.get()?;
-        let statement = conn.statement(
-            "SELECT v.vrs_id, vb.file, substring(b.data FROM vb.entry_offset + 1 FOR vb.entry_length), v.pos, \
-             v.contig, substring(b.data FROM 1 FOR 1), vb.block, vb.slot \
-             FROM variants v JOIN variant_blocks vb ON vb.variant = v.id JOIN blocks b ON b.id = vb.block \
-             WHERE v.contig = $1 AND v.pos = $2 AND v.ref = $3 AND v.alt = $4 ORDER BY vb.file",
-        )?;
-        let params: [&(dyn ToSql + Sync); 4] =
-            [&contig_param(key.contig)?, &position_param(key.pos)?, &key.reference, &key.alternate];
-        let rows = conn.client.query(&statement, &params)?;
-        read_variant(&mut conn, rows, Some(key))
+        self.cached_variant(key)
     }
 
     fn scan_region(
@@ -430,16 +383,29 @@ impl VariantIndex for PostgresStore {
         Ok(())
     }
 
+    /// The entries whose VRS id has `vrs_id`'s key, read from their whole blocks (one round trip;
+    /// a linked entry needs the entry it is linked to, which its block holds), those with another
+    /// id (a key shared by chance) skipped.
     fn variant_by_vrs_id(&self, vrs_id: &str) -> Result<Option<VariantCalls>> {
         let mut conn = self.pool.get()?;
         let statement = conn.statement(
-            "SELECT v.vrs_id, vb.file, substring(b.data FROM vb.entry_offset + 1 FOR vb.entry_length), v.pos, \
-             v.contig, substring(b.data FROM 1 FOR 1), vb.block, vb.slot \
-             FROM variants v JOIN variant_blocks vb ON vb.variant = v.id JOIN blocks b ON b.id = vb.block \
-             WHERE v.vrs_id = $1 ORDER BY vb.file",
+            "SELECT b.file, k.slot, b.contig, b.data FROM vrs_keys k JOIN blocks b ON b.id = k.block \
+             WHERE k.key = $1 ORDER BY b.file",
         )?;
-        let rows = conn.client.query(&statement, &[&vrs_id])?;
-        read_variant(&mut conn, rows, None)
+        let mut out: Option<VariantCalls> = None;
+        for row in conn.client.query(&statement, &[&vrs_key(vrs_id)])? {
+            let file: FileNumber = rows::unsigned(row.try_get(0)?, "file number")?;
+            let slot: usize = rows::unsigned(i64::from(row.try_get::<_, i32>(1)?), "slot")?;
+            let contig: u32 = rows::unsigned(i64::from(row.try_get::<_, i32>(2)?), "contig")?;
+            let view = BlockView::parse(row.try_get(3)?)?;
+            let entry = view.entry(slot)?;
+            let id = entry.vrs_id.to_id();
+            if id != vrs_id {
+                continue;
+            }
+            add_file_calls(&mut out, entry.calls(file)?, || Ok((entry.key(contig), id)))?;
+        }
+        Ok(out)
     }
 
     fn haploid_set(&self, file: FileNumber, set: u32) -> Result<Vec<u32>> {

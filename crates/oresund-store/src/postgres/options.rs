@@ -21,9 +21,8 @@ pub struct PostgresOptions {
     /// How long opening one connection may take.
     pub connect_timeout: Duration,
     /// Most bytes of committed variant blocks this process keeps for single-variant lookups
-    /// (0: none, every lookup asks PostgreSQL for its entry through the variant tables; otherwise
-    /// the blocks' position tables are kept as well, and a lookup the full cache cannot answer
-    /// fetches its entries alone).
+    /// (0: none). The blocks' position tables are kept whatever the budget, so a lookup the cache
+    /// cannot answer fetches its entries alone.
     pub block_cache_bytes: usize,
 }
 

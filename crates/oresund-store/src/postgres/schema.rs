@@ -7,9 +7,10 @@
 //! PostgreSQL types: `bigint` for numbers SQLite stores as INTEGER, `bytea` for BLOBs, and
 //! timestamps kept as ISO 8601 text so both backends return identical records.
 
-use postgres::Client;
+use postgres::{Client, Transaction};
 
 use crate::error::{Result, StoreError};
+use crate::vrs_key::vrs_key;
 
 /// Advisory lock key taken while migrating ("oresund" + 1).
 const MIGRATION_LOCK: i64 = 0x6f72_6573_756e_6401;
@@ -267,7 +268,48 @@ const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE audit_head ADD COLUMN journal bigint NOT NULL DEFAULT 0;
     "#,
+    // 10: the blocks alone say where a variant is (embedded node.db migration 5). A lookup by key
+    // reads the blocks covering its position through their heads (`block_cache`); a lookup by VRS
+    // id goes through `vrs_keys`, a 32-bit key of each entry's id (`vrs_key`) to its block and
+    // slot. [`vrs_keys_from_variants`] fills it from the tables this step then drops, which took
+    // 24.4 MB at 5,000 samples where the blocks took 19.4 (BENCHMARKS.md, "PostgreSQL lookups").
+    // No foreign key to `blocks`: a file's removal deletes its keys first, by block, in one scan.
+    r#"
+    CREATE TABLE vrs_keys (
+        key integer NOT NULL,
+        block bigint NOT NULL,
+        slot integer NOT NULL,
+        PRIMARY KEY (key, block, slot)
+    );
+    "#,
 ];
+
+/// Data a step converts in Rust after its SQL, in the same transaction (by step number).
+fn convert(step: usize, tx: &mut Transaction) -> Result<()> {
+    match step {
+        10 => vrs_keys_from_variants(tx),
+        _ => Ok(()),
+    }
+}
+
+/// Step 10: `vrs_keys` from `variants` and `variant_blocks` (the key is FNV-1a, computed here as
+/// ingest computes it), then both tables dropped.
+fn vrs_keys_from_variants(tx: &mut Transaction) -> Result<()> {
+    let rows = tx
+        .query("SELECT v.vrs_id, vb.block, vb.slot FROM variants v JOIN variant_blocks vb ON vb.variant = v.id", &[])?;
+    let (mut keys, mut blocks, mut slots) = (Vec::new(), Vec::new(), Vec::new());
+    for row in &rows {
+        keys.push(vrs_key(row.try_get(0)?));
+        blocks.push(row.try_get::<_, i64>(1)?);
+        slots.push(row.try_get::<_, i32>(2)?);
+    }
+    tx.execute(
+        "INSERT INTO vrs_keys (key, block, slot) SELECT * FROM unnest($1::integer[], $2::bigint[], $3::integer[])",
+        &[&keys, &blocks, &slots],
+    )?;
+    tx.batch_execute("DROP TABLE variant_blocks; DROP TABLE variants;")?;
+    Ok(())
+}
 
 /// Brings the database to the newest schema; returns the version found and the version now.
 pub(crate) fn migrate(client: &mut Client) -> Result<(i64, i64)> {
@@ -295,6 +337,7 @@ pub(crate) fn migrate(client: &mut Client) -> Result<(i64, i64)> {
             continue;
         }
         tx.batch_execute(sql)?;
+        convert(i + 1, &mut tx)?;
         tx.execute("UPDATE oresund_schema SET version = $1", &[&(i as i32 + 1)])?;
         tx.commit()?;
     }

@@ -90,17 +90,7 @@ fn with_columns((mut file, columns): (StoredFile, Vec<u8>)) -> Result<StoredFile
     Ok(file)
 }
 
-/// FNV-1a of a VRS id: the key schema step 4 stored whole in the `variants` table.
-pub(crate) fn vrs_hash(vrs_id: &str) -> u64 {
-    vrs_id.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
-}
-
-/// The key `vrs_keys` keeps of an entry's VRS id: the hash's high 32 bits as a signed number, so
-/// that SQLite stores 4 bytes (step 5 takes step 4's keys `>> 32`, the same value). The index
-/// finds the few entries with the key; the id in the entry decides.
-pub(crate) fn vrs_key(vrs_id: &str) -> i64 {
-    (vrs_hash(vrs_id) as i64) >> 32
-}
+pub(crate) use crate::vrs_key::{vrs_hash, vrs_key};
 
 /// Stored blocks read piecewise through SQLite's incremental blob I/O: selecting the column makes
 /// SQLite copy the whole block out of its overflow pages (61 kB on average at 20,000 samples) for

@@ -7,7 +7,7 @@ use std::process::Command;
 
 use serde_json::Value;
 
-use super::{TestNode, cohort, sh};
+use super::{Server, TestNode, cohort, sh, token};
 
 pub fn fixture_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/release-0.1.0")
@@ -104,4 +104,44 @@ pub fn check_upgraded(node: &Path, expected: &Value, oresund: impl Fn() -> Comma
     assert!(rotated.contains("0 file keys sealed anew, 3 headers of older objects moved to file keys"), "{rotated}");
     assert_eq!(run(&["archive", "verify", path]).trim(), expected["archive_verify"].as_str().unwrap());
     assert_eq!(run(&["keys", "rotate", path]).matches("1 file keys sealed anew, 0 headers").count(), 1);
+}
+
+/// Lookups by VRS id go through `vrs_keys`, which the upgrade made from 0.1.0's variant tables
+/// (embedded schema step 5, PostgreSQL step 10): every variant of chromosome 22, listed by a region query (which
+/// reads the blocks alone), is found again by its id, as the same variant.
+pub fn every_variant_is_found_by_its_vrs_id(node: &std::path::Path) {
+    // 0.1.0's node gave registered users 0.5 nats; these few hundred counts would spend it.
+    let config = node.join("oresund.toml");
+    let text = std::fs::read_to_string(&config).unwrap().replace("\nnats = 0.5\n", "\nnats = 1000000.0\n");
+    assert!(text.contains("nats = 1000000.0"));
+    std::fs::write(&config, text).unwrap();
+    let token = token(node, &["--user", "upgrade", "--registered"]);
+    let server = Server::start(node, &[]);
+    let mut listed = Vec::new();
+    for start in (16_000_000..17_100_000).step_by(100_000) {
+        let path = format!(
+            "/g_variants?referenceName=22&start={start}&end={}&requestedGranularity=count&limit=1000",
+            start + 100_000
+        );
+        let (status, answer) = server.get(&path, Some(&token));
+        assert_eq!(status, 200, "{answer}");
+        for row in answer["response"]["resultSets"][0]["info"]["variants"].as_array().into_iter().flatten() {
+            listed.push((row["variantInternalId"].clone(), row["vrsId"].as_str().unwrap().to_string()));
+        }
+    }
+    assert!(listed.len() > 250, "only {} variants listed", listed.len());
+    // By VRS id, the same answer as by the variant itself (a small count is hidden either way).
+    let mut shown = 0;
+    for (internal_id, vrs_id) in &listed {
+        let by = |id: &str| server.get(&format!("/g_variants/{id}?requestedGranularity=count"), Some(&token));
+        let (by_vrs_id, by_variant) = (by(vrs_id), by(internal_id.as_str().unwrap()));
+        assert_eq!(by_vrs_id, by_variant, "{vrs_id} against {internal_id}");
+        let found = &by_vrs_id.1["response"]["resultSets"][0]["info"]["variants"][0];
+        if found["vrsId"] == vrs_id.as_str() {
+            shown += 1;
+        }
+    }
+    assert!(shown > 100, "only {shown} of {} variants shown", listed.len());
+    let (_, answer) = server.get("/g_variants/ga4gh:VA.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", Some(&token));
+    assert_eq!(answer["responseSummary"]["exists"], false, "{answer}");
 }

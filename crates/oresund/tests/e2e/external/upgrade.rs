@@ -2,7 +2,9 @@
 //! `pg_dump`) restored into a fresh database, its archive objects into a fresh bucket, and the
 //! node directory pointed at them opens with this build and answers as 0.1.0 did.
 
-use crate::common::release_fixture::{check_upgraded, copy_node, expected, fixture_dir};
+use crate::common::release_fixture::{
+    check_upgraded, copy_node, every_variant_is_found_by_its_vrs_id, expected, fixture_dir,
+};
 use crate::common::{ScaleServices, s3_request_with_body, sh};
 
 #[test]
@@ -42,4 +44,5 @@ fn a_postgres_node_made_by_release_0_1_0_opens_with_everything_intact() {
         .collect();
     std::fs::write(&config, text).unwrap();
     check_upgraded(&node.dir, &expected("postgres"), || services.oresund());
+    every_variant_is_found_by_its_vrs_id(&node.dir);
 }
