@@ -284,6 +284,9 @@ const MIGRATIONS: &[&str] = &[
     "#,
 ];
 
+/// Rows a conversion reads and writes at a time.
+const CONVERT_BATCH: usize = 100_000;
+
 /// Data a step converts in Rust after its SQL, in the same transaction (by step number).
 fn convert(step: usize, tx: &mut Transaction) -> Result<()> {
     match step {
@@ -293,21 +296,30 @@ fn convert(step: usize, tx: &mut Transaction) -> Result<()> {
 }
 
 /// Step 10: `vrs_keys` from `variants` and `variant_blocks` (the key is FNV-1a, computed here as
-/// ingest computes it), then both tables dropped.
+/// ingest computes it), then both tables dropped. Read through a cursor, a batch at a time: a
+/// national node holds tens of millions of rows.
 fn vrs_keys_from_variants(tx: &mut Transaction) -> Result<()> {
-    let rows = tx
-        .query("SELECT v.vrs_id, vb.block, vb.slot FROM variants v JOIN variant_blocks vb ON vb.variant = v.id", &[])?;
-    let (mut keys, mut blocks, mut slots) = (Vec::new(), Vec::new(), Vec::new());
-    for row in &rows {
-        keys.push(vrs_key(row.try_get(0)?));
-        blocks.push(row.try_get::<_, i64>(1)?);
-        slots.push(row.try_get::<_, i32>(2)?);
-    }
-    tx.execute(
-        "INSERT INTO vrs_keys (key, block, slot) SELECT * FROM unnest($1::integer[], $2::bigint[], $3::integer[])",
-        &[&keys, &blocks, &slots],
+    tx.batch_execute(
+        "DECLARE old_slots NO SCROLL CURSOR FOR \
+         SELECT v.vrs_id, vb.block, vb.slot FROM variants v JOIN variant_blocks vb ON vb.variant = v.id",
     )?;
-    tx.batch_execute("DROP TABLE variant_blocks; DROP TABLE variants;")?;
+    loop {
+        let rows = tx.query(&format!("FETCH {CONVERT_BATCH} FROM old_slots"), &[])?;
+        if rows.is_empty() {
+            break;
+        }
+        let (mut keys, mut blocks, mut slots) = (Vec::new(), Vec::new(), Vec::new());
+        for row in &rows {
+            keys.push(vrs_key(row.try_get(0)?));
+            blocks.push(row.try_get::<_, i64>(1)?);
+            slots.push(row.try_get::<_, i32>(2)?);
+        }
+        tx.execute(
+            "INSERT INTO vrs_keys (key, block, slot) SELECT * FROM unnest($1::integer[], $2::bigint[], $3::integer[])",
+            &[&keys, &blocks, &slots],
+        )?;
+    }
+    tx.batch_execute("CLOSE old_slots; DROP TABLE variant_blocks; DROP TABLE variants;")?;
     Ok(())
 }
 

@@ -107,9 +107,9 @@ pub fn check_upgraded(node: &Path, expected: &Value, oresund: impl Fn() -> Comma
 }
 
 /// Lookups by VRS id go through `vrs_keys`, which the upgrade made from 0.1.0's variant tables
-/// (embedded schema step 5, PostgreSQL step 10): every variant of chromosome 22, listed by a region query (which
-/// reads the blocks alone), is found again by its id, as the same variant.
-pub fn every_variant_is_found_by_its_vrs_id(node: &std::path::Path) {
+/// (embedded schema step 5, PostgreSQL step 10): every variant a region query lists in 22:16.0–17.1
+/// Mb (it reads the blocks alone) gets, asked by its VRS id, the answer it gets asked by itself.
+pub fn every_variant_is_found_by_its_vrs_id(node: &Path) {
     // 0.1.0's node gave registered users 0.5 nats; these few hundred counts would spend it.
     let config = node.join("oresund.toml");
     let text = std::fs::read_to_string(&config).unwrap().replace("\nnats = 0.5\n", "\nnats = 1000000.0\n");
