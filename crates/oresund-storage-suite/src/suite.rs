@@ -149,6 +149,21 @@ pub fn region_scans_go_file_by_file_in_position_order_with_overlaps<B: Backend>(
         let got: Vec<_> = scan(store, contig, start, end).into_iter().map(|e| (e.0, e.1, e.2, e.3)).collect();
         assert_eq!(got, expected_scan(&files, contig, start, end), "scan {contig}:{start}-{end}");
     }
+    // Readers that hold the contig's directory (a lookup reads it) scan through their block
+    // cache: everything held, one block held, none; each scan twice (the second finds what the
+    // first kept). Entries whole, as the writer's scan (no directory) gives them.
+    for reader in [backend.reopen(), backend.reopen_keeping_one_block(), backend.reopen_keeping_no_blocks()] {
+        reader.generation().unwrap();
+        reader.variant(&first.calls[0].key).unwrap();
+        reader.variant(&first.calls.last().unwrap().key).unwrap();
+        for (contig, start, end) in windows.iter().chain(&windows) {
+            assert_eq!(
+                scan(&reader, *contig, *start, *end),
+                scan(store, *contig, *start, *end),
+                "{contig}:{start}-{end}"
+            );
+        }
+    }
     let overlapped = scan(store, 0, deletion.pos + 30, deletion.pos + 40);
     assert!(overlapped.iter().any(|e| e.1 == deletion.pos && e.2.len() == 60), "the deletion overlaps");
     // Entries come back whole.

@@ -1,5 +1,6 @@
 //! A per-process cache of committed variant blocks, so that a single-variant lookup on warm data
-//! costs no round trip to PostgreSQL, and one on cold data a single small one.
+//! costs no round trip to PostgreSQL, and one on cold data a single small one. Region scans read
+//! the blocks they cover through it too, once the contig's directory is held.
 //!
 //! It holds, per contig, the directory of blocks (id, file, first and last position, length: 40
 //! bytes a block) and, up to a byte budget, block contents by id. Whole blocks are fetched, and
@@ -66,15 +67,21 @@ impl Directory {
         Directory { max_ref_len, blocks }
     }
 
-    /// The blocks that may hold a variant at `pos`, by file then id (a file's variants at one
-    /// position may straddle two blocks). A block starts at most `BLOCK_SPAN` + REF length before
-    /// the last base it covers, so only that window is walked.
+    /// The blocks that may hold a variant at `pos`, by file then position (a file's variants at
+    /// one position may straddle two blocks).
     pub fn holding(&self, pos: u64) -> Vec<Listed> {
-        let end = self.blocks.partition_point(|b| b.first_pos <= pos);
-        let lowest = pos.saturating_sub(BLOCK_SPAN + self.max_ref_len);
-        let start = self.blocks[..end].partition_point(|b| b.first_pos < lowest);
-        let mut found: Vec<Listed> = self.blocks[start..end].iter().filter(|b| b.last_pos >= pos).copied().collect();
-        found.sort_unstable_by_key(|b| (b.file, b.id));
+        self.overlapping(pos, pos)
+    }
+
+    /// The blocks that may hold a variant overlapping `start..=end`, by file then position, as a
+    /// region scan visits them. A block starts at most `BLOCK_SPAN` + REF length before the last
+    /// base it covers, so only that window is walked.
+    pub fn overlapping(&self, start: u64, end: u64) -> Vec<Listed> {
+        let last = self.blocks.partition_point(|b| b.first_pos <= end);
+        let lowest = start.saturating_sub(BLOCK_SPAN + self.max_ref_len);
+        let first = self.blocks[..last].partition_point(|b| b.first_pos < lowest);
+        let mut found: Vec<Listed> = self.blocks[first..last].iter().filter(|b| b.last_pos >= start).copied().collect();
+        found.sort_unstable_by_key(|b| (b.file, b.first_pos, b.id));
         found
     }
 }
@@ -235,6 +242,11 @@ mod tests {
         assert_eq!(ids(80_000), [5]);
         assert_eq!(ids(200_005), [6], "blocks further back than BLOCK_SPAN + REF are not walked");
         assert_eq!(ids(200_011), Vec::<i64>::new());
+        let range = |start, end| directory.overlapping(start, end).iter().map(|b| b.id).collect::<Vec<_>>();
+        assert_eq!(range(250, 260), [1, 2, 4]);
+        assert_eq!(range(260, 420), [2, 3, 4, 5], "by file, then position");
+        assert_eq!(range(1, 99), Vec::<i64>::new());
+        assert_eq!(range(95_000, 200_000), [6]);
     }
 
     #[test]

@@ -142,6 +142,70 @@ impl PostgresStore {
         Ok(out)
     }
 
+    /// [`VariantIndex::scan_region`] through the cache and `directory`.
+    fn cached_region(
+        &self,
+        directory: &Directory,
+        start: u64,
+        end: u64,
+        visit: &mut dyn FnMut(FileNumber, EntryRef<'_>) -> Result<()>,
+    ) -> Result<()> {
+        let epoch = self.cache.epoch();
+        let listed = directory.overlapping(start, end);
+        let mut blocks: Vec<Option<Arc<[u8]>>> = listed.iter().map(|b| self.cache.block(b.id)).collect();
+        let missing: Vec<i64> =
+            listed.iter().zip(&blocks).filter(|(_, data)| data.is_none()).map(|(b, _)| b.id).collect();
+        if !missing.is_empty() {
+            let slots: std::collections::HashMap<i64, usize> =
+                listed.iter().enumerate().map(|(slot, b)| (b.id, slot)).collect();
+            let mut conn = self.pool.get()?;
+            for (id, data) in fetch_blocks(&mut conn, &missing)? {
+                if self.cache.has_room(data.len()) {
+                    self.cache.put_block(epoch, id, data.clone());
+                }
+                if let Some(&slot) = slots.get(&id) {
+                    blocks[slot] = Some(data);
+                }
+            }
+        }
+        // A block missing now was deleted (its file removed) since the directory was read.
+        for (listed, data) in listed.iter().zip(&blocks) {
+            let Some(data) = data else { continue };
+            BlockView::parse(data)?.visit_overlapping(start, end, directory.max_ref_len, |e| visit(listed.file, e))?;
+        }
+        Ok(())
+    }
+
+    /// [`VariantIndex::scan_region`] in one round trip, without the directory.
+    fn uncached_region(
+        &self,
+        contig: u32,
+        start: u64,
+        end: u64,
+        visit: &mut dyn FnMut(FileNumber, EntryRef<'_>) -> Result<()>,
+    ) -> Result<()> {
+        let mut conn = self.pool.get()?;
+        // The longest REF comes with the blocks (a block starts at most BLOCK_SPAN + REF length
+        // before the last base it covers).
+        let statement = conn.statement(
+            "WITH m AS (SELECT value AS max_ref_len FROM meta WHERE key = 'max_ref_len') \
+             SELECT m.max_ref_len, b.file, b.data FROM m, blocks b \
+             WHERE b.contig = $1::integer AND b.first_pos BETWEEN $2::bigint - $4::bigint - m.max_ref_len AND $3::bigint \
+             AND b.last_pos >= $2::bigint \
+             ORDER BY b.file, b.first_pos",
+        )?;
+        let params: [&(dyn ToSql + Sync); 4] =
+            [&contig_param(contig)?, &position_param(start)?, &position_param(end)?, &position_param(BLOCK_SPAN)?];
+        let mut rows = conn.client.query_raw(&statement, params)?;
+        while let Some(row) = postgres::fallible_iterator::FallibleIterator::next(&mut rows)? {
+            let max_ref_len: u64 = rows::unsigned(row.try_get(0)?, "max_ref_len")?;
+            let file: FileNumber = rows::unsigned(row.try_get(1)?, "file number")?;
+            BlockView::parse(row.try_get(2)?)?
+                .visit_overlapping(start, end, max_ref_len, |entry| visit(file, entry))?;
+        }
+        Ok(())
+    }
+
     /// Every committed block of a contig, with the longest REF (for the directory's window).
     fn read_directory(&self, contig: u32) -> Result<Directory> {
         let mut conn = self.pool.get()?;
@@ -354,6 +418,10 @@ impl VariantIndex for PostgresStore {
         self.cached_variant(key)
     }
 
+    /// A process that has read the contig's directory (every single-variant lookup does) scans
+    /// through the block cache: held blocks cost no round trip, missing ones come in one (and are
+    /// kept while the cache has room). A process that has not (one CLI question) reads the
+    /// region's blocks in one round trip without the directory.
     fn scan_region(
         &self,
         contig: u32,
@@ -361,26 +429,10 @@ impl VariantIndex for PostgresStore {
         end: u64,
         visit: &mut dyn FnMut(FileNumber, EntryRef<'_>) -> Result<()>,
     ) -> Result<()> {
-        let mut conn = self.pool.get()?;
-        // One round trip: the longest REF comes with the blocks (a block starts at most
-        // BLOCK_SPAN + REF length before the last base it covers).
-        let statement = conn.statement(
-            "WITH m AS (SELECT value AS max_ref_len FROM meta WHERE key = 'max_ref_len') \
-             SELECT m.max_ref_len, b.file, b.data FROM m, blocks b \
-             WHERE b.contig = $1::integer AND b.first_pos BETWEEN $2::bigint - $4::bigint - m.max_ref_len AND $3::bigint \
-             AND b.last_pos >= $2::bigint \
-             ORDER BY b.file, b.first_pos",
-        )?;
-        let params: [&(dyn ToSql + Sync); 4] =
-            [&contig_param(contig)?, &position_param(start)?, &position_param(end)?, &position_param(BLOCK_SPAN)?];
-        let mut rows = conn.client.query_raw(&statement, params)?;
-        while let Some(row) = postgres::fallible_iterator::FallibleIterator::next(&mut rows)? {
-            let max_ref_len: u64 = rows::unsigned(row.try_get(0)?, "max_ref_len")?;
-            let file: FileNumber = rows::unsigned(row.try_get(1)?, "file number")?;
-            BlockView::parse(row.try_get(2)?)?
-                .visit_overlapping(start, end, max_ref_len, |entry| visit(file, entry))?;
+        match self.cache.directory(contig) {
+            Some(directory) => self.cached_region(&directory, start, end, visit),
+            None => self.uncached_region(contig, start, end, visit),
         }
-        Ok(())
     }
 
     /// The entries whose VRS id has `vrs_id`'s key, read from their whole blocks (one round trip;
