@@ -110,21 +110,10 @@ impl PostgresStore {
         let mut out: Option<VariantCalls> = None;
         if !whole.is_empty() || !entries.is_empty() {
             let mut conn = self.pool.get()?;
-            for (id, data) in fetch_blocks(&mut conn, &whole)? {
-                if self.cache.has_room(data.len()) {
-                    self.cache.put_block(epoch, id, data.clone());
-                }
-                if let Some(slot) = holding.iter().position(|b| b.id == id) {
-                    blocks[slot] = Some(data);
-                }
-            }
+            self.fetch_into(&mut conn, Some(epoch), &whole, &holding, &mut blocks)?;
             let changed = find_in_pieces(&mut conn, key, &entries, &mut out)?;
             // Not kept: the cache belongs to the generation whose heads no longer match.
-            for (id, data) in fetch_blocks(&mut conn, &changed)? {
-                if let Some(slot) = holding.iter().position(|b| b.id == id) {
-                    blocks[slot] = Some(data);
-                }
-            }
+            self.fetch_into(&mut conn, None, &changed, &holding, &mut blocks)?;
         }
         // A block missing now was deleted (its file removed) since the directory was read.
         for (listed, data) in holding.iter().zip(&blocks) {
@@ -142,6 +131,27 @@ impl PostgresStore {
         Ok(out)
     }
 
+    /// Fetches the blocks `ids` whole into their places in `blocks` (which follows `listed`),
+    /// keeping each read since `keep`'s epoch while the cache has room.
+    fn fetch_into(
+        &self,
+        conn: &mut Conn,
+        keep: Option<u64>,
+        ids: &[i64],
+        listed: &[Listed],
+        blocks: &mut [Option<Arc<[u8]>>],
+    ) -> Result<()> {
+        for (id, data) in fetch_blocks(conn, ids)? {
+            if let Some(epoch) = keep.filter(|_| self.cache.has_room(data.len())) {
+                self.cache.put_block(epoch, id, data.clone());
+            }
+            if let Some(slot) = listed.iter().position(|b| b.id == id) {
+                blocks[slot] = Some(data);
+            }
+        }
+        Ok(())
+    }
+
     /// [`VariantIndex::scan_region`] through the cache and `directory`.
     fn cached_region(
         &self,
@@ -156,17 +166,8 @@ impl PostgresStore {
         let missing: Vec<i64> =
             listed.iter().zip(&blocks).filter(|(_, data)| data.is_none()).map(|(b, _)| b.id).collect();
         if !missing.is_empty() {
-            let slots: std::collections::HashMap<i64, usize> =
-                listed.iter().enumerate().map(|(slot, b)| (b.id, slot)).collect();
             let mut conn = self.pool.get()?;
-            for (id, data) in fetch_blocks(&mut conn, &missing)? {
-                if self.cache.has_room(data.len()) {
-                    self.cache.put_block(epoch, id, data.clone());
-                }
-                if let Some(&slot) = slots.get(&id) {
-                    blocks[slot] = Some(data);
-                }
-            }
+            self.fetch_into(&mut conn, Some(epoch), &missing, &listed, &mut blocks)?;
         }
         // A block missing now was deleted (its file removed) since the directory was read.
         for (listed, data) in listed.iter().zip(&blocks) {
