@@ -1,9 +1,10 @@
 //! Cohort filters as bitmaps of individual numbers, built once per catalog generation (the
 //! people part: `people_index.rs`; phenotype terms: `phenotype_index.rs`).
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
 use std::sync::{OnceLock, RwLock};
 
+use foldhash::{HashMap, HashSet};
 use oresund_core::carriers::{ColumnFilter, allele_slots};
 use oresund_store::{FileNumber, IndividualNumber, StoredFile, StoredIndividual};
 use roaring::RoaringBitmap;
@@ -204,7 +205,7 @@ impl CohortIndex {
             generation: self.generation,
             individuals,
             files,
-            slots: RwLock::new(HashMap::new()),
+            slots: RwLock::new(HashMap::default()),
             shadows,
             overlapping,
         })
@@ -230,7 +231,7 @@ fn shadows(files: &[StoredFile], scopes: &HashMap<FileNumber, FileScope>) -> Has
         })
         .collect();
     admitted.sort_by_key(|(f, _)| f.number);
-    let mut out: HashMap<FileNumber, Vec<Shadow>> = HashMap::new();
+    let mut out: HashMap<FileNumber, Vec<Shadow>> = HashMap::default();
     for (i, (later, later_people)) in admitted.iter().enumerate() {
         for (earlier, earlier_people) in &admitted[..i] {
             let shared = later_people & earlier_people;

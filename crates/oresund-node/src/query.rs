@@ -151,9 +151,11 @@ impl Node {
         }
         // Files come one after another, each sorted: a stable sort merges them, then equal
         // variants from several files are summed (files that share no one: see `count_files`).
-        if !counted.is_sorted_by(|a, b| a.variant <= b.variant) {
-            counted.sort_by(|a, b| a.variant.cmp(&b.variant));
+        // One file's entries are already in order, each variant once: nothing to merge or move.
+        if counted.is_sorted_by(|a, b| a.variant < b.variant) {
+            return Ok(counted);
         }
+        counted.sort_by(|a, b| a.variant.cmp(&b.variant));
         let mut out: Vec<VariantCount> = Vec::with_capacity(counted.len());
         for count in counted {
             match out.last_mut() {

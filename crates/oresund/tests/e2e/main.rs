@@ -21,6 +21,7 @@ mod ingest_safety;
 mod matchmaking;
 mod network;
 mod people_image;
+mod region_counts;
 mod stand_alone;
 mod start_up;
 mod upgrade;
