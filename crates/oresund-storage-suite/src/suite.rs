@@ -259,8 +259,9 @@ pub fn lookups_follow_commits_seen_at_the_generation_check<B: Backend>() {
     }
     assert!(reader.variant(&keys[keys.len() - 2]).unwrap().is_none());
     // A reader with room for one block: its first lookup reads every block at the position whole
-    // and keeps one; a second lookup finds that one held and reads the other files' entries as
-    // pieces. The calls still come by file, as from every other path.
+    // and keeps the first, file 1's (blocks come in id order); a second lookup finds that one held
+    // and reads the other files' entries as pieces, which come first. The calls still come by
+    // file, as from every other path.
     let one_block = backend.reopen_keeping_one_block();
     for key in &keys {
         let expected = plain.variant(key).unwrap();

@@ -301,8 +301,10 @@ fn fetch_blocks(conn: &mut Conn, ids: &[i64]) -> Result<Vec<(i64, Arc<[u8]>)>> {
             let statement = conn.statement("SELECT id, data FROM blocks WHERE id = $1")?;
             conn.client.query(&statement, &[id])?
         }
+        // In id order (the order files were committed in), not the plan's: which blocks a full
+        // cache keeps is then the same on every run.
         _ => {
-            let statement = conn.statement("SELECT id, data FROM blocks WHERE id = ANY($1)")?;
+            let statement = conn.statement("SELECT id, data FROM blocks WHERE id = ANY($1) ORDER BY id")?;
             conn.client.query(&statement, &[&ids])?
         }
     };
