@@ -269,6 +269,20 @@ pub fn lookups_follow_commits_seen_at_the_generation_check<B: Backend>() {
             assert_eq!(one_block.variant(key).unwrap(), expected, "{key:?}, {round} lookup with room for one block");
         }
     }
+    // By VRS id, through each reader's cache (the second time from what the first kept), as the
+    // key lookups found them.
+    let fresh = backend.reopen();
+    for key in &keys {
+        let expected = plain.variant(key).unwrap();
+        for (name, reader) in
+            [("cached", &reader), ("fresh", &fresh), ("no blocks", &piecewise), ("one block", &one_block)]
+        {
+            for round in ["first", "second"] {
+                let found = reader.variant_by_vrs_id(&vrs_id(key)).unwrap();
+                assert_eq!(found, expected, "{key:?} by VRS id, {name}, {round} lookup");
+            }
+        }
+    }
 }
 
 pub fn individuals_keep_their_numbers_when_described_again<B: Backend>() {
