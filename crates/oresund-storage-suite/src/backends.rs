@@ -143,6 +143,11 @@ impl FreshDatabase {
         FreshDatabase { url: with_database(&admin, &name), password, admin, name }
     }
 
+    /// A connection to this database, for what a test reads around the store.
+    pub fn client(&self) -> postgres::Client {
+        admin_client(&self.url, self.password.as_deref())
+    }
+
     pub fn options(&self) -> PostgresOptions {
         let mut options = PostgresOptions::new(self.url.clone(), self.password.clone());
         options.pool_size = 4;
@@ -170,6 +175,13 @@ impl Drop for FreshDatabase {
 pub struct Postgres {
     store: PostgresStore,
     database: FreshDatabase,
+}
+
+impl Postgres {
+    /// A connection to the test's database, for what a test reads around the store.
+    pub fn client(&self) -> postgres::Client {
+        self.database.client()
+    }
 }
 
 impl Backend for Postgres {
@@ -201,8 +213,8 @@ impl Backend for Postgres {
     }
 
     fn reopen_keeping_one_block(&self) -> PostgresStore {
-        let mut client = admin_client(&self.database.url, self.database.password.as_deref());
-        let row = client.query_one("SELECT min(octet_length(data))::bigint FROM blocks", &[]).expect("block sizes");
+        let row =
+            self.client().query_one("SELECT min(octet_length(data))::bigint FROM blocks", &[]).expect("block sizes");
         // Room for the smallest block: no two blocks ever fit.
         let budget = usize::try_from(row.get::<_, i64>(0)).expect("a block's size");
         let options = PostgresOptions { block_cache_bytes: budget, ..self.database.options() };

@@ -319,7 +319,8 @@ fn vrs_keys_from_variants(tx: &mut Transaction) -> Result<()> {
             &[&keys, &blocks, &slots],
         )?;
     }
-    tx.batch_execute("CLOSE old_slots; DROP TABLE variant_blocks; DROP TABLE variants;")?;
+    // Planned with statistics from the first lookup on (see the ingest's commit).
+    tx.batch_execute("CLOSE old_slots; DROP TABLE variant_blocks; DROP TABLE variants; ANALYZE vrs_keys;")?;
     Ok(())
 }
 
