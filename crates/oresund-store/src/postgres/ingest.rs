@@ -319,7 +319,7 @@ impl IngestTransaction for PostgresIngest<'_> {
         client.execute("UPDATE meta SET value = value + 1 WHERE key = 'generation'", &[])?;
         // Statistics for the rows just copied, before anyone reads them: until autovacuum gets to
         // it, a table never analysed is planned at a guess, and the VRS-id lookup was hash-joined
-        // against every block (a sequential scan; 0.6-0.8 ms at 1,060 blocks) instead of probing
+        // against every block (a sequential scan; 0.7-0.9 ms at 1,060 blocks) instead of probing
         // one. ANALYZE samples a bounded number of rows and skips the blocks' wide data.
         client.batch_execute("ANALYZE vrs_keys, blocks")?;
         client.batch_execute("COMMIT")?;
