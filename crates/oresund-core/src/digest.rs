@@ -16,8 +16,13 @@ pub fn sha512t24u(blob: &[u8]) -> String {
     encode_truncated(&Sha512::digest(blob))
 }
 
+/// The text of a SHA-512's first 24 bytes.
 fn encode_truncated(hash: &[u8]) -> String {
-    URL_SAFE_NO_PAD.encode(&hash[..24])
+    let mut text = String::with_capacity(32);
+    let mut first = [0u8; 24];
+    first.copy_from_slice(&hash[..24]);
+    push_sha512t24u_text(&first, &mut text);
+    text
 }
 
 /// The 24 bytes a `sha512t24u` text stands for, when `text` is exactly such a text (stores keep
