@@ -18,27 +18,38 @@
 
 use std::borrow::Cow;
 
-use crate::carriers::{BITS, CarrierFormatError, EncodedCarriers, LINKED, SetRef, fixed_columns, read_set, take, wide};
+use crate::carrier_order::{ColumnOrder, read_runs};
+use crate::carriers::{
+    BITS, CarrierFormatError, EncodedCarriers, LINKED, RUNS, SetRef, as_bitset, encode_set, fixed_columns, read_set,
+    take, wide,
+};
 use crate::varint;
 
-/// One variant's carriers as a block holds them: the plain encoding ([`crate::carriers`]), or one
-/// with linked sets and the plain carriers of the variant they are linked to.
+/// One variant's carriers as a block holds them: the plain encoding ([`crate::carriers`]), one
+/// with linked sets and the plain carriers of the variant they are linked to, or one with sets in
+/// the block's order of people ([`crate::carrier_order`]) and that order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CarrierBytes<'a> {
     bytes: &'a [u8],
     linked_to: Option<&'a [u8]>,
+    order: Option<&'a ColumnOrder<'a>>,
     /// The file's sample columns, to expand linked sets.
     columns: usize,
 }
 
 impl<'a> CarrierBytes<'a> {
     pub fn plain(bytes: &'a [u8]) -> Self {
-        Self { bytes, linked_to: None, columns: 0 }
+        Self { bytes, linked_to: None, order: None, columns: 0 }
     }
 
     /// `bytes` with sets linked to `target`'s (plain) in a file of `columns` sample columns.
     pub fn linked(bytes: &'a [u8], target: &'a [u8], columns: usize) -> Self {
-        Self { bytes, linked_to: Some(target), columns }
+        Self { bytes, linked_to: Some(target), order: None, columns }
+    }
+
+    /// `bytes` with sets in `order`, a block's order of the people of a file of `columns` columns.
+    pub fn sorted(bytes: &'a [u8], order: &'a ColumnOrder<'a>, columns: usize) -> Self {
+        Self { bytes, linked_to: None, order: Some(order), columns }
     }
 
     /// The bytes as stored (linked sets not expanded).
@@ -46,16 +57,30 @@ impl<'a> CarrierBytes<'a> {
         self.bytes
     }
 
+    /// The stored order of people these carriers need to be read, when some set is in it.
+    pub fn order_needed(&self) -> Result<Option<&'a [u8]>, CarrierFormatError> {
+        match self.order {
+            Some(order) if crate::carrier_order::needs_order(self.bytes, self.columns)? => Ok(Some(order.as_stored())),
+            _ => Ok(None),
+        }
+    }
+
     /// The sets, read in place for a file of `columns` sample columns; linked sets are counted
     /// against the bitset they are linked to, without expanding them.
     pub fn parse(&self, columns: usize) -> Result<EncodedCarriers<'a>, CarrierFormatError> {
-        let Some(target) = self.linked_to else { return EncodedCarriers::parse(self.bytes, columns) };
-        let base = EncodedCarriers::parse(target, columns)?;
+        if self.linked_to.is_none() && self.order.is_none() {
+            return EncodedCarriers::parse(self.bytes, columns);
+        }
+        let base = self.linked_to.map(|target| EncodedCarriers::parse(target, columns)).transpose()?;
         let mut rest = self.bytes;
         let mut sets = [SetRef::Empty; 5];
         for set in &mut sets {
-            *set = match rest.first() {
-                Some(&LINKED) => {
+            *set = match (rest.first(), base, self.order) {
+                (Some(&RUNS), _, Some(order)) => {
+                    let runs = read_runs(&mut rest)?;
+                    SetRef::Runs { count: runs.count, runs: runs.runs, order }
+                }
+                (Some(&LINKED), Some(base), _) => {
                     let (index, differing, width) = read_linked(&mut rest, columns)?;
                     match base.sets.get(index) {
                         Some(&SetRef::Bits(base)) => SetRef::Linked { base, differing, width },
@@ -71,12 +96,42 @@ impl<'a> CarrierBytes<'a> {
         Ok(EncodedCarriers { sets })
     }
 
-    /// The plain encoding, expanded when linked.
+    /// The plain encoding, expanded when linked or in order.
     pub fn to_plain(&self) -> Result<Cow<'a, [u8]>, CarrierFormatError> {
-        match self.linked_to {
-            None => Ok(Cow::Borrowed(self.bytes)),
-            Some(target) => unlink(self.bytes, target, self.columns).map(Cow::Owned),
+        match (self.linked_to, self.order) {
+            (Some(target), _) => unlink(self.bytes, target, self.columns).map(Cow::Owned),
+            (None, Some(order)) => self.out_of_order(order).map(Cow::Owned),
+            (None, None) => Ok(Cow::Borrowed(self.bytes)),
         }
+    }
+
+    /// The sets in order coded on their own again; damaged bytes are an error (like [`unlink`]).
+    fn out_of_order(&self, order: &ColumnOrder<'_>) -> Result<Vec<u8>, CarrierFormatError> {
+        let mut out = Vec::with_capacity(self.bytes.len());
+        let mut rest = self.bytes;
+        for _ in 0..5 {
+            if rest.first() != Some(&RUNS) {
+                out.extend_from_slice(next_set(&mut rest, self.columns)?);
+                continue;
+            }
+            let runs = read_runs(&mut rest)?;
+            let words = order.bits_of(&runs);
+            let count: usize = words.iter().map(|w| w.count_ones() as usize).sum();
+            if count != runs.count || words.len() != self.columns.div_ceil(64) {
+                return Err(CarrierFormatError("runs and their count disagree"));
+            }
+            // A set its own coding keeps as a bitset is written from the bitset at hand.
+            if as_bitset(count, self.columns) {
+                out.push(BITS);
+                words.iter().for_each(|w| out.extend_from_slice(&w.to_le_bytes()));
+            } else {
+                encode_set(&mut out, &runs.columns(order), self.columns);
+            }
+        }
+        if !rest.is_empty() {
+            return Err(CarrierFormatError("trailing bytes"));
+        }
+        Ok(out)
     }
 }
 

@@ -10,18 +10,24 @@
 //! half-missing `./1`) hemizygous — on any chromosome.
 //!
 //! Encoding (one byte string per variant and file): for each of the five sets, a tag byte then
-//! `0` empty; `1` a u32 LE count and that many columns (u16 LE when the file has at most 65,536
-//! columns, else u32 LE); `3` the count and the byte length of what follows (both LEB128,
+//! `0` empty; `6` the count (LEB128, [`crate::varint`]) and that many columns (u16 LE when the
+//! file has at most 65,536 columns, else u32 LE); `3` the count and the byte length of what follows (both LEB128,
 //! [`crate::varint`]), then the gaps between ascending columns (the first column, then each
 //! column minus the previous one), a gap below 255 as one byte, a larger one as 255 and its
 //! LEB128; `2` a bitset of ⌈columns/64⌉ u64 LE words. A set whose list would be larger than the
 //! bitset is a bitset; below that the gaps when they are smaller and rarely escaped, else the
 //! list (a rare variant's few carriers as a list, a less rare one's as one-byte gaps). All count
 //! in place: the count is stored, and a cohort filter tests each column or ANDs the words.
-//! (Earlier versions wrote only `0`, `1` and `2`.)
+//! (Earlier versions wrote `1`, a list with a u32 LE count, instead of `6`, and before that
+//! no `3`; both are still read.)
+
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::{Deserialize, Serialize};
 
+use std::sync::Arc;
+
+use crate::ordered_filter::OrderedFilters;
 use crate::varint;
 
 /// Genotype classes for one biallelic variant among the sample columns of one file.
@@ -88,10 +94,29 @@ impl std::ops::AddAssign for AlleleCounts {
 }
 
 /// The columns of one file that pass a cohort filter, as a bitset.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct ColumnFilter {
     words: Vec<u64>,
     len: u64,
+    /// New for every filter built or changed (a clone keeps it): a block keeps the filter put
+    /// into its order of people under this id ([`crate::carrier_order`]), which an address would
+    /// not name safely (a freed filter's memory is reused).
+    id: u64,
+    /// This filter in the orders of people of the blocks it was asked of (its clones share them).
+    ordered: Arc<OrderedFilters>,
+}
+
+impl PartialEq for ColumnFilter {
+    fn eq(&self, other: &Self) -> bool {
+        self.words == other.words
+    }
+}
+
+impl Eq for ColumnFilter {}
+
+fn new_filter_id() -> u64 {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    NEXT.fetch_add(1, Ordering::Relaxed)
 }
 
 impl ColumnFilter {
@@ -105,7 +130,22 @@ impl ColumnFilter {
                 len += 1;
             }
         }
-        Self { words, len }
+        Self { words, len, id: new_filter_id(), ordered: Arc::default() }
+    }
+
+    /// Names this filter's columns as they are now (see the field).
+    pub(crate) fn id(&self) -> u64 {
+        self.id
+    }
+
+    pub(crate) fn ordered(&self) -> &OrderedFilters {
+        &self.ordered
+    }
+
+    /// After a change: a new id, and nothing kept in order.
+    fn changed(&mut self) {
+        self.id = new_filter_id();
+        self.ordered = Arc::default();
     }
 
     /// Number of columns that pass.
@@ -119,6 +159,12 @@ impl ColumnFilter {
 
     pub fn contains(&self, column: u32) -> bool {
         self.contains_wide(u64::from(column))
+    }
+
+    /// 1 when a column read from an order of people passes, else 0 (beyond the filter: 0).
+    #[inline]
+    pub(crate) fn bit(&self, column: usize) -> u64 {
+        self.words.get(column / 64).map_or(0, |w| w >> (column % 64) & 1)
     }
 
     /// [`ColumnFilter::contains`] for a column decoded as u64 (beyond the filter: false).
@@ -136,6 +182,7 @@ impl ColumnFilter {
             if *word & bit == 0 {
                 *word |= bit;
                 self.len += 1;
+                self.changed();
             }
         }
     }
@@ -146,6 +193,7 @@ impl ColumnFilter {
             *word |= o;
         }
         self.len = self.words.iter().map(|w| u64::from(w.count_ones())).sum();
+        self.changed();
     }
 
     /// The columns of `self` (every one of `columns` when `None`) that are not in `removed`.
@@ -155,6 +203,7 @@ impl ColumnFilter {
             *word &= !r;
         }
         out.len = out.words.iter().map(|w| u64::from(w.count_ones())).sum();
+        out.changed();
         out
     }
 }
@@ -165,11 +214,16 @@ impl ColumnFilter {
 pub struct CarrierFormatError(pub(crate) &'static str);
 
 const EMPTY: u8 = 0;
+/// A list with a u32 count, as written before [`SHORT_LIST`].
 const LIST: u8 = 1;
+/// A list with a LEB128 count: three bytes fewer for the many rare variants (issue #19).
+const SHORT_LIST: u8 = 6;
 pub(crate) const BITS: u8 = 2;
 const DELTAS: u8 = 3;
 /// A bitset coded against another variant's ([`crate::carrier_links`]); read only through it.
 pub(crate) const LINKED: u8 = 4;
+/// Runs of places in a block's order of people ([`crate::carrier_order`]); read only through it.
+pub(crate) const RUNS: u8 = 5;
 /// In a delta-coded set, the byte that says a LEB128 gap follows.
 const ESCAPE: u8 = 255;
 
@@ -179,6 +233,13 @@ fn gap_len(gap: u64) -> usize {
 
 pub(crate) fn wide(columns: usize) -> bool {
     columns > 1 << 16
+}
+
+/// Whether a set of `count` members of a file of `columns` is coded as a bitset: when its list of
+/// fixed-width columns would be larger (see [`encode_set`]).
+pub(crate) fn as_bitset(count: usize, columns: usize) -> bool {
+    let width = if wide(columns) { 4 } else { 2 };
+    4 + count * width > columns.div_ceil(64) * 8
 }
 
 /// Appends one set (ascending columns), encoded as the module docs say.
@@ -199,13 +260,13 @@ pub fn encode_set(out: &mut Vec<u8>, set: &[u32], columns: usize) {
     let (body, escapes) =
         gaps().fold((0, 0), |(body, escapes), gap| (body + gap_len(gap), escapes + usize::from(gap_len(gap) > 1)));
     let deltas = varint::len(set.len() as u64) + varint::len(body as u64) + body;
-    let list = 4 + set.len() * width;
+    let list = varint::len(set.len() as u64) + set.len() * width;
     // A filtered count ANDs a bitset's fixed number of words but tests every listed column, so a
     // set becomes a bitset as soon as its fixed-width list would be larger, even when one-byte
     // gaps would still be smaller; and gaps are written only when at most one in sixteen needs
     // the escape, whose branch the processor cannot predict. (Writing gaps wherever they were
     // smaller took a 1 Mb region count with a phenotype filter from about 3 to 4-5 ms.)
-    if list > words * 8 {
+    if as_bitset(set.len(), columns) {
         out.push(BITS);
         let mut bits = vec![0u64; words];
         for &column in set {
@@ -217,8 +278,8 @@ pub fn encode_set(out: &mut Vec<u8>, set: &[u32], columns: usize) {
             out.extend_from_slice(&word.to_le_bytes());
         }
     } else if list <= deltas || escapes * 16 > set.len() {
-        out.push(LIST);
-        out.extend_from_slice(&(set.len() as u32).to_le_bytes());
+        out.push(SHORT_LIST);
+        varint::put(out, set.len() as u64);
         for &column in set {
             if width == 2 {
                 out.extend_from_slice(&(column as u16).to_le_bytes());
@@ -239,6 +300,14 @@ pub fn encode_set(out: &mut Vec<u8>, set: &[u32], columns: usize) {
             }
         }
     }
+}
+
+/// A block's order of people ([`crate::carrier_order`]), through which a set coded in it is read.
+pub(crate) trait PeopleOrder: std::fmt::Debug {
+    /// Members of `runs` (a set in order, after its count and length) that pass `filter`.
+    fn count_runs(&self, runs: &[u8], filter: &ColumnFilter) -> u64;
+    /// The columns of the `count` members of `runs`, ascending.
+    fn columns_of_runs(&self, count: usize, runs: &[u8]) -> Vec<u32>;
 }
 
 /// One encoded set, borrowed from the store's bytes.
@@ -263,6 +332,12 @@ pub(crate) enum SetRef<'a> {
         differing: &'a [u8],
         width: usize,
     },
+    /// `count` members as runs of places in a block's `order` of people ([`crate::carrier_order`]).
+    Runs {
+        count: usize,
+        runs: &'a [u8],
+        order: &'a dyn PeopleOrder,
+    },
 }
 
 pub(crate) fn take<'a>(bytes: &mut &'a [u8], n: usize) -> Result<&'a [u8], CarrierFormatError> {
@@ -278,9 +353,12 @@ pub(crate) fn read_set<'a>(bytes: &mut &'a [u8], columns: usize) -> Result<SetRe
     let tag = take(bytes, 1)?[0];
     match tag {
         EMPTY => Ok(SetRef::Empty),
-        LIST => {
-            let count =
-                u32::from_le_bytes(take(bytes, 4)?.try_into().map_err(|_| CarrierFormatError("count"))?) as usize;
+        LIST | SHORT_LIST => {
+            let count = if tag == LIST {
+                u32::from_le_bytes(take(bytes, 4)?.try_into().map_err(|_| CarrierFormatError("count"))?) as usize
+            } else {
+                varint::get(bytes).and_then(|c| usize::try_from(c).ok()).ok_or(CarrierFormatError("count"))?
+            };
             let width = if wide(columns) { 4 } else { 2 };
             let body = take(bytes, count.checked_mul(width).ok_or(CarrierFormatError("count"))?)?;
             Ok(SetRef::List { count, bytes: body, width })
@@ -297,6 +375,7 @@ pub(crate) fn read_set<'a>(bytes: &mut &'a [u8], columns: usize) -> Result<SetRe
             Ok(SetRef::Deltas { count, gaps })
         }
         LINKED => Err(CarrierFormatError("a linked set read without the set it is linked to")),
+        RUNS => Err(CarrierFormatError("a set in order read without its block's order of people")),
         _ => Err(CarrierFormatError("unknown set encoding")),
     }
 }
@@ -308,6 +387,7 @@ impl SetRef<'_> {
             SetRef::List { bytes, width, .. } => Box::new(fixed_columns(bytes, width)),
             SetRef::Deltas { gaps, .. } => Box::new(delta_columns(gaps)),
             SetRef::Linked { base, differing, width } => Box::new(linked_columns(base, differing, width).into_iter()),
+            SetRef::Runs { count, runs, order } => Box::new(order.columns_of_runs(count, runs).into_iter()),
             SetRef::Bits(bytes) => Box::new(bytes.chunks_exact(8).enumerate().flat_map(|(i, c)| {
                 let mut word = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
                 std::iter::from_fn(move || {
@@ -333,6 +413,8 @@ impl SetRef<'_> {
                 SetRef::Bits(base).count(filter).saturating_add_signed(differences)
             }
             (SetRef::List { count, .. } | SetRef::Deltas { count, .. }, None) => count as u64,
+            (SetRef::Runs { count, .. }, None) => count as u64,
+            (SetRef::Runs { runs, order, .. }, Some(f)) => order.count_runs(runs, f),
             (SetRef::Deltas { gaps, .. }, Some(f)) => count_deltas(gaps, f),
             (SetRef::Bits(bytes), None) => bytes
                 .chunks_exact(8)
@@ -585,7 +667,7 @@ mod tests {
         // Tag, count 41, length 44: 40 one-byte gaps, then the escape and 69,883 in three bytes.
         assert_eq!(&bytes[..4], &[DELTAS, 41, 44, 0]);
         assert_eq!(&bytes[42..47], &[3, ESCAPE, 0xFB, 0xA1, 0x04]);
-        assert_eq!(&bytes[47..50], &[EMPTY, LIST, 4]);
+        assert_eq!(&bytes[47..50], &[EMPTY, SHORT_LIST, 4]);
         let parsed = EncodedCarriers::parse(&bytes, 100_000).unwrap();
         assert_eq!(parsed.decode(), sets);
         let filter = ColumnFilter::from_fn(100_000, |c| c % 2 == 0);
@@ -641,7 +723,7 @@ mod tests {
         let mut out = Vec::new();
         // Five far apart: gaps of 255 or more take three bytes each, columns two.
         encode_set(&mut out, &[100, 1000, 2000, 3000, 4000], 5000);
-        assert_eq!((out[0], out.len()), (LIST, 1 + 4 + 10));
+        assert_eq!((out[0], out.len()), (SHORT_LIST, 1 + 1 + 10));
         out.clear();
         encode_set(&mut out, &sparse, 5000);
         assert_eq!((out[0], out.len()), (DELTAS, 1 + 2 + 2 + 300));
@@ -662,6 +744,8 @@ mod tests {
         long.push(0);
         assert!(EncodedCarriers::parse(&long, 8).is_err());
         assert!(EncodedCarriers::parse(&[1, 255, 255, 255, 255, 0, 0, 0, 0], 8).is_err());
+        assert!(EncodedCarriers::parse(&[SHORT_LIST, 255, 255, 255, 255, 15, 0, 0, 0, 0], 8).is_err());
+        assert!(EncodedCarriers::parse(&[SHORT_LIST, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255], 8).is_err());
         // Delta-coded: a count above the gap bytes, a length past the end.
         for bad in [[DELTAS, 3, 2, 1, 1], [DELTAS, 1, 9, 1, 1]] {
             let mut bytes = bad.to_vec();

@@ -4,11 +4,12 @@
 use std::sync::Arc;
 
 use oresund_core::carrier_links::CarrierBytes;
+use oresund_core::carrier_order::ColumnOrder;
 use oresund_core::carriers::{AlleleCounts, ColumnFilter, EncodedCarriers, allele_slots};
 use oresund_core::region::Region;
 use oresund_core::variant::Variant;
 use oresund_ingest::normalize::{check_reference, realign};
-use oresund_store::{FileNumber, IndividualNumber, StoreError, VariantCalls, VariantKey};
+use oresund_store::{FileCalls, FileNumber, IndividualNumber, StoreError, VariantCalls, VariantKey};
 
 use crate::cohort::{CohortFilter, PreparedFilter};
 use crate::error::NodeError;
@@ -227,16 +228,29 @@ impl Node {
         calls: &VariantCalls,
         prepared: &PreparedFilter,
     ) -> Result<Option<VariantCount>, NodeError> {
-        let mut entries: Vec<FileEntry<'_>> = calls
-            .calls
-            .iter()
-            // A file committed after the filter was prepared is not in it; the next refresh adds it.
-            .filter(|c| prepared.file(c.file).is_some())
-            .map(|c| FileEntry { file: c.file, haploid_set: c.haploid_set, carriers: CarrierBytes::plain(&c.carriers) })
-            .collect();
-        if entries.is_empty() {
+        // A file committed after the filter was prepared is not in it; the next refresh adds it.
+        let admitted: Vec<(&FileCalls, usize)> =
+            calls.calls.iter().filter_map(|c| prepared.file(c.file).map(|scope| (c, scope.columns))).collect();
+        if admitted.is_empty() {
             return Ok(None);
         }
+        // The orders of people some carriers are in, read once, for counting in place.
+        let orders = admitted
+            .iter()
+            .map(|(c, columns)| c.order.as_deref().map(|order| ColumnOrder::parse(order, *columns)).transpose())
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| NodeError::Store(StoreError::Corrupt(e.to_string())))?;
+        let mut entries: Vec<FileEntry<'_>> = admitted
+            .iter()
+            .zip(&orders)
+            .map(|((c, columns), order)| {
+                let carriers = match order {
+                    Some(order) => CarrierBytes::sorted(&c.carriers, order, *columns),
+                    None => CarrierBytes::plain(&c.carriers),
+                };
+                FileEntry { file: c.file, haploid_set: c.haploid_set, carriers }
+            })
+            .collect();
         let (total, datasets) = self.count_files(prepared, &mut entries)?;
         let chrom = self.reference.contigs().get(calls.key.contig as usize).map(|c| c.name.clone()).unwrap_or_default();
         let variant = Variant::new(chrom, calls.key.pos, &calls.key.reference, &calls.key.alternate)
@@ -290,9 +304,9 @@ impl Node {
         for file_calls in &calls.calls {
             let Some(scope) = prepared.file(file_calls.file) else { continue };
             let Some(file) = cohort.files.iter().find(|f| f.number == file_calls.file) else { continue };
-            let sets = EncodedCarriers::parse(&file_calls.carriers, scope.columns)
-                .map_err(|e| NodeError::Store(oresund_store::StoreError::Corrupt(e.to_string())))?
-                .decode();
+            let sets = file_calls
+                .with_carriers(scope.columns, |c| c.parse(scope.columns).map(|c| c.decode()))?
+                .map_err(|e| NodeError::Store(oresund_store::StoreError::Corrupt(e.to_string())))?;
             for (columns, zygosity) in [
                 (&sets.het, Zygosity::Heterozygous),
                 (&sets.hom_alt, Zygosity::Homozygous),

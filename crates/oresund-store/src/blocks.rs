@@ -5,43 +5,53 @@
 //!
 //! Layout (fixed-width integers little-endian; `varint` is LEB128, `oresund_core::varint`):
 //! ```text
-//! u8 version = 3 | u32 sample columns | u32 n | n × u32 pos | n × u32 end offset of each entry in the payload
-//! payload: per entry  varint len, REF | varint len, ALT | VRS id | varint 2 × haploid set + linked
-//!                     | if linked: varint how many slots back the linked-to entry is | carriers
+//! u8 version = 4 | u32 sample columns | u32 order length | u32 n | n × u32 pos
+//!                | n × u32 end offset of each entry among the entries | order | entries
+//! entry:   varint len, REF | varint len, ALT | VRS id | varint 2 × haploid set | carriers
 //! VRS id:  0, then the 24 bytes of a `ga4gh:VA.` digest | 1, varint len, the text of any other id
 //! ```
-//! The carriers run to the entry's end. A linked entry codes some of its carrier bitsets against
-//! those of an earlier, unlinked entry of the block (`oresund_core::carrier_links`); an
-//! [`EntryRef`] holds both entries' carriers, which a count reads in place. Version 2 (written
-//! before links, and by the PostgreSQL store before it read linked entries) has no column count and
-//! no links: `u8 2 | u32 n | …` and `varint haploid set`. Version 1 (still read, for blocks written before):
-//! per entry `u32 len, REF | u32 len, ALT | u32 len, VRS id | u32 haploid set | u32 len, carriers`;
-//! with the table's position and end, an entry took 69 bytes besides REF, ALT and carriers, and
-//! takes 36 in version 2 (a diploid file, an id computed by the node).
+//! The carriers run to the entry's end. The order is the block's order of people
+//! (`oresund_core::carrier_order`), absent (length 0) when no entry has a set coded in it: the
+//! people sorted by their genotypes at the block's most informative variants, in which the
+//! carriers of a common variant come in a few runs. An entry's sets are each coded on their own or
+//! as runs in that order, whichever is smaller; [`EntryRef`] carriers hold the order, and a count
+//! reads them in place.
+//!
+//! Earlier versions are still read. Version 3 (64 variants a block, issue #19 before the order)
+//! has no order: `u8 3 | u32 columns | u32 n | …`, and an entry's haploid field is `2 × set + 1`
+//! when it codes some carrier bitsets against those of an earlier, unlinked entry of the block
+//! (`oresund_core::carrier_links`), followed by how many slots back that entry is. Version 2 has
+//! no column count and no links: `u8 2 | u32 n | …` and `varint haploid set`. Version 1: per entry
+//! `u32 len, REF | u32 len, ALT | u32 len, VRS id | u32 haploid set | u32 len, carriers`.
 
 use std::collections::{BTreeMap, HashMap};
 
-use oresund_core::carrier_links::{self, CarrierBytes};
+use oresund_core::carrier_links::CarrierBytes;
+use oresund_core::carrier_order::{self, ColumnOrder};
+use oresund_core::carriers::EncodedCarriers;
 use oresund_core::digest::{push_sha512t24u_text, sha512t24u_bytes};
 use oresund_core::varint;
 
 use crate::error::{Result, StoreError};
 use crate::model;
 
-/// Most variants in one block.
-pub const BLOCK_VARIANTS: usize = 64;
+/// Most variants in one block: one order of people per 256 variants is where the model of
+/// `bench/carrier_order_model.py` found the sets and the order smallest together (issue #19).
+pub const BLOCK_VARIANTS: usize = 256;
 /// Largest distance between the first and last position of a block.
 pub const BLOCK_SPAN: u64 = 100_000;
-/// The most bytes a block's header and position and offset tables take (version 3, full block):
+/// The most bytes a block's header and position and offset tables take (version 4, full block):
 /// a store that keeps these heads in memory finds a variant's entry without the rest of the block.
-pub const TABLES_MAX: usize = 9 + 8 * BLOCK_VARIANTS;
+pub const TABLES_MAX: usize = 13 + 8 * BLOCK_VARIANTS;
 /// How far behind the furthest position seen a variant may still arrive (normalisation moves
 /// indels left through repeats, rarely by more than a few hundred bases; bcftools' own window is
 /// 1 kb); later arrivals are refused.
 pub const SORT_WINDOW: u64 = 100_000;
 
+/// Column count and the order of people in the header, sets in that order.
+const VERSION: u8 = 4;
 /// Column count in the header, linked entries.
-const VERSION: u8 = 3;
+const VERSION_3: u8 = 3;
 /// Every entry on its own.
 const VERSION_2: u8 = 2;
 /// The fixed-width entries of the first version.
@@ -78,21 +88,26 @@ pub struct Block {
     /// Largest end (pos + len(REF) - 1) of its entries.
     pub last_pos: u64,
     pub entries: Vec<Entry>,
-    /// The file's sample columns when the block links entries (version 3); `None` writes every
-    /// entry on its own (version 2).
+    /// The file's sample columns, to code sets in the block's order of people (version 4); `None`
+    /// writes every entry on its own (version 2).
     pub columns: Option<usize>,
 }
 
 impl Block {
     pub fn encode(&self) -> Vec<u8> {
+        let Some(columns) = self.columns else { return self.encode_as(VERSION_2, &[], &[], None) };
+        let (order, carriers) = in_order(&self.entries, columns);
+        let carriers: Vec<&[u8]> = carriers.iter().map(Vec::as_slice).collect();
+        self.encode_as(VERSION, &order, &carriers, None)
+    }
+
+    /// The block in `version` with `carriers` for each entry's (its own when empty), the order of
+    /// people's bytes (version 4) and, for version 3, each entry's link (how many slots back).
+    fn encode_as(&self, version: u8, order: &[u8], carriers: &[&[u8]], links: Option<&[Option<usize>]>) -> Vec<u8> {
         let n = self.entries.len();
-        let links = match self.columns {
-            Some(columns) => link_entries(&self.entries, columns),
-            None => vec![None; n],
-        };
         let mut payload = Vec::new();
         let mut ends = Vec::with_capacity(n);
-        for (e, link) in self.entries.iter().zip(links) {
+        for (i, e) in self.entries.iter().enumerate() {
             for field in [e.reference.as_bytes(), e.alternate.as_bytes()] {
                 varint::put(&mut payload, field.len() as u64);
                 payload.extend_from_slice(field);
@@ -108,27 +123,25 @@ impl Block {
                     payload.extend_from_slice(e.vrs_id.as_bytes());
                 }
             }
-            match (self.columns, &link) {
-                (None, _) => varint::put(&mut payload, u64::from(e.haploid_set)),
-                (Some(_), None) => varint::put(&mut payload, u64::from(e.haploid_set) << 1),
-                (Some(_), Some((back, _))) => {
+            let link = links.and_then(|l| l.get(i).copied().flatten());
+            match (version, link) {
+                (VERSION_2, _) => varint::put(&mut payload, u64::from(e.haploid_set)),
+                (_, None) => varint::put(&mut payload, u64::from(e.haploid_set) << 1),
+                (_, Some(back)) => {
                     varint::put(&mut payload, u64::from(e.haploid_set) << 1 | 1);
-                    varint::put(&mut payload, *back as u64);
+                    varint::put(&mut payload, back as u64);
                 }
             }
-            match link {
-                Some((_, carriers)) => payload.extend_from_slice(&carriers),
-                None => payload.extend_from_slice(&e.carriers),
-            }
+            payload.extend_from_slice(carriers.get(i).copied().unwrap_or(&e.carriers));
             ends.push(payload.len() as u32);
         }
-        let mut out = Vec::with_capacity(9 + 8 * n + payload.len());
-        match self.columns {
-            Some(columns) => {
-                out.push(VERSION);
-                out.extend_from_slice(&(columns as u32).to_le_bytes());
-            }
-            None => out.push(VERSION_2),
+        let mut out = Vec::with_capacity(13 + 8 * n + order.len() + payload.len());
+        out.push(version);
+        if version != VERSION_2 {
+            out.extend_from_slice(&(self.columns.unwrap_or(0) as u32).to_le_bytes());
+        }
+        if version == VERSION {
+            out.extend_from_slice(&(order.len() as u32).to_le_bytes());
         }
         out.extend_from_slice(&(n as u32).to_le_bytes());
         for e in &self.entries {
@@ -137,36 +150,29 @@ impl Block {
         for end in ends {
             out.extend_from_slice(&end.to_le_bytes());
         }
+        out.extend_from_slice(order);
         out.extend_from_slice(&payload);
         out
     }
 }
 
-/// For each entry, the earlier unlinked entry its carrier bitsets are best coded against (how many
-/// slots back) and the linked carriers, or `None` to store it on its own. Carriers that do not
-/// parse at `columns` are stored as they are.
-fn link_entries(entries: &[Entry], columns: usize) -> Vec<Option<(usize, Vec<u8>)>> {
-    let bitsets: Vec<_> = entries
+/// The block's order of people (its bytes; empty when no set is smaller in it) and each entry's
+/// carriers coded for it. Carriers that do not parse at `columns` are stored as they are.
+fn in_order(entries: &[Entry], columns: usize) -> (Vec<u8>, Vec<Vec<u8>>) {
+    let sets: Option<Vec<_>> =
+        entries.iter().map(|e| EncodedCarriers::parse(&e.carriers, columns).ok().map(|c| c.decode())).collect();
+    let Some(sets) = sets else { return (Vec::new(), Vec::new()) };
+    let Some(order) = carrier_order::order_people(&sets, columns) else { return (Vec::new(), Vec::new()) };
+    let places = carrier_order::places(&order);
+    let coded: Result<Vec<(Vec<u8>, bool)>, _> = entries
         .iter()
-        .map(|e| carrier_links::bitsets(&e.carriers, columns).ok().filter(|b| b.iter().any(Option::is_some)))
+        .zip(&sets)
+        .map(|(e, s)| carrier_order::encode_in_order(&e.carriers, s, columns, &places))
         .collect();
-    let mut links: Vec<Option<(usize, Vec<u8>)>> = vec![None; entries.len()];
-    for (i, own) in bitsets.iter().enumerate() {
-        let Some(own) = own else { continue };
-        let mut best = None;
-        for j in 0..i {
-            let Some(reference) = bitsets[j].as_ref().filter(|_| links[j].is_none()) else { continue };
-            let plan = carrier_links::plan(own, reference, columns);
-            let saved = carrier_links::saved(&plan);
-            if saved > best.as_ref().map_or(0, |(_, _, _, s)| *s) {
-                best = Some((j, reference, plan, saved));
-            }
-        }
-        if let Some((j, reference, plan, _)) = best {
-            links[i] = carrier_links::link(&entries[i].carriers, reference, &plan, columns).ok().map(|c| (i - j, c));
-        }
-    }
-    links
+    let Some(coded) = coded.ok().filter(|c| c.iter().any(|(_, in_order)| *in_order)) else {
+        return (Vec::new(), Vec::new());
+    };
+    (carrier_order::encode_order(&order), coded.into_iter().map(|(c, _)| c).collect())
 }
 
 /// A VRS id as a block keeps it; [`VrsIdRef::to_id`] gives the id.
@@ -218,9 +224,17 @@ impl<'a> EntryRef<'a> {
         }
     }
 
-    /// This entry's calls, as one file's part of a [`model::VariantCalls`] (carriers plain).
+    /// This entry's calls, as one file's part of a [`model::VariantCalls`]: the carriers with the
+    /// block's order of people when a set is in it (a count reads them in place), else plain.
     pub fn calls(&self, file: model::FileNumber) -> Result<model::FileCalls> {
-        Ok(model::FileCalls { file, haploid_set: self.haploid_set, carriers: self.plain_carriers()?.into_owned() })
+        let haploid_set = self.haploid_set;
+        Ok(match self.carriers.order_needed().map_err(|e| corrupt(&e.to_string()))? {
+            Some(order) => {
+                let (carriers, order) = (self.carriers.as_stored().to_vec(), Some(order.into()));
+                model::FileCalls { file, haploid_set, carriers, order }
+            }
+            None => model::FileCalls { file, haploid_set, carriers: self.plain_carriers()?.into_owned(), order: None },
+        })
     }
 
     /// The carriers' plain encoding (`oresund_core::carriers`), expanded when linked.
@@ -241,11 +255,16 @@ struct StoredEntry<'a> {
 /// A stored block, parsed lazily.
 pub struct BlockView<'a> {
     version: u8,
-    /// Sample columns of the file (version 3; 0 before).
+    /// Sample columns of the file (version 3 and 4; 0 before).
     columns: usize,
     n: usize,
     positions: &'a [u8],
     ends: &'a [u8],
+    /// Bytes of the order of people (version 4; 0 when the block has none).
+    order_len: usize,
+    /// The order, when the block was read through it.
+    order: Option<ColumnOrder<'a>>,
+    /// The entries.
     payload: &'a [u8],
 }
 
@@ -257,9 +276,14 @@ fn u32_at(bytes: &[u8], i: usize) -> u32 {
     u32::from_le_bytes([bytes[4 * i], bytes[4 * i + 1], bytes[4 * i + 2], bytes[4 * i + 3]])
 }
 
-/// Bytes before the position table: the version, the column count (version 3) and n.
+/// Bytes before the position table: the version, the column count (version 3 and 4), the order's
+/// length (version 4) and n.
 fn header_len(version: u8) -> usize {
-    if version == VERSION { 9 } else { 5 }
+    match version {
+        VERSION => 13,
+        VERSION_3 => 9,
+        _ => 5,
+    }
 }
 
 impl<'a> BlockView<'a> {
@@ -272,19 +296,28 @@ impl<'a> BlockView<'a> {
     }
 
     /// The header and tables of a block whose first bytes are `bytes` (at least through the
-    /// tables; what follows is taken as the payload, whole or not): positions and entry spans
-    /// without the entries, for reading a block piecewise ([`read_slot`]).
+    /// tables; what follows is taken as the order and the entries, whole or not): positions and
+    /// entry spans without the entries, for reading a block piecewise ([`read_slot`]).
     fn tables(bytes: &'a [u8]) -> Result<Self> {
         let version = *bytes.first().ok_or_else(|| corrupt("empty"))?;
         let header = header_len(version);
-        if bytes.len() < header || ![VERSION, VERSION_2, VERSION_1].contains(&version) {
+        if bytes.len() < header || ![VERSION, VERSION_3, VERSION_2, VERSION_1].contains(&version) {
             return Err(corrupt("unknown version or too short"));
         }
-        let columns = if version == VERSION { u32_at(&bytes[1..5], 0) as usize } else { 0 };
+        let columns = if header > 5 { u32_at(&bytes[1..5], 0) as usize } else { 0 };
+        let order_len = if version == VERSION { u32_at(&bytes[5..9], 0) as usize } else { 0 };
         let n = u32_at(&bytes[header - 4..header], 0) as usize;
         let table = n.checked_mul(8).filter(|t| header + t <= bytes.len()).ok_or_else(|| corrupt("truncated table"))?;
         let (positions, ends) = bytes[header..header + table].split_at(4 * n);
-        Ok(Self { version, columns, n, positions, ends, payload: &bytes[header + table..] })
+        let rest = &bytes[header + table..];
+        let (order, payload) = match rest.split_at_checked(order_len) {
+            Some((order, entries)) if order_len > 0 => {
+                (Some(ColumnOrder::parse(order, columns).map_err(|e| corrupt(&e.to_string()))?), entries)
+            }
+            Some(_) => (None, rest),
+            None => (None, &rest[..0]), // the tables alone, read piecewise
+        };
+        Ok(Self { version, columns, n, positions, ends, order_len, order, payload })
     }
 
     pub fn len(&self) -> usize {
@@ -299,9 +332,15 @@ impl<'a> BlockView<'a> {
         u64::from(u32_at(self.positions, i))
     }
 
-    /// Entry `i`; a linked entry's carriers come with those of the entry they are linked to.
-    pub fn entry(&self, i: usize) -> Result<EntryRef<'a>> {
+    /// Entry `i`; its carriers come with the block's order of people, or a linked entry's with
+    /// those of the entry they are linked to.
+    pub fn entry(&self, i: usize) -> Result<EntryRef<'_>> {
         let stored = self.stored(i)?;
+        if let Some(order) = &self.order {
+            let mut entry = stored.entry;
+            entry.carriers = CarrierBytes::sorted(entry.carriers.as_stored(), order, self.columns);
+            return Ok(entry);
+        }
         let Some(back) = stored.link else { return Ok(stored.entry) };
         let target = self.stored(i.checked_sub(back).ok_or_else(|| corrupt("link before the block"))?)?;
         let mut entry = stored.entry;
@@ -324,7 +363,7 @@ impl<'a> BlockView<'a> {
     /// withdrawal blanks sample columns; positions, alleles and slots stay, so the stored slots
     /// (`vrs_keys`, on both stores) still point at the right entry).
     pub fn map_carriers(&self, mut carriers: impl FnMut(u32, &[u8]) -> Result<Vec<u8>>) -> Result<Vec<u8>> {
-        let columns = (self.version == VERSION).then_some(self.columns);
+        let columns = (self.version >= VERSION_3).then_some(self.columns);
         let mut block = Block { contig: 0, first_pos: 0, last_pos: 0, entries: Vec::with_capacity(self.n), columns };
         for i in 0..self.n {
             let e = self.entry(i)?;
@@ -368,7 +407,7 @@ impl<'a> BlockView<'a> {
         start: u64,
         end: u64,
         max_ref_len: u64,
-        mut visit: impl FnMut(EntryRef<'a>) -> Result<()>,
+        mut visit: impl FnMut(EntryRef<'_>) -> Result<()>,
     ) -> Result<()> {
         // Entries are sorted by position; one before `start` may still overlap it.
         for i in self.lower_bound(start.saturating_sub(max_ref_len.saturating_sub(1)))..self.n {
@@ -390,7 +429,7 @@ impl<'a> BlockView<'a> {
         if i >= self.n {
             return Err(corrupt("slot out of range"));
         }
-        let payload_start = header_len(self.version) + 8 * self.n;
+        let payload_start = header_len(self.version) + 8 * self.n + self.order_len;
         let start = if i == 0 { 0 } else { u32_at(self.ends, i - 1) as usize };
         let end = u32_at(self.ends, i) as usize;
         Ok(payload_start + start..payload_start + end)
@@ -420,8 +459,11 @@ fn parse_entry(version: u8, pos: u64, mut bytes: &[u8]) -> Result<StoredEntry<'_
     let head = whole - bytes.len();
     let mut haploid = varint::get(&mut bytes).ok_or_else(|| corrupt("haploid set"))?;
     let mut link = None;
-    if version == VERSION {
+    if version >= VERSION_3 {
         if haploid & 1 == 1 {
+            if version != VERSION_3 {
+                return Err(corrupt("a link outside version 3"));
+            }
             let back = varint::get(&mut bytes).and_then(|b| usize::try_from(b).ok()).filter(|&b| b > 0);
             link = Some(back.ok_or_else(|| corrupt("link"))?);
         }
@@ -444,14 +486,24 @@ fn plain_target<'a>(target: &StoredEntry<'a>) -> Result<&'a [u8]> {
 /// and the header of the block they came from (its version and column count). The entry must not
 /// be linked to another entry of its block ([`read_slot`] expands links).
 pub fn block_of_one(version: u8, columns: usize, pos: u64, entry: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(17 + entry.len());
+    block_of_one_in_order(version, columns, &[], pos, entry)
+}
+
+/// [`block_of_one`] with the block's `order` of people (version 4), which the entry's sets in
+/// order need.
+fn block_of_one_in_order(version: u8, columns: usize, order: &[u8], pos: u64, entry: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(21 + order.len() + entry.len());
     out.push(version);
-    if version == VERSION {
+    if version >= VERSION_3 {
         out.extend_from_slice(&(columns as u32).to_le_bytes());
+    }
+    if version == VERSION {
+        out.extend_from_slice(&(order.len() as u32).to_le_bytes());
     }
     out.extend_from_slice(&1u32.to_le_bytes());
     out.extend_from_slice(&(pos as u32).to_le_bytes());
     out.extend_from_slice(&(entry.len() as u32).to_le_bytes());
+    out.extend_from_slice(if version == VERSION { order } else { &[] });
     out.extend_from_slice(entry);
     out
 }
@@ -465,8 +517,10 @@ pub fn read_slot(len: usize, i: usize, mut read: impl FnMut(usize, &mut [u8]) ->
     let head = read_tables(len, &mut read)?;
     let tables = BlockView::tables(&head)?;
     let bytes = entry_bytes(&tables, i, len, &mut read)?;
-    // Only version 3 has links to follow (and a slot's bytes are parsed by the caller anyway).
-    let stored = (tables.version == VERSION).then(|| parse_entry(tables.version, tables.pos(i), &bytes)).transpose()?;
+    // Only versions 3 and 4 have links or sets in order to expand (and a slot's bytes are parsed
+    // by the caller anyway).
+    let stored =
+        (tables.version >= VERSION_3).then(|| parse_entry(tables.version, tables.pos(i), &bytes)).transpose()?;
     alone(&tables, i, &bytes, stored, len, &mut read)
 }
 
@@ -541,8 +595,9 @@ fn entry_bytes(
     Ok(entry)
 }
 
-/// Entry `i` (its `bytes`, parsed as `stored` in a version 3 block) as a block of its own; a
-/// linked entry reads the entry it is linked to as well, and comes back unlinked.
+/// Entry `i` (its `bytes`, parsed as `stored` in a version 3 or 4 block) as a block of its own;
+/// an entry with sets in the block's order comes with the order, a linked entry reads the entry
+/// it is linked to as well and comes back unlinked.
 fn alone(
     tables: &BlockView<'_>,
     i: usize,
@@ -551,6 +606,18 @@ fn alone(
     len: usize,
     piece: &mut impl FnMut(usize, &mut [u8]) -> Result<()>,
 ) -> Result<Vec<u8>> {
+    if let Some(stored) = stored.as_ref().filter(|_| tables.order_len > 0) {
+        let carriers = stored.entry.carriers.as_stored();
+        if carrier_order::needs_order(carriers, tables.columns).map_err(|e| corrupt(&e.to_string()))? {
+            let start = header_len(tables.version) + 8 * tables.n;
+            if start + tables.order_len > len {
+                return Err(corrupt("order bounds"));
+            }
+            let mut order = vec![0; tables.order_len];
+            piece(start, &mut order)?;
+            return Ok(block_of_one_in_order(tables.version, tables.columns, &order, tables.pos(i), bytes));
+        }
+    }
     let Some((stored, back)) = stored.and_then(|s| s.link.map(|back| (s, back))) else {
         return Ok(block_of_one(tables.version, tables.columns, tables.pos(i), bytes));
     };
@@ -777,19 +844,19 @@ mod tests {
     #[test]
     fn blocks_are_sorted_bounded_and_round_trip() {
         // Arrive slightly out of order, as left-aligned indels do; one duplicate.
-        let mut input: Vec<(u32, Entry)> = (0..200).map(|i| (0, entry(1000 + i * 10, "C"))).collect();
+        let mut input: Vec<(u32, Entry)> = (0..800).map(|i| (0, entry(1000 + i * 10, "C"))).collect();
         input.swap(5, 6);
         input.push((0, entry(1500, "C"))); // the same record again: kept once
         input.push((1, entry(7, "G")));
         let (blocks, file) = build(input).unwrap();
-        assert_eq!((file.duplicates, file.variants), (1, 201));
-        assert_eq!(blocks.iter().map(|b| b.entries.len()).collect::<Vec<_>>(), [64, 64, 64, 8, 1]);
+        assert_eq!((file.duplicates, file.variants), (1, 801));
+        assert_eq!(blocks.iter().map(|b| b.entries.len()).collect::<Vec<_>>(), [256, 256, 256, 32, 1]);
         let all: Vec<u64> =
             blocks.iter().filter(|b| b.contig == 0).flat_map(|b| b.entries.iter().map(|e| e.pos)).collect();
         assert!(all.windows(2).all(|w| w[0] < w[1]));
         let bytes = blocks[1].encode();
         let view = BlockView::parse(&bytes).unwrap();
-        assert_eq!(view.len(), 64);
+        assert_eq!(view.len(), 256);
         let e = view.entry(3).unwrap();
         assert_eq!((e.pos, e.reference, e.alternate), (blocks[1].entries[3].pos, "A", "C"));
         assert_eq!(view.find(e.pos, "A", "C").unwrap(), Some(3));
@@ -930,53 +997,122 @@ mod tests {
             .collect()
     }
 
-    #[test]
-    fn linked_entries_read_back_plain_whole_and_piecewise() {
-        let entries = linked_entries();
-        let linked = Block { contig: 0, first_pos: 100, last_pos: 111, entries: entries.clone(), columns: Some(1000) };
-        let plain = Block { columns: None, ..linked.clone() };
-        let (bytes, plain_bytes) = (linked.encode(), plain.encode());
-        assert_eq!((bytes[0], plain_bytes[0]), (VERSION, VERSION_2));
-        let view = BlockView::parse(&bytes).unwrap();
-        let links = (0..view.len()).filter(|&i| view.stored(i).unwrap().link.is_some()).count();
-        // The first variant of each haplotype is plain; every later one links its hom-ALT bitset
-        // (the same as its haplotype's), and the common ones their het bitset too.
-        assert_eq!(links, 8, "linked entries");
-        assert!(bytes.len() * 10 < plain_bytes.len() * 6, "{} bytes linked, {} plain", bytes.len(), plain_bytes.len());
+    impl Block {
+        /// Version 3 as it was written, with links, for the tests that such blocks still read.
+        fn encode_linked(&self) -> Vec<u8> {
+            let columns = self.columns.unwrap();
+            let links = link_entries(&self.entries, columns);
+            let carriers: Vec<&[u8]> =
+                self.entries.iter().zip(&links).map(|(e, l)| l.as_ref().map_or(&e.carriers[..], |(_, c)| c)).collect();
+            let backs: Vec<Option<usize>> = links.iter().map(|l| l.as_ref().map(|(back, _)| *back)).collect();
+            self.encode_as(VERSION_3, &[], &carriers, Some(&backs))
+        }
+    }
+
+    /// For each entry, the earlier unlinked entry its carrier bitsets are best coded against (how
+    /// many slots back) and the linked carriers, or `None` (version 3's writer).
+    fn link_entries(entries: &[Entry], columns: usize) -> Vec<Option<(usize, Vec<u8>)>> {
+        use oresund_core::carrier_links;
+        let bitsets: Vec<_> = entries
+            .iter()
+            .map(|e| carrier_links::bitsets(&e.carriers, columns).ok().filter(|b| b.iter().any(Option::is_some)))
+            .collect();
+        let mut links: Vec<Option<(usize, Vec<u8>)>> = vec![None; entries.len()];
+        for (i, own) in bitsets.iter().enumerate() {
+            let Some(own) = own else { continue };
+            let mut best = None;
+            for j in 0..i {
+                let Some(reference) = bitsets[j].as_ref().filter(|_| links[j].is_none()) else { continue };
+                let plan = carrier_links::plan(own, reference, columns);
+                let saved = carrier_links::saved(&plan);
+                if saved > best.as_ref().map_or(0, |(_, _, _, s)| *s) {
+                    best = Some((j, reference, plan, saved));
+                }
+            }
+            if let Some((j, reference, plan, _)) = best {
+                links[i] =
+                    carrier_links::link(&entries[i].carriers, reference, &plan, columns).ok().map(|c| (i - j, c));
+            }
+        }
+        links
+    }
+
+    /// Every entry of `bytes` read whole, by slot and by key piecewise gives `entries`' alleles
+    /// and carriers, and counts in place as its plain carriers do.
+    fn reads_back(bytes: &[u8], entries: &[Entry]) {
+        let view = BlockView::parse(bytes).unwrap();
         let read = |i: usize| {
             read_slot(bytes.len(), i, |at, buf| {
                 buf.copy_from_slice(&bytes[at..at + buf.len()]);
                 Ok(())
             })
         };
-        // An entry with its carriers expanded, to compare linked and plain ones.
+        // An entry with its carriers expanded, to compare stored and plain ones.
         let plain =
             |e: EntryRef<'_>| (e.pos, e.alternate.to_string(), e.haploid_set, e.plain_carriers().unwrap().to_vec());
         let filter = oresund_core::carriers::ColumnFilter::from_fn(1000, |c| c % 3 != 0);
         for (i, e) in entries.iter().enumerate() {
             let got = view.entry(i).unwrap();
             assert_eq!(plain(got), (e.pos, e.alternate.clone(), e.haploid_set, e.carriers.clone()), "entry {i}");
-            let whole = oresund_core::carriers::EncodedCarriers::parse(&e.carriers, 1000).unwrap();
+            let whole = EncodedCarriers::parse(&e.carriers, 1000).unwrap();
             let in_place = got.carriers.parse(1000).unwrap();
             for f in [None, Some(&filter)] {
                 assert_eq!(in_place.counts(f, 2000), whole.counts(f, 2000), "entry {i} counted in place");
             }
-            assert_eq!(plain(BlockView::parse(&read(i).unwrap()).unwrap().entry(0).unwrap()), plain(got), "slot {i}");
+            let alone = read(i).unwrap();
+            assert_eq!(plain(BlockView::parse(&alone).unwrap().entry(0).unwrap()), plain(got), "slot {i}");
             let found = find_piecewise(bytes.len(), e.pos, "A", &e.alternate, |at, buf| {
                 buf.copy_from_slice(&bytes[at..at + buf.len()]);
                 Ok(())
             });
             assert_eq!(plain(BlockView::parse(&found.unwrap().unwrap()).unwrap().entry(0).unwrap()), plain(got));
         }
-        // A withdrawal's rewrite keeps the version and links what is still close.
+    }
+
+    #[test]
+    fn linked_entries_of_version_3_read_back_plain_whole_and_piecewise() {
+        let entries = linked_entries();
+        let linked = Block { contig: 0, first_pos: 100, last_pos: 111, entries: entries.clone(), columns: Some(1000) };
+        let plain = Block { columns: None, ..linked.clone() };
+        let (bytes, plain_bytes) = (linked.encode_linked(), plain.encode());
+        assert_eq!((bytes[0], plain_bytes[0]), (VERSION_3, VERSION_2));
+        let view = BlockView::parse(&bytes).unwrap();
+        let links = (0..view.len()).filter(|&i| view.stored(i).unwrap().link.is_some()).count();
+        // The first variant of each haplotype is plain; every later one links its hom-ALT bitset
+        // (the same as its haplotype's), and the common ones their het bitset too.
+        assert_eq!(links, 8, "linked entries");
+        assert!(bytes.len() * 10 < plain_bytes.len() * 6, "{} bytes linked, {} plain", bytes.len(), plain_bytes.len());
+        reads_back(&bytes, &entries);
+        // A withdrawal's rewrite writes the current version, with the same entries.
+        let rewritten = view.map_carriers(|_, c| Ok(c.to_vec())).unwrap();
+        assert_eq!((rewritten[0], rewritten), (VERSION, linked.encode()));
+    }
+
+    #[test]
+    fn entries_in_the_order_of_people_read_back_plain_whole_and_piecewise() {
+        let entries = linked_entries();
+        let block = Block { contig: 0, first_pos: 100, last_pos: 111, entries: entries.clone(), columns: Some(1000) };
+        let bytes = block.encode();
+        let view = BlockView::parse(&bytes).unwrap();
+        assert_eq!((bytes[0], view.order_len), (VERSION, 16 + 1250), "a fingerprint and 1,000 people, ten bits each");
+        let in_order = (0..view.len())
+            .filter(|&i| carrier_order::needs_order(view.stored(i).unwrap().entry.carriers.as_stored(), 1000).unwrap())
+            .count();
+        // Every entry's hom-ALT set (a ninth of the people, by haplotype) comes in runs.
+        assert_eq!(in_order, 12, "entries with sets in order");
+        // Without the order (which pays for itself over a full block, not over twelve variants),
+        // the entries are smaller than linked ones.
+        let (entries_len, linked) = (bytes.len() - view.order_len, block.encode_linked());
+        assert!(entries_len * 10 < linked.len() * 6, "{entries_len} bytes in order, {} linked", linked.len());
+        reads_back(&bytes, &entries);
         let rewritten = view.map_carriers(|_, c| Ok(c.to_vec())).unwrap();
         assert_eq!(rewritten, bytes);
     }
 
     #[test]
     fn a_link_to_a_linked_entry_or_before_the_block_is_corrupt() {
-        let bytes =
-            Block { contig: 0, first_pos: 100, last_pos: 111, entries: linked_entries(), columns: Some(1000) }.encode();
+        let bytes = Block { contig: 0, first_pos: 100, last_pos: 111, entries: linked_entries(), columns: Some(1000) }
+            .encode_linked();
         let view = BlockView::parse(&bytes).unwrap();
         let i = (0..view.len()).find(|&i| view.stored(i).unwrap().link.is_some()).unwrap();
         let span = view.entry_span(i).unwrap();
@@ -996,15 +1132,15 @@ mod tests {
     fn damaged_blocks_read_piecewise_never_panic() {
         let entries: Vec<Entry> = (0..7).map(|i| entry(100 + i / 2, ["C", "G"][i as usize % 2])).collect();
         let plain = Block { contig: 0, first_pos: 100, last_pos: 103, entries, columns: None };
-        let linked = Block { contig: 0, first_pos: 100, last_pos: 111, entries: linked_entries(), columns: Some(1000) };
-        for block in [plain, linked] {
-            damage_piecewise(block);
+        let sorted = Block { contig: 0, first_pos: 100, last_pos: 111, entries: linked_entries(), columns: Some(1000) };
+        let linked = sorted.encode_linked();
+        for (block, bytes) in [(&plain, plain.encode()), (&sorted, linked), (&sorted, sorted.encode())] {
+            damage_piecewise(block, bytes);
         }
     }
 
-    fn damage_piecewise(block: Block) {
+    fn damage_piecewise(block: &Block, bytes: Vec<u8>) {
         let keys: Vec<(u64, String)> = block.entries.iter().map(|e| (e.pos, e.alternate.clone())).collect();
-        let bytes = block.encode();
         let read_all = |bytes: &[u8]| {
             let read = |at: usize, buf: &mut [u8]| {
                 buf.copy_from_slice(&bytes[at..at + buf.len()]);
@@ -1018,7 +1154,8 @@ mod tests {
                 let _ = entries_at(&bytes[..bytes.len().min(TABLES_MAX)], *pos);
             }
         };
-        for at in 0..bytes.len().min(9 + 8 * 12 + 400) {
+        // The header, the tables, the order's first columns and the first entries.
+        for at in (0..bytes.len().min(13 + 8 * 12 + 400)).chain((1375..1775).filter(|&at| at < bytes.len())) {
             for value in [0, 1, 0x7f, 0xff] {
                 let mut damaged = bytes.clone();
                 damaged[at] = value;

@@ -1,5 +1,7 @@
 //! What the store keeps, in plain types that know nothing of SQL.
 
+use oresund_core::carrier_links::CarrierBytes;
+use oresund_core::carrier_order::ColumnOrder;
 use oresund_core::individual::Individual;
 
 /// A number the node gives (stable, never reused), as its own type so that one kind cannot be
@@ -153,8 +155,31 @@ pub struct FileCalls {
     pub file: FileNumber,
     /// Id of the file's haploid set (see [`crate::VariantIndex::haploid_set`]); 0 when all diploid.
     pub haploid_set: u32,
-    /// Encoded carrier sets (`oresund_core::carriers`), in the file's sample columns.
+    /// Encoded carrier sets (`oresund_core::carriers`), in the file's sample columns or, with
+    /// `order`, some in that order of people.
     pub carriers: Vec<u8>,
+    /// The order of people of the block they come from (`oresund_core::carrier_order`), when a
+    /// set is in it: a count reads them in place ([`FileCalls::with_carriers`]).
+    pub order: Option<std::sync::Arc<[u8]>>,
+}
+
+impl FileCalls {
+    /// Calls `read` with the carriers as a count reads them in place, in a file of `columns`.
+    pub fn with_carriers<R>(
+        &self,
+        columns: usize,
+        read: impl FnOnce(CarrierBytes<'_>) -> R,
+    ) -> Result<R, crate::StoreError> {
+        let Some(order) = &self.order else { return Ok(read(CarrierBytes::plain(&self.carriers))) };
+        let order = ColumnOrder::parse(order, columns).map_err(|e| crate::StoreError::Corrupt(e.to_string()))?;
+        Ok(read(CarrierBytes::sorted(&self.carriers, &order, columns)))
+    }
+
+    /// The plain encoding of the carriers (`oresund_core::carriers`) in a file of `columns`.
+    pub fn plain_carriers(&self, columns: usize) -> Result<Vec<u8>, crate::StoreError> {
+        self.with_carriers(columns, |c| c.to_plain().map(|c| c.into_owned()))?
+            .map_err(|e| crate::StoreError::Corrupt(e.to_string()))
+    }
 }
 
 /// A variant and its genotypes in every file that has it.

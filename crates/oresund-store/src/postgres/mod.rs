@@ -286,7 +286,8 @@ fn find_in_pieces(
             Ok(())
         };
         if let Some(block) = find_piecewise(head.len, key.pos, &key.reference, &key.alternate, read)? {
-            let entry = BlockView::parse(&block)?.entry(0)?;
+            let view = BlockView::parse(&block)?;
+            let entry = view.entry(0)?;
             add_file_calls(out, entry.calls(listed.file)?, || Ok((key.clone(), entry.vrs_id.to_id())))?;
         }
     }

@@ -564,8 +564,8 @@ mod tests {
             match whole.iter().find(|(id, _)| *id == block) {
                 Some((_, bytes)) => {
                     let one = got.unwrap();
-                    let alone = BlockView::parse(&one).unwrap().entry(0).unwrap();
-                    assert_eq!(alone, BlockView::parse(bytes).unwrap().entry(slot).unwrap(), "{block}/{slot}");
+                    let (alone, stored) = (BlockView::parse(&one).unwrap(), BlockView::parse(bytes).unwrap());
+                    assert_eq!(alone.entry(0).unwrap(), stored.entry(slot).unwrap(), "{block}/{slot}");
                 }
                 None => assert!(got.is_err(), "block {block} does not exist"),
             }
