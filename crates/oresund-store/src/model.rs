@@ -160,7 +160,7 @@ pub struct FileCalls {
     pub carriers: Vec<u8>,
     /// The order of people of the block they come from (`oresund_core::carrier_order`), when a
     /// set is in it: a count reads them in place ([`FileCalls::with_carriers`]).
-    pub order: Option<std::sync::Arc<[u8]>>,
+    pub order: Option<Vec<u8>>,
 }
 
 impl FileCalls {

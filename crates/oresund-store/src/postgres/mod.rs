@@ -285,10 +285,9 @@ fn find_in_pieces(
             }
             Ok(())
         };
-        if let Some(block) = find_piecewise(head.len, key.pos, &key.reference, &key.alternate, read)? {
-            let view = BlockView::parse(&block)?;
-            let entry = view.entry(0)?;
-            add_file_calls(out, entry.calls(listed.file)?, || Ok((key.clone(), entry.vrs_id.to_id())))?;
+        if let Some(one) = find_piecewise(head.len, key.pos, &key.reference, &key.alternate, read)? {
+            let (calls, id) = one.calls(listed.file, |entry| entry.vrs_id.to_id())?;
+            add_file_calls(out, calls, || Ok((key.clone(), id)))?;
         }
     }
     Ok(changed)

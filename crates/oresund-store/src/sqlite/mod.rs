@@ -150,9 +150,8 @@ fn read_variant_by_key(conn: &rusqlite::Connection, key: &VariantKey) -> Result<
         let found =
             blocks.read(row.get(1)?, |len, read| find_piecewise(len, key.pos, &key.reference, &key.alternate, read))?;
         let Some(one) = found else { continue };
-        let block = BlockView::parse(&one)?;
-        let entry = block.entry(0)?;
-        add_file_calls(&mut out, entry.calls(file)?, || Ok((entry.key(key.contig), entry.vrs_id.to_id())))?;
+        let (calls, found) = one.calls(file, |entry| (entry.key(key.contig), entry.vrs_id.to_id()))?;
+        add_file_calls(&mut out, calls, || Ok(found))?;
     }
     if let Some(found) = out.as_mut() {
         found.calls.sort_by_key(|c| c.file);
@@ -175,13 +174,12 @@ fn read_variant_by_vrs_id(conn: &rusqlite::Connection, vrs_id: &str) -> Result<O
         let file: FileNumber = row.get(0)?;
         let slot: usize = row.get(1)?;
         let one = blocks.read(row.get(2)?, |len, read| read_slot(len, slot, read))?;
-        let block = BlockView::parse(&one)?;
-        let entry = block.entry(0)?;
-        let id = entry.vrs_id.to_id();
+        let contig = row.get(3)?;
+        let (calls, (key, id)) = one.calls(file, |entry| (entry.key(contig), entry.vrs_id.to_id()))?;
         if id != vrs_id {
             continue;
         }
-        add_file_calls(&mut out, entry.calls(file)?, || Ok((entry.key(row.get(3)?), id)))?;
+        add_file_calls(&mut out, calls, || Ok((key, id)))?;
     }
     Ok(out)
 }
@@ -502,7 +500,7 @@ mod tests {
 
     /// Slot `slot` of block `block` as a block of its own, as a lookup by VRS id reads it.
     fn entry_of_block(conn: &Connection, block: i64, slot: usize) -> Result<Vec<u8>> {
-        BlockReader::new(conn).read(block, |len, read| read_slot(len, slot, read))
+        BlockReader::new(conn).read(block, |len, read| read_slot(len, slot, read)).map(|alone| alone.block)
     }
 
     fn entry(pos: u64, alternate: &str, carriers: usize) -> Entry {
@@ -558,7 +556,8 @@ mod tests {
             whole.push((id, bytes));
         }
         let mut reader = BlockReader::new(&conn);
-        let mut read = |block: i64, slot: usize| reader.read(block, |len, read| read_slot(len, slot, read));
+        let mut read =
+            |block: i64, slot: usize| reader.read(block, |len, read| read_slot(len, slot, read)).map(|a| a.block);
         for (block, slot) in [(7, 0), (9, 4), (8, 0), (9, 1), (7, 3), (8, 2), (8, 2), (7, 4)] {
             let got = read(block, slot);
             match whole.iter().find(|(id, _)| *id == block) {
