@@ -11,8 +11,8 @@
 //!
 //! Encoding (one byte string per variant and file): for each of the five sets, a tag byte then
 //! `0` empty; `6` the count (LEB128, [`crate::varint`]) and that many columns (u16 LE when the
-//! file has at most 65,536 columns, else u32 LE); `3` the count and the byte length of what follows (both LEB128,
-//! [`crate::varint`]), then the gaps between ascending columns (the first column, then each
+//! file has at most 65,536 columns, else u32 LE); `3` the count and the byte length of what
+//! follows (both LEB128), then the gaps between ascending columns (the first column, then each
 //! column minus the previous one), a gap below 255 as one byte, a larger one as 255 and its
 //! LEB128; `2` a bitset of ⌈columns/64⌉ u64 LE words. A set whose list would be larger than the
 //! bitset is a bitset; below that the gaps when they are smaller and rarely escaped, else the
@@ -21,11 +21,10 @@
 //! (Earlier versions wrote `1`, a list with a u32 LE count, instead of `6`, and before that
 //! no `3`; both are still read.)
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::{Deserialize, Serialize};
-
-use std::sync::Arc;
 
 use crate::ordered_filter::OrderedFilters;
 use crate::varint;

@@ -484,7 +484,8 @@ fn plain_target<'a>(target: &StoredEntry<'a>) -> Result<&'a [u8]> {
 
 /// A block holding one entry, from the bytes [`BlockView::entry_span`] delimits, its position
 /// and the header of the block they came from (its version and column count). The entry must not
-/// be linked to another entry of its block ([`read_slot`] expands links).
+/// be linked to another entry of its block ([`read_slot`] expands links); a version 4 block of one
+/// has no order of people, which [`EntryAlone`] carries beside it.
 pub fn block_of_one(version: u8, columns: usize, pos: u64, entry: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(21 + entry.len());
     out.push(version);
