@@ -66,11 +66,6 @@ impl PreparedFilter {
         self.files.get(&file)
     }
 
-    /// How many files the filter admits.
-    pub fn admitted_files(&self) -> usize {
-        self.files.len()
-    }
-
     /// Whether `file` shares admitted people with another admitted file (either way round).
     pub fn overlaps(&self, file: FileNumber) -> bool {
         self.overlapping.contains(&file)

@@ -39,8 +39,8 @@ struct FileEntry<'a> {
 /// One file's counts of one variant, as a region scan finds them, its alleles in a text the scan
 /// shares. With people delivered in batches, a region holds an entry of each variant from every
 /// file; a [`VariantCount`] for each (five allocations, moved about by the merge) made a 1 Mb
-/// region count over ten files of 500 people 18 times the time over one file of 5,000 (issue #19).
-/// The answer's [`VariantCount`] is made once per variant.
+/// region count over ten files of 500 people 17-18 times the time over one file of 5,000, now 7
+/// (issue #19). The answer's [`VariantCount`] is made once per variant.
 struct Found {
     pos: u64,
     /// Where the reference allele starts, where the alternate starts and where it ends in the text.
@@ -54,6 +54,21 @@ struct Found {
 enum FoundId {
     Digest([u8; 24]),
     Text(Box<str>),
+}
+
+/// Counts already made, with the file of each, as records to merge with those to come.
+fn as_records(counted: Vec<VariantCount>, files: &[FileNumber]) -> (Vec<Found>, String) {
+    let mut text = String::new();
+    let mut found = Vec::with_capacity(counted.len());
+    for (count, &file) in counted.into_iter().zip(files) {
+        let start = text.len();
+        text.push_str(count.variant.reference());
+        text.push_str(count.variant.alternate());
+        let alleles = [start, start + count.variant.reference().len(), text.len()];
+        let vrs_id = FoundId::Text(count.vrs_id.into_boxed_str());
+        found.push(Found { pos: count.variant.pos(), alleles, vrs_id, counts: count.counts, file });
+    }
+    (found, text)
 }
 
 fn parse_carriers(bytes: CarrierBytes<'_>, columns: usize) -> Result<EncodedCarriers<'_>, NodeError> {
@@ -119,18 +134,13 @@ impl Node {
             });
         }
         let prepared = self.prepare_filter(filter)?;
-        let chrom = &self.reference.contigs()[index].name;
-        let stored = |entry_pos: u64, reference: &str, alternate: &str| {
-            // Stored alleles were checked at ingest; one that is not a variant is damage.
-            Variant::new(chrom.as_str(), entry_pos, reference, alternate)
-                .map_err(|e| StoreError::Corrupt(format!("stored variant at {chrom}:{entry_pos}: {e}")))
-        };
-        // One admitted file: its entries go straight into the answer, each variant once (a record
-        // per entry and a second pass, as several files need, made such a count a tenth slower).
-        let one_file = prepared.admitted_files() == 1;
+        // Entries that come in order (one file's, or files over different positions) go straight
+        // into the answer, each variant once; from the first that does not (a second file over
+        // the same positions), records to merge. Records for every entry made a count over one
+        // file a tenth slower.
         let mut counted: Vec<VariantCount> = Vec::new();
-        let mut found: Vec<Found> = Vec::new();
-        let mut text = String::new();
+        let mut counted_files: Vec<FileNumber> = Vec::new();
+        let mut records: Option<(Vec<Found>, String)> = None;
         let mut failure = None;
         self.store.scan_region(index as u32, region.start, region.end, &mut |file, entry| {
             let Some(scope) = prepared.file(file) else { return Ok(()) };
@@ -141,12 +151,23 @@ impl Node {
                     return Ok(());
                 }
             };
-            if one_file {
-                let variant = stored(entry.pos, entry.reference, entry.alternate)?;
-                let datasets = vec![(scope.dataset.clone(), counts)];
-                counted.push(VariantCount { variant, vrs_id: entry.vrs_id.to_id(), counts, datasets });
-                return Ok(());
-            }
+            let (found, text) = match &mut records {
+                Some(records) => records,
+                None => {
+                    let in_order = counted.last().is_none_or(|last| {
+                        let v = &last.variant;
+                        (v.pos(), v.reference(), v.alternate()) < (entry.pos, entry.reference, entry.alternate)
+                    });
+                    if in_order {
+                        let variant = self.stored_variant(index, entry.pos, entry.reference, entry.alternate)?;
+                        let datasets = vec![(scope.dataset.clone(), counts)];
+                        counted.push(VariantCount { variant, vrs_id: entry.vrs_id.to_id(), counts, datasets });
+                        counted_files.push(file);
+                        return Ok(());
+                    }
+                    records.insert(as_records(std::mem::take(&mut counted), &counted_files))
+                }
+            };
             let start = text.len();
             text.push_str(entry.reference);
             text.push_str(entry.alternate);
@@ -161,23 +182,28 @@ impl Node {
         if let Some(e) = failure {
             return Err(e);
         }
-        if one_file {
-            // In order unless blocks of the file overlap; a variant listed twice is summed.
-            if !counted.is_sorted_by(|a, b| a.variant < b.variant) {
-                counted.sort_by(|a, b| a.variant.cmp(&b.variant));
-                counted.dedup_by(|next, kept| {
-                    let same = next.variant == kept.variant;
-                    if same {
-                        kept.counts += next.counts;
-                        for (dataset, c) in &next.datasets {
-                            add_dataset(&mut kept.datasets, dataset, *c);
-                        }
-                    }
-                    same
-                });
-            }
-            return Ok(counted);
+        match records {
+            Some((found, text)) => self.merge(index, &found, &text, &prepared),
+            None => Ok(counted),
         }
+    }
+
+    /// One variant, as a block of the contig numbered `contig` stores it.
+    fn stored_variant(&self, contig: usize, pos: u64, reference: &str, alternate: &str) -> Result<Variant, StoreError> {
+        let chrom = &self.reference.contigs()[contig].name;
+        // Stored alleles were checked at ingest; one that is not a variant is damage.
+        Variant::new(chrom.as_str(), pos, reference, alternate)
+            .map_err(|e| StoreError::Corrupt(format!("stored variant at {chrom}:{pos}: {e}")))
+    }
+
+    /// The counts of a region's entries from several files, each variant once, in order.
+    fn merge(
+        &self,
+        contig: usize,
+        found: &[Found],
+        text: &str,
+        prepared: &PreparedFilter,
+    ) -> Result<Vec<VariantCount>, NodeError> {
         let alleles = |f: &Found| {
             let [start, split, end] = f.alleles;
             (&text.as_bytes()[start..split], &text.as_bytes()[split..end])
@@ -185,14 +211,11 @@ impl Node {
         // By position, then alleles as bytes (the order of `Variant`s on one contig).
         let compare = |a: &Found, b: &Found| a.pos.cmp(&b.pos).then_with(|| alleles(a).cmp(&alleles(b)));
         // Files come one after another, each in order: a stable sort merges their runs. Equal
-        // neighbours are then one variant from several files. One file's entries are in order.
-        let sorted = found.is_sorted_by(|a, b| compare(a, b).is_lt());
+        // neighbours are then one variant from several files.
         let mut order: Vec<usize> = (0..found.len()).collect();
-        if !sorted {
-            order.sort_by(|&a, &b| compare(&found[a], &found[b]));
-        }
+        order.sort_by(|&a, &b| compare(&found[a], &found[b]));
         let mut out: Vec<VariantCount> = Vec::with_capacity(order.len());
-        for group in order.chunk_by(|&a, &b| !sorted && compare(&found[a], &found[b]).is_eq()) {
+        for group in order.chunk_by(|&a, &b| compare(&found[a], &found[b]).is_eq()) {
             let first = &found[group[0]];
             let [start, split, end] = first.alleles;
             let (pos, reference, alternate) = (first.pos, &text[start..split], &text[split..end]);
@@ -205,13 +228,13 @@ impl Node {
                 // file, beside the same people's chrX file, take 61 ms instead of 4.4 (issue #19).
                 // Read after the scan: a file committed or withdrawn meanwhile shows here only.
                 let key = VariantKey {
-                    contig: index as u32,
+                    contig: contig as u32,
                     pos,
                     reference: reference.to_string(),
                     alternate: alternate.to_string(),
                 };
                 if let Some(calls) = self.store.variant(&key)? {
-                    out.extend(self.count_calls(&calls, &prepared)?);
+                    out.extend(self.count_calls(&calls, prepared)?);
                 }
                 continue;
             }
@@ -227,7 +250,8 @@ impl Node {
                 FoundId::Digest(digest) => VrsIdRef::Digest(digest).to_id(),
                 FoundId::Text(id) => id.to_string(),
             };
-            out.push(VariantCount { variant: stored(pos, reference, alternate)?, vrs_id, counts, datasets });
+            let variant = self.stored_variant(contig, pos, reference, alternate)?;
+            out.push(VariantCount { variant, vrs_id, counts, datasets });
         }
         Ok(out)
     }
