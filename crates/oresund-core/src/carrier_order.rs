@@ -440,13 +440,19 @@ mod tests {
             .collect()
     }
 
+    /// [`block`] over `columns` people, its order of people and the order's stored bytes.
+    fn block_in_order(columns: usize) -> (Vec<CarrierSets>, Vec<u32>, Vec<u8>) {
+        let variants = block(columns as u32);
+        let order = order_people(&variants, columns).unwrap();
+        let order_bytes = encode_order(&order);
+        (variants, order, order_bytes)
+    }
+
     #[test]
     fn sets_in_order_are_smaller_and_count_and_decode_as_their_own_coding() {
         let columns = 5000;
-        let variants = block(columns as u32);
-        let order = order_people(&variants, columns).unwrap();
+        let (variants, order, order_bytes) = block_in_order(columns);
         let places = places(&order);
-        let order_bytes = encode_order(&order);
         let stored = ColumnOrder::parse(&order_bytes, columns).unwrap();
         let filters =
             [ColumnFilter::from_fn(columns, |c| c % 3 == 0), ColumnFilter::from_fn(columns, |c| c < 100 || c == 4999)];
@@ -469,9 +475,7 @@ mod tests {
     #[test]
     fn a_filter_keeps_itself_in_order_by_fingerprint_and_starts_again_when_changed() {
         let columns = 5000;
-        let variants = block(columns as u32);
-        let order = order_people(&variants, columns).unwrap();
-        let order_bytes = encode_order(&order);
+        let (variants, order, order_bytes) = block_in_order(columns);
         let sets = &variants[0];
         let (coded, _) = encode_in_order(&sets.encode(columns), sets, columns, &places(&order)).unwrap();
         // Each count reads the block anew, as a lookup does: only the filter remembers.
@@ -527,11 +531,7 @@ mod tests {
 
     #[test]
     fn counting_runs_agrees_with_testing_each_place() {
-        let mut seed = 3u64;
-        let mut next = move |n: u64| {
-            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-            (seed >> 33) % n
-        };
+        let mut next = crate::carriers::seeded(3);
         for _ in 0..200 {
             let mut words: Vec<u64> = (0..4).map(|_| next(u64::MAX >> 1) ^ next(u64::MAX >> 1) << 31).collect();
             let expected = |start: usize, end: usize| {

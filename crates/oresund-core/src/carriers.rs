@@ -596,6 +596,15 @@ pub fn allele_slots(columns: usize, haploid: &[u32], filter: Option<&ColumnFilte
     }
 }
 
+/// A seeded pseudo-random `next(n)` in `0..n` for tests (no rand dependency).
+#[cfg(test)]
+pub(crate) fn seeded(mut seed: u64) -> impl FnMut(u64) -> u64 {
+    move |n| {
+        seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        (seed >> 33) % n
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -693,11 +702,7 @@ mod tests {
 
     #[test]
     fn the_counting_loop_agrees_with_decoding() {
-        let mut seed = 7u64;
-        let mut next = move |n: u64| {
-            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-            (seed >> 33) % n
-        };
+        let mut next = seeded(7);
         for columns in [10usize, 5000, 200_000] {
             for _ in 0..50 {
                 let stride = 1 + next(400) as u32;
