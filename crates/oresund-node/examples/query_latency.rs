@@ -2,7 +2,7 @@
 //! 1 Mb region counts, as p50/p99 over many calls (the numbers in BENCHMARKS.md).
 //!
 //! ```sh
-//! cargo run --release -p oresund-node --example query_latency -- NODE_DIR [PHENOTYPE] [CALLS]
+//! [REGION_THREADS=N] cargo run --release -p oresund-node --example query_latency -- NODE_DIR [PHENOTYPE] [CALLS]
 //! ```
 
 use std::path::PathBuf;
@@ -37,7 +37,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = PathBuf::from(args.next().ok_or("usage: query_latency NODE_DIR [PHENOTYPE] [CALLS]")?);
     let phenotype = args.next().unwrap_or_else(|| "HP:0000707".into());
     let calls: usize = args.next().map(|n| n.parse()).transpose()?.unwrap_or(20_000);
-    let node = Node::open(&dir)?;
+    let mut node = Node::open(&dir)?;
+    // REGION_THREADS=1 counts a region on the calling thread (default: one thread per core).
+    if let Some(threads) = std::env::var_os("REGION_THREADS") {
+        node.set_region_threads(threads.to_str().ok_or("REGION_THREADS: a number")?.parse()?);
+    }
     let contig = node.reference().contigs()[0].clone();
     // Every variant of the first contig, to pick queries from.
     let all = node.count_region(&Region::new(&contig.name, 1, contig.length)?, &CohortFilter::default())?;

@@ -44,6 +44,8 @@ pub struct Node {
     pub(crate) matchmaker: std::sync::OnceLock<crate::matchmaking::model::Matchmaker>,
     /// The audit journal, once a server has taken it (see `audit_journal`).
     pub(crate) audit_journal: std::sync::OnceLock<crate::audit_journal::AuditJournal>,
+    /// Threads a region count uses (one per core unless set; see `count_region`).
+    pub(crate) region_threads: usize,
 }
 
 impl Node {
@@ -71,7 +73,15 @@ impl Node {
             pseudonymiser: std::sync::OnceLock::new(),
             matchmaker: std::sync::OnceLock::new(),
             audit_journal: std::sync::OnceLock::new(),
+            region_threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
         })
+    }
+
+    /// Sets the threads a region count uses (at least one): one per core by default; one keeps a
+    /// count on the calling thread (for measuring, or a server that wants every core for
+    /// concurrent requests).
+    pub fn set_region_threads(&mut self, threads: usize) {
+        self.region_threads = threads.max(1);
     }
 
     /// Ends a one-shot command: the store closes as usual (SQLite checkpoints and removes its

@@ -2,7 +2,11 @@
 
 use std::collections::BTreeMap;
 
-use crate::common::{TestNode, dk_se_template, ok};
+use oresund_core::individual::Sex;
+use oresund_core::region::Region;
+use oresund_node::{CohortFilter, Node};
+
+use crate::common::{TestNode, dk_se_template, dk_template, ok};
 
 /// `query --region` rows of `node` by variant: (VRS id, AC, AN, het, hom-ALT, hemizygous). Fails on
 /// a variant listed twice.
@@ -51,4 +55,44 @@ fn a_variant_in_two_files_is_listed_once_with_both_files_counts() {
         asked += 1;
     }
     assert!(asked >= 10, "{asked} one-variant regions asked");
+}
+
+/// A region count on several threads (blocks counted by workers while the store reads on) gives
+/// the calling thread's answer: over one file (blocks joined in order) and over two files of the
+/// same sites (merged), for everyone and for a filter, for regions of one block and of many.
+#[test]
+fn a_region_counted_on_several_threads_is_counted_on_one() {
+    for template in [dk_template(), dk_se_template()] {
+        let node = TestNode::copy_of(template);
+        let open = |threads| {
+            let mut node = Node::open(std::path::Path::new(node.path())).expect("open the node");
+            node.set_region_threads(threads);
+            node
+        };
+        let (one, four) = (open(1), open(4));
+        let filters = [CohortFilter::default(), CohortFilter { sex: Some(Sex::Female), ..Default::default() }];
+        let whole = Region::new("22", 1, 17_999_999).unwrap();
+        let all = one.count_region(&whole, &filters[0]).unwrap();
+        // Past a few blocks of 256 variants, so that workers share them.
+        assert!(all.len() > 2_000, "{} variants on 22", all.len());
+        let (first, last) = (all[0].variant.pos(), all[all.len() - 1].variant.pos());
+        let mut regions = vec![whole, Region::new("X", 1, 3_200_000).unwrap()];
+        for (start, len) in
+            [(first, 100_000), (first + 37_000, 250_000), ((first + last) / 2, 1_000_000), (last - 5, 200_000)]
+        {
+            regions.push(Region::new("22", start, start + len - 1).unwrap());
+        }
+        for region in &regions {
+            for filter in &filters {
+                let expected = one.count_region(region, filter).unwrap();
+                assert!(!expected.is_empty(), "{region} holds variants");
+                let got = four.count_region(region, filter).unwrap();
+                // The first difference, not two answers of thousands of variants.
+                if let Some((g, e)) = got.iter().zip(&expected).find(|(g, e)| g != e) {
+                    assert_eq!(g, e, "{region} {filter:?}: four threads, one");
+                }
+                assert_eq!(got.len(), expected.len(), "{region} {filter:?}: variants with four threads, one");
+            }
+        }
+    }
 }
