@@ -1,7 +1,8 @@
 //! Allele counts for a variant or a region, over any cohort filter: the question every other part
 //! of Øresund (CLI, Beacon, network) asks.
 
-use std::sync::{Arc, Mutex, mpsc};
+use std::sync::mpsc::{self, TrySendError};
+use std::sync::{Arc, Mutex};
 
 use oresund_core::carrier_links::CarrierBytes;
 use oresund_core::carrier_order::ColumnOrder;
@@ -270,8 +271,11 @@ impl Node {
             // The workers hold the only receiver: should all of them stop (a panic), sending fails
             // and the scan ends instead of waiting on a full queue.
             let receiver = Arc::new(Mutex::new(receiver));
+            let mut own = Vec::new();
             let results = std::thread::scope(|scope| {
-                let workers: Vec<_> = (0..self.region_threads)
+                // This thread reads, and counts what the workers have no room for: one worker
+                // fewer than the threads asked for keeps every core busy without crowding them.
+                let workers: Vec<_> = (1..self.region_threads)
                     .map(|_| {
                         let receiver = Arc::clone(&receiver);
                         scope.spawn(move || {
@@ -298,8 +302,18 @@ impl Node {
                         return Ok(());
                     }
                     let merging = overlaps.see(&block)?;
-                    let sent = sender.send((i, block, merging));
-                    sent.map_err(|_| StoreError::Corrupt("region workers stopped".into()))?;
+                    match sender.try_send((i, block, merging)) {
+                        Ok(()) => {}
+                        Err(TrySendError::Full((_, block, _))) => {
+                            match self.count_block(contig, &block, start, end, prepared, merging) {
+                                Ok(counted) => own.push((i, counted)),
+                                Err(e) => failure = failure.take().or(Some(e)),
+                            }
+                        }
+                        Err(TrySendError::Disconnected(_)) => {
+                            return Err(StoreError::Corrupt("region workers stopped".into()));
+                        }
+                    }
                     i += 1;
                     Ok(())
                 });
@@ -308,7 +322,7 @@ impl Node {
                 (scanned, done)
             });
             let (scanned, done) = results;
-            let mut numbered = Vec::new();
+            let mut numbered = own;
             for worker in done {
                 let (counted, failed) =
                     worker.map_err(|_| NodeError::Damaged("a region count's thread failed".into()))?;
