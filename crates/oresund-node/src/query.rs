@@ -356,6 +356,9 @@ impl Node {
         if !as_records {
             counted.reserve(BLOCK_VARIANTS);
         }
+        // The block's own copy of the dataset's name: each answer holds a reference to it, and
+        // threads counting one reference on all blocks contend for it.
+        let dataset: Arc<str> = Arc::from(&*scope.dataset);
         let mut failure = None;
         block.visit_overlapping(start, end, |entry| {
             let counts = match self.count_entry(prepared, file, entry.haploid_set, entry.carriers) {
@@ -373,7 +376,7 @@ impl Node {
                 records.push(file, entry.pos, entry.reference, entry.alternate, vrs_id, counts);
             } else {
                 let variant = self.stored_variant(contig, entry.pos, entry.reference, entry.alternate)?;
-                let datasets = vec![(scope.dataset.clone(), counts)];
+                let datasets = vec![(dataset.clone(), counts)];
                 counted.push(VariantCount { variant, vrs_id: entry.vrs_id.to_id(), counts, datasets });
             }
             Ok(())
