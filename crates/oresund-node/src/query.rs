@@ -1,8 +1,8 @@
 //! Allele counts for a variant or a region, over any cohort filter: the question every other part
 //! of Øresund (CLI, Beacon, network) asks.
 
-use std::sync::mpsc::{self, TrySendError};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, mpsc};
 
 use oresund_core::carrier_links::CarrierBytes;
 use oresund_core::carrier_order::ColumnOrder;
@@ -129,7 +129,7 @@ struct Overlaps {
 }
 
 impl Overlaps {
-    fn see(&mut self, block: &RegionBlock) -> Result<bool, StoreError> {
+    fn see(&mut self, block: &RegionBlock<'_>) -> Result<bool, StoreError> {
         if let Some((first, last)) = block.positions()? {
             self.merging |= self.reach.is_some_and(|reach| first <= reach);
             self.reach = self.reach.max(Some(last));
@@ -267,23 +267,28 @@ impl Node {
             })?;
         } else {
             // Bounded, so the store reads at most a few blocks ahead of the counting.
-            let (sender, receiver) = mpsc::sync_channel::<(usize, RegionBlock, bool)>(2 * self.region_threads);
+            let room = 2 * self.region_threads;
+            let (sender, receiver) = mpsc::sync_channel::<(usize, RegionBlock<'static>, bool)>(room);
+            // Blocks sent and not yet taken (this thread alone sends, so a send never waits).
+            let queued = AtomicUsize::new(0);
             // The workers hold the only receiver: should all of them stop (a panic), sending fails
             // and the scan ends instead of waiting on a full queue.
             let receiver = Arc::new(Mutex::new(receiver));
             let mut own = Vec::new();
             let results = std::thread::scope(|scope| {
                 // This thread reads, and counts what the workers have no room for: one worker
-                // fewer than the threads asked for keeps every core busy without crowding them.
+                // fewer than the threads asked for keeps every core busy without crowding them,
+                // and a block counted here is not copied out of the store's reading.
                 let workers: Vec<_> = (1..self.region_threads)
                     .map(|_| {
-                        let receiver = Arc::clone(&receiver);
+                        let (receiver, queued) = (Arc::clone(&receiver), &queued);
                         scope.spawn(move || {
                             let next = || receiver.lock().ok()?.recv().ok();
                             // After a failure a worker only takes blocks, so the store never
                             // waits on a full queue.
                             let (mut counted, mut failure) = (Vec::new(), None);
                             while let Some((i, block, merging)) = next() {
+                                queued.fetch_sub(1, Ordering::Relaxed);
                                 if failure.is_none() {
                                     match self.count_block(contig, &block, start, end, prepared, merging) {
                                         Ok(block) => counted.push((i, block)),
@@ -302,16 +307,14 @@ impl Node {
                         return Ok(());
                     }
                     let merging = overlaps.see(&block)?;
-                    match sender.try_send((i, block, merging)) {
-                        Ok(()) => {}
-                        Err(TrySendError::Full((_, block, _))) => {
-                            match self.count_block(contig, &block, start, end, prepared, merging) {
-                                Ok(counted) => own.push((i, counted)),
-                                Err(e) => failure = failure.take().or(Some(e)),
-                            }
-                        }
-                        Err(TrySendError::Disconnected(_)) => {
-                            return Err(StoreError::Corrupt("region workers stopped".into()));
+                    if queued.load(Ordering::Relaxed) < room {
+                        queued.fetch_add(1, Ordering::Relaxed);
+                        let sent = sender.send((i, block.into_owned(), merging));
+                        sent.map_err(|_| StoreError::Corrupt("region workers stopped".into()))?;
+                    } else {
+                        match self.count_block(contig, &block, start, end, prepared, merging) {
+                            Ok(counted) => own.push((i, counted)),
+                            Err(e) => failure = failure.take().or(Some(e)),
                         }
                     }
                     i += 1;
@@ -344,7 +347,7 @@ impl Node {
     fn count_block(
         &self,
         contig: usize,
-        block: &RegionBlock,
+        block: &RegionBlock<'_>,
         start: u64,
         end: u64,
         prepared: &PreparedFilter,

@@ -19,16 +19,22 @@ pub trait VariantIndex {
         start: u64,
         end: u64,
         visit: &mut dyn FnMut(FileNumber, EntryRef<'_>) -> Result<()>,
-    ) -> Result<()>;
+    ) -> Result<()> {
+        self.region_blocks(contig, start, end, &mut |block| {
+            block.visit_overlapping(start, end, |entry| visit(block.file, entry))
+        })
+    }
 
-    /// The blocks [`VariantIndex::scan_region`] reads, in the same order and read transaction,
-    /// each whole and owned: a caller can count them on other threads while the scan reads on.
+    /// The blocks that may hold variants overlapping `start..=end` on a contig, file by file and
+    /// in each by position, in one read transaction (a withdrawal rewrites blocks in place: the
+    /// region is wholly before or after it). A caller may take a block to count on another thread
+    /// ([`RegionBlock::into_owned`]) while the scan reads on.
     fn region_blocks(
         &self,
         contig: u32,
         start: u64,
         end: u64,
-        visit: &mut dyn FnMut(RegionBlock) -> Result<()>,
+        visit: &mut dyn FnMut(RegionBlock<'_>) -> Result<()>,
     ) -> Result<()>;
 
     /// A variant by its VRS computed identifier.
@@ -40,16 +46,16 @@ pub trait VariantIndex {
 
 /// One block of a region, as [`VariantIndex::region_blocks`] hands it over.
 #[derive(Debug, Clone)]
-pub struct RegionBlock {
+pub struct RegionBlock<'a> {
     pub file: FileNumber,
-    pub bytes: BlockBytes,
+    pub bytes: BlockBytes<'a>,
     /// The longest REF on the node when the block was read (an entry before the region's start
     /// may reach into it).
     pub max_ref_len: u64,
 }
 
-impl RegionBlock {
-    /// Visits the block's entries overlapping `start..=end`, as [`VariantIndex::scan_region`] does.
+impl RegionBlock<'_> {
+    /// Visits the block's entries overlapping `start..=end`, in order.
     pub fn visit_overlapping(&self, start: u64, end: u64, visit: impl FnMut(EntryRef<'_>) -> Result<()>) -> Result<()> {
         BlockView::parse(&self.bytes)?.visit_overlapping(start, end, self.max_ref_len, visit)
     }
@@ -59,22 +65,34 @@ impl RegionBlock {
         let view = BlockView::parse(&self.bytes)?;
         Ok(view.len().checked_sub(1).map(|last| (view.pos(0), view.pos(last))))
     }
+
+    /// The block with bytes of its own (copied when borrowed from the store's reading).
+    pub fn into_owned(self) -> RegionBlock<'static> {
+        let bytes = match self.bytes {
+            BlockBytes::Borrowed(read) => BlockBytes::Owned(read.into()),
+            BlockBytes::Shared(held) => BlockBytes::Shared(held),
+            BlockBytes::Owned(own) => BlockBytes::Owned(own),
+        };
+        RegionBlock { file: self.file, bytes, max_ref_len: self.max_ref_len }
+    }
 }
 
-/// A block's bytes: read for the caller alone, or shared with a cache.
+/// A block's bytes: borrowed from the store while it reads, shared with a cache, or owned.
 #[derive(Debug, Clone)]
-pub enum BlockBytes {
-    Owned(Box<[u8]>),
+pub enum BlockBytes<'a> {
+    Borrowed(&'a [u8]),
     Shared(Arc<[u8]>),
+    Owned(Box<[u8]>),
 }
 
-impl std::ops::Deref for BlockBytes {
+impl std::ops::Deref for BlockBytes<'_> {
     type Target = [u8];
 
     fn deref(&self) -> &[u8] {
         match self {
-            BlockBytes::Owned(bytes) => bytes,
+            BlockBytes::Borrowed(bytes) => bytes,
             BlockBytes::Shared(bytes) => bytes,
+            BlockBytes::Owned(bytes) => bytes,
         }
     }
 }

@@ -32,7 +32,7 @@ use std::sync::Arc;
 use oresund_core::carriers::decode_columns;
 use postgres::types::ToSql;
 
-use crate::blocks::{BLOCK_SPAN, BlockView, EntryRef, TABLES_MAX, entries_at, find_piecewise};
+use crate::blocks::{BLOCK_SPAN, BlockView, TABLES_MAX, entries_at, find_piecewise};
 use crate::error::{Result, StoreError};
 use crate::model::*;
 use crate::variant_index::{BlockBytes, RegionBlock, add_file_calls};
@@ -152,18 +152,7 @@ impl PostgresStore {
         Ok(())
     }
 
-    /// A process that has read the contig's directory (every single-variant lookup does) scans
-    /// through the block cache: held blocks cost no round trip, missing ones come in one (and are
-    /// kept while the cache has room). A process that has not (one CLI question) reads the
-    /// region's blocks in one round trip without the directory.
-    fn each_region_block(&self, contig: u32, start: u64, end: u64, visit: &mut BlockVisit<'_>) -> Result<()> {
-        match self.cache.directory(contig) {
-            Some(directory) => self.cached_region(&directory, start, end, visit),
-            None => self.uncached_region(contig, start, end, visit),
-        }
-    }
-
-    /// The blocks of [`VariantIndex::scan_region`] through the cache and `directory`.
+    /// [`VariantIndex::region_blocks`] through the cache and `directory`.
     fn cached_region(&self, directory: &Directory, start: u64, end: u64, visit: &mut BlockVisit<'_>) -> Result<()> {
         let epoch = self.cache.epoch();
         let listed = directory.overlapping(start, end);
@@ -177,12 +166,13 @@ impl PostgresStore {
         // A block missing now was deleted (its file removed) since the directory was read.
         for (listed, data) in listed.iter().zip(&blocks) {
             let Some(data) = data else { continue };
-            visit(listed.file, Bytes::Shared(data), directory.max_ref_len)?;
+            let bytes = BlockBytes::Shared(data.clone());
+            visit(RegionBlock { file: listed.file, bytes, max_ref_len: directory.max_ref_len })?;
         }
         Ok(())
     }
 
-    /// The blocks of [`VariantIndex::scan_region`] in one round trip, without the directory.
+    /// [`VariantIndex::region_blocks`] in one round trip, without the directory.
     fn uncached_region(&self, contig: u32, start: u64, end: u64, visit: &mut BlockVisit<'_>) -> Result<()> {
         let mut conn = self.pool.get()?;
         // The longest REF comes with the blocks (a block starts at most BLOCK_SPAN + REF length
@@ -200,7 +190,7 @@ impl PostgresStore {
         while let Some(row) = postgres::fallible_iterator::FallibleIterator::next(&mut rows)? {
             let max_ref_len: u64 = rows::unsigned(row.try_get(0)?, "max_ref_len")?;
             let file: FileNumber = rows::unsigned(row.try_get(1)?, "file number")?;
-            visit(file, Bytes::Borrowed(row.try_get(2)?), max_ref_len)?;
+            visit(RegionBlock { file, bytes: BlockBytes::Borrowed(row.try_get(2)?), max_ref_len })?;
         }
         Ok(())
     }
@@ -309,25 +299,8 @@ fn fetch_blocks(conn: &mut Conn, ids: &[i64]) -> Result<Vec<(i64, Arc<[u8]>)>> {
     rows.iter().map(|row| Ok((row.try_get(0)?, Arc::from(row.try_get::<_, &[u8]>(1)?)))).collect()
 }
 
-/// A block of a region as read: held in the cache, or borrowed from a row.
-enum Bytes<'a> {
-    Shared(&'a Arc<[u8]>),
-    Borrowed(&'a [u8]),
-}
-
-impl std::ops::Deref for Bytes<'_> {
-    type Target = [u8];
-
-    fn deref(&self) -> &[u8] {
-        match self {
-            Bytes::Shared(held) => held,
-            Bytes::Borrowed(read) => read,
-        }
-    }
-}
-
-/// Visits a region's blocks: the file, the bytes, the longest REF.
-type BlockVisit<'v> = dyn FnMut(FileNumber, Bytes<'_>, u64) -> Result<()> + 'v;
+/// Visits a region's blocks.
+type BlockVisit<'v> = dyn FnMut(RegionBlock<'_>) -> Result<()> + 'v;
 
 /// A byte range of a block: its id, the row version its head was read at, the range.
 type Piece = (i64, i64, Range<usize>);
@@ -439,32 +412,21 @@ impl VariantIndex for PostgresStore {
         self.cached_variant(key)
     }
 
-    fn scan_region(
-        &self,
-        contig: u32,
-        start: u64,
-        end: u64,
-        visit: &mut dyn FnMut(FileNumber, EntryRef<'_>) -> Result<()>,
-    ) -> Result<()> {
-        self.each_region_block(contig, start, end, &mut |file, bytes, max_ref_len| {
-            BlockView::parse(&bytes)?.visit_overlapping(start, end, max_ref_len, |entry| visit(file, entry))
-        })
-    }
-
+    /// A process that has read the contig's directory (every single-variant lookup does) scans
+    /// through the block cache: held blocks cost no round trip, missing ones come in one (and are
+    /// kept while the cache has room). A process that has not (one CLI question) reads the
+    /// region's blocks in one round trip without the directory.
     fn region_blocks(
         &self,
         contig: u32,
         start: u64,
         end: u64,
-        visit: &mut dyn FnMut(RegionBlock) -> Result<()>,
+        visit: &mut dyn FnMut(RegionBlock<'_>) -> Result<()>,
     ) -> Result<()> {
-        self.each_region_block(contig, start, end, &mut |file, bytes, max_ref_len| {
-            let bytes = match bytes {
-                Bytes::Shared(held) => BlockBytes::Shared(held.clone()),
-                Bytes::Borrowed(read) => BlockBytes::Owned(read.into()),
-            };
-            visit(RegionBlock { file, bytes, max_ref_len })
-        })
+        match self.cache.directory(contig) {
+            Some(directory) => self.cached_region(&directory, start, end, visit),
+            None => self.uncached_region(contig, start, end, visit),
+        }
     }
 
     /// The entries whose VRS id has `vrs_id`'s key, read from their whole blocks (one round trip;

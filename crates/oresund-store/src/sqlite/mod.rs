@@ -22,7 +22,7 @@ use oresund_core::carriers::{decode_columns, encode_columns};
 use oresund_core::individual::Individual;
 use rusqlite::{OptionalExtension, Row, params};
 
-use crate::blocks::{BLOCK_SPAN, Block, BlockView, Entry, EntryRef, FileBlocks, find_piecewise, read_slot};
+use crate::blocks::{BLOCK_SPAN, Block, Entry, FileBlocks, find_piecewise, read_slot};
 use crate::encoding::{columns_bytes, columns_from, individual_from_columns, list_text};
 use crate::error::{Result, StoreError};
 use crate::model::*;
@@ -53,40 +53,6 @@ impl SqliteStore {
 
     fn conn(&self) -> Result<Pooled<'_>> {
         self.main.get()
-    }
-
-    /// The blocks that may hold entries overlapping `start..=end` on a contig (`id, file`), with
-    /// the longest REF: by file, then position, in one read transaction (`conn`) to read them in.
-    fn each_region_block(
-        &self,
-        contig: u32,
-        start: u64,
-        end: u64,
-        visit: &mut dyn FnMut(&rusqlite::Connection, i64, FileNumber, u64) -> Result<()>,
-    ) -> Result<()> {
-        let pooled = self.conn()?;
-        // One read transaction: every block from the same commit (a withdrawal rewrites blocks in
-        // place), and SQLite's shared lock taken once. Dropping it ends the read.
-        let conn = pooled.unchecked_transaction()?;
-        let max_ref_len: u64 =
-            conn.prepare_cached("SELECT value FROM meta WHERE key = 'max_ref_len'")?.query_row([], |r| r.get(0))?;
-        // A block starts at most BLOCK_SPAN + REF length before the last base it covers.
-        let lowest_first = start.saturating_sub(BLOCK_SPAN + max_ref_len);
-        // The blocks in order first, their data then one by one: sorting rows that carry the data
-        // copied every block of the region into SQLite's sorter, which spilled to temporary
-        // files: a third of a 1 Mb region count at 20,000 samples went to copying (issue #19).
-        let mut stmt = conn.prepare_cached(
-            "SELECT id, file FROM blocks WHERE contig = ?1 AND first_pos BETWEEN ?2 AND ?3 AND last_pos >= ?4 \
-             ORDER BY file, first_pos",
-        )?;
-        let blocks: Vec<(i64, FileNumber)> = stmt
-            .query_map(params![contig, lowest_first, end, start], |r| Ok((r.get(0)?, r.get(1)?)))?
-            .collect::<rusqlite::Result<_>>()?;
-        drop(stmt);
-        for (id, file) in blocks {
-            visit(&conn, id, file, max_ref_len)?;
-        }
-        Ok(())
     }
 }
 
@@ -292,37 +258,39 @@ impl VariantIndex for SqliteStore {
         read_variant_by_key(&*self.conn()?, key)
     }
 
-    fn scan_region(
-        &self,
-        contig: u32,
-        start: u64,
-        end: u64,
-        visit: &mut dyn FnMut(FileNumber, EntryRef<'_>) -> Result<()>,
-    ) -> Result<()> {
-        self.each_region_block(contig, start, end, &mut |conn, id, file, max_ref_len| {
-            let mut data = conn.prepare_cached("SELECT data FROM blocks WHERE id = ?1")?;
-            let mut rows = data.query([id])?;
-            let row = rows.next()?.ok_or_else(|| StoreError::Corrupt(format!("block {id} vanished in a read")))?;
-            let bytes = row.get_ref(0)?.as_blob()?;
-            BlockView::parse(bytes)?.visit_overlapping(start, end, max_ref_len, |entry| visit(file, entry))
-        })
-    }
-
     fn region_blocks(
         &self,
         contig: u32,
         start: u64,
         end: u64,
-        visit: &mut dyn FnMut(RegionBlock) -> Result<()>,
+        visit: &mut dyn FnMut(RegionBlock<'_>) -> Result<()>,
     ) -> Result<()> {
-        // Through a blob handle: read once, into the block's own buffer (a row's value is read
-        // into SQLite's buffer first, and copying it out took a tenth of a 1 Mb region count).
-        self.each_region_block(contig, start, end, &mut |conn, id, file, max_ref_len| {
-            let blob = conn.blob_open(rusqlite::MAIN_DB, "blocks", "data", id, true)?;
-            let mut bytes = vec![0; blob.len()].into_boxed_slice();
-            blob.read_at_exact(&mut bytes, 0)?;
-            visit(RegionBlock { file, bytes: BlockBytes::Owned(bytes), max_ref_len })
-        })
+        let pooled = self.conn()?;
+        // One read transaction: every block from the same commit (a withdrawal rewrites blocks in
+        // place), and SQLite's shared lock taken once. Dropping it ends the read.
+        let conn = pooled.unchecked_transaction()?;
+        let max_ref_len: u64 =
+            conn.prepare_cached("SELECT value FROM meta WHERE key = 'max_ref_len'")?.query_row([], |r| r.get(0))?;
+        // A block starts at most BLOCK_SPAN + REF length before the last base it covers.
+        let lowest_first = start.saturating_sub(BLOCK_SPAN + max_ref_len);
+        // The blocks in order first, their data then one by one: sorting rows that carry the data
+        // copied every block of the region into SQLite's sorter, which spilled to temporary
+        // files: a third of a 1 Mb region count at 20,000 samples went to copying (issue #19).
+        let mut stmt = conn.prepare_cached(
+            "SELECT id, file FROM blocks WHERE contig = ?1 AND first_pos BETWEEN ?2 AND ?3 AND last_pos >= ?4 \
+             ORDER BY file, first_pos",
+        )?;
+        let blocks: Vec<(i64, FileNumber)> = stmt
+            .query_map(params![contig, lowest_first, end, start], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        let mut data = conn.prepare_cached("SELECT data FROM blocks WHERE id = ?1")?;
+        for (id, file) in blocks {
+            let mut rows = data.query([id])?;
+            let row = rows.next()?.ok_or_else(|| StoreError::Corrupt(format!("block {id} vanished in a read")))?;
+            let bytes = BlockBytes::Borrowed(row.get_ref(0)?.as_blob()?);
+            visit(RegionBlock { file, bytes, max_ref_len })?;
+        }
+        Ok(())
     }
 
     fn variant_by_vrs_id(&self, vrs_id: &str) -> Result<Option<VariantCalls>> {
@@ -528,7 +496,7 @@ mod tests {
     use rusqlite::Connection;
 
     use super::*;
-    use crate::blocks::block_of_one;
+    use crate::blocks::{BlockView, block_of_one};
 
     /// Slot `slot` of block `block` as a block of its own, as a lookup by VRS id reads it.
     fn entry_of_block(conn: &Connection, block: i64, slot: usize) -> Result<Vec<u8>> {
