@@ -38,6 +38,7 @@ pub mod people_index;
 pub mod phenotype_index;
 pub mod query;
 pub mod records;
+pub mod region_count;
 pub mod report;
 pub mod scrub;
 pub mod signing_keys;

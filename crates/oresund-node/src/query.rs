@@ -1,17 +1,14 @@
-//! Allele counts for a variant or a region, over any cohort filter: the question every other part
-//! of Øresund (CLI, Beacon, network) asks.
+//! Allele counts for a variant over any cohort filter, and the counting every region count
+//! ([`crate::region_count`]) shares: the question every other part of Øresund (CLI, Beacon,
+//! network) asks.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, mpsc};
+use std::sync::Arc;
 
 use oresund_core::carrier_links::CarrierBytes;
 use oresund_core::carrier_order::ColumnOrder;
 use oresund_core::carriers::{AlleleCounts, ColumnFilter, EncodedCarriers, allele_slots};
-use oresund_core::region::Region;
 use oresund_core::variant::Variant;
 use oresund_ingest::normalize::{check_reference, realign};
-use oresund_store::blocks::{BLOCK_SPAN, BLOCK_VARIANTS, VrsIdRef};
-use oresund_store::variant_index::RegionBlock;
 use oresund_store::{FileCalls, FileNumber, IndividualNumber, StoreError, VariantCalls, VariantKey};
 
 use crate::cohort::{CohortFilter, PreparedFilter};
@@ -29,7 +26,7 @@ pub struct VariantCount {
 }
 
 /// Counts per dataset, in order of dataset id.
-type PerDataset = Vec<(Arc<str>, AlleleCounts)>;
+pub(crate) type PerDataset = Vec<(Arc<str>, AlleleCounts)>;
 
 /// One file's calls of one variant.
 struct FileEntry<'a> {
@@ -38,118 +35,12 @@ struct FileEntry<'a> {
     carriers: CarrierBytes<'a>,
 }
 
-/// One block's counts, its variants in order: as the answer's [`VariantCount`]s where the region's
-/// blocks follow one another, as records to merge where blocks of several files cover the same
-/// positions.
-enum BlockCounts {
-    Counted(FileNumber, Vec<VariantCount>),
-    Records(Records),
-}
-
-/// Entries' counts as records, their alleles in one text. With people delivered in batches, a
-/// region holds an entry of each variant from every file; a [`VariantCount`] for each (five
-/// allocations, moved about by the merge) made a 1 Mb region count over ten files of 500 people
-/// 17-18 times the time over one file of 5,000, then 7 (issue #19). The answer's
-/// [`VariantCount`] is made once per variant.
-#[derive(Default)]
-struct Records {
-    found: Vec<Found>,
-    text: String,
-}
-
-/// One file's counts of one variant.
-struct Found {
-    pos: u64,
-    /// Where the reference allele starts, where the alternate starts and where it ends in the text.
-    alleles: [usize; 3],
-    vrs_id: FoundId,
-    counts: AlleleCounts,
-    file: FileNumber,
-}
-
-/// A found entry's VRS id, as its block keeps it.
-enum FoundId {
-    Digest([u8; 24]),
-    Text(Box<str>),
-}
-
-impl BlockCounts {
-    fn len(&self) -> usize {
-        match self {
-            BlockCounts::Counted(_, counted) => counted.len(),
-            BlockCounts::Records(records) => records.found.len(),
-        }
-    }
-}
-
-impl Records {
-    fn push(
-        &mut self,
-        file: FileNumber,
-        pos: u64,
-        reference: &str,
-        alternate: &str,
-        vrs_id: FoundId,
-        counts: AlleleCounts,
-    ) {
-        let start = self.text.len();
-        self.text.push_str(reference);
-        self.text.push_str(alternate);
-        let alleles = [start, start + reference.len(), self.text.len()];
-        self.found.push(Found { pos, alleles, vrs_id, counts, file });
-    }
-
-    /// Adds a block's counts.
-    fn add(&mut self, block: BlockCounts) {
-        match block {
-            BlockCounts::Counted(file, counted) => {
-                for c in counted {
-                    let (v, vrs_id) = (&c.variant, FoundId::Text(c.vrs_id.into_boxed_str()));
-                    self.push(file, v.pos(), v.reference(), v.alternate(), vrs_id, c.counts);
-                }
-            }
-            BlockCounts::Records(records) => {
-                let offset = self.text.len();
-                self.text.push_str(&records.text);
-                self.found
-                    .extend(records.found.into_iter().map(|f| Found { alleles: f.alleles.map(|a| a + offset), ..f }));
-            }
-        }
-    }
-}
-
-/// Whether a region's blocks, as the store hands them over, cover positions an earlier one covers:
-/// from the first that does (a second file over the same positions), blocks are counted as
-/// records to merge.
-#[derive(Default)]
-struct Overlaps {
-    /// The furthest position of the blocks so far.
-    reach: Option<u64>,
-    merging: bool,
-}
-
-impl Overlaps {
-    fn see(&mut self, block: &RegionBlock<'_>) -> Result<bool, StoreError> {
-        if let Some((first, last)) = block.positions()? {
-            self.merging |= self.reach.is_some_and(|reach| first <= reach);
-            self.reach = self.reach.max(Some(last));
-        }
-        Ok(self.merging)
-    }
-}
-
-/// Whether `next` comes after `last` in a region's answer (by position, then alleles).
-fn follows(last: &VariantCount, next: &VariantCount) -> bool {
-    let (a, b) = (&last.variant, &next.variant);
-    (a.pos(), a.reference(), a.alternate()) < (b.pos(), b.reference(), b.alternate())
-}
-
 fn parse_carriers(bytes: CarrierBytes<'_>, columns: usize) -> Result<EncodedCarriers<'_>, NodeError> {
     bytes.parse(columns).map_err(|e| NodeError::Store(StoreError::Corrupt(e.to_string())))
 }
 
 /// Adds `counts` to `dataset`'s entry, keeping the list ordered by dataset id.
-fn add_dataset(datasets: &mut PerDataset, dataset: &Arc<str>, counts: AlleleCounts) {
+pub(crate) fn add_dataset(datasets: &mut PerDataset, dataset: &Arc<str>, counts: AlleleCounts) {
     match datasets.binary_search_by(|(d, _)| d.as_ref().cmp(dataset.as_ref())) {
         Ok(i) => datasets[i].1 += counts,
         Err(i) => datasets.insert(i, (dataset.clone(), counts)),
@@ -172,7 +63,7 @@ impl Node {
         })
     }
 
-    fn contig(&self, name: &str) -> Result<(usize, u64), NodeError> {
+    pub(crate) fn contig(&self, name: &str) -> Result<(usize, u64), NodeError> {
         self.reference.contig(name).map(|(i, c)| (i, c.length)).ok_or_else(|| {
             let known: Vec<&str> = self.reference.contigs().iter().map(|c| c.name.as_str()).take(30).collect();
             NodeError::UnknownContig { name: name.to_string(), known: known.join(", ") }
@@ -196,267 +87,18 @@ impl Node {
         }
     }
 
-    /// Counts for every variant overlapping a region (1-based, inclusive), in position order.
-    pub fn count_region(&self, region: &Region, filter: &CohortFilter) -> Result<Vec<VariantCount>, NodeError> {
-        let (index, length) = self.contig(&region.chrom)?;
-        if region.start > length {
-            return Err(NodeError::RegionBeyondContig {
-                region: region.to_string(),
-                contig: region.chrom.clone(),
-                length,
-            });
-        }
-        let prepared = self.prepare_filter(filter)?;
-        let blocks = self.count_blocks(index, region, &prepared)?;
-        // Blocks that follow each other (one file's, or files over different positions) are the
-        // answer as they stand, each variant once; others (a second file over the same positions)
-        // are merged.
-        let counted = blocks.iter().map(|b| match b {
-            BlockCounts::Counted(_, counted) => Some(counted),
-            BlockCounts::Records(_) => None,
-        });
-        let in_order = counted.flatten().filter_map(|c| Some((c.first()?, c.last()?))).try_fold(
-            None::<&VariantCount>,
-            |last, (first, next_last)| match last {
-                Some(last) if !follows(last, first) => Err(()),
-                _ => Ok(Some(next_last)),
-            },
-        );
-        if in_order.is_ok() && blocks.iter().all(|b| matches!(b, BlockCounts::Counted(..))) {
-            let mut out = Vec::with_capacity(blocks.iter().map(BlockCounts::len).sum());
-            for block in blocks {
-                if let BlockCounts::Counted(_, mut counted) = block {
-                    out.append(&mut counted);
-                }
-            }
-            return Ok(out);
-        }
-        let mut records = Records::default();
-        for block in blocks {
-            records.add(block);
-        }
-        self.merge(index, &records, &prepared)
-    }
-
-    /// The region's blocks counted, in the order the store reads them: on the calling thread, or,
-    /// for a region of a block's span or more on a node with threads to spare, on
-    /// `region_threads` workers while the store reads on (a 1 Mb region at 20,000 samples is
-    /// about 30 blocks, and counting them five sixths of the time: p50 4.4 → 2.9 ms on two cores,
-    /// issue #19). The store reads every block in one read transaction either way.
-    fn count_blocks(
-        &self,
-        contig: usize,
-        region: &Region,
-        prepared: &PreparedFilter,
-    ) -> Result<Vec<BlockCounts>, NodeError> {
-        let (start, end) = (region.start, region.end);
-        let mut failure = None;
-        let mut blocks = Vec::new();
-        let mut overlaps = Overlaps::default();
-        if self.region_threads < 2 || end.saturating_sub(start) < BLOCK_SPAN {
-            self.store.region_blocks(contig as u32, start, end, &mut |block| {
-                if prepared.file(block.file).is_none() {
-                    return Ok(());
-                }
-                let merging = overlaps.see(&block)?;
-                match self.count_block(contig, &block, start, end, prepared, merging) {
-                    Ok(counted) => blocks.push(counted),
-                    Err(e) => failure = failure.take().or(Some(e)),
-                }
-                Ok(())
-            })?;
-        } else {
-            // Bounded, so the store reads at most a few blocks ahead of the counting.
-            let room = 2 * self.region_threads;
-            let (sender, receiver) = mpsc::sync_channel::<(usize, RegionBlock<'static>, bool)>(room);
-            // Blocks sent and not yet taken (this thread alone sends, so a send never waits).
-            let queued = AtomicUsize::new(0);
-            // The workers hold the only receiver: should all of them stop (a panic), sending fails
-            // and the scan ends instead of waiting on a full queue.
-            let receiver = Arc::new(Mutex::new(receiver));
-            let mut own = Vec::new();
-            let results = std::thread::scope(|scope| {
-                // This thread reads, and counts what the workers have no room for: one worker
-                // fewer than the threads asked for keeps every core busy without crowding them,
-                // and a block counted here is not copied out of the store's reading.
-                let workers: Vec<_> = (1..self.region_threads)
-                    .map(|_| {
-                        let (receiver, queued) = (Arc::clone(&receiver), &queued);
-                        scope.spawn(move || {
-                            let next = || receiver.lock().ok()?.recv().ok();
-                            // After a failure a worker only takes blocks, so the store never
-                            // waits on a full queue.
-                            let (mut counted, mut failure) = (Vec::new(), None);
-                            while let Some((i, block, merging)) = next() {
-                                queued.fetch_sub(1, Ordering::Relaxed);
-                                if failure.is_none() {
-                                    match self.count_block(contig, &block, start, end, prepared, merging) {
-                                        Ok(block) => counted.push((i, block)),
-                                        Err(e) => failure = Some(e),
-                                    }
-                                }
-                            }
-                            (counted, failure)
-                        })
-                    })
-                    .collect();
-                drop(receiver);
-                let mut i = 0;
-                let scanned = self.store.region_blocks(contig as u32, start, end, &mut |block| {
-                    if prepared.file(block.file).is_none() {
-                        return Ok(());
-                    }
-                    let merging = overlaps.see(&block)?;
-                    if queued.load(Ordering::Relaxed) < room {
-                        queued.fetch_add(1, Ordering::Relaxed);
-                        let sent = sender.send((i, block.into_owned(), merging));
-                        sent.map_err(|_| StoreError::Corrupt("region workers stopped".into()))?;
-                    } else {
-                        match self.count_block(contig, &block, start, end, prepared, merging) {
-                            Ok(counted) => own.push((i, counted)),
-                            Err(e) => failure = failure.take().or(Some(e)),
-                        }
-                    }
-                    i += 1;
-                    Ok(())
-                });
-                drop(sender);
-                let done: Vec<_> = workers.into_iter().map(|w| w.join()).collect();
-                (scanned, done)
-            });
-            let (scanned, done) = results;
-            let mut numbered = own;
-            for worker in done {
-                let (counted, failed) =
-                    worker.map_err(|_| NodeError::Damaged("a region count's thread failed".into()))?;
-                numbered.extend(counted);
-                failure = failure.or(failed);
-            }
-            scanned?;
-            numbered.sort_unstable_by_key(|(i, _)| *i);
-            blocks = numbered.into_iter().map(|(_, block)| block).collect();
-        }
-        match failure {
-            Some(e) => Err(e),
-            None => Ok(blocks),
-        }
-    }
-
-    /// The counts of one block's entries in the region, in the block's order: as records when
-    /// they are to be merged with other files'.
-    fn count_block(
-        &self,
-        contig: usize,
-        block: &RegionBlock<'_>,
-        start: u64,
-        end: u64,
-        prepared: &PreparedFilter,
-        as_records: bool,
-    ) -> Result<BlockCounts, NodeError> {
-        let file = block.file;
-        let Some(scope) = prepared.file(file) else { return Ok(BlockCounts::Counted(file, Vec::new())) };
-        let (mut counted, mut records) = (Vec::new(), Records::default());
-        if !as_records {
-            counted.reserve(BLOCK_VARIANTS);
-        }
-        // The block's own copy of the dataset's name: each answer holds a reference to it, and
-        // threads counting one reference on all blocks contend for it.
-        let dataset: Arc<str> = Arc::from(&*scope.dataset);
-        let mut failure = None;
-        block.visit_overlapping(start, end, |entry| {
-            let counts = match self.count_entry(prepared, file, entry.haploid_set, entry.carriers) {
-                Ok(counts) => counts,
-                Err(e) => {
-                    failure = failure.take().or(Some(e));
-                    return Ok(());
-                }
-            };
-            if as_records {
-                let vrs_id = match entry.vrs_id {
-                    VrsIdRef::Digest(digest) => FoundId::Digest(*digest),
-                    VrsIdRef::Text(id) => FoundId::Text(id.into()),
-                };
-                records.push(file, entry.pos, entry.reference, entry.alternate, vrs_id, counts);
-            } else {
-                let variant = self.stored_variant(contig, entry.pos, entry.reference, entry.alternate)?;
-                let datasets = vec![(dataset.clone(), counts)];
-                counted.push(VariantCount { variant, vrs_id: entry.vrs_id.to_id(), counts, datasets });
-            }
-            Ok(())
-        })?;
-        match failure {
-            Some(e) => Err(e),
-            None if as_records => Ok(BlockCounts::Records(records)),
-            None => Ok(BlockCounts::Counted(file, counted)),
-        }
-    }
-
     /// One variant, as a block of the contig numbered `contig` stores it.
-    fn stored_variant(&self, contig: usize, pos: u64, reference: &str, alternate: &str) -> Result<Variant, StoreError> {
+    pub(crate) fn stored_variant(
+        &self,
+        contig: usize,
+        pos: u64,
+        reference: &str,
+        alternate: &str,
+    ) -> Result<Variant, StoreError> {
         let chrom = &self.reference.contigs()[contig].name;
         // Stored alleles were checked at ingest; one that is not a variant is damage.
         Variant::new(chrom.as_str(), pos, reference, alternate)
             .map_err(|e| StoreError::Corrupt(format!("stored variant at {chrom}:{pos}: {e}")))
-    }
-
-    /// The counts of a region's entries from several files, each variant once, in order.
-    fn merge(
-        &self,
-        contig: usize,
-        records: &Records,
-        prepared: &PreparedFilter,
-    ) -> Result<Vec<VariantCount>, NodeError> {
-        let (found, text) = (&records.found, &records.text);
-        let alleles = |f: &Found| {
-            let [start, split, end] = f.alleles;
-            (&text.as_bytes()[start..split], &text.as_bytes()[split..end])
-        };
-        // By position, then alleles as bytes (the order of `Variant`s on one contig).
-        let compare = |a: &Found, b: &Found| a.pos.cmp(&b.pos).then_with(|| alleles(a).cmp(&alleles(b)));
-        // Files come one after another, each in order: a stable sort merges their runs. Equal
-        // neighbours are then one variant from several files.
-        let mut order: Vec<usize> = (0..found.len()).collect();
-        order.sort_by(|&a, &b| compare(&found[a], &found[b]));
-        let mut out: Vec<VariantCount> = Vec::with_capacity(order.len());
-        for group in order.chunk_by(|&a, &b| compare(&found[a], &found[b]).is_eq()) {
-            let first = &found[group[0]];
-            let [start, split, end] = first.alleles;
-            let (pos, reference, alternate) = (first.pos, &text[start..split], &text[split..end]);
-            if group.len() > 1 && group.iter().any(|&i| prepared.overlaps(found[i].file)) {
-                // Files that may share people both hold it: counted again from all its files
-                // together, as a single-variant lookup is, so that each person counts once. Rare
-                // (the same people in two files at the same site), so the scan counts every
-                // entry in place instead of copying out every entry of such files: copying and
-                // expanding them made a 1 Mb region count at 20,000 samples in a chromosome's
-                // file, beside the same people's chrX file, take 61 ms instead of 4.4 (issue #19).
-                // Read after the scan: a file committed or withdrawn meanwhile shows here only.
-                let key = VariantKey {
-                    contig: contig as u32,
-                    pos,
-                    reference: reference.to_string(),
-                    alternate: alternate.to_string(),
-                };
-                if let Some(calls) = self.store.variant(&key)? {
-                    out.extend(self.count_calls(&calls, prepared)?);
-                }
-                continue;
-            }
-            // Files that share no one: their counts add up.
-            let (mut counts, mut datasets) = (AlleleCounts::default(), PerDataset::new());
-            for f in group.iter().map(|&i| &found[i]) {
-                counts += f.counts;
-                if let Some(scope) = prepared.file(f.file) {
-                    add_dataset(&mut datasets, &scope.dataset, f.counts);
-                }
-            }
-            let vrs_id = match &first.vrs_id {
-                FoundId::Digest(digest) => VrsIdRef::Digest(digest).to_id(),
-                FoundId::Text(id) => id.to_string(),
-            };
-            let variant = self.stored_variant(contig, pos, reference, alternate)?;
-            out.push(VariantCount { variant, vrs_id, counts, datasets });
-        }
-        Ok(out)
     }
 
     /// Counts one variant over the files holding it, each person once: a person several of these
@@ -495,7 +137,7 @@ impl Node {
         Ok((total, datasets))
     }
 
-    fn count_entry(
+    pub(crate) fn count_entry(
         &self,
         prepared: &PreparedFilter,
         file: FileNumber,

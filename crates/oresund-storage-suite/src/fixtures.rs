@@ -6,7 +6,7 @@ use oresund_core::carriers::CarrierSets;
 use oresund_core::individual::{Individual, Sex};
 use oresund_core::pseudonym::Pseudonym;
 use oresund_store::prelude::*;
-use oresund_store::{ArchiveKind, ArchiveObject, EntryRef, FileNumber, IngestStats, NewFile, VariantKey};
+use oresund_store::{ArchiveKind, ArchiveObject, FileNumber, IngestStats, NewFile, VariantKey};
 
 pub fn person(n: u32, sex: Sex) -> Individual {
     Individual {
@@ -152,35 +152,19 @@ pub fn scan(store: &dyn NodeStore, contig: u32, start: u64, end: u64) -> Vec<Sca
     let mut out = Vec::new();
     store
         .scan_region(contig, start, end, &mut |file, e| {
-            out.push(scanned(file, &e)?);
+            out.push((
+                file,
+                e.pos,
+                e.reference.to_string(),
+                e.alternate.to_string(),
+                e.vrs_id.to_id(),
+                e.haploid_set,
+                e.plain_carriers()?.into_owned(),
+            ));
             Ok(())
         })
         .expect("scan region");
-    // The blocks handed over whole (for counting on other threads) hold the same entries, in the
-    // same order.
-    let mut from_blocks = Vec::new();
-    store
-        .region_blocks(contig, start, end, &mut |block| {
-            block.visit_overlapping(start, end, |e| {
-                from_blocks.push(scanned(block.file, &e)?);
-                Ok(())
-            })
-        })
-        .expect("region blocks");
-    assert_eq!(from_blocks, out, "region_blocks against scan_region over {start}..={end}");
     out
-}
-
-fn scanned(file: FileNumber, e: &EntryRef<'_>) -> oresund_store::Result<Scanned> {
-    Ok((
-        file,
-        e.pos,
-        e.reference.to_string(),
-        e.alternate.to_string(),
-        e.vrs_id.to_id(),
-        e.haploid_set,
-        e.plain_carriers()?.into_owned(),
-    ))
 }
 
 /// What a scan must return, computed from the calls: per file in order, sorted by position and
