@@ -45,6 +45,9 @@ pub struct NodeConfig {
     /// `[mme]`: Matchmaker Exchange partners and ranking.
     #[serde(default, skip_serializing_if = "crate::matchmaking::config::MmeConfig::is_default")]
     pub mme: crate::matchmaking::config::MmeConfig,
+    /// `[query]`: how counts use the machine.
+    #[serde(default, skip_serializing_if = "QueryConfig::is_default")]
+    pub query: QueryConfig,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -138,6 +141,39 @@ pub struct ServerConfig {
 impl Default for ServerConfig {
     fn default() -> Self {
         Self { listen: "127.0.0.1:7001".into(), base_url: None }
+    }
+}
+
+/// `[query]`: how counts use the machine.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct QueryConfig {
+    /// Threads a region count of 100 kb or more uses: 0 (the default) one per core, 1 the calling
+    /// thread only (a server busy with concurrent requests gains nothing from more).
+    pub region_threads: usize,
+}
+
+/// Most `query.region_threads` accepted: more is a typo, not a plan.
+pub const MAX_REGION_THREADS: usize = 256;
+
+impl QueryConfig {
+    pub fn is_default(&self) -> bool {
+        self == &Self::default()
+    }
+
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.region_threads > MAX_REGION_THREADS {
+            return Err(ConfigError::RegionThreads { given: self.region_threads, max: MAX_REGION_THREADS });
+        }
+        Ok(())
+    }
+
+    /// The threads a region count uses on this machine.
+    pub fn region_threads(&self) -> usize {
+        match self.region_threads {
+            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            n => n,
+        }
     }
 }
 
@@ -250,6 +286,7 @@ impl NodeConfig {
         self.network.validate()?;
         self.access.validate()?;
         self.mme.validate()?;
+        self.query.validate()?;
         if self.beacon.threshold == 0 {
             return Err(ConfigError::Threshold);
         }
@@ -285,6 +322,11 @@ mod tests {
         assert!(err.contains("unknown field") && err.contains("oresund.toml"), "{err}");
         std::fs::write(dir.path().join(CONFIG_FILE), good.replace("\"DK\"", "\"Denmark\"")).unwrap();
         assert!(NodeConfig::load(dir.path()).unwrap_err().to_string().contains("ISO 3166-1"));
+        std::fs::write(dir.path().join(CONFIG_FILE), format!("{good}[query]\nregion_threads = 1\n")).unwrap();
+        assert_eq!(NodeConfig::load(dir.path()).unwrap().query.region_threads(), 1);
+        std::fs::write(dir.path().join(CONFIG_FILE), format!("{good}[query]\nregion_threads = 1000\n")).unwrap();
+        let err = NodeConfig::load(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("query.region_threads 1000"), "{err}");
     }
 
     #[test]

@@ -58,6 +58,10 @@ pub enum ConfigError {
     #[error("catalog.password_env must name an environment variable")]
     PasswordEnv,
 
+    // [query]
+    #[error("query.region_threads {given} is more than {max} (0 means one per core, 1 the calling thread only)")]
+    RegionThreads { given: usize, max: usize },
+
     // [access]
     #[error("access.data_url_ttl_s is {0}: data URLs must live between 1 second and a day (86400)")]
     DataUrlTtl(u64),

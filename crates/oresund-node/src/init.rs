@@ -90,6 +90,7 @@ fn create(
         access: Default::default(),
         economy: Default::default(),
         mme: Default::default(),
+        query: Default::default(),
     };
     config.catalog.url = storage.catalog.clone();
     if let Some(archive) = &storage.archive {

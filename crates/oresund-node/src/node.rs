@@ -44,7 +44,7 @@ pub struct Node {
     pub(crate) matchmaker: std::sync::OnceLock<crate::matchmaking::model::Matchmaker>,
     /// The audit journal, once a server has taken it (see `audit_journal`).
     pub(crate) audit_journal: std::sync::OnceLock<crate::audit_journal::AuditJournal>,
-    /// Threads a region count uses (one per core unless set; see `count_region`).
+    /// Threads a region count uses (`[query] region_threads`; see `count_region`).
     pub(crate) region_threads: usize,
 }
 
@@ -60,6 +60,7 @@ impl Node {
         let reference = ReferenceDir::open(&layout.reference())?;
         let hpo = LazyOntology::at(config.ontology.hpo.as_ref().map(|p| dir.join(p)))?;
         let index = build_index(store.as_ref())?;
+        let region_threads = config.query.region_threads();
         Ok(Node {
             layout,
             config,
@@ -73,13 +74,12 @@ impl Node {
             pseudonymiser: std::sync::OnceLock::new(),
             matchmaker: std::sync::OnceLock::new(),
             audit_journal: std::sync::OnceLock::new(),
-            region_threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            region_threads,
         })
     }
 
-    /// Sets the threads a region count uses (at least one): one per core by default; one keeps a
-    /// count on the calling thread (for measuring, or a server that wants every core for
-    /// concurrent requests).
+    /// Sets the threads a region count uses (at least one), over `[query] region_threads`: one
+    /// keeps a count on the calling thread.
     pub fn set_region_threads(&mut self, threads: usize) {
         self.region_threads = threads.max(1);
     }
