@@ -170,10 +170,17 @@ impl QueryConfig {
 
     /// The threads a region count uses on this machine.
     pub fn region_threads(&self) -> usize {
-        match self.region_threads {
-            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
-            n => n,
-        }
+        threads_or_cores(self.region_threads)
+    }
+}
+
+/// `threads`, or for 0 the cores this process may use: asked once per process, when first needed
+/// (about 50-100 µs, the cgroup files read; a one-variant `query` never needs it).
+pub fn threads_or_cores(threads: usize) -> usize {
+    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    match threads {
+        0 => *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
+        n => n,
     }
 }
 

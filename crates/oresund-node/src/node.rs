@@ -44,7 +44,7 @@ pub struct Node {
     pub(crate) matchmaker: std::sync::OnceLock<crate::matchmaking::model::Matchmaker>,
     /// The audit journal, once a server has taken it (see `audit_journal`).
     pub(crate) audit_journal: std::sync::OnceLock<crate::audit_journal::AuditJournal>,
-    /// Threads a region count uses (`[query] region_threads`; see `count_region`).
+    /// Threads a region count uses (`[query] region_threads`, 0: one per core; see `count_region`).
     pub(crate) region_threads: usize,
 }
 
@@ -60,7 +60,7 @@ impl Node {
         let reference = ReferenceDir::open(&layout.reference())?;
         let hpo = LazyOntology::at(config.ontology.hpo.as_ref().map(|p| dir.join(p)))?;
         let index = build_index(store.as_ref())?;
-        let region_threads = config.query.region_threads();
+        let region_threads = config.query.region_threads;
         Ok(Node {
             layout,
             config,

@@ -180,7 +180,11 @@ impl Node {
         let mut failure = None;
         let mut blocks = Vec::new();
         let mut overlaps = Overlaps::default();
-        if self.region_threads < 2 || end.saturating_sub(start) < BLOCK_SPAN {
+        let threads = match end.saturating_sub(start) {
+            short if short < BLOCK_SPAN => 1,
+            _ => crate::config::threads_or_cores(self.region_threads),
+        };
+        if threads < 2 {
             self.store.region_blocks(contig as u32, start, end, &mut |block| {
                 if prepared.file(block.file).is_none() {
                     return Ok(());
@@ -194,7 +198,7 @@ impl Node {
             })?;
         } else {
             // Bounded, so the store reads at most a few blocks ahead of the counting.
-            let room = 2 * self.region_threads;
+            let room = 2 * threads;
             let (sender, receiver) = mpsc::sync_channel::<(usize, RegionBlock<'static>, bool)>(room);
             // Blocks sent and not yet taken (this thread alone sends, so a send never waits).
             let queued = AtomicUsize::new(0);
@@ -207,7 +211,7 @@ impl Node {
                 // fewer than the threads asked for keeps every core busy without crowding them,
                 // and a block counted here is not copied out of the store's reading. A worker the
                 // system cannot start is one fewer; with none, this thread counts every block.
-                let workers: Vec<_> = (1..self.region_threads)
+                let workers: Vec<_> = (1..threads)
                     .filter_map(|_| {
                         let (receiver, queued) = (Arc::clone(&receiver), &queued);
                         let worker = std::thread::Builder::new().name("region-count".into());
