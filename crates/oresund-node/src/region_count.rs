@@ -116,12 +116,6 @@ impl Overlaps {
     }
 }
 
-/// Whether `next` comes after `last` in a region's answer (by position, then alleles).
-fn follows(last: &VariantCount, next: &VariantCount) -> bool {
-    let (a, b) = (&last.variant, &next.variant);
-    (a.pos(), a.reference(), a.alternate()) < (b.pos(), b.reference(), b.alternate())
-}
-
 impl Node {
     /// Counts for every variant overlapping a region (1-based, inclusive), in position order.
     pub fn count_region(&self, region: &Region, filter: &CohortFilter) -> Result<Vec<VariantCount>, NodeError> {
@@ -135,21 +129,10 @@ impl Node {
         }
         let prepared = self.prepare_filter(filter)?;
         let blocks = self.count_blocks(index, region, &prepared)?;
-        // Blocks that follow each other (one file's, or files over different positions) are the
-        // answer as they stand, each variant once; others (a second file over the same positions)
-        // are merged.
-        let counted = blocks.iter().map(|b| match b {
-            BlockCounts::Counted(_, counted) => Some(counted),
-            BlockCounts::Records(_) => None,
-        });
-        let in_order = counted.flatten().filter_map(|c| Some((c.first()?, c.last()?))).try_fold(
-            None::<&VariantCount>,
-            |last, (first, next_last)| match last {
-                Some(last) if !follows(last, first) => Err(()),
-                _ => Ok(Some(next_last)),
-            },
-        );
-        if in_order.is_ok() && blocks.iter().all(|b| matches!(b, BlockCounts::Counted(..))) {
+        // Blocks counted as answers cover positions no earlier block covers (`Overlaps`), so they
+        // are the answer as they stand, each variant once. From the first that does (a second
+        // file over the same positions), blocks are records, and all are merged.
+        if blocks.iter().all(|b| matches!(b, BlockCounts::Counted(..))) {
             let mut out = Vec::with_capacity(blocks.iter().map(BlockCounts::len).sum());
             for block in blocks {
                 if let BlockCounts::Counted(_, mut counted) = block {
@@ -168,8 +151,9 @@ impl Node {
     /// The region's blocks counted, in the order the store reads them: on the calling thread, or,
     /// for a region of a block's span or more on a node with threads to spare, on
     /// `region_threads` workers while the store reads on (a 1 Mb region at 20,000 samples is
-    /// about 30 blocks, and counting them five sixths of the time: p50 4.4 → 2.9 ms on two cores,
-    /// issue #19). The store reads every block in one read transaction either way.
+    /// about 30 blocks, and counting them five sixths of the time: p50 4.5 → 2.9-3.4 ms on two cores,
+    /// issue #19). With one thread (or a region under a block's span) no worker is started and
+    /// the reading thread counts every block. The store reads every block in one read transaction.
     fn count_blocks(
         &self,
         contig: usize,
@@ -178,102 +162,85 @@ impl Node {
     ) -> Result<Vec<BlockCounts>, NodeError> {
         let (start, end) = (region.start, region.end);
         let mut failure = None;
-        let mut blocks = Vec::new();
         let mut overlaps = Overlaps::default();
         let threads = match end.saturating_sub(start) {
             short if short < BLOCK_SPAN => 1,
             _ => crate::config::threads_or_cores(self.region_threads),
         };
-        if threads < 2 {
-            self.store.region_blocks(contig as u32, start, end, &mut |block| {
+        // Bounded, so the store reads at most a few blocks ahead of the counting.
+        let room = 2 * threads;
+        let (sender, receiver) = mpsc::sync_channel::<(usize, RegionBlock<'static>, bool)>(room);
+        // Blocks sent and not yet taken (this thread alone sends, so a send never waits).
+        let queued = AtomicUsize::new(0);
+        // The workers hold the only receiver: should all of them stop (a panic), sending fails
+        // and the scan ends instead of waiting on a full queue.
+        let receiver = Arc::new(Mutex::new(receiver));
+        let mut own = Vec::new();
+        let results = std::thread::scope(|scope| {
+            // This thread reads, and counts what the workers have no room for: one worker
+            // fewer than the threads asked for keeps every core busy without crowding them,
+            // and a block counted here is not copied out of the store's reading. A worker the
+            // system cannot start is one fewer; with none, this thread counts every block.
+            let workers: Vec<_> = (1..threads)
+                .filter_map(|_| {
+                    let (receiver, queued) = (Arc::clone(&receiver), &queued);
+                    let worker = std::thread::Builder::new().name("region-count".into());
+                    let started = worker.spawn_scoped(scope, move || {
+                        let next = || receiver.lock().ok()?.recv().ok();
+                        // After a failure a worker only takes blocks, so the store never
+                        // waits on a full queue.
+                        let (mut counted, mut failure) = (Vec::new(), None);
+                        while let Some((i, block, merging)) = next() {
+                            queued.fetch_sub(1, Ordering::Relaxed);
+                            if failure.is_none() {
+                                match self.count_block(contig, &block, start, end, prepared, merging) {
+                                    Ok(block) => counted.push((i, block)),
+                                    Err(e) => failure = Some(e),
+                                }
+                            }
+                        }
+                        (counted, failure)
+                    });
+                    started.ok()
+                })
+                .collect();
+            let room = if workers.is_empty() { 0 } else { room };
+            drop(receiver);
+            let mut i = 0;
+            let scanned = self.store.region_blocks(contig as u32, start, end, &mut |block| {
                 if prepared.file(block.file).is_none() {
                     return Ok(());
                 }
                 let merging = overlaps.see(&block)?;
-                match self.count_block(contig, &block, start, end, prepared, merging) {
-                    Ok(counted) => blocks.push(counted),
-                    Err(e) => failure = failure.take().or(Some(e)),
+                if queued.load(Ordering::Relaxed) < room {
+                    queued.fetch_add(1, Ordering::Relaxed);
+                    let sent = sender.send((i, block.into_owned(), merging));
+                    sent.map_err(|_| StoreError::Corrupt("region workers stopped".into()))?;
+                } else {
+                    match self.count_block(contig, &block, start, end, prepared, merging) {
+                        Ok(counted) => own.push((i, counted)),
+                        Err(e) => failure = failure.take().or(Some(e)),
+                    }
                 }
+                i += 1;
                 Ok(())
-            })?;
-        } else {
-            // Bounded, so the store reads at most a few blocks ahead of the counting.
-            let room = 2 * threads;
-            let (sender, receiver) = mpsc::sync_channel::<(usize, RegionBlock<'static>, bool)>(room);
-            // Blocks sent and not yet taken (this thread alone sends, so a send never waits).
-            let queued = AtomicUsize::new(0);
-            // The workers hold the only receiver: should all of them stop (a panic), sending fails
-            // and the scan ends instead of waiting on a full queue.
-            let receiver = Arc::new(Mutex::new(receiver));
-            let mut own = Vec::new();
-            let results = std::thread::scope(|scope| {
-                // This thread reads, and counts what the workers have no room for: one worker
-                // fewer than the threads asked for keeps every core busy without crowding them,
-                // and a block counted here is not copied out of the store's reading. A worker the
-                // system cannot start is one fewer; with none, this thread counts every block.
-                let workers: Vec<_> = (1..threads)
-                    .filter_map(|_| {
-                        let (receiver, queued) = (Arc::clone(&receiver), &queued);
-                        let worker = std::thread::Builder::new().name("region-count".into());
-                        let started = worker.spawn_scoped(scope, move || {
-                            let next = || receiver.lock().ok()?.recv().ok();
-                            // After a failure a worker only takes blocks, so the store never
-                            // waits on a full queue.
-                            let (mut counted, mut failure) = (Vec::new(), None);
-                            while let Some((i, block, merging)) = next() {
-                                queued.fetch_sub(1, Ordering::Relaxed);
-                                if failure.is_none() {
-                                    match self.count_block(contig, &block, start, end, prepared, merging) {
-                                        Ok(block) => counted.push((i, block)),
-                                        Err(e) => failure = Some(e),
-                                    }
-                                }
-                            }
-                            (counted, failure)
-                        });
-                        started.ok()
-                    })
-                    .collect();
-                let room = if workers.is_empty() { 0 } else { room };
-                drop(receiver);
-                let mut i = 0;
-                let scanned = self.store.region_blocks(contig as u32, start, end, &mut |block| {
-                    if prepared.file(block.file).is_none() {
-                        return Ok(());
-                    }
-                    let merging = overlaps.see(&block)?;
-                    if queued.load(Ordering::Relaxed) < room {
-                        queued.fetch_add(1, Ordering::Relaxed);
-                        let sent = sender.send((i, block.into_owned(), merging));
-                        sent.map_err(|_| StoreError::Corrupt("region workers stopped".into()))?;
-                    } else {
-                        match self.count_block(contig, &block, start, end, prepared, merging) {
-                            Ok(counted) => own.push((i, counted)),
-                            Err(e) => failure = failure.take().or(Some(e)),
-                        }
-                    }
-                    i += 1;
-                    Ok(())
-                });
-                drop(sender);
-                let done: Vec<_> = workers.into_iter().map(|w| w.join()).collect();
-                (scanned, done)
             });
-            let (scanned, done) = results;
-            let mut numbered = own;
-            for worker in done {
-                let (counted, failed) =
-                    worker.map_err(|_| NodeError::Damaged("a region count's thread failed".into()))?;
-                numbered.extend(counted);
-                failure = failure.or(failed);
-            }
-            scanned?;
-            numbered.sort_unstable_by_key(|(i, _)| *i);
-            blocks = numbered.into_iter().map(|(_, block)| block).collect();
+            drop(sender);
+            let done: Vec<_> = workers.into_iter().map(|w| w.join()).collect();
+            (scanned, done)
+        });
+        let (scanned, done) = results;
+        let mut numbered = own;
+        for worker in done {
+            let (counted, failed) = worker.map_err(|_| NodeError::Damaged("a region count's thread failed".into()))?;
+            numbered.extend(counted);
+            failure = failure.or(failed);
         }
+        scanned?;
+        numbered.sort_unstable_by_key(|(i, _)| *i);
         match failure {
             Some(e) => Err(e),
-            None => Ok(blocks),
+            None => Ok(numbered.into_iter().map(|(_, block)| block).collect()),
         }
     }
 

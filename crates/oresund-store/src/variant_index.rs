@@ -66,23 +66,22 @@ impl RegionBlock<'_> {
         Ok(view.len().checked_sub(1).map(|last| (view.pos(0), view.pos(last))))
     }
 
-    /// The block with bytes of its own (copied when borrowed from the store's reading).
+    /// The block with bytes that outlive the store's reading (copied when borrowed from it).
     pub fn into_owned(self) -> RegionBlock<'static> {
         let bytes = match self.bytes {
-            BlockBytes::Borrowed(read) => BlockBytes::Owned(read.into()),
+            BlockBytes::Borrowed(read) => BlockBytes::Shared(Arc::from(read)),
             BlockBytes::Shared(held) => BlockBytes::Shared(held),
-            BlockBytes::Owned(own) => BlockBytes::Owned(own),
         };
         RegionBlock { file: self.file, bytes, max_ref_len: self.max_ref_len }
     }
 }
 
-/// A block's bytes: borrowed from the store while it reads, shared with a cache, or owned.
+/// A block's bytes: borrowed from the store while it reads, or shared (with a cache, or with
+/// another thread).
 #[derive(Debug, Clone)]
 pub enum BlockBytes<'a> {
     Borrowed(&'a [u8]),
     Shared(Arc<[u8]>),
-    Owned(Box<[u8]>),
 }
 
 impl std::ops::Deref for BlockBytes<'_> {
@@ -92,7 +91,6 @@ impl std::ops::Deref for BlockBytes<'_> {
         match self {
             BlockBytes::Borrowed(bytes) => bytes,
             BlockBytes::Shared(bytes) => bytes,
-            BlockBytes::Owned(bytes) => bytes,
         }
     }
 }
