@@ -182,7 +182,7 @@ impl PostgresStore {
              SELECT m.max_ref_len, b.file, b.data FROM m, blocks b \
              WHERE b.contig = $1::integer AND b.first_pos BETWEEN $2::bigint - $4::bigint - m.max_ref_len AND $3::bigint \
              AND b.last_pos >= $2::bigint \
-             ORDER BY b.file, b.first_pos",
+             ORDER BY b.file, b.first_pos, b.id",
         )?;
         let params: [&(dyn ToSql + Sync); 4] =
             [&contig_param(contig)?, &position_param(start)?, &position_param(end)?, &position_param(BLOCK_SPAN)?];

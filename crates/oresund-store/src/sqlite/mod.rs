@@ -278,7 +278,7 @@ impl VariantIndex for SqliteStore {
         // files: a third of a 1 Mb region count at 20,000 samples went to copying (issue #19).
         let mut stmt = conn.prepare_cached(
             "SELECT id, file FROM blocks WHERE contig = ?1 AND first_pos BETWEEN ?2 AND ?3 AND last_pos >= ?4 \
-             ORDER BY file, first_pos",
+             ORDER BY file, first_pos, id",
         )?;
         let blocks: Vec<(i64, FileNumber)> = stmt
             .query_map(params![contig, lowest_first, end, start], |r| Ok((r.get(0)?, r.get(1)?)))?
