@@ -25,8 +25,11 @@ use crate::vrs_key::vrs_key;
 /// Transaction-scoped advisory lock key serialising ingests ("oresund" + 3), the counterpart of
 /// SQLite's `BEGIN IMMEDIATE`: numbers are assigned as max + 1 under it.
 pub(super) const INGEST_LOCK: i64 = 0x6f72_6573_756e_6403;
-/// Completed blocks buffered before a `COPY` (~3 MB for 5,000 samples).
-const FLUSH_BLOCKS: usize = 128;
+/// Bytes of encoded blocks buffered before a `COPY`: about 128 blocks at 5,000 samples. Counted
+/// in blocks (128), the buffer held each block's entries unencoded until it was sent, which took
+/// the ingest's peak RSS from 58 MB at 5,000 samples to 100 MB at 20,000 (BENCHMARKS.md). Debug
+/// builds (the tests) send every 64 KiB, so that their small cohorts cross several `COPY`s.
+const FLUSH_BYTES: usize = if cfg!(debug_assertions) { 64 << 10 } else { 4 << 20 };
 /// Block ids reserved from the sequence per round trip.
 const RESERVE_IDS: i64 = 512;
 
@@ -54,6 +57,16 @@ impl PeopleColumns {
     }
 }
 
+/// A completed block as it will be sent: its row and its entries' VRS keys (by slot).
+struct Pending {
+    file: FileNumber,
+    contig: i32,
+    first_pos: i64,
+    last_pos: i64,
+    data: Vec<u8>,
+    keys: Vec<i32>,
+}
+
 struct FileState {
     blocks: FileBlocks,
     columns: usize,
@@ -65,8 +78,10 @@ pub(super) struct PostgresIngest<'a> {
     cache: &'a BlockCache,
     committed: bool,
     files: HashMap<FileNumber, FileState>,
-    /// Completed blocks not yet sent, with their file.
-    pending: Vec<(FileNumber, Block)>,
+    /// Completed blocks not yet sent, encoded.
+    pending: Vec<Pending>,
+    /// Bytes of their data.
+    pending_bytes: usize,
     /// Block ids reserved from `block_ids`, not yet used.
     reserved: Vec<i64>,
     max_ref_len: usize,
@@ -90,6 +105,7 @@ impl<'a> PostgresIngest<'a> {
             committed: false,
             files: HashMap::new(),
             pending: Vec::new(),
+            pending_bytes: 0,
             reserved: Vec::new(),
             max_ref_len: 1,
         };
@@ -114,8 +130,20 @@ impl<'a> PostgresIngest<'a> {
                 .client
                 .execute(&statement, &[&i64::from(file), &i64::from(id), &encode_columns(&set, columns)])?;
         }
-        self.pending.extend(blocks.into_iter().map(|b| (file, b)));
-        if force || self.pending.len() >= FLUSH_BLOCKS {
+        for block in blocks {
+            self.max_ref_len = self.max_ref_len.max(block.entries.iter().map(|e| e.reference.len()).max().unwrap_or(0));
+            let pending = Pending {
+                file,
+                contig: contig_value(block.contig)?,
+                first_pos: signed(block.first_pos, "position")?,
+                last_pos: signed(block.last_pos, "position")?,
+                data: block.encode(),
+                keys: block.entries.iter().map(|e| vrs_key(&e.vrs_id)).collect(),
+            };
+            self.pending_bytes += pending.data.len();
+            self.pending.push(pending);
+        }
+        if force || self.pending_bytes >= FLUSH_BYTES {
             self.flush()?;
         }
         Ok(())
@@ -136,34 +164,23 @@ impl<'a> PostgresIngest<'a> {
             self.reserved.extend(ids.into_iter().rev());
         }
         let pending = std::mem::take(&mut self.pending);
-        let mut encoded = Vec::with_capacity(pending.len());
-        for (file, block) in pending {
-            let id = self.reserved.pop().ok_or_else(|| StoreError::Corrupt("block id reservation".into()))?;
-            let data = block.encode();
-            encoded.push((id, file, block, data));
-        }
+        self.pending_bytes = 0;
+        let ids = (0..pending.len())
+            .map(|_| self.reserved.pop().ok_or_else(|| StoreError::Corrupt("block id reservation".into())))
+            .collect::<Result<Vec<i64>>>()?;
         let writer =
             self.conn.client.copy_in("COPY blocks (id, file, contig, first_pos, last_pos, data) FROM STDIN BINARY")?;
         let mut copy =
             BinaryCopyInWriter::new(writer, &[Type::INT8, Type::INT8, Type::INT4, Type::INT8, Type::INT8, Type::BYTEA]);
-        for (id, file, block, data) in &encoded {
-            let contig = contig_value(block.contig)?;
-            copy.write(&[
-                id,
-                &i64::from(*file),
-                &contig,
-                &signed(block.first_pos, "position")?,
-                &signed(block.last_pos, "position")?,
-                data,
-            ])?;
+        for (id, block) in ids.iter().zip(&pending) {
+            copy.write(&[id, &i64::from(block.file), &block.contig, &block.first_pos, &block.last_pos, &block.data])?;
         }
         copy.finish()?;
         let writer = self.conn.client.copy_in("COPY vrs_keys (key, block, slot) FROM STDIN BINARY")?;
         let mut copy = BinaryCopyInWriter::new(writer, &[Type::INT4, Type::INT8, Type::INT4]);
-        for (id, _, block, _) in &encoded {
-            for (slot, e) in block.entries.iter().enumerate() {
-                copy.write(&[&vrs_key(&e.vrs_id), id, &int4(slot)?])?;
-                self.max_ref_len = self.max_ref_len.max(e.reference.len());
+        for (id, block) in ids.iter().zip(&pending) {
+            for (slot, key) in block.keys.iter().enumerate() {
+                copy.write(&[key, id, &int4(slot)?])?;
             }
         }
         copy.finish()?;
