@@ -25,10 +25,11 @@ use crate::vrs_key::vrs_key;
 /// Transaction-scoped advisory lock key serialising ingests ("oresund" + 3), the counterpart of
 /// SQLite's `BEGIN IMMEDIATE`: numbers are assigned as max + 1 under it.
 pub(super) const INGEST_LOCK: i64 = 0x6f72_6573_756e_6403;
-/// Bytes of encoded blocks buffered before a `COPY`: about 128 blocks at 5,000 samples. Counted
-/// in blocks (128), the buffer held each block's entries unencoded until it was sent, which took
-/// the ingest's peak RSS from 58 MB at 5,000 samples to 100 MB at 20,000 (BENCHMARKS.md). Debug
-/// builds (the tests) send every 64 KiB, so that their small cohorts cross several `COPY`s.
+/// Bytes of encoded blocks buffered before a `COPY`: about 100 blocks of 40 kB at 5,000 samples.
+/// Counted in blocks (128), the buffer held each block's entries unencoded until it was sent,
+/// which took the ingest's peak RSS from 58 MB at 5,000 samples to 100 MB at 20,000
+/// (BENCHMARKS.md). Debug builds (the tests) send every 64 KiB, so that their small cohorts cross
+/// several `COPY`s.
 const FLUSH_BYTES: usize = if cfg!(debug_assertions) { 64 << 10 } else { 4 << 20 };
 /// Block ids reserved from the sequence per round trip.
 const RESERVE_IDS: i64 = 512;
