@@ -26,9 +26,10 @@ pub trait VariantIndex {
     }
 
     /// The blocks that may hold variants overlapping `start..=end` on a contig, file by file and
-    /// in each as written (by position and alleles, each variant once), in one read transaction (a withdrawal rewrites blocks in place: the
-    /// region is wholly before or after it). A caller may take a block to count on another thread
-    /// ([`RegionBlock::into_owned`]) while the scan reads on.
+    /// in each as written (by position and alleles, each variant once), in one read transaction
+    /// (a withdrawal rewrites blocks in place: the region is wholly before or after it). A caller
+    /// may take a block to count on another thread ([`RegionBlock::into_owned`]) while the scan
+    /// reads on.
     fn region_blocks(
         &self,
         contig: u32,
