@@ -167,16 +167,11 @@ impl QueryConfig {
         }
         Ok(())
     }
-
-    /// The threads a region count uses on this machine.
-    pub fn region_threads(&self) -> usize {
-        threads_or_cores(self.region_threads)
-    }
 }
 
 /// `threads`, or for 0 the cores this process may use: asked once per process, when first needed
 /// (about 50-100 µs, the cgroup files read; a one-variant `query` never needs it).
-pub fn threads_or_cores(threads: usize) -> usize {
+pub(crate) fn threads_or_cores(threads: usize) -> usize {
     static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
     match threads {
         0 => *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
@@ -330,7 +325,7 @@ mod tests {
         std::fs::write(dir.path().join(CONFIG_FILE), good.replace("\"DK\"", "\"Denmark\"")).unwrap();
         assert!(NodeConfig::load(dir.path()).unwrap_err().to_string().contains("ISO 3166-1"));
         std::fs::write(dir.path().join(CONFIG_FILE), format!("{good}[query]\nregion_threads = 1\n")).unwrap();
-        assert_eq!(NodeConfig::load(dir.path()).unwrap().query.region_threads(), 1);
+        assert_eq!(NodeConfig::load(dir.path()).unwrap().query.region_threads, 1);
         std::fs::write(dir.path().join(CONFIG_FILE), format!("{good}[query]\nregion_threads = 1000\n")).unwrap();
         let err = NodeConfig::load(dir.path()).unwrap_err().to_string();
         assert!(err.contains("query.region_threads 1000"), "{err}");

@@ -78,10 +78,10 @@ impl Node {
         })
     }
 
-    /// Sets the threads a region count uses (at least one), over `[query] region_threads`: one
-    /// keeps a count on the calling thread.
+    /// Sets the threads a region count uses, over `[query] region_threads` and as it reads: 0 one
+    /// per core, 1 the calling thread only, at most [`crate::config::MAX_REGION_THREADS`].
     pub fn set_region_threads(&mut self, threads: usize) {
-        self.region_threads = threads.max(1);
+        self.region_threads = threads.min(crate::config::MAX_REGION_THREADS);
     }
 
     /// Ends a one-shot command: the store closes as usual (SQLite checkpoints and removes its

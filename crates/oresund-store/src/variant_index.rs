@@ -30,13 +30,7 @@ pub trait VariantIndex {
     /// (a withdrawal rewrites blocks in place: the region is wholly before or after it). A caller
     /// may take a block to count on another thread ([`RegionBlock::into_owned`]) while the scan
     /// reads on.
-    fn region_blocks(
-        &self,
-        contig: u32,
-        start: u64,
-        end: u64,
-        visit: &mut dyn FnMut(RegionBlock<'_>) -> Result<()>,
-    ) -> Result<()>;
+    fn region_blocks(&self, contig: u32, start: u64, end: u64, visit: &mut BlockVisit<'_>) -> Result<()>;
 
     /// A variant by its VRS computed identifier.
     fn variant_by_vrs_id(&self, vrs_id: &str) -> Result<Option<VariantCalls>>;
@@ -44,6 +38,9 @@ pub trait VariantIndex {
     /// The sample columns whose calls are haploid, for a haploid-set id stored with a file's calls.
     fn haploid_set(&self, file: FileNumber, set: u32) -> Result<Vec<u32>>;
 }
+
+/// What [`VariantIndex::region_blocks`] calls with each block.
+pub type BlockVisit<'v> = dyn FnMut(RegionBlock<'_>) -> Result<()> + 'v;
 
 /// One block of a region, as [`VariantIndex::region_blocks`] hands it over.
 #[derive(Debug, Clone)]

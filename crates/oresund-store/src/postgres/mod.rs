@@ -35,7 +35,7 @@ use postgres::types::ToSql;
 use crate::blocks::{BLOCK_SPAN, BlockView, TABLES_MAX, entries_at, find_piecewise};
 use crate::error::{Result, StoreError};
 use crate::model::*;
-use crate::variant_index::{BlockBytes, RegionBlock, add_file_calls};
+use crate::variant_index::{BlockBytes, BlockVisit, RegionBlock, add_file_calls};
 use crate::vrs_key::vrs_key;
 use crate::{ArchiveCatalog, Catalog, IngestTransaction, SchemaVersion, VariantIndex, WriterLock, Writers, rules};
 
@@ -299,9 +299,6 @@ fn fetch_blocks(conn: &mut Conn, ids: &[i64]) -> Result<Vec<(i64, Arc<[u8]>)>> {
     rows.iter().map(|row| Ok((row.try_get(0)?, Arc::from(row.try_get::<_, &[u8]>(1)?)))).collect()
 }
 
-/// Visits a region's blocks.
-type BlockVisit<'v> = dyn FnMut(RegionBlock<'_>) -> Result<()> + 'v;
-
 /// A byte range of a block: its id, the row version its head was read at, the range.
 type Piece = (i64, i64, Range<usize>);
 
@@ -416,13 +413,7 @@ impl VariantIndex for PostgresStore {
     /// through the block cache: held blocks cost no round trip, missing ones come in one (and are
     /// kept while the cache has room). A process that has not (one CLI question) reads the
     /// region's blocks in one round trip without the directory.
-    fn region_blocks(
-        &self,
-        contig: u32,
-        start: u64,
-        end: u64,
-        visit: &mut dyn FnMut(RegionBlock<'_>) -> Result<()>,
-    ) -> Result<()> {
+    fn region_blocks(&self, contig: u32, start: u64, end: u64, visit: &mut BlockVisit<'_>) -> Result<()> {
         match self.cache.directory(contig) {
             Some(directory) => self.cached_region(&directory, start, end, visit),
             None => self.uncached_region(contig, start, end, visit),

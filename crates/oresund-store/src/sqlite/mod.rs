@@ -26,7 +26,7 @@ use crate::blocks::{BLOCK_SPAN, Block, Entry, FileBlocks, find_piecewise, read_s
 use crate::encoding::{columns_bytes, columns_from, individual_from_columns, list_text};
 use crate::error::{Result, StoreError};
 use crate::model::*;
-use crate::variant_index::{BlockBytes, RegionBlock, add_file_calls};
+use crate::variant_index::{BlockBytes, BlockVisit, RegionBlock, add_file_calls};
 use crate::{ArchiveCatalog, Catalog, IngestTransaction, SchemaVersion, VariantIndex, Writers, rules};
 use pool::{ConnPool, PageCache, Pooled};
 
@@ -258,13 +258,7 @@ impl VariantIndex for SqliteStore {
         read_variant_by_key(&*self.conn()?, key)
     }
 
-    fn region_blocks(
-        &self,
-        contig: u32,
-        start: u64,
-        end: u64,
-        visit: &mut dyn FnMut(RegionBlock<'_>) -> Result<()>,
-    ) -> Result<()> {
+    fn region_blocks(&self, contig: u32, start: u64, end: u64, visit: &mut BlockVisit<'_>) -> Result<()> {
         let pooled = self.conn()?;
         // One read transaction: every block from the same commit (a withdrawal rewrites blocks in
         // place), and SQLite's shared lock taken once. Dropping it ends the read.
