@@ -42,6 +42,7 @@ pub mod region_count;
 pub mod report;
 pub mod scrub;
 pub mod signing_keys;
+pub mod stored_variants;
 pub mod subject_report;
 pub mod writer_lock;
 

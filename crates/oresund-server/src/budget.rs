@@ -22,7 +22,7 @@ use oresund_access::{Caller, Tier};
 use oresund_node::CohortFilter;
 use oresund_node::cohort::PreparedFilter;
 use oresund_node::query::VariantCount;
-use oresund_store::{BudgetCharge, BudgetOutcome, ChargeItem, IndividualNumber};
+use oresund_store::{BudgetCharge, BudgetOutcome, ChargeItem, IndividualNumber, VariantCalls};
 use sha2::{Digest, Sha256};
 
 use crate::error::BeaconError;
@@ -133,27 +133,50 @@ fn items(
     costly: &[(&str, &VariantCount, f64)],
 ) -> Result<Vec<ChargeItem>, BeaconError> {
     let prepared = app.node.prepare_filter(filter).map_err(BeaconError::from)?;
-    let mut items = Vec::with_capacity(costly.len());
-    for &(dataset, variant, c) in costly {
-        items.extend(charge_item(app, user, &prepared, dataset, variant, c)?);
-    }
-    Ok(items)
+    Ok(charge_items(app, user, &prepared, costly)?.into_iter().flatten().collect())
 }
 
-/// What disclosing `variant` in `dataset` to `user` costs its carriers (each `cost`); `None` when
-/// the variant is no longer in the index.
-pub(crate) fn charge_item(
+/// What disclosing each `(dataset, variant, cost)` to `user` costs its carriers (each `cost`);
+/// `None` for a variant no longer in the index. The variants are read together
+/// (`Node::stored_variants`): a 1 Mb region holds thousands of rare ones.
+pub(crate) fn charge_items(
+    app: &AppState,
+    user: &str,
+    prepared: &PreparedFilter,
+    wanted: &[(&str, &VariantCount, f64)],
+) -> Result<Vec<Option<ChargeItem>>, BeaconError> {
+    let node = &app.node;
+    let keys = wanted.iter().map(|(_, variant, _)| node.stored_key(&variant.variant)).collect::<Result<Vec<_>, _>>()?;
+    let found = node.stored_variants(&keys).map_err(BeaconError::from)?;
+    wanted
+        .iter()
+        .zip(found)
+        .map(|(&(dataset, variant, cost), calls)| match calls {
+            // Found by the key it was reported under, so it is the same variant: anything else
+            // would charge the wrong carriers.
+            Some(calls) if calls.vrs_id != variant.vrs_id => Err(BeaconError::internal(format!(
+                "{} was reported as {} but is stored as {}",
+                variant.variant, variant.vrs_id, calls.vrs_id
+            ))),
+            Some(calls) => charge_item(app, user, prepared, dataset, variant, cost, &calls).map(Some),
+            None => Ok(None),
+        })
+        .collect()
+}
+
+/// What disclosing `variant` (stored as `calls`) in `dataset` to `user` costs its carriers.
+fn charge_item(
     app: &AppState,
     user: &str,
     prepared: &PreparedFilter,
     dataset: &str,
     variant: &VariantCount,
     cost: f64,
-) -> Result<Option<ChargeItem>, BeaconError> {
-    let node = &app.node;
-    let Some(calls) = node.find_variant(&variant.vrs_id).map_err(BeaconError::from)? else { return Ok(None) };
-    let mut carriers: Vec<IndividualNumber> = node
-        .carriers(&calls, prepared)
+    calls: &VariantCalls,
+) -> Result<ChargeItem, BeaconError> {
+    let mut carriers: Vec<IndividualNumber> = app
+        .node
+        .carriers(calls, prepared)
         .map_err(BeaconError::from)?
         .into_iter()
         .filter(|carrier| carrier.dataset.as_ref() == dataset)
@@ -170,5 +193,5 @@ pub(crate) fn charge_item(
         hasher.update(carrier.get().to_le_bytes());
     }
     let fingerprint = oresund_core::hex::encode(&hasher.finalize());
-    Ok(Some(ChargeItem { fingerprint, charges: carriers.iter().map(|&i| (i, cost)).collect() }))
+    Ok(ChargeItem { fingerprint, charges: carriers.iter().map(|&i| (i, cost)).collect() })
 }

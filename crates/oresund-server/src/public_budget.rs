@@ -17,7 +17,7 @@ use oresund_node::CohortFilter;
 use oresund_node::query::VariantCount;
 use oresund_store::BudgetCharge;
 
-use crate::budget::charge_item;
+use crate::budget::charge_items;
 use crate::error::BeaconError;
 use crate::scope::Scope;
 use crate::state::AppState;
@@ -72,11 +72,13 @@ pub fn withhold(
         return Ok(0);
     }
     let prepared = app.node.prepare_filter(filter).map_err(BeaconError::from)?;
+    let wanted: Vec<(&str, &VariantCount, f64)> =
+        costly.iter().map(|(i, dataset, c)| (dataset.as_str(), &found[*i], *c)).collect();
     let mut charged = Vec::with_capacity(costly.len());
     let mut items = Vec::with_capacity(costly.len());
-    for (i, dataset, c) in costly {
-        if let Some(item) = charge_item(app, PUBLIC_TIER, &prepared, &dataset, &found[i], c)? {
-            charged.push((i, dataset));
+    for ((i, dataset, _), item) in costly.iter().zip(charge_items(app, PUBLIC_TIER, &prepared, &wanted)?) {
+        if let Some(item) = item {
+            charged.push((*i, dataset.clone()));
             items.push(item);
         }
     }

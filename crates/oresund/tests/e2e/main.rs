@@ -24,6 +24,7 @@ mod people_image;
 mod region_counts;
 mod stand_alone;
 mod start_up;
+mod stored_variants;
 mod upgrade;
 
 #[cfg(feature = "external-tests")]

@@ -110,6 +110,17 @@ fn a_scale_node_counts_exactly_like_an_embedded_one_and_a_file_twice_adds_nothin
     );
 }
 
+/// Many variants read together (the re-identification budget's read) through the PostgreSQL
+/// store's region reads: uncached first, then through the block cache once lookups read a directory.
+#[test]
+fn variants_read_together_on_postgres_are_those_found_one_by_one() {
+    let services = ScaleServices::new();
+    let node = services.node("DK-NGC", "DK");
+    node.ingest("DK-1", "DK");
+    node.ingest("SE-1", "SE");
+    crate::stored_variants::read_together_as_one_by_one(&node);
+}
+
 #[test]
 fn a_killed_ingest_leaves_nothing_visible_and_gc_removes_its_orphans() {
     let services = ScaleServices::new();
