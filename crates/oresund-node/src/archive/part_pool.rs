@@ -10,21 +10,19 @@ use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 
-/// Part buffers of one capacity, shared between a writer and the parts it has sent.
+/// Part buffers, shared between a writer and the parts it has sent.
+#[derive(Default)]
 pub(crate) struct PartPool {
-    capacity: usize,
     free: Arc<Mutex<Vec<Vec<u8>>>>,
 }
 
 impl PartPool {
-    pub(crate) fn new(capacity: usize) -> Self {
-        PartPool { capacity, free: Arc::default() }
-    }
-
-    /// An empty buffer of the pool's capacity: a returned one when there is one.
-    pub(crate) fn take(&self) -> Vec<u8> {
-        let returned = self.free.lock().ok().and_then(|mut free| free.pop());
-        returned.unwrap_or_else(|| Vec::with_capacity(self.capacity))
+    /// An empty buffer of at least `capacity` bytes: a returned one when there is one (parts grow
+    /// as an upload goes on, so a returned buffer may have to grow too).
+    pub(crate) fn take(&self, capacity: usize) -> Vec<u8> {
+        let mut part = self.free.lock().ok().and_then(|mut free| free.pop()).unwrap_or_default();
+        part.reserve_exact(capacity);
+        part
     }
 
     /// `part` as [`Bytes`] whose buffer comes back to the pool when the last clone is dropped.
@@ -67,8 +65,8 @@ mod tests {
 
     #[test]
     fn a_sent_part_comes_back_for_the_next() {
-        let pool = PartPool::new(16);
-        let mut part = pool.take();
+        let pool = PartPool::default();
+        let mut part = pool.take(16);
         part.extend_from_slice(b"ciphertext");
         let address = part.as_ptr();
         let bytes = pool.send(part);
@@ -79,14 +77,18 @@ mod tests {
         // The upload drops its part on another thread.
         std::thread::spawn(move || drop(clone)).join().unwrap();
         assert_eq!(pool.idle(), 1);
-        let again = pool.take();
+        let again = pool.take(16);
         assert_eq!((again.as_ptr(), again.len(), again.capacity()), (address, 0, 16));
         assert_eq!(pool.idle(), 0);
     }
 
     #[test]
-    fn an_empty_pool_makes_a_buffer_of_its_capacity() {
-        let pool = PartPool::new(1 << 10);
-        assert_eq!(pool.take().capacity(), 1 << 10);
+    fn a_buffer_has_the_capacity_asked_for() {
+        let pool = PartPool::default();
+        assert_eq!(pool.take(1 << 10).capacity(), 1 << 10);
+        // A returned buffer grows for a larger part.
+        drop(pool.send(pool.take(16)));
+        assert_eq!(pool.idle(), 1);
+        assert!(pool.take(1 << 10).capacity() >= 1 << 10);
     }
 }

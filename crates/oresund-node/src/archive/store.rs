@@ -3,9 +3,9 @@
 //! Everything goes through `object_store` on an `Arc<dyn ObjectStore>` and object paths, so the
 //! same code serves a local directory and an S3 bucket ([`ObjectArchive::open_s3`], see `s3.rs`).
 //! `object_store` is async; the node library is synchronous, so each [`ObjectArchive`] owns a
-//! small current-thread tokio runtime and blocks on it. Large objects stream both ways in chunks,
-//! in constant memory: uploads of more than one part (8 MiB on S3, 1 MiB on a local directory)
-//! become multipart uploads, reads are ranged GETs of 4 MiB.
+//! small current-thread tokio runtime and blocks on it. Large objects stream both ways in chunks:
+//! uploads of more than one part (6 MiB on S3 at first, 1 MiB on a local directory) become
+//! multipart uploads ([`PartSizes`]), reads are ranged GETs of 4 MiB.
 //!
 //! Because it blocks on its own runtime, the archive must only be called from synchronous code —
 //! the CLI, or a thread of tokio's blocking pool such as the server's blocking edge
@@ -19,13 +19,12 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use futures_util::StreamExt;
-use object_store::buffered::BufWriter;
 use object_store::local::LocalFileSystem;
 use object_store::path::Path as ObjectPath;
 use object_store::prefix::PrefixStore;
-use object_store::{ObjectStore, ObjectStoreExt, PutMode, PutOptions, PutPayload};
-use tokio::io::AsyncWriteExt;
+use object_store::{MultipartUpload, ObjectStore, ObjectStoreExt, PutMode, PutOptions, PutPayload};
 use tokio::runtime::Runtime;
+use tokio::task::JoinSet;
 
 use crate::archive::error::ArchiveError;
 use crate::archive::location::S3Location;
@@ -37,13 +36,42 @@ const READ_CHUNK: u64 = 4 << 20;
 /// Bytes fetched per ranged read when serving an object to a client: smaller, as a server streams
 /// many at once and memory is held per stream.
 pub const SERVE_CHUNK: u64 = 1 << 20;
-/// Bytes buffered before a streaming upload switches to multipart (each part this size), for S3
-/// (whose parts must be at least 5 MiB, all but the last) and any other store.
-const REMOTE_PART: usize = 8 << 20;
-/// The same for a local directory, where a part is one positioned write into the staged file. With
-/// two parts in flight and one filling, 8 MiB parts held 24 MiB while `ingest` archived a large
-/// VCF: the peak of the whole ingest at 20,000 samples (BENCHMARKS.md, "Ingest: time and memory").
+/// The first parts of a streaming upload to S3 (whose parts must be at least 5 MiB, all but the
+/// last) and any other remote store; a smaller object is one PUT. Two parts in flight and one
+/// filling are the archive's share of an ingest's memory: 18 MiB (24 MiB with 8 MiB parts).
+const REMOTE_PART: usize = 6 << 20;
+/// S3 takes at most 10,000 parts: with fixed 8 MiB parts an object could not pass 80 GB. Parts
+/// double every this many (6 GiB in 6 MiB parts, then 12 GiB in 12 MiB parts, …), so that 10,000
+/// parts hold more than S3's largest object (5 TiB); an upload holds more memory only past 6 GiB.
+const REMOTE_PARTS_PER_SIZE: usize = 1_000;
+/// S3's largest part.
+const LARGEST_PART: usize = 5 << 30;
+/// The parts for a local directory, where a part is one positioned write into the staged file and
+/// their number has no limit. With two parts in flight and one filling, 8 MiB parts held 24 MiB
+/// while `ingest` archived a large VCF: the peak of the whole ingest at 20,000 samples
+/// (BENCHMARKS.md, "Ingest: time and memory").
 const LOCAL_PART: usize = 1 << 20;
+/// Parts of one upload in flight while the next fills.
+const PARTS_IN_FLIGHT: usize = 2;
+
+/// How large each part of a streaming upload is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PartSizes {
+    /// The size of the first parts.
+    pub first: usize,
+    /// Parts double after every this many.
+    pub per_size: usize,
+}
+
+impl PartSizes {
+    /// The size of part `index` (from 0).
+    pub fn of(&self, index: usize) -> usize {
+        let doublings = u32::try_from(index / self.per_size.max(1)).unwrap_or(u32::MAX);
+        self.first.saturating_mul(2usize.saturating_pow(doublings)).min(LARGEST_PART)
+    }
+}
+
+const REMOTE_PARTS: PartSizes = PartSizes { first: REMOTE_PART, per_size: REMOTE_PARTS_PER_SIZE };
 
 /// A private runtime that may be dropped anywhere: dropping a plain [`Runtime`] inside async code
 /// panics, and a server keeps its archive in state that async tasks drop.
@@ -54,6 +82,20 @@ impl OwnRuntime {
         match &self.0 {
             Some(runtime) => runtime.block_on(future),
             // Only `drop` empties it.
+            None => unreachable!("the archive's runtime is used after drop"),
+        }
+    }
+
+    /// Runs `task` on this runtime (it makes progress whenever the runtime is blocked on).
+    fn spawn<T: Send + 'static>(
+        &self,
+        tasks: &mut JoinSet<T>,
+        task: impl std::future::Future<Output = T> + Send + 'static,
+    ) {
+        match &self.0 {
+            Some(runtime) => {
+                tasks.spawn_on(task, runtime.handle());
+            }
             None => unreachable!("the archive's runtime is used after drop"),
         }
     }
@@ -75,6 +117,7 @@ pub struct ObjectArchive {
     local_dir: Option<PathBuf>,
     /// The client and key prefix of an S3 archive (for [`ObjectArchive::abandoned_uploads`]).
     s3: Option<(SharedS3, String)>,
+    parts: PartSizes,
 }
 
 /// Size of a stored object, or that there is none.
@@ -99,6 +142,7 @@ impl ObjectArchive {
             .with_automatic_cleanup(true);
         let mut archive = Self::new(Arc::new(local))?;
         archive.local_dir = Some(dir.to_path_buf());
+        archive.parts = PartSizes { first: LOCAL_PART, per_size: usize::MAX };
         Ok(archive)
     }
 
@@ -122,18 +166,20 @@ impl ObjectArchive {
             runtime: OwnRuntime(Some(runtime)),
             local_dir: None,
             s3: Some((client, location.prefix.clone())),
+            parts: REMOTE_PARTS,
         })
     }
 
     /// An archive over any object store.
     pub fn new(store: Arc<dyn ObjectStore>) -> Result<Self, ArchiveError> {
         let runtime = tokio::runtime::Builder::new_current_thread().build().map_err(ArchiveError::Runtime)?;
-        Ok(ObjectArchive { store, runtime: OwnRuntime(Some(runtime)), local_dir: None, s3: None })
+        Ok(ObjectArchive { store, runtime: OwnRuntime(Some(runtime)), local_dir: None, s3: None, parts: REMOTE_PARTS })
     }
 
-    /// Bytes of one part of a streaming upload.
-    fn part_size(&self) -> usize {
-        if self.local_dir.is_some() { LOCAL_PART } else { REMOTE_PART }
+    /// The same archive uploading in parts of these sizes (for tests: many parts of a small object).
+    pub fn with_part_sizes(mut self, parts: PartSizes) -> Self {
+        self.parts = parts;
+        self
     }
 
     /// Stores a small object whole; fails if `path` already exists (names are never reused).
@@ -195,14 +241,14 @@ impl ObjectArchive {
     /// Starts a streaming upload to `path`; nothing is visible there until
     /// [`ObjectWriter::finish`] (dropping the writer abandons the upload).
     pub fn writer(&self, path: &str) -> Result<ObjectWriter<'_>, ArchiveError> {
-        let location = object_path(path)?;
-        let upload = BufWriter::with_capacity(self.store.clone(), location, self.part_size()).with_max_concurrency(2);
         Ok(ObjectWriter {
             archive: self,
             path: path.to_string(),
-            upload: Some(upload),
+            location: object_path(path)?,
+            upload: None,
+            sent: 0,
             part: Vec::new(),
-            pool: PartPool::new(self.part_size()),
+            pool: PartPool::default(),
         })
     }
 
@@ -331,46 +377,99 @@ impl Read for ObjectReader<'_> {
 pub struct ObjectWriter<'a> {
     archive: &'a ObjectArchive,
     path: String,
-    upload: Option<BufWriter>,
+    location: ObjectPath,
+    /// Started when the first part is full: a smaller object is one PUT at [`ObjectWriter::finish`].
+    upload: Option<Upload>,
+    /// Parts handed to the upload so far.
+    sent: usize,
     /// Bytes gathered into one whole part before they go to the upload, in a buffer of `pool`
     /// (see [`PartPool`] for why).
     part: Vec<u8>,
     pool: PartPool,
 }
 
+/// A multipart upload and its parts in flight.
+struct Upload {
+    multipart: Box<dyn MultipartUpload>,
+    in_flight: JoinSet<object_store::Result<()>>,
+}
+
+impl Upload {
+    /// Waits until at most `left` parts are in flight; fails with the first part that failed.
+    async fn wait(&mut self, left: usize) -> object_store::Result<()> {
+        while self.in_flight.len() > left {
+            if let Some(part) = self.in_flight.join_next().await {
+                part.map_err(|e| object_store::Error::Generic { store: "archive", source: Box::new(e) })??;
+            }
+        }
+        Ok(())
+    }
+}
+
 impl ObjectWriter<'_> {
     /// Completes the upload: the object becomes visible (and, locally, durable) at once.
     pub fn finish(mut self) -> Result<(), ArchiveError> {
-        if let Err(error) = self.send_part() {
-            return Err(ArchiveError::ObjectIo { path: self.path.clone(), error });
+        let failed = |error| ArchiveError::ObjectIo { path: self.path.clone(), error };
+        let Some(upload) = &mut self.upload else {
+            let whole = PutPayload::from(self.pool.send(std::mem::take(&mut self.part)));
+            let put = self.archive.runtime.block_on(self.archive.store.put(&self.location, whole));
+            return put.map(drop).map_err(|e| failed(io_error(&self.path, e)));
+        };
+        if !self.part.is_empty() {
+            // The last part, however small.
+            let part = PutPayload::from(self.pool.send(std::mem::take(&mut self.part)));
+            self.archive.runtime.spawn(&mut upload.in_flight, upload.multipart.put_part(part));
         }
-        let mut upload = self.upload.take().ok_or_else(|| ArchiveError::Invalid("upload already finished".into()))?;
-        self.archive
-            .runtime
-            .block_on(upload.shutdown())
-            .map_err(|error| ArchiveError::ObjectIo { path: self.path.clone(), error })
+        let completed = self.archive.runtime.block_on(async {
+            upload.wait(0).await?;
+            upload.multipart.complete().await
+        });
+        match completed {
+            Ok(_) => {
+                self.upload = None;
+                Ok(())
+            }
+            // Dropping the writer removes the staged parts: nothing was published.
+            Err(e) => Err(failed(io_error(&self.path, e))),
+        }
     }
 
-    /// Hands the gathered bytes to the upload.
+    /// Hands the gathered bytes to the upload as its next part, once fewer than
+    /// [`PARTS_IN_FLIGHT`] are in flight; starts the upload with its first part.
     fn send_part(&mut self) -> io::Result<()> {
         if self.part.is_empty() {
             return Ok(());
         }
-        let upload = self.upload.as_mut().ok_or_else(|| io::Error::other("upload already finished"))?;
-        let part = self.pool.send(std::mem::take(&mut self.part));
-        self.archive.runtime.block_on(upload.put(part)).map_err(|e| io::Error::other(format!("{}: {e}", self.path)))
+        let runtime = &self.archive.runtime;
+        let upload = match &mut self.upload {
+            Some(upload) => upload,
+            None => {
+                let started = runtime.block_on(self.archive.store.put_multipart(&self.location));
+                let multipart = started.map_err(|e| io_error(&self.path, e))?;
+                self.upload.insert(Upload { multipart, in_flight: JoinSet::new() })
+            }
+        };
+        runtime.block_on(upload.wait(PARTS_IN_FLIGHT - 1)).map_err(|e| io_error(&self.path, e))?;
+        let part = upload.multipart.put_part(PutPayload::from(self.pool.send(std::mem::take(&mut self.part))));
+        runtime.spawn(&mut upload.in_flight, part);
+        self.sent += 1;
+        Ok(())
     }
+}
+
+fn io_error(path: &str, e: object_store::Error) -> io::Error {
+    io::Error::other(format!("{path}: {e}"))
 }
 
 impl Write for ObjectWriter<'_> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let part_size = self.archive.parts.of(self.sent);
         if self.part.capacity() == 0 {
-            self.part = self.pool.take();
+            self.part = self.pool.take(part_size);
         }
-        let part_size = self.archive.part_size();
-        let n = buf.len().min(part_size - self.part.len());
+        let n = buf.len().min(part_size.saturating_sub(self.part.len()));
         self.part.extend_from_slice(&buf[..n]);
-        if self.part.len() == part_size {
+        if self.part.len() >= part_size {
             self.send_part()?;
         }
         Ok(n)
@@ -385,8 +484,12 @@ impl Write for ObjectWriter<'_> {
 impl Drop for ObjectWriter<'_> {
     fn drop(&mut self) {
         if let Some(mut upload) = self.upload.take() {
-            // Abandoned (an error upstream): remove any staged parts; nothing was published.
-            let _ = self.archive.runtime.block_on(upload.abort());
+            // Abandoned (an error upstream): stop the parts in flight and remove any staged
+            // parts; nothing was published.
+            let _ = self.archive.runtime.block_on(async {
+                upload.in_flight.shutdown().await;
+                upload.multipart.abort().await
+            });
         }
     }
 }
@@ -427,5 +530,39 @@ mod tests {
         archive.delete("A/x.header").unwrap();
         archive.delete("A/x.header").unwrap();
         assert!(matches!(archive.reader("A/x.header", None), Err(ArchiveError::Missing(_))));
+    }
+
+    #[test]
+    fn parts_grow_so_that_ten_thousand_hold_s3s_largest_object() {
+        let sizes: Vec<usize> = (0..10_000).map(|i| REMOTE_PARTS.of(i)).collect();
+        assert_eq!(
+            [sizes[0], sizes[999], sizes[1_000], sizes[2_999], sizes[9_999]],
+            [6 << 20, 6 << 20, 12 << 20, 24 << 20, 3 << 30]
+        );
+        assert!(sizes.iter().all(|size| (5 << 20..=5 << 30).contains(size)), "within S3's part sizes");
+        let total: u64 = sizes.iter().map(|&size| size as u64).sum();
+        assert!(total >= 5 << 40, "10,000 parts hold {total} bytes, less than 5 TiB");
+        let local = PartSizes { first: LOCAL_PART, per_size: usize::MAX };
+        assert_eq!(local.of(1_000_000), LOCAL_PART, "a local directory's parts stay small");
+        assert_eq!(PartSizes { first: 3, per_size: 1 }.of(usize::MAX), LARGEST_PART, "no overflow");
+    }
+
+    #[test]
+    fn objects_written_in_growing_parts_read_back_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let parts = PartSizes { first: 1 << 20, per_size: 2 };
+        let archive = ObjectArchive::open_local(dir.path()).unwrap().with_part_sizes(parts);
+        // Parts of 1, 1, 2, 2, 4 MiB and the rest; one part less a byte; nothing.
+        for (name, len) in [("A/big.body", (13 << 20) + 5), ("A/small.body", (1 << 20) - 1), ("A/empty.body", 0)] {
+            let data: Vec<u8> = (0..len).map(|i: u32| (i % 253) as u8).collect();
+            let mut writer = archive.writer(name).unwrap();
+            for chunk in data.chunks(777_777) {
+                writer.write_all(chunk).unwrap();
+            }
+            writer.finish().unwrap();
+            let mut back = Vec::new();
+            archive.reader(name, None).unwrap().read_to_end(&mut back).unwrap();
+            assert!(back == data, "{name}: {} bytes back of {len}", back.len());
+        }
     }
 }

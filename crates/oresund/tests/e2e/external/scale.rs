@@ -110,6 +110,44 @@ fn a_scale_node_counts_exactly_like_an_embedded_one_and_a_file_twice_adds_nothin
     );
 }
 
+/// S3 takes at most 10,000 parts, so an upload's parts grow as it goes on (6 MiB, then 12, …):
+/// here from 5 MiB, doubling every two parts, an object of parts 5, 5, 10, 10 MiB and the rest
+/// reads back whole; an upload dropped half way leaves nothing, not even an incomplete upload.
+#[test]
+fn an_s3_upload_in_growing_parts_reads_back_whole() {
+    use oresund_node::archive::location::ArchiveLocation;
+    use oresund_node::archive::s3::S3Credentials;
+    use oresund_node::archive::store::{ObjectArchive, PartSizes};
+    use std::io::{Read, Write};
+    let services = ScaleServices::new();
+    let ArchiveLocation::S3(location) = ArchiveLocation::parse(&services.archive, std::path::Path::new("/")).unwrap()
+    else {
+        panic!("{} is not an S3 location", services.archive)
+    };
+    let credentials =
+        S3Credentials::from_env("ORESUND_TEST_S3_ACCESS_KEY_ID", "ORESUND_TEST_S3_SECRET_ACCESS_KEY").unwrap();
+    let archive = ObjectArchive::open_s3(&location, &credentials, 2)
+        .unwrap()
+        .with_part_sizes(PartSizes { first: 5 << 20, per_size: 2 });
+    let data: Vec<u8> = (0..(33u32 << 20) + 7).map(|i| (i % 251) as u8).collect();
+    let mut writer = archive.writer("big.body").unwrap();
+    for chunk in data.chunks(3_000_017) {
+        writer.write_all(chunk).unwrap();
+    }
+    assert_eq!(services.incomplete_uploads().len(), 1, "a multipart upload under way");
+    writer.finish().unwrap();
+    assert_eq!(archive.size("big.body").unwrap(), Some(data.len() as u64));
+    let mut back = Vec::new();
+    archive.reader("big.body", None).unwrap().read_to_end(&mut back).unwrap();
+    assert!(back == data, "{} bytes back of {}", back.len(), data.len());
+    let mut dropped = archive.writer("dropped.body").unwrap();
+    dropped.write_all(&data[..12 << 20]).unwrap();
+    assert_eq!(services.incomplete_uploads().len(), 1, "the second upload under way");
+    drop(dropped);
+    assert!(services.incomplete_uploads().is_empty(), "the dropped upload was aborted");
+    assert_eq!(services.bucket_keys(), ["big.body"]);
+}
+
 /// Many variants read together (the re-identification budget's read) through the PostgreSQL
 /// store's region reads: uncached first, then through the block cache once lookups read a directory.
 #[test]
