@@ -410,6 +410,9 @@ fn the_public_budget_cuts_the_anonymous_attack() {
     assert!(!hidden.is_empty(), "the budget withheld some answers");
     for a in hidden {
         let path = sequence_query(&alleles[a]);
+        // Asked again anonymously, it stays withheld (this time from what the server remembers).
+        let (status, body) = server.get(&path, None);
+        assert_eq!((status, body["responseSummary"]["exists"].as_bool()), (200, Some(false)), "{path} again: {body}");
         let (status, body) = server.get(&path, Some(&researcher));
         assert_eq!((status, body["responseSummary"]["exists"].as_bool()), (200, Some(true)), "{path}: {body}");
     }
