@@ -93,7 +93,7 @@ pub fn charge(
         return if budget.is_locked(&app.node, user)? { Err(locked()) } else { Ok(()) };
     }
     let items = items(app, user, filter, &costly)?;
-    if !absence && budget.all_seen(user, &items) {
+    if !absence && budget.known_outcomes(user, &items).is_some_and(|known| known.iter().all(|&charged| charged)) {
         return Ok(());
     }
     let charge = BudgetCharge {

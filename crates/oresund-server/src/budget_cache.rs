@@ -69,11 +69,6 @@ impl Budget {
         }
     }
 
-    pub(crate) fn all_seen(&self, user: &str, items: &[ChargeItem]) -> bool {
-        let Ok(seen) = self.seen.lock() else { return false };
-        items.iter().all(|i| seen.contains(&format!("{user}\0{}", i.fingerprint)))
-    }
-
     pub(crate) fn remember(&self, user: &str, items: &[ChargeItem]) {
         remember_in(&self.seen, user, items);
     }

@@ -83,22 +83,26 @@ pub fn withhold(
         }
     }
     // Each outcome known in this process: a repeat (withheld ones stay withheld) needs no store.
-    let (items, disclosed) = match app.budget.known_outcomes(PUBLIC_TIER, &items) {
-        Some(known) => (items, known),
+    let disclosed = match app.budget.known_outcomes(PUBLIC_TIER, &items) {
+        Some(known) => known,
         None => {
             let time = oresund_node::clock::now_rfc3339();
             let charge = BudgetCharge { user: PUBLIC_TIER.to_string(), limit, items, discloses_absence: false, time };
             let disclosed = app.node.charge_shared_budget(&charge, min_carriers).map_err(BeaconError::from)?;
-            (charge.items, disclosed)
+            let (mut shown, mut hidden) = (Vec::new(), Vec::new());
+            for (item, &disclosed) in charge.items.into_iter().zip(&disclosed) {
+                if disclosed { shown.push(item) } else { hidden.push(item) }
+            }
+            app.budget.remember(PUBLIC_TIER, &shown);
+            app.budget.remember_withheld(PUBLIC_TIER, &hidden);
+            disclosed
         }
     };
     let mut withheld = 0;
-    for (((i, dataset), item), shown) in charged.iter().zip(&items).zip(disclosed) {
+    for ((i, dataset), shown) in charged.iter().zip(disclosed) {
         if shown {
-            app.budget.remember(PUBLIC_TIER, std::slice::from_ref(item));
             continue;
         }
-        app.budget.remember_withheld(PUBLIC_TIER, std::slice::from_ref(item));
         withheld += 1;
         if let Some((_, counts)) = found[*i].datasets.iter_mut().find(|(d, _)| d.as_ref() == dataset) {
             // Read as absent: nobody called carries it (the allele number stays).

@@ -409,18 +409,20 @@ impl Upload {
 impl ObjectWriter<'_> {
     /// Completes the upload: the object becomes visible (and, locally, durable) at once.
     pub fn finish(mut self) -> Result<(), ArchiveError> {
-        let failed = |error| ArchiveError::ObjectIo { path: self.path.clone(), error };
-        let Some(upload) = &mut self.upload else {
+        let path = self.path.clone();
+        let failed = |error| ArchiveError::ObjectIo { path, error };
+        let runtime = &self.archive.runtime;
+        if self.upload.is_none() {
             let whole = PutPayload::from(self.pool.send(std::mem::take(&mut self.part)));
-            let put = self.archive.runtime.block_on(self.archive.store.put(&self.location, whole));
+            let put = runtime.block_on(self.archive.store.put(&self.location, whole));
             return put.map(drop).map_err(|e| failed(io_error(&self.path, e)));
-        };
-        if !self.part.is_empty() {
-            // The last part, however small.
-            let part = PutPayload::from(self.pool.send(std::mem::take(&mut self.part)));
-            self.archive.runtime.spawn(&mut upload.in_flight, upload.multipart.put_part(part));
         }
-        let completed = self.archive.runtime.block_on(async {
+        // The last part, however small.
+        if let Err(error) = self.send_part() {
+            return Err(failed(error));
+        }
+        let Some(upload) = &mut self.upload else { return Err(ArchiveError::Invalid("upload lost".into())) };
+        let completed = runtime.block_on(async {
             upload.wait(0).await?;
             upload.multipart.complete().await
         });
