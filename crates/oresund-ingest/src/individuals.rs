@@ -10,7 +10,7 @@ use std::io::BufRead;
 use oresund_core::duo;
 use oresund_core::individual::{Individual, Sex};
 use oresund_core::ontology::Ontology;
-use oresund_core::pseudonym::{Pseudonym, Pseudonymiser};
+use oresund_core::pseudonym::{Pseudonym, PseudonymBits, Pseudonymiser};
 
 use crate::line::{CappedLines, LineError};
 use crate::warning::Warning;
@@ -22,21 +22,6 @@ pub enum IndividualsError {
     Line { line: usize, message: String },
     #[error("reading the individuals file: {0}")]
     Io(#[from] std::io::Error),
-}
-
-/// The parsed file: people in file order, keyed by pseudonym.
-#[derive(Debug, Default)]
-pub struct Individuals {
-    pub people: Vec<Individual>,
-    pub warnings: Vec<Warning>,
-    by_pseudonym: HashMap<Pseudonym, usize>,
-}
-
-impl Individuals {
-    /// Position in `people` of the person with this pseudonym.
-    pub fn position(&self, pseudonym: &Pseudonym) -> Option<usize> {
-        self.by_pseudonym.get(pseudonym).copied()
-    }
 }
 
 /// The individuals file without the rows of the person with pseudonym `person` (a withdrawal),
@@ -78,13 +63,39 @@ const MAX_LINE: usize = 1 << 20;
 
 const COLUMNS: [&str; 6] = ["local_id", "sex", "birth_year", "hpo_terms", "icd10_codes", "consent"];
 
-/// Reads an individuals file. `hpo`, when the node has one, is used to report unknown terms.
-pub fn read_individuals(
-    input: impl BufRead,
-    pseudonymiser: &Pseudonymiser,
-    hpo: Option<&Ontology>,
-) -> Result<Individuals, IndividualsError> {
-    let mut input = input;
+/// The rows of an individuals file, one [`Person`] at a time, as [`read_individuals`] reads
+/// them. Only the pseudonyms seen are kept (to refuse a person listed twice): a national cohort's
+/// file is not held as one list (at 60,000 people the list took 39 MB, of the 64 MB a whole
+/// ingest may take: issue #19).
+pub struct IndividualsReader<'a, R> {
+    lines: CappedLines<R>,
+    /// Columns in the header.
+    width: usize,
+    /// Where each of [`COLUMNS`] is in a row.
+    index: [Option<usize>; COLUMNS.len()],
+    /// Line of each person read so far.
+    first_line: HashMap<PseudonymBits, usize>,
+    warnings: Vec<Warning>,
+    /// Line of the last row read.
+    line: usize,
+    pseudonymiser: &'a Pseudonymiser,
+    hpo: Option<&'a Ontology>,
+}
+
+/// One row: the person, and the line (1-based) that describes them.
+#[derive(Debug)]
+pub struct Person {
+    pub line: usize,
+    pub individual: Individual,
+}
+
+/// Opens an individuals file: reads and checks its header (an error here is the header's).
+/// `hpo`, when the node has one, is used to report unknown terms.
+pub fn read_individuals<'a, R: BufRead>(
+    mut input: R,
+    pseudonymiser: &'a Pseudonymiser,
+    hpo: Option<&'a Ontology>,
+) -> Result<IndividualsReader<'a, R>, IndividualsError> {
     let swapped = || IndividualsError::Line {
         line: 1,
         message: "this is a VCF, not an individuals file (a TSV whose header names local_id, sex, ...): were the VCF \
@@ -95,21 +106,17 @@ pub fn read_individuals(
         return Err(swapped());
     }
     let mut lines = CappedLines::new(input, MAX_LINE);
-    let line_error = |line: usize, error: LineError| match error {
-        LineError::Io(error) => IndividualsError::Io(error),
-        error => IndividualsError::Line { line, message: error.to_string() },
-    };
     let header = lines.next().transpose().map_err(|e| line_error(1, e))?.ok_or(IndividualsError::Line {
         line: 1,
         message: "the file is empty; expected a header line naming the columns".into(),
     })?;
     // A spreadsheet's UTF-8 export may begin with a byte-order mark.
-    let header = header.strip_prefix('\u{feff}').unwrap_or(&header).to_string();
+    let header = header.strip_prefix('\u{feff}').unwrap_or(&header);
     if header.starts_with("##fileformat=") {
         return Err(swapped());
     }
     let names: Vec<&str> = header.trim_end_matches('\r').split('\t').map(str::trim).collect();
-    let mut out = Individuals::default();
+    let mut warnings = Vec::new();
     let mut index = [None; COLUMNS.len()];
     for (i, name) in names.iter().enumerate() {
         match COLUMNS.iter().position(|c| c == name) {
@@ -117,7 +124,7 @@ pub fn read_individuals(
                 return Err(IndividualsError::Line { line: 1, message: format!("column {name:?} appears twice") });
             }
             Some(c) => index[c] = Some(i),
-            None => out.warnings.push(Warning {
+            None => warnings.push(Warning {
                 line: 1,
                 message: format!("column {name:?} is not one Øresund knows; it is ignored and not stored"),
             }),
@@ -131,30 +138,61 @@ pub fn read_individuals(
             });
         }
     }
-    let mut first_line: HashMap<Pseudonym, usize> = HashMap::new();
-    for (n, row) in lines.enumerate() {
-        let line = n + 2;
-        let row = row.map_err(|e| line_error(line, e))?;
-        let row = row.trim_end_matches('\r');
-        if row.trim().is_empty() {
-            continue;
+    let width = names.len();
+    Ok(IndividualsReader { lines, width, index, first_line: HashMap::new(), warnings, line: 1, pseudonymiser, hpo })
+}
+
+fn line_error(line: usize, error: LineError) -> IndividualsError {
+    match error {
+        LineError::Io(error) => IndividualsError::Io(error),
+        error => IndividualsError::Line { line, message: error.to_string() },
+    }
+}
+
+impl<R: BufRead> Iterator for IndividualsReader<'_, R> {
+    type Item = Result<Person, IndividualsError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            let row = self.lines.next()?;
+            self.line += 1;
+            let row = match row {
+                Ok(row) => row,
+                Err(e) => return Some(Err(line_error(self.line, e))),
+            };
+            let row = row.trim_end_matches('\r');
+            if !row.trim().is_empty() {
+                return Some(self.person(row).map(|individual| Person { line: self.line, individual }));
+            }
         }
+    }
+}
+
+impl<R> IndividualsReader<'_, R> {
+    /// What was noticed so far (unknown columns, terms and codes), each with its line.
+    pub fn into_warnings(self) -> Vec<Warning> {
+        self.warnings
+    }
+
+    fn person(&mut self, row: &str) -> Result<Individual, IndividualsError> {
+        let line = self.line;
         let fields: Vec<&str> = row.split('\t').collect();
-        if fields.len() != names.len() {
+        if fields.len() != self.width {
             return Err(IndividualsError::Line {
                 line,
-                message: format!("{} fields, but the header has {} columns", fields.len(), names.len()),
+                message: format!("{} fields, but the header has {} columns", fields.len(), self.width),
             });
         }
-        let field = |c: usize| index[c].map_or("", |i| fields[i].trim());
+        let field = |c: usize| self.index[c].map_or("", |i| fields[i].trim());
         let fail = |message: String| IndividualsError::Line { line, message };
         if field(0).is_empty() {
             return Err(fail("local_id is empty".into()));
         }
-        let pseudonym = pseudonymiser.pseudonym(field(0));
-        if let Some(first) = first_line.insert(pseudonym.clone(), line) {
+        let bits = self.pseudonymiser.bits(field(0));
+        if let Some(first) = self.first_line.insert(bits, line) {
             return Err(fail(format!("the same local_id as line {first}; each person must appear once")));
         }
+        let pseudonym = Pseudonym::from_bits(&bits);
         let sex: Sex = field(1).parse().map_err(|e| fail(format!("{e}")))?;
         let birth_year = match field(2) {
             "" => None,
@@ -165,13 +203,13 @@ pub fn read_individuals(
                     .ok_or_else(|| fail(format!("birth_year {year:?} is not a year")))?,
             ),
         };
-        let mut warn = |message: String| out.warnings.push(Warning { line, message });
+        let mut warn = |message: String| self.warnings.push(Warning { line, message });
         let hpo_terms = list(field(3));
         for term in &hpo_terms {
             if !is_hpo_id(term) {
                 return Err(fail(format!("{term:?} is not an HPO term id (HP: and seven digits)")));
             }
-            match hpo.map(|o| (o, o.resolve(term))) {
+            match self.hpo.map(|o| (o, o.resolve(term))) {
                 Some((_, None)) => warn(format!(
                     "HPO term {term} is not in the node's HPO release; kept, but no ontology filter will find it"
                 )),
@@ -195,10 +233,8 @@ pub fn read_individuals(
                 ));
             }
         }
-        out.by_pseudonym.insert(pseudonym.clone(), out.people.len());
-        out.people.push(Individual { pseudonym, sex, birth_year, hpo_terms, icd10_codes, consent });
+        Ok(Individual { pseudonym, sex, birth_year, hpo_terms, icd10_codes, consent })
     }
-    Ok(out)
 }
 
 fn list(field: &str) -> Vec<String> {
@@ -226,21 +262,30 @@ mod tests {
         Pseudonymiser::new(&[3; 32]).unwrap()
     }
 
+    /// Every row, and the warnings.
+    fn read_all(text: &[u8], hpo: Option<&Ontology>) -> Result<(Vec<Person>, Vec<Warning>), IndividualsError> {
+        let key = key();
+        let mut reader = read_individuals(text, &key, hpo)?;
+        let people = reader.by_ref().collect::<Result<Vec<_>, _>>()?;
+        Ok((people, reader.into_warnings()))
+    }
+
     #[test]
     fn reads_every_column_and_pseudonymises() {
         let text = "local_id\tsex\tbirth_year\thpo_terms\ticd10_codes\tconsent\n\
                     070248-4770\tfemale\t1948\t\t\tDUO:0000006\n\
+                    \n\
                     231259-3086\tmale\t1959\tHP:0000118,HP:0000822\tG40.9\tDUO:0000042,DUO:0000019\n";
-        let people = read_individuals(text.as_bytes(), &key(), None).unwrap();
-        assert_eq!(people.people.len(), 2);
-        let p = &people.people[1];
+        let (people, warnings) = read_all(text.as_bytes(), None).unwrap();
+        assert_eq!(people.iter().map(|p| p.line).collect::<Vec<_>>(), [2, 4]);
+        assert_eq!(people[0].individual.pseudonym, key().pseudonym("070248-4770"));
+        let p = &people[1].individual;
         assert_eq!(p.pseudonym, key().pseudonym("231259-3086"));
         assert_eq!((p.sex, p.birth_year), (Sex::Male, Some(1959)));
         assert_eq!(p.hpo_terms, ["HP:0000118", "HP:0000822"]);
         assert_eq!(p.icd10_codes, ["G40.9"]);
         assert_eq!(p.consent, ["DUO:0000042", "DUO:0000019"]);
-        assert_eq!(people.position(&key().pseudonym("070248-4770")), Some(0));
-        assert!(people.warnings.is_empty());
+        assert!(warnings.is_empty());
     }
 
     #[test]
@@ -248,12 +293,12 @@ mod tests {
         let hpo = Ontology::from_obo(oresund_core_test_hpo().as_bytes()).unwrap();
         let text =
             "local_id\tsex\thpo_terms\tconsent\tnickname\nA1\tF\tHP:0000001,HP:7654321\tDUO:0000042,DUO:7777777\tx\n";
-        let people = read_individuals(text.as_bytes(), &key(), Some(&hpo)).unwrap();
-        let messages: Vec<String> = people.warnings.iter().map(ToString::to_string).collect();
+        let (people, warnings) = read_all(text.as_bytes(), Some(&hpo)).unwrap();
+        let messages: Vec<String> = warnings.iter().map(ToString::to_string).collect();
         assert!(messages[0].starts_with("1: column \"nickname\""), "{messages:?}");
         assert!(messages[1].starts_with("2: HPO term HP:7654321 is not in"), "{messages:?}");
         assert!(messages[2].starts_with("2: consent code \"DUO:7777777\""), "{messages:?}");
-        assert_eq!(people.people[0].hpo_terms, ["HP:0000001", "HP:7654321"]);
+        assert_eq!(people[0].individual.hpo_terms, ["HP:0000001", "HP:7654321"]);
     }
 
     fn oresund_core_test_hpo() -> &'static str {
@@ -274,11 +319,11 @@ mod tests {
         let overlong = format!("local_id\tsex\thpo_terms\nX-1\tf\t{}\nX-2\tm\t\n", "HP:0000001,".repeat(100_000));
         let overlong = (overlong.as_str(), "line 2: the line is longer than 1 MiB");
         for (text, expected) in cases.into_iter().chain([overlong]) {
-            let err = read_individuals(text.as_bytes(), &key(), None).unwrap_err().to_string();
+            let err = read_all(text.as_bytes(), None).unwrap_err().to_string();
             assert!(err.starts_with(expected), "{err}");
             assert!(!err.contains("X-1"), "{err}");
         }
-        let err = read_individuals(&b"local_id\tsex\nX-1\t\xff\n"[..], &key(), None).unwrap_err().to_string();
+        let err = read_all(&b"local_id\tsex\nX-1\t\xff\n"[..], None).unwrap_err().to_string();
         assert_eq!(err, "line 2: the line is not UTF-8 text");
     }
 }

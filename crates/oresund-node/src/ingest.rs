@@ -6,16 +6,22 @@
 //! at commit, or not at all. A file whose SHA-256 the dataset already holds is recognised and not
 //! ingested twice.
 
+use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 
+use oresund_core::individual::Individual;
+use oresund_core::pseudonym::PseudonymBits;
 use oresund_ingest::bcf::is_bcf_file;
-use oresund_ingest::individuals::read_individuals;
+use oresund_ingest::individuals::{Person, read_individuals};
 use oresund_ingest::pipeline::{PipelineError, Summary, normalise_vcf_beside};
 use oresund_ingest::vcf::reader::{VcfError, VcfReader};
 use oresund_ingest::warning::Warning;
-use oresund_store::{ArchiveKind, IndividualNumber, IngestStats, NewFile, StoreError, StoredFile, VariantKey};
+use oresund_store::{
+    ArchiveKind, IndividualNumber, IngestStats, IngestTransaction, NewFile, StoreError, StoredFile, VariantKey,
+    Withdrawal,
+};
 
 use crate::archive::bcf::archive_bcf;
 use crate::archive::error::ArchiveError;
@@ -26,6 +32,12 @@ use crate::erasure::error::ErasureError;
 use crate::error::NodeError;
 use crate::genotype_agreement::GenotypeAgreement;
 use crate::node::Node;
+
+/// People stored per call while their file is read: a national cohort's file is not held whole
+/// (at 60,000 people the parsed list took 39 MB, of the 64 MB a whole ingest may take: issue #19).
+/// Debug builds (the tests) store 64 at a time, so that their cohorts of hundreds cross several
+/// calls.
+const PEOPLE_AT_ONCE: usize = if cfg!(debug_assertions) { 64 } else { 1024 };
 
 /// What `ingest` did.
 #[derive(Debug, Clone, PartialEq)]
@@ -107,9 +119,10 @@ impl Node {
             return Ok(IngestOutcome::AlreadyIngested { accession: existing.accession });
         }
         let pseudonymiser = self.pseudonymiser()?;
-        let mut metadata = read_individuals(&metadata_bytes[..], &pseudonymiser, self.hpo()?)
+        // The individuals file's header is checked before the VCF's, its rows once the VCF's
+        // header has named the sample columns.
+        let mut people = read_individuals(&metadata_bytes[..], &pseudonymiser, self.hpo()?)
             .map_err(|error| NodeError::Individuals { path: individuals.to_path_buf(), error })?;
-        drop(metadata_bytes);
         // For a BCF, lines are those of `bcftools view --no-version` (the same text).
         let (input, tap): (Box<dyn BufRead + Send>, _) = if bcf {
             let (text, tap) = open_tapped_bcf(vcf, progress).map_err(|e| NodeError::io(vcf, e))?;
@@ -118,44 +131,65 @@ impl Node {
             open_tapped(vcf, progress).map_err(|e| NodeError::io(vcf, e))?
         };
         let reader = VcfReader::from_reader(vcf, input)?;
-        // Each sample column must be a person described in the individuals file. Messages give
-        // the column, never the sample name: it is a personal identifier.
-        let mut positions = Vec::with_capacity(reader.header().samples.len());
-        for (column, sample) in reader.header().samples.iter().enumerate() {
-            let position = metadata.position(&pseudonymiser.pseudonym(sample)).ok_or_else(|| {
-                reader.error_at(
-                    reader.header().lines,
-                    format!(
-                        "sample column {} is not described in {}; every sample needs a row there",
-                        column + 1,
-                        individuals.display()
-                    ),
-                )
-            })?;
-            positions.push(position);
-        }
+        // Sample names are unique (the reader refuses a repeated one), so their pseudonyms are.
+        let samples: HashMap<PseudonymBits, usize> =
+            reader.header().samples.iter().enumerate().map(|(column, s)| (pseudonymiser.bits(s), column)).collect();
         // A participant who withdrew is not taken in again (erasure/mod.rs).
-        for withdrawal in
-            self.store.withdrawals()?.into_iter().filter(|w| w.dataset.as_deref().is_none_or(|d| d == dataset))
-        {
-            let Some(found) = metadata.people.iter().position(|p| p.pseudonym.as_str() == withdrawal.pseudonym) else {
-                continue;
-            };
-            let what = match positions.iter().position(|&p| p == found) {
-                Some(column) => format!("{}: sample column {}", vcf.display(), column + 1),
-                None => format!("{}: individual {} of the file", individuals.display(), found + 1),
-            };
-            let scope = withdrawal.dataset.map_or_else(|| "from every dataset".into(), |d| format!("from dataset {d}"));
-            return Err(ErasureError::Withdrawn { what, scope, recorded: withdrawal.recorded }.into());
-        }
+        let withdrawals: HashMap<String, Withdrawal> = self
+            .store
+            .withdrawals()?
+            .into_iter()
+            .filter(|w| w.dataset.as_deref().is_none_or(|d| d == dataset))
+            .map(|w| (w.pseudonym.clone(), w))
+            .collect();
         let earlier: Vec<StoredFile> = self.store.files()?;
         let mut tx = self.store.begin_ingest()?;
-        let numbers = tx.upsert_individuals(&metadata.people)?;
-        let columns: Vec<IndividualNumber> = positions.iter().map(|&p| numbers[p]).collect();
-        // The people are in the catalog now; their rows (a few hundred bytes each) are not held
-        // through the genotypes.
-        let (people, individual_warnings) = (metadata.people.len(), std::mem::take(&mut metadata.warnings));
-        drop((numbers, metadata));
+        // People are stored as they are read, a thousand at a time; of each, only the number of a
+        // sample column is kept. A refusal here rolls them back with the transaction.
+        let mut numbers: Vec<Option<IndividualNumber>> = vec![None; samples.len()];
+        let mut batch = Vec::with_capacity(PEOPLE_AT_ONCE);
+        let mut count = 0;
+        for person in people.by_ref() {
+            let Person { line, individual } =
+                person.map_err(|error| NodeError::Individuals { path: individuals.to_path_buf(), error })?;
+            if let Some(withdrawal) = withdrawals.get(individual.pseudonym.as_str()) {
+                let what = match individual.pseudonym.bits().and_then(|bits| samples.get(&bits)) {
+                    Some(column) => format!("{}: sample column {}", vcf.display(), column + 1),
+                    None => format!("{}:{line}", individuals.display()),
+                };
+                let scope = withdrawal
+                    .dataset
+                    .as_ref()
+                    .map_or_else(|| "from every dataset".into(), |d| format!("from dataset {d}"));
+                return Err(ErasureError::Withdrawn { what, scope, recorded: withdrawal.recorded.clone() }.into());
+            }
+            batch.push(individual);
+            count += 1;
+            if batch.len() == PEOPLE_AT_ONCE {
+                store_people(tx.as_mut(), &mut batch, &samples, &mut numbers)?;
+            }
+        }
+        store_people(tx.as_mut(), &mut batch, &samples, &mut numbers)?;
+        let individual_warnings = people.into_warnings();
+        drop((metadata_bytes, samples, withdrawals));
+        // Each sample column must be a person described in the individuals file. Messages give
+        // the column, never the sample name: it is a personal identifier.
+        let columns = numbers
+            .into_iter()
+            .enumerate()
+            .map(|(column, number)| {
+                number.ok_or_else(|| {
+                    reader.error_at(
+                        reader.header().lines,
+                        format!(
+                            "sample column {} is not described in {}; every sample needs a row there",
+                            column + 1,
+                            individuals.display()
+                        ),
+                    )
+                })
+            })
+            .collect::<Result<Vec<IndividualNumber>, VcfError>>()?;
         let shared = shared_people(&columns, &earlier);
         let mut agreement = GenotypeAgreement::new(&columns, &earlier);
         let store = self.store.as_ref();
@@ -238,12 +272,33 @@ impl Node {
         Ok(IngestOutcome::Ingested {
             accession,
             stats,
-            individuals: people,
+            individuals: count,
             warnings: individual_warnings,
             vcf_warnings: summary.warnings,
             shared,
         })
     }
+}
+
+/// Stores `batch` (and empties it), noting the number of each person who is a sample column.
+fn store_people(
+    tx: &mut dyn IngestTransaction,
+    batch: &mut Vec<Individual>,
+    samples: &HashMap<PseudonymBits, usize>,
+    numbers: &mut [Option<IndividualNumber>],
+) -> Result<(), NodeError> {
+    if batch.is_empty() {
+        return Ok(());
+    }
+    let stored = tx.upsert_individuals(batch)?;
+    for (person, number) in batch.iter().zip(stored) {
+        let column = person.pseudonym.bits().and_then(|bits| samples.get(&bits));
+        if let Some(slot) = column.and_then(|&column| numbers.get_mut(column)) {
+            *slot = Some(number);
+        }
+    }
+    batch.clear();
+    Ok(())
 }
 
 /// A note when people of this file are already in earlier files (of any dataset). Files split by
