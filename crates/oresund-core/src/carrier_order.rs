@@ -21,7 +21,7 @@ use std::sync::Arc;
 
 use sha2::{Digest, Sha512};
 
-use crate::carriers::{CarrierFormatError, CarrierSets, ColumnFilter, PeopleOrder, RUNS, read_set, take};
+use crate::carriers::{CarrierFormatError, ColumnFilter, EncodedCarriers, PeopleOrder, RUNS, read_set, take};
 use crate::ordered_filter::{FINGERPRINT, OrderedFilter};
 use crate::varint;
 
@@ -273,13 +273,15 @@ fn next_number(bytes: &[u8], at: &mut usize) -> Option<usize> {
 
 /// The block's order of people: sorted by their genotypes at up to [`SORT_KEYS`] of `variants`,
 /// the most informative first (most people on the rarer side of carrying), then by column. `None`
-/// when no variant is carried by some and not by others.
-pub fn order_people(variants: &[CarrierSets], columns: usize) -> Option<Vec<u32>> {
+/// when no variant is carried by some and not by others. The variants are read in place: a block's
+/// sets decoded into lists at once were most of an ingest's memory at 60,000 samples (issue #19).
+pub fn order_people(variants: &[EncodedCarriers<'_>], columns: usize) -> Option<Vec<u32>> {
     let mut informative: Vec<(usize, usize)> = variants
         .iter()
         .enumerate()
-        .map(|(i, s)| {
-            let carriers = s.het.len() + s.hom_alt.len() + s.hemi.len();
+        .map(|(i, v)| {
+            let [het, hom_alt, hemi, ..] = &v.sets;
+            let carriers = (het.count(None) + hom_alt.count(None) + hemi.count(None)) as usize;
             (carriers.min(columns.saturating_sub(carriers)), i)
         })
         .filter(|&(minor, _)| minor > 0)
@@ -292,9 +294,9 @@ pub fn order_people(variants: &[CarrierSets], columns: usize) -> Option<Vec<u32>
     let mut keys: Vec<(u128, u32)> = (0..columns as u32).map(|c| (0, c)).collect();
     for (rank, &(_, i)) in informative.iter().take(SORT_KEYS).enumerate() {
         let shift = 2 * (SORT_KEYS - 1 - rank);
-        let sets = &variants[i];
-        for (set, dose) in [(&sets.het, 1u128), (&sets.hemi, 1), (&sets.hom_alt, 2)] {
-            for &c in set {
+        let [het, hom_alt, hemi, ..] = &variants[i].sets;
+        for (set, dose) in [(het, 1u128), (hemi, 1), (hom_alt, 2)] {
+            for c in set.columns() {
                 if let Some((key, _)) = keys.get_mut(c as usize) {
                     *key |= dose << shift;
                 }
@@ -343,10 +345,10 @@ pub fn encode_order(order: &[u32]) -> Vec<u8> {
 
 /// Appends `set` (columns) as runs of the places `places` gives them: marked in a bitset of
 /// places and read back in order (sorting the places took a tenth of an ingest).
-fn encode_runs(out: &mut Vec<u8>, set: &[u32], places: &[u32], marks: &mut Vec<u64>) {
+fn encode_runs(out: &mut Vec<u8>, set: impl Iterator<Item = u32>, places: &[u32], marks: &mut Vec<u64>) {
     marks.clear();
     marks.resize(places.len().div_ceil(64), 0);
-    for &c in set {
+    for c in set {
         if let Some(&p) = places.get(c as usize) {
             marks[p as usize / 64] |= 1 << (p % 64);
         }
@@ -384,25 +386,20 @@ fn encode_runs(out: &mut Vec<u8>, set: &[u32], places: &[u32], marks: &mut Vec<u
 }
 
 /// One variant's carriers for a block whose order gives `places` (see [`places`]): each set as
-/// the fewer bytes of its own coding (as in `plain`, the variant's plain encoding, whose sets
-/// `sets` holds decoded) and runs in the order. Also says whether any set is in order (the block
-/// must then store its order).
-pub fn encode_in_order(
-    plain: &[u8],
-    sets: &CarrierSets,
-    columns: usize,
-    places: &[u32],
-) -> Result<(Vec<u8>, bool), CarrierFormatError> {
+/// the fewer bytes of its own coding (as in `plain`, the variant's plain encoding, read in place)
+/// and runs in the order. Also says whether any set is in order (the block must then store its
+/// order).
+pub fn encode_in_order(plain: &[u8], columns: usize, places: &[u32]) -> Result<(Vec<u8>, bool), CarrierFormatError> {
     let mut out = Vec::with_capacity(plain.len());
     let mut in_order = false;
     let (mut rest, mut runs, mut marks) = (plain, Vec::new(), Vec::new());
-    for set in [&sets.het, &sets.hom_alt, &sets.hemi, &sets.missing_one, &sets.missing_two] {
+    for _ in 0..5 {
         let before = rest;
-        read_set(&mut rest, columns)?;
+        let set = read_set(&mut rest, columns)?;
         let own = &before[..before.len() - rest.len()];
         runs.clear();
-        if set.len() > 1 {
-            encode_runs(&mut runs, set, places, &mut marks);
+        if set.count(None) > 1 {
+            encode_runs(&mut runs, set.columns(), places, &mut marks);
         }
         if !runs.is_empty() && runs.len() < own.len() {
             out.extend_from_slice(&runs);
@@ -421,7 +418,7 @@ pub fn encode_in_order(
 mod tests {
     use super::*;
     use crate::carrier_links::CarrierBytes;
-    use crate::carriers::EncodedCarriers;
+    use crate::carriers::CarrierSets;
 
     /// A block of variants over `columns` people in two haplotype groups (even and odd columns),
     /// as linkage makes them: common variants carried by one group, with a few exceptions.
@@ -440,10 +437,18 @@ mod tests {
             .collect()
     }
 
+    /// The order of people for `variants`, from their plain encodings as a block's entries hold them.
+    fn order_of(variants: &[CarrierSets], columns: usize) -> Option<Vec<u32>> {
+        let plain: Vec<Vec<u8>> = variants.iter().map(|sets| sets.encode(columns)).collect();
+        let parsed: Vec<EncodedCarriers<'_>> =
+            plain.iter().map(|bytes| EncodedCarriers::parse(bytes, columns).unwrap()).collect();
+        order_people(&parsed, columns)
+    }
+
     /// [`block`] over `columns` people, its order of people and the order's stored bytes.
     fn block_in_order(columns: usize) -> (Vec<CarrierSets>, Vec<u32>, Vec<u8>) {
         let variants = block(columns as u32);
-        let order = order_people(&variants, columns).unwrap();
+        let order = order_of(&variants, columns).unwrap();
         let order_bytes = encode_order(&order);
         (variants, order, order_bytes)
     }
@@ -458,7 +463,7 @@ mod tests {
             [ColumnFilter::from_fn(columns, |c| c % 3 == 0), ColumnFilter::from_fn(columns, |c| c < 100 || c == 4999)];
         for sets in &variants {
             let plain = sets.encode(columns);
-            let (bytes, in_order) = encode_in_order(&plain, sets, columns, &places).unwrap();
+            let (bytes, in_order) = encode_in_order(&plain, columns, &places).unwrap();
             assert!(in_order && bytes.len() * 10 < plain.len(), "{} against {}", bytes.len(), plain.len());
             assert!(EncodedCarriers::parse(&bytes, columns).is_err(), "runs are read only with their order");
             let carriers = CarrierBytes::sorted(&bytes, &stored, columns);
@@ -477,7 +482,7 @@ mod tests {
         let columns = 5000;
         let (variants, order, order_bytes) = block_in_order(columns);
         let sets = &variants[0];
-        let (coded, _) = encode_in_order(&sets.encode(columns), sets, columns, &places(&order)).unwrap();
+        let (coded, _) = encode_in_order(&sets.encode(columns), columns, &places(&order)).unwrap();
         // Each count reads the block anew, as a lookup does: only the filter remembers.
         let count = |filter: &ColumnFilter| {
             let order = ColumnOrder::parse(&order_bytes, columns).unwrap();
@@ -497,7 +502,7 @@ mod tests {
     #[test]
     fn the_order_follows_the_most_informative_variants_and_is_complete() {
         let variants = block(1000);
-        let order = order_people(&variants, 1000).unwrap();
+        let order = order_of(&variants, 1000).unwrap();
         let mut sorted = order.clone();
         sorted.sort_unstable();
         assert_eq!(sorted, (0..1000).collect::<Vec<u32>>());
@@ -505,8 +510,8 @@ mod tests {
         // file's order the group changes at every column, in the block's at most a few dozen times.
         let changes = order.windows(2).filter(|w| w[0] % 2 != w[1] % 2).count();
         assert!(changes < 60, "{changes} changes of group");
-        assert_eq!(order_people(&[CarrierSets::default()], 10), None);
-        assert_eq!(order_people(&[CarrierSets { het: (0..10).collect(), ..CarrierSets::default() }], 10), None);
+        assert_eq!(order_of(&[CarrierSets::default()], 10), None);
+        assert_eq!(order_of(&[CarrierSets { het: (0..10).collect(), ..CarrierSets::default() }], 10), None);
     }
 
     #[test]

@@ -380,7 +380,7 @@ pub(crate) fn read_set<'a>(bytes: &mut &'a [u8], columns: usize) -> Result<SetRe
 }
 
 impl SetRef<'_> {
-    fn columns(&self) -> Box<dyn Iterator<Item = u32> + '_> {
+    pub(crate) fn columns(&self) -> Box<dyn Iterator<Item = u32> + '_> {
         match *self {
             SetRef::Empty => Box::new(std::iter::empty()),
             SetRef::List { bytes, width, .. } => Box::new(fixed_columns(bytes, width)),

@@ -159,16 +159,12 @@ impl Block {
 /// The block's order of people (its bytes; empty when no set is smaller in it) and each entry's
 /// carriers coded for it. Carriers that do not parse at `columns` are stored as they are.
 fn in_order(entries: &[Entry], columns: usize) -> (Vec<u8>, Vec<Vec<u8>>) {
-    let sets: Option<Vec<_>> =
-        entries.iter().map(|e| EncodedCarriers::parse(&e.carriers, columns).ok().map(|c| c.decode())).collect();
+    let sets: Option<Vec<_>> = entries.iter().map(|e| EncodedCarriers::parse(&e.carriers, columns).ok()).collect();
     let Some(sets) = sets else { return (Vec::new(), Vec::new()) };
     let Some(order) = carrier_order::order_people(&sets, columns) else { return (Vec::new(), Vec::new()) };
     let places = carrier_order::places(&order);
-    let coded: Result<Vec<(Vec<u8>, bool)>, _> = entries
-        .iter()
-        .zip(&sets)
-        .map(|(e, s)| carrier_order::encode_in_order(&e.carriers, s, columns, &places))
-        .collect();
+    let coded: Result<Vec<(Vec<u8>, bool)>, _> =
+        entries.iter().map(|e| carrier_order::encode_in_order(&e.carriers, columns, &places)).collect();
     let Some(coded) = coded.ok().filter(|c| c.iter().any(|(_, in_order)| *in_order)) else {
         return (Vec::new(), Vec::new());
     };
