@@ -332,6 +332,33 @@ mod tests {
     }
 
     #[test]
+    fn variants_with_the_same_haploid_columns_share_one_list() {
+        let dir = tempfile::tempdir().unwrap();
+        let (reference, vcf) = cohort(dir.path(), 6, None);
+        // Haploid calls in columns 1 and 3 at the first three records, in column 1 alone at the
+        // fourth, then none (`0/0` diploid again), as on X for men, one with a diploid call.
+        let mut lines: Vec<String> = vcf.lines().map(str::to_string).collect();
+        let first = lines.iter().position(|l| l.starts_with("22\t")).unwrap();
+        for (i, calls) in
+            [["0", "0/1", "1"], ["1", "0|0", "0"], [".", "1|1", "0"], ["1", "0/1", "0/0"]].iter().enumerate()
+        {
+            let fields: Vec<&str> = lines[first + i].split('\t').take(9).collect();
+            lines[first + i] = format!("{}\t{}", fields.join("\t"), calls.join("\t"));
+        }
+        let vcf = lines.join("\n") + "\n";
+        let mut haploid: Vec<Arc<[u32]>> = Vec::new();
+        normalise_vcf(&mut reader(&vcf), &reference, |v| {
+            haploid.push(v.haploid);
+            Ok::<_, ()>(())
+        })
+        .unwrap();
+        let lists: Vec<&[u32]> = haploid.iter().map(|h| &h[..]).collect();
+        assert_eq!(lists, [&[0, 2][..], &[0, 2], &[0, 2], &[0], &[], &[]]);
+        assert!(Arc::ptr_eq(&haploid[0], &haploid[1]) && Arc::ptr_eq(&haploid[1], &haploid[2]));
+        assert!(!Arc::ptr_eq(&haploid[2], &haploid[3]) && Arc::ptr_eq(&haploid[4], &haploid[5]));
+    }
+
+    #[test]
     fn a_sink_that_fails_stops_the_parser_and_its_error_comes_first() {
         let dir = tempfile::tempdir().unwrap();
         // The parser fails at line 4 + 150; the sink first, at the 20th variant (a full batch
