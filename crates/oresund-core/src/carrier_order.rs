@@ -274,7 +274,8 @@ fn next_number(bytes: &[u8], at: &mut usize) -> Option<usize> {
 /// The block's order of people: sorted by their genotypes at up to [`SORT_KEYS`] of `variants`,
 /// the most informative first (most people on the rarer side of carrying), then by column. `None`
 /// when no variant is carried by some and not by others. The variants are read in place: a block's
-/// sets decoded into lists at once were most of an ingest's memory at 60,000 samples (issue #19).
+/// sets decoded into lists at once take 4 bytes a carrier, a growing share of an ingest's memory
+/// as cohorts grow (issue #19).
 pub fn order_people(variants: &[EncodedCarriers<'_>], columns: usize) -> Option<Vec<u32>> {
     let mut informative: Vec<(usize, usize)> = variants
         .iter()
