@@ -23,6 +23,7 @@ impl Pseudonym {
         &self.0
     }
 
+    /// The pseudonym whose bits these are.
     pub fn from_bits(bits: &PseudonymBits) -> Self {
         Self(crate::hex::encode(bits))
     }
