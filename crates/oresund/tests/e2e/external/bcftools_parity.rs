@@ -135,6 +135,40 @@ fn sex_filter_equals_bcftools_on_the_sample_subset() {
     assert_same(&our_counts(&["--dataset", "SE-1", "--sex", "male"]), &subset_counts("SE", &males), "SE males");
 }
 
+/// The individuals file need not list people in the VCF's sample order: rows are stored in batches
+/// (64 at a time in test builds) and each sample column finds its person by pseudonym. Here DK's rows
+/// come reversed, so every batch holds people of columns far from its own; each sex's counts must
+/// still equal bcftools' on that sex's samples (a column given another's person changes them).
+#[test]
+fn individuals_in_another_order_than_the_samples_count_like_bcftools() {
+    require("bcftools", "apt-get install -y bcftools");
+    let text = std::fs::read_to_string(cohort("DK.individuals.tsv")).unwrap();
+    let mut lines: Vec<&str> = text.lines().collect();
+    lines[1..].reverse();
+    let node = TestNode::new("REORDERED", "DK");
+    let reversed = node.tmp.path().join("DK.reversed.tsv");
+    std::fs::write(&reversed, lines.join("\n") + "\n").unwrap();
+    let vcf = cohort("DK.vcf.gz");
+    ok(&[
+        "ingest",
+        node.path(),
+        "--dataset",
+        "DK-1",
+        "--individuals",
+        reversed.to_str().unwrap(),
+        vcf.to_str().unwrap(),
+    ]);
+    for sex in ["female", "male"] {
+        let subset = samples("DK", |f| f[1] == sex);
+        assert!(subset.len() > 200, "{sex}: {} samples", subset.len());
+        assert_same(
+            &counts_of(&node, &["--sex", sex]),
+            &subset_counts("DK", &subset),
+            &format!("DK {sex}s, reversed rows"),
+        );
+    }
+}
+
 /// HPO descendants of `root`, computed here from hp.obo's is_a lines (independently of the node).
 fn hpo_descendants(root: &str) -> HashSet<String> {
     let text = sh(&format!("zcat {} | grep -E '^(id|is_a): '", hpo().display()));
