@@ -21,7 +21,7 @@ use crate::layout::Layout;
 pub fn open_store(layout: &Layout, config: &NodeConfig) -> Result<Box<dyn NodeStore>, NodeError> {
     match config.catalog.open_postgres()? {
         Some(store) => Ok(store),
-        None => Ok(Box::new(SqliteStore::open(&layout.database())?)),
+        None => Ok(Box::new(SqliteStore::open_with_cache(&layout.database(), config.catalog.block_cache_bytes())?)),
     }
 }
 

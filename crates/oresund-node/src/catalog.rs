@@ -1,13 +1,13 @@
 //! `[catalog]` in `oresund.toml`: where the node's catalog and variant index live.
 //!
 //! ```toml
-//! # Absent (the default): the embedded SQLite database NODE_DIR/node.db.
+//! # Without a url (the default): the embedded SQLite database NODE_DIR/node.db.
 //! [catalog]
 //! url = "postgres://oresund@db.example.org:5432/oresund_dk"   # libpq URL, without the password
 //! password_env = "PGPASSWORD"   # environment variable holding the password (libpq's own)
 //! pool_size = 8                 # connections per process (each `serve`, each CLI command)
 //! acquire_timeout_s = 30        # wait for a free pooled connection before failing
-//! block_cache_mb = 64           # committed variant blocks kept per process (0: none)
+//! block_cache_mb = 64           # committed variant blocks kept per process (0: none; either store)
 //! ```
 //!
 //! The password never comes from the command line (it would stay in shell history and `ps`):
@@ -44,7 +44,8 @@ pub struct CatalogConfig {
     /// Seconds to wait for a free pooled connection.
     pub acquire_timeout_s: u64,
     /// MiB of committed variant blocks one process keeps, so that single-variant lookups on warm
-    /// data need no round trip (0 turns the cache off).
+    /// data need no round trip to PostgreSQL, nor any SQL in the embedded store (0 turns the cache
+    /// off).
     pub block_cache_mb: usize,
 }
 
@@ -96,8 +97,13 @@ impl CatalogConfig {
         let mut options = PostgresOptions::new(url.clone(), password);
         options.pool_size = self.pool_size;
         options.acquire_timeout = Duration::from_secs(self.acquire_timeout_s);
-        options.block_cache_bytes = self.block_cache_mb << 20;
+        options.block_cache_bytes = self.block_cache_bytes();
         Some(options)
+    }
+
+    /// `block_cache_mb` in bytes (validated: at most [`MAX_BLOCK_CACHE_MB`]).
+    pub fn block_cache_bytes(&self) -> usize {
+        self.block_cache_mb.saturating_mul(1 << 20)
     }
 
     /// Opens the PostgreSQL catalog (applying migrations); `None` when embedded.

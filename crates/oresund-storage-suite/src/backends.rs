@@ -45,6 +45,12 @@ pub struct Sqlite {
     store: SqliteStore,
 }
 
+impl Sqlite {
+    fn reopen_caching(&self, block_cache_bytes: usize) -> SqliteStore {
+        SqliteStore::open_with_cache(&self.dir.path().join("node.db"), block_cache_bytes).expect("reopen SQLite store")
+    }
+}
+
 impl Backend for Sqlite {
     type Store = SqliteStore;
     const SHARED_WRITER_LOCK: bool = false;
@@ -64,15 +70,19 @@ impl Backend for Sqlite {
     }
 
     fn reopen_without_cache(&self) -> SqliteStore {
-        self.reopen()
+        self.reopen_caching(0)
     }
 
     fn reopen_keeping_no_blocks(&self) -> SqliteStore {
-        self.reopen()
+        self.reopen_caching(1)
     }
 
     fn reopen_keeping_one_block(&self) -> SqliteStore {
-        self.reopen()
+        let conn = rusqlite::Connection::open(self.dir.path().join("node.db")).expect("open node.db");
+        // Room for the smallest block: no two blocks ever fit.
+        let smallest: usize =
+            conn.query_row("SELECT min(length(data)) FROM blocks", [], |r| r.get(0)).expect("block sizes");
+        self.reopen_caching(smallest)
     }
 
     fn write_first_release_audit(&self, entries: &[AuditEntry]) {

@@ -58,6 +58,7 @@ macro_rules! storage_suite {
         $crate::storage_suite!(@group $backend; erasure:
             a_withdrawal_drops_the_persons_columns_everywhere_at_once,
             a_removed_file_leaves_every_answer_and_its_number_is_never_reused,
+            a_reader_behind_a_removal_never_gives_a_block_to_another_file,
         );
         $crate::storage_suite!(@group $backend; match_cases:
             match_cases_are_replaced_by_id_removed_once_and_audited,

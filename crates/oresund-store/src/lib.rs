@@ -25,6 +25,7 @@
 pub mod access;
 pub mod archive_catalog;
 pub mod audit_log;
+mod block_cache;
 pub mod blocks;
 pub mod budgets;
 pub mod catalog;

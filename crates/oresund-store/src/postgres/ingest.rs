@@ -12,10 +12,10 @@ use oresund_core::individual::Individual;
 use postgres::binary_copy::BinaryCopyInWriter;
 use postgres::types::Type;
 
-use super::block_cache::BlockCache;
 use super::pool::Pooled;
 use super::rows::unsigned;
 use crate::IngestTransaction;
+use crate::block_cache::BlockCache;
 use crate::blocks::{Block, Entry, FileBlocks};
 use crate::encoding::{columns_bytes, list_text};
 use crate::error::{Result, StoreError};

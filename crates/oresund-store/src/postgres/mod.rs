@@ -7,13 +7,12 @@
 //! * `meta.generation` moves at every commit, so every process reading the same database (N
 //!   `serve` processes) sees another's ingest at its next generation check;
 //! * connections come from a small bounded [`pool`];
-//! * single-variant lookups read committed blocks through a per-process [`block_cache`], emptied
+//! * single-variant lookups read committed blocks through a per-process `block_cache.rs`, emptied
 //!   when [`Catalog::generation`] sees the generation move.
 
 mod access;
 mod archive;
 mod audit;
-mod block_cache;
 mod budget;
 mod dac;
 mod erasure;
@@ -39,7 +38,7 @@ use crate::variant_index::{BlockBytes, BlockVisit, RegionBlock, add_file_calls};
 use crate::vrs_key::vrs_key;
 use crate::{ArchiveCatalog, Catalog, IngestTransaction, SchemaVersion, VariantIndex, WriterLock, Writers, rules};
 
-use block_cache::{BlockCache, Directory, Head, Heads, Listed};
+use crate::block_cache::{BlockCache, Directory, Head, Heads, Listed};
 pub use options::{CatalogUrlError, PostgresOptions, check_url, redact_url, url_has_password};
 use pool::{Conn, Pool};
 use rows::file_columns;
@@ -76,7 +75,7 @@ impl PostgresStore {
     /// list the contig's blocks (once per generation), and one for the blocks not held — whole
     /// while the cache has room for them, else only their entries at the position, which the
     /// contig's block heads locate (read once per generation, when first needed; see
-    /// [`block_cache`]).
+    /// `block_cache.rs`).
     fn cached_variant(&self, key: &VariantKey) -> Result<Option<VariantCalls>> {
         let epoch = self.cache.epoch();
         let directory = match self.cache.directory(key.contig) {
@@ -217,7 +216,7 @@ impl PostgresStore {
         Ok(Directory::new(max_ref_len, listed))
     }
 
-    /// The heads of a contig's committed blocks ([`block_cache::Head`]).
+    /// The heads of a contig's committed blocks (`block_cache::Head`).
     fn read_heads(&self, contig: u32) -> Result<Heads> {
         let mut conn = self.pool.get()?;
         let statement = conn.statement(

@@ -126,7 +126,10 @@ impl ErasureRows for WriteTx<'_> {
 
 impl Erasure for SqliteStore {
     fn erase(&self, plan: &ErasurePlan) -> Result<ErasureOutcome> {
-        self.main.write(|tx| crate::rules::erasure::erase(tx, plan))
+        let outcome = self.main.write(|tx| crate::rules::erasure::erase(tx, plan));
+        // Blocks were rewritten or deleted: this process's cached copies go at once.
+        self.cache.forget();
+        outcome
     }
 
     fn withdrawals(&self) -> Result<Vec<Withdrawal>> {

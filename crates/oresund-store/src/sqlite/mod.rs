@@ -6,6 +6,7 @@ mod access_schema;
 mod archive;
 mod audit;
 mod budget;
+mod cached_lookup;
 mod dac;
 mod erasure;
 mod match_cases;
@@ -22,6 +23,7 @@ use oresund_core::carriers::{decode_columns, encode_columns};
 use oresund_core::individual::Individual;
 use rusqlite::{OptionalExtension, Row, params};
 
+use crate::block_cache::BlockCache;
 use crate::blocks::{BLOCK_SPAN, Block, Entry, FileBlocks, find_piecewise, read_slot};
 use crate::encoding::{columns_bytes, columns_from, individual_from_columns, list_text};
 use crate::error::{Result, StoreError};
@@ -38,23 +40,36 @@ pub struct SqliteStore {
     main: ConnPool,
     access: ConnPool,
     schema: Vec<SchemaVersion>,
+    /// Committed blocks this process has read (`cached_lookup.rs`).
+    cache: BlockCache,
 }
 
 impl SqliteStore {
-    /// Opens (creating if needed) the store at `path` and `access.db` beside it, applying migrations.
+    /// Opens (creating if needed) the store at `path` and `access.db` beside it, applying
+    /// migrations, with a block cache of [`DEFAULT_BLOCK_CACHE_BYTES`].
     pub fn open(path: &Path) -> Result<Self> {
+        Self::open_with_cache(path, DEFAULT_BLOCK_CACHE_BYTES)
+    }
+
+    /// [`SqliteStore::open`] keeping at most `block_cache_bytes` of committed blocks in this
+    /// process (0: none; every lookup then reads through SQLite).
+    pub fn open_with_cache(path: &Path, block_cache_bytes: usize) -> Result<Self> {
         let (main, (found, current)) = ConnPool::open(path, PageCache::Large, schema::migrate)?;
         let catalog = SchemaVersion { part: "catalog and variant index (node.db)", found, current };
         let (access, (found, current)) =
             ConnPool::open(&path.with_file_name(ACCESS_DB), PageCache::Small, access_schema::migrate)?;
         let records = SchemaVersion { part: "access records and audit log (access.db)", found, current };
-        Ok(SqliteStore { main, access, schema: vec![catalog, records] })
+        let cache = BlockCache::new(block_cache_bytes);
+        Ok(SqliteStore { main, access, schema: vec![catalog, records], cache })
     }
 
     fn conn(&self) -> Result<Pooled<'_>> {
         self.main.get()
     }
 }
+
+/// The block cache a store opened without a size keeps (64 MiB, as PostgreSQL's default).
+pub const DEFAULT_BLOCK_CACHE_BYTES: usize = 64 << 20;
 
 /// File name of the controlled-access database, beside the catalog.
 pub const ACCESS_DB: &str = "access.db";
@@ -192,7 +207,9 @@ impl Catalog for SqliteStore {
     fn generation(&self) -> Result<u64> {
         let conn = self.conn()?;
         let mut stmt = conn.prepare_cached("SELECT value FROM meta WHERE key = 'generation'")?;
-        Ok(stmt.query_row([], |r| r.get(0))?)
+        let generation = stmt.query_row([], |r| r.get(0))?;
+        self.cache.observe(generation);
+        Ok(generation)
     }
 
     fn datasets(&self) -> Result<Vec<Dataset>> {
@@ -255,7 +272,10 @@ impl Catalog for SqliteStore {
 
 impl VariantIndex for SqliteStore {
     fn variant(&self, key: &VariantKey) -> Result<Option<VariantCalls>> {
-        read_variant_by_key(&*self.conn()?, key)
+        if self.cache.is_off() {
+            return read_variant_by_key(&*self.conn()?, key);
+        }
+        self.cached_variant(key)
     }
 
     fn region_blocks(&self, contig: u32, start: u64, end: u64, visit: &mut BlockVisit<'_>) -> Result<()> {
@@ -313,7 +333,7 @@ impl Writers for SqliteStore {
         let conn = self.conn()?;
         // IMMEDIATE: take the write lock now, so two ingests queue instead of failing at commit.
         conn.execute_batch("BEGIN IMMEDIATE")?;
-        Ok(Box::new(SqliteIngest { conn, committed: false, files: HashMap::new(), max_ref_len: 1 }))
+        Ok(Box::new(SqliteIngest { conn, cache: &self.cache, committed: false, files: HashMap::new(), max_ref_len: 1 }))
     }
 }
 
@@ -337,6 +357,8 @@ impl ArchiveCatalog for SqliteStore {
 
 struct SqliteIngest<'a> {
     conn: Pooled<'a>,
+    /// The store's block cache, emptied at commit.
+    cache: &'a BlockCache,
     committed: bool,
     /// Blocks being built for each file of this ingest, and its column count.
     files: HashMap<FileNumber, (FileBlocks, usize)>,
@@ -481,6 +503,7 @@ impl IngestTransaction for SqliteIngest<'_> {
         self.conn.execute("UPDATE meta SET value = value + 1 WHERE key = 'generation'", [])?;
         self.conn.execute_batch("COMMIT")?;
         self.committed = true;
+        self.cache.forget();
         Ok(())
     }
 }

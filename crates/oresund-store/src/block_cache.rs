@@ -170,6 +170,11 @@ impl BlockCache {
         heads
     }
 
+    /// Whether the cache keeps nothing (`block_cache_mb = 0`).
+    pub fn is_off(&self) -> bool {
+        self.budget == 0
+    }
+
     pub fn block(&self, id: i64) -> Option<Arc<[u8]>> {
         self.state().blocks.get(&id).cloned()
     }
