@@ -187,9 +187,12 @@ pub fn a_reader_behind_a_removal_never_gives_a_block_to_another_file<B: Backend>
     let (b, _) = run(store, &Ingest::new("D2", "sha-b", 7, 6, 3), true);
     let reader = backend.reopen();
     reader.generation().unwrap();
-    // Nothing is stored at position 10: the reader holds the contig's block directory, no block.
+    // Nothing is stored at position 10: after two lookups there the reader holds the contig's block
+    // directory (the embedded store reads it at a process's second lookup), and no block.
     let nowhere = VariantKey { contig: 0, pos: 10, reference: "A".into(), alternate: "C".into() };
-    assert!(reader.variant(&nowhere).unwrap().is_none());
+    for _ in 0..2 {
+        assert!(reader.variant(&nowhere).unwrap().is_none());
+    }
     store.erase(&ErasurePlan { removals: vec![b], cause: "file removed".into(), ..ErasurePlan::default() }).unwrap();
     let third = Ingest::new("D3", "sha-c", 20, 6, 5);
     let (c, _) = run(store, &third, true);
