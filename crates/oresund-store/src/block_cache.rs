@@ -1,17 +1,20 @@
 //! A per-process cache of committed variant blocks, so that a single-variant lookup on warm data
-//! costs no round trip to PostgreSQL, and one on cold data a single small one. Region scans read
-//! the blocks they cover through it too, once the contig's directory is held.
+//! costs no round trip to PostgreSQL, and one on cold data a single small one; in the embedded
+//! store, no SQL at all (`sqlite/cached_lookup.rs`). On PostgreSQL, region scans read the blocks
+//! they cover through it too, once the contig's directory is held.
 //!
 //! It holds, per contig, the directory of blocks (id, file, first and last position, length: 40
 //! bytes a block) and, up to a byte budget, block contents by id. Whole blocks are fetched, and
 //! kept, while the budget has room. Once it is full, the cache keeps what it holds (first come)
 //! rather than fetch a whole block to evict another for every miss — under uniform lookups both
-//! hold the same share, and a miss then costs one entry's bytes instead of a block's: the first
-//! such miss reads the contig's block heads (each block's position and offset tables, at most
-//! [`TABLES_MAX`] bytes, under 3% of the blocks at 5,000 samples), and a lookup finds its entries
-//! in the head — no round trip when the block has nothing at that position, else one for those
-//! entries' bytes alone (a `substring` of the uncompressed value, about 1 kB where the block is
-//! about 20 kB). A process that never fills its cache (one CLI question) never reads the heads.
+//! hold the same share. A miss then costs, on PostgreSQL, one entry's bytes instead of a block's:
+//! the first such miss reads the contig's block heads (each block's position and offset tables, at
+//! most [`TABLES_MAX`] bytes, under 3% of the blocks at 5,000 samples), and a lookup finds its
+//! entries in the head — no round trip when the block has nothing at that position, else one for
+//! those entries' bytes alone (a `substring` of the uncompressed value, about 1 kB where the block
+//! is about 20 kB). A process that never fills its cache (one CLI question) never reads the heads.
+//! The embedded store reads such a lookup's entries through SQLite's blob handles, as it does
+//! without a cache.
 //!
 //! Committed blocks only change when a commit moves the catalog generation (an erasure rewrites
 //! them, a file removal deletes them), so the cache is emptied whenever [`BlockCache::observe`]
