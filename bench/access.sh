@@ -12,15 +12,9 @@
 # bench/cohort.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-data=${1:-demo-data}
-. bench/cohort.sh
-cohort "$data"
-cargo build --release -q -p oresund
+. bench/scratch.sh "${1:-demo-data}"
 cargo build --release -q -p oresund-access --example passport_verification
-bin=$PWD/target/release/oresund
-work=$(mktemp -d)
-trap 'rm -rf "$work"; kill $(jobs -p) 2>/dev/null || true' EXIT
-echo "machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p'), $(date -u +%Y-%m-%dT%H:%MZ), $(wrk --version 2>&1 | head -1 | cut -d' ' -f1-2)"
+machine "$(wrk --version 2>&1 | head -1 | cut -d' ' -f1-2)"
 target/release/examples/passport_verification 2000
 
 node="$work/node"

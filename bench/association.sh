@@ -18,16 +18,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 quick=
 if [ "${1:-}" = --quick ]; then quick=1; shift; fi
-data=${1:-bench-data}
 requests=${REQUESTS:-$([ -n "$quick" ] && echo 20 || echo 200)}
 runs=${RUNS:-$([ -n "$quick" ] && echo 1 || echo 3)}
-. bench/cohort.sh
-cohort "$data"
-cargo build --release -q -p oresund
-bin=$PWD/target/release/oresund
-work=$(mktemp -d)
-trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
-echo "machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p'), $(date -u +%Y-%m-%dT%H:%MZ)"
+. bench/scratch.sh "${1:-bench-data}"
+machine
 term=HP:0001250
 reference=$data/reference.fa.gz
 # The 1 Mb around the planted variant (0-based start, exclusive end), e.g. [20,500,000, 21,500,000).

@@ -8,17 +8,11 @@
 #   bench/bcf.sh [COHORT_DIR]     (default bench-data/, made by bench/cohort.sh if missing)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-data=${1:-bench-data}
-. bench/cohort.sh
-cohort "$data"
-cargo build --release -q -p oresund
+. bench/scratch.sh "${1:-bench-data}"
 cargo build --release -q -p oresund-ingest --example bcf_to_vcf
-bin=target/release/oresund
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
 
 bcftools view --no-version -Ob -o "$work/DK.bcf" "$data/DK.vcf.gz"
-echo "machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p'), $(date -u +%Y-%m-%dT%H:%MZ)"
+machine
 echo "input: $data/DK.vcf.gz as BCF, $(bcftools view -H "$work/DK.bcf" | wc -l) records, $(bcftools query -l "$work/DK.bcf" | wc -l) samples, $(stat -c %s "$work/DK.bcf") bytes"
 "$bin" init -q "$work/node" --node-id BENCH --country DK --reference "$data/reference.fa.gz" --hpo "$hpo"
 for run in 1 2 3; do

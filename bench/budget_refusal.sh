@@ -22,14 +22,10 @@ if [ -n "$postgres" ]; then
   . bench/pg_scratch.sh refusal "$data"
   init_args=(--catalog "$catalog" --archive "$archive")
 else
-  . bench/cohort.sh
-  N=${N:-20000} cohort "$data"
-  cargo build --release -q -p oresund
-  bin=$PWD/target/release/oresund
-  work=$(mktemp -d)
-  trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
+  export N=${N:-20000}
+  . bench/scratch.sh "$data"
   init_args=()
-  echo "machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p'), $(date -u +%Y-%m-%dT%H:%MZ), $(git rev-parse --short HEAD)$(git diff --quiet || echo '+changes')"
+  machine
 fi
 node=$work/node
 "$bin" init -q "$node" --node-id BENCH --country DK --reference "$data/reference.fa.gz" --hpo "$hpo" "${init_args[@]}"

@@ -9,15 +9,9 @@
 #   bench/cli.sh [COHORT_DIR] [VARIANTS]      (default bench-data, the 5,000-sample cohort; 30)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-data=${1:-bench-data}
 count=${2:-30}
-. bench/cohort.sh
-cohort "$data"
-cargo build --release -q -p oresund
-bin=$PWD/target/release/oresund
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-echo "machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p'), $(date -u +%Y-%m-%dT%H:%MZ), $(git rev-parse --short HEAD)$(git diff --quiet || echo '+changes'), bcftools $(bcftools --version | head -1 | cut -d' ' -f2)"
+. bench/scratch.sh "${1:-bench-data}"
+machine "bcftools $(bcftools --version | head -1 | cut -d' ' -f2)"
 echo "input: $data/DK.vcf.gz, $(zcat "$data/DK.vcf.gz" | grep -m1 '^#CHROM' | awk '{print NF-9}') samples"
 "$bin" init -q "$work/node" --node-id BENCH --country DK --reference "$data/reference.fa.gz" --hpo "$hpo"
 "$bin" ingest -q "$work/node" --dataset DK --individuals "$data/DK.individuals.tsv" "$data/DK.vcf.gz"

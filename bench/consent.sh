@@ -13,14 +13,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${N:-5000} LENGTH=${LENGTH:-2000000}
-data=${1:-bench-data/n$N-l$((LENGTH / 1000000))m}
-. bench/cohort.sh
-cohort "$data"
-cargo build --release -q -p oresund
-bin=$PWD/target/release/oresund
-work=$(mktemp -d)
-trap 'rm -rf "$work"; kill $(jobs -p) 2>/dev/null || true' EXIT
-echo "machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p'), $(date -u +%Y-%m-%dT%H:%MZ), $(bcftools --version | head -1), cohort $data ($(bcftools query -l "$data/DK.vcf.gz" | wc -l) samples)"
+. bench/scratch.sh "${1:-bench-data/n$N-l$((LENGTH / 1000000))m}"
+machine "$(bcftools --version | head -1), cohort $data ($(bcftools query -l "$data/DK.vcf.gz" | wc -l) samples)"
 
 node="$work/node"
 "$bin" init -q "$node" --node-id BENCH --country DK --reference "$data/reference.fa.gz" --hpo "$hpo"

@@ -11,16 +11,12 @@
 # not the count). Target: network p99 <= 2 x single-node p99 + 2 ms; partial answer in time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-data=${1:-demo-data}
 nodes=${2:-8}
-. bench/cohort.sh
-cohort "$data"
-cargo build --release -q -p oresund
-bin=$PWD/target/release/oresund
-work=$(mktemp -d)
+. bench/scratch.sh "${1:-demo-data}"
 pids=()
-trap 'kill -CONT "${pids[@]}" 2>/dev/null || true; kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
-echo "machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p'), $(date -u +%Y-%m-%dT%H:%MZ), $(git rev-parse --short HEAD)$(git diff --quiet || echo '+changes')"
+# A stopped node (SIGSTOP) is let go first, so that it can be killed.
+trap 'kill -CONT "${pids[@]}" 2>/dev/null || true; scratch_cleanup' EXIT
+machine
 token=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
 timeout_ms=2000
 base=7500

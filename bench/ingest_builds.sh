@@ -22,13 +22,8 @@ if [ "$data" = bench-data-1mb-60000 ]; then export N=60000 LENGTH=1000000; fi
 if [ -n "$postgres" ]; then
   . bench/pg_scratch.sh ingest "$data"
 else
-  . bench/cohort.sh
-  cohort "$data"
-  cargo build --release -q -p oresund
-  bin=$PWD/target/release/oresund
-  work=$(mktemp -d)
-  trap 'rm -rf "$work"' EXIT
-  echo "machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p'), $(date -u +%Y-%m-%dT%H:%MZ), $(git rev-parse --short HEAD)$(git diff --quiet || echo '+changes')"
+  . bench/scratch.sh "$data"
+  machine
 fi
 echo "cohort $data: $(bcftools query -l "$data/DK.vcf.gz" | wc -l) samples, $(bcftools view -H "$data/DK.vcf.gz" | wc -l) records; bcftools $(bcftools --version | head -1 | cut -d' ' -f2)"
 databases=()

@@ -9,15 +9,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-100000}
 q=${2:-200}
-cargo build --release -q -p oresund
+. bench/scratch.sh ''
 cargo build --release -q -p oresund-match --example rank_cases
-bin=$PWD/target/release/oresund
 rank=$PWD/target/release/examples/rank_cases
-work=$(mktemp -d)
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill -INT "$p" 2>/dev/null || true; done; rm -rf "$work"; }
-trap cleanup EXIT
-echo "machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p'), $(date -u +%Y-%m-%dT%H:%MZ), $n cases, $q queries"
+# Servers are stopped with SIGINT, so that they shut down as they would.
+trap 'for p in "${pids[@]}"; do kill -INT "$p" 2>/dev/null || true; done; scratch_cleanup' EXIT
+machine "$n cases, $q queries"
 
 echo "== in process (oresund-match CaseIndex, seed 7)"
 "$rank" "$n" "$q" 7 "$work/dk" 2>/dev/null

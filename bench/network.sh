@@ -8,14 +8,8 @@
 # --seed 11` (N, LENGTH, SEED as in bench/cohort.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-data=${1:-bench-data}
-. bench/cohort.sh
-cohort "$data"
-cargo build --release -q -p oresund
-bin=$PWD/target/release/oresund
-work=$(mktemp -d)
-trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
-echo "machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p'), $(date -u +%Y-%m-%dT%H:%MZ)"
+. bench/scratch.sh "${1:-bench-data}"
+machine
 token=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
 port=7400
 peers="$work/peers.toml"

@@ -10,16 +10,10 @@
 # simulated on chr22, default 10000000), SEED (default 11) for that cohort.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-data=${1:-bench-data}
-. bench/cohort.sh
-cohort "$data"
-cargo build --release -q -p oresund
+. bench/scratch.sh "${1:-bench-data}"
 cargo build --release -q -p oresund-node --example query_latency
-bin=target/release/oresund
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
 
-echo "machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p'), $(date -u +%Y-%m-%dT%H:%MZ)"
+machine
 echo "input: $data/DK.vcf.gz, $(zcat "$data/DK.vcf.gz" | grep -vc '^#') records, $(zcat "$data/DK.vcf.gz" | grep -m1 '^#CHROM' | awk '{print NF-9}') samples, $(stat -c %s "$data/DK.vcf.gz") bytes"
 "$bin" init -q "$work/node" --node-id BENCH --country DK --reference "$data/reference.fa.gz" --hpo "$hpo"
 for run in 1 2 3; do

@@ -32,4 +32,4 @@ pg_scratch_cleanup() {
 trap pg_scratch_cleanup EXIT
 psql -qX "$ORESUND_TEST_POSTGRES_URL" -c "CREATE DATABASE $run_id"
 curl -sf --aws-sigv4 "aws:amz:us-east-1:s3" --user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" -X PUT "$ORESUND_TEST_S3_ENDPOINT/$bucket"
-echo "machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p'), $(date -u +%Y-%m-%dT%H:%MZ), $(git rev-parse --short HEAD)$(git diff --quiet || echo '+changes')"
+machine

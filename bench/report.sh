@@ -8,12 +8,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-1000000}
-cargo build --release -q -p oresund
+. bench/scratch.sh ''
 cargo build --release -q -p oresund-node --example fill_audit
-bin=$PWD/target/release/oresund
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-echo "machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p'), $(date -u +%Y-%m-%dT%H:%MZ), $n audit entries"
+machine "$n audit entries"
 node="$work/node"
 "$bin" init -q "$node" --node-id BENCH --country DK --reference demo-data/reference.fa.gz --hpo demo-data/hp.obo.gz
 "$bin" ingest -q "$node" --dataset DK --individuals demo-data/DK.individuals.tsv demo-data/DK.vcf.gz

@@ -17,13 +17,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 minutes=${1:-10}
-data=demo-data
-hpo=demo-data/hp.obo.gz
-cargo build --release -q -p oresund
-bin=$PWD/target/release/oresund
-work=$(mktemp -d)
-trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
-echo "machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p'), $(date -u +%Y-%m-%dT%H:%MZ), $(git rev-parse --short HEAD)$(git diff --quiet || echo '+changes'), $minutes min per backend"
+. bench/scratch.sh demo-data
+machine "$minutes min per backend"
 backends=(embedded)
 [ -n "${ORESUND_TEST_POSTGRES_URL:-}" ] && [ -n "${ORESUND_TEST_S3_ENDPOINT:-}" ] && backends+=(postgres)
 [ -z "${SOAK_BACKENDS:-}" ] || read -ra backends <<< "$SOAK_BACKENDS"

@@ -10,14 +10,9 @@
 #   bench/split_files.sh [COHORT_DIR]     (default bench-data; ROUNDS, default 2)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-data=${1:-bench-data}
-. bench/cohort.sh
-cohort "$data"
-cargo build --release -q -p oresund -p oresund-node --examples --bins
-bin=target/release/oresund
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-echo "machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p'), $(date -u +%Y-%m-%dT%H:%MZ), $(git rev-parse --short HEAD)$(git diff --quiet || echo '+changes')"
+. bench/scratch.sh "${1:-bench-data}"
+cargo build --release -q -p oresund-node --example query_latency
+machine
 split=()
 for contig in $(bcftools index -s "$data/DK.vcf.gz" | cut -f1); do
   bcftools view -r "$contig" -Oz -o "$work/DK.$contig.vcf.gz" "$data/DK.vcf.gz"

@@ -9,16 +9,10 @@
 #                                        LENGTH=10000000, SEED=11 if missing)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-data=${1:-bench-data}
 RUNS=${RUNS:-3}
-. bench/cohort.sh
-cohort "$data"
-cargo build --release -q -p oresund
-bin=$PWD/target/release/oresund
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+. bench/scratch.sh "${1:-bench-data}"
 samples=$(bcftools query -l "$data/DK.vcf.gz" | wc -l)
-echo "machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p'), $(date -u +%Y-%m-%dT%H:%MZ), $(bcftools --version | head -1), cohort $data ($samples samples, $(du -h "$data/DK.vcf.gz" | cut -f1))"
+machine "$(bcftools --version | head -1), cohort $data ($samples samples, $(du -h "$data/DK.vcf.gz" | cut -f1))"
 node="$work/node"
 "$bin" init -q "$node" --node-id BENCH --country DK --reference "$data/reference.fa.gz" --hpo "$hpo"
 "$bin" ingest -q "$node" --dataset DK --individuals "$data/DK.individuals.tsv" "$data/DK.vcf.gz"
