@@ -109,3 +109,27 @@ pub(crate) fn add_file_calls(
     }
     Ok(())
 }
+
+/// Adds `file`'s calls of `key` from a whole block, if the block holds it (a lookup through a
+/// block cache, on either backend).
+pub(crate) fn add_block_calls(
+    out: &mut Option<VariantCalls>,
+    block: &[u8],
+    file: FileNumber,
+    key: &VariantKey,
+) -> Result<()> {
+    let view = BlockView::parse(block)?;
+    if let Some(slot) = view.find(key.pos, &key.reference, &key.alternate)? {
+        let entry = view.entry(slot)?;
+        add_file_calls(out, entry.calls(file)?, || Ok((key.clone(), entry.vrs_id.to_id())))?;
+    }
+    Ok(())
+}
+
+/// A lookup's calls by file, as every path gives them (a file's variant may sit in either of two
+/// blocks, and blocks come in other orders than by file).
+pub(crate) fn in_file_order(out: &mut Option<VariantCalls>) {
+    if let Some(found) = out {
+        found.calls.sort_by_key(|calls| calls.file);
+    }
+}

@@ -34,7 +34,7 @@ use postgres::types::ToSql;
 use crate::blocks::{BLOCK_SPAN, BlockView, TABLES_MAX, entries_at, find_piecewise};
 use crate::error::{Result, StoreError};
 use crate::model::*;
-use crate::variant_index::{BlockBytes, BlockVisit, RegionBlock, add_file_calls};
+use crate::variant_index::{BlockBytes, BlockVisit, RegionBlock, add_block_calls, add_file_calls, in_file_order};
 use crate::vrs_key::vrs_key;
 use crate::{ArchiveCatalog, Catalog, IngestTransaction, SchemaVersion, VariantIndex, WriterLock, Writers, rules};
 
@@ -117,16 +117,10 @@ impl PostgresStore {
         // A block missing now was deleted (its file removed) since the directory was read.
         for (listed, data) in holding.iter().zip(&blocks) {
             let Some(data) = data else { continue };
-            let view = BlockView::parse(data)?;
-            if let Some(slot) = view.find(key.pos, &key.reference, &key.alternate)? {
-                let entry = view.entry(slot)?;
-                add_file_calls(&mut out, entry.calls(listed.file)?, || Ok((key.clone(), entry.vrs_id.to_id())))?;
-            }
+            add_block_calls(&mut out, data, listed.file, key)?;
         }
-        // By file, as every other path gives them (pieces were added before held blocks).
-        if let Some(found) = &mut out {
-            found.calls.sort_by_key(|calls| calls.file);
-        }
+        // Pieces were added before held blocks.
+        in_file_order(&mut out);
         Ok(out)
     }
 

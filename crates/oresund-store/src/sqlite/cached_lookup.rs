@@ -14,10 +14,9 @@ use rusqlite::{OptionalExtension, params};
 
 use super::{SqliteStore, read_variant_by_key};
 use crate::block_cache::{Directory, Listed};
-use crate::blocks::BlockView;
 use crate::error::Result;
 use crate::model::{VariantCalls, VariantKey};
-use crate::variant_index::add_file_calls;
+use crate::variant_index::{add_block_calls, in_file_order};
 
 impl SqliteStore {
     /// The variant `key` in every file holding it, from cached blocks where held. A block not held
@@ -44,16 +43,9 @@ impl SqliteStore {
                 },
                 None => return read_variant_by_key(&conn, key),
             };
-            let view = BlockView::parse(&data)?;
-            if let Some(slot) = view.find(key.pos, &key.reference, &key.alternate)? {
-                let entry = view.entry(slot)?;
-                add_file_calls(&mut out, entry.calls(listed.file)?, || Ok((key.clone(), entry.vrs_id.to_id())))?;
-            }
+            add_block_calls(&mut out, &data, listed.file, key)?;
         }
-        // `holding` lists blocks by file, but a file's variant may sit in either of two blocks.
-        if let Some(found) = &mut out {
-            found.calls.sort_by_key(|calls| calls.file);
-        }
+        in_file_order(&mut out);
         Ok(out)
     }
 }

@@ -29,7 +29,7 @@ use crate::blocks::{BLOCK_SPAN, Block, Entry, FileBlocks, find_piecewise, read_s
 use crate::encoding::{columns_bytes, columns_from, individual_from_columns, list_text};
 use crate::error::{Result, StoreError};
 use crate::model::*;
-use crate::variant_index::{BlockBytes, BlockVisit, RegionBlock, add_file_calls};
+use crate::variant_index::{BlockBytes, BlockVisit, RegionBlock, add_file_calls, in_file_order};
 use crate::{ArchiveCatalog, Catalog, IngestTransaction, SchemaVersion, VariantIndex, Writers, rules};
 use pool::{ConnPool, PageCache, Pooled};
 
@@ -174,9 +174,7 @@ fn read_variant_by_key(conn: &rusqlite::Connection, key: &VariantKey) -> Result<
         let (calls, found) = one.calls(file, |entry| (entry.key(key.contig), entry.vrs_id.to_id()))?;
         add_file_calls(&mut out, calls, || Ok(found))?;
     }
-    if let Some(found) = out.as_mut() {
-        found.calls.sort_by_key(|c| c.file);
-    }
+    in_file_order(&mut out);
     Ok(out)
 }
 

@@ -39,15 +39,7 @@ fn excerpt_as_text(dir: &Path) -> PathBuf {
 
 fn ingest(node: &TestNode, file: &Path) {
     let individuals = cohort("DK.individuals.tsv");
-    ok(&[
-        "ingest",
-        node.path(),
-        "--dataset",
-        "DK-1",
-        "--individuals",
-        individuals.to_str().unwrap(),
-        file.to_str().unwrap(),
-    ]);
+    node.ingest_files("DK-1", file, &individuals);
 }
 
 #[test]

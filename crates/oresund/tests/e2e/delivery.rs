@@ -35,15 +35,7 @@ pub(crate) fn fixture() -> &'static Fixture {
         let unaligned = node.dir.parent().unwrap().join("DK.fixed-blocks.vcf.gz");
         std::fs::write(&unaligned, fixed_blocks(&original_text())).unwrap();
         let individuals = cohort("DK.individuals.tsv");
-        ok(&[
-            "ingest",
-            node.path(),
-            "--dataset",
-            "DK-2",
-            "--individuals",
-            individuals.to_str().unwrap(),
-            unaligned.to_str().unwrap(),
-        ]);
+        node.ingest_files("DK-2", &unaligned, &individuals);
         let controlled = token(
             &node.dir,
             &["--user", "dl@example.org", "--registered", "--controlled", "DK-1", "--controlled", "DK-2"],

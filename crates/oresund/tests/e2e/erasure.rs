@@ -113,15 +113,7 @@ fn a_person_alone_in_a_file_takes_the_file_with_them() {
     let path = node.tmp.path().join("solo.vcf");
     std::fs::write(&path, solo.join("\n") + "\n").unwrap();
     let individuals = cohort("DK.individuals.tsv");
-    ok(&[
-        "ingest",
-        node.path(),
-        "--dataset",
-        "SOLO",
-        "--individuals",
-        individuals.to_str().unwrap(),
-        path.to_str().unwrap(),
-    ]);
+    node.ingest_files("SOLO", &path, &individuals);
     let solo_counts =
         || ok(&["query", node.path(), "--region", "22:16000000-16100000", "--dataset", "SOLO", "--format", "tsv"]);
     let counted = solo_counts();

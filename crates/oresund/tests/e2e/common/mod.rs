@@ -115,9 +115,14 @@ impl TestNode {
         self.dir.to_str().unwrap()
     }
 
+    /// Ingests a demo-data population (`DK`, `SE`) into `dataset`; returns what it printed on stderr.
     pub fn ingest(&self, dataset: &str, population: &str) -> String {
         let vcf = cohort(&format!("{population}.vcf.gz"));
-        let individuals = cohort(&format!("{population}.individuals.tsv"));
+        self.ingest_files(dataset, &vcf, &cohort(&format!("{population}.individuals.tsv")))
+    }
+
+    /// Ingests `vcf` with `individuals` into `dataset`, asserting success; returns stderr.
+    pub fn ingest_files(&self, dataset: &str, vcf: &Path, individuals: &Path) -> String {
         let out = run(&[
             "ingest",
             self.path(),

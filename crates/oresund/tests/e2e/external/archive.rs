@@ -156,15 +156,7 @@ fn region_export_hands_over_only_the_regions_blocks() {
     let aligned = node.tmp.path().join("DK.aligned.vcf.gz");
     sh(&format!("bcftools view -Oz -o {} {}", aligned.display(), cohort("DK.vcf.gz").display()));
     let individuals = cohort("DK.individuals.tsv");
-    ok(&[
-        "ingest",
-        node.path(),
-        "--dataset",
-        "DK-2",
-        "--individuals",
-        individuals.to_str().unwrap(),
-        aligned.to_str().unwrap(),
-    ]);
+    node.ingest_files("DK-2", &aligned, &individuals);
     let region = "22:16000000-16050000";
     let part = export_and_decrypt(&node, "TEST-F000002", &alice_pk, &alice_sk, Some(region));
     let part_path = node.tmp.path().join("part.vcf.gz");

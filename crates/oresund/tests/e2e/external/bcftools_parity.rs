@@ -149,15 +149,7 @@ fn individuals_in_another_order_than_the_samples_count_like_bcftools() {
     let reversed = node.tmp.path().join("DK.reversed.tsv");
     std::fs::write(&reversed, lines.join("\n") + "\n").unwrap();
     let vcf = cohort("DK.vcf.gz");
-    ok(&[
-        "ingest",
-        node.path(),
-        "--dataset",
-        "DK-1",
-        "--individuals",
-        reversed.to_str().unwrap(),
-        vcf.to_str().unwrap(),
-    ]);
+    node.ingest_files("DK-1", &vcf, &reversed);
     for sex in ["female", "male"] {
         let subset = samples("DK", |f| f[1] == sex);
         assert!(subset.len() > 200, "{sex}: {} samples", subset.len());

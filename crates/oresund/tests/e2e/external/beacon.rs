@@ -514,15 +514,7 @@ fn filtering_terms_held_by_fewer_people_than_the_threshold_are_not_listed() {
     let individuals = node.tmp.path().join("rare.tsv");
     std::fs::write(&individuals, lines.join("\n") + "\n").unwrap();
     let vcf = cohort("DK.vcf.gz");
-    ok(&[
-        "ingest",
-        node.path(),
-        "--dataset",
-        "DK-1",
-        "--individuals",
-        individuals.to_str().unwrap(),
-        vcf.to_str().unwrap(),
-    ]);
+    node.ingest_files("DK-1", &vcf, &individuals);
     let server = Server::start(&node.dir, &[]);
     let (_, terms) = server.get("/filtering_terms", None);
     let ids: Vec<&str> =
