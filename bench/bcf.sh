@@ -5,7 +5,10 @@
 #   - ingesting it: `oresund ingest FILE.bcf` vs `bcftools norm -f REF -m -any -Ob` on the BCF,
 #     with `oresund ingest` of the VCF.gz beside them; wall time and peak RSS.
 #
-#   bench/bcf.sh [COHORT_DIR]     (default bench-data/, made by bench/cohort.sh if missing)
+#   [OLD_ORESUND=BIN] bench/bcf.sh [COHORT_DIR]     (default bench-data/, made by bench/cohort.sh if missing)
+#
+# With OLD_ORESUND set to another build's binary, that build ingests the BCF too in each run, just
+# before this one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/scratch.sh "${1:-bench-data}"
@@ -25,10 +28,11 @@ for run in 1 2 3; do
   rm -f "$work/norm.bcf"
   /usr/bin/time -f "bcftools norm (BCF)  run $run: %e s wall, %M KB peak RSS" \
     bcftools norm -f "$data/reference.fa.gz" -m -any -Ob -o "$work/norm.bcf" "$work/DK.bcf" 2>&1 | grep -v '^Lines'
-  for input in "$data/DK.vcf.gz" "$work/DK.bcf"; do
+  for build in ${OLD_ORESUND:+"old:$OLD_ORESUND:$work/DK.bcf"} "new:$bin:$data/DK.vcf.gz" "new:$bin:$work/DK.bcf"; do
+    IFS=: read -r name binary input <<< "$build"
     rm -rf "$work/run" && cp -r "$work/node" "$work/run"
-    /usr/bin/time -f "oresund ingest $(basename "$input" | sed 's/DK\.//') run $run: %e s wall, %M KB peak RSS" \
-      "$bin" ingest -q "$work/run" --dataset DK --individuals "$data/DK.individuals.tsv" "$input"
+    /usr/bin/time -f "oresund ingest $(basename "$input" | sed 's/DK\.//')${OLD_ORESUND:+ ($name)} run $run: %e s wall, %M KB peak RSS" \
+      "$binary" ingest -q "$work/run" --dataset DK --individuals "$data/DK.individuals.tsv" "$input"
   done
 done
 echo "archived copy of the BCF's text: $("$bin" archive list "$work/run" | awk '$2 == "vcf" {print $4}') bytes plaintext"

@@ -37,9 +37,9 @@ fn excerpt_as_text(dir: &Path) -> PathBuf {
     path
 }
 
-fn ingest(node: &TestNode, file: &Path) {
+fn ingest(node: &TestNode, file: &Path) -> String {
     let individuals = cohort("DK.individuals.tsv");
-    node.ingest_files("DK-1", file, &individuals);
+    node.ingest_files("DK-1", file, &individuals)
 }
 
 #[test]
@@ -54,6 +54,16 @@ fn a_bcf_ingests_like_the_same_records_as_text() {
     let names: Vec<(&str, &str)> = list.iter().map(|o| (field(o, "kind"), field(o, "name"))).collect();
     assert_eq!(names[0], ("vcf", "DK-22-16000000-16300000.vcf.gz"));
     assert_eq!(names[1], ("block-index", "DK-22-16000000-16300000.vcf.gz.blocks"));
+    // The same BCF again is recognised (its archived text is the same bytes): nothing is added,
+    // and what the second attempt archived is removed again.
+    let stored = || sh(&format!("find {}/archive -type f | sort", from_bcf.path()));
+    let before = stored();
+    assert!(before.lines().count() >= 6, "the first ingest's objects: {before}");
+    let again = ingest(&from_bcf, &fixture());
+    assert!(again.contains("already in dataset DK-1"), "{again}");
+    assert_eq!(objects(&from_bcf), list);
+    assert_eq!(stored(), before, "the second attempt left objects in the archive");
+    assert_eq!(from_bcf.dump(&[]), ours);
 
     // A participant withdraws from both: the archived text is rewritten without them like a VCF,
     // and the two nodes still agree.
