@@ -84,11 +84,20 @@ pub enum PipelineError<E> {
     Sink(E),
 }
 
-/// Variants handed from the parsing thread to the sink at a time, and batches in flight: at most
-/// four batches (two queued, one filling, one being stored) hold carriers between the threads, a
-/// few megabytes at 20,000 samples even if every variant were common. Smaller batches cost the
-/// 1,000-sample ingest its gain (8 and 1: 0.72 s against 0.53 s), in wake-ups.
-const BATCH: usize = 16;
+/// When the parsing thread hands its variants to the sink: at most `variants` at a time, and
+/// fewer once their carrier lists hold `carriers` entries.
+#[derive(Debug, Clone, Copy)]
+struct Batches {
+    variants: usize,
+    carriers: usize,
+}
+
+/// Each hand-over wakes the other thread: batches of 16 variants cost the 1,000-sample ingest 15%
+/// of its wall time against 128 (0.75–0.82 s against 0.64–0.69 s, BENCHMARKS.md). The carriers'
+/// bound (256 KiB of columns) keeps the four batches that may be between the threads (two queued,
+/// one filling, one being stored) to about a megabyte whatever the cohort's width: 16 common
+/// variants at 60,000 people would hold nearly 4 MB.
+const BATCHES: Batches = Batches { variants: 128, carriers: 64 << 10 };
 const BATCHES_IN_FLIGHT: usize = 2;
 
 /// The parsing thread stopped because the sink had failed (its error is the one returned).
@@ -100,19 +109,32 @@ struct SinkGone;
 /// sink in the same order, and the same first error is returned: the sink's, when it failed on a
 /// variant before the record that failed to parse. `reader` is dropped before this returns.
 pub fn normalise_vcf_beside<E>(
+    reader: VcfReader,
+    reference: &ReferenceDir,
+    sink: impl FnMut(NormalisedVariant) -> Result<(), E>,
+) -> Result<Summary, PipelineError<E>> {
+    beside_in_batches(reader, reference, BATCHES, sink)
+}
+
+fn beside_in_batches<E>(
     mut reader: VcfReader,
     reference: &ReferenceDir,
+    batches: Batches,
     mut sink: impl FnMut(NormalisedVariant) -> Result<(), E>,
 ) -> Result<Summary, PipelineError<E>> {
     let path = reader.path().to_path_buf();
     std::thread::scope(|threads| {
         let (sender, receiver) = std::sync::mpsc::sync_channel::<Vec<NormalisedVariant>>(BATCHES_IN_FLIGHT);
         let parsing = threads.spawn(move || -> Result<Summary, PipelineError<SinkGone>> {
-            let mut batch = Vec::with_capacity(BATCH);
+            let mut batch = Vec::with_capacity(batches.variants);
+            let mut carriers = 0;
             let parsed = normalise_vcf(&mut reader, reference, |variant| {
+                carriers += carrier_entries(&variant.carriers);
                 batch.push(variant);
-                if batch.len() == BATCH {
-                    sender.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH))).map_err(|_| SinkGone)?;
+                if batch.len() >= batches.variants || carriers >= batches.carriers {
+                    let full = std::mem::replace(&mut batch, Vec::with_capacity(batches.variants));
+                    sender.send(full).map_err(|_| SinkGone)?;
+                    carriers = 0;
                 }
                 Ok(())
             });
@@ -138,6 +160,11 @@ pub fn normalise_vcf_beside<E>(
             })),
         }
     })
+}
+
+/// Columns listed in a variant's carrier sets.
+fn carrier_entries(sets: &CarrierSets) -> usize {
+    [&sets.het, &sets.hom_alt, &sets.hemi, &sets.missing_one, &sets.missing_two].iter().map(|list| list.len()).sum()
 }
 
 /// Checks the header's `##contig` lines against the node's reference (names and lengths).
@@ -311,23 +338,31 @@ mod tests {
         (variant.pos, variant.vrs_id.clone(), variant.carriers.het.clone(), variant.carriers.hom_alt.clone())
     }
 
+    /// Batches ended by their count of variants, and (the test cohort's variants have one carrier
+    /// each) by their carriers, in 7s.
+    const BATCHINGS: [Batches; 2] =
+        [Batches { variants: 16, carriers: usize::MAX }, Batches { variants: 16, carriers: 7 }];
+
     #[test]
     fn beside_gives_the_same_variants_summary_and_errors() {
         let dir = tempfile::tempdir().unwrap();
-        for (records, bad_line) in [(0, None), (1, None), (BATCH * 5 + 3, None), (200, Some(4 + 150))] {
+        for (records, bad_line) in [(0, None), (1, None), (16 * 5 + 3, None), (200, Some(4 + 150))] {
             let (reference, vcf) = cohort(dir.path(), records, bad_line);
-            let (mut inline, mut beside) = (Vec::new(), Vec::new());
+            let mut inline = Vec::new();
             let expected = normalise_vcf(&mut reader(&vcf), &reference, |v| {
                 inline.push(seen(&v));
                 Ok::<_, ()>(())
             });
-            let got = normalise_vcf_beside(reader(&vcf), &reference, |v| {
-                beside.push(seen(&v));
-                Ok::<_, ()>(())
-            });
-            assert_eq!(beside, inline, "{records} records");
-            assert_eq!(format!("{got:?}"), format!("{expected:?}"), "{records} records");
             assert_eq!(inline.len(), bad_line.map_or(records, |line| line - 4));
+            for batches in BATCHINGS {
+                let mut beside = Vec::new();
+                let got = beside_in_batches(reader(&vcf), &reference, batches, |v| {
+                    beside.push(seen(&v));
+                    Ok::<_, ()>(())
+                });
+                assert_eq!(beside, inline, "{records} records, {batches:?}");
+                assert_eq!(format!("{got:?}"), format!("{expected:?}"), "{records} records, {batches:?}");
+            }
         }
     }
 
@@ -364,14 +399,14 @@ mod tests {
         // The parser fails at line 4 + 150; the sink first, at the 20th variant (a full batch
         // waits behind it) or at the 148th (in the batch sent when the parser failed).
         let (reference, vcf) = cohort(dir.path(), 200, Some(4 + 150));
-        for fail_at in [20, 148] {
+        for (fail_at, batches) in [20, 148].into_iter().flat_map(|at| BATCHINGS.map(|batches| (at, batches))) {
             let mut taken = 0;
-            let result = normalise_vcf_beside(reader(&vcf), &reference, |v| {
+            let result = beside_in_batches(reader(&vcf), &reference, batches, |v| {
                 taken += 1;
                 if taken == fail_at { Err(v.line) } else { Ok(()) }
             });
             assert!(matches!(result, Err(PipelineError::Sink(line)) if line == fail_at + 3), "{result:?}");
-            assert_eq!(taken, fail_at, "nothing reaches the sink after its error");
+            assert_eq!(taken, fail_at, "nothing reaches the sink after its error ({batches:?})");
         }
     }
 }
