@@ -29,7 +29,7 @@ pub struct NormalisedVariant {
     pub carriers: CarrierSets,
     /// Sample columns whose genotype at this variant is haploid: one list shared by the variants
     /// that have the same (on X, every man's column at every variant: 120 kB a variant at 60,000
-    /// people, and some 64 variants are in flight between the threads).
+    /// people, and up to 512 variants are in flight between the threads).
     pub haploid: Arc<[u32]>,
     /// Line of the VCF the variant came from.
     pub line: usize,
