@@ -92,8 +92,8 @@ struct Batches {
     carriers: usize,
 }
 
-/// Each hand-over wakes the other thread: batches of 16 variants cost the 1,000-sample ingest 15%
-/// of its wall time against 128 (0.75–0.82 s against 0.64–0.69 s, BENCHMARKS.md). The carriers'
+/// Each hand-over wakes the other thread: with batches of 16 variants the 1,000-sample ingest took
+/// 0.76–0.79 s, against 0.63–0.65 s now (three alternating rounds, BENCHMARKS.md). The carriers'
 /// bound (256 KiB of columns) keeps the four batches that may be between the threads (two queued,
 /// one filling, one being stored) to about a megabyte whatever the cohort's width: 16 common
 /// variants at 60,000 people would hold nearly 4 MB.
