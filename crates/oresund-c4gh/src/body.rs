@@ -17,14 +17,12 @@
 
 use std::io::{Read, Write};
 
-use chacha20poly1305::aead::AeadInOut;
-use chacha20poly1305::{ChaCha20Poly1305, Key, KeyInit, Nonce, Tag};
-
 use crate::edit_list::{EditList, Spans};
 use crate::error::{Error, Result};
 use crate::header::DecryptedHeader;
 use crate::keys::DataKey;
 use crate::pipeline::{self, Batch, Input, Process, SEGMENTS_PER_BATCH, read_full};
+use crate::segment_cipher::SegmentCipher;
 
 pub use crate::segment::{CIPHER_SEGMENT_SIZE, MAC_LEN, NONCE_LEN, SEGMENT_SIZE};
 
@@ -66,7 +64,7 @@ fn worker_count(threads: usize) -> usize {
 }
 
 struct Sealer {
-    cipher: ChaCha20Poly1305,
+    cipher: SegmentCipher,
 }
 
 impl Process for Sealer {
@@ -85,11 +83,10 @@ impl Process for Sealer {
             let (nonce_out, rest) = slot.split_at_mut(NONCE_LEN);
             nonce_out.copy_from_slice(&nonce);
             let (data, mac) = rest.split_at_mut(len);
-            match self.cipher.encrypt_inout_detached(&Nonce::from(nonce), &[], data.into()) {
+            match self.cipher.seal(nonce, data) {
                 Ok(tag) => mac[..MAC_LEN].copy_from_slice(&tag),
-                Err(_) => {
-                    // Only possible for messages over 256 GiB, never for a segment.
-                    batch.error = Some(Error::Io(std::io::Error::other("segment encryption failed")));
+                Err(e) => {
+                    batch.error = Some(e);
                     return;
                 }
             }
@@ -114,7 +111,7 @@ impl Process for Sealer {
 /// # Ok::<(), oresund_c4gh::Error>(())
 /// ```
 pub fn encrypt_body(mut plain: impl Read, mut out: impl Write, key: &DataKey, threads: usize) -> Result<BodyStats> {
-    let sealer = Sealer { cipher: ChaCha20Poly1305::new(&Key::from(*key.as_bytes())) };
+    let sealer = Sealer { cipher: SegmentCipher::new(key)? };
     let mut stats = BodyStats::default();
     pipeline::run(
         &sealer,
@@ -152,12 +149,12 @@ pub fn encrypt_body(mut plain: impl Read, mut out: impl Write, key: &DataKey, th
 }
 
 struct Opener {
-    ciphers: Vec<ChaCha20Poly1305>,
+    ciphers: Vec<SegmentCipher>,
 }
 
 impl Opener {
-    fn new(keys: &[DataKey]) -> Self {
-        Opener { ciphers: keys.iter().map(|k| ChaCha20Poly1305::new(&Key::from(*k.as_bytes()))).collect() }
+    fn new(keys: &[DataKey]) -> Result<Self> {
+        Ok(Opener { ciphers: keys.iter().map(SegmentCipher::new).collect::<Result<_>>()? })
     }
 
     /// Authenticates and decrypts one encrypted segment in place, trying
@@ -166,21 +163,21 @@ impl Opener {
         if segment.len() < OVERHEAD {
             return Err(Error::TruncatedSegment { segment: index, len: segment.len() });
         }
-        let (nonce, rest) = segment.split_at_mut(NONCE_LEN);
-        let (data, tag) = rest.split_at_mut(rest.len() - MAC_LEN);
+        let (nonce, sealed) = segment.split_at_mut(NONCE_LEN);
         let mut nonce_bytes = [0u8; NONCE_LEN];
         nonce_bytes.copy_from_slice(nonce);
-        let mut tag_bytes = [0u8; MAC_LEN];
-        tag_bytes.copy_from_slice(tag);
-        let (nonce, tag) = (Nonce::from(nonce_bytes), Tag::from(tag_bytes));
+        // A failed try leaves the buffer unspecified: with more keys to try, each starts from a
+        // copy of the ciphertext (files of one data key, nearly all, copy nothing).
+        let original = (self.ciphers.len() > 1).then(|| sealed.to_vec());
         let order = std::iter::once(preferred).chain((0..self.ciphers.len()).filter(|&i| i != preferred));
-        for i in order {
+        for (attempt, i) in order.enumerate() {
             let Some(cipher) = self.ciphers.get(i) else {
                 continue;
             };
-            // On failure the buffer is left untouched, so the next key sees
-            // the original ciphertext.
-            if cipher.decrypt_inout_detached(&nonce, &[], (&mut *data).into(), &tag).is_ok() {
+            if let (Some(original), true) = (&original, attempt > 0) {
+                sealed.copy_from_slice(original);
+            }
+            if cipher.open(nonce_bytes, sealed).is_ok() {
                 return Ok(i);
             }
         }
@@ -239,7 +236,7 @@ pub fn decrypt_body_with(
         None => None,
     };
     let kept_end = spans.as_ref().map_or(u64::MAX, Spans::end);
-    let opener = Opener::new(keys);
+    let opener = Opener::new(keys)?;
     let mut written = 0u64;
     pipeline::run(
         &opener,
@@ -314,7 +311,7 @@ pub fn decrypt_body_with(
 /// # Ok::<(), oresund_c4gh::Error>(())
 /// ```
 pub fn decrypt_segment<'a>(segment: &'a mut [u8], keys: &[DataKey], index: u64) -> Result<&'a [u8]> {
-    Opener::new(keys).open(segment, index, 0)?;
+    Opener::new(keys)?.open(segment, index, 0)?;
     let end = segment.len() - MAC_LEN;
     Ok(&segment[NONCE_LEN..end])
 }

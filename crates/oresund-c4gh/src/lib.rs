@@ -1,4 +1,5 @@
-//! GA4GH Crypt4GH v1 file encryption on audited RustCrypto primitives.
+//! GA4GH Crypt4GH v1 file encryption on audited RustCrypto primitives, body segments sealed by
+//! AWS-LC.
 //!
 //! A Crypt4GH file is a header followed by a body (spec §2.2):
 //!
@@ -7,7 +8,8 @@
 //!   libsodium's `crypto_kx` (private `kx` module, §3.3.1); packets carry
 //!   the data key(s) and an optional edit list;
 //! * the **body** ([`body`], §3.4, §4.1) is the plaintext cut into 64 KiB
-//!   segments, each sealed with ChaCha20-Poly1305 under the data key;
+//!   segments, each sealed with ChaCha20-Poly1305 under the data key
+//!   ([`SegmentCipher`]: AWS-LC's, a single pass over the data);
 //! * an **edit list** ([`edit_list`], §3.2.4, §4.3) lets a file expose only
 //!   part of its plaintext, so byte ranges can be served without
 //!   re-encrypting ([`plan_range`], [`rearrange`]).
@@ -48,6 +50,7 @@ pub mod keys;
 mod kx;
 mod pipeline;
 mod segment;
+mod segment_cipher;
 
 pub use body::{BodyStats, SEGMENT_SIZE, decrypt_body, encrypt_body};
 pub use edit_list::{ByteRange, EditList, RangePlan, SegmentRun, plan_range};
@@ -55,6 +58,7 @@ pub use error::{Error, Result};
 pub use file::{decrypt, encrypt, rearrange, reencrypt};
 pub use header::{DecryptedHeader, Header, read_header_bytes, rearrange_header, reencrypt_header};
 pub use keys::{DataKey, KeyPair, PublicKey, SecretKey};
+pub use segment_cipher::{SegmentCipher, Unauthentic};
 
 #[cfg(test)]
 pub(crate) mod test_util {

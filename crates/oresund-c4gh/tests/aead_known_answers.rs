@@ -1,5 +1,6 @@
-//! The segment cipher, ChaCha20-Poly1305 (RFC 8439), against answers from an independent
-//! implementation: OpenSSL through Python `cryptography` 48.0.0, which printed each row with
+//! The segment cipher, ChaCha20-Poly1305 (RFC 8439, AWS-LC's through [`SegmentCipher`]), against
+//! answers from an independent implementation: OpenSSL through Python `cryptography` 48.0.0,
+//! which printed each row with
 //!
 //! ```python
 //! from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
@@ -8,12 +9,11 @@
 //! print(n, hashlib.sha256(out[:-16]).hexdigest(), out[-16:].hex())
 //! ```
 //!
-//! `chacha20` picks its backend at run time (AVX-512 under `.cargo/config.toml`'s
-//! `chacha20_avx512`, AVX2, SSE2), and each processes a different number of 64-byte blocks at a
-//! time, so the lengths sit on both sides of 1, 4, 8 and 16 blocks and of a whole segment.
+//! AWS-LC picks its code at run time (AVX2 or SSE4.1 for ChaCha20 and Poly1305 together, else
+//! separate passes), and each processes a different number of 64-byte blocks at a time, so the
+//! lengths sit on both sides of 1, 4, 8 and 16 blocks and of a whole segment.
 
-use chacha20poly1305::aead::{AeadInOut, KeyInit};
-use chacha20poly1305::{ChaCha20Poly1305, Nonce};
+use oresund_c4gh::{DataKey, SegmentCipher, Unauthentic};
 use sha2::{Digest, Sha256};
 
 /// (plaintext length, SHA-256 of the ciphertext, Poly1305 tag), all from OpenSSL.
@@ -50,10 +50,8 @@ fn hex(bytes: &[u8]) -> String {
 
 #[test]
 fn sealing_and_opening_agree_with_openssl() {
-    let key: [u8; 32] = std::array::from_fn(|i| i as u8);
-    let nonce_bytes: [u8; 12] = std::array::from_fn(|i| 100 + i as u8);
-    let cipher = ChaCha20Poly1305::new(&key.into());
-    let nonce = Nonce::from(nonce_bytes);
+    let cipher = SegmentCipher::new(&DataKey::from_bytes(std::array::from_fn(|i| i as u8))).unwrap();
+    let nonce: [u8; 12] = std::array::from_fn(|i| 100 + i as u8);
     #[cfg(target_arch = "x86_64")]
     eprintln!(
         "this CPU: AVX-512F {}, AVX2 {}",
@@ -63,17 +61,14 @@ fn sealing_and_opening_agree_with_openssl() {
     for (n, ciphertext_sha256, tag) in ANSWERS {
         let want = plain(n);
         let mut data = want.clone();
-        let sealed = cipher.encrypt_inout_detached(&nonce, &[], data.as_mut_slice().into()).unwrap();
+        let sealed = cipher.seal(nonce, &mut data).unwrap();
         assert_eq!(hex(&Sha256::digest(&data)), ciphertext_sha256, "ciphertext of {n} bytes");
         assert_eq!(hex(&sealed), tag, "tag of {n} bytes");
-        cipher.decrypt_inout_detached(&nonce, &[], data.as_mut_slice().into(), &sealed).unwrap();
-        assert_eq!(data, want, "opened {n} bytes");
-        // One flipped ciphertext bit must fail the tag.
-        if n > 0 {
-            let mut sealed_again = want.clone();
-            let tag = cipher.encrypt_inout_detached(&nonce, &[], sealed_again.as_mut_slice().into()).unwrap();
-            sealed_again[n / 2] ^= 1;
-            assert!(cipher.decrypt_inout_detached(&nonce, &[], sealed_again.as_mut_slice().into(), &tag).is_err());
-        }
+        data.extend_from_slice(&sealed);
+        let mut damaged = data.clone();
+        assert_eq!(cipher.open(nonce, &mut data).unwrap(), &want[..], "opened {n} bytes");
+        // One flipped bit of the ciphertext or of the MAC must fail it.
+        damaged[n / 2] ^= 1;
+        assert_eq!(cipher.open(nonce, &mut damaged).map(|_| ()), Err(Unauthentic), "{n} bytes, a bit flipped");
     }
 }
