@@ -174,7 +174,9 @@ impl Opener {
             let Some(cipher) = self.ciphers.get(i) else {
                 continue;
             };
-            if let (Some(original), true) = (&original, attempt > 0) {
+            if attempt > 0
+                && let Some(original) = &original
+            {
                 sealed.copy_from_slice(original);
             }
             if cipher.open(nonce_bytes, sealed).is_ok() {
