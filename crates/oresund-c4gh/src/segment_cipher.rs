@@ -1,7 +1,7 @@
 //! The segment cipher: ChaCha20-Poly1305 with a 96-bit nonce and no associated data (RFC 8439;
 //! spec §3.4.2, method `chacha20_ietf_poly1305`), from AWS-LC through `aws-lc-rs`, which the node
 //! links anyway for TLS. Its x86-64 code runs ChaCha20 and Poly1305 together in one pass over the
-//! data: on an AVX2 CPU without AVX-512 it seals 2.25-2.40 GB/s a core against 1.35-1.37 for the
+//! data: on an AVX2 CPU without AVX-512 it sealed 2.25-2.42 GB/s a core against 1.27-1.39 for the
 //! RustCrypto crates, and where AVX-512 gives those their fastest code the two were level
 //! (2.2-2.5 against 2.37-2.47 GB/s; BENCHMARKS.md, "Crypt4GH against `cat`"). Headers and key
 //! files, a few dozen bytes each, keep RustCrypto's `chacha20poly1305`.

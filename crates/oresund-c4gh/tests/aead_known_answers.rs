@@ -9,9 +9,9 @@
 //! print(n, hashlib.sha256(out[:-16]).hexdigest(), out[-16:].hex())
 //! ```
 //!
-//! AWS-LC picks its code at run time (AVX2 or SSE4.1 for ChaCha20 and Poly1305 together, else
-//! separate passes), and each processes a different number of 64-byte blocks at a time, so the
-//! lengths sit on both sides of 1, 4, 8 and 16 blocks and of a whole segment.
+//! AWS-LC picks its x86-64 code at run time by the CPU's features, and each variant processes a
+//! different number of 64-byte blocks at a time, so the lengths sit on both sides of 1, 4, 8 and 16
+//! blocks and of a whole segment.
 
 use oresund_c4gh::{DataKey, SegmentCipher, Unauthentic};
 use sha2::{Digest, Sha256};
