@@ -126,22 +126,15 @@ fn beside_in_batches<E>(
     std::thread::scope(|threads| {
         let (sender, receiver) = std::sync::mpsc::sync_channel::<Vec<NormalisedVariant>>(BATCHES_IN_FLIGHT);
         let parsing = threads.spawn(move || -> Result<Summary, PipelineError<SinkGone>> {
-            let mut batch = Vec::with_capacity(batches.variants);
-            let mut carriers = 0;
-            let parsed = normalise_vcf(&mut reader, reference, |variant| {
-                carriers += carrier_entries(&variant.carriers);
-                batch.push(variant);
-                if batch.len() >= batches.variants || carriers >= batches.carriers {
-                    let full = std::mem::replace(&mut batch, Vec::with_capacity(batches.variants));
-                    sender.send(full).map_err(|_| SinkGone)?;
-                    carriers = 0;
-                }
-                Ok(())
+            let mut filling = Filling::new(batches);
+            let parsed = normalise_vcf(&mut reader, reference, |variant| match filling.push(variant) {
+                Some(full) => sender.send(full).map_err(|_| SinkGone),
+                None => Ok(()),
             });
             // The variants before a record that failed go to the sink too: its error on one of
             // them comes first, as it would without the thread.
-            if !batch.is_empty() {
-                sender.send(batch).map_err(|_| PipelineError::Sink(SinkGone))?;
+            if !filling.variants.is_empty() {
+                sender.send(filling.variants).map_err(|_| PipelineError::Sink(SinkGone))?;
             }
             parsed
         });
@@ -160,6 +153,30 @@ fn beside_in_batches<E>(
             })),
         }
     })
+}
+
+/// The batch the parsing thread is filling.
+struct Filling {
+    bounds: Batches,
+    variants: Vec<NormalisedVariant>,
+    /// Entries in the carrier lists of `variants`.
+    carriers: usize,
+}
+
+impl Filling {
+    fn new(bounds: Batches) -> Self {
+        Filling { bounds, variants: Vec::with_capacity(bounds.variants), carriers: 0 }
+    }
+
+    /// Adds `variant`; returns the batch to hand over once it reaches either bound.
+    fn push(&mut self, variant: NormalisedVariant) -> Option<Vec<NormalisedVariant>> {
+        self.carriers += carrier_entries(&variant.carriers);
+        self.variants.push(variant);
+        (self.variants.len() >= self.bounds.variants || self.carriers >= self.bounds.carriers).then(|| {
+            self.carriers = 0;
+            std::mem::replace(&mut self.variants, Vec::with_capacity(self.bounds.variants))
+        })
+    }
 }
 
 /// Columns listed in a variant's carrier sets.
@@ -342,6 +359,30 @@ mod tests {
     /// each) by their carriers, in 7s.
     const BATCHINGS: [Batches; 2] =
         [Batches { variants: 16, carriers: usize::MAX }, Batches { variants: 16, carriers: 7 }];
+
+    #[test]
+    fn batches_end_at_either_bound() {
+        let dir = tempfile::tempdir().unwrap();
+        let (reference, vcf) = cohort(dir.path(), 50, None);
+        let mut variants = Vec::new();
+        normalise_vcf(&mut reader(&vcf), &reference, |v| {
+            variants.push(v);
+            Ok::<_, ()>(())
+        })
+        .unwrap();
+        assert!(variants.iter().all(|v| carrier_entries(&v.carriers) == 1), "one carrier a variant");
+        // 50 variants: batches of 16 by count, of 7 by carriers; the rest stays in the filling.
+        for (bounds, size) in BATCHINGS.into_iter().zip([16, 7]) {
+            let mut filling = Filling::new(bounds);
+            let handed: Vec<Vec<NormalisedVariant>> =
+                variants.iter().cloned().filter_map(|v| filling.push(v)).collect();
+            assert!(handed.iter().all(|batch| batch.len() == size), "{bounds:?}");
+            assert_eq!(handed.len(), 50 / size, "{bounds:?}");
+            assert_eq!(filling.variants.len(), 50 % size, "{bounds:?}");
+            let order: Vec<_> = handed.iter().flatten().chain(&filling.variants).map(seen).collect();
+            assert_eq!(order, variants.iter().map(seen).collect::<Vec<_>>(), "{bounds:?}");
+        }
+    }
 
     #[test]
     fn beside_gives_the_same_variants_summary_and_errors() {
