@@ -99,6 +99,13 @@ impl Node {
         self.store.as_ref()
     }
 
+    /// Whether the catalog is the embedded SQLite store. Its reads never enter an async runtime
+    /// (PostgreSQL's client blocks on one of its own), so a server may make a short one on the
+    /// thread that answers the request.
+    pub fn catalog_is_embedded(&self) -> bool {
+        self.config.catalog.url.is_none()
+    }
+
     pub fn reference(&self) -> &ReferenceDir {
         &self.reference
     }

@@ -23,7 +23,7 @@ impl Node {
         if let Some(journal) = self.audit_journal.get() {
             return Ok(Some(journal));
         }
-        if self.config.catalog.url.is_some() {
+        if !self.catalog_is_embedded() {
             return Ok(None);
         }
         match AuditJournal::take(self.layout.audit_journal(), self.store())? {
@@ -45,7 +45,7 @@ impl Node {
         if self.audit_journal.get().is_some() {
             return self.move_audit_journal_in().map(drop);
         }
-        if self.config.catalog.url.is_some() {
+        if !self.catalog_is_embedded() {
             return Ok(());
         }
         let dir = self.layout.audit_journal();

@@ -6,6 +6,7 @@ use serde_json::Value;
 use crate::endpoint::Endpoint;
 use crate::entities::{COHORT, DATASET, EntryType, GENOMIC_VARIANT, INDIVIDUAL};
 use crate::error::BeaconError;
+use crate::genomic::names_one_variant;
 use crate::individuals::Selection;
 use crate::request::BeaconRequest;
 use crate::response::response_meta;
@@ -13,7 +14,8 @@ use crate::state::AppState;
 use crate::{collections, g_variants, individuals};
 
 /// Answers a request (or passes on its parse error) and records the decision; `via` names the
-/// network peer that forwarded it. One trip across the blocking edge does both.
+/// network peer that forwarded it. One trip across the blocking edge does both, or none when the
+/// question is short ([`answered_in_place`]).
 pub async fn answer_recorded(
     app: &AppState,
     caller: Caller,
@@ -21,16 +23,36 @@ pub async fn answer_recorded(
     request: Result<BeaconRequest, BeaconError>,
     via: Option<String>,
 ) -> Result<Value, BeaconError> {
-    let (result, record) = app
-        .blocking(move |app| {
-            let result = request.as_ref().map_err(Clone::clone).and_then(|r| answer(app, &caller, &endpoint, r));
-            let record =
-                crate::decision::query(app, &caller, &endpoint, request.as_ref().ok(), &result, via.as_deref());
-            (result, record)
-        })
-        .await?;
+    let in_place = answered_in_place(app, &endpoint, request.as_ref().ok());
+    let work = move |app: &AppState| {
+        let result = request.as_ref().map_err(Clone::clone).and_then(|r| answer(app, &caller, &endpoint, r));
+        let record = crate::decision::query(app, &caller, &endpoint, request.as_ref().ok(), &result, via.as_deref());
+        (result, record)
+    };
+    let (result, record) = if in_place { app.in_place(work)? } else { app.blocking(work).await? };
     app.audit.record(record).await?;
     result
+}
+
+/// Whether a request is answered on the thread that serves it rather than across the blocking
+/// edge: a count of one variant on the embedded store, a few microseconds of reads from SQLite
+/// and the block cache (a rare variant's budget charge adds a synced commit, which moves the
+/// worker's other tasks to another thread while it waits: `blocking::waiting_on_disk`). Handing it
+/// to the blocking pool and back cost two thread switches, a third of a node's CPU per answer on
+/// two cores (BENCHMARKS.md, "Federation at eight nodes"). Regions, queries over individuals,
+/// parse errors and everything on PostgreSQL (whose client blocks on a runtime of its own) cross
+/// the edge.
+fn answered_in_place(app: &AppState, endpoint: &Endpoint, request: Option<&BeaconRequest>) -> bool {
+    if !app.node.catalog_is_embedded() {
+        return false;
+    }
+    match endpoint {
+        Endpoint::Entry(GENOMIC_VARIANT, _) => request.is_some(),
+        Endpoint::Entries(GENOMIC_VARIANT) | Endpoint::Related(DATASET, _, GENOMIC_VARIANT) => {
+            request.is_some_and(names_one_variant)
+        }
+        _ => false,
+    }
 }
 
 /// Answers a parsed request to an entry endpoint.

@@ -10,7 +10,12 @@
 //!
 //! The work keeps the request's id ([`RequestId::current`], for node faults) and the caller's
 //! `tracing` dispatcher, so its log lines land where the request's do.
+//!
+//! One exception: a count of one variant on the embedded store is answered on the request's own
+//! thread (`answer.rs`), since the trip across the edge cost more than the count. What it may
+//! wait on the disk for — a budget charge's synced commit — goes through [`waiting_on_disk`].
 
+use tokio::runtime::{Handle, RuntimeFlavor};
 use tokio::task::JoinError;
 
 use crate::request_id::RequestId;
@@ -31,4 +36,47 @@ where
         })
     })
     .await
+}
+
+/// Runs `work`, which waits on the disk, from synchronous code that may be running on a runtime
+/// worker (a request answered in place): there the worker's other tasks move to another thread
+/// for the while (`block_in_place`); on a blocking thread, a current-thread runtime (where
+/// `block_in_place` panics) or outside any runtime, it simply runs.
+pub fn waiting_on_disk<T>(work: impl FnOnce() -> T) -> T {
+    match Handle::try_current() {
+        Ok(handle) if handle.runtime_flavor() == RuntimeFlavor::MultiThread => tokio::task::block_in_place(work),
+        _ => work(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::mpsc;
+    use std::time::Duration;
+
+    use super::waiting_on_disk;
+
+    /// On a runtime of one worker, a task waiting on the disk in place leaves the worker to the
+    /// others: here the one that lets it go (without the hand-over, it waits its five seconds).
+    #[test]
+    fn the_workers_other_tasks_run_while_one_waits_on_the_disk() {
+        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).build().expect("a runtime");
+        let (let_go, held) = mpsc::channel::<()>();
+        let waited = runtime.block_on(async move {
+            let waiting = tokio::spawn(async move { waiting_on_disk(|| held.recv_timeout(Duration::from_secs(5))) });
+            tokio::task::yield_now().await;
+            tokio::spawn(async move { let_go.send(()) }).await.expect("the sender ran").expect("sent");
+            waiting.await.expect("the waiting task ended")
+        });
+        assert_eq!(waited, Ok(()));
+    }
+
+    /// Where `block_in_place` would panic (a current-thread runtime) and outside any runtime, the
+    /// work simply runs.
+    #[test]
+    fn it_runs_on_a_current_thread_runtime_and_outside_one() {
+        let runtime = tokio::runtime::Builder::new_current_thread().build().expect("a runtime");
+        assert_eq!(runtime.block_on(async { waiting_on_disk(|| 7) }), 7);
+        assert_eq!(waiting_on_disk(|| 8), 8);
+    }
 }

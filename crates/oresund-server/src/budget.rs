@@ -103,7 +103,7 @@ pub fn charge(
         discloses_absence: absence,
         time: oresund_node::clock::now_rfc3339(),
     };
-    match app.node.charge_budget(&charge).map_err(BeaconError::from)? {
+    match crate::blocking::waiting_on_disk(|| app.node.charge_budget(&charge)).map_err(BeaconError::from)? {
         BudgetOutcome::Charged | BudgetOutcome::Repeat => {
             budget.remember(user, &charge.items);
             Ok(())

@@ -124,6 +124,13 @@ fn length(name: &str, text: &str) -> Result<u64, BeaconError> {
         .map_err(|_| BeaconError::bad_request(format!("{name} must be a whole number, got {text:?}")))
 }
 
+/// Whether a request names one variant: `referenceName` and `start` without `end`, which
+/// [`parse_variant_query`] reads as a [`VariantQuery::Sequence`] or refuses. Looks at no more than
+/// that, before any parsing: it decides where the answer is counted (`answer.rs`).
+pub fn names_one_variant(request: &BeaconRequest) -> bool {
+    ["referenceName", "start"].iter().all(|p| request.parameter(p).is_some()) && request.parameter("end").is_none()
+}
+
 /// Reads the genomic part of a request. `assembly` is the node's; `contig_length` answers the
 /// length of a contig, or `None` if the node does not have it.
 pub fn parse_variant_query(

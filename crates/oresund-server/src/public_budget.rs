@@ -88,7 +88,8 @@ pub fn withhold(
         None => {
             let time = oresund_node::clock::now_rfc3339();
             let charge = BudgetCharge { user: PUBLIC_TIER.to_string(), limit, items, discloses_absence: false, time };
-            let disclosed = app.node.charge_shared_budget(&charge, min_carriers).map_err(BeaconError::from)?;
+            let disclosed = crate::blocking::waiting_on_disk(|| app.node.charge_shared_budget(&charge, min_carriers))
+                .map_err(BeaconError::from)?;
             let (mut shown, mut hidden) = (Vec::new(), Vec::new());
             for (item, &disclosed) in charge.items.into_iter().zip(&disclosed) {
                 if disclosed { shown.push(item) } else { hidden.push(item) }

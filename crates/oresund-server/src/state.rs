@@ -170,4 +170,14 @@ impl AppState {
         let app = self.clone();
         crate::blocking::run(move || work(&app)).await.map_err(BeaconError::internal)
     }
+
+    /// Runs short `work` with the node on this thread instead (`answer::answered_in_place` says
+    /// which): a panic in `work` is a 500 here too.
+    pub fn in_place<T>(&self, work: impl FnOnce(&AppState) -> T) -> Result<T, BeaconError> {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(self))).map_err(|panic| {
+            let message =
+                panic.downcast_ref::<&str>().map(|m| m.to_string()).or_else(|| panic.downcast_ref::<String>().cloned());
+            BeaconError::internal(format!("the answer panicked: {}", message.unwrap_or_default()))
+        })
+    }
 }

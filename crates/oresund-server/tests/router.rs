@@ -4,6 +4,7 @@
 //! schemas and beacon-verifier by the external tier (`crates/oresund/tests/e2e/external/beacon.rs`).
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode};
@@ -445,6 +446,46 @@ async fn a_current_thread_runtime_answers_beacon_and_dac_requests() {
     // A refused credential is audited across the edge too.
     let (status, _) = api.get("/individuals", Some("not-a-token")).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
+
+/// A count of one variant on the embedded store is answered on the request's own thread, a region
+/// count across the blocking edge (`answer::answered_in_place`): with the blocking pool's only
+/// thread held, the first is answered and the second waits until the thread is let go. The node
+/// is the test's own, so that its server owns the audit journal (a record is then one write on
+/// the request's thread, not a commit on the pool).
+#[test]
+fn one_variant_is_counted_in_place_and_a_region_across_the_edge() {
+    let (_tmp, dir) = make_node();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .max_blocking_threads(1)
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    runtime.block_on(async {
+        let api = Api::on(&dir);
+        let (let_go, held) = std::sync::mpsc::channel::<()>();
+        let pool = tokio::task::spawn_blocking(move || held.recv());
+        let one = format!("/g_variants?{TRUTH}&requestedGranularity=count&datasets=DK-1");
+        let (status, body) = tokio::time::timeout(Duration::from_secs(10), api.get(&one, Some(REGISTERED)))
+            .await
+            .expect("one variant is counted while the blocking pool is held");
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(count_row(&body), (Some(5), Some(1000)));
+        let window =
+            "/g_variants?referenceName=22&start=16999000&end=17001000&requestedGranularity=count&datasets=DK-1";
+        let region = api.get(window, Some(REGISTERED));
+        tokio::pin!(region);
+        let early = tokio::time::timeout(Duration::from_millis(500), &mut region).await;
+        assert!(early.is_err(), "a region was counted while the blocking pool was held: {early:?}");
+        let_go.send(()).expect("the held thread listens");
+        let (status, body) = region.await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let rows = body["response"]["resultSets"][0]["info"]["variants"].as_array().cloned().unwrap_or_default();
+        let truth = rows.iter().find(|r| r["variantInternalId"] == "22-17000017-C-A");
+        assert_eq!(truth.map(|r| (&r["alleleCount"], &r["alleleNumber"])), Some((&json!(5), &json!(1000))), "{body}");
+        pool.await.expect("the held thread ends").expect("it was let go");
+    });
 }
 
 /// The archive (which blocks on a runtime of its own) read through the server's blocking edge,
