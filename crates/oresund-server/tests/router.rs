@@ -488,6 +488,18 @@ fn one_variant_is_counted_in_place_and_a_region_across_the_edge() {
     });
 }
 
+/// Work answered in place that panics is a 500, as it is across the blocking edge.
+#[tokio::test(flavor = "current_thread")]
+async fn a_panic_in_place_is_a_500() {
+    let node = Node::open(node_dir().await).expect("open the node");
+    let (state, _audit) = oresund_server::state_for(node, "http://beacon.test".into()).expect("server state");
+    let answered = state.in_place(|app| app.node.catalog_is_embedded());
+    assert_eq!(answered.ok(), Some(true));
+    let failed = state.in_place(|_| -> u8 { panic!("a bug") }).expect_err("a panic is an error");
+    assert_eq!(failed.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(!failed.message.contains("a bug"), "the cause is logged, not shown: {}", failed.message);
+}
+
 /// The archive (which blocks on a runtime of its own) read through the server's blocking edge,
 /// from inside a current-thread runtime.
 #[tokio::test(flavor = "current_thread")]
